@@ -1,0 +1,177 @@
+"""The scorer contract and the registry.
+
+A scorer is one class in one module of this package, decorated with :func:`register`.  It declares a
+stable ``name`` (the key in the report JSON and the API), a ``version`` stored in every report, the
+report ``dimension`` it contributes to, and typed ``Params`` with defaults.  ``score`` takes the
+normalised samples plus a shared :class:`~scorers.context.ScoringContext` and returns a
+:class:`ScorerResult`:
+
+* ``scores``: one float per sample in [0, 1], **1 = best** (cleanest, most diverse, highest quality,
+  most consistent; for difficulty, 1 = hardest — difficulty has no "good" direction, see its docs),
+  or ``None`` for a purely descriptive scorer; a single sample may be ``None`` when the signal does
+  not apply to it;
+* ``flags``: per sample, a list of :class:`Flag` with a reason code and a plain-words explanation;
+* ``fields``: per sample, scorer-specific values (``cluster``, ``difficulty``, ``language``…);
+* ``summary``: dataset-level figures (JSON-serialisable), and optionally ``dataset_score`` for
+  dimensions that are a property of the whole set (diversity).
+
+Scorers know nothing of HTTP or the database and can be used from a notebook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from scorers.samples import Sample
+
+if TYPE_CHECKING:
+    from scorers.context import ScoringContext
+
+Dimension = Literal["diversity", "answer_quality", "consistency", "difficulty", "noise", "profile"]
+DIMENSIONS: tuple[str, ...] = ("diversity", "answer_quality", "consistency", "difficulty", "noise")
+Severity = Literal["info", "warning", "error"]
+SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
+
+# Keys of a per-sample record that scorer ``fields`` may not overwrite.
+RESERVED_FIELDS = frozenset({"index", "scores", "flags"})
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    code: str
+    dimension: str
+    severity: str
+    reason: str
+    related: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "dimension": self.dimension,
+            "severity": self.severity,
+            "reason": self.reason,
+            "related": list(self.related),
+        }
+
+
+@dataclass(slots=True)
+class ScorerResult:
+    scores: list[float | None] | None
+    flags: list[list[Flag]]
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    dataset_score: float | None = None
+
+    @classmethod
+    def empty(cls, n: int, *, descriptive: bool = False) -> ScorerResult:
+        return cls(
+            scores=None if descriptive else [1.0] * n,
+            flags=[[] for _ in range(n)],
+            fields=[{} for _ in range(n)],
+        )
+
+
+class NotComputed(Exception):
+    """Raised by a scorer that cannot compute its signal here (model not configured, …)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ScorerParams(BaseModel):
+    """Base for every scorer's parameters: typed, with defaults, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scorer(ABC):
+    name: ClassVar[str]
+    version: ClassVar[str]
+    dimension: ClassVar[str]
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[ScorerParams]] = ScorerParams
+    #: names of scorers whose results this one reads from ``ctx.results`` (ordering only).
+    after: ClassVar[tuple[str, ...]] = ()
+    #: model roles this scorer needs (keys of ``ModelConfig``); checked by :meth:`availability`.
+    needs_models: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: ScorerParams | dict[str, Any] | None = None):
+        if params is None:
+            params = self.Params()
+        elif isinstance(params, dict):
+            params = self.Params(**params)
+        self.params = params
+
+    @classmethod
+    def availability(cls, models: Any) -> tuple[bool, str | None]:
+        """Whether the models this scorer needs are configured; never loads them."""
+        for role in cls.needs_models:
+            ok, reason = models.check(role)
+            if not ok:
+                return False, reason
+        return True, None
+
+    @abstractmethod
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult: ...
+
+    @classmethod
+    def describe(cls, models: Any | None = None) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "name": cls.name,
+            "version": cls.version,
+            "dimension": cls.dimension,
+            "description": cls.description or (cls.__doc__ or "").strip().split("\n")[0],
+            "parameters": cls.Params.model_json_schema(),
+            "needs_models": list(cls.needs_models),
+        }
+        if models is not None:
+            ok, reason = cls.availability(models)
+            info["available"] = ok
+            info["unavailable_reason"] = reason
+        return info
+
+
+_REGISTRY: dict[str, type[Scorer]] = {}
+_LOADED = False
+
+
+def register(cls: type[Scorer]) -> type[Scorer]:
+    """Class decorator: add a scorer to the registry under its ``name``."""
+    for attr in ("name", "version", "dimension"):
+        if not getattr(cls, attr, None):
+            raise TypeError(f"scorer {cls.__qualname__} must define {attr!r}")
+    if cls.dimension not in (*DIMENSIONS, "profile"):
+        raise TypeError(f"scorer {cls.name!r}: unknown dimension {cls.dimension!r}")
+    existing = _REGISTRY.get(cls.name)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise TypeError(f"two scorers are named {cls.name!r}: {existing.__qualname__}, {cls.__qualname__}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registry() -> dict[str, type[Scorer]]:
+    """Every registered scorer, by name (imports every module of the package once)."""
+    global _LOADED
+    if not _LOADED:
+        import scorers
+
+        for mod in sorted(pkgutil.iter_modules(scorers.__path__), key=lambda m: m.name):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"scorers.{mod.name}")
+        _LOADED = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_scorer(name: str) -> type[Scorer]:
+    reg = registry()
+    if name not in reg:
+        raise KeyError(f"unknown scorer {name!r}; known: {', '.join(reg)}")
+    return reg[name]

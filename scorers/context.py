@@ -1,0 +1,79 @@
+"""Shared features computed once per audit and handed to every scorer.
+
+Scorers never load the embedding model or the tokenizer themselves: they ask the context, which
+computes lazily, once, and caches by text hash and model id (see :mod:`scorers.embeddings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scorers.models import ModelConfig
+from scorers.samples import Sample
+
+ProgressFn = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, step: str) -> None:
+    return None
+
+
+@dataclass
+class ScoringContext:
+    samples: Sequence[Sample]
+    models: ModelConfig = field(default_factory=ModelConfig)
+    seed: int = 0
+    cache_dir: str | None = None
+    progress: ProgressFn = _no_progress
+    #: the results of scorers that already ran in this audit, by scorer name.
+    results: dict[str, Any] = field(default_factory=dict)
+    #: an optional reference set (question → reference answer) for external consistency.
+    reference: Sequence[Sample] | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # --- embeddings -------------------------------------------------------------------------
+    def embedder(self, tier: str = "full"):
+        from scorers.embeddings import get_embedder
+
+        key = f"embedder:{tier}"
+        if key not in self._memo:
+            self._memo[key] = get_embedder(self.models, tier=tier, cache_dir=self.cache_dir)
+        return self._memo[key]
+
+    def embed(self, texts: Sequence[str], tier: str = "full") -> np.ndarray:
+        """L2-normalised embeddings for ``texts`` (float32, shape (n, d))."""
+        return self.embedder(tier).encode(list(texts))
+
+    def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
+        """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``."""
+        key = f"emb:{view}:{tier}"
+        if key not in self._memo:
+            self._memo[key] = self.embed(self.texts(view), tier=tier)
+        return self._memo[key]
+
+    def texts(self, view: str) -> list[str]:
+        attr = {"instruction": "instruction", "answer": "answer", "prompt": "prompt_text", "text": "text"}[view]
+        key = f"texts:{view}"
+        if key not in self._memo:
+            self._memo[key] = [getattr(s, attr) for s in self.samples]
+        return self._memo[key]
+
+    # --- tokens ------------------------------------------------------------------------------
+    def token_counts(self, view: str = "text") -> list[int] | None:
+        """Token counts with the configured tokenizer, or ``None`` when no tokenizer is available."""
+        key = f"tokens:{view}"
+        if key not in self._memo:
+            from scorers.tokens import count_tokens
+
+            self._memo[key] = count_tokens(self.texts(view), self.models)
+        return self._memo[key]
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Share any derived feature between scorers of one audit."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]

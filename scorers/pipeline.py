@@ -1,0 +1,241 @@
+"""Run a set of scorers over normalised samples and assemble the report.
+
+This is the one entry point shared by the CLI's one-shot audit, the worker's audit job and
+notebooks.  The output is deterministic: the same samples, scorers, parameters and seed give
+byte-identical ``report.json`` and ``samples.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scorers.base import DIMENSIONS, RESERVED_FIELDS, NotComputed, Scorer, ScorerResult, get_scorer, registry
+from scorers.context import ProgressFn, ScoringContext, _no_progress
+from scorers.models import ModelConfig
+from scorers.samples import Sample
+
+REPORT_VERSION = 1
+#: How the scorers of one dimension combine into the per-sample dimension score.
+#: Noise takes the worst signal (one broken aspect makes a sample noisy); the others average.
+COMBINE: dict[str, Callable[[list[float]], float]] = {
+    "noise": min,
+    "diversity": lambda xs: sum(xs) / len(xs),
+    "answer_quality": lambda xs: sum(xs) / len(xs),
+    "consistency": min,
+    "difficulty": lambda xs: sum(xs) / len(xs),
+}
+ROUND = 6
+
+
+@dataclass
+class ScorerRun:
+    name: str
+    version: str
+    dimension: str
+    parameters: dict[str, Any]
+    status: str  # "ok" | "not_computed" | "failed"
+    reason: str | None
+    result: ScorerResult | None
+
+
+@dataclass
+class AuditOutput:
+    report: dict[str, Any]
+    samples: list[dict[str, Any]]
+
+    def report_json(self) -> str:
+        return dumps(self.report, indent=2)
+
+    def samples_jsonl(self) -> Iterable[str]:
+        for rec in self.samples:
+            yield dumps(rec) + "\n"
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    return json.dumps(_clean(obj), ensure_ascii=False, sort_keys=True, indent=indent,
+                      separators=(",", ": ") if indent else (",", ":"))
+
+
+def _clean(obj: Any) -> Any:
+    """Round floats (stable bytes across runs and platforms) and make JSON-safe values."""
+    if isinstance(obj, float):
+        if math.isnan(obj) or math.isinf(obj):
+            return None
+        return round(obj, ROUND)
+    if isinstance(obj, Mapping):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _clean(obj.item())
+    if hasattr(obj, "tolist"):
+        return _clean(obj.tolist())
+    return obj
+
+
+def resolve_scorers(names: Sequence[str] | None, params: Mapping[str, Mapping[str, Any]] | None = None) -> list[Scorer]:
+    """Instantiate scorers by name (default: every registered one), in dependency order."""
+    params = params or {}
+    reg = registry()
+    names = list(names) if names else list(reg)
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise KeyError(f"parameters given for scorers that are not selected: {', '.join(unknown)}")
+    classes = [get_scorer(n) for n in names]
+    ordered: list[type[Scorer]] = []
+    seen: set[str] = set()
+
+    def visit(cls: type[Scorer], stack: tuple[str, ...] = ()) -> None:
+        if cls.name in seen:
+            return
+        if cls.name in stack:
+            raise ValueError(f"scorer dependency cycle: {' -> '.join((*stack, cls.name))}")
+        for dep in cls.after:
+            if dep in names:
+                visit(get_scorer(dep), (*stack, cls.name))
+        seen.add(cls.name)
+        ordered.append(cls)
+
+    for cls in sorted(classes, key=lambda c: c.name):
+        visit(cls)
+    return [cls(params.get(cls.name)) for cls in ordered]
+
+
+def run_audit(
+    samples: Sequence[Sample],
+    scorers: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    models: ModelConfig | None = None,
+    seed: int = 0,
+    cache_dir: str | None = None,
+    reference: Sequence[Sample] | None = None,
+    dataset_info: Mapping[str, Any] | None = None,
+    progress: ProgressFn = _no_progress,
+) -> AuditOutput:
+    instances = resolve_scorers(scorers, params)
+    ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
+                         cache_dir=cache_dir, progress=progress, reference=reference)
+    runs: list[ScorerRun] = []
+    n = len(samples)
+    for i, scorer in enumerate(instances):
+        progress(i / max(len(instances), 1), f"scoring: {scorer.name}")
+        runs.append(_run_one(scorer, samples, ctx, n))
+        ctx.results[scorer.name] = runs[-1].result
+    progress(1.0, "assembling report")
+    return assemble(samples, runs, dataset_info or {})
+
+
+def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int) -> ScorerRun:
+    cls = type(scorer)
+    base = dict(name=cls.name, version=cls.version, dimension=cls.dimension,
+                parameters=scorer.params.model_dump(mode="json"))
+    ok, reason = cls.availability(ctx.models)
+    if not ok:
+        return ScorerRun(**base, status="not_computed", reason=reason, result=None)
+    try:
+        result = scorer.score(samples, ctx)
+    except NotComputed as e:
+        return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
+    validate_result(cls.name, result, n)
+    return ScorerRun(**base, status="ok", reason=None, result=result)
+
+
+def validate_result(name: str, result: ScorerResult, n: int) -> None:
+    """Enforce the output contract; a broken scorer fails loudly instead of corrupting a report."""
+    if result.scores is not None and len(result.scores) != n:
+        raise ValueError(f"scorer {name}: {len(result.scores)} scores for {n} samples")
+    if len(result.flags) != n:
+        raise ValueError(f"scorer {name}: {len(result.flags)} flag lists for {n} samples")
+    if result.fields and len(result.fields) != n:
+        raise ValueError(f"scorer {name}: {len(result.fields)} field dicts for {n} samples")
+    for s in result.scores or ():
+        if s is not None and not (0.0 <= s <= 1.0) or (s is not None and math.isnan(s)):
+            raise ValueError(f"scorer {name}: score {s!r} outside [0, 1]")
+    for f in result.fields:
+        clash = RESERVED_FIELDS & set(f)
+        if clash:
+            raise ValueError(f"scorer {name}: fields may not be named {sorted(clash)}")
+
+
+def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info: Mapping[str, Any]) -> AuditOutput:
+    n = len(samples)
+    per_dim: dict[str, list[list[float]]] = {d: [[] for _ in range(n)] for d in DIMENSIONS}
+    records: list[dict[str, Any]] = [{"index": s.index, "scores": {}, "flags": []} for s in samples]
+    flag_counts: Counter[str] = Counter()
+    flag_samples: Counter[str] = Counter()
+    dims: dict[str, dict[str, Any]] = {d: {"score": None, "scorers": [], "figures": {}} for d in DIMENSIONS}
+    dataset_scores: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
+    languages: Counter[str] = Counter()
+
+    for run in runs:
+        if run.dimension in dims:
+            dims[run.dimension]["scorers"].append(run.name)
+        if run.result is None:
+            continue
+        res = run.result
+        if run.dimension in dims:
+            dims[run.dimension]["figures"][run.name] = res.summary
+            if res.dataset_score is not None:
+                dataset_scores[run.dimension].append(float(res.dataset_score))
+        if res.scores is not None and run.dimension in per_dim:
+            for i, s in enumerate(res.scores):
+                if s is not None:
+                    per_dim[run.dimension][i].append(float(s))
+        for i, flags in enumerate(res.flags):
+            seen_codes = set()
+            for f in flags:
+                records[i]["flags"].append(f.to_dict())
+                flag_counts[f.code] += 1
+                if f.code not in seen_codes:
+                    flag_samples[f.code] += 1
+                    seen_codes.add(f.code)
+        for i, fields in enumerate(res.fields):
+            records[i].update(fields)
+            if "language" in fields:
+                languages[fields["language"]] += 1
+
+    for d in DIMENSIONS:
+        combine = COMBINE[d]
+        values = []
+        for i in range(n):
+            if per_dim[d][i]:
+                v = combine(per_dim[d][i])
+                records[i]["scores"][d] = v
+                values.append(v)
+        if dataset_scores[d]:
+            dims[d]["score"] = sum(dataset_scores[d]) / len(dataset_scores[d])
+        elif values:
+            dims[d]["score"] = sum(values) / len(values)
+        dims[d]["samples_scored"] = len(values)
+        if not dims[d]["scorers"]:
+            dims[d]["status"] = "not_computed"
+            dims[d]["reason"] = "no scorer of this dimension was run"
+        elif dims[d]["score"] is None:
+            dims[d]["status"] = "not_computed"
+            dims[d]["reason"] = "; ".join(
+                f"{r.name}: {r.reason}" for r in runs if r.dimension == d and r.reason
+            ) or "no scorer produced a score"
+        else:
+            dims[d]["status"] = "ok"
+    for rec in records:
+        rec["flags"].sort(key=lambda f: (f["dimension"], f["code"], f["related"]))
+
+    report = {
+        "report_version": REPORT_VERSION,
+        "dataset": {"rows": n, "languages": dict(languages.most_common()), **dataset_info},
+        "dimensions": dims,
+        "flags": dict(sorted(flag_counts.items())),
+        "flagged_samples": dict(sorted(flag_samples.items())),
+        "scorers": [
+            {"name": r.name, "version": r.version, "dimension": r.dimension, "parameters": r.parameters,
+             "status": r.status, "reason": r.reason}
+            for r in runs
+        ],
+    }
+    return AuditOutput(report=_clean(report), samples=[_clean(r) for r in records])

