@@ -1,0 +1,51 @@
+"""Dependencies, as ``Annotated`` aliases so route signatures stay readable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.db.models import Project
+from app.db.session import session_factory
+from app.errors import AppError
+from app.services.auth import project_for_key
+from app.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    session = session_factory(settings.db_url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+_bearer = HTTPBearer(auto_error=False, description="An API key from `sftaudit keys create`.")
+
+
+def get_project(session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise AppError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
+    project = project_for_key(session, creds.credentials)
+    if project is None:
+        raise AppError(401, "unauthorized", "unknown or revoked API key")
+    return project
+
+
+ProjectDep = Annotated[Project, Depends(get_project)]

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from app.api.deps import ProjectDep, SessionDep, SettingsDep
+from app.api.schemas import AuditCreate, AuditRead, AuditSamplePage, JobRead, ScorerRead
+from app.db.models import SampleRow
+from app.jobs import queue
+from app.services import audits as svc
+
+router = APIRouter(tags=["audits"])
+
+
+def _read(audit, job, with_report: bool = True) -> AuditRead:
+    return AuditRead(
+        id=audit.id, dataset_id=audit.dataset_id, reference_dataset_id=audit.reference_dataset_id, status=job.status,
+        progress=job.progress, step=job.step, error=job.error, scorers=audit.scorers, params=audit.params,
+        seed=audit.seed, job=JobRead.model_validate(job), created_at=audit.created_at,
+        report=json.loads(audit.report_json) if with_report and audit.report_json and job.status == "succeeded" else None,
+    )
+
+
+@router.post("/v1/datasets/{dataset_id}/audits", status_code=status.HTTP_202_ACCEPTED, response_model=AuditRead)
+def create_audit(dataset_id: str, body: AuditCreate, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> AuditRead:
+    audit = svc.create_audit(session, settings, project.id, dataset_id, body.scorers, body.params, body.seed,
+                             body.reference_dataset_id)
+    session.commit()
+    return _read(*svc.get_audit(session, project.id, audit.id))
+
+
+@router.get("/v1/audits/{audit_id}", response_model=AuditRead)
+def get_audit(audit_id: str, project: ProjectDep, session: SessionDep) -> AuditRead:
+    return _read(*svc.get_audit(session, project.id, audit_id))
+
+
+@router.get("/v1/audits/{audit_id}/report.json", response_class=Response,
+            description="The report exactly as stored (byte-identical across identical runs).")
+def get_report_json(audit_id: str, project: ProjectDep, session: SessionDep) -> Response:
+    audit, job = svc.get_audit(session, project.id, audit_id)
+    if job.status != "succeeded" or not audit.report_json:
+        from app.errors import AppError
+
+        raise AppError(409, "audit_not_finished", f"audit {audit_id} is {job.status}")
+    return Response(audit.report_json, media_type="application/json")
+
+
+@router.get("/v1/audits/{audit_id}/samples", response_model=AuditSamplePage)
+def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep,
+                  dimension: str | None = None, flag: str | None = None,
+                  min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+                  max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
+                  sort: str = "index", limit: Annotated[int, Query(ge=1)] = 50, cursor: str | None = None) -> AuditSamplePage:
+    audit, _ = svc.get_audit(session, project.id, audit_id)
+    records, next_cursor, total = svc.query_samples(session, audit, dimension=dimension, flag=flag, min_score=min_score,
+                                                    max_score=max_score, sort=sort, limit=min(limit, settings.page_max),
+                                                    cursor=cursor)
+    items = [json.loads(r) for r in records]
+    if items:
+        convs = dict(session.query(SampleRow.idx, SampleRow.conversation)
+                     .filter(SampleRow.dataset_id == audit.dataset_id, SampleRow.idx.in_([i["index"] for i in items])).all())
+        for it in items:
+            it["conversation"] = convs.get(it["index"])
+    return AuditSamplePage(items=items, next_cursor=next_cursor, total=total)
+
+
+@router.get("/v1/audits/{audit_id}/samples/{index}")
+def audit_sample(audit_id: str, index: int, project: ProjectDep, session: SessionDep) -> dict:
+    audit, _ = svc.get_audit(session, project.id, audit_id)
+    rec = json.loads(svc.sample_record(session, audit, index))
+    rec["conversation"] = session.get(SampleRow, (audit.dataset_id, index)).conversation  # type: ignore[union-attr]
+    return rec
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])
+def get_job(job_id: str, project: ProjectDep, session: SessionDep) -> JobRead:
+    return JobRead.model_validate(queue.get_job(session, project.id, job_id))
+
+
+@router.post("/v1/jobs/{job_id}/cancel", response_model=JobRead, tags=["jobs"])
+def cancel_job(job_id: str, project: ProjectDep, session: SessionDep) -> JobRead:
+    job = queue.request_cancel(session, queue.get_job(session, project.id, job_id))
+    session.commit()
+    return JobRead.model_validate(job)
+
+
+@router.get("/v1/scorers", response_model=list[ScorerRead], tags=["scorers"])
+def list_scorers(project: ProjectDep, settings: SettingsDep) -> list[ScorerRead]:
+    from scorers.base import registry
+
+    models = settings.model_config_for_scorers()
+    return [ScorerRead(**cls.describe(models)) for cls in registry().values()]

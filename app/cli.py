@@ -1,0 +1,185 @@
+"""The ``sftaudit`` command: serve, worker, keys, audit (one-shot, no server), migrate."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Audit supervised fine-tuning datasets, curate them, fine-tune on them.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _settings():
+    from app.settings import get_settings
+
+    return get_settings()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from app.db.migrate import upgrade
+
+    s = _settings()
+    s.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.db_url)
+    typer.echo(f"database at {s.db_url.split('@')[-1]} is up to date")
+
+
+@keys_app.command("create")
+def keys_create(project: Annotated[str, typer.Option(help="Project the key belongs to.")] = "default",
+                name: Annotated[str, typer.Option(help="A label for the key.")] = "") -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from app.db.migrate import upgrade
+    from app.db.session import session_scope
+    from app.services.auth import create_key
+
+    s = _settings()
+    s.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.db_url)
+    with session_scope(s.db_url) as session:
+        plain, _ = create_key(session, project, name)
+    typer.echo(plain)
+
+
+@app.command()
+def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False) -> None:
+    """Run a worker that claims and runs jobs from the database (GPU machines join this way)."""
+    from app.db.migrate import upgrade
+    from app.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    s = _settings()
+    s.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.db_url)
+    w = Worker(s)
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
+    typer.echo(f"worker {w.worker_id} polling {s.db_url.split('@')[-1]} for: {', '.join(w.handlers)}", err=True)
+    w.run_forever(idle_exit=0.0 if once else None)
+
+
+@app.command()
+def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated[Optional[int], typer.Option()] = None,
+          workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: settings).")] = None) -> None:
+    """Start the API and local worker processes (SQLite + local workers by default)."""
+    import uvicorn
+
+    from app.db.migrate import upgrade
+    from app.db.session import session_scope
+    from app.services.auth import count_keys, create_key
+
+    s = _settings()
+    s.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(s.db_url)
+    with session_scope(s.db_url) as session:
+        if count_keys(session) == 0:
+            plain, _ = create_key(session, "default", "first key")
+            typer.secho(f"\nNo API keys existed, so one was created for project 'default'. It is shown only once:\n\n"
+                        f"    {plain}\n\nUse it as: Authorization: Bearer {plain}\n", fg="green")
+    n = s.worker.concurrency if workers is None else workers
+    procs = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=os.environ.copy()) for _ in range(n)]
+    try:
+        uvicorn.run("app.api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@app.command()
+def audit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")] = Path("out"),
+    scorers: Annotated[Optional[str], typer.Option(help="Comma-separated scorer names (default: all).")] = None,
+    params: Annotated[Optional[str], typer.Option(help='Scorer parameters as JSON: {"scorer": {"param": value}}.')] = None,
+    format: Annotated[Optional[str], typer.Option(help="Force the record format.")] = None,
+    field_map: Annotated[Optional[str], typer.Option(help='Rename fields, JSON: {"instruction": "question"}.')] = None,
+    on_error: Annotated[str, typer.Option(help="reject | skip bad rows.")] = "reject",
+    seed: int = 0,
+    reference: Annotated[Optional[Path], typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
+) -> None:
+    """Audit a file without a server: writes OUT/report.json and OUT/samples.jsonl."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from app.errors import AppError
+    from app.local import read_file_samples
+    from scorers.pipeline import run_audit
+
+    console = Console(stderr=True)
+    s = _settings()
+    try:
+        samples, info = read_file_samples(file, s, format=format, field_map=json.loads(field_map) if field_map else None,
+                                          on_error=on_error)
+        ref = read_file_samples(reference, s)[0] if reference else None
+    except AppError as e:
+        console.print(f"[red]{e.message}[/red]")
+        for err in e.errors:
+            console.print(f"  {err.to_dict()}")
+        raise typer.Exit(2) from None
+    names = [n.strip() for n in scorers.split(",")] if scorers else None
+    t0 = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        task = bar.add_task("scoring", total=1.0)
+        result = run_audit(samples, names, json.loads(params) if params else None, models=s.model_config_for_scorers(),
+                           seed=seed, cache_dir=str(s.storage.cache), reference=ref, dataset_info=info,
+                           progress=lambda f, step: bar.update(task, completed=f, description=step[:40]))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(result.report_json(), encoding="utf-8")
+    with (out / "samples.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(result.samples_jsonl())
+    try:
+        from app.reporting.html import render_report_html  # the HTML report, when that module is installed
+
+        texts = {x.index: {"instruction": x.instruction, "answer": x.answer} for x in samples}
+        (out / "report.html").write_text(render_report_html(result.report, result.samples, texts), encoding="utf-8")
+    except ModuleNotFoundError:
+        pass
+    _summary(console, result.report, time.perf_counter() - t0, out)
+
+
+def _summary(console, report: dict, seconds: float, out: Path) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{report['dataset']['rows']} rows audited in {seconds:.1f}s")
+    t.add_column("dimension")
+    t.add_column("score", justify="right")
+    t.add_column("status")
+    for dim, d in report["dimensions"].items():
+        t.add_row(dim, "—" if d["score"] is None else f"{d['score']:.3f}", d["status"])
+    console.print(t)
+    if report["flags"]:
+        f = Table(title="flags")
+        f.add_column("code")
+        f.add_column("count", justify="right")
+        for code, n in sorted(report["flags"].items(), key=lambda kv: -kv[1])[:15]:
+            f.add_row(code, str(n))
+        console.print(f)
+    skipped = [r for r in report["scorers"] if r["status"] != "ok"]
+    for r in skipped:
+        console.print(f"[yellow]{r['name']}: {r['status']} — {r['reason']}[/yellow]")
+    console.print(f"wrote {out / 'report.json'} and {out / 'samples.jsonl'}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

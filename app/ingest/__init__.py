@@ -1,0 +1,1 @@
+"""upload → normalise: containers (reader), record formats (formats), policy and sanitising (normalise)."""

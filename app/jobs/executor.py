@@ -1,0 +1,79 @@
+"""Where a claimed job's handler runs. The worker talks only to this interface, so a distributed
+backend (Ray: ``ray.remote(run_handler).remote(...)``) slots in without touching job logic.
+
+* ``InlineExecutor`` runs the handler in the worker process (audits).
+* ``ProcessExecutor`` runs it in a fresh child process (training: an out-of-memory or a crash kills
+  the child; the worker survives and records the failure).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import traceback
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app.jobs.handlers import HandlerSpec, JobCancelled, JobContext
+
+
+class Outcome:
+    def __init__(self, status: str, result: dict[str, Any] | None = None, error: str | None = None):
+        self.status, self.result, self.error = status, result, error  # status: succeeded|failed|cancelled
+
+
+class Executor(Protocol):
+    def run(self, spec: HandlerSpec, ctx: JobContext, alive: Callable[[], bool]) -> Outcome: ...
+
+
+def _call(spec: HandlerSpec, ctx: JobContext) -> Outcome:
+    try:
+        return Outcome("succeeded", spec.fn(ctx) or {})
+    except JobCancelled:
+        return Outcome("cancelled", error="cancelled by the user")
+    except Exception as e:  # the job fails with the reason; the worker goes on
+        tb = traceback.format_exc(limit=8)
+        return Outcome("failed", error=f"{type(e).__name__}: {e}\n{tb}")
+
+
+class InlineExecutor:
+    def run(self, spec: HandlerSpec, ctx: JobContext, alive: Callable[[], bool]) -> Outcome:
+        return _call(spec, ctx)
+
+
+def _child(kind: str, ctx_args: dict[str, Any], conn: Any) -> None:
+    from app.jobs.handlers import handlers
+    from app.jobs.worker import make_context
+    from app.settings import Settings
+
+    settings = Settings.model_validate(ctx_args.pop("settings"))
+    spec = handlers(settings)[kind]
+    ctx = make_context(settings=settings, **ctx_args)
+    out = _call(spec, ctx)
+    conn.send((out.status, out.result, out.error))
+    conn.close()
+
+
+class ProcessExecutor:
+    """Runs the handler in a spawned child; the parent keeps renewing the lease meanwhile."""
+
+    def run(self, spec: HandlerSpec, ctx: JobContext, alive: Callable[[], bool]) -> Outcome:
+        mpctx = mp.get_context("spawn")
+        parent, child = mpctx.Pipe(duplex=False)
+        args = {"job_id": ctx.job_id, "project_id": ctx.project_id, "kind": ctx.kind, "attempt": ctx.attempt,
+                "payload": ctx.payload, "worker_id": ctx.worker_id, "settings": ctx.settings.model_dump(mode="json")}
+        proc = mpctx.Process(target=_child, args=(ctx.kind, args, child), daemon=True)
+        proc.start()
+        child.close()
+        while proc.is_alive() and not parent.poll(0.5):
+            if not alive():
+                proc.terminate()
+                proc.join(10)
+                return Outcome("failed", error="lease lost while the job ran")
+        if parent.poll(0):
+            status, result, error = parent.recv()
+            proc.join(30)
+            return Outcome(status, result, error)
+        proc.join(5)
+        code = proc.exitcode
+        reason = "killed (out of memory?)" if code is not None and code < 0 else f"exited with code {code}"
+        return Outcome("failed", error=f"the job's child process {reason} without a result")

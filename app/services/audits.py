@@ -1,0 +1,155 @@
+"""Audits: create (with its job, in one transaction), read, store results, query per-sample results."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Audit, AuditSample, Dataset, Job
+from app.errors import AppError, not_found
+from app.jobs import queue
+from app.services.datasets import get_dataset
+from app.settings import Settings
+from scorers.base import DIMENSIONS, registry
+from scorers.pipeline import AuditOutput, dumps
+
+SORTS = {"index", "-index", *DIMENSIONS, *(f"-{d}" for d in DIMENSIONS)}
+
+
+def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, Any]]) -> list[str]:
+    reg = registry()
+    chosen = list(names) if names else list(reg)
+    unknown = [n for n in chosen if n not in reg]
+    if unknown:
+        raise AppError(422, "unknown_scorer", f"unknown scorer(s): {', '.join(unknown)}", extra={"known": list(reg)})
+    for name, p in params.items():
+        if name not in chosen:
+            raise AppError(422, "invalid_params", f"parameters given for scorer {name!r}, which is not selected")
+        try:
+            reg[name].Params(**p)
+        except Exception as e:  # pydantic.ValidationError
+            raise AppError(422, "invalid_params", f"invalid parameters for scorer {name!r}: {e}") from None
+    return chosen
+
+
+def create_audit(session: Session, settings: Settings, project_id: str, dataset_id: str, scorers: Sequence[str] | None,
+                 params: dict[str, dict[str, Any]], seed: int, reference_dataset_id: str | None) -> Audit:
+    get_dataset(session, project_id, dataset_id)
+    if reference_dataset_id:
+        get_dataset(session, project_id, reference_dataset_id)
+    chosen = validate_scorers(scorers, params)
+    audit = Audit(project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
+                  scorers=chosen, params=params, seed=seed, job_id="")
+    job = queue.enqueue(session, project_id, "audit", {"audit_id": audit.id}, settings.worker.max_attempts)
+    audit.job_id = job.id
+    session.add(audit)
+    session.flush()
+    return audit
+
+
+def get_audit(session: Session, project_id: str, audit_id: str) -> tuple[Audit, Job]:
+    audit = session.get(Audit, audit_id)
+    if audit is None or audit.project_id != project_id:
+        raise not_found("audit", audit_id)
+    job = session.get(Job, audit.job_id)
+    assert job is not None
+    return audit, job
+
+
+def store_results(session: Session, audit_id: str, out: AuditOutput) -> None:
+    """Replace (never append) the audit's results: safe when a job runs twice."""
+    session.execute(delete(AuditSample).where(AuditSample.audit_id == audit_id))
+    batch = []
+    for rec in out.samples:
+        scores = rec.get("scores", {})
+        codes = sorted({f["code"] for f in rec.get("flags", [])})
+        batch.append({"audit_id": audit_id, "idx": rec["index"], "record": dumps(rec),
+                      "flag_codes": "," + ",".join(codes) + "," if codes else "",
+                      **{d: scores.get(d) for d in DIMENSIONS}})
+        if len(batch) >= 5000:
+            session.execute(insert(AuditSample), batch)
+            batch = []
+    if batch:
+        session.execute(insert(AuditSample), batch)
+    audit = session.get(Audit, audit_id)
+    assert audit is not None
+    audit.report_json = out.report_json()
+    session.flush()
+
+
+def _encode_cursor(values: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except Exception:
+        raise AppError(400, "bad_cursor", "the cursor is not one this API returned") from None
+
+
+def query_samples(session: Session, audit: Audit, *, dimension: str | None, flag: str | None, min_score: float | None,
+                  max_score: float | None, sort: str, limit: int, cursor: str | None) -> tuple[list[str], str | None, int]:
+    """Filter and keyset-paginate per-sample results; returns (records as JSON strings, next cursor, total)."""
+    if dimension is not None and dimension not in DIMENSIONS:
+        raise AppError(422, "invalid_dimension", f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
+    if sort not in SORTS:
+        raise AppError(422, "invalid_sort", f"unknown sort {sort!r}; known: {', '.join(sorted(SORTS))}")
+    if (min_score is not None or max_score is not None) and dimension is None and sort.lstrip("-") == "index":
+        raise AppError(422, "invalid_filter", "min_score/max_score need a dimension= (or a dimension sort)")
+    conds = [AuditSample.audit_id == audit.id]
+    score_dim = dimension or (sort.lstrip("-") if sort.lstrip("-") != "index" else None)
+    if score_dim:
+        col = getattr(AuditSample, score_dim)
+        if min_score is not None:
+            conds.append(col >= min_score)
+        if max_score is not None:
+            conds.append(col <= max_score)
+        if dimension:
+            conds.append(col.is_not(None))
+    if flag:
+        conds.append(AuditSample.flag_codes.like(f"%,{flag},%"))
+    total = int(session.scalar(select(func.count()).select_from(AuditSample).where(*conds)) or 0)
+
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "index":
+        order = [AuditSample.idx.desc() if desc else AuditSample.idx.asc()]
+        if cursor:
+            c = _decode_cursor(cursor)
+            conds.append(AuditSample.idx < c["i"] if desc else AuditSample.idx > c["i"])
+    else:
+        col = getattr(AuditSample, key)
+        conds.append(col.is_not(None))
+        order = [col.desc() if desc else col.asc(), AuditSample.idx.asc()]
+        if cursor:
+            c = _decode_cursor(cursor)
+            beyond = col < c["v"] if desc else col > c["v"]
+            conds.append(or_(beyond, and_(col == c["v"], AuditSample.idx > c["i"])))
+    rows = session.execute(select(AuditSample.idx, AuditSample.record, getattr(AuditSample, key if key != "index" else "idx"))
+                           .where(*conds).order_by(*order).limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor({"i": last[0], "v": last[2]} if key != "index" else {"i": last[0]})
+        rows = rows[:limit]
+    return [r[1] for r in rows], next_cursor, total
+
+
+def sample_record(session: Session, audit: Audit, index: int) -> str:
+    rec = session.scalar(select(AuditSample.record).where(AuditSample.audit_id == audit.id, AuditSample.idx == index))
+    if rec is None:
+        raise not_found("sample", str(index))
+    return rec
+
+
+def dataset_of(session: Session, audit: Audit) -> Dataset:
+    ds = session.get(Dataset, audit.dataset_id)
+    if ds is None:
+        raise not_found("dataset", audit.dataset_id)
+    return ds

@@ -1,0 +1,92 @@
+"""The one settings object. Every limit is a named setting (env prefix ``SFTAUDIT_``, nested with ``__``).
+
+Examples::
+
+    SFTAUDIT_DATABASE_URL=postgresql+psycopg://user@db/sftaudit
+    SFTAUDIT_UPLOAD__MAX_BYTES=2147483648
+    SFTAUDIT_MODELS__EMBEDDING_MODEL=/models/paraphrase-multilingual-MiniLM-L12-v2
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StorageSettings(BaseModel):
+    data_dir: Path = Field(Path("./data"), description="Uploads, caches, artifacts and the default SQLite file.")
+
+    @property
+    def uploads(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def cache(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.data_dir / "artifacts"
+
+
+class UploadSettings(BaseModel):
+    max_bytes: int = Field(1 << 30, description="Largest upload accepted (bytes actually read, before decompression).")
+    max_decompressed_bytes: int = Field(4 << 30, description="A gzip upload is aborted when it inflates past this.")
+    max_line_bytes: int = Field(8 << 20, description="Longest JSONL/CSV line accepted.")
+    max_json_array_bytes: int = Field(512 << 20, description="Largest JSON-array file (parsed in memory); use JSONL above.")
+    max_rows: int = Field(5_000_000, description="Most rows in one dataset.")
+    max_errors_reported: int = Field(20, description="How many row errors an error response lists.")
+    insert_batch: int = Field(5000, description="Rows per bulk insert.")
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(1, description="Worker processes started by `sftaudit serve`.")
+    lease_seconds: float = Field(60.0, description="A claimed job is re-queued if its worker stops renewing for this long.")
+    heartbeat_seconds: float = Field(10.0, description="How often a running job renews its lease.")
+    poll_seconds: float = Field(1.0, description="Idle worker polling interval.")
+    max_attempts: int = Field(3, description="Attempts before a job is failed with the last reason.")
+    executor: str = Field("local", description="Job executor backend: `local` (in-process) or `subprocess`.")
+    handler_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
+
+
+class ModelSettings(BaseModel):
+    embedding_model: str | None = Field(None, description="sentence-transformers dir; default: packaged all-MiniLM-L6-v2.")
+    fast_embedding_model: str | None = None
+    tokenizer: str | None = None
+    language_model: str | None = None
+    reward_model: str | None = None
+    judge_url: str | None = None
+    judge_model: str | None = None
+    device: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SFTAUDIT_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in the data dir.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    storage: StorageSettings = StorageSettings()
+    upload: UploadSettings = UploadSettings()
+    worker: WorkerSettings = WorkerSettings()
+    models: ModelSettings = ModelSettings()
+    page_max: int = Field(1000, description="Largest page size of list endpoints.")
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.storage.data_dir / 'sftaudit.db').resolve()}"
+
+    def model_config_for_scorers(self):
+        from scorers.models import ModelConfig
+
+        return ModelConfig(**self.models.model_dump())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
