@@ -70,9 +70,13 @@ class ProcessExecutor:
                 proc.join(10)
                 return Outcome("failed", error="lease lost while the job ran")
         if parent.poll(0):
-            status, result, error = parent.recv()
-            proc.join(30)
-            return Outcome(status, result, error)
+            try:
+                status, result, error = parent.recv()
+            except EOFError:  # the child died before sending a result
+                pass
+            else:
+                proc.join(30)
+                return Outcome(status, result, error)
         proc.join(5)
         code = proc.exitcode
         reason = "killed (out of memory?)" if code is not None and code < 0 else f"exited with code {code}"

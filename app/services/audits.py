@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Audit, AuditSample, Dataset, Job
+from app.db.models import Audit, AuditSample, Dataset, Job, new_id
 from app.errors import AppError, not_found
 from app.jobs import queue
 from app.services.datasets import get_dataset
@@ -43,7 +43,7 @@ def create_audit(session: Session, settings: Settings, project_id: str, dataset_
     if reference_dataset_id:
         get_dataset(session, project_id, reference_dataset_id)
     chosen = validate_scorers(scorers, params)
-    audit = Audit(project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
+    audit = Audit(id=new_id(), project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
                   scorers=chosen, params=params, seed=seed, job_id="")
     job = queue.enqueue(session, project_id, "audit", {"audit_id": audit.id}, settings.worker.max_attempts)
     audit.job_id = job.id

@@ -1,0 +1,34 @@
+"""Job handlers used by the worker fault tests (loaded through settings.worker.handler_modules)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from app.jobs.handlers import JobContext, job_handler
+
+
+@job_handler("test_steps")
+def steps(ctx: JobContext) -> dict:
+    """Walks through ``n`` steps of ``seconds`` each, reporting progress; records which attempt finished."""
+    n, seconds = int(ctx.payload.get("n", 5)), float(ctx.payload.get("seconds", 0.2))
+    for i in range(n):
+        ctx.progress(i / n, f"step {i + 1}/{n}")
+        time.sleep(seconds)
+    return {"finished_by_attempt": ctx.attempt, "pid": os.getpid()}
+
+
+@job_handler("test_fail")
+def fail(ctx: JobContext) -> dict:
+    raise RuntimeError(f"boom on attempt {ctx.attempt}")
+
+
+@job_handler("test_crash_child", isolated=True)
+def crash_child(ctx: JobContext) -> dict:
+    os._exit(137)  # what an out-of-memory kill looks like from the parent
+
+
+@job_handler("test_isolated_ok", isolated=True)
+def isolated_ok(ctx: JobContext) -> dict:
+    ctx.progress(0.5, "half way")
+    return {"child_pid": os.getpid()}
