@@ -10,6 +10,7 @@ from typing import Any
 
 from app.ingest.normalise import IngestStats, OnError, normalise_records
 from app.ingest.reader import container_hint, iter_records, open_payload, sniff_container
+from app.jsonutil import load_json
 from app.settings import Settings
 from scorers.samples import Sample
 
@@ -23,7 +24,7 @@ def read_file_samples(path: Path, settings: Settings, *, format: str | None = No
         container = sniff_container(stream, container_hint(path.name, None))
         samples = [
             Sample.from_dict({"index": row["idx"], **row["conversation"]},
-                             meta={"original": row["original"], **({"warnings": row["warnings"]} if row["warnings"] else {})})
+                             meta={"original": load_json(row["original"]), **({"warnings": row["warnings"]} if row["warnings"] else {})})
             for row in normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes),
                                          format, field_map, on_error, stats, lim.max_errors_reported, lim.max_rows)
         ]

@@ -13,6 +13,7 @@ from app.api.uploads import receive_upload
 from app.db.session import session_scope
 from app.errors import AppError, RowError
 from app.ingest.export import EXPORT_FORMATS
+from app.jsonutil import load_json
 from app.services import datasets as svc
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -87,7 +88,8 @@ def list_samples(dataset_id: str, project: ProjectDep, session: SessionDep, sett
     ds = svc.get_dataset(session, project.id, dataset_id)
     limit = min(limit, settings.page_max)
     rows = svc.page_samples(session, ds.id, offset, limit)
-    return SamplePage(items=[SampleRead(index=r.idx, conversation=r.conversation, original=r.original, warnings=r.warnings)
+    return SamplePage(items=[SampleRead(index=r.idx, conversation=r.conversation,
+                                        original=load_json(r.original) if r.original else None, warnings=r.warnings)
                              for r in rows], offset=offset, limit=limit, total=ds.rows)
 
 

@@ -64,8 +64,9 @@ class SampleRow(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation: Mapped[dict[str, Any]] = mapped_column(JSON)
-    original: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    warnings: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    #: the record as uploaded, as JSON text (the source text itself when nothing had to be sanitised)
+    original: Mapped[str | None] = mapped_column(Text, nullable=True)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class Job(Base):

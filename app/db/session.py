@@ -10,11 +10,14 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.jsonutil import dump_json, load_json
+
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                            json_serializer=dump_json, json_deserializer=load_json)
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -25,7 +28,8 @@ def engine_for(url: str) -> Engine:
             cur.close()
 
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         json_serializer=dump_json, json_deserializer=load_json)
 
 
 @lru_cache(maxsize=8)

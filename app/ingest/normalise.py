@@ -10,6 +10,7 @@ from typing import Any, Literal
 from app.errors import AppError, RowError
 from app.ingest.formats import FORMATS, NORMALISERS, FieldError, detect_format
 from app.ingest.reader import Record
+from app.jsonutil import dump_json
 
 OnError = Literal["reject", "skip"]
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -75,7 +76,7 @@ def normalise_records(
                                    [RowError("unrecognised fields", line=rec.line, index=rec.index)])
                 stats.format, normaliser = detected, NORMALISERS[detected]
             warnings: set[str] = set()
-            data = sanitise(rec.data, warnings)
+            data = sanitise(rec.data, warnings) if rec.needs_sanitise else rec.data
             try:
                 system, turns = normaliser(data, fm)
             except FieldError as e:
@@ -86,7 +87,7 @@ def normalise_records(
                 row = {
                     "idx": rec.index,
                     "conversation": {"system": system, "turns": [{"role": r, "content": c} for r, c in turns]},
-                    "original": data,
+                    "original": rec.raw if rec.raw is not None and not warnings else dump_json(data),
                     "warnings": sorted(warnings) or None,
                 }
         if err is not None:

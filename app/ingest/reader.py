@@ -11,7 +11,7 @@ import csv
 import gzip
 import io
 import json
-
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +24,20 @@ PARQUET_MAGIC = b"PAR1"
 CONTAINERS = ("json", "jsonl", "csv", "parquet", "txt")
 
 
+# JSON escapes that decode to text a database cannot store (NUL) or UTF-8 cannot encode (lone surrogates).
+UNSAFE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 @dataclass
 class Record:
     index: int
     line: int | None
     data: dict[str, Any] | None  # None when the row itself could not be parsed
     error: RowError | None = None
+    #: the record's JSON source text, kept as the original when nothing had to be sanitised
+    raw: str | None = None
+    #: False when the source text proves there is nothing to sanitise (no NUL/surrogate escapes)
+    needs_sanitise: bool = True
 
 
 class LimitedReader(io.RawIOBase):
@@ -145,7 +153,11 @@ def _jsonl(stream: IO[bytes], max_line: int) -> Iterator[Record]:
             else:
                 if not isinstance(obj, dict):
                     err = RowError(f"each line must be a JSON object, got {type(obj).__name__}", line=lineno)
-        yield Record(index, lineno, None if err else obj, err)
+        if err is None:
+            raw_text = text.strip()  # type: ignore[union-attr]
+            yield Record(index, lineno, obj, None, raw_text, UNSAFE_ESCAPE.search(raw_text) is not None)
+        else:
+            yield Record(index, lineno, None, err)
         index += 1
 
 
@@ -163,6 +175,7 @@ def _json_array(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
         raise AppError(422, "bad_encoding", "the file is not valid UTF-8",
                        [RowError(f"invalid UTF-8 byte 0x{raw[e.start]:02x} at column {col}", line=line)]) from None
     dec = json.JSONDecoder()
+    any_unsafe = UNSAFE_ESCAPE.search(text) is not None
     n = len(text)
     pos = _skip_ws(text, 0)
     if pos >= n or text[pos] != "[":
@@ -181,7 +194,8 @@ def _json_array(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
             raise AppError(422, "malformed_json", f"malformed JSON on line {e.lineno}",
                            [RowError(f"{e.msg} at column {e.colno}", line=e.lineno, index=index)]) from None
         if isinstance(obj, dict):
-            yield Record(index, line, obj)
+            raw_text = text[pos:end]
+            yield Record(index, line, obj, None, raw_text, any_unsafe and UNSAFE_ESCAPE.search(raw_text) is not None)
         else:
             yield Record(index, line, None, RowError(f"array items must be objects, got {type(obj).__name__}",
                                                      line=line, index=index))

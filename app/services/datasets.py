@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Dataset, SampleRow
 from app.errors import AppError, not_found
 from app.ingest.export import EXPORT_FORMATS, export_record
 from app.ingest.normalise import IngestStats, OnError, normalise_records
+from app.jsonutil import dump_json, load_json
 from app.ingest.reader import container_hint, iter_records, open_payload, sniff_container
 from app.settings import Settings
 from scorers.samples import Sample
@@ -76,18 +77,26 @@ def ingest(session: Session, settings: Settings, project_id: str, upload: Stored
 
 
 def bulk_insert(session: Session, dataset_id: str, rows: Iterator[dict[str, Any]], batch_size: int) -> None:
-    batch: list[dict[str, Any]] = []
+    """DBAPI executemany in batches on the session's connection (same transaction).
+
+    Rows are pre-serialised (orjson) and sent as tuples: this path carries the bulk of an upload,
+    and SQLAlchemy's per-row parameter processing would double its cost.
+    """
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO samples (dataset_id, idx, conversation, original, warnings) VALUES ({', '.join([mark] * 5)})"
+    batch: list[tuple[Any, ...]] = []
     for row in rows:
-        row["dataset_id"] = dataset_id
-        batch.append(row)
+        batch.append((dataset_id, row["idx"], dump_json(row["conversation"]), row["original"],
+                      dump_json(row["warnings"]) if row["warnings"] else None))
         if len(batch) >= batch_size:
-            session.execute(insert(SampleRow), batch)
+            conn.exec_driver_sql(sql, batch)
             batch = []
     if batch:
-        session.execute(insert(SampleRow), batch)
+        conn.exec_driver_sql(sql, batch)
 
 
-def create_derived(session: Session, parent: Dataset, name: str, conversations: list[tuple[int, dict, dict | None]],
+def create_derived(session: Session, parent: Dataset, name: str, conversations: list[tuple[int, dict, str | None]],
                    lineage: dict[str, Any]) -> Dataset:
     """A dataset made from rows of another (curation): rows are re-indexed 0..n-1, the parent index kept in lineage."""
     ds = Dataset(project_id=parent.project_id, name=name, format=parent.format, sha256=parent.sha256,
@@ -138,7 +147,7 @@ def load_samples(session: Session, dataset_id: str) -> list[Sample]:
     out = []
     for row in iter_samples(session, dataset_id):
         conv = row.conversation
-        meta: dict[str, Any] = {"original": row.original}
+        meta: dict[str, Any] = {"original": load_json(row.original) if row.original else None}
         if row.warnings:
             meta["warnings"] = row.warnings
         out.append(Sample.from_dict({"index": row.idx, **conv}, meta=meta))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 07:05:57.120148
+Create Date: 2026-11-24 07:19:49.465508
 """
 from alembic import op
 import sqlalchemy as sa
@@ -111,8 +111,8 @@ def upgrade() -> None:
     sa.Column('dataset_id', sa.String(length=32), nullable=False),
     sa.Column('idx', sa.Integer(), nullable=False),
     sa.Column('conversation', sa.JSON(), nullable=False),
-    sa.Column('original', sa.JSON(), nullable=True),
-    sa.Column('warnings', sa.JSON(), nullable=True),
+    sa.Column('original', sa.Text(), nullable=True),
+    sa.Column('warnings', sa.JSON(none_as_null=True), nullable=True),
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('dataset_id', 'idx')
     )
