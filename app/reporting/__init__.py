@@ -1,0 +1,6 @@
+"""Pages people look at: the HTML audit report and the sample browser (no torch imported here)."""
+
+from app.reporting.browser import render_browser_html
+from app.reporting.html import render_report_html
+
+__all__ = ["render_browser_html", "render_report_html"]
