@@ -103,7 +103,7 @@ def cluster_map(samples: Sequence[Mapping[str, Any]], clusters: Sequence[Mapping
     for i, cid in enumerate(order):
         members = groups[cid]
         label = f"{cid}: {keywords[cid]}" if keywords.get(cid) else str(cid)
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(go.Scatter(
             x=[r["map_x"] for r in members], y=[r["map_y"] for r in members], mode="markers", name=excerpt(label, 48),
             marker=dict(size=5, opacity=0.7, color=PALETTE[i % len(PALETTE)]),
             text=[f"#{r['index']} · cluster {cid}<br>{excerpt((texts.get(r['index']) or {}).get('instruction'), 90)}" for r in members],
