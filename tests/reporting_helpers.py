@@ -74,8 +74,10 @@ def add_family_fields(out: AuditOutput, samples: list[Sample], k: int = 6) -> No
     dims = out.report["dimensions"]
     dims["diversity"]["figures"]["clusters_tfidf"] = {"clusters": clusters, "k": k}
     dims["difficulty"]["figures"]["length_terciles"] = {"target_mix": {"easy": 0.2, "medium": 0.5, "hard": 0.3}}
-    for d in ("diversity", "difficulty", "answer_quality", "consistency"):
-        dims[d].update(status="ok", score=0.5, reason=None)
+    for d, figure in (("diversity", "clusters_tfidf"), ("difficulty", "length_terciles"), ("answer_quality", "length_proxy"),
+                      ("consistency", "conflict_pair")):
+        scored = sum(1 for rec in out.samples if d in rec["scores"])
+        dims[d].update(status="ok", score=0.5, reason=None, scorers=[figure], samples_scored=scored)
 
 
 def curation_of(out: AuditOutput, size: int) -> dict[str, Any]:

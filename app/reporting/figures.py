@@ -7,6 +7,8 @@ quartiles.  Div ids are fixed names, so the same audit renders byte-identical HT
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -104,9 +106,10 @@ def cluster_map(samples: Sequence[Mapping[str, Any]], clusters: Sequence[Mapping
         members = groups[cid]
         label = f"{cid}: {keywords[cid]}" if keywords.get(cid) else str(cid)
         fig.add_trace(go.Scatter(
-            x=[r["map_x"] for r in members], y=[r["map_y"] for r in members], mode="markers", name=excerpt(label, 48),
+            x=[r["map_x"] for r in members], y=[r["map_y"] for r in members], mode="markers", name=html.escape(excerpt(label, 48)),
             marker=dict(size=5, opacity=0.7, color=PALETTE[i % len(PALETTE)]),
-            text=[f"#{r['index']} · cluster {cid}<br>{excerpt((texts.get(r['index']) or {}).get('instruction'), 90)}" for r in members],
+            text=[f"#{r['index']} · cluster {html.escape(cid)}<br>{html.escape(excerpt((texts.get(r['index']) or {}).get('instruction'), 90))}"
+                  for r in members],
             hovertemplate="%{text}<extra></extra>"))
     fig.update_layout(title="Instructions in 2-D, coloured by cluster", height=520, xaxis=dict(showticklabels=False),
                       yaxis=dict(showticklabels=False), legend=dict(font=dict(size=11)))

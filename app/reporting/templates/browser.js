@@ -118,9 +118,10 @@
   }
   const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
+  const SHORT = { diversity: "diversity", answer_quality: "quality", consistency: "consistency", difficulty: "difficulty", noise: "noise" };
   function scoreChips(scores) {
     return Object.entries(scores || {}).map(([dim, v]) => el("span", {
-      class: `score ${v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`, title: dim, text: `${dim.replace("_", " ").slice(0, 8)} ${Number(v).toFixed(2)}`,
+      class: `score ${v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`, title: dim, text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
     }));
   }
 
