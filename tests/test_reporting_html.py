@@ -13,7 +13,7 @@ import pytest
 
 from app.reporting import render_report_html
 from conftest import shared_data_dir
-from app.reporting.view import CurationSummary, curation_view, duplicate_groups
+from app.reporting.view import CurationSummary, curation_view, duplicate_groups, needed_text_indices
 from reporting_helpers import ALPACA, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
 from scorers import run_audit, sample
 
@@ -179,3 +179,23 @@ def test_reporting_does_not_import_torch() -> None:
             "out=run_audit(rows); render_report_html(out.report, out.samples, {}); render_browser_html('x'); "
             "sys.exit(1 if 'torch' in sys.modules or 'sentence_transformers' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])).returncode == 0
+
+
+@pytest.mark.parametrize("family", [False, True])
+def test_needed_text_indices_are_exactly_the_rows_the_page_reads(shared_data, family) -> None:
+    samples, out = audit(shared_data / CHINESE, 120)
+    if family:  # the 2-D map reads every drawn point's instruction for its hover text
+        add_family_fields(out, samples)
+    full = texts_of(samples)
+    read: set[int] = set()
+
+    class Watching(dict):
+        def get(self, key, default=None):
+            read.add(key)
+            return super().get(key, default)
+
+    html = render_report_html(out.report, out.samples, Watching(full))
+    needed = needed_text_indices(out.samples)
+    assert set(needed) == read
+    assert len(needed) == (len(samples) if family else len({*REPEATED, *range(120, len(samples))}))
+    assert render_report_html(out.report, out.samples, {i: full[i] for i in needed}) == html

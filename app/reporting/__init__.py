@@ -2,5 +2,6 @@
 
 from app.reporting.browser import render_browser_html
 from app.reporting.html import render_report_html
+from app.reporting.view import CurationSummary, needed_text_indices
 
-__all__ = ["render_browser_html", "render_report_html"]
+__all__ = ["CurationSummary", "needed_text_indices", "render_browser_html", "render_report_html"]

@@ -18,11 +18,9 @@ import plotly.io as pio
 from markupsafe import Markup
 from plotly.subplots import make_subplots
 
-from app.reporting.view import LEVELS, TITLES, excerpt, percentiles
+from app.reporting.view import LEVELS, TITLES, excerpt, map_points, percentiles
 
 CONFIG = {"displaylogo": False, "responsive": True}
-#: at most this many points in the 2-D map (a deterministic sample of the rest is drawn).
-MAP_POINTS = 5000
 PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
 SUBSET_COLOURS = {"curated": "#54a24b", "random": "#4c78a8", "longest": "#f58518"}
 
@@ -83,8 +81,9 @@ def length_histograms(samples: Sequence[Mapping[str, Any]], div_id: str = "fig-l
 
 def bars(counts: Mapping[str, int], div_id: str, title: str, *, top: int = 20) -> Markup:
     items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:top][::-1]
-    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[str(k) for k, _ in items], orientation="h",
-                           marker_color=PALETTE[0], hovertemplate="%{y}: %{x} samples<extra></extra>"))
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[str(k) for k, _ in items], orientation="h", text=[v for _, v in items],
+                           textposition="auto", cliponaxis=False, marker_color=PALETTE[0],
+                           hovertemplate="%{y}: %{x} samples<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="samples", height=max(220, 40 + 26 * len(items)))
     return to_div(fig, div_id)
 
@@ -92,10 +91,7 @@ def bars(counts: Mapping[str, int], div_id: str, title: str, *, top: int = 20) -
 def cluster_map(samples: Sequence[Mapping[str, Any]], clusters: Sequence[Mapping[str, Any]],
                 texts: Mapping[int, Mapping[str, str]], div_id: str = "fig-cluster-map") -> tuple[Markup, int]:
     """Instruction embeddings in 2-D, one colour per cluster; returns the div and how many points it draws."""
-    recs = [rec for rec in samples if rec.get("map_x") is not None and rec.get("map_y") is not None]
-    if len(recs) > MAP_POINTS:
-        keep = np.sort(np.random.default_rng(0).choice(len(recs), MAP_POINTS, replace=False))
-        recs = [recs[i] for i in keep]
+    recs = map_points(samples)
     keywords = {str(c["cluster"]): c["keywords"] for c in clusters}
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for rec in recs:

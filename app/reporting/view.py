@@ -48,6 +48,8 @@ LENGTH_FIELDS = ("instruction_chars", "answer_chars", "instruction_tokens", "ans
 EXAMPLES_PER_CODE = 3
 SHOWN_GROUPS = 10
 SHOWN_CONFLICTS = 10
+#: at most this many points in the 2-D map (a deterministic sample of the rest is drawn).
+MAP_POINTS = 5000
 
 
 def excerpt(text: str | None, limit: int = 280) -> str:
@@ -192,6 +194,15 @@ def _side(texts: Mapping[int, Mapping[str, str]], index: int) -> dict[str, Any]:
 
 # --- clusters, task types, difficulty, answer quality ------------------------------------------------
 
+def map_points(samples: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The samples drawn in the 2-D map: all with coordinates, or a fixed random ``MAP_POINTS`` of them."""
+    recs = [rec for rec in samples if rec.get("map_x") is not None and rec.get("map_y") is not None]
+    if len(recs) > MAP_POINTS:
+        keep = np.sort(np.random.default_rng(0).choice(len(recs), MAP_POINTS, replace=False))
+        recs = [recs[i] for i in keep]
+    return recs
+
+
 def cluster_table(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Cluster sizes from the samples, with keywords from any diversity figure that lists clusters."""
     sizes = Counter(rec["cluster"] for rec in samples if rec.get("cluster") is not None)
@@ -231,6 +242,32 @@ def quality_components(samples: Sequence[Mapping[str, Any]]) -> dict[str, dict[s
             if isinstance(v, (int, float)):
                 values[comp].append(float(v))
     return {comp: percentiles(vs) for comp, vs in sorted(values.items())}
+
+
+class _Recorder(dict):
+    """A texts mapping that only notes which indices are asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[int] = set()
+
+    def get(self, key, default=None):  # type: ignore[override]
+        self.asked.add(key)
+        return default
+
+
+def needed_text_indices(samples: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The sample indices whose text the report page shows (examples, groups, conflicts, map hovers).
+
+    A caller whose texts live in a database can fetch exactly these rows, in one query, and pass them
+    to :func:`app.reporting.html.render_report_html` as a plain dict.
+    """
+    rec = _Recorder()
+    flag_codes(samples, rec)
+    duplicate_groups(samples, rec)
+    conflicts(samples, rec)
+    rec.asked.update(r["index"] for r in map_points(samples))
+    return sorted(rec.asked)
 
 
 # --- scorers and raw figures ------------------------------------------------------------------------
