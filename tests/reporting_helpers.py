@@ -30,7 +30,9 @@ def alpaca_samples(path: Path, n: int) -> list[Sample]:
 
 
 def texts_of(samples: list[Sample]) -> dict[int, dict[str, str]]:
-    return {s.index: {"instruction": s.instruction, "answer": s.answer} for s in samples}
+    from app.reporting import texts_from_samples
+
+    return texts_from_samples(samples)
 
 
 def audit(path: Path, n: int) -> tuple[list[Sample], AuditOutput]:

@@ -10,7 +10,7 @@ inlines plotly.js and its styles — no CDN, it opens offline from disk — and 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,11 @@ def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str,
         "css": Markup((TEMPLATES / "style.css").read_text(encoding="utf-8")),
     }
     return environment().get_template("report.html.j2").render(**context)
+
+
+def texts_from_samples(samples: Iterable[Any]) -> dict[int, dict[str, str]]:
+    """The ``texts`` argument from normalised :class:`scorers.samples.Sample` objects (CLI, notebooks)."""
+    return {s.index: {"instruction": s.instruction, "answer": s.answer} for s in samples}
 
 
 def _overview(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
