@@ -199,3 +199,11 @@ def test_needed_text_indices_are_exactly_the_rows_the_page_reads(shared_data, fa
     assert set(needed) == read
     assert len(needed) == (len(samples) if family else len({*REPEATED, *range(120, len(samples))}))
     assert render_report_html(out.report, out.samples, {i: full[i] for i in needed}) == html
+
+
+def test_empty_and_one_row_audits_render() -> None:
+    for rows in ([], [sample(0, "只有一行 🙂", "")]):
+        out = run_audit(rows)
+        page = Page(render_report_html(out.report, out.samples, texts_of(rows)))
+        assert "overview" in page.text and "scorers" in page.text
+        assert "No sample was flagged" in page.text["overview"]
