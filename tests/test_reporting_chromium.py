@@ -276,5 +276,10 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     assert not page.locator("#detail-1").is_visible()
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "f-dimension"
+
+    # a report link (…/browser#sample-N) opens that sample, loaded or not
+    page.goto(f"{url}#sample-{N - 1}")
+    page.wait_for_function(f"document.getElementById('linked').textContent.includes('Sample #{N - 1}')")
+    assert samples[N - 1].answer[:20] in page.inner_text("#linked")
     assert errors == []
     page.close()

@@ -81,6 +81,11 @@ def test_alpaca_report_has_every_section_and_the_headline_figures_in_plain_html(
         if info["status"] == "not_computed":
             assert info["reason"] in page.text["not-computed"]
     assert f"{out.report['dimensions']['noise']['score']:.2f}" in page.text["headline-scores"]
+    # served by the API, row numbers open the sample in the browser; offline they are plain text
+    assert "sample-link" not in html
+    linked = Page(render_report_html(out.report, out.samples, texts_of(samples), browser_url="/v1/audits/a1/browser"))
+    hrefs = {a["href"] for t, a in linked.attrs if t == "a" and a.get("class") == "sample-link"}
+    assert {f"/v1/audits/a1/browser#sample-{i}" for i in (N, REPEATED[0])} <= hrefs
     # without a diversity scorer there is no map, and the page says why
     assert "no scorer in this audit clustered" in page.text["map-note"]
 

@@ -36,11 +36,14 @@ def environment() -> Environment:
 
 
 def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
-                       texts: Mapping[int, Mapping[str, str]], curation: Mapping[str, Any] | None = None) -> str:
+                       texts: Mapping[int, Mapping[str, str]], curation: Mapping[str, Any] | None = None,
+                       *, browser_url: str | None = None) -> str:
     """Render the report page.
 
     ``texts`` maps a sample index to ``{"instruction": ..., "answer": ...}``; missing rows are shown as
     "text not available".  ``curation`` follows :class:`app.reporting.view.CurationSummary`.
+    ``browser_url`` (the audit's sample browser, e.g. ``/v1/audits/{id}/browser``) turns every row
+    number into a link that opens that sample there; leave it out for a file read offline.
     """
     codes = view.flag_codes(samples, texts)
     dims = {d: _dimension(d, report, samples, texts, codes) for d in DIMENSIONS}
@@ -56,6 +59,7 @@ def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str,
         "scorers": view.scorer_rows(report),
         "curation": _curation(curation, samples) if curation is not None else None,
         "plotly_js": Markup(figures.plotly_js()),
+        "browser_url": browser_url,
         "css": Markup((TEMPLATES / "style.css").read_text(encoding="utf-8")),
     }
     return environment().get_template("report.html.j2").render(**context)

@@ -237,8 +237,13 @@
       if (err instanceof AuthError) { fail(err); return; }
     }
     await load(true);
-    const m = /^#sample-(\d+)$/.exec(location.hash);
-    if (m) openSample(Number(m[1]));
+    openFromHash();
   }
+  // …/browser#sample-123 opens sample 123 (the report page links rows this way)
+  function openFromHash() {
+    const m = /^#sample-(\d+)$/.exec(location.hash);
+    if (m && sessionStorage.getItem(KEY)) openSample(Number(m[1]));
+  }
+  window.addEventListener("hashchange", openFromHash);
   start();
 })();
