@@ -86,6 +86,9 @@ def test_report_page_renders_offline_with_every_section(browser, data, tmp_path,
     assert page.locator("#flag-exact_duplicate table.examples tbody tr").count() == len(REPEATED)
     if family:
         assert page.locator("#fig-cluster-map .scatterlayer .point").count() == len(samples)
+        boxes = page.locator("#fig-quality-components .boxlayer .trace").evaluate_all(
+            "ts => ts.map(t => Math.round(t.getBoundingClientRect().left))")
+        assert len(boxes) == 2 and len(set(boxes)) == 2  # one box per component, side by side
     page.screenshot(path=str(ARTIFACTS / f"report-{name}.png"), full_page=True)
     assert errors == [] and outside == []
 

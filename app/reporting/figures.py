@@ -138,7 +138,12 @@ def _box(name: str, stats: Mapping[str, float], colour: str, x: str | None = Non
 
 
 def quality_components(components: Mapping[str, Mapping[str, float]], div_id: str = "fig-quality-components") -> Markup:
-    fig = go.Figure([_box(comp, stats, PALETTE[i % len(PALETTE)]) for i, (comp, stats) in enumerate(components.items())])
+    boxes = []
+    for i, (comp, stats) in enumerate(components.items()):
+        box = _box(comp, stats, PALETTE[i % len(PALETTE)])
+        box.x = [comp]  # precomputed boxes need an explicit position, or they all stack at 0
+        boxes.append(box)
+    fig = go.Figure(boxes)
     fig.update_layout(title="Answer-quality components (per-sample scores)", yaxis=dict(title="score", range=[0, 1.02]),
                       showlegend=False)
     return to_div(fig, div_id)
