@@ -59,6 +59,7 @@ def alpaca():
     return audit(shared / ALPACA, N)
 
 
+@pytest.mark.shared_data
 def test_alpaca_report_has_every_section_and_the_headline_figures_in_plain_html(alpaca) -> None:
     samples, out = alpaca
     html = render_report_html(out.report, out.samples, texts_of(samples))
@@ -90,6 +91,7 @@ def test_alpaca_report_has_every_section_and_the_headline_figures_in_plain_html(
     assert "no scorer in this audit clustered" in page.text["map-note"]
 
 
+@pytest.mark.shared_data
 def test_report_is_self_contained_and_deterministic(alpaca) -> None:
     samples, out = alpaca
     html = render_report_html(out.report, out.samples, texts_of(samples))
@@ -110,6 +112,7 @@ def test_sample_text_is_escaped() -> None:
     assert "&lt;script&gt;alert(" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
+@pytest.mark.shared_data
 def test_family_sections_render_what_the_records_hold(shared_data) -> None:
     samples, out = audit(shared_data / CHINESE, N)
     add_family_fields(out, samples)
@@ -139,6 +142,7 @@ def test_family_sections_render_what_the_records_hold(shared_data) -> None:
     assert 'id="fig-task-types"' in html and 'id="fig-difficulty-mix"' in html and 'id="fig-quality-components"' in html
 
 
+@pytest.mark.shared_data
 def test_curation_section_compares_subsets(shared_data) -> None:
     samples, out = audit(shared_data / ALPACA, N)
     add_family_fields(out, samples)
@@ -186,6 +190,7 @@ def test_reporting_does_not_import_torch() -> None:
     assert subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])).returncode == 0
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("family", [False, True])
 def test_needed_text_indices_are_exactly_the_rows_the_page_reads(shared_data, family) -> None:
     samples, out = audit(shared_data / CHINESE, 120)
