@@ -286,3 +286,22 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     assert samples[N - 1].answer[:20] in page.inner_text("#linked")
     assert errors == []
     page.close()
+
+
+def test_sample_browser_shows_markup_in_samples_as_text(browser, serve) -> None:
+    from scorers import run_audit, sample
+
+    evil = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
+    rows = [sample(0, evil, evil), sample(1, evil, evil)]
+    url = serve(samples_api("x1", rows, run_audit(rows, scorers=["exact_duplicate"]))) + "/v1/audits/x1/browser"
+    page = browser.new_page()
+    errors = watch(page)
+    page.goto(url)
+    page.fill("#api-key", KEY)
+    page.press("#api-key", "Enter")
+    page.wait_for_selector("#sample-1")
+    page.click("#sample-1 button.toggle")
+    assert evil in page.inner_text("#detail-1") and evil[:40] in page.inner_text("#sample-0")
+    assert page.locator("#rows img, #rows script").count() == 0 and page.title() != "pwned"
+    assert errors == []
+    page.close()
