@@ -133,6 +133,11 @@ def samples_api(audit_id: str, samples, out) -> Any:
         known(aid)
         return {"id": aid, "status": "succeeded", "report": out.report}
 
+    @app.get("/v1/audits/{aid}/report.html", response_class=HTMLResponse, dependencies=[Depends(authorised)])
+    def report_page(aid: str) -> str:
+        known(aid)
+        return render_report_html(out.report, out.samples, texts_of(samples), browser_url=f"/v1/audits/{aid}/browser")
+
     @app.get("/v1/audits/{aid}/samples", dependencies=[Depends(authorised)])
     def list_samples(aid: str, dimension: str | None = None, flag: str | None = None, min_score: float | None = None,
                      max_score: float | None = None, sort: str = "index", limit: int = 50, cursor: str | None = None) -> dict:
@@ -284,7 +289,19 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     page.goto(f"{url}#sample-{N - 1}")
     page.wait_for_function(f"document.getElementById('linked').textContent.includes('Sample #{N - 1}')")
     assert samples[N - 1].answer[:20] in page.inner_text("#linked")
-    assert errors == []
+
+    # "Open report" shows the report (fetched with the key) in a new tab; its row links come back here
+    with page.context.expect_page() as opened:
+        page.click("#open-report")
+    report = opened.value
+    report_errors = watch(report)
+    report.wait_for_selector("section#dim-noise")
+    assert report.locator("#flag-counts").inner_text().count("exact_duplicate") == 1
+    with report.expect_navigation():
+        report.locator(f"#flag-exact_duplicate a.sample-link >> text='#{flagged[0]}'").first.click()
+    report.wait_for_function(f"document.getElementById('linked') && document.getElementById('linked').textContent.includes('Sample #{flagged[0]}')")
+    assert report_errors == [] and errors == []
+    report.close()
     page.close()
 
 

@@ -38,6 +38,7 @@
   function showAuth(message) {
     $("app").hidden = true;
     $("forget-key").hidden = true;
+    $("open-report").hidden = true;
     $("auth").hidden = false;
     $("auth-error").textContent = message || "";
     $("api-key").focus();
@@ -49,6 +50,24 @@
     start();
   });
   $("forget-key").addEventListener("click", () => { sessionStorage.removeItem(KEY); showAuth(""); });
+
+  // The report page needs the key too, so a plain link cannot open it: fetch it, then show it in a
+  // new tab (opened during the click, so popup blockers allow it), its links resolved against this page.
+  $("open-report").addEventListener("click", async () => {
+    const tab = window.open("", "_blank");
+    try {
+      const res = await fetch(`${base}/report.html`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+      if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      const here = location.href.split("#")[0].replace(/"/g, "%22");
+      const html = (await res.text()).replace(/<head>/i, `<head><base href="${here}">`);
+      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+      if (tab) tab.location.href = url; else location.href = url;
+    } catch (err) {
+      if (tab) tab.close();
+      fail(err);
+    }
+  });
 
   function fail(err) {
     if (err instanceof AuthError) { sessionStorage.removeItem(KEY); showAuth(err.message); return; }
@@ -228,6 +247,7 @@
     $("auth").hidden = true;
     $("app").hidden = false;
     $("forget-key").hidden = false;
+    $("open-report").hidden = false;
     try {  // the report is optional: it only fills the flag-code suggestions
       const audit = await api("");
       const report = audit.report || audit;
