@@ -1,0 +1,269 @@
+"use strict";
+(() => {
+  const cfg = JSON.parse(document.getElementById("browser-config").textContent);
+  const KEY = "sftaudit.apiKey";
+  const base = `${cfg.api_base}/v1/audits/${encodeURIComponent(cfg.audit_id)}`;
+  const $ = (id) => document.getElementById(id);
+  const state = { rows: [], cursor: null, total: 0, seq: 0, clusters: new Set() };
+
+  // Build DOM nodes; text always goes in through textContent, never as HTML.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  class AuthError extends Error {}
+
+  async function api(path) {
+    const key = sessionStorage.getItem(KEY);
+    const res = await fetch(base + path, { headers: { Authorization: `Bearer ${key}`, Accept: "application/json" } });
+    if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
+    if (!res.ok) {
+      let detail = "";
+      try { detail = JSON.stringify((await res.json()).detail); } catch (e) { detail = res.statusText; }
+      throw new Error(`${res.status} ${detail}`);
+    }
+    return res.json();
+  }
+
+  // --- auth ---------------------------------------------------------------------------------------
+  function showAuth(message) {
+    $("app").hidden = true;
+    $("forget-key").hidden = true;
+    $("open-report").hidden = true;
+    $("auth").hidden = false;
+    $("auth-error").textContent = message || "";
+    $("api-key").focus();
+  }
+  $("auth").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(KEY, $("api-key").value.trim());
+    $("api-key").value = "";
+    start();
+  });
+  $("forget-key").addEventListener("click", () => { sessionStorage.removeItem(KEY); showAuth(""); });
+
+  // The report page needs the key too, so a plain link cannot open it: fetch it, then show it in a
+  // new tab (opened during the click, so popup blockers allow it), its links resolved against this page.
+  $("open-report").addEventListener("click", async () => {
+    const tab = window.open("", "_blank");
+    try {
+      const res = await fetch(`${base}/report.html`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
+      if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
+      const here = location.href.split("#")[0].replace(/"/g, "%22");
+      const html = (await res.text()).replace(/<head>/i, `<head><base href="${here}">`);
+      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+      if (tab) tab.location.href = url; else location.href = url;
+    } catch (err) {
+      if (tab) tab.close();
+      fail(err);
+    }
+  });
+
+  function fail(err) {
+    if (err instanceof AuthError) { sessionStorage.removeItem(KEY); showAuth(err.message); return; }
+    $("error").textContent = `Could not load samples: ${err.message}`;
+  }
+
+  // --- loading ------------------------------------------------------------------------------------
+  function query(cursor) {
+    const form = new FormData($("filters"));
+    const q = new URLSearchParams();
+    for (const [k, v] of form.entries()) if (String(v).trim() !== "") q.set(k, String(v).trim());
+    if (cursor) q.set("cursor", cursor);
+    return q;
+  }
+
+  async function load(reset) {
+    const seq = ++state.seq;
+    const q = query(reset ? null : state.cursor);
+    $("status").textContent = "Loading…";
+    $("error").textContent = "";
+    try {
+      const page = await api(`/samples?${q}`);
+      if (seq !== state.seq) return;  // a newer request was made meanwhile
+      if (reset) { state.rows = []; $("rows").replaceChildren(); }
+      state.rows.push(...page.items);
+      state.cursor = page.next_cursor;
+      state.total = page.total;
+      for (const rec of page.items) if (rec.cluster !== undefined && rec.cluster !== null) state.clusters.add(String(rec.cluster));
+      refreshClusterOptions();
+      appendRows(page.items);
+      updateStatus();
+    } catch (err) {
+      if (seq === state.seq) { $("status").textContent = ""; fail(err); }
+    }
+  }
+
+  function clientFilter(rec) {
+    const cluster = $("f-cluster").value, level = $("f-difficulty").value;
+    if (cluster && String(rec.cluster) !== cluster) return false;
+    if (level && rec.difficulty_level !== level) return false;
+    return true;
+  }
+
+  function updateStatus() {
+    const shown = $("rows").querySelectorAll("tr.row").length;
+    const clientSide = $("f-cluster").value || $("f-difficulty").value;
+    $("client-note").hidden = !clientSide;
+    $("status").textContent = `${shown} shown · ${state.rows.length} loaded of ${state.total} matching` +
+      (state.cursor ? "" : " · all loaded");
+    $("more").hidden = !state.cursor;
+  }
+
+  function refreshClusterOptions() {
+    const select = $("f-cluster");
+    const have = new Set([...select.options].map((o) => o.value));
+    const sorted = [...state.clusters].sort((a, b) => (Number(a) - Number(b)) || a.localeCompare(b));
+    for (const c of sorted) if (!have.has(c)) select.append(el("option", { value: c, text: c }));
+  }
+
+  // --- rendering ----------------------------------------------------------------------------------
+  function instructionOf(rec) {
+    const turns = (rec.conversation && rec.conversation.turns) || [];
+    let lastAssistant = turns.length;
+    for (let i = turns.length - 1; i >= 0; i--) if (turns[i].role === "assistant") { lastAssistant = i; break; }
+    for (let i = lastAssistant - 1; i >= 0; i--) if (turns[i].role === "user") return turns[i].content;
+    return turns.length ? turns[0].content : "";
+  }
+  const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+
+  const SHORT = { diversity: "diversity", answer_quality: "quality", consistency: "consistency", difficulty: "difficulty", noise: "noise" };
+  function scoreChips(scores) {
+    return Object.entries(scores || {}).map(([dim, v]) => el("span", {
+      class: `score ${v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`, title: dim, text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
+    }));
+  }
+
+  function appendRows(items) {
+    const body = $("rows");
+    for (const rec of items) {
+      if (!clientFilter(rec)) continue;
+      const detail = el("tr", { class: "detail", id: `detail-${rec.index}`, hidden: true }, el("td", { colspan: 6 }));
+      const toggle = el("button", { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": `detail-${rec.index}`,
+        text: `▸ #${rec.index}`, onclick: () => toggleRow(rec, row, detail, toggle) });
+      const codes = [...new Set((rec.flags || []).map((f) => f.code))];
+      const row = el("tr", { class: codes.length ? "row flagged" : "row", id: `sample-${rec.index}`, "data-index": rec.index },
+        el("td", {}, toggle),
+        el("td", { class: "text", text: clip(instructionOf(rec), 160) }),
+        el("td", {}, scoreChips(rec.scores)),
+        el("td", {}, codes.map((c) => el("span", { class: "chip", text: c }))),
+        el("td", { text: rec.cluster ?? "" }),
+        el("td", { text: rec.difficulty_level ?? (rec.difficulty !== undefined ? Number(rec.difficulty).toFixed(2) : "") }));
+      body.append(row, detail);
+    }
+  }
+
+  function toggleRow(rec, row, detail, toggle, open) {
+    const willOpen = open === undefined ? detail.hidden : open;
+    if (willOpen && !detail.firstChild.firstChild) detail.firstChild.append(renderDetail(rec));
+    detail.hidden = !willOpen;
+    toggle.setAttribute("aria-expanded", String(willOpen));
+    toggle.textContent = `${willOpen ? "▾" : "▸"} #${rec.index}`;
+  }
+
+  const SKIP = new Set(["index", "scores", "flags", "conversation"]);
+
+  function renderDetail(rec) {
+    const conv = rec.conversation || { system: null, turns: [] };
+    const turns = [];
+    if (conv.system) turns.push(el("div", { class: "turn system" }, el("span", { class: "role", text: "system" }), conv.system));
+    for (const t of conv.turns || []) turns.push(el("div", { class: `turn ${t.role}` }, el("span", { class: "role", text: t.role }), t.content));
+    const flags = (rec.flags || []).map((f) => el("li", {},
+      el("code", { text: f.code }), " ", el("span", { class: `sev-${f.severity}`, text: f.severity }), ` (${f.dimension}) — ${f.reason}`,
+      (f.related || []).length ? el("span", {}, " · related: ", f.related.map((r) => el("button", {
+        type: "button", class: "link related", "data-index": r, text: `#${r}`, onclick: () => openSample(r) }))) : null));
+    const fields = Object.entries(rec).filter(([k]) => !SKIP.has(k)).flatMap(([k, v]) => [
+      el("span", { class: "muted", text: k }), el("span", { class: "mono", text: typeof v === "object" ? JSON.stringify(v) : String(v) })]);
+    return el("div", { class: "sample-detail" },
+      el("div", { class: "conversation" }, turns),
+      el("h3", { text: "Scores" }), el("div", {}, scoreChips(rec.scores).length ? scoreChips(rec.scores) : el("span", { class: "muted", text: "none" })),
+      el("h3", { text: "Flags" }), flags.length ? el("ul", { class: "flags" }, flags) : el("p", { class: "muted", text: "No flags." }),
+      fields.length ? el("details", {}, el("summary", { text: "Other fields" }), el("div", { class: "kv" }, fields)) : null);
+  }
+
+  // Open a sample by index: expand its row when loaded, otherwise fetch it into the linked panel.
+  async function openSample(index) {
+    const row = document.getElementById(`sample-${index}`);
+    if (row) {
+      const toggle = row.querySelector("button.toggle");
+      const detail = document.getElementById(`detail-${index}`);
+      const rec = state.rows.find((r) => r.index === Number(index));
+      toggleRow(rec, row, detail, toggle, true);
+      row.scrollIntoView({ block: "center" });
+      toggle.focus();
+      return;
+    }
+    try {
+      const rec = await api(`/samples/${encodeURIComponent(index)}`);
+      const panel = $("linked");
+      const heading = el("h2", { tabindex: "-1", text: `Sample #${rec.index}` });
+      panel.replaceChildren(heading, el("button", { type: "button", text: "Close", onclick: () => { panel.hidden = true; } }),
+        renderDetail(rec));
+      panel.hidden = false;
+      panel.scrollIntoView({ block: "start" });
+      heading.focus();
+    } catch (err) { fail(err); }
+  }
+
+  // --- keyboard -----------------------------------------------------------------------------------
+  document.addEventListener("keydown", (ev) => {
+    const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement && document.activeElement.tagName);
+    if (ev.key === "/" && !typing) { ev.preventDefault(); $("f-dimension").focus(); return; }
+    if (ev.key === "Escape") {
+      const row = document.activeElement && document.activeElement.closest("tr.row");
+      if (row && !$(`detail-${row.dataset.index}`).hidden) row.querySelector("button.toggle").click();
+      else if (!$("linked").hidden) $("linked").hidden = true;
+      return;
+    }
+    if (typing || !["j", "k", "ArrowDown", "ArrowUp"].includes(ev.key)) return;
+    const toggles = [...document.querySelectorAll("#rows button.toggle")];
+    if (!toggles.length) return;
+    const at = toggles.indexOf(document.activeElement);
+    const step = ev.key === "j" || ev.key === "ArrowDown" ? 1 : -1;
+    const next = toggles[Math.max(0, Math.min(toggles.length - 1, at < 0 ? 0 : at + step))];
+    ev.preventDefault();
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  });
+
+  // --- start --------------------------------------------------------------------------------------
+  $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(true); });
+  $("filters").addEventListener("change", (ev) => { if (ev.target.tagName === "SELECT") load(true); });
+  $("f-reset").addEventListener("click", () => setTimeout(() => load(true), 0));
+  $("more").addEventListener("click", () => load(false));
+
+  async function start() {
+    if (!sessionStorage.getItem(KEY)) { showAuth(""); return; }
+    $("auth").hidden = true;
+    $("app").hidden = false;
+    $("forget-key").hidden = false;
+    $("open-report").hidden = false;
+    try {  // the report is optional: it only fills the flag-code suggestions
+      const audit = await api("");
+      const report = audit.report || audit;
+      const codes = Object.keys((report && report.flags) || {}).sort();
+      $("flag-codes").replaceChildren(...codes.map((c) => el("option", { value: c })));
+    } catch (err) {
+      if (err instanceof AuthError) { fail(err); return; }
+    }
+    await load(true);
+    openFromHash();
+  }
+  // …/browser#sample-123 opens sample 123 (the report page links rows this way)
+  function openFromHash() {
+    const m = /^#sample-(\d+)$/.exec(location.hash);
+    if (m && sessionStorage.getItem(KEY)) openSample(Number(m[1]));
+  }
+  window.addEventListener("hashchange", openFromHash);
+  start();
+})();
