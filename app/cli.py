@@ -112,7 +112,7 @@ def audit(
     seed: int = 0,
     reference: Annotated[Optional[Path], typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
 ) -> None:
-    """Audit a file without a server: writes OUT/report.json and OUT/samples.jsonl."""
+    """Audit a file without a server: writes OUT/report.json, OUT/samples.jsonl and OUT/report.html."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -144,13 +144,10 @@ def audit(
     (out / "report.json").write_text(result.report_json(), encoding="utf-8")
     with (out / "samples.jsonl").open("w", encoding="utf-8") as fh:
         fh.writelines(result.samples_jsonl())
-    try:
-        from app.reporting.html import render_report_html  # the HTML report, when that module is installed
+    from app.reporting.html import render_report_html, texts_from_samples
 
-        texts = {x.index: {"instruction": x.instruction, "answer": x.answer} for x in samples}
-        (out / "report.html").write_text(render_report_html(result.report, result.samples, texts), encoding="utf-8")
-    except ModuleNotFoundError:
-        pass
+    html = render_report_html(result.report, result.samples, texts_from_samples(samples))
+    (out / "report.html").write_text(html, encoding="utf-8")
     _summary(console, result.report, time.perf_counter() - t0, out)
 
 
@@ -174,7 +171,7 @@ def _summary(console, report: dict, seconds: float, out: Path) -> None:
     skipped = [r for r in report["scorers"] if r["status"] != "ok"]
     for r in skipped:
         console.print(f"[yellow]{r['name']}: {r['status']} — {r['reason']}[/yellow]")
-    console.print(f"wrote {out / 'report.json'} and {out / 'samples.jsonl'}")
+    console.print(f"wrote {out / 'report.json'}, {out / 'samples.jsonl'} and {out / 'report.html'}")
 
 
 def main() -> None:

@@ -113,3 +113,22 @@ def test_scorer_registry_endpoint(client) -> None:
     lang = scorers["language"]
     assert lang["dimension"] == "profile" and lang["available"] is True
     assert lang["parameters"]["properties"]["view"]["default"] == "prompt"
+
+
+def test_report_html_and_browser_pages(client, settings) -> None:
+    audit = run_audit(client, settings, make_dataset(client), scorers=["exact_duplicate", "text_length", "language"])
+    page = client.get(f"/v1/audits/{audit['id']}/report.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "exact_duplicate" in page.text and "Name a colour." in page.text
+    assert client.get(f"/v1/audits/{audit['id']}/report.html", headers={"Authorization": ""}).status_code == 401
+    browser = client.get(f"/v1/audits/{audit['id']}/browser", headers={"Authorization": ""})
+    assert browser.status_code == 200 and audit["id"] in browser.text
+
+
+def test_sort_by_selected_dimension_score(client, settings) -> None:
+    audit = run_audit(client, settings, make_dataset(client), scorers=["exact_duplicate"])
+    page = client.get(f"/v1/audits/{audit['id']}/samples", params={"dimension": "noise", "sort": "score"}).json()
+    assert [i["scores"]["noise"] for i in page["items"]] == sorted(i["scores"]["noise"] for i in page["items"])
+    assert page["items"][0]["scores"]["noise"] == 0.0
+    r = client.get(f"/v1/audits/{audit['id']}/samples", params={"sort": "-score"})
+    assert r.status_code == 422 and "dimension" in r.json()["error"]["message"]

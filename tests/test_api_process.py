@@ -56,6 +56,8 @@ def test_cli_audit_writes_report_and_samples(tmp_path) -> None:
     assert [s["index"] for s in samples] == [0, 1, 2]
     assert samples[1]["flags"][0]["related"] == [0]
     assert "rows audited" in res.stderr and "exact_duplicate" in res.stderr  # the summary table
+    html = (out_dir / "report.html").read_text()
+    assert "<html" in html and "exact_duplicate" in html
     first = (out_dir / "report.json").read_bytes()
     res2 = subprocess.run(env_cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env={**__import__("os").environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")})

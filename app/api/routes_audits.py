@@ -4,11 +4,12 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import ProjectDep, SessionDep, SettingsDep
 from app.api.schemas import AuditCreate, AuditRead, AuditSamplePage, JobRead, ScorerRead
 from app.db.models import SampleRow
+from app.errors import AppError
 from app.jobs import queue
 from app.services import audits as svc
 
@@ -42,8 +43,6 @@ def get_audit(audit_id: str, project: ProjectDep, session: SessionDep) -> AuditR
 def get_report_json(audit_id: str, project: ProjectDep, session: SessionDep) -> Response:
     audit, job = svc.get_audit(session, project.id, audit_id)
     if job.status != "succeeded" or not audit.report_json:
-        from app.errors import AppError
-
         raise AppError(409, "audit_not_finished", f"audit {audit_id} is {job.status}")
     return Response(audit.report_json, media_type="application/json")
 
@@ -53,11 +52,12 @@ def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, setti
                   dimension: str | None = None, flag: str | None = None,
                   min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
                   max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-                  sort: str = "index", limit: Annotated[int, Query(ge=1)] = 50, cursor: str | None = None) -> AuditSamplePage:
+                  sort: str = "index", limit: Annotated[int, Query(ge=1)] = 50, cursor: str | None = None,
+                  cluster: int | None = None, difficulty_level: str | None = None) -> AuditSamplePage:
     audit, _ = svc.get_audit(session, project.id, audit_id)
     records, next_cursor, total = svc.query_samples(session, audit, dimension=dimension, flag=flag, min_score=min_score,
                                                     max_score=max_score, sort=sort, limit=min(limit, settings.page_max),
-                                                    cursor=cursor)
+                                                    cursor=cursor, cluster=cluster, difficulty_level=difficulty_level)
     items = [json.loads(r) for r in records]
     if items:
         convs = dict(session.query(SampleRow.idx, SampleRow.conversation)
@@ -73,6 +73,31 @@ def audit_sample(audit_id: str, index: int, project: ProjectDep, session: Sessio
     rec = json.loads(svc.sample_record(session, audit, index))
     rec["conversation"] = session.get(SampleRow, (audit.dataset_id, index)).conversation  # type: ignore[union-attr]
     return rec
+
+
+@router.get("/v1/audits/{audit_id}/report.html", response_class=HTMLResponse,
+            description="The report as one self-contained HTML page (works offline).")
+def get_report_html(audit_id: str, project: ProjectDep, session: SessionDep) -> HTMLResponse:
+    from app.reporting.html import render_report_html
+    from app.reporting.view import needed_text_indices
+
+    audit, job = svc.get_audit(session, project.id, audit_id)
+    if job.status != "succeeded" or not audit.report_json:
+        raise AppError(409, "audit_not_finished", f"audit {audit_id} is {job.status}")
+    samples = [json.loads(r) for r in svc.all_records(session, audit)]
+    texts = svc.sample_texts(session, audit.dataset_id, needed_text_indices(samples))
+    html = render_report_html(json.loads(audit.report_json), samples, texts, None,
+                              browser_url=f"/v1/audits/{audit_id}/browser")
+    return HTMLResponse(html)
+
+
+@router.get("/v1/audits/{audit_id}/browser", response_class=HTMLResponse,
+            description="The sample browser page. The page itself holds no data and needs no key; "
+                        "every data call it makes sends the API key the user types in.")
+def get_browser(audit_id: str) -> HTMLResponse:
+    from app.reporting.browser import render_browser_html
+
+    return HTMLResponse(render_browser_html(audit_id))
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])

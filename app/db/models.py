@@ -117,5 +117,7 @@ class AuditSample(Base):
     answer_quality: Mapped[float | None] = mapped_column(Float, nullable=True)
     consistency: Mapped[float | None] = mapped_column(Float, nullable=True)
     difficulty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cluster: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    difficulty_level: Mapped[str | None] = mapped_column(String(16), nullable=True)
     flag_codes: Mapped[str] = mapped_column(Text, default="")  # ",code1,code2," for LIKE filters
     record: Mapped[str] = mapped_column(Text)  # the exact samples.jsonl line

@@ -18,7 +18,7 @@ from app.settings import Settings
 from scorers.base import DIMENSIONS, registry
 from scorers.pipeline import AuditOutput, dumps
 
-SORTS = {"index", "-index", *DIMENSIONS, *(f"-{d}" for d in DIMENSIONS)}
+SORTS = {"index", "-index", "score", "-score", *DIMENSIONS, *(f"-{d}" for d in DIMENSIONS)}
 
 
 def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, Any]]) -> list[str]:
@@ -68,7 +68,11 @@ def store_results(session: Session, audit_id: str, out: AuditOutput) -> None:
     for rec in out.samples:
         scores = rec.get("scores", {})
         codes = sorted({f["code"] for f in rec.get("flags", [])})
+        cluster = rec.get("cluster")
+        level = rec.get("difficulty_level")
         batch.append({"audit_id": audit_id, "idx": rec["index"], "record": dumps(rec),
+                      "cluster": cluster if isinstance(cluster, int) else None,
+                      "difficulty_level": level if isinstance(level, str) else None,
                       "flag_codes": "," + ",".join(codes) + "," if codes else "",
                       **{d: scores.get(d) for d in DIMENSIONS}})
         if len(batch) >= 5000:
@@ -94,12 +98,20 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
 
 
 def query_samples(session: Session, audit: Audit, *, dimension: str | None, flag: str | None, min_score: float | None,
-                  max_score: float | None, sort: str, limit: int, cursor: str | None) -> tuple[list[str], str | None, int]:
-    """Filter and keyset-paginate per-sample results; returns (records as JSON strings, next cursor, total)."""
+                  max_score: float | None, sort: str, limit: int, cursor: str | None, cluster: int | None = None,
+                  difficulty_level: str | None = None) -> tuple[list[str], str | None, int]:
+    """Filter and keyset-paginate per-sample results; returns (records as JSON strings, next cursor, total).
+
+    ``sort`` is ``index``, a dimension, or ``score`` (the ``dimension`` filter's score); ``-`` = descending.
+    """
     if dimension is not None and dimension not in DIMENSIONS:
         raise AppError(422, "invalid_dimension", f"unknown dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
     if sort not in SORTS:
         raise AppError(422, "invalid_sort", f"unknown sort {sort!r}; known: {', '.join(sorted(SORTS))}")
+    if sort.lstrip("-") == "score":
+        if dimension is None:
+            raise AppError(422, "invalid_sort", "sort=score sorts by the dimension= filter's score; give a dimension")
+        sort = sort.replace("score", dimension)
     if (min_score is not None or max_score is not None) and dimension is None and sort.lstrip("-") == "index":
         raise AppError(422, "invalid_filter", "min_score/max_score need a dimension= (or a dimension sort)")
     conds = [AuditSample.audit_id == audit.id]
@@ -114,6 +126,10 @@ def query_samples(session: Session, audit: Audit, *, dimension: str | None, flag
             conds.append(col.is_not(None))
     if flag:
         conds.append(AuditSample.flag_codes.like(f"%,{flag},%"))
+    if cluster is not None:
+        conds.append(AuditSample.cluster == cluster)
+    if difficulty_level:
+        conds.append(AuditSample.difficulty_level == difficulty_level)
     total = int(session.scalar(select(func.count()).select_from(AuditSample).where(*conds)) or 0)
 
     desc = sort.startswith("-")
@@ -153,3 +169,23 @@ def dataset_of(session: Session, audit: Audit) -> Dataset:
     if ds is None:
         raise not_found("dataset", audit.dataset_id)
     return ds
+
+
+def all_records(session: Session, audit: Audit) -> list[str]:
+    return list(session.scalars(select(AuditSample.record).where(AuditSample.audit_id == audit.id).order_by(AuditSample.idx)))
+
+
+def sample_texts(session: Session, dataset_id: str, indices: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Instruction and answer text of the given rows (what the HTML report quotes)."""
+    from app.db.models import SampleRow
+    from scorers.samples import Sample
+
+    out: dict[int, dict[str, str]] = {}
+    wanted = sorted(set(indices))
+    for i in range(0, len(wanted), 900):
+        rows = session.execute(select(SampleRow.idx, SampleRow.conversation)
+                               .where(SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(wanted[i:i + 900])))
+        for idx, conv in rows:
+            s = Sample.from_dict({"index": idx, **conv})
+            out[idx] = {"instruction": s.instruction, "answer": s.answer}
+    return out

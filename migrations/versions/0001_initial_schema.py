@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 07:19:49.465508
+Create Date: 2026-11-24 07:27:38.873369
 """
 from alembic import op
 import sqlalchemy as sa
@@ -124,6 +124,8 @@ def upgrade() -> None:
     sa.Column('answer_quality', sa.Float(), nullable=True),
     sa.Column('consistency', sa.Float(), nullable=True),
     sa.Column('difficulty', sa.Float(), nullable=True),
+    sa.Column('cluster', sa.Integer(), nullable=True),
+    sa.Column('difficulty_level', sa.String(length=16), nullable=True),
     sa.Column('flag_codes', sa.Text(), nullable=False),
     sa.Column('record', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['audit_id'], ['audits.id'], ondelete='CASCADE'),
