@@ -44,8 +44,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from app.api import routes_audits, routes_datasets
+    from app.api import routes_audits, routes_curations, routes_datasets
 
     app.include_router(routes_datasets.router)
     app.include_router(routes_audits.router)
+    app.include_router(routes_curations.router)
     return app

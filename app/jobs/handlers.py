@@ -58,6 +58,7 @@ def job_handler(kind: str, *, isolated: bool = False) -> Callable[[Handler], Han
 
 def handlers(settings: Settings) -> dict[str, HandlerSpec]:
     importlib.import_module("app.jobs.audit_job")
+    importlib.import_module("app.jobs.curation_job")
     for name in ("app.jobs.training_job",):
         try:
             importlib.import_module(name)
