@@ -118,6 +118,25 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
+def accumulate(model: nn.Module, micros: list, objective: Objective, device: torch.device,
+               autocast: torch.dtype | None = None, scaler=None) -> tuple[float, int]:
+    """Backward over one optimiser step's micro-batches; returns (mean loss per item, tokens seen).
+
+    Each micro-batch's summed loss is divided by the item count of the *whole* step, so the
+    accumulated gradient equals that of one big batch.
+    """
+    denom = max(1, sum(m.n_items for m in micros))
+    total, tokens = 0.0, 0
+    for m in micros:
+        with _autocast(device, autocast):
+            loss_sum, _, _ = objective(model, m.to(device))
+        scaled = loss_sum / denom
+        (scaler.scale(scaled) if scaler else scaled).backward()
+        total += float(loss_sum.detach())
+        tokens += m.n_tokens
+    return total / denom, tokens
+
+
 def train_phase(
     model: nn.Module,
     micro: Callable[[int], Any],
@@ -156,15 +175,8 @@ def train_phase(
     tokens, t0, last_eval, loss = 0, time.perf_counter(), {}, float("nan")
     for step in range(start, cfg.total_steps):
         micros = [micro(cfg.micro_offset + step * cfg.grad_accum + k) for k in range(cfg.grad_accum)]
-        denom = max(1, sum(m.n_items for m in micros))
-        step_loss = 0.0
-        for m in micros:
-            with _autocast(device, cfg.autocast):
-                loss_sum, _, _ = objective(model, m.to(device))
-            scaled = loss_sum / denom
-            (scaler.scale(scaled) if scaler else scaled).backward()
-            step_loss += float(loss_sum.detach())
-            tokens += m.n_tokens
+        loss, n_tok = accumulate(model, micros, objective, device, cfg.autocast, scaler)
+        tokens += n_tok
         if scaler:
             scaler.unscale_(opt)
         grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
@@ -177,7 +189,6 @@ def train_phase(
         sched.step()
         opt.zero_grad(set_to_none=True)
 
-        loss = step_loss / denom
         done = step + 1
         elapsed = time.perf_counter() - t0
         rate = (done - start) / elapsed if elapsed > 0 else 0.0
