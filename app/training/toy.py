@@ -54,7 +54,7 @@ def build_toy_tokenizer(chat_template: bool = True, vocab_size: int = 400, pad_i
 
 
 def build_toy_model(path: str | Path, chat_template: bool = True, hidden: int = 48, layers: int = 2,
-                    pad_is_eos: bool = False, seed: int = 0) -> Path:
+                    pad_is_eos: bool = False, seed: int = 0, init_range: float = 0.2) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -64,7 +64,7 @@ def build_toy_model(path: str | Path, chat_template: bool = True, hidden: int = 
         vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=False,
+        tie_word_embeddings=False, initializer_range=init_range,
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg)
