@@ -3,7 +3,8 @@
 A pair arrives as a :class:`~scorers.samples.Sample` whose turns end with the **chosen** assistant
 reply and whose ``meta["rejected"]`` holds the rejected final reply (a string).  The loss is the
 Bradley–Terry ``-log σ(r_chosen − r_rejected)``, averaged over pairs; accuracy is the share of pairs
-ranked the right way.  The output directory loads with ``AutoModelForSequenceClassification``.
+ranked the right way.  Over-long pairs are truncated from the *left* (the replies, where
+chosen and rejected differ, come last).  The output directory loads with ``AutoModelForSequenceClassification``.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ def encode_pairs(formatter: Formatter, samples: Sequence[Sample]) -> tuple[list[
             if formatter.overlength == "drop":
                 dropped.append(s.index)
                 continue
+            # keep the end: the replies, where chosen and rejected differ, come last
             truncated.append(s.index)
-            c, r = c[: formatter.max_length], r[: formatter.max_length]
+            c, r = c[-formatter.max_length:], r[-formatter.max_length:]
         if c == r:
             raise DataValidationError(s.index, "chosen and rejected are identical after formatting/truncation")
         rows.append(PairRow(s.index, c, r))
