@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scorers.samples import Sample
@@ -76,6 +77,27 @@ class EncodeReport:
             "truncated_rows": self.truncated[:100],
             "dropped_rows": self.dropped_overlength[:100],
         }
+
+
+def load_tokenizer(path: str | Path):
+    """The model's tokenizer, loaded the same way for preview (API) and training (worker).
+
+    With a ``tokenizer.json`` (every modern model) the generic fast tokenizer is used: it reads the
+    same file and chat template as ``AutoTokenizer`` but does not import torch, so the API process
+    can preview masks.  Without one, ``AutoTokenizer`` (which imports torch).
+    """
+    if (Path(path) / "tokenizer.json").is_file():
+        from transformers import PreTrainedTokenizerFast
+
+        tok = PreTrainedTokenizerFast.from_pretrained(str(path))
+    else:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(path))
+    if tok.pad_token_id is None:
+        # Safe: labels are masked by position, never by pad id.
+        tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
+    return tok
 
 
 def _messages(sample: Sample) -> list[dict[str, str]]:

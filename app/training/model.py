@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from app.training.formatting import load_tokenizer  # noqa: F401  (re-exported for callers)
 from app.training.spec import PROMPT_LEARNING_METHODS
 
 
@@ -26,16 +27,6 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "auto":
         return torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def load_tokenizer(path: str | Path):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(path))
-    if tok.pad_token_id is None:
-        # Safe: labels are masked by position, never by pad id (see formatting.py).
-        tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
-    return tok
 
 
 def load_model(path: str | Path, task: str, pad_token_id: int | None, device: torch.device) -> nn.Module:

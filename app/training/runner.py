@@ -45,7 +45,7 @@ def _formatter(spec: TrainingSpec, stage: StageSpec, tokenizer) -> Formatter:
 
 
 def _load_tokenizer(spec: TrainingSpec):
-    from app.training.model import load_tokenizer
+    from app.training.formatting import load_tokenizer
 
     return load_tokenizer(spec.base_model)
 

@@ -65,3 +65,20 @@ def test_small_unusual_corpus_skips_pretraining_with_a_warning():
 def test_large_sft_set_gets_full_fine_tuning():
     plan = recommend_plan(PlanRequest(domain_sft_rows=300_000, keep_general_ability=False))
     assert plan.stages[-1].method == "full"
+
+
+def test_preview_and_validation_run_without_torch(chat_model):
+    """The API's preview endpoint calls these in-process: they must not pull in torch."""
+    code = (
+        "import sys, json\n"
+        "from app.training.runner import preview_masking, validate_data\n"
+        "from app.training.spec import TrainingSpec\n"
+        "from scorers.samples import sample\n"
+        f"spec = TrainingSpec(base_model={str(chat_model)!r})\n"
+        "rows = [sample(i, 'what is one?', 'red cat.') for i in range(4)]\n"
+        "out = preview_masking(spec, rows, n=3)\n"
+        "assert len(out) == 3 and '[[red cat.' in out[0]['rendered'], out\n"
+        "assert validate_data(spec, rows)['main']['rows_kept'] == 4\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
