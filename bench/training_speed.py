@@ -1,10 +1,10 @@
 """Training throughput: our loop vs a plain HF ``Trainer``, and packing on vs off.
 
-    /work/main/.venv/bin/python bench/training_speed.py [--rows 256] [--steps 20] [--repeats 2]
+    /work/main/.venv/bin/python bench/training_speed.py [--rows 256] [--repeats 3] [--threads 1]
 
 Both sides train the same tiny random-init Llama (built in code) on the same encoded rows
-(Alpaca rows from ../shared/data when present, else synthetic rows with Alpaca-like lengths), with
-the same batch size, padding to the longest row of each batch, AdamW and a constant LR.  Tokens/s
+(Alpaca rows from ../shared/data when present, else synthetic rows with Alpaca-like lengths), for
+one epoch: the same micro-batches (padded to their longest row), AdamW, a constant LR.  Tokens/s
 counts real (non-pad) tokens.  Each measurement is repeated and the best kept (the machine is
 shared).  Goals: ours / Trainer ≥ 0.95 for full, LoRA and DoRA; packing on / off ≥ 2×.
 
@@ -57,9 +57,12 @@ def ours(model_dir, rows, method, steps, batch, packing=False, max_length=512) -
 
 
 def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> float:
+    """A plain HF Trainer fed the very same micro-batches our loop sees in one epoch (its sampler
+    reorders them, but the set of batches, hence the padding and the token count, is identical)."""
     import torch
     from transformers import Trainer, TrainingArguments
 
+    from app.training.data import BatchPlan
     from app.training.formatting import Formatter, load_tokenizer
     from app.training.model import apply_method, load_model
     from app.training.spec import TrainingSpec
@@ -67,26 +70,21 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> float:
     spec = TrainingSpec(base_model=str(model_dir), method=method, lora_dropout=0.0)
     tok = load_tokenizer(model_dir)
     enc, _ = Formatter(tok, max_length=max_length).encode_all(rows)
-    data = [{"input_ids": e.input_ids, "labels": e.labels} for e in enc]
+    plan = BatchPlan(enc, batch, tok.pad_token_id, packing=False, max_length=max_length, seed=42)
+    data = [plan.micro(k) for k in range(len(plan))]
     seen = {"tokens": 0}
 
     def collate(feats):
-        width = max(len(f["input_ids"]) for f in feats)
-        ids = torch.full((len(feats), width), tok.pad_token_id)
-        labels = torch.full((len(feats), width), -100)
-        mask = torch.zeros((len(feats), width), dtype=torch.long)
-        for i, f in enumerate(feats):
-            n = len(f["input_ids"])
-            ids[i, :n], labels[i, :n], mask[i, :n] = torch.tensor(f["input_ids"]), torch.tensor(f["labels"]), 1
-        seen["tokens"] += int(mask.sum())
-        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+        (b,) = feats
+        seen["tokens"] += b.n_tokens
+        return {"input_ids": b.input_ids, "labels": b.labels, "attention_mask": b.attention_mask}
 
     torch.manual_seed(0)
     model = apply_method(load_model(model_dir, "causal_lm", tok.pad_token_id, torch.device("cpu")), method, spec,
                          "causal_lm")
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
-            output_dir=out, per_device_train_batch_size=batch, max_steps=steps, learning_rate=1e-4,
+            output_dir=out, per_device_train_batch_size=1, max_steps=steps, learning_rate=1e-4,
             lr_scheduler_type="constant", max_grad_norm=1.0, save_strategy="no", report_to=[],
             logging_steps=10_000, disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
             remove_unused_columns=False,
@@ -97,6 +95,15 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> float:
             trainer.train()
         elapsed = time.perf_counter() - t0
     return seen["tokens"] / elapsed
+
+
+def epoch_steps(model_dir, rows, batch, max_length=512) -> int:
+    from app.training.data import BatchPlan
+    from app.training.formatting import Formatter, load_tokenizer
+
+    tok = load_tokenizer(model_dir)
+    enc, _ = Formatter(tok, max_length=max_length).encode_all(rows)
+    return len(BatchPlan(enc, batch, tok.pad_token_id, packing=False, max_length=max_length, seed=42))
 
 
 def paired(fa, fb, repeats):
@@ -127,7 +134,6 @@ def padding_share(model_dir, rows, batch, max_length=512) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--hidden", type=int, default=128)
@@ -147,8 +153,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         model_dir = build_toy_model(Path(d) / "m", hidden=args.hidden, layers=2)
         print(f"data: {len(rows)} rows ({src}); model: Llama hidden={args.hidden} layers=2; batch={args.batch}; "
-              f"steps={args.steps}; torch threads={torch.get_num_threads()}; best of {args.repeats}")
-        steps = args.steps
+              f"torch threads={torch.get_num_threads()}; best of {args.repeats}")
+        steps = epoch_steps(model_dir, rows, args.batch)  # one epoch: both sides see every batch once
         for method in args.methods.split(","):
             a, b = paired(
                 lambda m=method, warmup=False: ours(model_dir, rows, m, 2 if warmup else steps, args.batch),
