@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from app.training import checkpoint
+from app.training.distributed import Dist
 from app.training.formatting import IGNORE
 from app.training.model import load_trainable_state, trainable_state
 
@@ -48,7 +49,7 @@ class PhaseConfig:
     weight_decay: float
     max_grad_norm: float | None
     grad_accum: int
-    micro_offset: int  # micro-batches consumed by earlier phases of the same stage
+    micro_offset: int  # global micro-steps consumed by earlier phases of the same stage (x world = index)
     eval_steps: int | None
     save_steps: int
     keep_checkpoints: int
@@ -97,18 +98,21 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.op
 
 
 def evaluate(model: nn.Module, batches: list, objective: Objective, device: torch.device,
-             autocast: torch.dtype | None) -> dict[str, float]:
+             autocast: torch.dtype | None, dist: Dist = Dist()) -> dict[str, float]:
+    """Item-weighted eval loss and accuracy (each rank takes every world-th batch; sums are reduced)."""
     if not batches:
         return {}
     was_training = model.training
     model.eval()
     loss_sum, items, correct = 0.0, 0, 0
     with torch.no_grad():
-        for b in batches:
+        for b in batches[dist.rank::dist.world]:
             with _autocast(device, autocast):
                 loss, n, c = objective(model, b.to(device))
             loss_sum, items, correct = loss_sum + float(loss), items + n, correct + c
     model.train(was_training)
+    loss_sum, items, correct = dist.sum(loss_sum, items, correct)
+    items, correct = int(items), int(correct)
     return {"eval_loss": loss_sum / max(1, items), "eval_accuracy": correct / max(1, items), "eval_items": items}
 
 
@@ -119,22 +123,26 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
 
 
 def accumulate(model: nn.Module, micros: list, objective: Objective, device: torch.device,
-               autocast: torch.dtype | None = None, scaler=None) -> tuple[float, int]:
+               autocast: torch.dtype | None = None, scaler=None, dist: Dist = Dist()) -> tuple[float, int]:
     """Backward over one optimiser step's micro-batches; returns (mean loss per item, tokens seen).
 
-    Each micro-batch's summed loss is divided by the item count of the *whole* step, so the
-    accumulated gradient equals that of one big batch.
+    Each micro-batch's summed loss is divided by the item count of the *whole* step (all ranks),
+    so the accumulated gradient equals that of one big batch.  DDP averages gradients over ranks,
+    hence the factor ``world``.
     """
-    denom = max(1, sum(m.n_items for m in micros))
+    (denom,) = dist.sum(sum(m.n_items for m in micros))
+    denom = max(1.0, denom)
     total, tokens = 0.0, 0
-    for m in micros:
-        with _autocast(device, autocast):
+    for i, m in enumerate(micros):
+        sync = i == len(micros) - 1 or not hasattr(model, "no_sync")
+        with _autocast(device, autocast), (contextlib.nullcontext() if sync else model.no_sync()):
             loss_sum, _, _ = objective(model, m.to(device))
-        scaled = loss_sum / denom
-        (scaler.scale(scaled) if scaler else scaled).backward()
+            scaled = loss_sum * dist.world / denom
+            (scaler.scale(scaled) if scaler else scaled).backward()
         total += float(loss_sum.detach())
         tokens += m.n_tokens
-    return total / denom, tokens
+    total, tokens = dist.sum(total, tokens)
+    return total / denom, int(tokens)
 
 
 def train_phase(
@@ -148,9 +156,19 @@ def train_phase(
     device: torch.device,
     emit: Callable[[dict], None],
     should_stop: Callable[[], bool],
+    dist: Dist = Dist(),
 ) -> dict[str, Any]:
-    """Run (or resume) one phase.  Returns ``{"status": "completed"|"stopped", "step", "eval", ...}``."""
+    """Run (or resume) one phase.  Returns ``{"status": "completed"|"stopped", "step", "eval", ...}``.
+
+    Under data parallelism ``model`` is the bare model; it is wrapped in DDP here, rank 0 alone
+    saves and emits, and all ranks resume from the same checkpoint.
+    """
     model.train()
+    net = model
+    if dist.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule(cfg.scheduler, cfg.warmup_steps, cfg.total_steps))
     scaler = torch.amp.GradScaler(device.type) if cfg.autocast == torch.float16 and device.type == "cuda" else None
@@ -167,15 +185,18 @@ def train_phase(
         start, resumed_from = int(state["step"]), ck.name
 
     def save(step: int) -> None:
-        state = {"trainable": trainable_state(model), "optimizer": opt.state_dict(),
-                 "scheduler": sched.state_dict(), "rng": checkpoint.rng_state(), "step": step}
-        checkpoint.save(ckpt_root, step, state, {**ckpt_config, "step": step}, cfg.keep_checkpoints)
+        if dist.main:
+            state = {"trainable": trainable_state(model), "optimizer": opt.state_dict(),
+                     "scheduler": sched.state_dict(), "rng": checkpoint.rng_state(), "step": step}
+            checkpoint.save(ckpt_root, step, state, {**ckpt_config, "step": step}, cfg.keep_checkpoints)
+        dist.barrier()
 
     base = {"stage": cfg.stage, "method": cfg.method, "total_steps": cfg.total_steps}
     tokens, t0, last_eval, loss = 0, time.perf_counter(), {}, float("nan")
     for step in range(start, cfg.total_steps):
-        micros = [micro(cfg.micro_offset + step * cfg.grad_accum + k) for k in range(cfg.grad_accum)]
-        loss, n_tok = accumulate(model, micros, objective, device, cfg.autocast, scaler)
+        micros = [micro((cfg.micro_offset + step * cfg.grad_accum + k) * dist.world + dist.rank)
+                  for k in range(cfg.grad_accum)]
+        loss, n_tok = accumulate(net, micros, objective, device, cfg.autocast, scaler, dist)
         tokens += n_tok
         if scaler:
             scaler.unscale_(opt)
@@ -199,9 +220,9 @@ def train_phase(
         emit(record)
         if eval_set and cfg.eval_steps and done % cfg.eval_steps == 0 and done < cfg.total_steps:
             emit({**base, "phase": "evaluating", "step": done})
-            last_eval = evaluate(model, eval_set, objective, device, cfg.autocast)
+            last_eval = evaluate(model, eval_set, objective, device, cfg.autocast, dist)
             emit({**base, "phase": "evaluating", "step": done, **last_eval})
-        stop = should_stop()
+        stop = dist.decide(should_stop() if dist.main else False)
         if done % cfg.save_steps == 0 or (stop and done < cfg.total_steps):
             save(done)
         if stop and done < cfg.total_steps:
@@ -209,7 +230,7 @@ def train_phase(
 
     if eval_set:
         emit({**base, "phase": "evaluating", "step": cfg.total_steps})
-        last_eval = evaluate(model, eval_set, objective, device, cfg.autocast)
+        last_eval = evaluate(model, eval_set, objective, device, cfg.autocast, dist)
         emit({**base, "phase": "evaluating", "step": cfg.total_steps, **last_eval})
     elapsed = time.perf_counter() - t0
     return {"status": "completed", "step": cfg.total_steps, "resumed_from": resumed_from, "loss": loss,

@@ -103,9 +103,11 @@ class Phase:
         return f"{self.index:02d}-{self.stage.name}-{self.method}"
 
 
-def plan_phases(spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: list[int]) -> list[Phase]:
+def plan_phases(spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: list[int], world: int = 1
+                ) -> list[Phase]:
+    """Phases and their optimiser-step counts (an epoch is shared by ``world`` data-parallel ranks)."""
     phases: list[Phase] = []
-    accum = spec.gradient_accumulation_steps
+    accum = spec.gradient_accumulation_steps * world
     for stage, n_batches in zip(stages, batches_per_epoch, strict=True):
         steps = stage.max_steps or max(1, -(-int(round(stage.epochs * n_batches)) // accum))
         if stage.method == "full_then_lora":
@@ -113,7 +115,8 @@ def plan_phases(spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: 
                 raise DataValidationError(None, f"stage {stage.name!r}: full_then_lora needs at least 2 steps")
             n_full = min(steps - 1, max(1, round(steps * spec.full_then_lora_fraction)))
             phases.append(Phase(len(phases), stage, "full", spec.full_then_lora_full_lr or stage.lr / 10, n_full, 0))
-            phases.append(Phase(len(phases), stage, "lora", stage.lr, steps - n_full, n_full * accum))
+            phases.append(Phase(len(phases), stage, "lora", stage.lr, steps - n_full,
+                                n_full * spec.gradient_accumulation_steps))
         else:
             phases.append(Phase(len(phases), stage, stage.method, stage.lr, steps, 0))
     return phases
@@ -134,7 +137,7 @@ def run_training(
     """
     import torch
 
-    from app.training import export
+    from app.training import distributed, export
     from app.training.data import BatchPlan, eval_batches, split_eval
     from app.training.loop import PhaseConfig, causal_lm_objective, train_phase
     from app.training.model import apply_method, autocast_dtype, load_model, pick_device
@@ -144,10 +147,13 @@ def run_training(
     done = out_dir / "final" / export.RESULT
     if done.is_file():
         return json.loads(done.read_text())
+    dist = distributed.from_env()
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.jsonl"
 
     def emit(event: dict) -> None:
+        if not dist.main:
+            return
         if "loss" in event or "eval_loss" in event:
             with metrics_path.open("a") as f:
                 f.write(json.dumps(event) + "\n")
@@ -171,10 +177,10 @@ def run_training(
             evals[stage.name] = eval_batches(eval_rows, spec.batch_size, tokenizer.pad_token_id)
         reports[stage.name].update(train_rows=len(train_rows), eval_rows=len(eval_rows))
         encoded[stage.name] = rows
-    phases = plan_phases(spec, stages, [len(plans[s.name]) for s in stages])
+    phases = plan_phases(spec, stages, [len(plans[s.name]) for s in stages], dist.world)
     job_total = sum(p.steps for p in phases)
     objective = reward_objective if spec.task == "reward" else causal_lm_objective
-    device = pick_device()
+    device = dist.device if dist.active else pick_device()
     autocast = autocast_dtype(spec.precision, device)
     config = {"spec": spec.model_dump(mode="json"),
               "phases": [{"stage": p.stage.name, "method": p.method, "steps": p.steps, "lr": p.lr} for p in phases]}
@@ -210,7 +216,7 @@ def run_training(
         )
         res = train_phase(
             model, plans[ph.stage.name].micro, evals[ph.stage.name], cfg, objective, pdir / "checkpoints",
-            {**config, "phase": ph.dirname}, device, emit, should_stop,
+            {**config, "phase": ph.dirname}, device, emit, should_stop, dist,
         )
         summary = {"stage": ph.stage.name, "method": ph.method, "steps": ph.steps, "lr": ph.lr,
                    "trainable_params": n_train, "total_params": n_all, "base_model": base_path,
@@ -223,16 +229,21 @@ def run_training(
 
         if not is_last:
             emit({"phase": "exporting", "stage": ph.stage.name, "method": ph.method, "what": "phase_result"})
-            _save_phase_result(model, tokenizer, result_dir, ph.method)
-            summary_file.write_text(json.dumps(summary, indent=2, default=str))
+            if dist.main:
+                _save_phase_result(model, tokenizer, result_dir, ph.method)
+                summary_file.write_text(json.dumps(summary, indent=2, default=str))
+            dist.barrier()
             base_path = str(result_dir)
             continue
 
         emit({"phase": "exporting", "stage": ph.stage.name, "method": ph.method, "what": "final"})
+        if not dist.main:
+            dist.barrier()
+            return json.loads(done.read_text())
         all_samples = [s for st in stages for s in by_stage[st.name]]
         provenance = {"base_model": spec.base_model, "base_model_sha256": export.hash_model_dir(spec.base_model),
                       "dataset_sha256": export.hash_samples(all_samples), "rows": len(all_samples),
-                      "libraries": export.library_versions(), "device": str(device)}
+                      "libraries": export.library_versions(), "device": str(device), "world_size": dist.world}
         result = {"status": "completed", "steps": job_step, "total_steps": job_total, "phases": summaries,
                   "data": reports, "adapter_base": base_path if ph.method in ADAPTER_METHODS else None}
         final = export.write_final(
@@ -242,6 +253,7 @@ def run_training(
         )
         for p in (out_dir / "phases").glob("*/checkpoints"):
             shutil.rmtree(p, ignore_errors=True)
+        dist.barrier()
         return json.loads((final / export.RESULT).read_text())
     raise AssertionError("unreachable: a job has at least one phase")
 
