@@ -194,19 +194,23 @@ class Formatter:
                 add(t.content + "\n\n", False)
         return Encoded(sample.index, ids, labels, end_of_turn=eot)
 
-    def _render(self, msgs: list[dict[str, Any]], generation_prompt: bool) -> str:
+    def _render(self, msgs: list[dict[str, Any]], generation_prompt: bool, row: int) -> str:
         clean = [{"role": m["role"], "content": m["content"]} for m in msgs]
-        return self.tok.apply_chat_template(clean, tokenize=False, add_generation_prompt=generation_prompt)
+        try:
+            return self.tok.apply_chat_template(clean, tokenize=False, add_generation_prompt=generation_prompt)
+        except Exception as err:  # jinja raises on roles/orders a template does not support
+            roles = [m["role"] for m in clean]
+            raise DataValidationError(row, f"the chat template cannot render roles {roles}: {err}") from err
 
     def _encode_template(self, sample: Sample) -> Encoded:
         msgs = _messages(sample)
-        full = self._render(msgs, False)
+        full = self._render(msgs, False, sample.index)
         spans: list[tuple[int, int]] = []
         for i, m in enumerate(msgs):
             if not m.get("_supervised"):
                 continue
-            prompt = self._render(msgs[:i], True)
-            upto = self._render(msgs[: i + 1], False)
+            prompt = self._render(msgs[:i], True, sample.index)
+            upto = self._render(msgs[: i + 1], False, sample.index)
             if not (upto.startswith(prompt) and full.startswith(upto)):
                 raise DataValidationError(
                     sample.index,

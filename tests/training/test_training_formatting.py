@@ -93,3 +93,12 @@ def test_preview_marks_trained_segments(chat_model):
     assert "[[" + memorisable(1)[0].answer in out[0]["rendered"]
     assert all(seg["trained"] is False for seg in out[0]["segments"][:1])
     assert sum(len(seg["text"]) for seg in out[0]["segments"]) > len(out[0]["segments"][-2]["text"])
+
+
+def test_template_that_rejects_a_role_names_the_row(chat_model):
+    tok = load_tokenizer(chat_model)
+    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'tool' %}{{ raise_exception('no tools') }}"
+                         "{% endif %}{{ m['content'] }}<|im_end|>{% endfor %}")
+    s = Sample(12, (Turn("user", "q"), Turn("function_call", "call()"), Turn("tool", "42"), Turn("assistant", "42.")))
+    with pytest.raises(DataValidationError, match=r"row 12: the chat template cannot render roles"):
+        Formatter(tok).encode(s)
