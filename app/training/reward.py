@@ -1,0 +1,138 @@
+"""Reward-model head: a scalar sequence-classification model trained on chosen/rejected pairs.
+
+A pair arrives as a :class:`~scorers.samples.Sample` whose turns end with the **chosen** assistant
+reply and whose ``meta["rejected"]`` holds the rejected final reply (a string).  The loss is the
+Bradley–Terry ``-log σ(r_chosen − r_rejected)``, averaged over pairs; accuracy is the share of pairs
+ranked the right way.  Over-long pairs are truncated from the *left* (the replies, where
+chosen and rejected differ, come last).  The output directory loads with ``AutoModelForSequenceClassification``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from app.training.formatting import DataValidationError, Formatter
+from scorers.samples import Sample, Turn
+
+_HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
+
+
+def pair_from_hh_rlhf(index: int, chosen: str, rejected: str) -> Sample:
+    """Parse an Anthropic HH-RLHF ``{"chosen","rejected"}`` pair (``\\n\\nHuman: …\\n\\nAssistant: …``)."""
+
+    def turns(text: str) -> list[Turn]:
+        parts = _HH_TURN.split(text)
+        out = []
+        for role, content in zip(parts[1::2], parts[2::2], strict=True):
+            out.append(Turn("user" if role == "Human" else "assistant", content.strip()))
+        return out
+
+    c, r = turns(chosen), turns(rejected)
+    if not c or c[-1].role != "assistant" or not r or r[-1].role != "assistant":
+        raise DataValidationError(index, "an HH-RLHF pair must end with an assistant reply on both sides")
+    return Sample(index=index, turns=tuple(c), meta={"rejected": r[-1].content})
+
+
+@dataclass
+class PairRow:
+    index: int
+    chosen: list[int]
+    rejected: list[int]
+
+
+@dataclass
+class PairBatch:
+    input_ids: torch.Tensor  # chosen rows first, then rejected rows
+    attention_mask: torch.Tensor
+    n_pairs: int
+    n_tokens: int
+
+    @property
+    def n_items(self) -> int:
+        return self.n_pairs
+
+    def to(self, device: torch.device) -> PairBatch:
+        return PairBatch(self.input_ids.to(device), self.attention_mask.to(device), self.n_pairs, self.n_tokens)
+
+
+def encode_pairs(formatter: Formatter, samples: Sequence[Sample]) -> tuple[list[PairRow], dict]:
+    rows, truncated, dropped = [], [], []
+    for s in samples:
+        rejected = s.meta.get("rejected")
+        if not isinstance(rejected, str) or not s.turns or s.turns[-1].role != "assistant":
+            raise DataValidationError(s.index, "a reward pair needs a final assistant turn and meta['rejected']")
+        other = Sample(index=s.index, system=s.system, turns=s.turns[:-1] + (Turn("assistant", rejected),))
+        c, r = formatter.encode(s).input_ids, formatter.encode(other).input_ids
+        if max(len(c), len(r)) > formatter.max_length:
+            if formatter.overlength == "drop":
+                dropped.append(s.index)
+                continue
+            # keep the end: the replies, where chosen and rejected differ, come last
+            truncated.append(s.index)
+            c, r = c[-formatter.max_length:], r[-formatter.max_length:]
+        if c == r:
+            raise DataValidationError(s.index, "chosen and rejected are identical after formatting/truncation")
+        rows.append(PairRow(s.index, c, r))
+    report = {"rows_in": len(samples), "rows_kept": len(rows), "truncated": len(truncated),
+              "dropped_overlength": len(dropped), "truncated_rows": truncated[:100], "dropped_rows": dropped[:100]}
+    return rows, report
+
+
+def collate_pairs(rows: Sequence[PairRow], pad_id: int) -> PairBatch:
+    seqs = [r.chosen for r in rows] + [r.rejected for r in rows]
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    return PairBatch(ids, mask, len(rows), int(mask.sum()))
+
+
+def reward_objective(model: nn.Module, b: PairBatch) -> tuple[torch.Tensor, int, int]:
+    """(sum of pair losses, pairs, pairs ranked right)."""
+    scores = _scores(model, b.input_ids, b.attention_mask)
+    chosen, rejected = scores[: b.n_pairs], scores[b.n_pairs:]
+    margin = (chosen - rejected).float()
+    return -F.logsigmoid(margin).sum(), b.n_pairs, int((margin > 0).sum())
+
+
+def _scores(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """One reward per row, pooled exactly as transformers pools it at inference (the last non-pad
+    token), so the scorer that loads the model later reads the same number we trained."""
+    return model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, 0]
+
+
+class PairPlan:
+    """Same contract as :class:`~app.training.data.BatchPlan`, for pairs."""
+
+    def __init__(self, rows: Sequence[PairRow], batch_size: int, pad_id: int, seed: int):
+        units = list(rows)
+        random.Random(seed).shuffle(units)
+        self.groups = [units[i:i + batch_size] for i in range(0, len(units), batch_size)]
+        self.seed, self.pad_id = seed, pad_id
+        if not self.groups:
+            raise ValueError("no training pairs left after filtering")
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def micro(self, k: int) -> PairBatch:
+        epoch, pos = divmod(k, len(self.groups))
+        order = list(range(len(self.groups)))
+        random.Random(self.seed * 1_000_003 + epoch).shuffle(order)
+        return collate_pairs(self.groups[order[pos]], self.pad_id)
+
+    def steps_for(self, epochs: float, grad_accum: int) -> int:
+        return max(1, -(-int(epochs * len(self.groups)) // grad_accum))
+
+
+def eval_pair_batches(rows: Sequence[PairRow], batch_size: int, pad_id: int) -> list[PairBatch]:
+    return [collate_pairs(rows[i:i + batch_size], pad_id) for i in range(0, len(rows), batch_size)]
