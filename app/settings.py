@@ -50,6 +50,7 @@ class WorkerSettings(BaseModel):
     max_attempts: int = Field(3, description="Attempts before a job is failed with the last reason.")
     executor: str = Field("local", description="Job executor backend: `local` (in-process) or `subprocess`.")
     handler_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
+    gpus: int = Field(1, description="GPUs a training job uses on this worker; > 1 launches torchrun (one process per GPU).")
 
 
 class ModelSettings(BaseModel):

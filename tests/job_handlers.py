@@ -32,3 +32,10 @@ def crash_child(ctx: JobContext) -> dict:
 def isolated_ok(ctx: JobContext) -> dict:
     ctx.progress(0.5, "half way")
     return {"child_pid": os.getpid()}
+
+
+@job_handler("test_permanent")
+def permanent(ctx: JobContext) -> dict:
+    from app.jobs.handlers import PermanentJobError
+
+    raise PermanentJobError("row 3 has no answer")

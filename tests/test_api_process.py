@@ -27,13 +27,22 @@ with TestClient(create_app(s)) as c:
     assert c.post(f"/v1/datasets/{ds['id']}/audits", json={}).status_code == 202
     assert len(c.get("/v1/scorers").json()) >= 3
     c.get("/docs"); c.get("/openapi.json")
-heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers", "peft", "accelerate") if m in sys.modules)
+    spec = {"base_model": sys.argv[3], "method": "lora", "max_steps": 1}
+    r = c.post("/v1/training-jobs/preview", json={"dataset_id": ds["id"], "spec": spec})
+    assert r.status_code == 200, r.text
+    assert c.post("/v1/training-jobs", json={"dataset_id": ds["id"], "spec": spec}).status_code == 202
+    assert c.post("/v1/training-plans/recommend", json={"domain_sft_rows": 10}).status_code == 200
+heavy = sorted(m for m in ("torch", "sentence_transformers", "peft", "accelerate") if m in sys.modules)
 print(json.dumps(heavy))
 """
 
 
 def test_api_process_never_imports_torch(db_url, tmp_path) -> None:
-    out = subprocess.run([sys.executable, "-c", API_SCRIPT, db_url, str(tmp_path / "data")], cwd=ROOT,
+    """Uploads, audits, scorer listing, training previews and validation: none of it loads torch."""
+    from app.training.toy import build_toy_model
+
+    model = build_toy_model(tmp_path / "toy")
+    out = subprocess.run([sys.executable, "-c", API_SCRIPT, db_url, str(tmp_path / "data"), str(model)], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []

@@ -164,3 +164,10 @@ def test_worker_killed_on_last_attempt_fails_the_job_with_reason(settings, proje
     assert Worker(with_handlers(settings)).run_once() is None
     j = job(settings, jid)
     assert j.status == "failed" and "lease expired" in j.error
+
+
+def test_permanent_errors_are_not_retried(settings, project_id) -> None:
+    jid = enqueue(settings, project_id, "test_permanent", max_attempts=3)
+    assert Worker(with_handlers(settings)).run_once() == jid
+    j = job(settings, jid)
+    assert j.status == "failed" and j.attempts == 1 and j.error == "row 3 has no answer"

@@ -44,9 +44,10 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from app.api import routes_audits, routes_curations, routes_datasets
+    from app.api import routes_audits, routes_curations, routes_datasets, routes_training
 
     app.include_router(routes_datasets.router)
     app.include_router(routes_audits.router)
     app.include_router(routes_curations.router)
+    app.include_router(routes_training.router)
     return app

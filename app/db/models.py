@@ -121,3 +121,17 @@ class AuditSample(Base):
     difficulty_level: Mapped[str | None] = mapped_column(String(16), nullable=True)
     flag_codes: Mapped[str] = mapped_column(Text, default="")  # ",code1,code2," for LIKE filters
     record: Mapped[str] = mapped_column(Text)  # the exact samples.jsonl line
+
+
+class TrainingMetric(Base):
+    """One progress event of a training job (a step's loss, lr, tokens/s; an evaluation)."""
+
+    __tablename__ = "training_metrics"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phase: Mapped[str] = mapped_column(String(32))
+    step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -13,12 +13,13 @@ import traceback
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from app.jobs.handlers import HandlerSpec, JobCancelled, JobContext
+from app.jobs.handlers import HandlerSpec, JobCancelled, JobContext, PermanentJobError
 
 
 class Outcome:
     def __init__(self, status: str, result: dict[str, Any] | None = None, error: str | None = None):
-        self.status, self.result, self.error = status, result, error  # status: succeeded|failed|cancelled
+        # status: succeeded | failed (retried) | failed_permanently | cancelled
+        self.status, self.result, self.error = status, result, error
 
 
 class Executor(Protocol):
@@ -30,6 +31,8 @@ def _call(spec: HandlerSpec, ctx: JobContext) -> Outcome:
         return Outcome("succeeded", spec.fn(ctx) or {})
     except JobCancelled:
         return Outcome("cancelled", error="cancelled by the user")
+    except PermanentJobError as e:
+        return Outcome("failed_permanently", error=str(e))
     except Exception as e:  # the job fails with the reason; the worker goes on
         tb = traceback.format_exc(limit=8)
         return Outcome("failed", error=f"{type(e).__name__}: {e}\n{tb}")

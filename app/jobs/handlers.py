@@ -18,6 +18,10 @@ class JobCancelled(Exception):
     """Raised inside a handler (by ``ctx.progress``/``ctx.check_cancel``) when the user cancelled the job."""
 
 
+class PermanentJobError(Exception):
+    """A failure that another attempt cannot fix (bad data, bad spec): the job fails at once."""
+
+
 @dataclass
 class JobContext:
     job_id: str

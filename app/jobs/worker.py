@@ -113,6 +113,8 @@ class Worker:
                 status = queue.release_for_retry(s, claim, outcome.error or "unknown error")
                 log.warning("job %s attempt %d failed -> %s: %s", claim.id, claim.attempt, status,
                             (outcome.error or "").splitlines()[0][:200])
+            elif outcome.status == "failed_permanently":
+                queue.finish(s, claim, "failed", error=outcome.error)
             elif not queue.finish(s, claim, outcome.status, error=outcome.error, result=outcome.result):
                 log.warning("job %s: lease lost before its result was recorded", claim.id)
 

@@ -1,0 +1,122 @@
+"""Training jobs: validate the spec and the data's label masks before queueing, read progress and artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Job, TrainingMetric
+from app.errors import AppError, RowError, not_found
+from app.jobs import queue
+from app.services.datasets import get_dataset, load_samples
+from app.settings import Settings
+from app.training.spec import TrainingSpec
+
+
+def _stage_datasets(spec: TrainingSpec, dataset_id: str | None, stage_datasets: dict[str, str] | None) -> dict[str, str]:
+    """Which dataset feeds each stage (one dataset for a single-stage job)."""
+    if spec.stages:
+        names = [s.name for s in spec.stages]
+        mapping = dict(stage_datasets or {})
+        if dataset_id and not mapping:
+            mapping = {n: dataset_id for n in names}
+        missing = [n for n in names if n not in mapping]
+        if missing:
+            raise AppError(422, "missing_stage_data", f"no dataset for stage(s) {missing}; give stage_datasets",
+                           [RowError("missing", field=f"stage_datasets.{n}") for n in missing])
+        return {n: mapping[n] for n in names}
+    if not dataset_id:
+        raise AppError(422, "missing_dataset", "dataset_id is required", [RowError("missing", field="dataset_id")])
+    return {"main": dataset_id}
+
+
+def load_training_samples(session: Session, spec: TrainingSpec, mapping: dict[str, str]):
+    if spec.stages:
+        return {name: load_samples(session, ds) for name, ds in mapping.items()}
+    return load_samples(session, mapping["main"])
+
+
+def check_spec(spec: TrainingSpec) -> None:
+    path = Path(spec.base_model)
+    if not (path / "config.json").is_file():
+        raise AppError(422, "base_model_not_found",
+                       f"base_model {spec.base_model} is not a local transformers model directory (no config.json)",
+                       [RowError("no config.json", field="base_model")])
+
+
+def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]) -> dict[str, Any]:
+    """Tokenise every row with the model's tokenizer (torch-free) and refuse unusable data, naming the row."""
+    from app.training.formatting import DataValidationError
+    from app.training.runner import validate_data
+
+    samples = load_training_samples(session, spec, mapping)
+    try:
+        return validate_data(spec, samples)
+    except DataValidationError as e:
+        raise AppError(422, "unusable_training_data", str(e),
+                       [RowError(str(e), index=getattr(e, "row", None))]) from None
+
+
+def preview(session: Session, project_id: str, spec: TrainingSpec, dataset_id: str | None,
+            stage_datasets: dict[str, str] | None, n: int) -> list[dict[str, Any]]:
+    from app.training.formatting import DataValidationError
+    from app.training.runner import preview_masking
+
+    check_spec(spec)
+    mapping = _stage_datasets(spec, dataset_id, stage_datasets)
+    for ds in set(mapping.values()):
+        get_dataset(session, project_id, ds)
+    samples = load_training_samples(session, spec, mapping)
+    try:
+        return preview_masking(spec, samples, n=n)
+    except DataValidationError as e:
+        raise AppError(422, "unusable_training_data", str(e)) from None
+
+
+def create_training_job(session: Session, settings: Settings, project_id: str, spec: TrainingSpec,
+                        dataset_id: str | None, stage_datasets: dict[str, str] | None,
+                        extra: dict[str, Any] | None = None) -> tuple[Job, dict[str, Any]]:
+    check_spec(spec)
+    mapping = _stage_datasets(spec, dataset_id, stage_datasets)
+    for ds in set(mapping.values()):
+        get_dataset(session, project_id, ds)
+    data_report = validate_masks(session, spec, mapping)
+    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report, **(extra or {})}
+    job = queue.enqueue(session, project_id, "training", payload, settings.worker.max_attempts)
+    return job, data_report
+
+
+def get_training_job(session: Session, project_id: str, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.project_id != project_id or job.kind != "training":
+        raise not_found("training job", job_id)
+    return job
+
+
+def metrics(session: Session, job_id: str, after: int = 0, limit: int = 1000) -> list[TrainingMetric]:
+    q = (select(TrainingMetric).where(TrainingMetric.job_id == job_id, TrainingMetric.seq > after)
+         .order_by(TrainingMetric.seq).limit(limit))
+    return list(session.scalars(q))
+
+
+def artifacts_dir(settings: Settings, job_id: str) -> Path:
+    return settings.storage.artifacts / job_id
+
+
+def list_artifacts(settings: Settings, job: Job) -> list[dict[str, Any]]:
+    root = artifacts_dir(settings, job.id) / "final"
+    if job.status != "succeeded" or not root.is_dir():
+        return []
+    return [{"path": str(p.relative_to(root)), "bytes": p.stat().st_size}
+            for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def artifact_path(settings: Settings, job: Job, rel: str) -> Path:
+    root = (artifacts_dir(settings, job.id) / "final").resolve()
+    path = (root / rel).resolve()
+    if job.status != "succeeded" or root not in path.parents or not path.is_file():
+        raise not_found("artifact", rel)
+    return path

@@ -1,0 +1,88 @@
+"""Training through the API: validate masks before queueing, run in the worker (child process),
+follow progress, download artifacts that load back with peft."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.jobs.worker import Worker
+
+ROWS = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
+        for i in range(12)]
+
+
+@pytest.fixture(scope="module")
+def toy_model(tmp_path_factory):
+    from app.training.toy import build_toy_model
+
+    return build_toy_model(tmp_path_factory.mktemp("toy") / "model")
+
+
+def dataset(client, rows=ROWS) -> str:
+    return client.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}).json()["id"]
+
+
+def test_lora_job_end_to_end(client, settings, toy_model) -> None:
+    ds = dataset(client)
+    spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 4, "batch_size": 4, "lr": 0.03,
+            "save_steps": 2, "eval_fraction": 0.2}
+    preview = client.post("/v1/training-jobs/preview", json={"dataset_id": ds, "spec": spec, "n": 2})
+    assert preview.status_code == 200, preview.text
+    assert len(preview.json()["samples"]) == 2
+    r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": spec})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] == "queued" and job["validation"]
+    assert Worker(settings).run_once() == job["id"]
+    done = client.get(f"/v1/training-jobs/{job['id']}").json()
+    assert done["status"] == "succeeded", done["error"]
+    assert done["result"]["status"] == "completed" and done["result"]["steps"] == 4
+    metrics = client.get(f"/v1/training-jobs/{job['id']}/metrics").json()["items"]
+    steps = [m for m in metrics if m.get("phase") == "training" and "loss" in m]
+    assert [m["step"] for m in steps] == [1, 2, 3, 4]
+    assert all({"lr", "tokens_per_s"} <= set(m) for m in steps)
+    assert any("eval_loss" in m for m in metrics)
+    events = client.get(f"/v1/training-jobs/{job['id']}/events").text
+    assert events.count("event: progress") == len(metrics) and 'event: end\ndata: {"status": "succeeded"}' in events
+    files = client.get(f"/v1/training-jobs/{job['id']}/artifacts").json()["items"]
+    paths = {f["path"] for f in files}
+    assert any(p.endswith("adapter_config.json") for p in paths), paths
+    adapter_cfg = next(p for p in paths if p.endswith("adapter_config.json"))
+    got = client.get(f"/v1/training-jobs/{job['id']}/artifacts/{adapter_cfg}")
+    assert got.status_code == 200 and "lora" in got.text.lower()
+    assert client.get(f"/v1/training-jobs/{job['id']}/artifacts/../spec.json").status_code == 404
+
+
+def test_unusable_data_is_refused_before_queueing(client, toy_model) -> None:
+    rows = ROWS[:3] + [{"instruction": "what is " + "number " * 40, "input": "", "output": "red cat."}]
+    ds = dataset(client, rows)
+    spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 2, "max_length": 48}
+    r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": spec})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "unusable_training_data" and err["errors"][0]["index"] == 3
+    assert client.get("/v1/jobs").status_code in (404, 405)  # nothing else to list: no job was queued
+
+
+def test_spec_errors_are_4xx(client, toy_model) -> None:
+    ds = dataset(client)
+    r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": "/nope", "method": "lora"}})
+    assert r.status_code == 422 and r.json()["error"]["errors"][0]["field"] == "base_model"
+    r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": str(toy_model), "method": "magic"}})
+    assert r.status_code == 422
+    r = client.post("/v1/training-jobs", json={"spec": {"base_model": str(toy_model)}})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "missing_dataset"
+    assert client.get("/v1/training-jobs/nope").status_code == 404
+
+
+def test_plan_recommendation(client) -> None:
+    ds = dataset(client)
+    r = client.post("/v1/training-plans/recommend",
+                    json={"domain_corpus_tokens": 3_000_000_000, "domain_dataset_id": ds, "keep_general_ability": True})
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["stages"][0]["mode"] == "pretrain" and plan["reasons"]
+    small = client.post("/v1/training-plans/recommend", json={"domain_sft_rows": 500}).json()
+    assert all(s["mode"] == "sft" for s in small["stages"])
