@@ -86,3 +86,32 @@ def test_plan_recommendation(client) -> None:
     assert plan["stages"][0]["mode"] == "pretrain" and plan["reasons"]
     small = client.post("/v1/training-plans/recommend", json={"domain_sft_rows": 500}).json()
     assert all(s["mode"] == "sft" for s in small["stages"])
+
+
+def test_closed_loop_experiment(client, settings, toy_model) -> None:
+    rows = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]
+             + (" and more" * (i % 4))} for i in range(30)]
+    ds = dataset(client, rows)
+    audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate"]}).json()
+    Worker(settings).run_once()
+    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}).json()
+    Worker(settings).run_once()
+    spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 2, "batch_size": 4, "lr": 0.03}
+    r = client.post("/v1/experiments", json={"curation_id": cur["id"], "spec": spec, "held_out_rows": 5})
+    assert r.status_code == 202, r.text
+    exp = r.json()
+    assert set(exp["arms"]) == {"curated", "random", "longest"} and exp["status"] == "queued"
+    held = client.get(f"/v1/datasets/{exp['eval_dataset_id']}").json()
+    assert held["rows"] == 5 and held["lineage"]["kind"] == "held_out"
+    train_rows = set()
+    for arm in exp["arms"].values():
+        lineage = client.get(f"/v1/datasets/{arm['dataset_id']}").json()["lineage"]
+        train_rows |= {i for _, i in lineage["sources"]}
+    assert not train_rows & {i for _, i in held["lineage"]["sources"]}, "held-out rows are never trained on"
+    w = Worker(settings)
+    for _ in range(3):
+        assert w.run_once() is not None
+    done = client.get(f"/v1/experiments/{exp['id']}").json()
+    assert done["status"] == "succeeded", done
+    for arm in done["arms"].values():
+        assert arm["rows"] == 8 and arm["held_out_loss"] > 0 and 0 <= arm["held_out_accuracy"] <= 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,10 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         cancelled = True
     code = proc.returncode
     if code == EXIT_COMPLETED:
-        return json.loads((out / "final" / RESULT).read_text())
+        result = json.loads((out / "final" / RESULT).read_text())
+        if ctx.payload.get("eval_dataset_id"):
+            result["held_out"] = _held_out(ctx, out, spec_path)
+        return result
     if code == EXIT_STOPPED and cancelled:
         raise JobCancelled()
     if code == EXIT_REFUSED:
@@ -118,3 +122,22 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         raise PermanentJobError(f"training data refused: {err.get('error', 'see train.log')}")
     tail = (out / "train.log").read_text(errors="replace")[-1500:]
     raise RuntimeError(f"training process exited with code {code}: {tail}")
+
+
+def _held_out(ctx: JobContext, out: Path, spec_path: Path) -> dict[str, Any]:
+    """Loss of the exported model on the experiment's held-out rows (a child process, like training)."""
+    from app.services.datasets import load_samples
+
+    result_path = out / "held_out.json"
+    if not result_path.exists():
+        ctx.progress(0.99, "evaluating on the held-out set")
+        path = out / "held_out.jsonl"
+        with session_scope(ctx.settings.db_url) as s:
+            write_samples(path, load_samples(s, ctx.payload["eval_dataset_id"]))
+        cmd = [sys.executable, "-m", "app.training.evaluate", "--final", str(out / "final"), "--spec", str(spec_path),
+               "--samples", str(path), "--out", str(result_path)]
+        with (out / "train.log").open("ab") as log:
+            code = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+        if code != 0:
+            raise RuntimeError(f"held-out evaluation exited with code {code}; see train.log")
+    return {**json.loads(result_path.read_text()), "dataset_id": ctx.payload["eval_dataset_id"]}

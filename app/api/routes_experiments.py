@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import ProjectDep, SessionDep, SettingsDep
+from app.db.session import session_scope
+from app.services import experiments as svc
+from app.training.spec import TrainingSpec
+
+router = APIRouter(tags=["experiments"])
+
+
+class ExperimentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    curation_id: str = Field(description="A finished curation (its curated dataset and baselines are the arms).")
+    spec: TrainingSpec = Field(description="The one recipe every arm trains with.")
+    eval_dataset_id: str | None = Field(None, description="Held-out rows; default: rows of the parent no arm uses.")
+    held_out_rows: int = Field(200, ge=1, le=100_000)
+
+
+class ExperimentRead(BaseModel):
+    id: str
+    status: str = Field(description="queued | running | succeeded | failed — over all arms.")
+    curation_id: str
+    eval_dataset_id: str
+    arms: dict[str, dict[str, Any]] = Field(description="Per arm: dataset, rows, training job, status, held-out loss.")
+    spec: dict[str, Any]
+    created_at: datetime
+
+
+def _status(table: dict[str, dict[str, Any]]) -> str:
+    states = {a["status"] for a in table.values()}
+    for s in ("failed", "cancelled", "running"):
+        if s in states:
+            return s
+    return "succeeded" if states == {"succeeded"} else "queued"
+
+
+def _read(exp, table) -> ExperimentRead:
+    return ExperimentRead(id=exp.id, status=_status(table), curation_id=exp.curation_id,
+                          eval_dataset_id=exp.eval_dataset_id, arms=table, spec=exp.spec, created_at=exp.created_at)
+
+
+@router.post("/v1/experiments", status_code=status.HTTP_202_ACCEPTED, response_model=ExperimentRead,
+             description="Train the same recipe on the curated subset, the random subset and the longest-answers "
+                         "subset, and report each one's loss on the same held-out rows.")
+async def create_experiment(body: ExperimentCreate, project: ProjectDep, settings: SettingsDep) -> ExperimentRead:
+    def work() -> ExperimentRead:
+        with session_scope(settings.db_url) as s:
+            exp = svc.create_experiment(s, settings, project.id, body.curation_id, body.spec, body.eval_dataset_id,
+                                        body.held_out_rows)
+            return _read(*svc.get_experiment(s, project.id, exp.id))
+
+    return await run_in_threadpool(work)
+
+
+@router.get("/v1/experiments/{experiment_id}", response_model=ExperimentRead)
+def get_experiment(experiment_id: str, project: ProjectDep, session: SessionDep) -> ExperimentRead:
+    return _read(*svc.get_experiment(session, project.id, experiment_id))
