@@ -220,7 +220,7 @@ def ending_kind(answer: str) -> str:
     if a.count("```") % 2 == 1:
         return "fence"
     lines = [ln for ln in a.splitlines() if ln.strip()]
-    if not lines or len(a) < 40:
+    if not lines or len(a) < (15 if cjk_ratio(a) > 0.3 else 40):
         return "ok"
     last = lines[-1].strip()
     ch = last[-1]
@@ -229,7 +229,7 @@ def ending_kind(answer: str) -> str:
     prose = strip_code(a)
     if _unbalanced(prose[-2000:]) is not None and ch not in _TERMINAL:
         return "strong"
-    if ch in ",，" and len(last.split()) <= 3 and len(last) <= 20:  # a letter's sign-off ("Sincerely,")
+    if ch in ",，" and len(last.split()) <= 3 and len(last) <= (6 if cjk_ratio(last) > 0.3 else 20):  # a letter's sign-off ("Sincerely,")
         return "ok"
     if ch in _STRONG_CUT:
         return "strong"
@@ -241,6 +241,8 @@ def ending_kind(answer: str) -> str:
     size = len(last) if cjk else len(words)
     if size < (12 if cjk else 8) or ch.isdigit() or words[-1][0] in "#@":
         return "ok"
+    if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
+        return "strong"
     if not cjk:
         caps = sum(1 for w in words if w[0].isupper())
         if caps >= 0.6 * len(words):  # a title or a list of names
@@ -251,8 +253,6 @@ def ending_kind(answer: str) -> str:
         others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
         if any(o and o[-1] not in _TERMINAL for o in others):
             return "ok"
-    if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
-        return "strong"
     return "weak"
 
 
@@ -475,7 +475,8 @@ class ExtremeLength(Scorer):
                     continue
                 logs = np.log1p(lengths)
                 med = float(np.median(logs[mask]))
-                mad = float(np.median(np.abs(logs[mask] - med))) * 1.4826 or 1e-9
+                # floor: a dataset of near-identical lengths must not flag every small difference
+                mad = max(float(np.median(np.abs(logs[mask] - med))) * 1.4826, 0.25)
                 lo, hi = math.expm1(med - self.params.z * mad), math.expm1(med + self.params.z * mad)
                 summary[f"{label}_chars_normal_range"] = [round(max(lo, 0.0), 1), round(hi, 1)]
                 for pos in np.flatnonzero(mask & ((logs - med) / mad > self.params.z)):
