@@ -159,5 +159,26 @@ def result_from_flags(samples: Sequence[Sample], flags: list[list[Flag]], summar
     return ScorerResult(scores=scores, flags=flags, fields=fields or [{} for _ in range(n)], summary=out_summary)
 
 
+_FILLERS = re.compile(r"\b(?:please|kindly|thanks|thank you|can you|could you|would you|will you)\b|请你|请|麻烦你?|谢谢你?",
+                      re.I)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def without_fillers(text: str) -> str:
+    """``text`` without politeness fillers ("please", "can you", "请", "谢谢"): they do not change a task."""
+    return _FILLERS.sub(" ", text)
+
+
+def numbers(text: str) -> Counter[str]:
+    return Counter(_NUMBER.findall(text))
+
+
+def same_numbers(a: str, b: str) -> bool:
+    """False when both texts carry numbers and not the same ones: a templated maths problem with other
+    numbers is another problem, however much of its text it shares."""
+    na, nb = numbers(a), numbers(b)
+    return not (na and nb) or na == nb
+
+
 def top_counts(values: Sequence[str], k: int = 5) -> list[list[Any]]:
     return [[v, c] for v, c in Counter(values).most_common(k)]

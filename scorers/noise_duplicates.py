@@ -15,7 +15,15 @@ from typing import Any
 from pydantic import Field
 
 from scorers._minhash import near_duplicates
-from scorers._noise_text import jaccard, normalise_strict, result_from_flags, split_input, token_set
+from scorers._noise_text import (
+    jaccard,
+    normalise_strict,
+    result_from_flags,
+    same_numbers,
+    split_input,
+    token_set,
+    without_fillers,
+)
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -159,12 +167,14 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
     """Near-duplicate prompt groups (memoised per parameters, shared with conflicting_answers)."""
 
     def compute() -> Any:
-        heads = [token_set(split_input(s)[0]) for s in samples]
+        heads = [token_set(without_fillers(split_input(s)[0])) for s in samples]
+        prompts = ctx.texts("prompt")
 
         def accept(i: int, j: int) -> bool:
-            return jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
+            return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
+                    and same_numbers(prompts[i], prompts[j]))
 
-        return near_duplicates(ctx.texts("prompt"), threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
+        return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
                                word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
                                long_from=p.long_from, accept=accept)
 
@@ -173,7 +183,11 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
 
 @register
 class NearDuplicate(Scorer):
-    """Samples whose prompt nearly repeats another's (MinHash + LSH, verified by exact Jaccard)."""
+    """Samples whose prompt nearly repeats another's (MinHash + LSH, verified by exact Jaccard).
+
+    Politeness fillers ("please", "can you", "请") are ignored, and two prompts whose numbers differ
+    (the same maths template with other numbers) are not near duplicates.
+    """
 
     name = "near_duplicate"
     version = "1"
@@ -212,6 +226,9 @@ class ConflictingAnswersParams(ScorerParams):
     max_answer_overlap: float = Field(0.2, ge=0.0, le=1.0, description=(
         "Two answers to the same (or nearly the same) prompt conflict when the Jaccard overlap of their "
         "words (CJK: characters) is below this."))
+    min_prompt_overlap: float = Field(0.8, ge=0.0, le=1.0, description=(
+        "Two prompts of one near-duplicate group are the same question when their words overlap (Jaccard) at "
+        "least this much and they carry the same numbers."))
     max_group: int = Field(50, ge=2, description="In larger groups only the first this many samples are compared "
                                                  "pairwise.")
 
@@ -237,14 +254,19 @@ class ConflictingAnswers(Scorer):
         else:
             groups = near_duplicate_groups(samples, ctx, NearDuplicateParams()).groups
         answers = ctx.texts("answer")
+        prompts = ctx.texts("prompt")
         flags: list[list[Flag]] = [[] for _ in samples]
         conflicts: dict[int, dict[int, float]] = defaultdict(dict)
         n_pairs = 0
         for g in groups:
             g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
+            asks = {p: token_set(without_fillers(prompts[p])) for p in g}
             for a_i, a in enumerate(g):
                 for b in g[a_i + 1:]:
+                    if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
+                            or not same_numbers(prompts[a], prompts[b])):
+                        continue
                     overlap = jaccard(sets[a], sets[b])
                     if overlap < self.params.max_answer_overlap:
                         conflicts[a][b] = conflicts[b][a] = overlap

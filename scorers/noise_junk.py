@@ -180,6 +180,7 @@ _FUNCTION_WORDS = frozenset(
     "is are was were be been being has have had do does did will would can could should may might must "
     "this these those their its his her our your my if when while because so such not no very more most "
     "also then there where how what why".split())
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
 _MERGED = re.compile("|".join([
     r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
@@ -238,6 +239,10 @@ def ending_kind(answer: str) -> str:
     colon = max(last.find(":"), last.find("："))
     if 0 < colon < len(last) / 2:  # a "key: value" line of a table-like answer
         return "ok"
+    if _LIST_ITEM.match(last):  # every earlier item was punctuated, this one is not: cut inside the list
+        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
+        if len(others) >= 2 and all(o[-1] in _TERMINAL or o[-1] in "。！？" for o in others):
+            return "strong"
     size = len(last) if cjk else len(words)
     if size < (12 if cjk else 8) or ch.isdigit() or words[-1][0] in "#@":
         return "ok"
@@ -247,12 +252,13 @@ def ending_kind(answer: str) -> str:
         caps = sum(1 for w in words if w[0].isupper())
         if caps >= 0.6 * len(words):  # a title or a list of names
             return "ok"
-        if len(lines) == 1 and not re.search(r"[.!?]\s", last):  # one unpunctuated phrase: a style
-            return "ok"
     if _LIST_ITEM.match(last):  # a list whose items carry no full stops is a style, not a cut
         others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
         if any(o and o[-1] not in _TERMINAL for o in others):
             return "ok"
+    # the writer ended earlier sentences with punctuation but not this one
+    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]):
+        return "ok"
     return "weak"
 
 
@@ -260,7 +266,7 @@ class BrokenAnswerParams(ScorerParams):
     style_min_samples: int = Field(50, ge=1, description=(
         "From this many long answers up, the dataset's own style decides whether prose that stops without "
         "final punctuation counts as truncated."))
-    style_max_rate: float = Field(0.10, ge=0.0, le=1.0, description=(
+    style_max_rate: float = Field(0.15, ge=0.0, le=1.0, description=(
         "Prose answers without final punctuation count as truncated only when at most this share of the "
         "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
         "as Dolly often do, and there a missing full stop says nothing)."))
@@ -309,6 +315,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\
 _MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|Â[\u0080-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
                        r"\u017e\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
                        r"\u2039\u203a\u20ac\u2122]|ï¿½|锟斤拷|烫烫烫|屯屯屯|\ufffd")
+# UTF-8 Chinese/Japanese read as cp1252: "æˆ'" for 我 (a lead byte E4–E9 then two continuation bytes)
+_MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+                           r"\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
+                           r"\u2039\u203a\u20ac\u2122]{1,2}")
 _ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
 _LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
 _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
@@ -341,7 +351,7 @@ class TextDamage(Scorer):
             shown = ", ".join(f"U+{ord(c):04X}" for c, _ in chars.most_common(3))
             out.append(Flag("control_characters", D, "error",
                             f"invisible control characters ({shown}) in the {' and '.join(where_ctrl)}"))
-        where_moji = sorted({w for w, t in parts if _MOJIBAKE.search(t)})
+        where_moji = sorted({w for w, t in parts if _MOJIBAKE.search(t) or len(_MOJIBAKE_CJK.findall(t)) >= 3})
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))

@@ -126,7 +126,6 @@ class SemanticDuplicate(Scorer):
                                    "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks"}
         if n < 2:
             return result_from_flags(samples, flags, {**summary, "groups": 0, "duplicate_rate": 0.0}, fields)
-        emb = ctx.embeddings(self.params.view)
         usable = np.ones(n, dtype=bool)
         if english_only_model(ctx):
             usable = ~cjk_samples(ctx, [self.params.view])
@@ -135,8 +134,11 @@ class SemanticDuplicate(Scorer):
                 summary["skipped_reason"] = ("the embedding model is English-only: Chinese/Japanese samples are "
                                              "not compared (configure a multilingual model to cover them)")
         keep_rows = np.flatnonzero(usable)
+        # embed only what is compared (the embedder caches by text, so other scorers still share it)
+        emb = (ctx.embeddings(self.params.view) if usable.all()
+               else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
         pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
-                 for i, j, s in similar_pairs(emb[keep_rows], threshold, exact_below=self.params.exact_below,
+                 for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
                                               seed=ctx.seed)]
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
@@ -234,17 +236,24 @@ class MismatchedAnswer(Scorer):
         if n == 0 or not judged.any():
             return result_from_flags(samples, flags, {"judged": 0, "skipped_cjk_samples": skipped_cjk}, fields,
                                      applies=list(judged))
-        q = ctx.embeddings("instruction")
-        a = ctx.embeddings("answer")
-        own = np.einsum("ij,ij->i", q, a)
+        rows = np.flatnonzero(judged)
+        if judged.all():
+            q, a = ctx.embeddings("instruction"), ctx.embeddings("answer")
+        else:  # embed only the judged samples (the embedder caches by text for other scorers)
+            q = ctx.embed([ctx.texts("instruction")[i] for i in rows])
+            a = ctx.embed([answers[i] for i in rows])
+        m = len(rows)
+        own = np.full(n, np.nan)
+        own[rows] = np.einsum("ij,ij->i", q, a)
         best_other = np.full(n, -1.0)
         best_idx = np.full(n, -1)
-        if 2 <= n <= p.search_below:
-            for a0, a1 in _blocks(n, 1024):
-                sims = a[a0:a1] @ q.T  # answer i against every instruction
+        if 2 <= m <= p.search_below:
+            for a0, a1 in _blocks(m, 1024):
+                sims = a[a0:a1] @ q.T  # judged answer against every judged instruction
                 sims[np.arange(a1 - a0), np.arange(a0, a1)] = -2.0
-                best_idx[a0:a1] = sims.argmax(axis=1)
-                best_other[a0:a1] = sims[np.arange(a1 - a0), best_idx[a0:a1]]
+                arg = sims.argmax(axis=1)
+                best_idx[rows[a0:a1]] = rows[arg]
+                best_other[rows[a0:a1]] = sims[np.arange(a1 - a0), arg]
         gain = best_other - own
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_relevance"] = float(own[pos])
@@ -264,5 +273,5 @@ class MismatchedAnswer(Scorer):
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
         summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk,
                    "median_relevance": float(np.median(own[judged])),
-                   "better_fit_searched": bool(2 <= n <= p.search_below)}
+                   "better_fit_searched": bool(2 <= m <= p.search_below)}
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))
