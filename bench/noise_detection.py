@@ -224,7 +224,7 @@ def inject(base: list[Sample], other_language: list[Sample], zh: bool, seed: int
                 else:
                     new = _turns(s, answer=rng.choice(REFUSALS_ZH if zh else REFUSALS_EN))
             elif t == "wrong_language":
-                donor = rng.choice([d for d in other_language if len(d.answer) >= 40])
+                donor = rng.choice(other_language)
                 new = _turns(s, answer=donor.answer)
             elif t == "merged_instructions":
                 new = _turns(s, answer=_merge(s.answer, out[rng.randrange(n)], zh, rng))
@@ -315,8 +315,11 @@ BASES = [  # (path, rows used, is Chinese)
 
 
 def detection(args: argparse.Namespace) -> None:
-    en_donors = load("alpagasus/claude_t45.json")[-500:]
-    zh_donors = load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-500:]
+    # answers in the other language, prose only (an HTML snippet has no language to be wrong in)
+    def prose(s: Sample) -> bool:
+        return len(s.answer) >= 40 and not any(c in s.answer for c in "<>{}=;`&")
+    en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
+    zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
     scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS)
     results = []
     for k, (path, limit, zh) in enumerate(BASES):

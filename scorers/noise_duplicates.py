@@ -8,6 +8,7 @@ the others are flagged with ``related`` = the rest of the group, so each count t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,7 @@ from scorers._noise_text import (
     same_numbers,
     split_input,
     token_set,
+    units,
     without_fillers,
 )
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
@@ -224,13 +226,24 @@ class NearDuplicate(Scorer):
 
 class ConflictingAnswersParams(ScorerParams):
     max_answer_overlap: float = Field(0.2, ge=0.0, le=1.0, description=(
-        "Two answers to the same (or nearly the same) prompt conflict when the Jaccard overlap of their "
-        "words (CJK: characters) is below this."))
+        "Two short answers (labels, yes/no, a name) to the same prompt conflict when the Jaccard overlap of "
+        "their words (CJK: character pairs) is below this."))
+    short_answer_units: int = Field(12, ge=1, description=(
+        "Answers of at most this many words (CJK: characters × 3) are short; two long answers conflict only "
+        "when their final numbers differ (free-form answers may legitimately be worded differently)."))
     min_prompt_overlap: float = Field(0.8, ge=0.0, le=1.0, description=(
         "Two prompts of one near-duplicate group are the same question when their words overlap (Jaccard) at "
         "least this much and they carry the same numbers."))
     max_group: int = Field(50, ge=2, description="In larger groups only the first this many samples are compared "
                                                  "pairwise.")
+
+
+_FINAL_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
+
+
+def _final_number(text: str) -> str | None:
+    found = _FINAL_NUMBER.findall(text)
+    return found[-1].replace(",", "") if found else None
 
 
 @register
@@ -268,16 +281,26 @@ class ConflictingAnswers(Scorer):
                             or not same_numbers(prompts[a], prompts[b])):
                         continue
                     overlap = jaccard(sets[a], sets[b])
-                    if overlap < self.params.max_answer_overlap:
+                    given = {n.replace(",", "") for n in _FINAL_NUMBER.findall(samples[a].instruction)}
+                    if self._conflict(answers[a], answers[b], overlap, given):
                         conflicts[a][b] = conflicts[b][a] = overlap
                         n_pairs += 1
         for pos, others in conflicts.items():
             worst = min(others, key=lambda o: (others[o], o))
+            mine, theirs = _final_number(answers[pos]), _final_number(answers[worst])
+            detail = (f"its final number is {mine}, theirs {theirs}" if mine and theirs and mine != theirs
+                      else f"the answers share only {others[worst]:.0%} of their words")
             flags[pos].append(Flag("conflicting_answers", "noise", "warning",
-                                   f"answers the same prompt as sample {samples[worst].index} but the answers "
-                                   f"share only {others[worst]:.0%} of their words",
+                                   f"answers the same prompt as sample {samples[worst].index} differently: {detail}",
                                    tuple(sorted(samples[o].index for o in others))))
         flagged = sum(1 for f in flags if f)
         n = len(samples)
         return result_from_flags(samples, flags, {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0,
                                                   "groups_compared": len(groups)})
+
+    def _conflict(self, a: str, b: str, overlap: float, given: set[str]) -> bool:
+        na, nb = _final_number(a), _final_number(b)
+        if given and na is not None and nb is not None and na != nb and not {na, nb} & given:
+            return True  # a problem with numbers, solved to different results (not numbers quoted from it)
+        short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))
+        return short and overlap < self.params.max_answer_overlap

@@ -181,7 +181,7 @@ _FUNCTION_WORDS = frozenset(
     "this these those their its his her our your my if when while because so such not no very more most "
     "also then there where how what why".split())
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、]\s*|[a-zA-Z][.)]\s+)")
 _MERGED = re.compile("|".join([
     r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
     r"^\s*#{0,4}\s*Instruction\s*:",
@@ -236,9 +236,13 @@ def ending_kind(answer: str) -> str:
         return "strong"
     words = last.split()
     cjk = cjk_ratio(last) > 0.3
+    prev = lines[-2].strip() if len(lines) > 1 else ""
+    if cjk and prev and prev[-1] in "。！？.!?" and not _LIST_ITEM.match(last) and not last.startswith("#"):
+        return "weak"  # Chinese: the line before was finished, this one stops without its mark
     colon = max(last.find(":"), last.find("："))
-    if 0 < colon < len(last) / 2:  # a "key: value" line of a table-like answer
-        return "ok"
+    value = last[colon + 1:].strip() if colon > 0 else ""
+    if 0 < colon < len(last) / 2 and (len(value) <= 15 if cjk else len(value.split()) <= 6):
+        return "ok"  # a "key: value" line of a table-like answer
     if _LIST_ITEM.match(last):  # every earlier item was punctuated, this one is not: cut inside the list
         others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
         if len(others) >= 2 and all(o[-1] in _TERMINAL or o[-1] in "。！？" for o in others):
@@ -256,8 +260,8 @@ def ending_kind(answer: str) -> str:
         others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
         if any(o and o[-1] not in _TERMINAL for o in others):
             return "ok"
-    # the writer ended earlier sentences with punctuation but not this one
-    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]):
+    # the writer ended earlier sentences with punctuation but not this one, or this is a long sentence
+    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
         return "ok"
     return "weak"
 

@@ -77,7 +77,8 @@ class WrongLanguageParams(ScorerParams):
     min_answer_letters: int = Field(20, ge=1, description="Answers with fewer letters (after removing code) "
                                                           "are not judged.")
     min_answer_words: int = Field(6, ge=1, description="Latin-script answers with fewer words are not judged "
-                                                       "(names and short lists fool language id).")
+                                                       "(names and short lists fool language id); two fewer "
+                                                       "suffice against a Chinese/Japanese/Korean prompt.")
     min_confidence: float = Field(0.8, ge=0.0, le=1.0, description=(
         "Between two Latin-script languages, both texts must be identified at least this confidently."))
 
@@ -112,7 +113,8 @@ class WrongLanguage(Scorer):
             if "und" in (pl, al) or pl == al or _LANGUAGE_TASK.search(prompt):
                 continue
             cjk_involved = {pl, al} & {"zh", "ja", "ko"}
-            if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < p.min_answer_words
+            min_words = p.min_answer_words if pl not in {"zh", "ja", "ko"} else max(2, p.min_answer_words - 2)
+            if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < min_words
                                                  or cjk_ratio(prose(answer)) > 0.05):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
             if not cjk_involved and min(pc, ac) < p.min_confidence:
