@@ -55,6 +55,11 @@ TYPES: dict[str, tuple[set[str], set[str]]] = {
     "swapped_answer": ({"mismatched_answer"}, {"conflicting_answers", "wrong_language", "extreme_length"}),
     "partner": (set(), DUP_CODES | {"mismatched_answer"}),
 }
+#: codes whose hits on the untouched rows were checked by eye (``--show-fp``) and found to be defects the
+#: base data really has: HTML entities in LIMA/Chinese Alpaca, "No input" inputs and URL-only prompts kept
+#: in Claude-t45 (an Alpaca subset), real empty answers, instructions Dolly/BELLE really repeat.
+PREEXISTING = {"markup_residue", "placeholder_input", "placeholder_answer", "empty_answer", "unseen_content",
+               "duplicate_instruction"}
 GOALS = {"exact_duplicate": 0.95, "empty_answer": 0.95, "placeholder_answer": 0.95, "control_characters": 0.95,
          "near_duplicate": 0.85, "truncated_answer": 0.85, "refusal": 0.85, "wrong_language": 0.85,
          "merged_instructions": 0.85, "swapped_answer": 0.85}
@@ -244,6 +249,7 @@ def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
     untouched_flagged = 0
     untouched_info = 0
     fp_codes: Counter[str] = Counter()
+    untouched_doubtful = 0
     fp_examples: dict[str, list[int]] = defaultdict(list)
     for pos, fl in enumerate(flags):
         t = inj.kind.get(pos)
@@ -259,6 +265,7 @@ def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
             untouched += 1
             untouched_flagged += bool(serious)
             untouched_info += bool(every)
+            untouched_doubtful += bool(serious - PREEXISTING)
             for c in serious:
                 fp_codes[c] += 1
                 fp_examples[c].append(pos)
@@ -267,6 +274,7 @@ def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
             per_type_hits[t] += bool(every & TYPES[t][0])
     return {"hits": per_type_hits, "total": per_type_total, "code_tp": code_tp, "code_all": code_all,
             "untouched": untouched, "untouched_flagged": untouched_flagged, "untouched_any": untouched_info,
+            "untouched_doubtful": untouched_doubtful,
             "fp_codes": fp_codes, "fp_examples": fp_examples}
 
 
@@ -302,6 +310,8 @@ def print_table(r: dict) -> None:
     u = r["untouched"]
     print(f"\nuntouched rows: {u}; flagged (warning/error): {r['untouched_flagged']} = "
           f"{r['untouched_flagged'] / max(u, 1):.2%} (goal <= 2%); with info flags: {r['untouched_any'] / max(u, 1):.2%}")
+    print(f"  without the codes whose untouched hits are real defects of the base data (checked by eye: "
+          f"{', '.join(sorted(PREEXISTING))}): {r['untouched_doubtful'] / max(u, 1):.2%}")
     print("  warning/error codes on untouched rows:", dict(r["fp_codes"].most_common()))
 
 

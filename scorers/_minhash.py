@@ -172,21 +172,20 @@ def signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) minimising false positives + false negatives around ``threshold`` (as datasketch)."""
-    xs = np.linspace(0.0, 1.0, 201)
-    best, best_err = (1, num_perm), float("inf")
-    for b in range(1, num_perm + 1):
-        r = num_perm // b
-        if r < 1:
+def lsh_params(threshold: float, num_perm: int, at_threshold: float = 0.99) -> tuple[int, int]:
+    """(bands, rows): the most rows per band (fewest false candidates) that still make a pair *at* the
+    threshold a candidate with probability ``at_threshold``.
+
+    datasketch's integrated-error optimum leaves a pair right at the threshold only ~60% likely to be
+    compared (16 × 8 for 0.7 / 128); candidates are verified exactly anyway, so recall comes first.
+    """
+    best = (num_perm, 1)
+    for rows in range(1, num_perm + 1):
+        bands = num_perm // rows
+        if bands < 1:
             break
-        p = 1.0 - (1.0 - xs**r) ** b
-        fp = np.trapezoid(np.where(xs < threshold, p, 0.0), xs)
-        fn = np.trapezoid(np.where(xs >= threshold, 1.0 - p, 0.0), xs)
-        # recall matters more than the cost of verifying a few more candidates
-        err = 0.3 * fp + 0.7 * fn
-        if err < best_err:
-            best, best_err = (b, r), err
+        if 1.0 - (1.0 - threshold**rows) ** bands >= at_threshold:
+            best = (bands, rows)
     return best
 
 
@@ -256,6 +255,7 @@ class NearDuplicates:
     groups: list[list[int]]  # positions, each group sorted, groups ordered by first member
     #: best verified partner and its Jaccard, per position in a group
     partner: dict[int, tuple[int, float]] = field(default_factory=dict)
+    pairs: list[tuple[int, int, float]] = field(default_factory=list)  # every verified pair (i < j, Jaccard)
     pairs_verified: int = 0
     candidates: int = 0
     bands: int = 0
@@ -275,6 +275,7 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
     partner: dict[int, tuple[int, float]] = {}
     n_cand = 0
     n_ok = 0
+    found: dict[tuple[int, int], float] = {}
     for sets in build_shingles(texts, word_n=word_n, cjk_n=cjk_n, short_n=short_n,
                                long_from=long_from, overlap=overlap):
         if len(sets.docs) < 2:
@@ -286,6 +287,8 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
             if accept is not None and not accept(i, j):
                 continue
             n_ok += 1
+            key = (min(i, j), max(i, j))
+            found[key] = max(jac, found.get(key, 0.0))
             uf.union(i, j)
             for a, b in ((i, j), (j, i)):
                 if a not in partner or jac > partner[a][1] or (jac == partner[a][1] and b < partner[a][0]):
@@ -294,5 +297,6 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
     for p in sorted(partner):
         comps.setdefault(uf.find(p), []).append(p)
     groups = sorted((sorted(g) for g in comps.values() if len(g) > 1), key=lambda g: g[0])
-    return NearDuplicates(groups=groups, partner=partner, pairs_verified=n_ok, candidates=n_cand,
+    return NearDuplicates(groups=groups, partner=partner, pairs=sorted((i, j, s) for (i, j), s in found.items()),
+                          pairs_verified=n_ok, candidates=n_cand,
                           bands=bands, rows=rows)

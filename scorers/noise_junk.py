@@ -80,15 +80,16 @@ _REFUSAL = re.compile("|".join([
     r"paint|display|show|play|process|determine|give|make|share|offer|produce|read|visit|predict|know|physically)",
     r"\bI\s+(?:do not|don't)\s+(?:have|possess)\s+(?:access|the ability|the capability|personal|real-time|"
     r"any (?:information|data|way)|enough information|the means|eyes|a physical|opinions|feelings)",
-    r"\b(?:this|that|the)\s+(?:task|request|instruction)\s+(?:is|cannot be)\s+(?:not\s+)?(?:possible|completed|"
-    r"fulfilled|beyond)",
     r"(?:抱歉|对不起|很遗憾|不好意思)[，,。！\s]*(?:但是?)?(?:我|作为)[^。！？\n]{0,30}?(?:无法|不能|没有办法|做不到|不可以)",
     r"我(?:无法|不能|没有能力|没办法)(?:为您|为你|帮您|帮你)?(?:提供|回答|完成|帮助|访问|浏览|查看|观看|收听|打开|"
     r"生成|绘制|画|执行|满足|预测|获取|理解)",
 ]), re.I)
+# "This instruction cannot be completed by a GPT model": only as the opening of an answer
+_REFUSAL_OPENING = re.compile(r"^\W*(?:this|that|the)\s+(?:task|request|instruction)\s+(?:is|cannot be)\s+"
+                              r"(?:not\s+)?(?:possible|completed|fulfilled|beyond)", re.I)
 _BOILERPLATE = re.compile("|".join([
     r"\bas an? (?:AI|artificial intelligence|large language model|language model|LLM|AI language model|"
-    r"AI assistant|virtual assistant|chatbot)\b",
+    r"AI assistant|virtual assistant|chatbot)\b(?!-)[^.!?\n]{0,40}?\b(?:I|me|my)\b",
     r"\bI(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model|large language model|"
     r"AI language model|AI assistant|computer program)\b",
     r"\bmy (?:training data|knowledge cut-?off)\b",
@@ -155,7 +156,7 @@ class JunkAnswer(Scorer):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
         early = a[:300]
-        if _REFUSAL.search(early) or (len(a) < 600 and _REFUSAL.search(a)):
+        if _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
                             "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
         elif _BOILERPLATE.search(a):
@@ -253,8 +254,9 @@ def ending_kind(answer: str) -> str:
     if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
         return "strong"
     if not cjk:
-        caps = sum(1 for w in words if w[0].isupper())
-        if caps >= 0.6 * len(words):  # a title or a list of names
+        worded = [w for w in words if any(c.isalpha() for c in w)]
+        caps = sum(1 for w in worded if w[0].isupper())
+        if caps >= 0.6 * len(worded):  # a title or a list of names
             return "ok"
     if _LIST_ITEM.match(last):  # a list whose items carry no full stops is a style, not a cut
         others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]

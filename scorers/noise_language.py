@@ -26,7 +26,7 @@ _LANGUAGE_TASK = re.compile(
     r"translat|transliterat|翻译|译成|译为|\b(?:in|into|to|from)\s+(?:english|chinese|mandarin|cantonese|french|"
     r"spanish|german|italian|japanese|korean|russian|portuguese|arabic|hindi|dutch|latin|greek|swedish|turkish|"
     r"vietnamese|thai|polish|hebrew|pinyin)\b|(?:英|中|汉|法|日|德|俄|韩|西班牙|意大利|葡萄牙|阿拉伯|拉丁)(?:文|语)|"
-    r"拼音|pinyin", re.I)
+    r"拼音|pinyin|\b(?:different|another|other|foreign|target|second) language\b|其他语言|另一种语言|外语", re.I)
 _URL = re.compile(r"https?://\S+|\bwww\.\S+|\S+\.(?:com|org|net|io|doc|docx|pdf|txt|py|html)\b", re.I)
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")

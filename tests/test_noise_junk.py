@@ -191,3 +191,18 @@ def test_plain_text_samples_are_not_judged_as_answers() -> None:
     s = Sample(0, (Turn("text", "Plain pre-training text."),))
     out = audit([s], ["junk_answer", "broken_answer", "unseen_content"])
     assert out.samples[0]["flags"] == [] and "noise" not in out.samples[0]["scores"]
+
+
+def test_phrases_that_only_look_like_refusals_or_boilerplate() -> None:
+    rows = [sample(0, "What causes procrastination?",
+                   "Fear of failure, and the feeling that the task cannot be completed to a high enough standard."),
+            sample(1, "How would you test a chatbot?",
+                   "If the model is used as an AI assistant, it can be evaluated on how helpful its answers are."),
+            sample(2, "Generate an insult.", "You are as dimwitted as an AI-generated insult."),
+            sample(3, "Create a task for a GPT model.", "This instruction cannot be completed by a GPT model.")]
+    out = audit(rows, ["junk_answer"])
+    assert [codes(out, i) for i in range(4)] == [[], [], [], ["refusal"]]
+
+
+def test_numbered_one_line_list_is_not_truncated() -> None:
+    assert ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"

@@ -45,3 +45,9 @@ def test_multi_turn_conversation_already_in_the_answer_language() -> None:
                    Turn("user", "more details pls"),
                    Turn("assistant", "消息队列还可以削峰填谷，在流量高峰时缓冲请求，保护下游服务不被压垮。")))
     assert codes([s]) == [[]]
+
+
+def test_asking_for_a_different_language_is_a_language_task() -> None:
+    s = sample(0, "Take this text and transcribe it into a different language.\n\nThis article is about black holes.",
+               "Cet article fournit des informations détaillées sur les trous noirs et leur formation.")
+    assert codes([s]) == [[]]
