@@ -219,9 +219,20 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, max_bucket: int = 64
     return np.stack([code // n, code % n], axis=1)
 
 
-def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
-    """Exact Jaccard of each candidate pair; keep those at or above ``threshold`` (as input positions)."""
+def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float, sig: np.ndarray | None = None,
+           margin: float = 0.15) -> list[tuple[int, int, float]]:
+    """Exact Jaccard of each candidate pair; keep those at or above ``threshold`` (as input positions).
+
+    With signatures, pairs whose MinHash estimate is below ``threshold - margin`` are dropped first, all
+    at once (with 128 permutations the estimate's standard deviation near 0.7 is 0.04: 0.15 is ~4σ).
+    """
     sizes = sets.sizes
+    if sig is not None and len(pairs):
+        est = np.empty(len(pairs))
+        for a0 in range(0, len(pairs), 65536):
+            p = pairs[a0:a0 + 65536]
+            est[a0:a0 + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+        pairs = pairs[est >= threshold - margin]
     out: list[tuple[int, int, float]] = []
     for i, j in pairs:
         si, sj = sizes[i], sizes[j]
@@ -283,7 +294,7 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
         sig = signatures(sets, num_perm, seed)
         pairs = candidate_pairs(sig, bands, rows)
         n_cand += len(pairs)
-        for i, j, jac in verify(sets, pairs, threshold):
+        for i, j, jac in verify(sets, pairs, threshold, sig):
             if accept is not None and not accept(i, j):
                 continue
             n_ok += 1

@@ -43,6 +43,8 @@ def normalise_strict(text: str) -> str:
 
 def cjk_ratio(text: str) -> float:
     """Share of CJK characters among the letters of ``text`` (0 when it has none)."""
+    if not _CJK_CHAR.search(text):
+        return 0.0
     letters = sum(1 for c in text if c.isalpha())
     if not letters:
         return 0.0
