@@ -20,12 +20,15 @@ Everything is deterministic for a given seed.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from scorers._noise_text import _CJK_CHAR as _CJK
 from scorers._noise_text import units
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -107,6 +110,28 @@ def _unique_per_doc(h: np.ndarray, owner: np.ndarray, n_docs: int) -> tuple[np.n
     return h, offsets
 
 
+_SEP = "\ue000"  # a private-use character: NFKC and case folding leave it alone
+_WORD_RUN = re.compile(r"[^\W_]+")
+
+
+def _all_units(texts: Sequence[str]) -> list[tuple[list[str], bool]]:
+    """:func:`~scorers._noise_text.units` of every text, normalising the whole corpus in one pass.
+
+    Same tokens as ``units`` (a word is a maximal run of letters/digits once punctuation is a space);
+    Chinese/Japanese texts go through ``units`` itself.
+    """
+    if any(_SEP in t for t in texts):
+        return [units(t) for t in texts]
+    folded = unicodedata.normalize("NFKC", _SEP.join(texts)).casefold().split(_SEP)
+    out: list[tuple[list[str], bool]] = []
+    for raw, t in zip(texts, folded):
+        if _CJK.search(t):
+            out.append(units(raw))
+        else:
+            out.append((_WORD_RUN.findall(t), False))
+    return out
+
+
 def build_shingles(texts: Sequence[str], *, word_n: int = 5, cjk_n: int = 3, short_n: int = 2,
                    long_from: int = 30, overlap: int = 20) -> list[ShingleSets]:
     """Shingle every text in both schemes; returns [short scheme, long scheme]."""
@@ -114,12 +139,11 @@ def build_shingles(texts: Sequence[str], *, word_n: int = 5, cjk_n: int = 3, sho
     all_ids: list[int] = []
     lengths = np.zeros(len(texts), dtype=np.int64)
     is_cjk = np.zeros(len(texts), dtype=bool)
-    for i, t in enumerate(texts):
-        us, cjk = units(t)
+    for i, us_cjk in enumerate(_all_units(texts)):
+        us, cjk = us_cjk
         is_cjk[i] = cjk
         lengths[i] = len(us)
-        for u in us:
-            all_ids.append(vocab.setdefault(u, len(vocab)))
+        all_ids.extend([vocab.setdefault(u, len(vocab)) for u in us])
     ids = np.asarray(all_ids, dtype=np.int64)
     starts = np.zeros(len(texts), dtype=np.int64)
     if len(texts):
@@ -203,7 +227,11 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, max_bucket: int = 64
         bounds = np.flatnonzero(np.diff(k_sorted)) + 1
         starts = np.concatenate([[0], bounds])
         ends = np.concatenate([bounds, [n]])
-        multi = np.flatnonzero(ends - starts > 1)
+        sizes = ends - starts
+        two = starts[sizes == 2]  # most buckets: one pair each, all at once
+        if len(two):
+            found.append(np.sort(np.stack([order[two], order[two + 1]], axis=1), axis=1))
+        multi = np.flatnonzero(sizes > 2)
         for s, e in zip(starts[multi], ends[multi]):
             members = np.sort(order[s:e])
             if len(members) <= max_bucket:

@@ -180,7 +180,3 @@ def same_numbers(a: str, b: str) -> bool:
     numbers is another problem, however much of its text it shares."""
     na, nb = numbers(a), numbers(b)
     return not (na and nb) or na == nb
-
-
-def top_counts(values: Sequence[str], k: int = 5) -> list[list[Any]]:
-    return [[v, c] for v, c in Counter(values).most_common(k)]

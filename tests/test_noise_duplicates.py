@@ -102,3 +102,33 @@ def test_conflicting_answers_flag_both_samples() -> None:
     assert sorted(f["related"] for f in out.samples[1]["flags"] if f["code"] == "conflicting_answers") == [[0, 2]]
     assert "conflicting_answers" in _flags(out, 0) and "conflicting_answers" in _flags(out, 2)
     assert "conflicting_answers" in _flags(out, 3) and "conflicting_answers" in _flags(out, 4)
+
+
+def test_lsh_bands_catch_a_pair_at_the_threshold() -> None:
+    from scorers._minhash import lsh_params
+
+    for t in (0.5, 0.7, 0.8, 0.9):
+        b, r = lsh_params(t, 128)
+        assert b * r <= 128 and 1 - (1 - t**r) ** b >= 0.99
+
+
+def test_politeness_is_ignored_and_other_numbers_make_other_problems() -> None:
+    rows = [sample(0, "What is the capital of France?", "Paris."),
+            sample(1, "Please, what is the capital of France? Thanks!", "Paris."),
+            sample(2, "小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "一共有8个苹果。"),
+            sample(3, "小明有4个苹果，小红有2个苹果，他们一共有多少个苹果？", "一共有6个苹果。"),
+            sample(4, "请问小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "答案是9个。")]
+    out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
+    groups = [r.get("duplicate_group") for r in out.samples]
+    assert groups[0] == groups[1] is not None
+    assert groups[2] == groups[4] is not None and groups[3] is None
+    assert "conflicting_answers" in _flags(out, 4) and "conflicting_answers" in _flags(out, 2)
+    assert "different" in next(f["reason"] for f in out.samples[4]["flags"] if f["code"] == "conflicting_answers")
+
+
+def test_long_answers_worded_differently_are_not_conflicts() -> None:
+    a1 = "SQL is a language for querying relational databases, used to select, insert and update rows in tables."
+    a2 = "Structured Query Language lets analysts ask questions of stored data and change records declaratively."
+    rows = [sample(0, "What is SQL?", a1), sample(1, "What is SQL?", a2)]
+    out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
+    assert all("conflicting_answers" not in _flags(out, i) for i in range(2))
