@@ -1,20 +1,19 @@
-"""Cheap text statistics: lengths, language, exact duplicates.
+"""Cheap text statistics: lengths and language (exact duplicates live in :mod:`scorers.noise_duplicates`).
 
 These run on every audit; they need no model beyond a tokenizer file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 from pydantic import Field
 
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
@@ -120,38 +119,4 @@ class Language(Scorer):
             flags=[[] for _ in samples],
             fields=[{"language": lang} for lang in langs],
             summary={"languages": dict(counts.most_common()), "detector": "fasttext lid.176 (compact)"},
-        )
-
-
-@register
-class ExactDuplicate(Scorer):
-    """Samples whose whole conversation repeats another's exactly (after normalising case and spaces)."""
-
-    name = "exact_duplicate"
-    version = "1"
-    dimension = "noise"
-
-    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        groups: dict[bytes, list[int]] = defaultdict(list)
-        for pos, s in enumerate(samples):
-            key = "\x00".join([normalise_for_match(s.system or "")] + [f"{t.role}:{normalise_for_match(t.content)}" for t in s.turns])
-            groups[hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()].append(pos)
-        n = len(samples)
-        scores: list[float | None] = [1.0] * n
-        flags: list[list[Flag]] = [[] for _ in range(n)]
-        dup_groups = [g for g in groups.values() if len(g) > 1]
-        for g in dup_groups:
-            first = samples[g[0]].index
-            for pos in g[1:]:
-                scores[pos] = 0.0
-                others = tuple(samples[p].index for p in g if p != pos)
-                flags[pos].append(Flag("exact_duplicate", "noise", "error",
-                                       f"repeats sample {first} exactly (same turns after normalising case and spaces)",
-                                       others))
-        redundant = sum(len(g) - 1 for g in dup_groups)
-        return ScorerResult(
-            scores=scores, flags=flags, fields=[{} for _ in range(n)],
-            summary={"groups": len(dup_groups), "redundant_samples": redundant,
-                     "duplicate_rate": redundant / n if n else 0.0,
-                     "largest_groups": [[samples[p].index for p in g] for g in sorted(dup_groups, key=len, reverse=True)[:5]]},
         )

@@ -2,19 +2,6 @@ from scorers import run_audit, sample
 from scorers.text_stats import detect_language, normalise_for_match
 
 
-def test_exact_duplicates_are_grouped_with_related_indices() -> None:
-    rows = [sample(0, "What is 2+2?", "4"), sample(1, "what  is 2+2? ", "4"), sample(2, "What is 2+3?", "5"),
-            sample(3, "WHAT IS 2+2?", "4")]
-    out = run_audit(rows, scorers=["exact_duplicate"])
-    assert out.samples[0]["flags"] == []
-    assert [f["related"] for f in out.samples[1]["flags"]] == [[0, 3]]
-    assert [f["related"] for f in out.samples[3]["flags"]] == [[0, 1]]
-    assert out.samples[2]["flags"] == []
-    fig = out.report["dimensions"]["noise"]["figures"]["exact_duplicate"]
-    assert fig["groups"] == 1 and fig["redundant_samples"] == 2
-    assert out.report["dimensions"]["noise"]["score"] == 0.5
-
-
 def test_lengths_in_chars_and_tokens() -> None:
     out = run_audit([sample(0, "Hello world", "Hi there, friend.")], scorers=["text_length"])
     rec = out.samples[0]

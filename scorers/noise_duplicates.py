@@ -1,0 +1,306 @@
+"""Duplicates at every level: exact (sample, instruction, answer), near (MinHash + LSH), conflicting.
+
+Exact matching is on :func:`~scorers._noise_text.normalise_strict` text (NFKC, case, whitespace and
+punctuation ignored).  In every duplicate group the first sample (lowest position) is the one kept;
+the others are flagged with ``related`` = the rest of the group, so each count traces back to rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from scorers._minhash import near_duplicates
+from scorers._noise_text import (
+    jaccard,
+    normalise_strict,
+    result_from_flags,
+    same_numbers,
+    split_input,
+    token_set,
+    units,
+    without_fillers,
+)
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def sample_key(s: Sample) -> bytes:
+    parts = [normalise_strict(s.system or "")] + [f"{t.role}:{normalise_strict(t.content)}" for t in s.turns]
+    return _digest("\x00".join(parts))
+
+
+def prompt_key(s: Sample) -> str:
+    return normalise_strict(s.prompt_text)
+
+
+def _sample_keys(samples: Sequence[Sample], ctx: ScoringContext) -> list[bytes]:
+    return ctx.memo("noise:sample_keys", lambda: [sample_key(s) for s in samples])
+
+
+def _prompt_keys(samples: Sequence[Sample], ctx: ScoringContext) -> list[str]:
+    return ctx.memo("noise:prompt_keys", lambda: [prompt_key(s) for s in samples])
+
+
+def _groups(keys: Sequence[Any], skip: Sequence[bool] | None = None) -> list[list[int]]:
+    by_key: dict[Any, list[int]] = defaultdict(list)
+    for pos, k in enumerate(keys):
+        if skip is None or not skip[pos]:
+            by_key[k].append(pos)
+    return sorted((g for g in by_key.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def _dup_summary(samples: Sequence[Sample], groups: list[list[int]], flagged: int) -> dict[str, Any]:
+    n = len(samples)
+    return {"groups": len(groups), "redundant_samples": flagged,
+            "duplicate_rate": flagged / n if n else 0.0,
+            "largest_groups": [[samples[p].index for p in g] for g in sorted(groups, key=len, reverse=True)[:5]]}
+
+
+@register
+class ExactDuplicate(Scorer):
+    """Samples whose whole conversation repeats another's exactly (ignoring case, spaces, punctuation)."""
+
+    name = "exact_duplicate"
+    version = "2"
+    dimension = "noise"
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        groups = _groups(_sample_keys(samples, ctx))
+        flags: list[list[Flag]] = [[] for _ in samples]
+        for g in groups:
+            first = samples[g[0]].index
+            for pos in g[1:]:
+                others = tuple(samples[p].index for p in g if p != pos)
+                flags[pos].append(Flag("exact_duplicate", "noise", "error",
+                                       f"repeats sample {first} exactly (same turns once case, spaces and "
+                                       "punctuation are ignored); keep one copy", others))
+        redundant = sum(len(g) - 1 for g in groups)
+        return result_from_flags(samples, flags, _dup_summary(samples, groups, redundant))
+
+
+@register
+class DuplicateInstruction(Scorer):
+    """Samples that ask exactly the same thing as an earlier sample (the whole prompt, normalised)."""
+
+    name = "duplicate_instruction"
+    version = "1"
+    dimension = "noise"
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        pkeys = _prompt_keys(samples, ctx)
+        skeys = _sample_keys(samples, ctx)
+        groups = _groups(pkeys, skip=[not k for k in pkeys])
+        flags: list[list[Flag]] = [[] for _ in samples]
+        for g in groups:
+            seen = {skeys[g[0]]}
+            for pos in g[1:]:
+                if skeys[pos] in seen:  # a whole-sample copy: exact_duplicate reports it
+                    continue
+                seen.add(skeys[pos])
+                others = tuple(samples[p].index for p in g if p != pos)
+                flags[pos].append(Flag("duplicate_instruction", "noise", "warning",
+                                       f"asks exactly what sample {samples[g[0]].index} asks, with a different "
+                                       "answer", others))
+        flagged = sum(1 for f in flags if f)
+        return result_from_flags(samples, flags, _dup_summary(samples, groups, flagged))
+
+
+class DuplicateAnswerParams(ScorerParams):
+    min_chars: int = Field(20, ge=1, description="Answers shorter than this (normalised) are not compared: "
+                                                  "short labels such as 'Positive' repeat legitimately.")
+
+
+@register
+class DuplicateAnswer(Scorer):
+    """Samples whose answer repeats another sample's answer under a different instruction."""
+
+    name = "duplicate_answer"
+    version = "1"
+    dimension = "noise"
+    Params = DuplicateAnswerParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        akeys = [normalise_strict(a) for a in ctx.texts("answer")]
+        pkeys = _prompt_keys(samples, ctx)
+        short = [len(k) < self.params.min_chars or s.is_plain_text for k, s in zip(akeys, samples)]
+        groups = _groups(akeys, skip=short)
+        flags: list[list[Flag]] = [[] for _ in samples]
+        for g in groups:
+            seen = {pkeys[g[0]]}
+            for pos in g[1:]:
+                if pkeys[pos] in seen:  # same prompt too: a whole-sample duplicate
+                    continue
+                seen.add(pkeys[pos])
+                others = tuple(samples[p].index for p in g if p != pos)
+                flags[pos].append(Flag("duplicate_answer", "noise", "warning",
+                                       f"gives exactly the answer of sample {samples[g[0]].index} to a different "
+                                       "instruction", others))
+        flagged = sum(1 for f in flags if f)
+        return result_from_flags(samples, flags, _dup_summary(samples, groups, flagged))
+
+
+class NearDuplicateParams(ScorerParams):
+    threshold: float = Field(0.7, gt=0.0, le=1.0, description="Jaccard similarity of the prompts' shingle sets "
+                                                              "at or above which two samples are near duplicates.")
+    num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
+    word_ngram: int = Field(5, ge=1, le=10, description="Word n-gram size for spaced languages (long prompts).")
+    cjk_ngram: int = Field(3, ge=1, le=10, description="Character n-gram size for Chinese/Japanese (long prompts).")
+    short_ngram: int = Field(2, ge=1, le=5, description="n-gram size for prompts under long_from units "
+                                                         "(so short templated prompts are still compared).")
+    long_from: int = Field(30, ge=5, description="Prompts of at least this many words (CJK: characters) use "
+                                                 "the long n-grams.")
+    min_instruction_overlap: float = Field(0.5, ge=0.0, le=1.0, description=(
+        "Word overlap (Jaccard) the instruction parts must also reach, so that two different tasks on one "
+        "shared input passage are not near duplicates."))
+
+
+def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: NearDuplicateParams) -> Any:
+    """Near-duplicate prompt groups (memoised per parameters, shared with conflicting_answers)."""
+
+    def compute() -> Any:
+        heads = [token_set(without_fillers(split_input(s)[0])) for s in samples]
+        prompts = ctx.texts("prompt")
+
+        def accept(i: int, j: int) -> bool:
+            return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
+                    and same_numbers(prompts[i], prompts[j]))
+
+        return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
+                               word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
+                               long_from=p.long_from, accept=accept)
+
+    return ctx.memo(f"noise:near:{p.model_dump_json()}", compute)
+
+
+@register
+class NearDuplicate(Scorer):
+    """Samples whose prompt nearly repeats another's (MinHash + LSH, verified by exact Jaccard).
+
+    Politeness fillers ("please", "can you", "请") are ignored, and two prompts whose numbers differ
+    (the same maths template with other numbers) are not near duplicates.
+    """
+
+    name = "near_duplicate"
+    version = "1"
+    dimension = "noise"
+    Params = NearDuplicateParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        nd = near_duplicate_groups(samples, ctx, self.params)
+        pkeys = _prompt_keys(samples, ctx)
+        flags: list[list[Flag]] = [[] for _ in samples]
+        fields: list[dict[str, Any]] = [{} for _ in samples]
+        flagged = 0
+        for gid, g in enumerate(nd.groups):
+            seen = {pkeys[g[0]]}
+            for pos in g:
+                fields[pos]["duplicate_group"] = gid
+            for pos in g[1:]:
+                if pkeys[pos] in seen:  # the same prompt exactly: duplicate_instruction / exact_duplicate
+                    continue
+                seen.add(pkeys[pos])
+                partner, jac = nd.partner[pos]
+                others = tuple(samples[p].index for p in g if p != pos)
+                flags[pos].append(Flag("near_duplicate", "noise", "warning",
+                                       f"prompt nearly repeats sample {samples[partner].index} "
+                                       f"({jac:.0%} of their word/character n-grams are shared); group "
+                                       f"{gid} keeps sample {samples[g[0]].index}", others))
+                flagged += 1
+        summary = _dup_summary(samples, nd.groups, flagged)
+        summary.update({"samples_in_groups": sum(len(g) for g in nd.groups), "threshold": self.params.threshold,
+                        "lsh": {"bands": nd.bands, "rows": nd.rows, "candidate_pairs": nd.candidates,
+                                "verified_pairs": nd.pairs_verified}})
+        return result_from_flags(samples, flags, summary, fields)
+
+
+class ConflictingAnswersParams(ScorerParams):
+    max_answer_overlap: float = Field(0.2, ge=0.0, le=1.0, description=(
+        "Two short answers (labels, yes/no, a name) to the same prompt conflict when the Jaccard overlap of "
+        "their words (CJK: character pairs) is below this."))
+    short_answer_units: int = Field(12, ge=1, description=(
+        "Answers of at most this many words (CJK: characters × 3) are short; two long answers conflict only "
+        "when their final numbers differ (free-form answers may legitimately be worded differently)."))
+    min_prompt_overlap: float = Field(0.8, ge=0.0, le=1.0, description=(
+        "Two prompts of one near-duplicate group are the same question when their words overlap (Jaccard) at "
+        "least this much and they carry the same numbers."))
+    max_group: int = Field(50, ge=2, description="In larger groups only the first this many samples are compared "
+                                                 "pairwise.")
+
+
+_FINAL_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
+
+
+def _final_number(text: str) -> str | None:
+    found = _FINAL_NUMBER.findall(text)
+    return found[-1].replace(",", "") if found else None
+
+
+@register
+class ConflictingAnswers(Scorer):
+    """Same or nearly the same prompt, substantially different answers: both samples are flagged."""
+
+    name = "conflicting_answers"
+    version = "1"
+    dimension = "noise"
+    Params = ConflictingAnswersParams
+    after = ("near_duplicate",)
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        prev = ctx.results.get("near_duplicate")
+        if prev is not None and prev.fields:
+            by_gid: dict[int, list[int]] = defaultdict(list)
+            for pos, f in enumerate(prev.fields):
+                if "duplicate_group" in f:
+                    by_gid[f["duplicate_group"]].append(pos)
+            groups = [by_gid[k] for k in sorted(by_gid)]
+        else:
+            groups = near_duplicate_groups(samples, ctx, NearDuplicateParams()).groups
+        answers = ctx.texts("answer")
+        prompts = ctx.texts("prompt")
+        flags: list[list[Flag]] = [[] for _ in samples]
+        conflicts: dict[int, dict[int, float]] = defaultdict(dict)
+        n_pairs = 0
+        for g in groups:
+            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text][: self.params.max_group]
+            sets = {p: token_set(answers[p]) for p in g}
+            asks = {p: token_set(without_fillers(prompts[p])) for p in g}
+            for a_i, a in enumerate(g):
+                for b in g[a_i + 1:]:
+                    if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
+                            or not same_numbers(prompts[a], prompts[b])):
+                        continue
+                    overlap = jaccard(sets[a], sets[b])
+                    given = {n.replace(",", "") for n in _FINAL_NUMBER.findall(samples[a].instruction)}
+                    if self._conflict(answers[a], answers[b], overlap, given):
+                        conflicts[a][b] = conflicts[b][a] = overlap
+                        n_pairs += 1
+        for pos, others in conflicts.items():
+            worst = min(others, key=lambda o: (others[o], o))
+            mine, theirs = _final_number(answers[pos]), _final_number(answers[worst])
+            detail = (f"its final number is {mine}, theirs {theirs}" if mine and theirs and mine != theirs
+                      else f"the answers share only {others[worst]:.0%} of their words")
+            flags[pos].append(Flag("conflicting_answers", "noise", "warning",
+                                   f"answers the same prompt as sample {samples[worst].index} differently: {detail}",
+                                   tuple(sorted(samples[o].index for o in others))))
+        flagged = sum(1 for f in flags if f)
+        n = len(samples)
+        return result_from_flags(samples, flags, {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0,
+                                                  "groups_compared": len(groups)})
+
+    def _conflict(self, a: str, b: str, overlap: float, given: set[str]) -> bool:
+        na, nb = _final_number(a), _final_number(b)
+        if given and na is not None and nb is not None and na != nb and not {na, nb} & given:
+            return True  # a problem with numbers, solved to different results (not numbers quoted from it)
+        short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))
+        return short and overlap < self.params.max_answer_overlap

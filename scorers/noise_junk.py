@@ -1,0 +1,510 @@
+"""Broken and junk samples: each problem its own flag code with a reason in plain words.
+
+The catalogue follows what real instruction datasets contain (the Alpaca cleaning effort listed most
+of it): empty and placeholder answers/inputs, answers that restate the instruction, refusals and AI
+boilerplate, degenerate repetition, truncated answers, merged-instruction artefacts, damaged text
+(mojibake, control characters, escaped-unicode and HTML residue), instructions that depend on content
+the model cannot see or ask for image/audio output, and extreme lengths.  English and Chinese.
+
+Every check is a regular expression or a count: this family needs no model and runs on every upload.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import Field
+
+from scorers._noise_text import (
+    cjk_ratio,
+    has_answer_turn,
+    jaccard,
+    normalise_strict,
+    result_from_flags,
+    split_input,
+    strip_code,
+    token_set,
+    units,
+)
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+D = "noise"
+
+# --- placeholders -----------------------------------------------------------------------------
+# compared after normalise_strict with spaces removed ("<No Output>" -> "nooutput", "N/A" -> "na")
+_PLACEHOLDER_ANSWERS = frozenset({
+    "nooutput", "nooutputs", "noanswer", "noresponse", "nooutputrequired", "nooutputneeded", "na", "notapplicable",
+    "output", "blank", "empty", "tbd", "todo", "placeholder", "insertanswerhere", "answerhere", "youranswerhere",
+    "无输出", "无回答", "暂无", "暂无答案", "无答案", "没有输出", "输出",
+})
+_PLACEHOLDER_INPUTS = frozenset({
+    "noinput", "noinputs", "none", "na", "null", "nil", "blank", "empty", "noinputrequired", "noinputneeded",
+    "noinputnecessary", "noinputgiven", "noinputprovided", "notapplicable", "input", "image", "noimage",
+    "无", "无输入", "空", "没有", "没有输入", "不需要输入", "无需输入", "输入",
+})
+_BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
+_BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
+                            r"audio|video|n/?a)\b", re.I)
+_NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
+
+
+def _squash(text: str) -> str:
+    return normalise_strict(text).replace(" ", "")
+
+
+def is_placeholder(text: str, vocabulary: frozenset[str]) -> bool:
+    t = html.unescape(text).strip()
+    if not t:
+        return False
+    if _squash(t) in vocabulary:
+        return True
+    m = _BRACKETED.match(t)
+    return bool(m and _BRACKET_WORDS.search(m.group(1)))
+
+
+# --- refusals and AI boilerplate ----------------------------------------------------------------
+_REFUSAL = re.compile("|".join([
+    r"\bI(?:'m| am)\s+(?:sorry|afraid)\b[^.!?\n]{0,80}?\b(?:can(?:no|')t|can not|unable|not able|won't|will not|"
+    r"don't|do not)\b",
+    r"\b(?:I|we)\s+(?:cannot|can't|can not|am unable to|'m unable to|am not able to|'m not able to|"
+    r"won't be able to|will not be able to|am not capable of)\s+(?:\w+\s+){0,2}?(?:provide|help|assist|answer|"
+    r"fulfil|fulfill|complete|comply|generate|create|write|do|perform|access|browse|open|see|view|watch|listen|draw|"
+    r"paint|display|show|play|process|determine|give|make|share|offer|produce|read|visit|predict|know|physically)",
+    r"\bI\s+(?:do not|don't)\s+(?:have|possess)\s+(?:access|the ability|the capability|personal|real-time|"
+    r"any (?:information|data|way)|enough information|the means|eyes|a physical|opinions|feelings)",
+    r"(?:抱歉|对不起|很遗憾|不好意思)[，,。！\s]*(?:但是?)?(?:我|作为)[^。！？\n]{0,30}?(?:无法|不能|没有办法|做不到|不可以)",
+    r"我(?:无法|不能|没有能力|没办法)(?:为您|为你|帮您|帮你)?(?:提供|回答|完成|帮助|访问|浏览|查看|观看|收听|打开|"
+    r"生成|绘制|画|执行|满足|预测|获取|理解)",
+]), re.I)
+# "This instruction cannot be completed by a GPT model": only as the opening of an answer
+_REFUSAL_OPENING = re.compile(r"^\W*(?:this|that|the)\s+(?:task|request|instruction)\s+(?:is|cannot be)\s+"
+                              r"(?:not\s+)?(?:possible|completed|fulfilled|beyond)", re.I)
+_BOILERPLATE = re.compile("|".join([
+    r"\bas an? (?:AI|artificial intelligence|large language model|language model|LLM|AI language model|"
+    r"AI assistant|virtual assistant|chatbot)\b(?!-)[^.!?\n]{0,40}?\b(?:I|me|my)\b",
+    r"\bI(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model|large language model|"
+    r"AI language model|AI assistant|computer program)\b",
+    r"\bmy (?:training data|knowledge cut-?off)\b",
+    r"作为一?(?:个|名)?(?:AI|人工智能|语言模型|AI语言模型|AI助手|大语言模型|聊天机器人|虚拟助手)",
+    r"我(?:只)?是一?(?:个|名)(?:AI|人工智能|语言模型|AI语言模型|AI助手|计算机程序)",
+]), re.I)
+
+
+# --- repetition ---------------------------------------------------------------------------------
+def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
+    """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
+    if len(toks) < n + 1:
+        return 0.0
+    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+class JunkAnswerParams(ScorerParams):
+    repetition_threshold: float = Field(0.5, gt=0.0, le=1.0, description=(
+        "Share of an answer's 4-word (CJK: 8-character) sequences that repeat earlier ones, above which the "
+        "answer is degenerate repetition."))
+    repetition_min_units: int = Field(30, ge=5, description="Answers shorter than this many words are not "
+                                                            "checked for repetition.")
+
+
+@register
+class JunkAnswer(Scorer):
+    """Empty or placeholder answers and inputs, restated instructions, refusals, AI boilerplate, repetition."""
+
+    name = "junk_answer"
+    version = "1"
+    dimension = D
+    Params = JunkAnswerParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags: list[list[Flag]] = [[] for _ in samples]
+        applies = [not s.is_plain_text for s in samples]
+        for pos, s in enumerate(samples):
+            if s.is_plain_text:
+                continue
+            flags[pos] = self.check(s)
+        return result_from_flags(samples, flags, applies=applies)
+
+    def check(self, s: Sample) -> list[Flag]:
+        out: list[Flag] = []
+        ans = s.answer
+        head, inp = split_input(s)
+        a = ans.strip().strip("\u200b\ufeff")
+        if not has_answer_turn(s) or not a:
+            out.append(Flag("empty_answer", D, "error", "the answer is empty"))
+        elif is_placeholder(a, _PLACEHOLDER_ANSWERS) or _NOOUTPUT_ANYWHERE.search(a):
+            out.append(Flag("placeholder_answer", D, "error",
+                            f"the answer is a placeholder ({a[:30]!r}), not an answer"))
+        if inp and is_placeholder(inp, _PLACEHOLDER_INPUTS):
+            out.append(Flag("placeholder_input", D, "warning",
+                            f"the input is a placeholder ({inp.strip()[:30]!r}) left over from generation; "
+                            "drop it or give real content"))
+        if not a or out and out[0].code == "placeholder_answer":
+            return out
+        na, nh = normalise_strict(a), normalise_strict(head)
+        if nh and (na == nh or na == normalise_strict(s.instruction) or (
+                0.9 * len(nh) <= len(na) <= 1.05 * len(nh) and len(na.split()) >= 3
+                and jaccard(token_set(a), token_set(head)) >= 0.95)):
+            out.append(Flag("restated_instruction", D, "warning",
+                            "the answer only repeats the instruction instead of answering it"))
+        early = a[:300]
+        if _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
+            out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
+                            "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
+        elif _BOILERPLATE.search(a):
+            out.append(Flag("ai_boilerplate", D, "warning",
+                            "the answer contains AI-assistant boilerplate (\u201cas an AI language model\u2026\u201d)"))
+        toks, cjk = units(a)
+        min_units = self.params.repetition_min_units * (3 if cjk else 1)
+        if len(toks) >= min_units:
+            frac = repeated_ngram_fraction(toks, 8 if cjk else 4)
+            if frac > self.params.repetition_threshold:
+                out.append(Flag("repetition", D, "warning",
+                                f"{frac:.0%} of the answer's {'8-character' if cjk else '4-word'} sequences repeat "
+                                "earlier ones (degenerate repetition)"))
+        return out
+
+
+# --- truncation and merged instructions ----------------------------------------------------------
+_TERMINAL = set(".!?。！？…\"”’'»」』）)]}>*`|~$%_=#;/\\") | {"\u3002"}
+_STRONG_CUT = set(",，、:：;；-–—([{（【《“‘")
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at by for with from as into about than that which who whose whom "
+    "is are was were be been being has have had do does did will would can could should may might must "
+    "this these those their its his her our your my if when while because so such not no very more most "
+    "also then there where how what why".split())
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、]\s*|[a-zA-Z][.)]\s+)")
+_MERGED = re.compile("|".join([
+    r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
+    r"^\s*#{0,4}\s*Instruction\s*:",
+    r"^\s*#{2,4}\s*(?:Instruction|Response|Input|Output)\b",
+    r"^\s*#{2,4}\s*$",
+    r"^\s*(?:\d{1,3}\s*[.、]\s*)?指令\s*[:：]",
+    r"^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
+    r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>",
+]), re.M)
+
+
+def _unbalanced(text: str) -> str | None:
+    """The first bracket left open at the end of the text (quotes and code ignored), if any."""
+    pairs = {")": "(", "]": "[", "}": "{", "）": "（", "】": "【", "》": "《"}
+    opens = set(pairs.values())
+    stack: list[str] = []
+    for ch in text:
+        if ch in opens:
+            stack.append(ch)
+        elif ch in pairs:
+            if stack and stack[-1] == pairs[ch]:
+                stack.pop()
+            else:  # a stray closer (smileys, "1) first"): give up on this text
+                return None
+    return stack[-1] if stack else None
+
+
+def _ends_punctuated(text: str) -> bool:
+    ch = text[-1]
+    return ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or ch.isdigit()
+
+
+def ending_kind(answer: str) -> str:
+    """How an answer ends: ``"fence"`` (unclosed code block), ``"strong"`` (cut on a comma, colon,
+    open bracket or function word), ``"weak"`` (long prose line without final punctuation) or ``"ok"``."""
+    a = answer.rstrip()
+    if a.count("```") % 2 == 1:
+        return "fence"
+    lines = [ln for ln in a.splitlines() if ln.strip()]
+    if not lines or len(a) < (15 if cjk_ratio(a) > 0.3 else 40):
+        return "ok"
+    last = lines[-1].strip()
+    ch = last[-1]
+    if ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in ("Pe", "Pf"):
+        return "ok"
+    prose = strip_code(a)
+    if _unbalanced(prose[-2000:]) is not None and ch not in _TERMINAL:
+        return "strong"
+    if ch in ",，" and len(last.split()) <= 3 and len(last) <= (6 if cjk_ratio(last) > 0.3 else 20):  # a letter's sign-off ("Sincerely,")
+        return "ok"
+    if ch in _STRONG_CUT:
+        return "strong"
+    words = last.split()
+    cjk = cjk_ratio(last) > 0.3
+    prev = lines[-2].strip() if len(lines) > 1 else ""
+    if cjk and prev and prev[-1] in "。！？.!?" and not _LIST_ITEM.match(last) and not last.startswith("#"):
+        return "weak"  # Chinese: the line before was finished, this one stops without its mark
+    colon = max(last.find(":"), last.find("："))
+    value = last[colon + 1:].strip() if colon > 0 else ""
+    if 0 < colon < len(last) / 2 and (len(value) <= 15 if cjk else len(value.split()) <= 6):
+        return "ok"  # a "key: value" line of a table-like answer
+    if _LIST_ITEM.match(last):  # every earlier item was punctuated, this one is not: cut inside the list
+        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
+        if len(others) >= 2 and all(o[-1] in _TERMINAL or o[-1] in "。！？" for o in others):
+            return "strong"
+    size = len(last) if cjk else len(words)
+    if size < (12 if cjk else 8) or ch.isdigit() or words[-1][0] in "#@":
+        return "ok"
+    if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
+        return "strong"
+    if not cjk:
+        worded = [w for w in words if any(c.isalpha() for c in w)]
+        caps = sum(1 for w in worded if w[0].isupper())
+        if caps >= 0.6 * len(worded):  # a title or a list of names
+            return "ok"
+    if _LIST_ITEM.match(last):  # a list whose items carry no full stops is a style, not a cut
+        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
+        if any(o and o[-1] not in _TERMINAL for o in others):
+            return "ok"
+    # the writer ended earlier sentences with punctuation but not this one, or this is a long sentence
+    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
+        return "ok"
+    return "weak"
+
+
+class BrokenAnswerParams(ScorerParams):
+    style_min_samples: int = Field(50, ge=1, description=(
+        "From this many long answers up, the dataset's own style decides whether prose that stops without "
+        "final punctuation counts as truncated."))
+    style_max_rate: float = Field(0.15, ge=0.0, le=1.0, description=(
+        "Prose answers without final punctuation count as truncated only when at most this share of the "
+        "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
+        "as Dolly often do, and there a missing full stop says nothing)."))
+
+
+@register
+class BrokenAnswer(Scorer):
+    """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
+
+    name = "broken_answer"
+    version = "1"
+    dimension = D
+    Params = BrokenAnswerParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        answers = ctx.texts("answer")
+        kinds = ["ok" if s.is_plain_text else ending_kind(a) for s, a in zip(samples, answers)]
+        long_answers = [a.rstrip() for a in answers if len(a.strip()) >= 40]
+        weak_rate = (sum(1 for a in long_answers if not _ends_punctuated(a)) / len(long_answers)
+                     if long_answers else 0.0)
+        trust_weak = len(long_answers) >= self.params.style_min_samples and weak_rate <= self.params.style_max_rate
+        flags: list[list[Flag]] = [[] for _ in samples]
+        for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
+            if s.is_plain_text:
+                continue
+            if kind == "fence":
+                flags[pos].append(Flag("truncated_answer", D, "error",
+                                       "the answer opens a ``` code block and never closes it (cut off)"))
+            elif kind == "strong" or (kind == "weak" and trust_weak):
+                tail = a.rstrip()[-40:].replace("\n", " ")
+                flags[pos].append(Flag("truncated_answer", D, "warning",
+                                       f"the answer stops mid-sentence (\u2026{tail!r})"))
+            m = _MERGED.search(a)
+            if m:
+                flags[pos].append(Flag("merged_instructions", D, "error",
+                                       f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
+                                       "generated instructions were merged into it"))
+        applies = [not s.is_plain_text for s in samples]
+        return result_from_flags(samples, flags, {"unpunctuated_prose_rate": weak_rate,
+                                                  "unpunctuated_prose_counts_as_truncated": trust_weak},
+                                 applies=applies)
+
+
+# --- damaged text ---------------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|Â[\u0080-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
+                       r"\u017e\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
+                       r"\u2039\u203a\u20ac\u2122]|ï¿½|锟斤拷|烫烫烫|屯屯屯|\ufffd")
+# UTF-8 Chinese/Japanese read as cp1252: "æˆ'" for 我 (a lead byte E4–E9 then two continuation bytes)
+_MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+                           r"\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
+                           r"\u2039\u203a\u20ac\u2122]{1,2}")
+_ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
+_LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
+_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
+                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
+                   re.I)
+_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|javascript|python|java|json|regex|"
+                    r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
+                    r"encode|decode|c\+\+|php|string)\b|代码|编程|函数|网页|程序", re.I)
+
+
+@register
+class TextDamage(Scorer):
+    """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
+
+    name = "text_damage"
+    version = "1"
+    dimension = D
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags = [self.check(s) for s in samples]
+        return result_from_flags(samples, flags)
+
+    def check(self, s: Sample) -> list[Flag]:
+        out: list[Flag] = []
+        parts = ([("system prompt", s.system)] if s.system else []) + [
+            ("answer" if t.role == "assistant" else t.role + " turn", t.content) for t in s.turns]
+        where_ctrl = sorted({w for w, t in parts if _CONTROL.search(t)})
+        if where_ctrl:
+            chars = Counter(c for _, t in parts for c in _CONTROL.findall(t))
+            shown = ", ".join(f"U+{ord(c):04X}" for c, _ in chars.most_common(3))
+            out.append(Flag("control_characters", D, "error",
+                            f"invisible control characters ({shown}) in the {' and '.join(where_ctrl)}"))
+        where_moji = sorted({w for w, t in parts if _MOJIBAKE.search(t) or len(_MOJIBAKE_CJK.findall(t)) >= 3})
+        if where_moji:
+            out.append(Flag("mojibake", D, "warning",
+                            f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
+        codey = bool(_CODEY.search(s.prompt_text))
+        if not codey:
+            where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
+                                or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})
+            if where_esc:
+                out.append(Flag("escaped_unicode", D, "warning",
+                                f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
+                                "instead of the characters they stand for"))
+            where_html = sorted({w for w, t in parts if _HTML.search(strip_code(t))})
+            if where_html:
+                out.append(Flag("markup_residue", D, "warning",
+                                f"HTML tags or entities left in the {' and '.join(where_html)} (scraping residue)"))
+        return out
+
+
+# --- unseen content, non-text output --------------------------------------------------------------
+_URL = re.compile(r"https?://\S+|\bwww\.[\w-]+\.\w+", re.I)
+_URL_TASK = re.compile(r"\b(?:url|urls|domain|hyperlink)\b.*\b(?:extract|pars|valid|shorten|regex|protocol|format|"
+                       r"convert|encod|decod|split|component|structure)|\b(?:extract|pars|valid|shorten|regex|"
+                       r"protocol|convert|encod|decod|split)\w*\b.*\b(?:url|urls|domain|hyperlink)\b", re.I)
+_MEDIA_REF = re.compile(
+    r"\b(?:the|this|these|following|given|attached|above|below|provided|accompanying|enclosed)\s+"
+    r"(?:attached\s+|following\s+|given\s+|provided\s+)?(?:image|images|picture|pictures|photo|photos|photograph|"
+    r"photographs|video|videos|audio|audio clip|recording|sound clip|screenshot|diagram|painting|drawing)\b"
+    r"|(?:这|该|以下|下面|下列|附上的|所附的?|给定的|上面的|上述)(?:张|个|段|幅|份)?(?:图片|照片|图像|视频|音频|录音|截图|图画)", re.I)
+_TEXT_REF = re.compile(
+    r"\b(?:this|these|following|given|attached|above|below|provided|accompanying|enclosed|"
+    r"the (?:attached|following|given|provided|above|below))\s+"
+    r"(?:article|articles|passage|text|paragraph|document|essay|story|poem|email|letter|table|dataset|data set|"
+    r"file|spreadsheet|report|transcript|excerpt|link|website|webpage|web page|blog post|speech|book chapter|"
+    r"chart|graph)\b"
+    r"|(?:这|该|以下|下面|下列|附上的|所附的?|给定的|上面的|上述)(?:篇|个|段|份|首|封)?(?:文章|段落|文本|文件|表格|邮件|链接|网页|报告|诗|故事)",
+    re.I)
+_NON_TEXT = re.compile(
+    r"^\W*(?:please\s+)?(?:draw|paint|sketch|illustrate|photograph|film|sing|record)\b"
+    r"|\b(?:draw|paint|sketch)\s+(?:a|an|me|the|your|some|one|two|three)\b"
+    r"|\b(?:design|create|make|generate|produce|render|draw|build)\s+(?:me\s+)?(?:a|an|the|your own|some|one)?\s*"
+    r"(?:[\w-]+\s+){0,3}?(?:logo|image|picture|photo|photograph|drawing|painting|illustration|poster|infographic|"
+    r"meme|icon|banner|flyer|cartoon|comic strip|animation|video|audio clip|sound effect|recording|jingle|"
+    r"artwork|collage|mural|sculpture|3d model)s?\b"
+    r"|(?:^|请|帮我|给我|为我)\s*(?:画|绘制|绘画|手绘|素描)(?:一|出|个|张|幅)|设计(?:一个|一款|一张|一幅)?(?:标志|logo|海报|图标|插图)"
+    r"|(?:生成|创作|制作|创建|拍)(?:一张|一幅|一个|一段|摄)?(?:图片|图像|照片|插画|海报|视频|音频|动画|录音)",
+    re.I)
+
+
+def _has_content(head: str, inp: str, ref_end: int) -> bool:
+    """Whether the prompt carries the content an instruction points to (an input, or text after it)."""
+    if inp.strip():
+        return True
+    rest = head[ref_end:]
+    return bool(re.search(r"[:：\"“「'\n]", rest)) or len(rest.strip()) > 80
+
+
+def _only_pointer(head: str, inp: str) -> bool:
+    """Whether a prompt with a URL gives little else to go on (a short instruction, an input that is
+    mostly the URL) — a long question that merely cites a link is answerable."""
+    if inp.strip():
+        return len(_URL.sub("", inp).strip()) < 80
+    return len(_URL.sub("", head).strip()) < 300
+
+
+@register
+class UnseenContent(Scorer):
+    """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
+
+    name = "unseen_content"
+    version = "1"
+    dimension = D
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags: list[list[Flag]] = [[] for _ in samples]
+        for pos, s in enumerate(samples):
+            if s.is_plain_text:
+                continue
+            flags[pos] = self.check(s)
+        return result_from_flags(samples, flags, applies=[not s.is_plain_text for s in samples])
+
+    def check(self, s: Sample) -> list[Flag]:
+        out: list[Flag] = []
+        head, inp = split_input(s)
+        prompt = s.prompt_text
+        url = _URL.search(prompt)
+        media = _MEDIA_REF.search(head)
+        text_ref = _TEXT_REF.search(head)
+        if url and not _URL_TASK.search(head) and _only_pointer(head, inp):
+            out.append(Flag("unseen_content", D, "warning",
+                            f"the prompt points to a web page ({url.group(0)[:60]}) the model cannot open, so the "
+                            "answer cannot be grounded in it"))
+        elif media and len(head) < 300:
+            out.append(Flag("unseen_content", D, "warning",
+                            f"the instruction refers to {media.group(0)!r}, which a text-only model cannot see"))
+        elif text_ref and not _has_content(head, inp, text_ref.end()):
+            out.append(Flag("unseen_content", D, "warning",
+                            f"the instruction refers to {text_ref.group(0)!r} but no such content is given"))
+        m = _NON_TEXT.search(head)
+        if m:
+            out.append(Flag("non_text_output", D, "warning",
+                            f"the instruction asks for an image, audio or video ({m.group(0).strip()!r}), which "
+                            "a text answer cannot deliver"))
+        return out
+
+
+# --- extreme lengths --------------------------------------------------------------------------------
+class ExtremeLengthParams(ScorerParams):
+    z: float = Field(5.0, gt=0.0, description="Robust z-score of log length (median / MAD) beyond which a length "
+                                              "is extreme for this dataset.")
+    min_samples: int = Field(30, ge=3, description="Smaller datasets have no reliable length distribution: "
+                                                   "nothing is flagged.")
+
+
+@register
+class ExtremeLength(Scorer):
+    """Prompts or answers far longer or shorter than the rest of the dataset (robust z-score of log length)."""
+
+    name = "extreme_length"
+    version = "1"
+    dimension = D
+    Params = ExtremeLengthParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags: list[list[Flag]] = [[] for _ in samples]
+        summary: dict[str, object] = {}
+        if len(samples) >= self.params.min_samples:
+            for view, label in (("prompt", "prompt"), ("answer", "answer")):
+                lengths = np.array([len(t) for t in ctx.texts(view)], dtype=np.float64)
+                mask = lengths > 0
+                if mask.sum() < self.params.min_samples:
+                    continue
+                logs = np.log1p(lengths)
+                med = float(np.median(logs[mask]))
+                # floor: a dataset of near-identical lengths must not flag every small difference
+                mad = max(float(np.median(np.abs(logs[mask] - med))) * 1.4826, 0.25)
+                lo, hi = math.expm1(med - self.params.z * mad), math.expm1(med + self.params.z * mad)
+                summary[f"{label}_chars_normal_range"] = [round(max(lo, 0.0), 1), round(hi, 1)]
+                for pos in np.flatnonzero(mask & ((logs - med) / mad > self.params.z)):
+                    flags[pos].append(Flag("extreme_length", D, "info",
+                                           f"the {label} is {int(lengths[pos])} characters, far longer than is usual "
+                                           f"in this dataset (typical: up to {int(hi)})"))
+                for pos in np.flatnonzero(mask & ((logs - med) / mad < -self.params.z)):
+                    if samples[pos].is_plain_text and label == "answer":
+                        continue
+                    flags[pos].append(Flag("extreme_length", D, "info",
+                                           f"the {label} is {int(lengths[pos])} characters, far shorter than is usual "
+                                           f"in this dataset (typical: at least {int(lo)})"))
+        else:
+            summary["reason"] = f"fewer than {self.params.min_samples} samples: no length distribution to compare with"
+        return result_from_flags(samples, flags, summary)

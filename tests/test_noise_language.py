@@ -1,0 +1,53 @@
+import pytest
+
+from scorers import Sample, Turn, run_audit, sample
+from scorers.noise_language import language_of
+
+
+def codes(rows):
+    out = run_audit(rows, scorers=["wrong_language"])
+    return [sorted(f["code"] for f in r["flags"]) for r in out.samples]
+
+
+def test_language_of_prose_ignores_code_and_urls() -> None:
+    assert language_of("请解释什么是机器学习，并给出一个例子。")[0] == "zh"
+    assert language_of("Please explain what machine learning is and give an example.")[0] == "en"
+    assert language_of("https://example.com/a/b")[0] == "und"
+
+
+@pytest.mark.parametrize("prompt,answer", [
+    ("请解释什么是光合作用。", "Photosynthesis is the process by which green plants turn light into chemical energy."),
+    ("Explain what photosynthesis is.", "光合作用是绿色植物利用光能把二氧化碳和水转化为有机物并释放氧气的过程。"),
+    ("Explain what photosynthesis is in simple terms for a child.",
+     "La photosynthèse est le processus par lequel les plantes vertes transforment la lumière en énergie."),
+])
+def test_wrong_language_is_flagged(prompt: str, answer: str) -> None:
+    assert codes([sample(0, prompt, answer)]) == [["wrong_language"]]
+
+
+@pytest.mark.parametrize("prompt,answer", [
+    ("把这句话翻译成英文：我爱你。", "I love you, and I will always be there for you no matter what."),
+    ("Translate into Chinese: Good morning, everyone.", "大家早上好，祝大家今天过得愉快。"),
+    ("Answer in French: what is the capital of Italy?", "La capitale de l'Italie est Rome, une ville magnifique."),
+    ("纠正下面句子的语法错误。\n\nShe go to school every day with her friends.",
+     "She goes to school every day with her friends, and they walk together."),
+    ("用 Python 写一个函数，计算列表的和。", "```python\ndef total(xs):\n    return sum(xs)\n```"),
+    ("What does BMW stand for?", "Bayerische Motoren Werke"),
+    ("请列出三家科技公司。", "Apple, Google, Microsoft"),
+])
+def test_language_changes_that_are_asked_for_or_too_short_to_judge(prompt: str, answer: str) -> None:
+    assert codes([sample(0, prompt, answer)]) == [[]]
+
+
+def test_multi_turn_conversation_already_in_the_answer_language() -> None:
+    s = Sample(0, (Turn("user", "请介绍一下消息队列的作用和常见的使用场景。"),
+                   Turn("assistant", "消息队列可以解耦生产者和消费者，提高系统的可靠性。"),
+                   Turn("user", "more details pls"),
+                   Turn("assistant", "消息队列还可以削峰填谷，在流量高峰时缓冲请求，保护下游服务不被压垮。")))
+    assert codes([s]) == [[]]
+
+
+def test_asking_for_a_different_language_is_a_language_task() -> None:
+    s = sample(0, "Take this text and transcribe it into a different language.\n\nThis article is about black holes.",
+               "Cet article fournit des informations détaillées sur les trous noirs et leur formation.")
+    assert codes([s]) == [[]]
