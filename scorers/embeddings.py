@@ -85,7 +85,9 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         keys = [text_key(self.model_id, t) for t in texts]

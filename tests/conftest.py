@@ -5,12 +5,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """The real public datasets (``../shared/data`` beside the checkout, or $SFTAUDIT_SHARED_DATA)."""
-    return Path(os.environ.get("SFTAUDIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from paths import ROOT, shared_data_dir  # noqa: F401
 
 
 @pytest.fixture

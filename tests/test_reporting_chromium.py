@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from app.reporting import render_browser_html, render_report_html
-from conftest import ROOT
+from paths import ROOT
 from reporting_helpers import ALPACA, CHINESE, REPEATED, add_family_fields, audit, curation_of, record_with_conversation, texts_of
 
 CHROMIUM = os.environ.get("SFTAUDIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,7 +44,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    from conftest import shared_data_dir
+    from paths import shared_data_dir
 
     path = shared_data_dir()
     if not path.is_dir():

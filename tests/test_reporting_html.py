@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from app.reporting import render_report_html
-from conftest import shared_data_dir
+from paths import shared_data_dir
 from app.reporting.view import CurationSummary, curation_view, duplicate_groups, needed_text_indices
-from reporting_helpers import ALPACA, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
+from reporting_helpers import ALPACA, BASIC_SCORERS, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
 from scorers import run_audit, sample
 
 N = 200
@@ -185,7 +185,7 @@ def test_duplicate_groups_join_related_indices_across_flags() -> None:
 def test_reporting_does_not_import_torch() -> None:
     code = ("import sys; from app.reporting import render_report_html, render_browser_html; "
             "from scorers import run_audit, sample; rows=[sample(0,'hi','there'), sample(1,'hi','there')]; "
-            "out=run_audit(rows); render_report_html(out.report, out.samples, {}); render_browser_html('x'); "
+            "out=run_audit(rows, ['exact_duplicate', 'text_length', 'language']); render_report_html(out.report, out.samples, {}); render_browser_html('x'); "
             "sys.exit(1 if 'torch' in sys.modules or 'sentence_transformers' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])).returncode == 0
 
@@ -213,7 +213,7 @@ def test_needed_text_indices_are_exactly_the_rows_the_page_reads(shared_data, fa
 
 def test_empty_and_one_row_audits_render() -> None:
     for rows in ([], [sample(0, "只有一行 🙂", "")]):
-        out = run_audit(rows)
+        out = run_audit(rows, BASIC_SCORERS)
         page = Page(render_report_html(out.report, out.samples, texts_of(rows)))
         assert "overview" in page.text and "scorers" in page.text
         assert "No sample was flagged" in page.text["overview"]
