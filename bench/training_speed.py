@@ -155,7 +155,7 @@ def main() -> None:
         print(f"data: {len(rows)} rows ({src}); model: Llama hidden={args.hidden} layers=2; batch={args.batch}; "
               f"torch threads={torch.get_num_threads()}; best of {args.repeats}")
         steps = epoch_steps(model_dir, rows, args.batch)  # one epoch: both sides see every batch once
-        for method in args.methods.split(","):
+        for method in [m for m in args.methods.split(",") if m]:
             a, b = paired(
                 lambda m=method, warmup=False: ours(model_dir, rows, m, 2 if warmup else steps, args.batch),
                 lambda m=method, warmup=False: hf_trainer(model_dir, rows, m, 2 if warmup else steps, args.batch),
