@@ -102,3 +102,11 @@ def test_template_that_rejects_a_role_names_the_row(chat_model):
     s = Sample(12, (Turn("user", "q"), Turn("function_call", "call()"), Turn("tool", "42"), Turn("assistant", "42.")))
     with pytest.raises(DataValidationError, match=r"row 12: the chat template cannot render roles"):
         Formatter(tok).encode(s)
+
+
+def test_plain_text_row_trains_only_in_pretrain_mode(chat_model):
+    tok = load_tokenizer(chat_model)
+    row = Sample(6, (Turn("text", "the cat and the dog"),))
+    assert Formatter(tok, mode="pretrain").encode(row).n_supervised > 0
+    with pytest.raises(DataValidationError, match="row 6: no supervised tokens.*pretrain"):
+        validate_encoded([Formatter(tok, mode="sft").encode(row)])
