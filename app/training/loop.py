@@ -177,6 +177,9 @@ def train_phase(
     start, resumed_from = 0, None
     ck = checkpoint.latest(ckpt_root)
     if ck is not None:
+        saved = checkpoint.load_config(ck)
+        if saved.get("spec") != ckpt_config.get("spec") or saved.get("phase") != ckpt_config.get("phase"):
+            raise ValueError(f"{ck} was written by a different spec or phase; use a fresh out_dir for a new job")
         state = checkpoint.load(ck)
         load_trainable_state(model, state["trainable"])
         opt.load_state_dict(state["optimizer"])
