@@ -105,3 +105,7 @@ def latest(ckpt_root: Path) -> Path | None:
 
 def load(path: Path) -> dict[str, Any]:
     return torch.load(path / STATE, map_location="cpu", weights_only=False)
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    return json.loads((path / CONFIG).read_text())

@@ -159,8 +159,9 @@ class Formatter:
         return self.tok(text, add_special_tokens=False)["input_ids"] if text else []
 
     def _encode_text(self, sample: Sample) -> Encoded:
+        """A plain-text row: every token trains in pretrain mode, none in sft (refused by validate)."""
         ids = self._bos() + self._ids(sample.turns[0].content) + self._eos()
-        return Encoded(sample.index, ids, list(ids))
+        return Encoded(sample.index, ids, list(ids) if self.mode == "pretrain" else [IGNORE] * len(ids))
 
     def _bos(self) -> list[int]:
         return [self.tok.bos_token_id] if self.tok.bos_token_id is not None else []
@@ -243,7 +244,8 @@ def validate_encoded(encoded: Sequence[Encoded], mode: str = "sft") -> None:
             why = (
                 "all supervised tokens were cut by max_length (raise max_length or use overlength='drop')"
                 if e.truncated else
-                "no supervised tokens (sft trains on assistant turns; this row has none)"
+                "no supervised tokens (sft trains on assistant turns; this row has none — plain-text rows "
+                "belong in a mode='pretrain' stage)"
             )
             raise DataValidationError(e.index, why)
         if mode != "sft":

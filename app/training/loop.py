@@ -177,6 +177,9 @@ def train_phase(
     start, resumed_from = 0, None
     ck = checkpoint.latest(ckpt_root)
     if ck is not None:
+        saved = checkpoint.load_config(ck)
+        if saved.get("spec") != ckpt_config.get("spec") or saved.get("phase") != ckpt_config.get("phase"):
+            raise ValueError(f"{ck} was written by a different spec or phase; use a fresh out_dir for a new job")
         state = checkpoint.load(ck)
         load_trainable_state(model, state["trainable"])
         opt.load_state_dict(state["optimizer"])
@@ -192,7 +195,7 @@ def train_phase(
         dist.barrier()
 
     base = {"stage": cfg.stage, "method": cfg.method, "total_steps": cfg.total_steps}
-    tokens, t0, last_eval, loss = 0, time.perf_counter(), {}, float("nan")
+    tokens, t0, cpu0, last_eval, loss = 0, time.perf_counter(), time.process_time(), {}, float("nan")
     for step in range(start, cfg.total_steps):
         micros = [micro((cfg.micro_offset + step * cfg.grad_accum + k) * dist.world + dist.rank)
                   for k in range(cfg.grad_accum)]
@@ -233,5 +236,7 @@ def train_phase(
         last_eval = evaluate(model, eval_set, objective, device, cfg.autocast, dist)
         emit({**base, "phase": "evaluating", "step": cfg.total_steps, **last_eval})
     elapsed = time.perf_counter() - t0
+    # cpu_s: this process's CPU time, a contention-proof cost figure on shared CPU machines
     return {"status": "completed", "step": cfg.total_steps, "resumed_from": resumed_from, "loss": loss,
-            "eval": last_eval, "tokens": tokens, "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0}
+            "eval": last_eval, "tokens": tokens, "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
+            "wall_s": elapsed, "cpu_s": time.process_time() - cpu0}

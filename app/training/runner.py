@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.training.formatting import DataValidationError, Encoded, EncodeReport, Formatter, preview, validate_encoded
+from app.training.formatting import DataValidationError, Formatter, preview, validate_encoded
 from app.training.spec import ADAPTER_METHODS, PROMPT_LEARNING_METHODS, StageSpec, TrainingSpec
 from scorers.samples import Sample
 
@@ -138,10 +138,9 @@ def run_training(
     import torch
 
     from app.training import distributed, export
-    from app.training.data import BatchPlan, eval_batches, split_eval
     from app.training.loop import PhaseConfig, causal_lm_objective, train_phase
     from app.training.model import apply_method, autocast_dtype, load_model, pick_device
-    from app.training.reward import PairPlan, eval_pair_batches, reward_objective
+    from app.training.reward import reward_objective
 
     out_dir = Path(out_dir)
     done = out_dir / "final" / export.RESULT
@@ -164,19 +163,7 @@ def run_training(
     tokenizer = _load_tokenizer(spec)
     by_stage = _stage_samples(spec, samples)
     stages = spec.resolved_stages()
-    encoded, reports, plans, evals = {}, {}, {}, {}
-    for stage in stages:
-        rows, reports[stage.name] = _encode_stage(spec, stage, tokenizer, by_stage[stage.name])
-        train_rows, eval_rows = split_eval(rows, spec.eval_fraction, spec.seed)
-        if spec.task == "reward":
-            plans[stage.name] = PairPlan(train_rows, spec.batch_size, tokenizer.pad_token_id, spec.seed)
-            evals[stage.name] = eval_pair_batches(eval_rows, spec.batch_size, tokenizer.pad_token_id)
-        else:
-            plans[stage.name] = BatchPlan(train_rows, spec.batch_size, tokenizer.pad_token_id, spec.packing,
-                                          spec.max_length, spec.seed)
-            evals[stage.name] = eval_batches(eval_rows, spec.batch_size, tokenizer.pad_token_id)
-        reports[stage.name].update(train_rows=len(train_rows), eval_rows=len(eval_rows))
-        encoded[stage.name] = rows
+    reports, plans, evals = _prepare_batches(spec, stages, tokenizer, by_stage)
     phases = plan_phases(spec, stages, [len(plans[s.name]) for s in stages], dist.world)
     job_total = sum(p.steps for p in phases)
     objective = reward_objective if spec.task == "reward" else causal_lm_objective
@@ -201,7 +188,10 @@ def run_training(
         torch.manual_seed(spec.seed + ph.index)
         model = load_model(base_path, spec.task, tokenizer.pad_token_id, device)
         if spec.gradient_checkpointing:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x name
+                model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model = apply_method(model, ph.method, spec, spec.task)
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)
         n_all = sum(p.numel() for p in model.parameters())
@@ -256,6 +246,26 @@ def run_training(
         dist.barrier()
         return json.loads((final / export.RESULT).read_text())
     raise AssertionError("unreachable: a job has at least one phase")
+
+
+def _prepare_batches(spec: TrainingSpec, stages: list[StageSpec], tokenizer, by_stage: dict[str, Sequence[Sample]]):
+    """Per stage: the data report, the training batch plan and the eval batches."""
+    from app.training.data import BatchPlan, eval_batches, split_eval
+    from app.training.reward import PairPlan, eval_pair_batches
+
+    reports, plans, evals = {}, {}, {}
+    pad = tokenizer.pad_token_id
+    for stage in stages:
+        rows, reports[stage.name] = _encode_stage(spec, stage, tokenizer, by_stage[stage.name])
+        train_rows, eval_rows = split_eval(rows, spec.eval_fraction, spec.seed)
+        if spec.task == "reward":
+            plans[stage.name] = PairPlan(train_rows, spec.batch_size, pad, spec.seed)
+            evals[stage.name] = eval_pair_batches(eval_rows, spec.batch_size, pad)
+        else:
+            plans[stage.name] = BatchPlan(train_rows, spec.batch_size, pad, spec.packing, spec.max_length, spec.seed)
+            evals[stage.name] = eval_batches(eval_rows, spec.batch_size, pad)
+        reports[stage.name].update(train_rows=len(train_rows), eval_rows=len(eval_rows))
+    return reports, plans, evals
 
 
 def _save_phase_result(model, tokenizer, result_dir: Path, method: str) -> None:

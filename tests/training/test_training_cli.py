@@ -8,7 +8,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from app.training.cli import EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, write_samples
+from app.training.cli import EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, main, write_samples
 from app.training.launch import launch_command
 from app.training.spec import TrainingSpec
 from scorers.samples import Sample, Turn
@@ -34,26 +34,40 @@ def training_steps(out: Path) -> list[int]:
     return [e["step"] for e in events if e["phase"] == "training"]
 
 
-def test_child_process_stops_on_stop_file_and_resumes(chat_model, tmp_path):
+def cli_args(argv: list[str]) -> list[str]:
+    return argv[argv.index("--spec"):]
+
+
+def test_job_entry_stops_on_stop_file_and_resumes(chat_model, tmp_path):
+    """In-process for speed: the argv is the one launch_command builds."""
     spec, samples, out = job_files(tmp_path, chat_model, memorisable(8), max_steps=4)
     out.mkdir()
     (out / "STOP").touch()
-    first = run(launch_command(spec, samples, out))
-    assert first.returncode == EXIT_STOPPED, first.stderr[-2000:]
+    assert main(cli_args(launch_command(spec, samples, out))) == EXIT_STOPPED
     assert training_steps(out) == [1]
     (out / "STOP").unlink()
-    second = run(launch_command(spec, samples, out))
-    assert second.returncode == EXIT_COMPLETED, second.stderr[-2000:]
+    assert main(cli_args(launch_command(spec, samples, out))) == EXIT_COMPLETED
     assert training_steps(out) == [1, 2, 3, 4]
     assert json.loads((out / "final" / "result.json").read_text())["steps"] == 4
 
 
-def test_child_process_refuses_bad_rows_with_exit_code_and_row(chat_model, tmp_path):
+def test_job_entry_refuses_bad_rows_with_exit_code_and_row(chat_model, tmp_path, capsys):
     rows = memorisable(3) + [Sample(41, (Turn("user", "no answer here"),))]
     spec, samples, out = job_files(tmp_path, chat_model, rows, max_steps=2)
-    proc = run(launch_command(spec, samples, out))
-    assert proc.returncode == EXIT_REFUSED
+    assert main(cli_args(launch_command(spec, samples, out))) == EXIT_REFUSED
     assert json.loads((out / "error.json").read_text())["row"] == 41
+    assert "row 41" in capsys.readouterr().err
+
+
+def test_multi_stage_and_reward_samples_round_trip(tmp_path):
+    from app.training.cli import read_samples
+
+    spec = TrainingSpec(base_model="m", stages=[{"name": "a"}, {"name": "b"}])
+    rows = {"a": memorisable(2), "b": [Sample(5, (Turn("user", "q"), Turn("assistant", "x")), meta={"rejected": "y"})]}
+    write_samples(tmp_path / "s.jsonl", rows)
+    back = read_samples(tmp_path / "s.jsonl", spec)
+    assert [s.to_dict() for s in back["a"]] == [s.to_dict() for s in rows["a"]]
+    assert back["b"][0].meta == {"rejected": "y"}
 
 
 def test_two_process_data_parallel_run_equals_one_process_with_accumulation(chat_model, tmp_path):
@@ -79,7 +93,7 @@ def test_two_process_data_parallel_run_equals_one_process_with_accumulation(chat
     single_dir.mkdir()
     spec1, samples1, out1 = job_files(single_dir, chat_model, memorisable(12), epochs=1, lora_dropout=0.0,
                                       gradient_accumulation_steps=2)
-    assert run(launch_command(spec1, samples1, out1)).returncode == EXIT_COMPLETED
+    assert main(cli_args(launch_command(spec1, samples1, out1))) == EXIT_COMPLETED
     assert training_steps(out1) == [1, 2, 3]
     a = load_file(out / "final" / "adapter_model.safetensors")
     b = load_file(out1 / "final" / "adapter_model.safetensors")

@@ -102,3 +102,39 @@ def test_template_that_rejects_a_role_names_the_row(chat_model):
     s = Sample(12, (Turn("user", "q"), Turn("function_call", "call()"), Turn("tool", "42"), Turn("assistant", "42.")))
     with pytest.raises(DataValidationError, match=r"row 12: the chat template cannot render roles"):
         Formatter(tok).encode(s)
+
+
+def test_plain_text_row_trains_only_in_pretrain_mode(chat_model):
+    tok = load_tokenizer(chat_model)
+    row = Sample(6, (Turn("text", "the cat and the dog"),))
+    assert Formatter(tok, mode="pretrain").encode(row).n_supervised > 0
+    with pytest.raises(DataValidationError, match="row 6: no supervised tokens.*pretrain"):
+        validate_encoded([Formatter(tok, mode="sft").encode(row)])
+
+
+@pytest.mark.shared_data
+def test_real_tool_call_and_chinese_rows_validate_with_every_reply_trained(shared_data, chat_model):
+    """Glaive ShareGPT tool-calling conversations and Chinese alpaca rows through the real formatter."""
+    import json
+
+    from app.training.runner import validate_data
+    from app.training.spec import TrainingSpec
+
+    roles = {"human": "user", "gpt": "assistant", "function_call": "function_call", "observation": "tool"}
+    glaive = json.loads((shared_data / "llama_factory" / "glaive_toolcall_en_demo.json").read_text())[:20]
+    rows = [Sample(i, tuple(Turn(roles[t["from"]], t["value"]) for t in r["conversations"]))
+            for i, r in enumerate(glaive)]
+    zh = json.loads((shared_data / "alpaca_chinese_carbonz0" / "zh-data-part-00.json").read_text())[:20]
+    rows += [sample(100 + i, r["instruction"] + r["input"], r["output"]) for i, r in enumerate(zh) if r["output"]]
+    tok = load_tokenizer(chat_model)
+    spec = TrainingSpec(base_model=str(chat_model), max_length=16384)
+    report = validate_data(spec, rows, tokenizer=tok)["main"]
+    assert report["rows_kept"] == len(rows) and report["truncated"] == 0
+    fmt = Formatter(tok, max_length=16384)
+    for s in rows[:20]:
+        enc = fmt.encode(s)
+        replies = [t.content for t in s.turns if t.role in ("assistant", "function_call")]
+        trained = supervised_text(tok, enc)
+        assert trained.count("<|im_end|>") == len(replies)  # every reply and function call, each closed
+        assert all(r in trained for r in replies)
+        assert not any(t.content in trained for t in s.turns if t.role == "tool" and len(t.content) > 20)

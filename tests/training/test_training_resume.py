@@ -124,3 +124,12 @@ def test_checkpoint_bundle_holds_state_and_config(chat_model, tmp_path):
     state = checkpoint.load(ck)
     assert {"trainable", "optimizer", "scheduler", "rng", "step"} <= state.keys()
     assert all("lora_" in k for k in state["trainable"])
+
+
+def test_resume_refuses_checkpoints_of_a_different_spec(chat_model, tmp_path):
+    seen = []
+    run_training(spec_for(chat_model), memorisable(12), tmp_path, seen.append,
+                 lambda: sum(e.get("phase") == "training" for e in seen) >= 2)
+    changed = spec_for(chat_model).model_copy(update={"lr": 1e-3})
+    with pytest.raises(ValueError, match="different spec"):
+        run_training(changed, memorisable(12), tmp_path, lambda e: None, lambda: False)
