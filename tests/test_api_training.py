@@ -115,3 +115,22 @@ def test_closed_loop_experiment(client, settings, toy_model) -> None:
     assert done["status"] == "succeeded", done
     for arm in done["arms"].values():
         assert arm["rows"] == 8 and arm["held_out_loss"] > 0 and 0 <= arm["held_out_accuracy"] <= 1
+
+
+def test_reward_model_from_preference_pairs(client, settings, toy_model) -> None:
+    pairs = [{"chosen": f"\n\nHuman: what is number {i}?\n\nAssistant: red cat.",
+              "rejected": f"\n\nHuman: what is number {i}?\n\nAssistant: no."} for i in range(8)]
+    body = "\n".join(json.dumps(p) for p in pairs).encode()
+    ds = client.post("/v1/datasets", files={"file": ("hh.jsonl", body)}).json()
+    assert ds["format"] == "preference"
+    spec = {"base_model": str(toy_model), "task": "reward", "method": "lora", "max_steps": 2, "batch_size": 4}
+    job = client.post("/v1/training-jobs", json={"dataset_id": ds["id"], "spec": spec})
+    assert job.status_code == 202, job.text
+    assert Worker(settings).run_once() == job.json()["id"]
+    done = client.get(f"/v1/training-jobs/{job.json()['id']}").json()
+    assert done["status"] == "succeeded", done["error"]
+    paths = {f["path"] for f in client.get(f"/v1/training-jobs/{done['id']}/artifacts").json()["items"]}
+    assert "final/adapter_config.json" in paths
+    plain = dataset(client)
+    r = client.post("/v1/training-jobs", json={"dataset_id": plain, "spec": spec})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "not_preference_data"

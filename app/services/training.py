@@ -36,7 +36,28 @@ def _stage_datasets(spec: TrainingSpec, dataset_id: str | None, stage_datasets: 
 def load_training_samples(session: Session, spec: TrainingSpec, mapping: dict[str, str]):
     if spec.stages:
         return {name: load_samples(session, ds) for name, ds in mapping.items()}
-    return load_samples(session, mapping["main"])
+    samples = load_samples(session, mapping["main"])
+    if spec.task == "reward":
+        samples = [_preference_pair(s) for s in samples]
+    return samples
+
+
+def _preference_pair(sample):
+    """A reward-model row: the conversation ending in the chosen reply, the rejected reply in meta.
+
+    Rows uploaded in the ``preference`` format (HH-RLHF ``chosen``/``rejected``) carry both sides in
+    their original record; any other row must already have ``meta["rejected"]``.
+    """
+    from app.training.reward import pair_from_hh_rlhf
+
+    original = sample.meta.get("original") or {}
+    if isinstance(original.get("chosen"), str) and isinstance(original.get("rejected"), str):
+        return pair_from_hh_rlhf(sample.index, original["chosen"], original["rejected"])
+    if "rejected" in sample.meta:
+        return sample
+    raise AppError(422, "not_preference_data",
+                   f"row {sample.index} has no rejected reply; reward training needs chosen/rejected pairs "
+                   "(upload them in the preference format)", [RowError("no rejected reply", index=sample.index)])
 
 
 def check_spec(spec: TrainingSpec) -> None:
@@ -106,17 +127,25 @@ def artifacts_dir(settings: Settings, job_id: str) -> Path:
     return settings.storage.artifacts / job_id
 
 
+def _artifact_roots(settings: Settings, job: Job) -> list[Path]:
+    """What a finished job publishes: ``final/``, plus ``phases/*/result/`` (the base of a full_then_lora
+    or multi-stage adapter lives there)."""
+    out = artifacts_dir(settings, job.id).resolve()
+    return [out / "final", *sorted((out / "phases").glob("*/result"))]
+
+
 def list_artifacts(settings: Settings, job: Job) -> list[dict[str, Any]]:
-    root = artifacts_dir(settings, job.id) / "final"
-    if job.status != "succeeded" or not root.is_dir():
+    if job.status != "succeeded":
         return []
-    return [{"path": str(p.relative_to(root)), "bytes": p.stat().st_size}
+    base = artifacts_dir(settings, job.id).resolve()
+    return [{"path": str(p.relative_to(base)), "bytes": p.stat().st_size}
+            for root in _artifact_roots(settings, job) if root.is_dir()
             for p in sorted(root.rglob("*")) if p.is_file()]
 
 
 def artifact_path(settings: Settings, job: Job, rel: str) -> Path:
-    root = (artifacts_dir(settings, job.id) / "final").resolve()
-    path = (root / rel).resolve()
-    if job.status != "succeeded" or root not in path.parents or not path.is_file():
+    path = (artifacts_dir(settings, job.id) / rel).resolve()
+    allowed = any(root in path.parents for root in _artifact_roots(settings, job))
+    if job.status != "succeeded" or not allowed or not path.is_file():
         raise not_found("artifact", rel)
     return path
