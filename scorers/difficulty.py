@@ -42,7 +42,7 @@ WEIGHTS: dict[str, float] = {
     "instruction_len": 0.10, "answer_len": 0.15, "constraints": 0.10, "sub_questions": 0.10,
     "structure": 0.10, "reasoning": 0.15, "math": 0.20, "code": 0.10,
 }
-_I = re.IGNORECASE
+_I = re.IGNORECASE | re.ASCII  # ASCII \b: "用Python" still has a word boundary before "Python"
 _CONSTRAINT = re.compile(
     r"\b(must|should not|shouldn't|do not|don't|without|at least|at most|no more than|no less than|exactly|only|"
     r"within \d+|in (under|less than|fewer than)? ?\d+ (words|sentences|characters|lines|paragraphs)|"

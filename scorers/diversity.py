@@ -274,7 +274,7 @@ def answer_tokens(text: str) -> list[str]:
     out: list[str] = []
     for piece in text.lower().split():
         if V.has_cjk(piece):
-            out.extend(ch for ch in piece if not ch.isspace())
+            out.extend(ch for ch in piece if ch.isalnum())
         else:
             out.append(piece.strip(".,;:!?\"'()[]{}"))
     return [t for t in out if t]

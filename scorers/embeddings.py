@@ -31,7 +31,7 @@ import numpy as np
 from scorers.base import NotComputed
 from scorers.models import ModelConfig
 
-_EMBEDDERS: dict[tuple[str, str, str | None], BaseEmbedder] = {}
+_EMBEDDERS: dict[tuple[str, str, str | None, str | None], BaseEmbedder] = {}
 #: Models whose name marks them as English-only (the report warns for other languages).
 _ENGLISH_ONLY = re.compile(r"(all-minilm|all-mpnet|all-distilroberta|msmarco|bge-[a-z]+-en|gte-[a-z]+$|e5-[a-z]+-v2$|-en\b)", re.I)
 _MULTILINGUAL = re.compile(r"(multilingual|labse|xlm|bge-m3|m3e|text2vec|chinese|-zh\b|paraphrase-multi|distiluse)", re.I)
@@ -297,7 +297,7 @@ def get_embedder(models: ModelConfig, tier: str = "full", cache_dir: str | None 
         raise NotComputed(reason or "embedding model unavailable")
     path = models.path("embedding_model")
     assert path is not None
-    key = (str(path), tier, cache_dir)
+    key = (str(path), tier, cache_dir, models.fast_embedding_model if tier == "fast" else models.device)
     with _LOCK:
         if key not in _EMBEDDERS:
             if tier == "full":

@@ -31,7 +31,7 @@ TASK_TYPES: tuple[str, ...] = (
     "brainstorming", "creative_writing", "coding", "math_reasoning", "chat",
 )
 
-_I = re.IGNORECASE
+_I = re.IGNORECASE | re.ASCII  # ASCII \b: "用Python" still has a word boundary before "Python"
 #: Cue patterns, tried in this order; the first that matches decides.
 CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("coding", re.compile(r"```|\b(python|javascript|java|c\+\+|c#|sql|html|css|regex|bash|code|coding|function|program|algorithm|script|compile|api|json)\b|代码|编程|程序|函数|算法", _I)),
