@@ -287,9 +287,9 @@ class FormatConsistency(Scorer):
                         n_fmt += 1
             logs = np.log1p(np.asarray([len(ans[x]) for x in pos_list], dtype=np.float64))
             med = float(np.median(logs))
-            mad = float(np.median(np.abs(logs - med))) * 1.4826
-            if mad <= 1e-9:
-                continue
+            # MAD floored at 0.25 (about ±28% length) so a cluster of near-equal lengths does not
+            # turn small differences into outliers.
+            mad = max(float(np.median(np.abs(logs - med))) * 1.4826, 0.25)
             typical = tuple(samples[pos_list[i]].index for i in np.argsort(np.abs(logs - med), kind="stable")[:3])
             for i, x in enumerate(pos_list):
                 z = (logs[i] - med) / mad

@@ -101,7 +101,8 @@ def test_distinct_n_on_english_and_chinese() -> None:
     assert distinct_n([["a", "b", "a", "b"]], 1) == 0.5
     assert math.isclose(distinct_n([["a", "b", "a", "b"]], 2), 2 / 3)
     assert answer_tokens("巴黎 是 首都. Paris!") == ["巴", "黎", "是", "首", "都", "paris"]
-    rows = [sample(0, "q", "the cat sat"), sample(1, "q", "the cat sat"), sample(2, "问", "猫坐着")]
+    rows = [sample(0, "Where is the cat sitting?", "the cat sat"), sample(1, "Where did the cat sit?", "the cat sat"),
+            sample(2, "猫在哪里坐着呢？", "猫坐着")]
     out = run_audit(rows, scorers=["language", "lexical_diversity"])
     fig = out.report["dimensions"]["diversity"]["figures"]["lexical_diversity"]
     assert fig["distinct_1"] == pytest.approx((3 + 3) / 9, abs=1e-6)
