@@ -32,7 +32,7 @@ def rss_gb() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--full-subset", type=int, default=2000)
+    ap.add_argument("--full-subset", type=int, default=600)
     ap.add_argument("--rows", type=int, default=None)
     args = ap.parse_args()
     t0 = time.perf_counter()

@@ -79,17 +79,20 @@ def _embed_positions(ctx: ScoringContext, view: str, positions: Sequence[int], t
 # internal: near-identical instructions, different answers
 # --------------------------------------------------------------------------------------------------
 class AgreementParams(ScorerParams):
-    candidate_similarity: float = Field(0.85, gt=0, le=1, description="Fast-tier instruction similarity that makes a pair a candidate.")
+    candidate_similarity: float = Field(0.9, gt=0, le=1, description="Fast-tier instruction similarity that makes a pair a candidate.")
     same_question: float = Field(0.9, gt=0, le=1, description="Full-tier instruction similarity at which two instructions count as the same question.")
     short_answer_words: int = Field(5, ge=1, description="Answers of at most this many words are compared normalised, not by embeddings.")
     disagree_below: float = Field(0.5, gt=-1, lt=1, description="Long answers disagree when their full-tier similarity is below this.")
     cross_language: Literal["auto", "on", "off"] = Field(
         "auto", description="Look for the same question in two languages: auto = only when the model is multilingual.")
-    max_candidates: int = Field(20000, ge=0, description="Most samples verified on the full encoder (the rest keep only noise-family groups).")
+    max_candidates: int = Field(4000, ge=0, description=(
+        "Most samples verified on the full encoder per audit (its cost bound: ~20 s on 2 CPU cores); the most "
+        "similar candidate pairs are verified first, noise-family groups before embedding neighbours."))
 
 
-def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: AgreementParams) -> set[tuple[int, int]]:
-    pairs: set[tuple[int, int]] = set()
+def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: AgreementParams) -> dict[tuple[int, int], float]:
+    """Candidate (i, j) pairs with a priority: 2.0 for noise-family groups, else the fast-tier similarity."""
+    pairs: dict[tuple[int, int], float] = {}
     prev = ctx.results.get("near_duplicate")
     if prev is not None and prev.fields:
         groups: dict[Any, list[int]] = defaultdict(list)
@@ -99,14 +102,27 @@ def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: Agreement
         for g in groups.values():
             for a in range(len(g)):
                 for b in range(a + 1, min(len(g), a + 50)):
-                    pairs.add((g[a], g[b]))
+                    pairs[(g[a], g[b])] = 2.0
     if len(samples) > 1:
         idx, sim = V.neighbours(ctx, "instruction", "fast", k=10)
         rows, cols = np.nonzero(sim >= p.candidate_similarity)
         for r, c in zip(rows.tolist(), cols.tolist()):
-            j = int(idx[r, c])
-            pairs.add((min(r, j), max(r, j)))
+            key = (min(r, int(idx[r, c])), max(r, int(idx[r, c])))
+            pairs[key] = max(pairs.get(key, 0.0), float(sim[r, c]))
     return pairs
+
+
+def within_budget(pairs: dict[tuple[int, int], float], budget: int) -> tuple[list[tuple[int, int]], int]:
+    """The highest-priority pairs whose samples fit in ``budget``; and how many pairs were dropped."""
+    chosen: list[tuple[int, int]] = []
+    used: set[int] = set()
+    for pr in sorted(pairs, key=lambda k: (-pairs[k], k)):
+        new = {x for x in pr if x not in used}
+        if len(used) + len(new) > budget:
+            continue
+        used |= new
+        chosen.append(pr)
+    return sorted(chosen), len(pairs) - len(chosen)
 
 
 @register
@@ -131,13 +147,11 @@ class AnswerAgreement(Scorer):
         full_info = ctx.embedder("full").describe()
         multilingual = full_info["languages"] == "multilingual"
         cross = p.cross_language == "on" or (p.cross_language == "auto" and multilingual)
-        pairs = sorted(candidate_pairs(samples, ctx, p))
-        pairs = [(a, b) for a, b in pairs if ans[a].strip() and ans[b].strip()]
-        if not cross:
-            pairs = [(a, b) for a, b in pairs if langs[a] == langs[b] or "und" in (langs[a], langs[b])]
-        involved = sorted({x for pr in pairs for x in pr})[: p.max_candidates]
-        keep = set(involved)
-        pairs = [(a, b) for a, b in pairs if a in keep and b in keep]
+        cand = candidate_pairs(samples, ctx, p)
+        cand = {(a, b): v for (a, b), v in cand.items() if ans[a].strip() and ans[b].strip()
+                and (cross or langs[a] == langs[b] or "und" in (langs[a], langs[b]))}
+        pairs, over_budget = within_budget(cand, p.max_candidates)
+        involved = sorted({x for pr in pairs for x in pr})
         qv = _embed_positions(ctx, "instruction", involved, "full")
         same = [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question]
         long_pos = sorted({x for a, b in same for x in (a, b)
@@ -174,7 +188,8 @@ class AnswerAgreement(Scorer):
                                        f"asks the same question as sample {samples[worst].index} but the {how}", related))
                 scores[pos] = min(scores[pos], 0.0 if sim is None else max(0.0, sim) * 0.5)
         summary: dict[str, Any] = {
-            "candidate_pairs": len(pairs), "same_question_pairs": len(same), **counts,
+            "candidate_pairs": len(cand), "verified_pairs": len(pairs), "pairs_over_budget": over_budget,
+            "same_question_pairs": len(same), **counts,
             "samples_flagged": len(disagree),
             "sources": ["near_duplicate groups" if "near_duplicate" in ctx.results else None,
                         "fast-tier neighbours"],

@@ -132,3 +132,12 @@ def test_reference_agreement_needs_a_reference() -> None:
     out = run_audit([sample(0, "q", "a")], scorers=["reference_agreement"])
     assert out.report["scorers"][0]["status"] == "not_computed"
     assert "reference" in out.report["scorers"][0]["reason"]
+
+
+def test_verification_budget_keeps_the_most_similar_pairs() -> None:
+    from scorers.consistency import within_budget
+
+    pairs = {(0, 1): 0.91, (2, 3): 0.99, (4, 5): 2.0, (1, 2): 0.95}
+    chosen, dropped = within_budget(pairs, 4)
+    assert chosen == [(2, 3), (4, 5)] and dropped == 2
+    assert within_budget(pairs, 100) == (sorted(pairs), 0)
