@@ -80,3 +80,14 @@ def test_inverted_file_search_agrees_with_exact_search(monkeypatch) -> None:
     recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(exact_idx, ivf_idx)])
     assert recall >= 0.9
     assert np.all(np.diff(ivf_sim, axis=1) <= 1e-6)  # sorted best first
+
+
+def test_listing_the_registry_imports_no_model_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from scorers import registry; registry(); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'model2vec', 'jieba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
