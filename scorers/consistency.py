@@ -85,8 +85,8 @@ class AgreementParams(ScorerParams):
     disagree_below: float = Field(0.5, gt=-1, lt=1, description="Long answers disagree when their full-tier similarity is below this.")
     cross_language: Literal["auto", "on", "off"] = Field(
         "auto", description="Look for the same question in two languages: auto = only when the model is multilingual.")
-    max_candidates: int = Field(4000, ge=0, description=(
-        "Most samples verified on the full encoder per audit (its cost bound: ~20 s on 2 CPU cores); the most "
+    max_candidates: int = Field(1500, ge=0, description=(
+        "Most samples verified on the full encoder per audit (its cost bound: ~30 s on 2 contended CPU cores); the most "
         "similar candidate pairs are verified first, noise-family groups before embedding neighbours."))
 
 
