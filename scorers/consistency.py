@@ -4,7 +4,8 @@
   from the noise family's ``duplicate_group`` (when ``near_duplicate`` ran) and from fast-tier
   embedding neighbours; every pair is verified on the full encoder (only the few samples involved
   are encoded).  Short answers are compared normalised (case, punctuation, numbers), long ones by
-  full-tier embedding similarity.  The same question asked in two languages with different answers
+  full-tier embedding similarity (open-ended asks — brainstorming, creative writing — are not judged on
+  long answers; two asks about one shared passage must match on the ask too).  The same question asked in two languages with different answers
   is checked too when the embedding model is multilingual.
 * ``format_consistency`` — inside each instruction cluster, answers whose format (JSON, numbered or
   bulleted list, code, table, one word, prose) departs from a clear majority, and answers whose
@@ -33,7 +34,10 @@ from scorers import _vectors as V
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.task_mix import cue_label
 
+#: Task types whose long answers may rightly differ between two askings of the same question.
+OPEN_ENDED = frozenset({"brainstorming", "creative_writing"})
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _NUM = re.compile(r"-?\d+(?:[.,]\d+)*")
 
@@ -85,7 +89,7 @@ class AgreementParams(ScorerParams):
     disagree_below: float = Field(0.5, gt=-1, lt=1, description="Long answers disagree when their full-tier similarity is below this.")
     cross_language: Literal["auto", "on", "off"] = Field(
         "auto", description="Look for the same question in two languages: auto = only when the model is multilingual.")
-    max_candidates: int = Field(1500, ge=0, description=(
+    max_candidates: int = Field(1000, ge=0, description=(
         "Most samples verified on the full encoder per audit (its cost bound: ~30 s on 2 contended CPU cores); the most "
         "similar candidate pairs are verified first, noise-family groups before embedding neighbours."))
 
@@ -154,8 +158,17 @@ class AnswerAgreement(Scorer):
         involved = sorted({x for pr in pairs for x in pr})
         qv = _embed_positions(ctx, "instruction", involved, "full")
         same = [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question]
+        # Two different asks about one shared passage ("headline for this article" / "people in this
+        # article") embed alike because the passage dominates: their asks must match as well.
+        heads = {x: ins[x].partition("\n\n")[0] for pr in same for x in pr}
+        with_passage = sorted({x for a, b in same if heads[a] != ins[a] or heads[b] != ins[b] for x in (a, b)})
+        hv = dict(zip(with_passage, ctx.embed([heads[x] for x in with_passage], tier="full"))) if with_passage else {}
+        same = [(a, b) for a, b in same if a not in hv or float(hv[a] @ hv[b]) >= p.same_question]
+        # Open-ended asks (brainstorming, creative writing) may rightly get different long answers.
+        open_ended = {x for pr in same for x in pr if cue_label(ins[x], False) in OPEN_ENDED}
         long_pos = sorted({x for a, b in same for x in (a, b)
-                           if not (is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words))})
+                           if not (is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words))
+                           and a not in open_ended and b not in open_ended})
         av = _embed_positions(ctx, "answer", long_pos, "full")
         disagree: dict[int, dict[int, tuple[str, float | None]]] = defaultdict(dict)
         counts = Counter()
@@ -165,6 +178,9 @@ class AnswerAgreement(Scorer):
             if both_short and not crossing:
                 ok, sim = short_agree(ans[a], ans[b]), None
             else:
+                if a in open_ended or b in open_ended:
+                    counts["open_ended_pairs_not_judged"] += 1
+                    continue
                 sim = float(av[a] @ av[b])
                 ok = sim >= p.disagree_below
             counts["cross_language_pairs" if crossing else "same_language_pairs"] += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,7 +29,8 @@ class FakeEmbedder:
         for t in texts:
             v = self.vectors.get(t)
             if v is None:
-                rng = np.random.default_rng(abs(hash(t)) % (2**32))
+                seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=4).digest(), "little")
+                rng = np.random.default_rng(seed)  # stable across processes (unlike hash())
                 v = rng.normal(size=self.dimension)
                 v /= np.linalg.norm(v)
             out.append(v)

@@ -141,3 +141,20 @@ def test_verification_budget_keeps_the_most_similar_pairs() -> None:
     chosen, dropped = within_budget(pairs, 4)
     assert chosen == [(2, 3), (4, 5)] and dropped == 2
     assert within_budget(pairs, 100) == (sorted(pairs), 0)
+
+
+def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements() -> None:
+    article = "\n\n" + "The city council approved a new park with a lake and a library next to it. " * 3
+    rows = [sample(0, "Write a headline for this article." + article, "Council Approves Lakeside Park and Library"),
+            sample(1, "List the places named in this article." + article, "park, lake, library, city hall area"),
+            sample(2, "Give me some ideas for a birthday party.", "A picnic, a karaoke night, or a treasure hunt with friends."),
+            sample(3, "Give me some ideas for a birthday party!", "Rent a bowling lane, bake a huge cake and invite the neighbours.")]
+    e = np.eye(6)
+    vecs = {rows[0].instruction: e[0], rows[1].instruction: e[0],
+            "Write a headline for this article.": e[4], "List the places named in this article.": e[5],
+            rows[2].instruction: e[1], rows[3].instruction: e[1] + 0.01 * e[2],
+            rows[2].answer: e[2], rows[3].answer: e[3]}
+    res = AnswerAgreement().score(rows, context_with(rows, vecs, 6))
+    assert not any(res.flags)
+    assert res.summary["open_ended_pairs_not_judged"] == 1
+    assert res.summary["same_question_pairs"] == 1  # the passage pair was rejected on its asks
