@@ -347,6 +347,20 @@ class ReferenceParams(ScorerParams):
     short_answer_words: int = Field(5, ge=1, description="Reference answers of at most this many words are compared normalised.")
 
 
+def _top_refs(x: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k most similar reference rows, best first (blocked: memory stays ~block × refs)."""
+    idx = np.empty((len(x), k), dtype=np.int64)
+    sim = np.empty((len(x), k), dtype=np.float32)
+    for start in range(0, len(x), 2048):
+        s = x[start : start + 2048] @ r.T
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else np.tile(np.arange(s.shape[1]), (len(s), 1))
+        ps = np.take_along_axis(s, part, axis=1)
+        order = np.argsort(-ps, axis=1, kind="stable")
+        idx[start : start + 2048] = np.take_along_axis(part, order, axis=1)
+        sim[start : start + 2048] = np.take_along_axis(ps, order, axis=1)
+    return idx, sim
+
+
 @register
 class ReferenceAgreement(Scorer):
     """Answers checked against the nearest question of an attached reference set."""
@@ -371,17 +385,17 @@ class ReferenceAgreement(Scorer):
         ref_a = [r.answer for r in refs]
         fast_s = ctx.embeddings("instruction", tier="fast")
         fast_r = ctx.embed(ref_q, tier="fast")
-        sims = fast_s @ fast_r.T
-        best = sims.argmax(axis=1)
-        cand = [i for i in range(n) if sims[i, best[i]] >= p.candidate_similarity]
+        top, top_sim = _top_refs(fast_s, fast_r, min(5, len(refs)))
+        cand = [i for i in range(n) if top_sim[i, 0] >= p.candidate_similarity]
+        # Only the candidates and their 5 nearest reference questions go through the full encoder.
         qv = _embed_positions(ctx, "instruction", cand, "full")
-        rq = ctx.embed(ref_q, tier="full")
+        ref_pos = sorted({int(j) for i in cand for j in top[i]})
+        rv = dict(zip(ref_pos, ctx.embed([ref_q[j] for j in ref_pos], tier="full"))) if ref_pos else {}
         matched: dict[int, tuple[int, float]] = {}
         for i in cand:
-            s = rq @ qv[i]
-            j = int(s.argmax())
-            if s[j] >= p.match_similarity:
-                matched[i] = (j, float(s[j]))
+            j, s = max(((int(j), float(rv[int(j)] @ qv[i])) for j in top[i]), key=lambda t: (t[1], -t[0]))
+            if s >= p.match_similarity:
+                matched[i] = (j, s)
         ans = ctx.texts("answer")
         long_i = [i for i, (j, _) in matched.items() if not is_short(ref_a[j], p.short_answer_words)]
         av = _embed_positions(ctx, "answer", long_i, "full")
