@@ -163,7 +163,8 @@ class AnswerAgreement(Scorer):
         heads = {x: ins[x].partition("\n\n")[0] for pr in same for x in pr}
         with_passage = sorted({x for a, b in same if heads[a] != ins[a] or heads[b] != ins[b] for x in (a, b)})
         hv = dict(zip(with_passage, ctx.embed([heads[x] for x in with_passage], tier="full"))) if with_passage else {}
-        same = [(a, b) for a, b in same if a not in hv or float(hv[a] @ hv[b]) >= p.same_question]
+        same = [(a, b) for a, b in same
+                if (heads[a] == ins[a] and heads[b] == ins[b]) or float(hv[a] @ hv[b]) >= p.same_question]
         # Open-ended asks (brainstorming, creative writing) may rightly get different long answers.
         open_ended = {x for pr in same for x in pr if cue_label(ins[x], False) in OPEN_ENDED}
         long_pos = sorted({x for a, b in same for x in (a, b)

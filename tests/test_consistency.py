@@ -158,3 +158,9 @@ def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements
     assert not any(res.flags)
     assert res.summary["open_ended_pairs_not_judged"] == 1
     assert res.summary["same_question_pairs"] == 1  # the passage pair was rejected on its asks
+
+    # a sample in one pair with a passage and another pair without one (regression: KeyError)
+    rows.append(sample(4, "Write a headline for this article.", "Parks Are Great"))
+    vecs[rows[4].instruction] = e[0]
+    res = AnswerAgreement().score(rows, context_with(rows, vecs, 6))
+    assert res.summary["same_question_pairs"] >= 1
