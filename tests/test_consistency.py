@@ -160,7 +160,9 @@ def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements
     assert res.summary["same_question_pairs"] == 1  # the passage pair was rejected on its asks
 
     # a sample in one pair with a passage and another pair without one (regression: KeyError)
-    rows.append(sample(4, "Write a headline for this article.", "Parks Are Great"))
-    vecs[rows[4].instruction] = e[0]
+    rows.append(sample(4, "Write a short headline.", "Parks Are Great"))  # near sample 0 and near sample 5
+    rows.append(sample(5, "Write a brief headline.", "Parks Are Great"))  # near sample 4 only
+    vecs[rows[4].instruction] = e[0] + 0.45 * e[5]
+    vecs[rows[5].instruction] = e[0] + 0.9 * e[5]
     res = AnswerAgreement().score(rows, context_with(rows, vecs, 6))
     assert res.summary["same_question_pairs"] >= 1
