@@ -75,6 +75,9 @@ def main() -> None:
     div = out.report["dimensions"]["diversity"]
     print(f"diversity headline {div['score']:.3f}; clusters k={div['figures']['instruction_clusters']['k']}; "
           f"difficulty mix {out.report['dimensions']['difficulty']['figures']['difficulty']['mix']}")
+    print(f"flags: {out.report['flags']}")
+    ag = out.report["dimensions"]["consistency"]["figures"]["answer_agreement"]
+    print("answer_agreement:", {k: v for k, v in ag.items() if k not in ("embedding", "sources")})
 
 
 if __name__ == "__main__":

@@ -153,8 +153,8 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
         return {}
     arr = np.asarray(values, dtype=np.float64)
     p = np.percentile(arr, [5, 25, 50, 75, 95])
-    return {"min": float(arr.min()), "p5": p[0], "p25": p[1], "median": p[2], "p75": p[3], "p95": p[4],
-            "max": float(arr.max()), "mean": float(arr.mean())}
+    return {"min": float(arr.min()), "p5": float(p[0]), "p25": float(p[1]), "median": float(p[2]),
+            "p75": float(p[3]), "p95": float(p[4]), "max": float(arr.max()), "mean": float(arr.mean())}
 
 
 def snippet(text: str, limit: int = 120) -> str:
