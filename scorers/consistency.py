@@ -35,6 +35,7 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.task_mix import cue_label
+from scorers.text_stats import normalise_for_match
 
 #: Task types whose long answers may rightly differ between two askings of the same question.
 OPEN_ENDED = frozenset({"brainstorming", "creative_writing"})
@@ -154,17 +155,23 @@ class AnswerAgreement(Scorer):
         cand = candidate_pairs(samples, ctx, p)
         cand = {(a, b): v for (a, b), v in cand.items() if ans[a].strip() and ans[b].strip()
                 and (cross or langs[a] == langs[b] or "und" in (langs[a], langs[b]))}
-        pairs, over_budget = within_budget(cand, p.max_candidates)
+        # Instructions equal after normalising (case, width, spaces) are the same question for sure:
+        # they skip the encoder, so its budget goes to the pairs that need judging.
+        norm = [normalise_for_match(t) for t in ins]
+        identical = sorted(pr for pr in cand if norm[pr[0]] == norm[pr[1]])
+        pairs, over_budget = within_budget({pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]},
+                                           p.max_candidates)
         involved = sorted({x for pr in pairs for x in pr})
         qv = _embed_positions(ctx, "instruction", involved, "full")
-        same = [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question]
+        same = sorted(identical + [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question])
         # Two different asks about one shared passage ("headline for this article" / "people in this
         # article") embed alike because the passage dominates: their asks must match as well.
         heads = {x: ins[x].partition("\n\n")[0] for pr in same for x in pr}
-        with_passage = sorted({x for a, b in same if heads[a] != ins[a] or heads[b] != ins[b] for x in (a, b)})
+        with_passage = sorted({x for a, b in same if (heads[a] != ins[a] or heads[b] != ins[b]) and norm[a] != norm[b]
+                               for x in (a, b)})
         hv = dict(zip(with_passage, ctx.embed([heads[x] for x in with_passage], tier="full"))) if with_passage else {}
-        same = [(a, b) for a, b in same
-                if (heads[a] == ins[a] and heads[b] == ins[b]) or float(hv[a] @ hv[b]) >= p.same_question]
+        same = [(a, b) for a, b in same if (heads[a] == ins[a] and heads[b] == ins[b]) or norm[a] == norm[b]
+                or float(hv[a] @ hv[b]) >= p.same_question]
         # Open-ended asks (brainstorming, creative writing) may rightly get different long answers.
         open_ended = {x for pr in same for x in pr if cue_label(ins[x], False) in OPEN_ENDED}
         long_pos = sorted({x for a, b in same for x in (a, b)
@@ -205,7 +212,8 @@ class AnswerAgreement(Scorer):
                                        f"asks the same question as sample {samples[worst].index} but the {how}", related))
                 scores[pos] = min(scores[pos], 0.0 if sim is None else max(0.0, sim) * 0.5)
         summary: dict[str, Any] = {
-            "candidate_pairs": len(cand), "verified_pairs": len(pairs), "pairs_over_budget": over_budget,
+            "candidate_pairs": len(cand), "identical_instruction_pairs": len(identical),
+            "verified_pairs": len(pairs), "pairs_over_budget": over_budget,
             "same_question_pairs": len(same), **counts,
             "samples_flagged": len(disagree),
             "sources": ["near_duplicate groups" if "near_duplicate" in ctx.results else None,

@@ -166,3 +166,15 @@ def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements
     vecs[rows[5].instruction] = e[0] + 0.9 * e[5]
     res = AnswerAgreement().score(rows, context_with(rows, vecs, 6))
     assert res.summary["same_question_pairs"] >= 1
+
+
+def test_identical_instructions_need_no_encoder_verification() -> None:
+    rows = [sample(0, "Name a primary colour.", "Red"), sample(1, "name a  PRIMARY colour.", "Blue"),
+            sample(2, "Name a primary colour.", "red")]
+    ctx = context_with(rows, {}, 3)
+    ctx.results["near_duplicate"] = ScorerResult(scores=[1.0] * 3, flags=[[], [], []],
+                                                 fields=[{"duplicate_group": 0}] * 3)
+    res = AnswerAgreement({"max_candidates": 0}).score(rows, ctx)  # no encoder budget at all
+    assert res.summary["identical_instruction_pairs"] == 3 and res.summary["verified_pairs"] == 0
+    assert [f.related for f in res.flags[1]] == [(0, 2)]
+    assert [f.related for f in res.flags[0]] == [(1,)] and [f.related for f in res.flags[2]] == [(1,)]
