@@ -238,6 +238,11 @@ _TABLE = re.compile(r"^\s*\|.*\|\s*$", re.M)
 _CODE = re.compile(r"```|^\s*(def |class |import |function |#include|SELECT |public )", re.M)
 
 
+#: Formats compared as one when judging a cluster's norm: a short sentence and a paragraph are both
+#: plain text (their length difference is the length check's business, not the format check's).
+FORMAT_FAMILY = {"short": "text", "prose": "text"}
+
+
 def answer_format(text: str) -> str:
     """One of json, code, table, numbered_list, bullet_list, one_word, short, prose, empty."""
     t = text.strip()
@@ -271,18 +276,21 @@ class FormatParams(ScorerParams):
     length_z: float = Field(3.5, gt=0, description="Robust z-score (median / MAD of log length) beyond which an answer's length is an outlier.")
 
 
-def cluster_groups(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[int], str]:
+def cluster_groups(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[str], str]:
+    """Task clusters: instruction cluster × task type when both ran, else whichever ran, else our own clusters."""
     labels = V.cluster_labels(ctx)
-    if labels is not None:
-        return labels, "instruction_clusters"
     res = ctx.results.get("task_type")
-    if res is not None and res.fields:
-        names = sorted({f.get("task_type", "") for f in res.fields})
-        return [names.index(f.get("task_type", "")) for f in res.fields], "task_type"
+    tasks = [f.get("task_type", "") for f in res.fields] if res is not None and res.fields else None
+    if labels is not None and tasks is not None:
+        return [f"{c}/{t}" for c, t in zip(labels, tasks)], "instruction_clusters × task_type"
+    if labels is not None:
+        return [str(c) for c in labels], "instruction_clusters"
+    if tasks is not None:
+        return tasks, "task_type"
     from scorers.diversity import InstructionClusters
 
     own = InstructionClusters().score(samples, ctx)
-    return [f["cluster"] for f in own.fields], "instruction_clusters (computed here)"
+    return [str(f["cluster"]) for f in own.fields], "instruction_clusters (computed here)"
 
 
 @register
@@ -304,8 +312,9 @@ class FormatConsistency(Scorer):
             return ScorerResult(scores=scores, flags=flags, fields=[], summary={})
         ans = ctx.texts("answer")
         fmts = [answer_format(a) for a in ans]
+        family = [FORMAT_FAMILY.get(f, f) for f in fmts]
         labels, source = cluster_groups(samples, ctx)
-        members: dict[int, list[int]] = defaultdict(list)
+        members: dict[str, list[int]] = defaultdict(list)
         for pos, c in enumerate(labels):
             members[c].append(pos)
         norms: dict[str, Any] = {}
@@ -313,13 +322,16 @@ class FormatConsistency(Scorer):
         for c, pos_list in sorted(members.items()):
             if len(pos_list) < p.min_cluster:
                 continue
-            counts = Counter(fmts[x] for x in pos_list)
+            counts = Counter(family[x] for x in pos_list)
             top, top_n = counts.most_common(1)[0]
-            if top_n / len(pos_list) >= p.majority and top_n < len(pos_list):
+            # A plain-text majority sets no format norm: lists or one-word answers among prose are
+            # ordinary variety.  The check is for clusters that settled on a structure (JSON, lists,
+            # one word, code, tables) where a few answers do not follow it.
+            if top != "text" and top_n / len(pos_list) >= p.majority and top_n < len(pos_list):
                 norms[str(c)] = {"format": top, "share": top_n / len(pos_list)}
-                examples = tuple(samples[x].index for x in pos_list if fmts[x] == top)[:3]
+                examples = tuple(samples[x].index for x in pos_list if family[x] == top)[:3]
                 for x in pos_list:
-                    if fmts[x] != top:
+                    if family[x] != top:
                         flags[x].append(Flag("format_inconsistent", "consistency", "info",
                                              f"answer is {fmts[x].replace('_', ' ')} while {top_n / len(pos_list):.0%} "
                                              f"of its cluster ({c}) answer as {top.replace('_', ' ')}", examples))

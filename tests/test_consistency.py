@@ -89,6 +89,7 @@ def test_answer_formats() -> None:
     assert answer_format("Yes") == "one_word"
     assert answer_format("巴黎") == "one_word"
     assert answer_format("This is a longer explanation with many words in one plain paragraph.") == "prose"
+    assert answer_format("Paris is the capital.") == "short"
     assert answer_format("   ") == "empty"
 
 
@@ -178,3 +179,30 @@ def test_identical_instructions_need_no_encoder_verification() -> None:
     assert res.summary["identical_instruction_pairs"] == 3 and res.summary["verified_pairs"] == 0
     assert [f.related for f in res.flags[1]] == [(0, 2)]
     assert [f.related for f in res.flags[0]] == [(1,)] and [f.related for f in res.flags[2]] == [(1,)]
+
+
+def test_a_plain_text_majority_sets_no_format_norm() -> None:
+    rows = [sample(i, f"Explain topic {i}", "A fairly long plain answer that explains the topic in several words.")
+            for i in range(8)]
+    rows += [sample(8, "Explain topic 8", "Short plain answer."), sample(9, "Explain topic 9", "1. a\n2. b")]
+    ctx = ScoringContext(rows)
+    ctx.results["instruction_clusters"] = ScorerResult(scores=None, flags=[[]] * 10, fields=[{"cluster": 0}] * 10)
+    res = FormatConsistency().score(rows, ctx)
+    assert not any(f.code == "format_inconsistent" for fl in res.flags for f in fl)  # prose sets no norm
+    assert res.summary["cluster_norms"] == {}
+
+
+def test_format_norms_are_per_cluster_and_task_type_when_both_ran() -> None:
+    rows = [sample(i, f"Classify review {i}", "Positive") for i in range(9)]
+    rows += [sample(9, "Classify review 9", "I think this review is rather positive overall.")]
+    rows += [sample(10 + i, f"Explain review {i}", "A longer explanation of the review in words.") for i in range(9)]
+    ctx = ScoringContext(rows)
+    ctx.results["instruction_clusters"] = ScorerResult(scores=None, flags=[[]] * 19, fields=[{"cluster": 0}] * 19)
+    ctx.results["task_type"] = ScorerResult(scores=None, flags=[[]] * 19, fields=[{"task_type": "classification"}] * 10
+                                            + [{"task_type": "open_qa"}] * 9)
+    res = FormatConsistency().score(rows, ctx)
+    assert res.summary["grouped_by"] == "instruction_clusters × task_type"
+    assert res.summary["cluster_norms"] == {"0/classification": {"format": "one_word", "share": 0.9}}
+    assert [f.code for f in res.flags[9]] == ["format_inconsistent", "answer_length_outlier"]
+    assert res.flags[9][0].related == (0, 1, 2)
+    assert not any(res.flags[i] for i in range(10, 19))
