@@ -55,7 +55,7 @@ def internal() -> None:
     for rel, limit in [("llama_factory/oaast_sft_zh.json", None), ("stanford_alpaca/alpaca_data.json", 5000)]:
         samples = load(rel, limit=limit)
         t = time.perf_counter()
-        out = run_audit(samples, scorers=["language", "instruction_clusters", "answer_agreement", "format_consistency"])
+        out = run_audit(samples, scorers=["language", "instruction_clusters", "task_type", "answer_agreement", "format_consistency"])
         took = time.perf_counter() - t
         figs = out.report["dimensions"]["consistency"]["figures"]
         ag, fm = figs["answer_agreement"], figs["format_consistency"]
