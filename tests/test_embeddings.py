@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scorers import ModelConfig, NotComputed, sample
+from scorers import _vectors as V
+from scorers.context import ScoringContext
+from scorers.embeddings import get_embedder, language_warning, model_languages
+
+TEXTS = ["What is the capital of France?", "Which city is the capital of France?", "Write a poem about the sea.",
+         "法国的首都是哪里？"]
+
+
+@pytest.mark.slow
+def test_fast_tier_is_a_normalised_static_model_of_the_default_encoder() -> None:
+    ctx = ScoringContext([sample(i, t, "") for i, t in enumerate(TEXTS)])
+    x = ctx.embeddings("instruction", tier="fast")
+    assert x.shape[0] == 4 and x.dtype == np.float32
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    assert x[0] @ x[1] > x[0] @ x[2]  # paraphrase closer than an unrelated ask
+    info = ctx.embedder("fast").describe()
+    assert info["tier"] == "fast" and info["backend"] == "model2vec"
+    assert "all-MiniLM-L6-v2" in info["model"] and info["languages"] == "en"
+
+
+@pytest.mark.slow
+def test_full_tier_minilm_with_cache_reuse() -> None:
+    emb = get_embedder(ModelConfig(), tier="full")
+    before = dict(emb.stats)
+    a = emb.encode(TEXTS[:3])
+    b = emb.encode(list(reversed(TEXTS[:3])))
+    assert a.shape == (3, 384)
+    assert np.allclose(a[::-1], b, atol=1e-6)  # same vectors whatever the order (length-sorted batches)
+    assert emb.stats["cached"] - before["cached"] >= 3  # second call served from the cache
+    assert a[0] @ a[1] > 0.8 > a[0] @ a[2]
+    assert emb.describe() == {"model": "all-MiniLM-L6-v2", "tier": "full", "backend": "sentence-transformers",
+                              "languages": "en"}
+
+
+def test_disk_cache_survives_a_new_embedder(tmp_path) -> None:
+    from scorers.embeddings import VectorCache, text_key
+
+    cache = VectorCache(tmp_path / "e.sqlite")
+    k = text_key("m", "hello")
+    cache.put_many({k: np.ones(3, dtype=np.float32)})
+    again = VectorCache(tmp_path / "e.sqlite").get_many([k, text_key("m", "other")])
+    assert list(again) == [k] and again[k].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_unknown_tier_and_missing_fast_model_are_explained(tmp_path) -> None:
+    with pytest.raises(ValueError, match="tier"):
+        get_embedder(ModelConfig(), tier="turbo")
+    with pytest.raises(NotComputed, match="does not exist"):
+        get_embedder(ModelConfig(fast_embedding_model=str(tmp_path / "nope")), tier="fast")
+
+
+def test_language_warning_names_the_problem() -> None:
+    class Emb:
+        source_name = "all-MiniLM-L6-v2"
+
+    assert model_languages("paraphrase-multilingual-MiniLM-L12-v2") == "multilingual"
+    assert model_languages("all-MiniLM-L6-v2") == "en"
+    warning = language_warning(["zh"] * 8 + ["en"] * 2, Emb())
+    assert warning and "80%" in warning and "zh" in warning and "multilingual" in warning
+    assert language_warning(["en"] * 99 + ["zh"], Emb()) is None
+    Emb.source_name = "bge-m3"
+    assert language_warning(["zh"] * 10, Emb()) is None
+
+
+def test_inverted_file_search_agrees_with_exact_search(monkeypatch) -> None:
+    from tests._embed_fakes import blobs
+
+    x = blobs(20, 30, dim=24, spread=0.2).astype(np.float32)
+    exact_idx, exact_sim = V.knn(x, 5)
+    monkeypatch.setattr(V, "EXACT_MAX", 100)
+    ivf_idx, ivf_sim = V.knn(x, 5)
+    assert ivf_idx.shape == exact_idx.shape == (600, 5)
+    assert (ivf_idx != np.arange(600)[:, None]).all()  # never itself
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(exact_idx, ivf_idx)])
+    assert recall >= 0.9
+    assert np.all(np.diff(ivf_sim, axis=1) <= 1e-6)  # sorted best first
+
+
+def test_listing_the_registry_imports_no_model_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from scorers import registry; registry(); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'model2vec', 'jieba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "[]"
