@@ -61,6 +61,8 @@ def _num(tok: str) -> int:
 def count_items(answer: str) -> tuple[int, str] | None:
     """(items, how counted): list markers, else one-item-per-line, else a comma list; ``None`` for prose."""
     markers = _LIST_MARKER.findall(answer)
+    if len(re.findall(r"^\s*1[.)]\s", answer, re.M)) > 1 or re.search(r"^\s+[-*•]\s", answer, re.M):
+        return None  # nested or restarted lists: top-level items cannot be told apart reliably
     if len(markers) >= 2:
         return len(markers), "list items"
     lines = [ln for ln in answer.strip().splitlines() if ln.strip()]
@@ -97,7 +99,7 @@ def _extract_json(answer: str) -> str:
 
 
 def has_table(answer: str) -> bool:
-    rows = [ln for ln in answer.splitlines() if ln.count("|") >= 2]
+    rows = [ln for ln in answer.splitlines() if ln.count("|") >= 1]
     if len(rows) >= 2 or re.search(r"<table\b", answer, re.I):
         return True
     tabbed = [ln for ln in answer.splitlines() if "\t" in ln.strip() or re.search(r"\S {3,}\S", ln)]
@@ -105,8 +107,10 @@ def has_table(answer: str) -> bool:
 
 
 def _questions(instruction: str) -> list[str]:
-    qs = [q.strip() for q in re.findall(r"[^.?!\n。？]*[?？]", instruction) if len(q.strip()) > 3]
-    return qs
+    if "?" not in instruction and "？" not in instruction:
+        return []
+    parts = re.split(r"(?<=[.?!。？！])|\n", instruction)
+    return [q.strip() for q in parts if q and q.strip().endswith(("?", "？")) and len(q.strip()) > 3]
 
 
 def _content_words(text: str) -> set[str]:

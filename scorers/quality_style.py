@@ -41,7 +41,7 @@ _HEDGE = re.compile(
     r"it seems|it depends|not entirely clear|hard to say|to some extent|somewhat|kind of|sort of)\b|"
     r"可能|也许|大概|或许|我觉得|不确定",
     re.I)
-_ARTEFACT = re.compile(r"(?:^|\n)\s*(?:#{2,}\s*)?(?:Instruction|Input|Response|Output)\s*:|\n##\s|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]",
+_ARTEFACT = re.compile(r"(?:^|\n)\s*(?:#{2,}\s*|\d+\.\s*)?Instruction\s*:|(?:^|\n)#{2,}\s*(?:Input|Response)\b|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]",
                        re.I)
 _MOJIBAKE = re.compile(r"(?:Ã[\x80-\xbf©¨¢£¤¥¦§ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]|â€[™œ\x9d\"“”˜¦]|ï¿½|\ufffd)")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -54,13 +54,21 @@ def length_units(text: str) -> float:
     return len(re.findall(r"[A-Za-z0-9'’-]+", text)) + cjk / 1.5
 
 
+_LONG_FORM = re.compile(r"\b(?:essays?|story|stories|articles?|papers?|reports?|letters?|blog|speech|script|program|code|function|"
+                        r"algorithm|recipe|plan|paragraphs|poems?|lyrics|dialog(?:ue)?|conversation|proposal|guide|tutorial|"
+                        r"(?:list|give|name|generate|provide|suggest) (?:of )?(?:\d{2}|\d\b|five|six|seven|eight|nine|ten))\b|文章|故事|作文|代码|程序|方案|计划",
+                        re.I)
+
+
 def task_type(instruction: str) -> str:
+    """The instruction's first word, plus ``+long`` when it asks for a long-form piece (essay, code, list of 5…)."""
     text = instruction.strip().lower()
+    suffix = "+long" if _LONG_FORM.search(instruction) else ""
     m = re.match(r"[a-z]+", text)
     if m:
-        return m.group(0)
+        return m.group(0) + suffix
     cjk = _CJK.findall(text[:4])
-    return "".join(cjk[:2]) if cjk else "_other"
+    return ("".join(cjk[:2]) if cjk else "_other") + suffix
 
 
 def repetition(text: str) -> tuple[float, int]:
@@ -103,11 +111,11 @@ def broken_formatting(text: str) -> list[str]:
 
 class StyleParams(ScorerParams):
     min_group: int = Field(20, ge=2, description="A task type needs this many answers to be its own reference; else the whole dataset is.")
-    verbose_ratio: float = Field(4.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type.")
-    min_verbose_words: int = Field(60, ge=1, description="…and at least this many words long.")
+    verbose_ratio: float = Field(5.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type.")
+    min_verbose_words: int = Field(100, ge=1, description="…and at least this many words long.")
     repeat_share: float = Field(0.3, gt=0, le=1, description="Flag an answer whose repeated 3-grams make up this share of all 3-grams.")
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the conciseness or clarity score.")
-    long_sentence: int = Field(40, ge=5, description="Average sentence length (words) above which an answer is hard to read.")
+    long_sentence: int = Field(45, ge=5, description="Average sentence length (words) above which an answer is hard to read.")
     hedges: int = Field(3, ge=1, description="Flag an answer with at least this many hedging phrases.")
 
 
