@@ -72,6 +72,8 @@ def count_items(answer: str) -> tuple[int, str] | None:
         parts = [p for p in re.split(r",|、|，|;|\band\b", lines[0].rstrip(".。")) if p.strip()]
         if len(parts) >= 2 and all(len(p.split()) <= 6 for p in parts):
             return len(parts), "comma-separated items"
+    if len(lines) == 1 and len(lines[0].split()) <= 6:
+        return 1, "a single item"
     return None
 
 
