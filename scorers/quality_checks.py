@@ -70,7 +70,7 @@ def _walk(node: ast.AST) -> float:
 
 # --- numbers as people write them ----------------------------------------------------------------
 _NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
-_OP = r"(?:[-+*/×÷^−]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
+_OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
 _TERM = rf"\(*\s*{_NUM}\s*\)*"
 _EXPR = rf"(?<![\w.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
 _EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
@@ -88,7 +88,7 @@ def parse_number(text: str) -> float:
 
 def to_python(expr: str) -> str:
     """People's arithmetic → Python syntax (× x ÷ ^, $, thousands commas, percentages)."""
-    e = expr.replace("−", "-").replace("×", "*").replace("÷", "/").replace("^", "**").replace("$", "")
+    e = expr.replace("−", "-").replace("–", "-").replace("×", "*").replace("÷", "/").replace("^", "**").replace("$", "")
     e = re.sub(r"(?<=[\d\s)])x(?=\s*[\d(.])", "*", e)
     e = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", e)
     e = re.sub(r"(\d+(?:\.\d+)?)%", r"(\1/100)", e)
@@ -145,13 +145,15 @@ def find_equations(answer: str) -> list[Equation]:
                 except UnsafeExpression:
                     continue
                 ok = abs(lv - rv) <= 1e-6 * max(1.0, abs(lv)) or close_enough(lv, f"{rv:.2f}")
+                # "2 + 2 = 4 + 1 = 5": a running total carried on, sloppy but not wrong
+                ok = ok or close_enough(lv, claimed)
                 out.append(Equation(expr, rhs.group(1).strip(), lv, ok))
                 continue
             if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
                 continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
             end = c.end()
             nxt = right[end : end + 2]
-            if nxt[:1].isalpha() or nxt[:1] == "/" and nxt[1:].isdigit():
+            if nxt[:1].isalpha() or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
                 continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result)
             try:
                 value = safe_eval(to_python(expr))
@@ -161,7 +163,7 @@ def find_equations(answer: str) -> list[Equation]:
     return out
 
 
-_LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
+_LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
 
 
 def loose_results(answer: str) -> set[float]:
@@ -187,14 +189,14 @@ def loose_results(answer: str) -> set[float]:
                     continue
                 if kind == "stop":
                     break
-                if kind == "num" and kept and kept[-1] not in {"+", "-", "−", "*", "/", "×", "÷", "^", "x", ")"}:
+                if kind == "num" and kept and kept[-1] not in {"+", "-", "−", "–", "*", "/", "×", "÷", "^", "x", ")"}:
                     break
                 words = 0
                 kept.append(tok)
             expr = " ".join(reversed(kept)).strip()
-            while expr and expr[0] in "+-*/×÷^x)":
+            while expr and expr[0] in "+-−–*/×÷^x)":
                 expr = expr[1:].strip()
-            if not re.search(r"\d\s*[-+*/×÷^x]\s*\(*\s*[$.\d]", expr):
+            if not re.search(r"\d\s*[-+*/×÷^x−–]\s*\(*\s*[$.\d]", expr):
                 continue
             try:
                 out.add(round(safe_eval(to_python(expr)), 6))
@@ -222,9 +224,10 @@ _FINAL_CUE = re.compile(r"(?:the (?:final )?answer is|answer:|####|therefore,?|t
 def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[Equation]) -> str | None:
     """The last number of a worked solution, when no step produced it and the question does not state it.
 
-    Applies only to worked solutions (two or more equations); returns the unsupported number.
+    Applies only to worked solutions (two or more steps, with or without unit words); returns the unsupported number.
     """
-    if len(equations) < 2:
+    loose = loose_results(answer)
+    if len(equations) + len(loose) < 2:
         return None
     nums = numbers_in(_CODE_FENCE.sub(" ", answer))
     if not nums:
@@ -234,7 +237,7 @@ def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[
     if key is None:
         return None
     supported = {_num_key(e.claimed) for e in equations} | {round(e.computed, 6) for e in equations}
-    supported |= {_num_key(n) for n in numbers_in(instruction)} | loose_results(answer)
+    supported |= {_num_key(n) for n in numbers_in(instruction)} | loose
     # percent and plain forms of the same value
     supported |= {round(v / 100, 6) for v in supported if v is not None} | {round(v * 100, 6) for v in supported if v is not None}
     if key in supported:
@@ -497,7 +500,7 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
         f.failed += 1
         f.flags.append(Flag("final_answer_not_derived", DIM, "warning",
                             f"the final answer {unsupported} is not the result of any step of the worked solution "
-                            f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations))})"))
+                            f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})"))
     asked = instruction_expression(instruction)
     if asked is not None:
         expr, value = asked
