@@ -137,6 +137,27 @@ def main() -> None:
             report_auroc(title, [labels[i] for i in idx], out)
             print(f"    ({dt:.0f} s for {len(sub)} rows incl. embedding)")
 
+    if "relevance" not in args.skip or "swap" not in args.skip:
+        print(f"\n== Swapped answers: 5% of answers moved to another instruction (Alpaca subset of {args.relevance_rows}, seed 0) ==")
+        alpaca = gts[0][1]
+        idx = subset(len(alpaca), args.relevance_rows)
+        sub = reindex([alpaca[i] for i in idx])
+        rng = random.Random(0)
+        moved = sorted(rng.sample(range(len(sub)), max(2, len(sub) // 20)))
+        rot = moved[1:] + moved[:1]
+        swapped = list(sub)
+        for a, b in zip(moved, rot):
+            swapped[a] = Sample(index=a, turns=(sub[a].turns[0], sub[b].turns[-1]))
+        out = audit(swapped, ["answer_relevance"], params={"answer_relevance": {"tier": args.tier}})
+        hit = [i for i, r in enumerate(out.samples) if any(f["code"] == "answer_off_topic" for f in r["flags"])]
+        moved_set = set(moved)
+        caught = len(moved_set & set(hit))
+        false = len(set(hit) - moved_set)
+        rel = [(r.get("answer_relevance") or {}).get("score") for r in out.samples]
+        print(f"  swapped {len(moved)}: flagged {caught} = {caught / len(moved):.1%}; other rows flagged {false} = "
+              f"{false / (len(sub) - len(moved)):.1%}; AUROC(relevance, not swapped) = "
+              f"{auroc([int(i not in moved_set) for i in range(len(sub))], rel):.3f}")
+
     if args.lm and "lm" not in args.skip:
         models = ModelConfig(language_model=args.lm)
         lm_params = {"gguf_file": args.gguf_file, "batch_size": 8, "max_length": 512, "max_answer_tokens": 256}
