@@ -39,7 +39,7 @@ _WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+o
 _ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
-_JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate)\s+(?:a\s+|an\s+|valid\s+)?JSON\b|JSON\s+(?:format|object|array)|JSON格式|以JSON", re.I)
+_JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
 _TABLE_ASK = re.compile(r"\b(?:in|as|into|create|make|construct|generate|build|produce|using)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\btabular\b|表格", re.I)
 _PLACEHOLDER = re.compile(r"^\s*(?:<\s*no\s*output\s*>|n/?a|no output|none|null|-+|\.+|无|暂无)\s*\.?\s*$", re.I)
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)、:]|[-*•●◦▪]|[a-z][.)]\s|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*\S", re.M | re.I)
@@ -72,6 +72,10 @@ def count_items(answer: str) -> tuple[int, str] | None:
         parts = [p for p in re.split(r",|、|，|;|\band\b", lines[0].rstrip(".。")) if p.strip()]
         if len(parts) >= 2 and all(len(p.split()) <= 6 for p in parts):
             return len(parts), "comma-separated items"
+    if len(lines) == 1 and re.fullmatch(r"[\w' -]+ and [\w' -]+\.?", lines[0]) and len(lines[0].split()) <= 7:
+        parts = lines[0].rstrip(".").split(" and ")
+        if len(parts) >= 2 and all(len(p.split()) <= 6 for p in parts):
+            return len(parts), "items joined by 'and'"
     if len(lines) == 1 and len(lines[0].split()) <= 6:
         return 1, "a single item"
     return None
@@ -126,7 +130,7 @@ def looks_truncated(answer: str) -> bool:
     last = a.splitlines()[-1].strip()
     if _LIST_MARKER.match(last) or last.count("|") >= 2 or last.startswith(("#", "<", "}", ")", "]")):
         return False
-    return bool(re.search(r"(?:[,;:(\-–]|\b(?:and|or|the|a|an|of|to|with|for|in|that|which|is|are))$", a, re.I))
+    return bool(re.search(r"(?:[,;:(\-–]|\b(?:and|or|the|a|an|of|to|with|for|in|that|which|is|are))$", a))
 
 
 @dataclass

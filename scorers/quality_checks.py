@@ -265,6 +265,8 @@ def instruction_expression(instruction: str) -> tuple[str, float] | None:
         m = _INSTR_EXPR.search(line) or _EXPR_AT_END.search(line.rstrip("?.!: "))
         if m:
             expr = m.group(1).strip()
+            if re.fullmatch(r"\d+\s*/\s*\d+", expr):
+                return None  # a bare fraction is data ("1/3 and 2/5"), not a computation
             try:
                 return expr, safe_eval(to_python(expr))
             except UnsafeExpression:
@@ -419,7 +421,7 @@ def code_blocks(answer: str) -> list[tuple[str, str]]:
     if blocks:
         return blocks
     text = answer.strip()
-    if _PY_START.search(text) and re.search(r":\s*$", text, re.M) and not _NOT_PY.search(text):
+    if _PY_START.match(text) and re.search(r":\s*$", text, re.M) and not _NOT_PY.search(text):
         return [("python", text)]
     if _SQL_START.match(text):
         return [("sql", text)]

@@ -87,6 +87,15 @@ def repetition(text: str) -> tuple[float, int]:
     return dup, most
 
 
+_CODE = re.compile(r"```.*?(?:```|$)", re.S)
+
+
+def _looks_like_code(text: str) -> bool:
+    """Code repeats lines by nature; repetition is not judged there."""
+    symbols = sum(text.count(c) for c in "{}();=<>[]#")
+    return symbols > 0.04 * max(len(text), 1) or bool(re.match(r"\s*(?:<!DOCTYPE|<html|import |from \w+ import|def |class |#include|function )", text))
+
+
 def sentence_lengths(text: str) -> list[float]:
     return [length_units(s) for s in _SENT_END.split(text) if s.strip()]
 
@@ -166,7 +175,7 @@ class AnswerConciseness(Scorer):
                 score -= p.penalty * min(len(fillers), 3) / 2
                 fl.append(Flag("filler_phrases", DIM, "info",
                                f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
-            dup, most = repetition(ans)
+            dup, most = repetition(_CODE.sub(" ", ans)) if not _looks_like_code(ans) else (0.0, 0)
             if dup >= p.repeat_share or most >= 3:
                 score -= 2 * p.penalty
                 what = f"{dup:.0%} of its 3-word sequences are repeats" if dup >= p.repeat_share else f"one sentence appears {most} times"

@@ -183,3 +183,17 @@ def test_answer_quality_alone_combines_the_model_free_signals() -> None:
     both = run_audit(rows, scorers=["answer_quality", "answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity"])
     assert [r["scores"]["answer_quality"] for r in both.samples] == s
     assert both.report["flags"] == out.report["flags"]
+
+
+def test_false_alarms_seen_on_alpaca_stay_quiet() -> None:
+    # each of these was flagged by an earlier version on a real Alpaca row
+    assert _codes(check_completeness("Name two brands from the automotive industry.", "Ford and Chevrolet.")) == []
+    assert _codes(check_completeness("Compare the differences between HTML and JSON formats.", "HTML marks up pages; JSON holds data.")) == []
+    assert _codes(check_accuracy("What is the lowest common denominator of these fractions?\n\n1/3 and 2/5", "It is 15.")) == []
+    fix = "Error: Missing colon after range(10).\nSuggested correction:\nfor n in range(10):\n    print(n)"
+    assert _codes(check_accuracy("Find the errors in the program.\n\nfor n in range(10)\n  print(n)", fix)) == []
+    pseudo = "Merge Sort(A, n)\n" + "    If n == 1 then split the array into halves and sort each half\n" * 4 + "    Return A"
+    assert _codes(check_completeness("Write pseudo-code for merge sort.", pseudo)) == []
+    html = "<!DOCTYPE html>\n<html>\n" + "<div class='row'>Item</div>\n" * 5 + "</html>"
+    out = run_audit([sample(0, "Design a web page.", html)], scorers=["answer_conciseness"])
+    assert out.samples[0]["flags"] == []
