@@ -30,19 +30,20 @@ _ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up 
 _COUNT_ASK = re.compile(
     rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{_N}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
     re.I)
-_SENTENCE_ASK = re.compile(rf"\b(?:in|with|using|as|into|write|of|to)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+sentences?\b", re.I)
+_SENTENCE_ASK = re.compile(rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+sentences?\b", re.I)
 _ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\b", re.I)
-_WORD_LIMIT = re.compile(r"\b(?:in|with|using|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
+_WORD_LIMIT = re.compile(r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
                          r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
-                         r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each))", re.I)
-_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(less|fewer))?\b", re.I)
+                         r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)", re.I)
+_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(less|fewer))?\b(?!\s*:)", re.I)
 _ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
 _JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
-_TABLE_ASK = re.compile(r"\b(?:in|as|into|create|make|construct|generate|build|produce|using)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\btabular\b|表格", re.I)
+_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|表格", re.I)
 _PLACEHOLDER = re.compile(r"^\s*(?:<\s*no\s*output\s*>|n/?a|no output|none|null|-+|\.+|无|暂无)\s*\.?\s*$", re.I)
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)、:]|[-*•●◦▪]|[a-z][.)]\s|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*\S", re.M | re.I)
+_LIST_MARKER_ONLY = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.M)
 _SENT_SPLIT = re.compile(r"(?<!\b(?:Mr|Ms|Dr|St|vs|eg|ie|Jr|Sr))(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|[。！？!?]+")
 _STOP = set("the a an of to in on for and or is are was were be what which who whom how why when where does do did "
             "can could would should will with that this these those it its your you me my i we our they their about "
@@ -82,7 +83,7 @@ def count_items(answer: str) -> tuple[int, str] | None:
 
 
 def count_sentences(text: str) -> int:
-    body = re.sub(r"\s+", " ", text.strip())
+    body = re.sub(r"\s+", " ", _LIST_MARKER_ONLY.sub("", text).strip())
     if not body:
         return 0
     return len([p for p in _SENT_SPLIT.split(body) if p and re.search(r"\w", p)])
@@ -123,12 +124,15 @@ def _content_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z][a-z'-]{3,}", text.lower()) if w not in _STOP}
 
 
+_SIGN_OFF = re.compile(r"(?:sincerely|regards|best|thanks|thank you|yours|cheers|best regards|kind regards|warm regards|love|respectfully)\b[^\n]{0,20}$", re.I)
+
+
 def looks_truncated(answer: str) -> bool:
     a = answer.rstrip()
     if len(a) < 200 or a.endswith("```"):
         return False
     last = a.splitlines()[-1].strip()
-    if _LIST_MARKER.match(last) or last.count("|") >= 2 or last.startswith(("#", "<", "}", ")", "]")):
+    if _LIST_MARKER.match(last) or last.count("|") >= 2 or last.startswith(("#", "<", "}", ")", "]")) or _SIGN_OFF.match(last):
         return False
     return bool(re.search(r"(?:[,;:(\-–]|\b(?:and|or|the|a|an|of|to|with|for|in|that|which|is|are))$", a))
 
@@ -169,6 +173,8 @@ def check_completeness(instruction: str, answer: str) -> CompletenessFindings:
         z = _ZH_COUNT.search(ins)
         if z:
             want = (_num(z.group(1)), z.group(0))
+    if want and m is not None and re.search(r"\b(?:each|per|every)\b", ins[m.end():m.end() + 60], re.I):
+        want = None  # "10 words for each type": the count is per group, not for the whole answer
     if want and want[0] >= 2:
         got = count_items(answer)
         if got is not None:

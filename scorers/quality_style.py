@@ -32,7 +32,7 @@ _FILLER = re.compile(
     r"\b(?:as an ai(?: language model)?|i hope (?:this|that) helps|it is (?:important|worth) (?:to note|noting) that|"
     r"it'?s (?:important|worth) (?:to note|noting) that|great question|certainly!|sure[,!] here(?:'s| is)|"
     r"i'?d be (?:happy|glad) to help|feel free to|let me know if you (?:have|need)|needless to say|"
-    r"at the end of the day|in today'?s (?:fast-paced|modern) world|without further ado|"
+    r"in today'?s (?:fast-paced|modern) world|without further ado|"
     r"all in all|last but not least|it goes without saying)\b|作为一个?(?:AI|人工智能)(?:语言模型)?|希望(?:这|以上)(?:对你|能)?有(?:所)?帮助|"
     r"值得注意的是|总而言之|众所周知",
     re.I)
@@ -41,6 +41,7 @@ _HEDGE = re.compile(
     r"it seems|it depends|not entirely clear|hard to say|to some extent|somewhat|kind of|sort of)\b|"
     r"可能|也许|大概|或许|我觉得|不确定",
     re.I)
+_CREATIVE = re.compile(r"\b(?:dialog(?:ue)?|conversation|script|story|poem|lyrics|song|role-?play|character|scene|play)\b|对话|故事|剧本|诗", re.I)
 _ARTEFACT = re.compile(r"(?:^|\n)\s*(?:#{2,}\s*|\d+\.\s*)?Instruction\s*:|(?:^|\n)#{2,}\s*(?:Input|Response)\b|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]",
                        re.I)
 _MOJIBAKE = re.compile(r"(?:Ã[\x80-\xbf©¨¢£¤¥¦§ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]|â€[™œ\x9d\"“”˜¦]|ï¿½|\ufffd)")
@@ -214,7 +215,8 @@ class AnswerClarity(Scorer):
                 score -= min(1.0, (avg - p.long_sentence) / p.long_sentence) * 2 * p.penalty
                 fl.append(Flag("hard_to_read", DIM, "info",
                                f"sentences average {avg:.0f} words (threshold {p.long_sentence}); long run-on sentences are hard to follow"))
-            hedges = [m.group(0) for m in _HEDGE.finditer(ans)]
+            creative = _CREATIVE.search(s.instruction)
+            hedges = [] if creative else [m.group(0) for m in _HEDGE.finditer(ans)]
             if len(hedges) >= p.hedges:
                 score -= p.penalty
                 fl.append(Flag("hedging", DIM, "info",

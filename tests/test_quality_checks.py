@@ -197,3 +197,19 @@ def test_false_alarms_seen_on_alpaca_stay_quiet() -> None:
     html = "<!DOCTYPE html>\n<html>\n" + "<div class='row'>Item</div>\n" * 5 + "</html>"
     out = run_audit([sample(0, "Design a web page.", html)], scorers=["answer_conciseness"])
     assert out.samples[0]["flags"] == []
+
+
+def test_more_alpaca_false_alarms_stay_quiet() -> None:
+    three = "1. The sun glistened on the sea.\n2. The sand sparkled.\n3. Gulls called overhead."
+    assert _codes(check_completeness("Write three sentences to describe a serene beach", three)) == []
+    assert _codes(check_completeness("Provide two methods to analyze the sentiment of a sentence.",
+                                     "One is lexicon based. The other uses machine learning. Both work.")) == []
+    assert _codes(check_completeness("Construct a SQL query that finds all rows in a table with 'apple'.",
+                                     "SELECT * FROM t WHERE d LIKE '%apple%';")) == []
+    assert _codes(check_completeness("Write a poem using 3 words: love, moon, and fire.", "Love and fire under the moon " * 5)) == []
+    assert _codes(check_completeness("Generate 10 descriptive words for each type of tree.", "- Oak: a, b\n- Pine: c, d")) == []
+    letter = "Dear Dr. Brown,\n\n" + "I would like to discuss a research project with you in the coming weeks. " * 4 + "\n\nSincerely,"
+    assert _codes(check_completeness("Write an email to a professor.", letter)) == []
+    talk = 'John: "I think maybe we should go."\nJessica: "Perhaps. I think it might be late."'
+    out = run_audit([sample(0, "Create a dialogue between two friends.", talk)], scorers=["answer_clarity"])
+    assert out.samples[0]["flags"] == []
