@@ -202,6 +202,15 @@ def main() -> None:
         out = audit(samples, MODEL_FREE, cache=False)
         dt = time.perf_counter() - t
         print(f"  {'all model-free + combine':<22} {dt:6.1f} s  {len(samples) / dt:8.0f} rows/s (sum of parts {total:.1f} s)")
+        from scorers.quality_checks import instruction_expression, unit_conversion
+
+        maths = [s for s in samples if instruction_expression(s.instruction) or unit_conversion(s.instruction)]
+        wrong = [s for s in maths if any(f.code in {"wrong_result", "wrong_conversion"}
+                                         for f in check_accuracy(s.instruction, s.answer).flags)]
+        worked = [r for r in out.samples if (r.get("answer_quality_breakdown") or {}).get("accuracy") is not None]
+        print(f"\n== Alpaca maths: {len(maths)} rows ask for a computation or conversion we can redo; "
+              f"{len(wrong)} ({len(wrong) / max(len(maths), 1):.0%}) state a wrong result; "
+              f"{len(worked)} rows have any checkable accuracy claim ==")
         print("\n== Alpaca 52k: flags per code (samples) ==")
         for code, c in sorted(out.report["flagged_samples"].items(), key=lambda kv: -kv[1]):
             print(f"  {code:<28} {c}")
