@@ -119,14 +119,18 @@ def broken_formatting(text: str) -> list[str]:
     return problems
 
 
-class StyleParams(ScorerParams):
+class ConcisenessParams(ScorerParams):
     min_group: int = Field(20, ge=2, description="A task type needs this many answers to be its own reference; else the whole dataset is.")
     verbose_ratio: float = Field(5.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type.")
     min_verbose_words: int = Field(100, ge=1, description="…and at least this many words long.")
     repeat_share: float = Field(0.3, gt=0, le=1, description="Flag an answer whose repeated 3-grams make up this share of all 3-grams.")
-    penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the conciseness or clarity score.")
+    penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
+
+
+class ClarityParams(ScorerParams):
     long_sentence: int = Field(45, ge=5, description="Average sentence length (words) above which an answer is hard to read.")
     hedges: int = Field(3, ge=1, description="Flag an answer with at least this many hedging phrases.")
+    penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
 
 
 def _reference_lengths(samples: Sequence[Sample], min_group: int) -> list[float]:
@@ -148,7 +152,7 @@ class AnswerConciseness(Scorer):
     name = "answer_conciseness"
     version = "1"
     dimension = "answer_quality"
-    Params = StyleParams
+    Params = ConcisenessParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
@@ -195,7 +199,7 @@ class AnswerClarity(Scorer):
     name = "answer_clarity"
     version = "1"
     dimension = "answer_quality"
-    Params = StyleParams
+    Params = ClarityParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
