@@ -104,7 +104,9 @@ def main() -> None:
     ap.add_argument("--tier", default="full")
     ap.add_argument("--lm", default=None, help="causal LM directory for perplexity / IFD")
     ap.add_argument("--gguf-file", default=None)
-    ap.add_argument("--lm-rows", type=int, default=200)
+    ap.add_argument("--lm-rows", type=int, default=60)
+    ap.add_argument("--lm-sets", nargs="*", default=["claude_t45", "hh-rlhf", "kto"],
+                    help="ground truths (substrings of their titles) to run the LM on; a 270M model on 2 CPU cores is slow")
     ap.add_argument("--skip", nargs="*", default=[], help="sections to skip: auroc relevance gsm8k alpaca throughput lm")
     args = ap.parse_args()
     gts = ground_truths()
@@ -160,9 +162,11 @@ def main() -> None:
 
     if args.lm and "lm" not in args.skip:
         models = ModelConfig(language_model=args.lm)
-        lm_params = {"gguf_file": args.gguf_file, "batch_size": 8, "max_length": 512, "max_answer_tokens": 256}
+        lm_params = {"gguf_file": args.gguf_file, "batch_size": 4, "max_length": 384, "max_answer_tokens": 128}
         print(f"\n== AUROC with the language model {Path(args.lm).name}, seeded subset of ≤{args.lm_rows} rows ==")
         for title, samples, labels in gts:
+            if not any(k in title for k in args.lm_sets):
+                continue
             idx = subset(len(samples), args.lm_rows)
             sub = reindex([samples[i] for i in idx])
             t = time.perf_counter()
