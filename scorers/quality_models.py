@@ -126,9 +126,15 @@ def answer_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], 
             ids[r, : len(seq)] = seq
             mask[r, : len(seq)] = 1
             labels[r, len(seq) - answer_lens[i] : len(seq)] = seq[len(seq) - answer_lens[i] :]
+        # only positions that predict an answer token need the (vocabulary-wide) output layer
+        first = min(len(seqs[i]) - answer_lens[i] for i in idx) - 1
+        keep = torch.arange(first, width - 1, device=dev)
         with torch.no_grad():
-            logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits.float()
-        shift_logits, shift_labels = logits[:, :-1], labels[:, 1:].to(dev)
+            try:
+                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), logits_to_keep=keep).logits
+            except TypeError:  # a model without logits_to_keep: compute all, then slice
+                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, first : width - 1]
+        shift_logits, shift_labels = logits.float(), labels[:, first + 1 : width].to(dev)
         loss = torch.nn.functional.cross_entropy(shift_logits.transpose(1, 2), shift_labels, ignore_index=-100, reduction="none")
         counts = (shift_labels != -100).sum(1).clamp(min=1)
         per_row = (loss.sum(1) / counts).cpu().numpy()
