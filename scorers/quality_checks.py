@@ -100,14 +100,12 @@ def _decimals(text: str) -> int:
     return len(t.split(".")[1]) if "." in t else 0
 
 
-def close_enough(computed: float, claimed_text: str, *, has_percent_left: bool = False) -> bool:
+def close_enough(computed: float, claimed_text: str) -> bool:
     """Whether a written result matches the computed one, allowing the rounding the writer used."""
     claimed = parse_number(claimed_text)
     tol = 0.51 * 10 ** (-_decimals(claimed_text)) + 1e-9 * abs(computed)
     candidates = [claimed]
-    if claimed_text.strip().endswith("%") and not has_percent_left:
-        candidates.append(claimed / 100)
-    if "%" in claimed_text and has_percent_left:
+    if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right
         candidates.append(claimed / 100)
     return any(abs(computed - c) <= tol for c in candidates)
 
@@ -159,7 +157,7 @@ def find_equations(answer: str) -> list[Equation]:
                 value = safe_eval(to_python(expr))
             except UnsafeExpression:
                 continue
-            out.append(Equation(expr, claimed, value, close_enough(value, claimed, has_percent_left="%" in expr)))
+            out.append(Equation(expr, claimed, value, close_enough(value, claimed)))
     return out
 
 
