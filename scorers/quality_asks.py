@@ -186,6 +186,8 @@ def check_completeness(instruction: str, answer: str) -> CompletenessFindings:
     sent = _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
     if sent:
         n = 1 if sent.re is not _SENTENCE_ASK else _num(sent.group(1))
+        if re.match(r"\s*(?:or|to|-)\s*(two|three|four|five|\d)\b", ins[sent.end():], re.I):  # "a sentence or two"
+            n = _num(re.match(r"\s*(?:or|to|-)\s*(\w+)", ins[sent.end():]).group(1))
         got_s = count_sentences(answer)
         f.checked += 1
         if got_s > n:

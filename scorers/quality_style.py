@@ -41,6 +41,7 @@ _HEDGE = re.compile(
     r"it seems|it depends|not entirely clear|hard to say|to some extent|somewhat|kind of|sort of)\b|"
     r"可能|也许|大概|或许|我觉得|不确定",
     re.I)
+_SONG = re.compile(r"\b(?:songs?|lyrics|chants?|anthem|jingle|nursery rhyme|rap)\b|歌", re.I)
 _CREATIVE = re.compile(r"\b(?:dialog(?:ue)?|conversation|script|story|poem|lyrics|song|role-?play|character|scene|play)\b|对话|故事|剧本|诗", re.I)
 _ARTEFACT = re.compile(r"(?:^|\n)\s*(?:#{2,}\s*|\d+\.\s*)?Instruction\s*:|(?:^|\n)#{2,}\s*(?:Input|Response)\b|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]",
                        re.I)
@@ -180,7 +181,10 @@ class AnswerConciseness(Scorer):
                 score -= p.penalty * min(len(fillers), 3) / 2
                 fl.append(Flag("filler_phrases", DIM, "info",
                                f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
-            dup, most = repetition(_CODE.sub(" ", ans)) if not _looks_like_code(ans) else (0.0, 0)
+            if _looks_like_code(ans) or _SONG.search(s.instruction):
+                dup, most = 0.0, 0  # code and songs repeat by design
+            else:
+                dup, most = repetition(_CODE.sub(" ", ans))
             if dup >= p.repeat_share or most >= 3:
                 score -= 2 * p.penalty
                 what = f"{dup:.0%} of its 3-word sequences are repeats" if dup >= p.repeat_share else f"one sentence appears {most} times"

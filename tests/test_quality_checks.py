@@ -213,3 +213,13 @@ def test_more_alpaca_false_alarms_stay_quiet() -> None:
     talk = 'John: "I think maybe we should go."\nJessica: "Perhaps. I think it might be late."'
     out = run_audit([sample(0, "Create a dialogue between two friends.", talk)], scorers=["answer_clarity"])
     assert out.samples[0]["flags"] == []
+
+
+def test_sentence_ranges_and_song_choruses() -> None:
+    two = "A rhetorical question is asked for effect. It expects no answer."
+    assert _codes(check_completeness("Explain what a rhetorical question is in a sentence or two.", two)) == []
+    assert _codes(check_completeness("Explain it in one sentence.", two)) == ["too_many_sentences"]
+    chorus = "\n".join(["Shine on, shine on, little star in the sky tonight"] * 6)
+    out = run_audit([sample(0, "Compose a song about the night sky.", chorus),
+                     sample(1, "Describe the night sky.", chorus)], scorers=["answer_conciseness"])
+    assert out.samples[0]["flags"] == [] and [f["code"] for f in out.samples[1]["flags"]] == ["repetitive"]
