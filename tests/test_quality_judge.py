@@ -31,13 +31,15 @@ class _Judge(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         user = body["messages"][-1]["content"]
         type(self).auth.append(self.headers.get("Authorization"))
-        tag = next((t for t in ("RATELIMIT", "BROKEN", "SLOW", "DOWN", "FENCED", "OUTOFRANGE") if t in user), "OK")
+        tag = next((t for t in ("RATELIMIT", "BROKEN", "SLOW", "DOWN", "FENCED", "OUTOFRANGE", "AUTH") if t in user), "OK")
         type(self).calls[tag] += 1
         n = type(self).calls[tag]
         if tag == "RATELIMIT" and n == 1:
             return self._send(429, {"error": "slow down"}, {"Retry-After": "0"})
         if tag == "SLOW" and n == 1:
             time.sleep(1.0)
+        if tag == "AUTH":
+            return self._send(401, {"error": "bad key"})
         if tag == "DOWN":
             return self._send(503, {"error": "overloaded"})
         content = {"BROKEN": "I think it is a 4 out of 5.", "FENCED": "```json\n" + json.dumps(GOOD) + "\n```",
@@ -127,3 +129,11 @@ def test_parse_verdict() -> None:
     for bad in ("not json", "[1, 2]", '{"accuracy": 5}', '{"accuracy": true, "completeness": 5, "conciseness": 5, "clarity": 5}'):
         with pytest.raises(JudgeParseError):
             parse_verdict(bad)
+
+
+def test_rejected_key_stops_as_not_computed_without_retrying(judge_url: str) -> None:
+    out = run_audit([sample(0, "AUTH please", "a")], scorers=["answer_judge"], params={"answer_judge": FAST},
+                    models=ModelConfig(judge_url=judge_url))
+    (run,) = out.report["scorers"]
+    assert run["status"] == "not_computed" and "HTTP 401" in run["reason"] and API_KEY_ENV in run["reason"]
+    assert KEY not in run["reason"] and _Judge.calls["AUTH"] == 1
