@@ -6,8 +6,9 @@ import pytest
 
 from scorers import run_audit, sample
 from scorers.quality_asks import check_completeness, count_items, count_sentences
-from scorers.quality_checks import (UnsafeExpression, check_accuracy, check_code, find_equations, instruction_expression,
-                                    safe_eval, unit_conversion)
+from scorers.quality_checks import (UnsafeExpression, check_accuracy, find_equations, instruction_expression, safe_eval,
+                                    unit_conversion)
+from scorers.quality_code import check_code
 from scorers.quality_style import broken_formatting, task_type
 
 
