@@ -1,0 +1,450 @@
+"""Answer accuracy that can be verified without a model.
+
+Every check here either proves something wrong with a reason a person can re-check by hand, or says
+nothing: arithmetic written in the answer (``a op b = c`` and chains) is recomputed with a safe
+evaluator (an ``ast`` walk over numbers and + - * / ^, never ``eval``); the final number of a worked
+solution must come out of its steps; an expression the instruction asks to compute is recomputed and
+looked for in the answer; "convert X unit to unit" is recomputed from a small table; code answers
+are parsed (:mod:`scorers.quality_code`: Python with ``ast``, JSON, SQL and HTML balance).
+
+The per-sample accuracy score is ``None`` when nothing could be checked (most prose), 1.0 when every
+check passed, and below 0.5 when one failed (lower the larger the share that failed).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import Field
+
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.quality_code import check_code, code_blocks
+from scorers.samples import Sample
+
+DIM = "answer_quality"
+
+# --- the safe evaluator --------------------------------------------------------------------------
+_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.Pow: operator.pow, ast.Mod: operator.mod}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+class UnsafeExpression(ValueError):
+    pass
+
+
+def safe_eval(expr: str) -> float:
+    """Value of an arithmetic expression of numbers, + - * / % ** and parentheses.
+
+    Anything else (names, calls, attributes, huge powers) raises :class:`UnsafeExpression`.
+    """
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except (SyntaxError, ValueError) as e:
+        raise UnsafeExpression(str(e)) from e
+    return float(_walk(tree.body))
+
+
+def _walk(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_walk(node.operand))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        left, right = _walk(node.left), _walk(node.right)
+        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
+            raise UnsafeExpression("power too large")
+        try:
+            return _BINOPS[type(node.op)](left, right)
+        except (ZeroDivisionError, OverflowError) as e:
+            raise UnsafeExpression(str(e)) from e
+    raise UnsafeExpression(f"not arithmetic: {type(node).__name__}")
+
+
+# --- numbers as people write them ----------------------------------------------------------------
+_NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
+_OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
+_TERM = rf"\(*\s*{_NUM}\s*\)*"
+_EXPR = rf"(?<![\w.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
+_EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
+_EXPR_AT_START = re.compile(rf"\s*({_TERM}(?:\s*{_OP}\s*{_TERM})+)")
+_CLAIM = re.compile(rf"\s*(-?\s?{_NUM})")
+_NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![A-Za-z])")
+
+
+def parse_number(text: str) -> float:
+    t = text.replace("$", "").replace(",", "").replace(" ", "")
+    if t.endswith("%"):
+        return float(t[:-1])
+    return float(t)
+
+
+def to_python(expr: str) -> str:
+    """People's arithmetic → Python syntax (× x ÷ ^, $, thousands commas, percentages)."""
+    e = expr.replace("−", "-").replace("–", "-").replace("×", "*").replace("÷", "/").replace("^", "**").replace("$", "")
+    e = re.sub(r"(?<=[\d\s)])x(?=\s*[\d(.])", "*", e)
+    e = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", e)
+    e = re.sub(r"(\d+(?:\.\d+)?)%", r"(\1/100)", e)
+    return e
+
+
+def _decimals(text: str) -> int:
+    t = text.rstrip("%")
+    return len(t.split(".")[1]) if "." in t else 0
+
+
+def close_enough(computed: float, claimed_text: str) -> bool:
+    """Whether a written result matches the computed one, allowing the rounding the writer used."""
+    claimed = parse_number(claimed_text)
+    tol = 0.51 * 10 ** (-_decimals(claimed_text)) + 1e-9 * abs(computed)
+    candidates = [claimed]
+    if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right
+        candidates.append(claimed / 100)
+    return any(abs(computed - c) <= tol for c in candidates)
+
+
+@dataclass
+class Equation:
+    expression: str
+    claimed: str
+    computed: float
+    correct: bool
+
+
+_CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+
+
+def find_equations(answer: str) -> list[Equation]:
+    """Every ``expression = number`` written in ``answer`` (outside code), chains included."""
+    text = _CODE_FENCE.sub("\n", answer)
+    out: list[Equation] = []
+    for line in text.splitlines():
+        if "=" not in line or "==" in line or len(line) > 2000:
+            continue
+        parts = line.split("=")
+        for k in range(len(parts) - 1):
+            left, right = parts[k][-160:], parts[k + 1]
+            m = _EXPR_AT_END.search(left)
+            c = _CLAIM.match(right)
+            if not m or not c:
+                continue
+            expr, claimed = m.group(1).strip(), c.group(1).strip()
+            rhs = _EXPR_AT_START.match(right)
+            if rhs:  # "a + b = c + d = e": compare the two sides
+                try:
+                    lv, rv = safe_eval(to_python(expr)), safe_eval(to_python(rhs.group(1)))
+                except UnsafeExpression:
+                    continue
+                ok = abs(lv - rv) <= 1e-6 * max(1.0, abs(lv)) or close_enough(lv, f"{rv:.2f}")
+                # "2 + 2 = 4 + 1 = 5": a running total carried on, sloppy but not wrong
+                ok = ok or close_enough(lv, claimed)
+                out.append(Equation(expr, rhs.group(1).strip(), lv, ok))
+                continue
+            if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
+                continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
+            end = c.end()
+            nxt = right[end : end + 2]
+            if nxt[:1].isalpha() or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
+                continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result)
+            try:
+                value = safe_eval(to_python(expr))
+            except UnsafeExpression:
+                continue
+            out.append(Equation(expr, claimed, value, close_enough(value, claimed)))
+    return out
+
+
+_LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
+
+
+def loose_results(answer: str) -> set[float]:
+    """Values of ``3 green hats + 16 pink hats = 19``-style steps, unit words dropped.
+
+    Used only to recognise where a final answer came from, never to flag an error: dropping words
+    can misread a sentence, so a mismatch here proves nothing.
+    """
+    out: set[float] = set()
+    for line in _CODE_FENCE.sub("\n", answer).splitlines():
+        if "=" not in line:
+            continue
+        for left in line.split("=")[:-1]:
+            left = re.sub(r"/[A-Za-z]+", "", left[-160:])
+            tokens = [(m.lastgroup, m.group(0)) for m in _LOOSE_TOKEN.finditer(left)]
+            kept: list[str] = []
+            words = 0
+            for kind, tok in reversed(tokens):
+                if kind == "word":
+                    words += 1
+                    if words > 6:
+                        break
+                    continue
+                if kind == "stop":
+                    break
+                if kind == "num" and kept and kept[-1] not in {"+", "-", "−", "–", "*", "/", "×", "÷", "^", "x", ")"}:
+                    break
+                words = 0
+                kept.append(tok)
+            expr = " ".join(reversed(kept)).strip()
+            while expr and expr[0] in "+-−–*/×÷^x)":
+                expr = expr[1:].strip()
+            if not re.search(r"\d\s*[-+*/×÷^x−–]\s*\(*\s*[$.\d]", expr):
+                continue
+            try:
+                out.add(round(safe_eval(to_python(expr)), 6))
+            except UnsafeExpression:
+                continue
+    return out
+
+
+def numbers_in(text: str) -> list[str]:
+    return [m.group(0) for m in _NUMBER.finditer(text)]
+
+
+def _num_key(text: str) -> float | None:
+    try:
+        v = parse_number(text)
+    except ValueError:
+        return None
+    return round(v, 6)
+
+
+_FINAL_CUE = re.compile(r"(?:the (?:final )?answer is|answer:|####|therefore,?|thus,?|so,?|in total,?|altogether)\s*[^\n\d$-]{0,60}?(-?\$?\d[\d,]*(?:\.\d+)?%?)",
+                        re.I)
+
+
+def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[Equation]) -> str | None:
+    """The last number of a worked solution, when no step produced it and the question does not state it.
+
+    Applies only to worked solutions (two or more steps, with or without unit words); returns the unsupported number.
+    """
+    loose = loose_results(answer)
+    if len(equations) + len(loose) < 2:
+        return None
+    nums = numbers_in(_CODE_FENCE.sub(" ", answer))
+    if not nums:
+        return None
+    final = nums[-1]
+    key = _num_key(final)
+    if key is None:
+        return None
+    supported = {_num_key(e.claimed) for e in equations} | {round(e.computed, 6) for e in equations}
+    supported |= {_num_key(n) for n in numbers_in(instruction)} | loose
+    # percent and plain forms of the same value
+    supported |= {round(v / 100, 6) for v in supported if v is not None} | {round(v * 100, 6) for v in supported if v is not None}
+    if key in supported:
+        return None
+    # rounding of a computed step (e.g. 12.5 → 13) is fine
+    if any(abs(e.computed - key) < 1.0 and abs(round(e.computed) - key) < 1e-9 for e in equations):
+        return None
+    return final
+
+
+# --- the instruction asks to compute something ------------------------------------------------------
+_COMPUTE_CUE = re.compile(r"\b(calculate|compute|evaluate|what is|what's|find|solve|result of|value of|answer to|add|subtract|multiply|divide|sum of|product of)\b", re.I)
+_INSTR_EXPR = re.compile(rf"({_EXPR})\s*(?:=\s*\??)?\s*[?.!:]?\s*$")
+_PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", re.I)
+
+
+def instruction_expression(instruction: str) -> tuple[str, float] | None:
+    """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
+    text = instruction.strip()
+    if not _COMPUTE_CUE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
+        return None
+    if re.search(r"[a-wyzA-WYZ]\s*[-+*/^=]|[-+*/^=]\s*[a-wyzA-WYZ]\b", text.split(":")[-1]):
+        return None  # algebra with variables
+    for line in reversed([ln for ln in text.splitlines() if ln.strip()]):
+        m = _INSTR_EXPR.search(line) or _EXPR_AT_END.search(line.rstrip("?.!: "))
+        if m:
+            expr = m.group(1).strip()
+            if re.fullmatch(r"\d+\s*/\s*\d+", expr):
+                return None  # a bare fraction is data ("1/3 and 2/5"), not a computation
+            try:
+                return expr, safe_eval(to_python(expr))
+            except UnsafeExpression:
+                return None
+    m = _PERCENT_OF.search(text)
+    if m:
+        return m.group(0), float(m.group(1)) / 100 * float(m.group(2).replace(",", ""))
+    return None
+
+
+def answer_states(answer: str, value: float) -> bool:
+    """Whether ``answer`` states ``value`` as a number (allowing the rounding it was written with)."""
+    for n in numbers_in(answer):
+        try:
+            if close_enough(value, n):
+                return True
+        except ValueError:
+            continue
+    # fractions such as "3/2" written as the result
+    for m in re.finditer(r"(\d+)\s*/\s*(\d+)", answer):
+        if int(m.group(2)) and abs(int(m.group(1)) / int(m.group(2)) - value) < 1e-9:
+            return True
+    return False
+
+
+# --- unit conversions --------------------------------------------------------------------------------
+_UNITS: dict[str, tuple[str, float]] = {}
+for names, dim, factor in [
+    (("km", "kilometer", "kilometers", "kilometre", "kilometres"), "length", 1000.0),
+    (("m", "meter", "meters", "metre", "metres"), "length", 1.0),
+    (("cm", "centimeter", "centimeters", "centimetre", "centimetres"), "length", 0.01),
+    (("mm", "millimeter", "millimeters"), "length", 0.001),
+    (("mile", "miles", "mi"), "length", 1609.344),
+    (("ft", "foot", "feet"), "length", 0.3048),
+    (("in", "inch", "inches"), "length", 0.0254),
+    (("yd", "yard", "yards"), "length", 0.9144),
+    (("kg", "kilogram", "kilograms"), "mass", 1.0),
+    (("g", "gram", "grams"), "mass", 0.001),
+    (("lb", "lbs", "pound", "pounds"), "mass", 0.45359237),
+    (("oz", "ounce", "ounces"), "mass", 0.028349523125),
+    (("l", "liter", "liters", "litre", "litres"), "volume", 1.0),
+    (("ml", "milliliter", "milliliters", "millilitre", "millilitres"), "volume", 0.001),
+    (("gallon", "gallons", "gal"), "volume", 3.785411784),
+    (("hour", "hours", "hr", "hrs"), "time", 3600.0),
+    (("minute", "minutes", "min", "mins"), "time", 60.0),
+    (("second", "seconds", "sec", "secs", "s"), "time", 1.0),
+    (("day", "days"), "time", 86400.0),
+    (("week", "weeks"), "time", 604800.0),
+]:
+    for n in names:
+        _UNITS[n] = (dim, factor)
+_TEMPS = {"c": "C", "celsius": "C", "°c": "C", "degrees celsius": "C", "f": "F", "fahrenheit": "F", "°f": "F",
+          "degrees fahrenheit": "F", "k": "K", "kelvin": "K"}
+_UNIT_WORD = r"(°?[a-z]+(?: [a-z]+)?)"
+_CONVERT = re.compile(rf"\bconvert\s+(-?\d[\d,]*(?:\.\d+)?)\s*{_UNIT_WORD}\s+(?:to|into|in)\s+{_UNIT_WORD}", re.I)
+
+
+def _temp(value: float, src: str, dst: str) -> float:
+    c = {"C": value, "F": (value - 32) * 5 / 9, "K": value - 273.15}[src]
+    return {"C": c, "F": c * 9 / 5 + 32, "K": c + 273.15}[dst]
+
+
+def unit_conversion(instruction: str) -> tuple[str, float] | None:
+    """("5 km to miles", expected value) when the instruction asks a conversion we can recompute."""
+    m = _CONVERT.search(instruction)
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", ""))
+    src, dst = m.group(2).lower().strip(), m.group(3).lower().strip().rstrip(".?")
+    for s in (src, src.split()[0]):
+        for d in (dst, dst.split()[0]):
+            if s in _TEMPS and d in _TEMPS:
+                return f"{m.group(1)} {s} to {d}", _temp(value, _TEMPS[s], _TEMPS[d])
+            if s in _UNITS and d in _UNITS and _UNITS[s][0] == _UNITS[d][0]:
+                return f"{m.group(1)} {s} to {d}", value * _UNITS[s][1] / _UNITS[d][1]
+    return None
+
+
+def states_within(answer: str, value: float, rel: float = 0.02) -> bool:
+    for n in numbers_in(answer):
+        try:
+            v = parse_number(n)
+        except ValueError:
+            continue
+        if abs(v - value) <= max(rel * abs(value), 0.51 * 10 ** (-_decimals(n))):
+            return True
+    return False
+
+
+# --- the per-sample verdict ---------------------------------------------------------------------------
+@dataclass
+class AccuracyFindings:
+    checked: int = 0
+    failed: int = 0
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def score(self) -> float | None:
+        if self.checked == 0:
+            return None
+        if self.failed == 0:
+            return 1.0
+        return 0.5 * (self.checked - self.failed) / self.checked
+
+
+def _fmt(v: float) -> str:
+    if math.isfinite(v) and abs(v - round(v)) < 1e-9:
+        return str(int(round(v)))
+    return f"{v:.6g}"
+
+
+def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> AccuracyFindings:
+    f = AccuracyFindings()
+    if not answer.strip():
+        return f
+    equations = find_equations(answer)
+    wrong = [e for e in equations if not e.correct]
+    f.checked += len(equations)
+    f.failed += len(wrong)
+    for e in wrong[:max_reported]:
+        f.flags.append(Flag("arithmetic_error", DIM, "error",
+                            f"the answer writes {e.expression} = {e.claimed}, but {e.expression} is {_fmt(e.computed)}"))
+    unsupported = final_answer_unsupported(answer, instruction, equations)
+    if unsupported is not None:
+        f.checked += 1
+        f.failed += 1
+        f.flags.append(Flag("final_answer_not_derived", DIM, "warning",
+                            f"the final answer {unsupported} is not the result of any step of the worked solution "
+                            f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})"))
+    asked = instruction_expression(instruction)
+    if asked is not None:
+        expr, value = asked
+        f.checked += 1
+        if not answer_states(answer, value):
+            f.failed += 1
+            f.flags.append(Flag("wrong_result", DIM, "error",
+                                f"the instruction asks for {expr}, which is {_fmt(value)}; the answer does not say {_fmt(value)}"))
+    conv = unit_conversion(instruction)
+    if conv is not None:
+        what, value = conv
+        f.checked += 1
+        if not states_within(answer, value):
+            f.failed += 1
+            f.flags.append(Flag("wrong_conversion", DIM, "error",
+                                f"converting {what} gives about {value:.4g}; the answer states no number within 2% of it"))
+    for lang, code in code_blocks(answer):
+        err = check_code(lang, code)
+        if lang in {"python", "py", "python3", "json", "sql", "mysql", "postgresql", "sqlite", "html", "xml"}:
+            f.checked += 1
+        if err:
+            f.failed += 1
+            f.flags.append(Flag("code_does_not_parse", DIM, "error", err))
+    return f
+
+
+class AccuracyParams(ScorerParams):
+    max_reported: int = Field(3, ge=1, le=50, description="At most this many wrong equations are flagged per sample.")
+
+
+@register
+class AnswerAccuracy(Scorer):
+    """Verifiable accuracy: arithmetic, final answers of worked solutions, asked computations, unit conversions, code that parses."""
+
+    name = "answer_accuracy"
+    version = "1"
+    dimension = "answer_quality"
+    Params = AccuracyParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags: list[list[Flag]] = []
+        fields: list[dict] = []
+        checked = failed = with_checks = 0
+        for s in samples:
+            f = check_accuracy(s.instruction, s.answer, self.params.max_reported)
+            flags.append(f.flags)
+            fields.append({"answer_accuracy": {"score": f.score, "checked": f.checked, "failed": f.failed}})
+            checked += f.checked
+            failed += f.failed
+            with_checks += f.checked > 0
+        return ScorerResult(
+            scores=None, flags=flags, fields=fields,
+            summary={"samples_checked": with_checks, "checks": checked, "checks_failed": failed,
+                     "samples_failed": sum(1 for fl in flags if fl)},
+        )

@@ -1,0 +1,82 @@
+"""Answer relevance: does the answer belong to its instruction?
+
+Raw cosine similarity between an instruction and its answer means little on its own (a password
+generator's answer shares no words with its ask).  So the similarity of every matched pair is
+compared with the similarities of *shuffled* pairs of the same dataset (instruction i with the
+answer of a random other sample): the score is the share of shuffled pairs that are less similar
+than this matched pair.  An answer that belongs to another instruction looks like a shuffled pair,
+so its score is uniform in [0, 1] and it is flagged below ``flag_below`` (catching that share of
+swapped answers); a real answer scores near 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import Field
+
+from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.samples import Sample
+
+
+class RelevanceParams(ScorerParams):
+    tier: str = Field("full", description="Embedding tier: 'full' (sentence-transformers) or 'fast' (static embeddings).")
+    shuffles: int = Field(5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution.")
+    flag_below: float = Field(0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs.")
+    min_samples: int = Field(20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed.")
+
+
+def calibrated_relevance(ins: np.ndarray, ans: np.ndarray, shuffles: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(matched similarity, share of shuffled pairs below it, the shuffled similarities)."""
+    n = len(ins)
+    matched = np.einsum("ij,ij->i", ins, ans)
+    rng = np.random.default_rng(seed)
+    shuffled = []
+    for _ in range(shuffles):
+        perm = rng.permutation(n)
+        fixed = perm == np.arange(n)
+        perm[fixed] = (perm[fixed] + 1) % n  # never pair a sample with its own answer
+        shuffled.append(np.einsum("ij,ij->i", ins, ans[perm]))
+    ref = np.sort(np.concatenate(shuffled))
+    share = np.searchsorted(ref, matched, side="left") / len(ref)
+    return matched, share, ref
+
+
+@register
+class AnswerRelevance(Scorer):
+    """Relevance: instruction–answer similarity calibrated against shuffled pairs of the same dataset."""
+
+    name = "answer_relevance"
+    version = "1"
+    dimension = "answer_quality"
+    Params = RelevanceParams
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        p = self.params
+        n = len(samples)
+        usable = [i for i, s in enumerate(samples) if s.instruction.strip() and s.answer.strip()]
+        if n == 0:
+            return ScorerResult(scores=None, flags=[], fields=[], summary={})
+        if len(usable) < p.min_samples:
+            raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
+                              f"samples with an instruction and an answer (found {len(usable)})")
+        ins = ctx.embeddings("instruction", tier=p.tier)[usable]
+        ans = ctx.embeddings("answer", tier=p.tier)[usable]
+        matched, share, ref = calibrated_relevance(ins, ans, p.shuffles, ctx.seed)
+        flags: list[list[Flag]] = [[] for _ in range(n)]
+        fields: list[dict] = [{"answer_relevance": {"score": None}} for _ in range(n)]
+        for k, i in enumerate(usable):
+            fields[i] = {"answer_relevance": {"score": float(share[k]), "similarity": float(matched[k])}}
+            if share[k] < p.flag_below:
+                flags[i].append(Flag(
+                    "answer_off_topic", "answer_quality", "warning",
+                    f"the answer is less similar to its instruction (cosine {matched[k]:.2f}) than {1 - share[k]:.0%} of "
+                    f"randomly re-paired instructions and answers of this dataset are; it may answer another instruction"))
+        return ScorerResult(
+            scores=None, flags=flags, fields=fields,
+            summary={"tier": p.tier, "matched_similarity_median": float(np.median(matched)),
+                     "shuffled_similarity_median": float(np.median(ref)),
+                     "shuffled_similarity_p90": float(np.quantile(ref, 0.9)),
+                     "samples_flagged": int((share < p.flag_below).sum()), "samples_scored": len(usable)})

@@ -1,0 +1,60 @@
+"""Answer relevance calibrated against shuffled pairs of the dataset itself (real MiniLM embeddings)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scorers import run_audit, sample
+from scorers.quality_relevance import calibrated_relevance
+
+CAPITALS = [("France", "Paris"), ("Japan", "Tokyo"), ("Italy", "Rome"), ("Egypt", "Cairo"), ("Kenya", "Nairobi"),
+            ("Peru", "Lima"), ("Canada", "Ottawa"), ("Norway", "Oslo")]
+CODE = ["reverse a string", "sort a list of numbers", "read a CSV file", "compute a factorial",
+        "count words in a text", "check if a number is prime", "merge two dictionaries", "find the maximum of a list"]
+FOOD = ["pancakes", "tomato soup", "guacamole", "banana bread", "fried rice", "lemonade", "hummus", "pizza dough"]
+
+
+def _rows():
+    rows = []
+    for country, city in CAPITALS:
+        rows.append((f"What is the capital of {country}?", f"The capital of {country} is {city}, its largest political centre."))
+    for task in CODE:
+        rows.append((f"Write a Python function to {task}.", f"Here is a short Python function that will {task}, with a loop and a return value."))
+    for dish in FOOD:
+        rows.append((f"Give me a simple recipe for {dish}.", f"To make {dish}, mix the ingredients in a bowl, cook them gently and serve warm."))
+    return rows
+
+
+def test_swapped_answers_are_caught() -> None:
+    rows = _rows()
+    # swap the answers of a capitals question and a recipe question
+    a, b = 1, 19
+    pairs = [list(r) for r in rows]
+    pairs[a][1], pairs[b][1] = rows[b][1], rows[a][1]
+    samples = [sample(i, q, ans) for i, (q, ans) in enumerate(pairs)]
+    out = run_audit(samples, scorers=["answer_relevance", "answer_quality"], seed=3)
+    flagged = {r["index"] for r in out.samples if any(f["code"] == "answer_off_topic" for f in r["flags"])}
+    assert {a, b} <= flagged
+    assert len(flagged - {a, b}) <= 2  # the calibrated threshold keeps matched pairs clean
+    scores = [r["answer_relevance"]["score"] for r in out.samples]
+    assert max(scores[a], scores[b]) < min(s for i, s in enumerate(scores) if i not in flagged)
+    assert out.samples[a]["answer_quality_breakdown"]["completeness"] < out.samples[0]["answer_quality_breakdown"]["completeness"]
+    fig = out.report["dimensions"]["answer_quality"]["figures"]["answer_relevance"]
+    assert fig["matched_similarity_median"] > fig["shuffled_similarity_median"]
+
+
+def test_small_datasets_are_not_computed() -> None:
+    out = run_audit([sample(i, f"q{i}", f"a{i}") for i in range(5)], scorers=["answer_relevance"])
+    run = out.report["scorers"][0]
+    assert run["status"] == "not_computed" and "at least 20" in run["reason"]
+
+
+def test_calibration_is_a_share_of_shuffled_pairs() -> None:
+    rng = np.random.default_rng(0)
+    ins = rng.normal(size=(200, 8))
+    ins /= np.linalg.norm(ins, axis=1, keepdims=True)
+    ans = ins.copy()  # every answer identical to its instruction: similarity 1, beats every shuffled pair
+    ans[0] = -ins[0]  # except one, pointing away
+    matched, share, ref = calibrated_relevance(ins, ans, shuffles=3, seed=0)
+    assert np.allclose(matched[1:], 1.0) and share[1:].min() > 0.99 and share[0] < 0.01
+    assert len(ref) == 600
