@@ -49,6 +49,9 @@ class CurationPolicy(BaseModel):
     diversity_threshold: float | Literal["auto"] | None = Field(
         None, description="DEITA's rule: accept a sample only if its cosine similarity to every accepted one is "
                           "below τ. 'auto' calibrates τ for the embedding model on this data.")
+    embedding_tier: Literal["fast", "full"] = Field(
+        "fast", description="Embeddings for the diversity rule: the fast static tier (dataset-wide, seconds on 50k "
+                            "rows) or the full encoder (finer, minutes on CPU).")
     target_mix: dict[str, float] | None = Field(None, description="Target easy/medium/hard shares of the budget.")
     cluster_cap: int | None = Field(None, ge=1, description="At most this many samples per instruction cluster.")
     mix: list[MixPart] = Field(default_factory=list, description="Other datasets mixed in with these shares of the budget.")
