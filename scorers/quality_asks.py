@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers._findings import Findings
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
@@ -137,20 +137,7 @@ def looks_truncated(answer: str) -> bool:
     return bool(re.search(r"(?:[,;:(\-–]|\b(?:and|or|the|a|an|of|to|with|for|in|that|which|is|are))$", a))
 
 
-@dataclass
-class CompletenessFindings:
-    checked: int = 0
-    failed: int = 0
-    flags: list[Flag] = field(default_factory=list)
-
-    @property
-    def score(self) -> float | None:
-        if self.checked == 0:
-            return None
-        if self.failed == 0:
-            return 1.0
-        return 0.5 * (self.checked - self.failed) / self.checked
-
+class CompletenessFindings(Findings):
     def fail(self, code: str, severity: str, reason: str) -> None:
         self.checked += 1
         self.failed += 1

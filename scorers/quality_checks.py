@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers._findings import Findings
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code, code_blocks
 from scorers.samples import Sample
@@ -354,19 +355,7 @@ def states_within(answer: str, value: float, rel: float = 0.02) -> bool:
 
 
 # --- the per-sample verdict ---------------------------------------------------------------------------
-@dataclass
-class AccuracyFindings:
-    checked: int = 0
-    failed: int = 0
-    flags: list[Flag] = field(default_factory=list)
-
-    @property
-    def score(self) -> float | None:
-        if self.checked == 0:
-            return None
-        if self.failed == 0:
-            return 1.0
-        return 0.5 * (self.checked - self.failed) / self.checked
+AccuracyFindings = Findings
 
 
 def _fmt(v: float) -> str:
