@@ -2,7 +2,8 @@
 #   docker build --build-arg TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" .
 FROM python:3.11-slim
 ARG TORCH_SPEC="torch==2.13.0"
-ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 SFTAUDIT_STORAGE__DATA_DIR=/data
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_OFFLINE=1 SFTAUDIT_STORAGE__DATA_DIR=/data \
+    SFTAUDIT_MODEL_CACHE=/data/models
 WORKDIR /app
 RUN pip install --no-cache-dir $TORCH_SPEC
 COPY pyproject.toml README.md alembic.ini ./

@@ -70,3 +70,14 @@ def test_curation_errors(client, settings) -> None:
     r = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": pending, "policy": {"min_scores": {"x": 1}}})
     assert r.status_code == 422
     assert client.get("/v1/curations/nope").status_code == 404
+
+
+def test_curation_report_page(client, settings) -> None:
+    ds = dataset(client, ROWS)
+    audit = audited(client, settings, ds)
+    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit, "policy": {"budget": {"rows": 5}}}).json()
+    assert client.get(f"/v1/curations/{cur['id']}/report.html").status_code == 409
+    Worker(settings).run_once()
+    page = client.get(f"/v1/curations/{cur['id']}/report.html")
+    assert page.status_code == 200
+    assert "budget" in page.text and "longest" in page.text and "random" in page.text

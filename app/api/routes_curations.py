@@ -2,13 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from fastapi import APIRouter, status
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ProjectDep, SessionDep, SettingsDep
 from app.api.schemas import DatasetRead, JobRead
 from app.curation.policy import CurationPolicy
 from app.db.models import Dataset
+from app.errors import AppError
+from app.services import audits as audits_svc
 from app.services import curation as svc
 
 router = APIRouter(tags=["curations"])
@@ -60,3 +65,29 @@ def create_curation(dataset_id: str, body: CurationCreate, project: ProjectDep, 
 @router.get("/v1/curations/{curation_id}", response_model=CurationRead)
 def get_curation(curation_id: str, project: ProjectDep, session: SessionDep) -> CurationRead:
     return _read(session, svc.get_curation(session, project.id, curation_id))
+
+
+@router.get("/v1/curations/{curation_id}/report.html", response_class=HTMLResponse,
+            description="The audit's report with the curation section: kept vs dropped by reason, and the curated, "
+                        "random and longest subsets' distributions side by side.")
+def curation_report(curation_id: str, project: ProjectDep, session: SessionDep) -> HTMLResponse:
+    from app.reporting.html import render_report_html
+    from app.reporting.view import needed_text_indices
+
+    job = svc.get_curation(session, project.id, curation_id)
+    if job.status != "succeeded":
+        raise AppError(409, "curation_not_finished", f"curation {curation_id} is {job.status}")
+    audit, _ = audits_svc.get_audit(session, project.id, job.payload["audit_id"])
+    parent = job.payload["dataset_id"]
+    result = job.result or {}
+    subsets = {}
+    for name, ds_id in (("curated", result["curated_dataset_id"]), *result.get("baselines", {}).items()):
+        ds = session.get(Dataset, ds_id)
+        subsets[name] = [i for d, i in ((ds.lineage or {}).get("sources", []) if ds else []) if d == parent]
+    counts = result.get("counts", {})
+    curation = {"policy": job.payload["policy"], "kept": counts.get("kept"),
+                "dropped_by_reason": counts.get("dropped_by_reason", {}), "subsets": subsets}
+    samples = [json.loads(r) for r in audits_svc.all_records(session, audit)]
+    texts = audits_svc.sample_texts(session, audit.dataset_id, needed_text_indices(samples))
+    return HTMLResponse(render_report_html(json.loads(audit.report_json or "{}"), samples, texts, curation,
+                                           browser_url=f"/v1/audits/{audit.id}/browser"))
