@@ -132,3 +132,20 @@ def test_sort_by_selected_dimension_score(client, settings) -> None:
     assert page["items"][0]["scores"]["noise"] == 0.0
     r = client.get(f"/v1/audits/{audit['id']}/samples", params={"sort": "-score"})
     assert r.status_code == 422 and "dimension" in r.json()["error"]["message"]
+
+
+def test_model_settings_reach_the_scorer_registry(settings, api_key, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+
+    def perplexity(s):
+        with TestClient(create_app(s, migrate=False)) as c:
+            c.headers["Authorization"] = f"Bearer {api_key}"
+            return next(x for x in c.get("/v1/scorers").json() if x["name"] == "answer_perplexity")
+
+    missing = perplexity(settings)
+    assert missing["available"] is False and "language model" in missing["unavailable_reason"]
+    (tmp_path / "lm").mkdir()
+    settings.models.language_model = str(tmp_path / "lm")
+    assert perplexity(settings)["available"] is True
