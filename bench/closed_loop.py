@@ -97,9 +97,10 @@ def main() -> None:
         print(f"curation {cur['status']} in {time.perf_counter() - t:.1f}s: kept {cur['counts']['kept']} of "
               f"{cur['counts']['input_rows']}; dropped by reason {cur['counts']['dropped_by_reason']}")
         spec = {"base_model": base, "method": "full", "epochs": args.epochs, "batch_size": 16, "lr": 1e-3,
-                "max_length": 256, "warmup_ratio": 0.05, "save_steps": 1000, "seed": 0}
+                "max_length": 256, "overlength": "drop", "warmup_ratio": 0.05, "save_steps": 1000, "seed": 0}
         exp = c.post("/v1/experiments", json={"curation_id": cur["id"], "spec": spec, "held_out_rows": args.held_out})
-        exp.raise_for_status()
+        if exp.status_code != 202:
+            raise SystemExit(f"experiment refused: {exp.status_code} {exp.text}")
         exp = exp.json()
         for _ in exp["arms"]:
             t = time.perf_counter()
