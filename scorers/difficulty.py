@@ -110,6 +110,10 @@ class DifficultyParams(ScorerParams):
     target_mix: dict[str, float] | None = Field(
         None, description="Wanted shares of easy/medium/hard (e.g. {'easy': 0.3, 'medium': 0.4, 'hard': 0.3}); "
                           "the summary reports the gap.")
+    ifd_weight: float = Field(0.3, ge=0, le=1, description=(
+        "Share of the difficulty taken from IFD when the answer_ifd scorer ran (a language model is configured): "
+        "difficulty = (1 - w) * rule-based + w * IFD feature, the feature being IFD mapped linearly from "
+        "0.5 (0) to 1.1 (1), since a higher IFD means the instruction helps less."))
 
     @field_validator("target_mix")
     @classmethod
@@ -135,6 +139,18 @@ def mix(levels: Sequence[str]) -> dict[str, float]:
     return {k: (c[k] / n if n else 0.0) for k in LEVELS}
 
 
+def ifd_features(ctx: ScoringContext) -> list[float | None] | None:
+    """IFD of each sample mapped to [0, 1] (0.5 → 0, 1.1 → 1), when the answer_ifd scorer ran in this audit."""
+    result = ctx.results.get("answer_ifd")
+    if result is None or not result.fields:
+        return None
+    out: list[float | None] = []
+    for f in result.fields:
+        v = (f.get("answer_ifd") or {}).get("ifd")
+        out.append(None if v is None or not math.isfinite(v) else min(1.0, max(0.0, (v - 0.5) / 0.6)))
+    return out
+
+
 @register
 class Difficulty(Scorer):
     """How hard each sample is (constraints, sub-questions, structure, reasoning, maths, code, lengths)."""
@@ -143,17 +159,20 @@ class Difficulty(Scorer):
     version = "1"
     dimension = "difficulty"
     Params = DifficultyParams
-    after = ("instruction_clusters",)
+    after = ("instruction_clusters", "answer_ifd")
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p: DifficultyParams = self.params  # type: ignore[assignment]
         prompts, answers = ctx.texts("prompt"), ctx.texts("answer")
+        ifd = ifd_features(ctx) if p.ifd_weight > 0 else None
         scores: list[float | None] = []
         fields: list[dict[str, Any]] = []
         feature_means: dict[str, float] = defaultdict(float)
-        for pr, an in zip(prompts, answers):
+        for i, (pr, an) in enumerate(zip(prompts, answers)):
             f = features(pr, an)
             d = combine(f)
+            if ifd is not None and ifd[i] is not None:
+                d = (1 - p.ifd_weight) * d + p.ifd_weight * ifd[i]
             lv = level(d, p.easy_below, p.hard_from)
             scores.append(d)
             top = sorted((k for k in f if f[k] >= 0.5), key=lambda k: -WEIGHTS[k] * f[k])[:3]
@@ -167,7 +186,9 @@ class Difficulty(Scorer):
             "difficulty": V.percentiles([s for s in scores if s is not None]),
             "cut_points": {"easy_below": p.easy_below, "hard_from": p.hard_from},
             "weights": WEIGHTS, "feature_means": dict(feature_means),
-            "method": "rule-based complexity features (no language model); IFD not included",
+            "method": ("rule-based complexity features blended with IFD (weight "
+                       f"{p.ifd_weight}) where the answer_ifd scorer ran" if ifd is not None else
+                       "rule-based complexity features (no language model configured, so IFD is not included)"),
         }
         clusters = V.cluster_labels(ctx)
         if clusters is not None:

@@ -68,3 +68,23 @@ def test_difficulty_through_the_pipeline_fills_the_dimension() -> None:
     out = run_audit([sample(0, *EASY), sample(1, *GSM)], scorers=["difficulty"])
     dim = out.report["dimensions"]["difficulty"]
     assert dim["status"] == "ok" and out.samples[1]["scores"]["difficulty"] > out.samples[0]["scores"]["difficulty"]
+
+
+def test_ifd_blends_into_difficulty_when_a_language_model_ran() -> None:
+    from scorers.base import ScorerResult
+    from scorers.context import ScoringContext
+    from scorers.difficulty import Difficulty
+    from scorers.samples import sample as mk
+
+    rows = [mk(0, "What is the capital of France?", "Paris."), mk(1, "What is the capital of France?", "Paris."),
+            mk(2, "What is the capital of France?", "Paris.")]
+    plain = Difficulty().score(rows, ScoringContext(samples=rows))
+    ctx = ScoringContext(samples=rows)
+    ctx.results["answer_ifd"] = ScorerResult(scores=None, flags=[[], [], []], fields=[
+        {"answer_ifd": {"score": 0.9, "ifd": 0.5}}, {"answer_ifd": {"score": 0.1, "ifd": 1.1}},
+        {"answer_ifd": {"score": None, "ifd": None}}])
+    blended = Difficulty({"ifd_weight": 0.5}).score(rows, ctx)
+    base = plain.scores[0]
+    assert blended.scores[0] == 0.5 * base and blended.scores[1] == 0.5 * base + 0.5
+    assert blended.scores[2] == base, "a sample without IFD keeps its rule-based difficulty"
+    assert "blended with IFD" in blended.summary["method"] and "not included" in plain.summary["method"]
