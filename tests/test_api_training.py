@@ -44,6 +44,9 @@ def test_lora_job_end_to_end(client, settings, toy_model) -> None:
     assert [m["step"] for m in steps] == [1, 2, 3, 4]
     assert all({"lr", "tokens_per_s"} <= set(m) for m in steps)
     assert any("eval_loss" in m for m in metrics)
+    last = dict(metrics[-1])
+    last.pop("seq")
+    assert done["latest"] == last, "the job's latest event is the last stored metric"
     events = client.get(f"/v1/training-jobs/{job['id']}/events").text
     assert events.count("event: progress") == len(metrics) and 'event: end\ndata: {"status": "succeeded"}' in events
     files = client.get(f"/v1/training-jobs/{job['id']}/artifacts").json()["items"]

@@ -46,10 +46,10 @@ class TrainingJobRead(BaseModel):
 
 
 def _read(session, job) -> TrainingJobRead:
-    last = svc.metrics(session, job.id, after=0, limit=1_000_000)[-1:] if job.status != "queued" else []
+    last = svc.latest_metric(session, job.id) if job.status != "queued" else None
     return TrainingJobRead(id=job.id, status=job.status, progress=job.progress, step=job.step, error=job.error,
                            spec=job.payload["spec"], datasets=job.payload["datasets"],
-                           validation=job.payload.get("validation"), latest=last[0].data if last else None,
+                           validation=job.payload.get("validation"), latest=last.data if last else None,
                            result=job.result, job=JobRead.model_validate(job))
 
 

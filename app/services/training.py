@@ -123,6 +123,11 @@ def metrics(session: Session, job_id: str, after: int = 0, limit: int = 1000) ->
     return list(session.scalars(q))
 
 
+def latest_metric(session: Session, job_id: str) -> TrainingMetric | None:
+    return session.scalar(select(TrainingMetric).where(TrainingMetric.job_id == job_id)
+                          .order_by(TrainingMetric.seq.desc()).limit(1))
+
+
 def artifacts_dir(settings: Settings, job_id: str) -> Path:
     return settings.storage.artifacts / job_id
 
