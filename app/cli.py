@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -111,6 +112,9 @@ def audit(
     on_error: Annotated[str, typer.Option(help="reject | skip bad rows.")] = "reject",
     seed: int = 0,
     reference: Annotated[Optional[Path], typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
+    full_tier_max_samples: Annotated[Optional[int], typer.Option(help=(
+        "Embed every sample with the full encoder up to this many samples (default from settings: 10000); above "
+        "it, duplicate/mismatch/relevance checks search on the aligned fast tier and verify on the full encoder."))] = None,
 ) -> None:
     """Audit a file without a server: writes OUT/report.json, OUT/samples.jsonl and OUT/report.html."""
     from rich.console import Console
@@ -133,11 +137,14 @@ def audit(
             console.print(f"  {err.to_dict()}")
         raise typer.Exit(2) from None
     names = [n.strip() for n in scorers.split(",")] if scorers else None
+    models = s.model_config_for_scorers()
+    if full_tier_max_samples is not None:
+        models = dataclasses.replace(models, full_tier_max_samples=full_tier_max_samples)
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
         task = bar.add_task("scoring", total=1.0)
-        result = run_audit(samples, names, json.loads(params) if params else None, models=s.model_config_for_scorers(),
+        result = run_audit(samples, names, json.loads(params) if params else None, models=models,
                            seed=seed, cache_dir=str(s.storage.cache), reference=ref, dataset_info=info,
                            progress=lambda f, step: bar.update(task, completed=f, description=step[:40]))
     out.mkdir(parents=True, exist_ok=True)

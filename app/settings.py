@@ -62,6 +62,9 @@ class ModelSettings(BaseModel):
     judge_url: str | None = None
     judge_model: str | None = None
     device: str | None = None
+    full_tier_max_samples: int = Field(10000, ge=0, description=(
+        "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
+        "above it they search on the aligned fast tier and verify candidates on the full encoder."))
 
 
 class Settings(BaseSettings):

@@ -49,11 +49,32 @@ class ScoringContext:
         return self.embedder(tier).encode(list(texts))
 
     def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
-        """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``."""
+        """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``.
+
+        ``tier``: ``full`` (the encoder), ``fast`` (static) or ``aligned`` (static vectors mapped into the
+        full encoder's space by :meth:`alignment`, so that full-tier thresholds roughly carry over).
+        """
         key = f"emb:{view}:{tier}"
         if key not in self._memo:
-            self._memo[key] = self.embed(self.texts(view), tier=tier)
+            if tier == "aligned":
+                self._memo[key] = self.alignment().apply(self.embeddings(view, tier="fast"))
+            else:
+                self._memo[key] = self.embed(self.texts(view), tier=tier)
         return self._memo[key]
+
+    def full_tier_everywhere(self) -> bool:
+        """Whether dataset-wide embedding checks can afford the full encoder on every sample."""
+        return len(self.samples) <= self.models.full_tier_max_samples
+
+    def alignment(self):
+        """The fast→full linear map fitted on a seeded sample of this dataset (memoised)."""
+        from scorers.embeddings import fit_alignment
+
+        def fit():
+            views = [self.texts("instruction"), self.texts("answer")]
+            return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed)
+
+        return self.memo("alignment", fit)
 
     def texts(self, view: str) -> list[str]:
         attr = {"instruction": "instruction", "answer": "answer", "prompt": "prompt_text", "text": "text"}[view]

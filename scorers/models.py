@@ -37,6 +37,10 @@ class ModelConfig:
     judge_url: str | None = None
     judge_model: str | None = None
     device: str | None = None  # "cpu", "cuda", None = auto
+    #: dataset-wide embedding checks (semantic duplicates, mismatched answers, relevance) run the full
+    #: encoder over every sample up to this many samples; above it they search on the fast tier aligned
+    #: to the full encoder and verify only the candidates on the full encoder (see ScoringContext).
+    full_tier_max_samples: int = 10000
 
     def path(self, role: str) -> Path | None:
         if role == "embedding_model":

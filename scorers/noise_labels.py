@@ -131,8 +131,13 @@ class LabelError(Scorer):
                 "no labels to check: no category/class field and no recurring short answers "
                 f"(need at least 2 labels with {p.min_per_label}+ samples each and {p.min_labelled}+ labelled "
                 "samples)")
-        emb = ctx.embeddings("prompt")
-        x = emb[labelled]
+        # embed only the labelled samples; a large labelled set uses the aligned fast tier (a classifier over
+        # it separates classes as well, and the full encoder over e.g. 50k prompts would dominate the audit)
+        if len(labelled) <= ctx.models.full_tier_max_samples:
+            prompts = ctx.texts("prompt")
+            x, tier = ctx.embed([prompts[i] for i in labelled]), "full"
+        else:
+            x, tier = ctx.embeddings("prompt", tier="aligned")[labelled], "aligned"
         y = np.array([classes.index(raw[i]) for i in labelled])
         probs = out_of_fold_probs(x, y, p.folds, ctx.seed)
         rows = np.arange(len(y))
@@ -149,9 +154,9 @@ class LabelError(Scorer):
             if not issues[row]:
                 continue
             suggested = int(suggested_all[row])
-            peers = [labelled[r] for r in np.flatnonzero(y == suggested)]
-            sims = emb[peers] @ emb[pos]
-            related = tuple(samples[peers[r]].index for r in np.argsort(-sims, kind="stable")[:3])
+            peer_rows = np.flatnonzero(y == suggested)
+            sims = x[peer_rows] @ x[row]
+            related = tuple(samples[labelled[peer_rows[r]]].index for r in np.argsort(-sims, kind="stable")[:3])
             flags[pos].append(Flag(
                 "label_error", "noise", "warning",
                 f"labelled {classes[y[row]]!r}, but similar samples are labelled {classes[suggested]!r} "
@@ -163,5 +168,5 @@ class LabelError(Scorer):
             "label_source": source, "labels": {c: counts[c] for c in classes}, "labelled_samples": len(labelled),
             "label_issues": int(issues.sum()),
             "classifier_accuracy": float((probs.argmax(axis=1) == y).mean()), "method": "confident learning (cleanlab) on out-of-fold "
-            "logistic-regression probabilities over prompt embeddings"}, fields, applies=applies)
+            "logistic-regression probabilities over prompt embeddings", "embedding_tier": tier}, fields, applies=applies)
         return result

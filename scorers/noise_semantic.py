@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -101,6 +101,15 @@ class SemanticDuplicateParams(ScorerParams):
                                                  "input) or prompt (the whole conversation before the answer).")
     exact_below: int = Field(5000, ge=2, description="Up to this many samples the search is exact (blocked); "
                                                      "above it, k-means clusters are searched.")
+    search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
+        "Where pairs are searched: full (the encoder on every sample), aligned (the fast tier mapped onto the "
+        "encoder's scale; candidate pairs are then verified on the full encoder) or auto (full up to the "
+        "models' full_tier_max_samples, aligned above)."))
+    candidate_threshold: float = Field(0.8, gt=0.0, le=1.0, description=(
+        "Aligned-tier cosine at or above which a pair is a candidate for full-encoder verification."))
+    max_verify: int = Field(10000, ge=0, description=(
+        "At most this many samples are embedded on the full encoder to verify candidates (most similar "
+        "pairs first); pairs beyond it are counted as unverified in the summary."))
 
 
 @register
@@ -134,12 +143,19 @@ class SemanticDuplicate(Scorer):
                 summary["skipped_reason"] = ("the embedding model is English-only: Chinese/Japanese samples are "
                                              "not compared (configure a multilingual model to cover them)")
         keep_rows = np.flatnonzero(usable)
-        # embed only what is compared (the embedder caches by text, so other scorers still share it)
-        emb = (ctx.embeddings(self.params.view) if usable.all()
-               else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
-        pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
-                 for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
-                                              seed=ctx.seed)]
+        tier = self.params.search_tier
+        if tier == "auto":
+            tier = "full" if ctx.full_tier_everywhere() else "aligned"
+        summary["search_tier"] = tier
+        if tier == "full":
+            # embed only what is compared (the embedder caches by text, so other scorers still share it)
+            emb = (ctx.embeddings(self.params.view) if usable.all()
+                   else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
+            pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
+                     for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
+                                                  seed=ctx.seed)]
+        else:
+            pairs = self._aligned_pairs(ctx, keep_rows, threshold, summary)
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
         for i, j, sim in pairs:
@@ -175,6 +191,36 @@ class SemanticDuplicate(Scorer):
                                            for g in sorted(groups, key=len, reverse=True)[:5]]})
         return result_from_flags(samples, flags, summary, fields)
 
+    def _aligned_pairs(self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float,
+                       summary: dict[str, Any]) -> list[tuple[int, int, float]]:
+        """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
+        p = self.params
+        aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
+        cands = sorted(((int(keep_rows[i]), int(keep_rows[j]), s)
+                        for i, j, s in similar_pairs(aligned, p.candidate_threshold, exact_below=p.exact_below,
+                                                     seed=ctx.seed)), key=lambda t: (-t[2], t[0], t[1]))
+        rows: dict[int, None] = {}
+        checked = []
+        for i, j, _ in cands:
+            new = (i not in rows) + (j not in rows)
+            if len(rows) + new > p.max_verify:
+                break
+            rows.setdefault(i)
+            rows.setdefault(j)
+            checked.append((i, j))
+        order = sorted(rows)
+        texts = ctx.texts(p.view)
+        vecs = dict(zip(order, ctx.embed([texts[r] for r in order]))) if order else {}
+        pairs = []
+        for i, j in checked:
+            sim = float(vecs[i] @ vecs[j])
+            if sim >= threshold:
+                pairs.append((i, j, sim))
+        summary.update({"candidate_threshold": p.candidate_threshold, "candidate_pairs": len(cands),
+                        "verified_pairs": len(checked), "unverified_pairs": len(cands) - len(checked),
+                        "samples_embedded_full": len(order), "alignment": ctx.alignment().info})
+        return sorted(pairs)
+
     def _other_flags(self, ctx: ScoringContext, n: int) -> list[int]:
         counts = [0] * n
         for name in self.after:
@@ -206,8 +252,16 @@ class MismatchedAnswerParams(ScorerParams):
         "much are flagged whatever their own similarity (swapped rows)."))
     min_answer_words: int = Field(5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are "
                                                         "not judged.")
-    search_below: int = Field(20000, ge=2, description="Above this many samples the better-fitting instruction "
+    search_below: int = Field(60000, ge=2, description="Above this many samples the better-fitting instruction "
                                                        "is not searched (only the absolute threshold applies).")
+    search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
+        "full: every instruction and answer on the encoder; aligned: similarities on the fast tier mapped onto "
+        "the encoder's scale, the doubtful answers re-checked on the full encoder; auto: full up to the models' "
+        "full_tier_max_samples, aligned above."))
+    verify_below: float = Field(0.4, ge=-1.0, le=1.0, description=(
+        "aligned tier: answers whose aligned cosine with their instruction is below this, or that fit another "
+        "instruction better by the margin less 0.1, are re-checked on the full encoder."))
+    max_verify: int = Field(3000, ge=0, description="aligned tier: at most this many answers are re-checked (most doubtful first).")
 
 
 @register
@@ -237,7 +291,12 @@ class MismatchedAnswer(Scorer):
             return result_from_flags(samples, flags, {"judged": 0, "skipped_cjk_samples": skipped_cjk}, fields,
                                      applies=list(judged))
         rows = np.flatnonzero(judged)
-        if judged.all():
+        tier = p.search_tier
+        if tier == "auto":
+            tier = "full" if ctx.full_tier_everywhere() else "aligned"
+        if tier == "aligned":
+            q, a = ctx.embeddings("instruction", tier="aligned")[rows], ctx.embeddings("answer", tier="aligned")[rows]
+        elif judged.all():
             q, a = ctx.embeddings("instruction"), ctx.embeddings("answer")
         else:  # embed only the judged samples (the embedder caches by text for other scorers)
             q = ctx.embed([ctx.texts("instruction")[i] for i in rows])
@@ -254,9 +313,15 @@ class MismatchedAnswer(Scorer):
                 arg = sims.argmax(axis=1)
                 best_idx[rows[a0:a1]] = rows[arg]
                 best_other[rows[a0:a1]] = sims[np.arange(a1 - a0), arg]
-        gain = best_other - own
+        verify_info: dict[str, Any] = {}
+        checked = judged
+        if tier == "aligned":
+            checked, verify_info = self._verify(ctx, judged, own, best_other, best_idx)
+        gain = np.where(checked, best_other - own, -2.0)
         for pos in np.flatnonzero(judged):
-            fields[pos]["answer_relevance"] = float(own[pos])
+            fields[pos]["answer_cosine"] = float(own[pos])
+            if not checked[pos]:
+                continue
             j = int(best_idx[pos])
             # swapped rows: each answer fits the other's instruction better (the own cosine may stay
             # moderate when the two topics are related)
@@ -271,7 +336,32 @@ class MismatchedAnswer(Scorer):
                     text += (f"; it fits the instruction of sample {samples[other].index} far better "
                              f"({best_other[pos]:.2f}) \u2014 rows may be swapped or misaligned")
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
-        summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk,
+        summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk, "search_tier": tier, **verify_info,
                    "median_relevance": float(np.median(own[judged])),
                    "better_fit_searched": bool(2 <= m <= p.search_below)}
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))
+
+    def _verify(self, ctx: ScoringContext, judged: np.ndarray, own: np.ndarray, best_other: np.ndarray,
+                best_idx: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """Re-check the doubtful answers on the full encoder (own instruction and the best other one found
+        on the aligned tier); returns which were re-checked: the others are never flagged on aligned
+        similarities alone."""
+        p = self.params
+        gain = best_other - own
+        doubt = judged & ((own < p.verify_below) | (gain >= p.margin - 0.1))
+        order = [int(i) for i in np.argsort(own - np.maximum(gain, 0), kind="stable") if doubt[i]]
+        todo = order[:p.max_verify]
+        ins, ans = ctx.texts("instruction"), ctx.texts("answer")
+        if todo:
+            qv = ctx.embed([ins[i] for i in todo])
+            av = ctx.embed([ans[i] for i in todo])
+            others = sorted({int(best_idx[i]) for i in todo if best_idx[i] >= 0})
+            ov = dict(zip(others, ctx.embed([ins[j] for j in others]))) if others else {}
+            own[todo] = np.einsum("ij,ij->i", qv, av)
+            for k, i in enumerate(todo):
+                if best_idx[i] >= 0:
+                    best_other[i] = float(av[k] @ ov[int(best_idx[i])])
+        checked = np.zeros(len(judged), dtype=bool)
+        checked[todo] = True
+        return checked, {"verified_full": len(todo), "doubtful": len(order), "not_verified": len(order) - len(todo),
+                         "alignment": ctx.alignment().info}

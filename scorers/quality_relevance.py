@@ -12,6 +12,7 @@ swapped answers); a real answer scores near 1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,7 +23,13 @@ from scorers.samples import Sample
 
 
 class RelevanceParams(ScorerParams):
-    tier: str = Field("full", description="Embedding tier: 'full' (sentence-transformers) or 'fast' (static embeddings).")
+    tier: Literal["auto", "full", "fast", "aligned"] = Field("auto", description=(
+        "Embedding tier: full (the encoder on every sample), fast (static vectors), aligned (fast vectors mapped "
+        "onto the encoder's scale; answers it finds doubtful are re-scored on the full encoder) or auto (full "
+        "up to the models' full_tier_max_samples, aligned above)."))
+    verify_below: float = Field(0.9, gt=0, le=1, description=(
+        "aligned tier: samples scoring below this are re-scored on the full encoder (most doubtful first)."))
+    max_verify: int = Field(3000, ge=0, description="aligned tier: at most this many samples are re-scored on the full encoder.")
     shuffles: int = Field(5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution.")
     flag_below: float = Field(0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs.")
     min_samples: int = Field(20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed.")
@@ -62,21 +69,50 @@ class AnswerRelevance(Scorer):
         if len(usable) < p.min_samples:
             raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
                               f"samples with an instruction and an answer (found {len(usable)})")
-        ins = ctx.embeddings("instruction", tier=p.tier)[usable]
-        ans = ctx.embeddings("answer", tier=p.tier)[usable]
+        tier = p.tier if p.tier != "auto" else ("full" if ctx.full_tier_everywhere() else "aligned")
+        ins = ctx.embeddings("instruction", tier=tier)[usable]
+        ans = ctx.embeddings("answer", tier=tier)[usable]
         matched, share, ref = calibrated_relevance(ins, ans, p.shuffles, ctx.seed)
+        tiers = [tier] * len(usable)
+        extra = {}
+        if tier == "aligned":
+            extra = self._verify(ctx, usable, matched, share, tiers)
         flags: list[list[Flag]] = [[] for _ in range(n)]
         fields: list[dict] = [{"answer_relevance": {"score": None}} for _ in range(n)]
         for k, i in enumerate(usable):
-            fields[i] = {"answer_relevance": {"score": float(share[k]), "similarity": float(matched[k])}}
+            fields[i] = {"answer_relevance": {"score": float(share[k]), "similarity": float(matched[k]), "tier": tiers[k]}}
             if share[k] < p.flag_below:
                 flags[i].append(Flag(
                     "answer_off_topic", "answer_quality", "warning",
                     f"the answer is less similar to its instruction (cosine {matched[k]:.2f}) than {1 - share[k]:.0%} of "
-                    f"randomly re-paired instructions and answers of this dataset are; it may answer another instruction"))
+                    f"randomly re-paired instructions and answers of this dataset are; it may answer another instruction"
+                    + ("" if tiers[k] == "full" else f" ({tiers[k]} embedding tier, not verified on the full encoder)")))
         return ScorerResult(
             scores=None, flags=flags, fields=fields,
-            summary={"tier": p.tier, "matched_similarity_median": float(np.median(matched)),
+            summary={"tier": tier, **extra, "matched_similarity_median": float(np.median(matched)),
                      "shuffled_similarity_median": float(np.median(ref)),
                      "shuffled_similarity_p90": float(np.quantile(ref, 0.9)),
                      "samples_flagged": int((share < p.flag_below).sum()), "samples_scored": len(usable)})
+
+    def _verify(self, ctx: ScoringContext, usable: list[int], matched: np.ndarray, share: np.ndarray,
+                tiers: list[str]) -> dict:
+        """Re-score the doubtful samples on the full encoder, calibrated on the alignment sample's shuffled
+        pairs (embedded on the full encoder already).  Updates ``matched``/``share``/``tiers`` in place."""
+        p = self.params
+        doubtful = [k for k in np.argsort(share, kind="stable") if share[k] < p.verify_below]
+        todo = doubtful[:p.max_verify]
+        ins_t, ans_t = ctx.texts("instruction"), ctx.texts("answer")
+        sample = [int(r) for r in ctx.alignment().rows if ins_t[r].strip() and ans_t[r].strip()]
+        if len(sample) < p.min_samples or not todo:
+            return {"verified_full": 0, "doubtful": len(doubtful)}
+        ref_i, ref_a = ctx.embed([ins_t[r] for r in sample]), ctx.embed([ans_t[r] for r in sample])
+        _, _, ref = calibrated_relevance(ref_i, ref_a, p.shuffles, ctx.seed)
+        rows = [usable[k] for k in todo]
+        qi, qa = ctx.embed([ins_t[r] for r in rows]), ctx.embed([ans_t[r] for r in rows])
+        full = np.einsum("ij,ij->i", qi, qa)
+        for k, sim in zip(todo, full):
+            matched[k] = sim
+            share[k] = np.searchsorted(ref, sim, side="left") / len(ref)
+            tiers[k] = "full"
+        return {"verified_full": len(todo), "doubtful": len(doubtful), "not_verified": len(doubtful) - len(todo),
+                "full_reference_samples": len(sample), "alignment": ctx.alignment().info}

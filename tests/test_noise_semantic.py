@@ -61,4 +61,4 @@ def test_swapped_answers_are_mismatched_and_point_to_each_other() -> None:
     flagged = {r["index"] for r in out.samples if r["flags"]}
     assert flagged == {1, 4}
     assert out.samples[1]["flags"][0]["related"] == [4] and out.samples[4]["flags"][0]["related"] == [1]
-    assert out.samples[0]["answer_relevance"] > 0.3
+    assert out.samples[0]["answer_cosine"] > 0.3
