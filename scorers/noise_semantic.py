@@ -107,7 +107,7 @@ class SemanticDuplicateParams(ScorerParams):
         "models' full_tier_max_samples, aligned above)."))
     candidate_threshold: float = Field(0.8, gt=0.0, le=1.0, description=(
         "Aligned-tier cosine at or above which a pair is a candidate for full-encoder verification."))
-    max_verify: int = Field(10000, ge=0, description=(
+    max_verify: int = Field(6000, ge=0, description=(
         "At most this many samples are embedded on the full encoder to verify candidates (most similar "
         "pairs first); pairs beyond it are counted as unverified in the summary."))
 
@@ -261,7 +261,7 @@ class MismatchedAnswerParams(ScorerParams):
     verify_below: float = Field(0.4, ge=-1.0, le=1.0, description=(
         "aligned tier: answers whose aligned cosine with their instruction is below this, or that fit another "
         "instruction better by the margin less 0.1, are re-checked on the full encoder."))
-    max_verify: int = Field(3000, ge=0, description="aligned tier: at most this many answers are re-checked (most doubtful first).")
+    max_verify: int = Field(2000, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first).")
 
 
 @register
@@ -349,18 +349,23 @@ class MismatchedAnswer(Scorer):
         p = self.params
         gain = best_other - own
         doubt = judged & ((own < p.verify_below) | (gain >= p.margin - 0.1))
-        order = [int(i) for i in np.argsort(own - np.maximum(gain, 0), kind="stable") if doubt[i]]
+        # least similar first: the same order as answer_relevance's re-check, so the two share the vectors
+        order = [int(i) for i in np.argsort(own, kind="stable") if doubt[i]]
         todo = order[:p.max_verify]
         ins, ans = ctx.texts("instruction"), ctx.texts("answer")
         if todo:
             qv = ctx.embed([ins[i] for i in todo])
             av = ctx.embed([ans[i] for i in todo])
-            others = sorted({int(best_idx[i]) for i in todo if best_idx[i] >= 0})
+            full_own = np.einsum("ij,ij->i", qv, av)
+            # the better-fitting instruction matters only below suspect_similarity or for swapped pairs
+            need = [k for k, i in enumerate(todo) if best_idx[i] >= 0
+                    and (full_own[k] < p.suspect_similarity or gain[i] >= p.margin - 0.1)]
+            others = sorted({int(best_idx[todo[k]]) for k in need})
             ov = dict(zip(others, ctx.embed([ins[j] for j in others]))) if others else {}
-            own[todo] = np.einsum("ij,ij->i", qv, av)
-            for k, i in enumerate(todo):
-                if best_idx[i] >= 0:
-                    best_other[i] = float(av[k] @ ov[int(best_idx[i])])
+            own[todo] = full_own
+            best_other[todo] = -1.0
+            for k in need:
+                best_other[todo[k]] = float(av[k] @ ov[int(best_idx[todo[k]])])
         checked = np.zeros(len(judged), dtype=bool)
         checked[todo] = True
         return checked, {"verified_full": len(todo), "doubtful": len(order), "not_verified": len(order) - len(todo),

@@ -1,0 +1,97 @@
+"""The full default audit of a file (every registered scorer, default settings), timed per scorer.
+
+    python bench/full_audit.py [FILE] [--full-tier-max-samples N] [--cache DIR] [--model-cache DIR]
+
+FILE defaults to Alpaca 52k in the shared data.  This is what ``sftaudit audit FILE`` runs, with the
+time of each scorer (embedding done inside the first scorer that needs it), the wall time, peak RSS
+and the load average printed.  ``--cache`` (the vector cache) defaults to a fresh temporary directory
+so nothing is reused from an earlier run; ``--model-cache`` points at the fast-tier model directory
+($SFTAUDIT_MODEL_CACHE; a fresh one makes the run distil the fast tier first, which is timed apart).
+The baseline in the same run is the full encoder's own speed on a random 1,000 of the texts,
+extrapolated to every instruction and answer (what an audit embedding everything would need).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import peak_rss_mb  # noqa: E402
+from bench._load import DATA  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file", nargs="?", default=str(DATA / "stanford_alpaca" / "alpaca_data.json"))
+    ap.add_argument("--full-tier-max-samples", type=int, default=None)
+    ap.add_argument("--cache", default=None)
+    ap.add_argument("--model-cache", default=None)
+    ap.add_argument("--baseline", type=int, default=1000, help="texts for the full-encoder speed baseline (0: skip)")
+    args = ap.parse_args()
+    if args.model_cache:
+        os.environ["SFTAUDIT_MODEL_CACHE"] = args.model_cache
+    import dataclasses
+
+    from app.local import read_file_samples
+    from app.settings import Settings
+    from scorers.embeddings import get_embedder
+    from scorers.pipeline import run_audit
+
+    settings = Settings()
+    models = settings.model_config_for_scorers()
+    if args.full_tier_max_samples is not None:
+        models = dataclasses.replace(models, full_tier_max_samples=args.full_tier_max_samples)
+    t0 = time.perf_counter()
+    samples, info = read_file_samples(Path(args.file), settings)
+    print(f"{Path(args.file).name}: {len(samples)} samples read in {time.perf_counter() - t0:.1f} s; "
+          f"full_tier_max_samples={models.full_tier_max_samples}", flush=True)
+
+    t = time.perf_counter()
+    get_embedder(models, tier="fast")._load()  # distils the fast tier on first use
+    print(f"fast tier ready in {time.perf_counter() - t:.1f} s (distilled now unless already in the model cache)", flush=True)
+
+    steps: list[tuple[float, str]] = []
+
+    def progress(fraction: float, step: str) -> None:
+        steps.append((time.perf_counter(), step))
+
+    tmp = tempfile.TemporaryDirectory()
+    cache = args.cache or tmp.name
+    t = time.perf_counter()
+    out = run_audit(samples, models=models, cache_dir=cache, dataset_info=info, progress=progress)
+    wall = time.perf_counter() - t
+    steps.append((time.perf_counter(), "end"))
+    print("\nper step (s):")
+    for (t1, name), (t2, _) in zip(steps, steps[1:]):
+        if t2 - t1 >= 0.5:
+            print(f"  {name:42s} {t2 - t1:7.1f}")
+    flagged = sum(1 for r in out.samples if r["flags"])
+    print(f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f}; {flagged} samples flagged")
+    for dim, d in out.report["dimensions"].items():
+        print(f"  {dim:15s} {d.get('score')}")
+    if args.baseline:
+        texts = [s.instruction for s in samples] + [s.answer for s in samples]
+        sub = random.Random(0).sample(texts, min(args.baseline, len(texts)))
+        full = get_embedder(models, tier="full")
+        full._load()
+        with tempfile.TemporaryDirectory() as fresh:
+            full_fresh = type(full)(full.model_path, cache_dir=fresh)
+            t = time.perf_counter()
+            full_fresh.encode(sub)
+            rate = len(sub) / (time.perf_counter() - t)
+        est = len(texts) / rate
+        print(f"\nbaseline: full encoder {rate:.0f} texts/s on {len(sub)} random texts -> every instruction and answer "
+              f"({len(texts)}) would take {est:.0f} s alone; audit wall / that = {wall / est:.2f}")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
