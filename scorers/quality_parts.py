@@ -335,6 +335,11 @@ class AnswerText:
         return self._stems
 
     @property
+    def prefixes(self) -> set[str]:
+        """First five letters of each stem: "Japan" meets "Japanese", "blackhole" meets "black hole"."""
+        return {w[:5] for w in self.stems}
+
+    @property
     def ordinals(self) -> set[int]:
         if self._ordinals is None:
             self._ordinals = {_ordinal(m)[1] for m in _MARKERS.finditer(self.text)}
@@ -352,6 +357,29 @@ _POLAR_REPLY = re.compile(
     r"是的?|不是|不|没有|可以|不可以|能|不能|会|不会|当然|对|没错|也许|可能|有的?|不一定|这取决于)(?![A-Za-z])", re.I)
 
 
+#: an ask answered with instances, not a discussion ("Name three plants" → "Roses, tomatoes"; "Who wrote
+#: Hamlet?" → "Shakespeare"; "写一首诗"): its words need not come back, so only a numbered section shows it
+#: was answered.
+_INSTANCE_ASK_EN = re.compile(
+    r"^(?:please\s+|(?:can|could|would|will) you\s+(?:please\s+)?|now\s+|then\s+|also\s+|and\s+)?(?:"
+    r"list|name|give|provide|suggest|write|create|generate|compose|come up with|recommend|identify|find|choose|select|"
+    r"make|design|draft|brainstorm|propose|offer|share|cite|construct|produce|develop|invent|think of|tell me|pick|"
+    r"output|return|convert|translate|rewrite|calculate|compute|sort|rank|classify|edit|correct|fix|add|insert|state|"
+    r"(?:describe|explain|imagine) an? |"
+    r"who|whom|whose|which|when|where|how (?:many|much|long|old|far|tall|big)|"
+    r"how (?:do|would|could|can|should|will) (?:you|i|one|we) (?:say|phrase|write|spell|pronounce|translate|express|greet|"
+    r"respond|reply|apologi[sz]e)|"
+    r"what(?:['’]s| is| are| was| were| would be| will be)? (?:(?:the|a|an|some|\d+|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten)\s+)?(?:[\w-]+\s+){0,2}?(?:type|kind|word|term|phrase|name|title|sum|area|volume|value|number|"
+    r"result|answer|syntax|formula|equation|factori[sz]ation|gerund|plural|tense|synonym|antonym|opposite|translation|"
+    r"capital|population|temperature|speed|distance|length|height|weight|date|year|time|price|cost|rate|percentage|"
+    r"ratio|probability|score|code|output|uses|sources|examples|ways|tips|steps)s?\b)", re.I)
+_INSTANCE_ASK_ZH = re.compile(
+    r"^(?:请|请你|你能|能否|帮我|给我|再|也|还)?(?:说出|列出|列举|举例|举出|写|创作|编写|推荐|建议|找出|给出|提供|生成|设计|"
+    r"创建|想出|起|取|翻译|改写|计算|排序|分类|选出|挑选|输出)|谁|哪|几|多少|什么时候|何时|何地|[\d一二两三四五六七八九十]+[个种条项点件]|"
+    r"类型|名称|名字|叫什么|术语|单词|词语|过去式|复数|同义词|反义词|翻译|怎么说|如何说|如何表达|如何回应|用什么(?:短语|词)|道歉")
+
+
 def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
     """Whether the answer addresses the ask; ``None`` when the ask has too little content to tell.
 
@@ -363,6 +391,9 @@ def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
     if ask.kind == "question" and (_POLAR_ZH.search(ask.text) if _CJK.search(ask.text) else _POLAR_EN.match(ask.text)) \
             and _POLAR_REPLY.match(answer.text.lstrip()):
         return True
+    t = ask.text.strip().lstrip("*-• ").strip()
+    if (_INSTANCE_ASK_ZH.search(t) if _CJK.search(t[:12]) else _INSTANCE_ASK_EN.match(t)) or "://" in t or "www." in t:
+        return None  # answered with instances, or about a page the answer cannot quote
     words = content_stems(ask.text)
     grams = content_bigrams(ask.text)
     if other:
@@ -370,7 +401,7 @@ def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
         grams -= content_bigrams(other)
     if len(words) + len(grams) < 2:
         return None  # "suggest a solution": one word is too little to tell whether it was addressed
-    if words & answer.stems:
+    if {w[:5] for w in words} & answer.prefixes:
         return True
     return any(g in answer.text for g in grams)
 

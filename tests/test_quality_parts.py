@@ -22,24 +22,26 @@ def test_numbered_parts_each_need_an_answer() -> None:
     both = "Vaccines show the immune system a harmless antigen. Smallpox was eradicated by 1980 after a WHO campaign."
     assert _codes(two, both) == []
     # a section numbered like the part counts as addressing it, whatever its words
-    assert _codes("Answer the following questions.", "1. Paris\n2. Shakespeare",
-                  "1. What is the capital of France?\n2. Who wrote Hamlet?") == []
-    lettered = "Please do two things: (a) explain how photosynthesis works and (b) name the pigments that capture energy."
-    assert _codes(lettered, "Photosynthesis turns water and carbon dioxide into sugar.") == ["part_not_addressed"]
-    assert _codes(lettered, "(a) Plants turn water into sugar.\n(b) Chlorophyll.") == []
+    assert _codes("Answer the following questions.", "1. Burning fuel.\n2. Rising seas.",
+                  "1. Why is the climate warming?\n2. How does warming affect coastal cities?") == []
+    assert _codes("Answer the following questions.", "Burning fuel traps heat.",
+                  "1. Why is the climate warming?\n2. How does warming affect coastal cities?") == ["part_not_addressed"]
+    lettered = "Please do two things: (a) explain how photosynthesis works and (b) explain why autumn leaves turn red."
+    assert _codes(lettered, "Photosynthesis makes sugar from water and carbon dioxide.") == ["part_not_addressed"]
+    assert _codes(lettered, "(a) Plants turn water into sugar.\n(b) Chlorophyll breaks down.") == []
 
 
 def test_ordinal_words_and_chinese_numbering() -> None:
     first = "First, explain what inflation is. Second, describe how central banks fight it with interest rates."
     assert _codes(first, "Inflation is a general rise in prices.") == ["part_not_addressed"]
     assert _codes(first, "Inflation is rising prices. Central banks raise interest rates to cool demand.") == []
-    zh = "请回答以下三个问题：\n1. 苹果的主要产地是哪里？2. 葡萄酒中有何种成分？3. 印度的首都是哪里？"
-    assert _codes(zh, "苹果主要产自中国山东。印度的首都是新德里。") == ["part_not_addressed"]
-    assert _codes(zh, "1. 中国\n2. 酒精和单宁\n3. 新德里") == []
+    zh = "请回答以下三个问题：\n1. 为什么天空是蓝色的？2. 潮汐是怎样形成的？3. 彩虹为什么有七种颜色？"
+    assert _codes(zh, "天空是蓝色的，因为大气散射蓝光。彩虹的颜色来自阳光的折射。") == ["part_not_addressed"]
+    assert _codes(zh, "1. 散射\n2. 月球引力\n3. 折射") == []
     ordinal = "第一，解释什么是机器学习；第二，介绍深度学习在医疗影像中的应用。"
     assert _codes(ordinal, "机器学习是让计算机从数据中学习规律的方法。") == ["part_not_addressed"]
     assert _codes(ordinal, "机器学习从数据中学习规律。深度学习可以在医疗影像中识别肿瘤。") == []
-    assert _codes("（1）介绍长城的历史；（2）推荐北京的三道名菜。", "长城始建于春秋战国时期。") == ["part_not_addressed"]
+    assert _codes("（1）介绍长城的历史；（2）介绍北京烤鸭的做法。", "长城始建于春秋战国时期。") == ["part_not_addressed"]
 
 
 def test_numbered_data_is_not_an_ask() -> None:
@@ -94,8 +96,8 @@ def test_joined_phrases_that_are_not_a_second_ask() -> None:
 
 # --- questions -------------------------------------------------------------------------------------------
 def test_chinese_questions() -> None:
-    assert _codes("Python 和 C++ 哪个更好学？哪个更强大？", "Python 更好学。") == ["question_not_addressed"]
-    assert _codes("Python 和 C++ 哪个更好学？哪个更强大？", "Python 更好学，C++ 更强大。") == []
+    assert _codes("为什么天空是蓝色的？潮汐是怎样形成的？", "天空是蓝色的，因为大气散射蓝光。") == ["question_not_addressed"]
+    assert _codes("为什么天空是蓝色的？潮汐是怎样形成的？", "天空散射蓝光。潮汐由月球引力形成。") == []
     assert _codes("得了白血病后，患者需要注意什么？饮食上需要注意什么？", "患者要注意休息，饮食上要清淡。") == []
     # quoted key terms are part of the question; a colloquial split word still matches ("分下类" / "分类")
     assert _codes("你认为“真善美”和“高效率”之间哪一个更重要？你会用AI作画吗？", "真善美和高效率并不对立。我会用AI辅助。") == []
@@ -108,10 +110,11 @@ def test_chinese_questions() -> None:
 
 
 def test_questions_in_the_input_count_when_the_instruction_says_to_answer_them() -> None:
-    qs = "Question 1: What is the capital of Bangladesh?\nQuestion 2: Who is the current Prime Minister of Bangladesh?"
-    assert _codes("Find the answers to the following questions.", "The capital of Bangladesh is Dhaka.", qs) == ["part_not_addressed"]
-    two = "What is the capital of Bangladesh? Why did Bangladesh split from Pakistan in 1971?"
-    assert _codes("Answer the questions below.", "Dhaka is the capital.", two) == ["question_not_addressed"]
+    qs = "Question 1: Why did Bangladesh split from Pakistan?\nQuestion 2: How does the monsoon shape farming in Bangladesh?"
+    assert _codes("Find the answers to the following questions.", "Bangladesh split from Pakistan after the 1971 war.", qs) == \
+        ["part_not_addressed"]
+    two = "Why did Bangladesh split from Pakistan? How does the monsoon shape farming there?"
+    assert _codes("Answer the questions below.", "Bangladesh split from Pakistan after the 1971 war.", two) == ["question_not_addressed"]
     # otherwise they are material: each of these was a question_not_addressed false alarm on Alpaca
     assert _codes("Classify each sentence as formal or informal.", "Informal, Formal",
                   "\"Hey dude, how's it going?\"\n\"Good morning, how can I help you?\"") == []
@@ -125,6 +128,19 @@ def test_questions_in_the_input_count_when_the_instruction_says_to_answer_them()
                   "What is the capital of California?") == []
     # without the input field, a passage after a lead line is material too
     assert split_prompt("根据以下文章回答下面问题：\n比赛的局势如何？哪个队领先？")[0] == "根据以下文章回答下面问题："
+
+
+def test_asks_answered_with_instances_are_not_checked_by_their_words() -> None:
+    # seen on real rows joined into two-part instructions: the answer names things, it need not repeat the ask
+    assert _codes("1. Name three plants that require full sun.\n2. Explain how a black hole forms.",
+                  "- Roses\n- Tomatoes\n- Sunflowers\n\nA blackhole forms when a massive star collapses.") == []
+    assert _codes("Write a limerick about your hometown. Additionally, describe a scary situation.",
+                  "There once was a town in the south…\n\nShe heard the door creak in the dark.") == []
+    assert _codes("What is the sum of the first 10 prime numbers? What type of word is “balloon”?", "129.\n\nA noun.") == []
+    assert _codes("美国第一任总统是谁？三大洋的名称是什么？", "乔治·华盛顿。\n\n太平洋、大西洋和印度洋。") == []
+    assert _codes("1、说出三种计算机编程语言。\n2、总结这篇文章：https://example.com/article", "Java、Python、C。") == []
+    # a stem that differs only after five letters still matches
+    assert _codes("1. Describe the food in Japan.\n2. Explain how tides work.", "Japanese cuisine is light.\n\nThe moon pulls the tides.") == []
 
 
 def test_questions_that_need_no_words_of_their_own() -> None:
@@ -150,8 +166,8 @@ def test_content_bigrams_drop_function_words() -> None:
 
 # --- through the scorer ------------------------------------------------------------------------------------
 def test_scorer_reads_the_input_field_of_the_original_record() -> None:
-    row = {"instruction": "Answer the questions below.", "input": "What is the capital of Bangladesh?\n\nWhy did Bangladesh split from Pakistan?",
-           "output": "Dhaka is the capital."}
+    row = {"instruction": "Answer the questions below.", "input": "Why is Dhaka crowded?\n\nWhy did Bangladesh split from Pakistan?",
+           "output": "Dhaka is crowded because jobs draw people from the villages."}
     user = f"{row['instruction']}\n\n{row['input']}"
     s = Sample(index=0, turns=(Turn("user", user), Turn("assistant", row["output"])), meta={"original": row})
     out = run_audit([s], scorers=["answer_completeness"])
