@@ -32,7 +32,10 @@ _STOP = set("the a an of to in on for and or is are was were be what which who w
             "from by as at into than then there here please give tell explain describe some any also well "
             "example examples reason reasons way ways thing things something more detail details each other "
             "provide list name suggest propose include state mention discuss identify write make create brief briefly "
-            "following given answer question questions part".split())
+            "following given answer question questions part "
+            # three-letter words that carry no topic ("cat", "sky", "tax" do)
+            "all are but can did for get got had has her him his how its let may new not now off old one our out own put "
+            "saw say see set she two use was way who why yes yet you any few lot per via etc".split())
 #: function words and generic ask words removed before Chinese content bigrams are taken.
 _ZH_STOP = re.compile(
     "什么|怎么样|怎么|怎样|如何|为什么|为何|哪里|哪些|哪个|哪儿|多少|是否|是不是|可以|能否|能不能|可能|应该|需要|"
@@ -44,7 +47,7 @@ _ZH_STOP = re.compile(
 #: characters that carry no content on their own: a pair of two of them ("都能", "还会", "别的") is no content word.
 _ZH_FUNCTION = set("的了吗呢吧啊呀嘛是请你我他她它在有和与及或也都就还要会能把被对从这那给让为于以等各每个种之而并且但该可做别其些么哪多")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_EN_WORD = re.compile(r"[a-z][a-z'’-]{3,}")
+_EN_WORD = re.compile(r"[a-z][a-z'’-]{2,}")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s")
 
 
@@ -60,9 +63,9 @@ _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{1,5}(?=s?(?![A-Za-z0-9]))"
 
 
 def content_stems(text: str) -> set[str]:
-    """Stemmed English content words (4+ letters, not function or generic ask words) and acronyms (UDP, JWT)."""
+    """Stemmed English content words (3+ letters, not function or generic ask words) and acronyms (UDP, JWT)."""
     words = (re.split(r"['’]", w, maxsplit=1)[0] for w in _EN_WORD.findall(text.lower()))  # "how's" → "how"
-    return {_stem(w) for w in words if len(w) >= 4 and w not in _STOP} | {a.lower() for a in _ACRONYM.findall(text)}
+    return {_stem(w) for w in words if len(w) >= 3 and w not in _STOP} | {a.lower() for a in _ACRONYM.findall(text)}
 
 
 def content_bigrams(text: str) -> set[str]:
@@ -373,11 +376,17 @@ _INSTANCE_ASK_EN = re.compile(
     r"eight|nine|ten)\s+)?(?:[\w-]+\s+){0,2}?(?:type|kind|word|term|phrase|name|title|sum|area|volume|value|number|"
     r"result|answer|syntax|formula|equation|factori[sz]ation|gerund|plural|tense|synonym|antonym|opposite|translation|"
     r"capital|population|temperature|speed|distance|length|height|weight|date|year|time|price|cost|rate|percentage|"
-    r"ratio|probability|score|code|output|uses|sources|examples|ways|tips|steps)s?\b)", re.I)
+    r"ratio|probability|score|code|output|uses|sources|examples|ways|tips|steps|advice|suggestions?|recommendations?|ideas?|"
+    r"denominator|multiple|factor|root|average|mean|median|product|quotient|remainder|percent|conjugation|"
+    r"representation|longitude|latitude|coordinates|location|address)s?\b|what (?:are|were) some\b)", re.I)
 _INSTANCE_ASK_ZH = re.compile(
     r"^(?:请|请你|你能|能否|帮我|给我|再|也|还)?(?:说出|列出|列举|举例|举出|写|创作|编写|推荐|建议|找出|给出|提供|生成|设计|"
     r"创建|想出|起|取|翻译|改写|计算|排序|分类|选出|挑选|输出)|谁|哪|几|多少|什么时候|何时|何地|[\d一二两三四五六七八九十]+[个种条项点件]|"
-    r"类型|名称|名字|叫什么|术语|单词|词语|过去式|复数|同义词|反义词|翻译|怎么说|如何说|如何表达|如何回应|用什么(?:短语|词)|道歉")
+    r"类型|名称|名字|叫什么|术语|单词|词语|过去式|复数|同义词|反义词|翻译|怎么说|如何说|如何表达|如何回应|用什么(?:短语|词)|道歉|"
+    r"表示|变位|建议|有哪些")
+
+
+_WH = re.compile(r"(?<=[,;:] )(?:what|who|which|when|where|how)\b", re.I)
 
 
 def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
@@ -392,7 +401,10 @@ def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
             and _POLAR_REPLY.match(answer.text.lstrip()):
         return True
     t = ask.text.strip().lstrip("*-• ").strip()
-    if (_INSTANCE_ASK_ZH.search(t) if _CJK.search(t[:12]) else _INSTANCE_ASK_EN.match(t)) or "://" in t or "www." in t:
+    wh = _WH.search(t)  # "Imagine you are an animal, what kind of animal are you?": the question starts at "what"
+    if (_INSTANCE_ASK_ZH.search(t) if _CJK.search(t[:12]) else (_INSTANCE_ASK_EN.match(t) or
+                                                                  wh and _INSTANCE_ASK_EN.match(t[wh.start():]))) \
+            or "://" in t or "www." in t:
         return None  # answered with instances, or about a page the answer cannot quote
     words = content_stems(ask.text)
     grams = content_bigrams(ask.text)

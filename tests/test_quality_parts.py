@@ -139,6 +139,13 @@ def test_asks_answered_with_instances_are_not_checked_by_their_words() -> None:
     assert _codes("What is the sum of the first 10 prime numbers? What type of word is “balloon”?", "129.\n\nA noun.") == []
     assert _codes("美国第一任总统是谁？三大洋的名称是什么？", "乔治·华盛顿。\n\n太平洋、大西洋和印度洋。") == []
     assert _codes("1、说出三种计算机编程语言。\n2、总结这篇文章：https://example.com/article", "Java、Python、C。") == []
+    assert _codes("What are some common causes of car accidents? What advice would you give a new driver?",
+                  "1. Speeding\n2. Drunk driving\n\nStay calm and keep your distance.") == []
+    assert _codes("What is the area of a circle with radius 3? Imagine you are an animal, what kind of animal are you?",
+                  "28.27\n\nI am a majestic white tiger.") == []
+    # a three-letter topic word counts ("cat"), a three-letter function word does not ("how")
+    assert _codes("1. Describe the characteristics of a cat.\n2. Explain how tides work.",
+                  "Cats are independent.\n\nThe moon pulls the tides.") == []
     # a stem that differs only after five letters still matches
     assert _codes("1. Describe the food in Japan.\n2. Explain how tides work.", "Japanese cuisine is light.\n\nThe moon pulls the tides.") == []
 
