@@ -143,9 +143,11 @@ def test_asks_answered_with_instances_are_not_checked_by_their_words() -> None:
                   "1. Speeding\n2. Drunk driving\n\nStay calm and keep your distance.") == []
     assert _codes("What is the area of a circle with radius 3? Imagine you are an animal, what kind of animal are you?",
                   "28.27\n\nI am a majestic white tiger.") == []
-    # a three-letter topic word counts ("cat"), a three-letter function word does not ("how")
+    # too few words of its own to tell: "characteristics of a cat" (three-letter words are not counted)
     assert _codes("1. Describe the characteristics of a cat.\n2. Explain how tides work.",
                   "Cats are independent.\n\nThe moon pulls the tides.") == []
+    assert _codes("You constantly make fun of me, why not? Are there creatures that eat dead things?",
+                  "Bacteria can digest dead bodies.") == []
     # a stem that differs only after five letters still matches
     assert _codes("1. Describe the food in Japan.\n2. Explain how tides work.", "Japanese cuisine is light.\n\nThe moon pulls the tides.") == []
 
