@@ -373,7 +373,7 @@ _INSTANCE_ASK_EN = re.compile(
     r"how (?:do|would|could|can|should|will) (?:you|i|one|we) (?:say|phrase|write|spell|pronounce|translate|express|greet|"
     r"respond|reply|apologi[sz]e)|"
     r"what(?:['’]s| is| are| was| were| would be| will be)? (?:(?:the|a|an|some|\d+|one|two|three|four|five|six|seven|"
-    r"eight|nine|ten)\s+)?(?:[\w-]+\s+){0,2}?(?:type|kind|word|term|phrase|name|title|sum|area|volume|value|number|"
+    r"eight|nine|ten)\s+)?(?:[\w-]+\s+){0,2}?(?:type|kind|sort|word|term|phrase|name|title|sum|area|volume|value|number|"
     r"result|answer|syntax|formula|equation|factori[sz]ation|gerund|plural|tense|synonym|antonym|opposite|translation|"
     r"capital|population|temperature|speed|distance|length|height|weight|date|year|time|price|cost|rate|percentage|"
     r"ratio|probability|score|code|output|uses|sources|examples|ways|tips|steps|advice|suggestions?|recommendations?|ideas?|"

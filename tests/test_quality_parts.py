@@ -141,6 +141,8 @@ def test_asks_answered_with_instances_are_not_checked_by_their_words() -> None:
     assert _codes("1、说出三种计算机编程语言。\n2、总结这篇文章：https://example.com/article", "Java、Python、C。") == []
     assert _codes("What are some common causes of car accidents? What advice would you give a new driver?",
                   "1. Speeding\n2. Drunk driving\n\nStay calm and keep your distance.") == []
+    assert _codes("Well this is for a school project. So what would the steps be? What sort of grain is best?",
+                  "If you want a clear strong alcohol, corn is common and popular.") == []  # hh-rlhf
     assert _codes("What is the area of a circle with radius 3? Imagine you are an animal, what kind of animal are you?",
                   "28.27\n\nI am a majestic white tiger.") == []
     # too few words of its own to tell: "characteristics of a cat" (three-letter words are not counted)
