@@ -2,7 +2,8 @@
 
 The instruction is read for asks that can be checked without a model — an item count ("list 5",
 "three examples", "列出5个"), a length limit ("in 50 words", "one sentence", "不超过100字"), a format
-("in JSON", "as a table"), several questions — and the answer is checked for each.  An empty or
+("in JSON", "as a table"), numbered parts, joined asks and several questions (``quality_parts``) —
+and the answer is checked for each.  An empty or
 placeholder answer, and one cut off mid-sentence, are incomplete whatever the ask.
 
 The per-sample completeness score is ``None`` when nothing could be checked, 1.0 when every ask is
@@ -241,9 +242,10 @@ def _check_asks(f: CompletenessFindings, instruction: str, input_text: str, answ
             what = {"part": f"part {ask.ordinal} ({text!r})", "joined": f"{ask.label}: {text!r}",
                     "question": repr(text)}[ask.kind]
             verb = "asks" if ask.kind == "question" else "asks for"
+            words = "no word of it" if ask.kind == "question" else "none of its own words"
+            section = f" and no section is numbered {ask.ordinal}" if ask.ordinal is not None else ""
             f.flags.append(Flag(_CODES[ask.kind], DIM, "warning",
-                                f"the instruction {verb} {what}; no word of it appears in the answer"
-                                + ("" if ask.kind == "joined" or ask.ordinal is None else f" and no section is numbered {ask.ordinal}")))
+                                f"the instruction {verb} {what}; {words} appears in the answer{section}"))
 
 
 @register

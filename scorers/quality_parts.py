@@ -1,24 +1,27 @@
 """Several asks in one instruction: numbered parts, asks joined by "and also", several questions.
 
 The prompt is read as a *head* — what the user asks — and *material* — what the head works on: the
-alpaca ``input``, or a passage after a first line such as "Answer the questions below:" /
-"根据以下文章回答问题：".  Numbered items, questions and joined asks are asks only where they read
-as asks:
+alpaca ``input``, or a passage after a first line or sentence such as "Answer the questions below:"
+or "根据以下文章回答问题：".  Numbered items, joined asks and questions count only where they read as
+asks:
 
 * **numbered or lettered parts** ("1. … 2. …", "(a) … (b) …", "Part 1", "First, … Second, …",
-  "1、…", "（1）…", "第一，…第二，…"): a list after "answer the following" / "回答以下问题" holds
-  asks; a list after any other lead that points at it ("Sort these:", "Classify the following
-  sentences", "将以下句子分类") is *data* and is skipped; a list with no such lead counts only when
-  every item reads as an ask (an imperative verb, a question, a request);
-* **joined asks** ("X and also Y", "X as well as explain Y", "X, then describe Y", "Additionally, …",
-  "并且说明…", "以及…"): the joined ask Y counts when it asks for more content (explain, describe,
-  give, suggest, 说明, 介绍, …), not when it transforms the answer (round, rewrite, 保留);
+  "1、…", "（1）…", "第一，…第二，…"): every item must read as an ask (an imperative verb, a question,
+  a request), and the lead into the list must not point at it as data ("Sort these:", "Classify the
+  following questions", "从给定的问题列表中筛选…") unless it says to answer it ("answer the
+  following", "回答以下问题"); a list in the input counts only after such an answer lead;
+* **joined asks** ("X and also explain Y", "X, then describe Y", "Additionally, …", "并且说明…"): the
+  joined part must start with a verb that asks for more content; a constraint ("and also a prime
+  number") or a step ("then round the result") is not a second ask;
 * **questions**: those of the head, and those of the material when the head says to answer them.
 
-An ask is addressed when the answer has a section with its number, or a content word of the ask
-(stemmed; for Chinese, a character bigram of its content) appears in the answer.  An ask with too
-little content to tell (fewer than two content words or bigrams) is not checked.  Quoted text,
-speaker turns ("Person A: …", "客服：…") and URLs are never read as asks.
+An ask is addressed when the answer has a section with its number, or one of its content words
+(stemmed; for Chinese, a character pair of its content) appears in the answer.  A part or a joined
+ask is compared on the words it does not share with the rest of the instruction.  Not checked by
+words: an ask with fewer than two content words of its own, and an ask answered with instances
+rather than a discussion ("Name three plants", "Who …", "What is the sum of …", "说出…", "谁/哪/几"),
+whose words need not come back in the answer.  Quoted sentences, speaker turns ("Person A: …",
+"客服：…"), URLs and questions that point back ("Is this the right approach?") are never asks.
 """
 
 from __future__ import annotations
@@ -93,6 +96,9 @@ def _unquote(text: str) -> str:
         inner = next(g for g in m.groups() if g is not None)
         return " " if len(inner) > 30 or re.search(r"[.?!。？！]", inner) else inner
     return _QUOTES.sub(repl, text)
+
+
+#: a speaker's turn in a dialogue ("Person A: …", "客服：…"), not a label such as "Question: …".
 _SPEAKER = re.compile(r"^\s*[-*]?\s*(?!(?:Questions?|Q|Tasks?|Note|Context|Problem|Query|Prompt|Part|Step|Input|Text|Example|"
                       r"问题|题目|要求|任务|注意|背景)\b)(?:[A-Z][\w .]{0,20}|[\u4e00-\u9fff\w]{1,8})\s*[:：]\s*\S", re.M)
 
@@ -252,7 +258,7 @@ _JOINED_Y_ZH = re.compile(rf"^[，,]?\s*(?:请|也|还|再|要|需要|并|你)?(
 
 
 def joined_asks(head: str) -> list[Ask]:
-    """Asks joined to an earlier ask in the head: the text after "and also", "then explain", "并且说明", "以及"…"""
+    """Asks joined to an earlier ask in the head: the text after "and also", "then explain", "并且说明"…"""
     text = _unquote(head)
     out = []
     for sentence in re.split(r"(?<=[.!?。！？\n])\s*", text):
