@@ -122,3 +122,62 @@ def alter_final_answers(rows: list[dict], seed: int = 0) -> list[dict]:
         text = str(int(new)) if "." not in old else f"{new:.{len(old.split('.')[1])}f}"
         out.append(dict(r, output=r["output"][: m.start(1)] + text + r["output"][m.end(1):]))
     return out
+
+
+def chinese_samples() -> dict[str, list[Sample]]:
+    """The Chinese sets: carbonz0 Chinese Alpaca, the BELLE eval set, OpenAssistant Chinese (SFT, with history)."""
+    zh = load_alpaca("alpaca_chinese_carbonz0/zh-data-part-00.json")
+    with open(data_dir() / "belle/eval_set.json") as fh:
+        belle = [json.loads(line) for line in fh if line.strip()]
+    oaast = load_alpaca("llama_factory/oaast_sft_zh.json")
+    oaast_samples = []
+    for i, r in enumerate(oaast):
+        turns = tuple(Turn(role, text) for pair in r.get("history") or [] for role, text in zip(("user", "assistant"), pair))
+        user = f"{r['instruction']}\n\n{r['input']}" if r.get("input") else r["instruction"]
+        oaast_samples.append(Sample(index=i, turns=turns + (Turn("user", user), Turn("assistant", r["output"])), meta={"original": r}))
+    return {
+        "alpaca_chinese_carbonz0 (zh-data-part-00)": alpaca_samples(zh),
+        "BELLE eval_set": [Sample(index=i, turns=(Turn("user", r["question"]), Turn("assistant", r["std_answer"])))
+                           for i, r in enumerate(belle)],
+        "oaast_sft_zh": oaast_samples,
+    }
+
+
+_ASK_START = re.compile(r"^(?:explain|describe|list|name|give|provide|suggest|write|identify|compare|summari[sz]e|"
+                        r"discuss|outline|define|state|recommend|predict|analy[sz]e|evaluate)\b", re.I)
+_ZH_ASK_START = re.compile(r"^(?:解释|描述|列出|列举|说出|给出|提供|建议|写|找出|比较|总结|讨论|概述|定义|推荐|预测|分析|评估|介绍|说明)")
+
+
+def combined_asks(rows: list[dict], n: int = 1000, seed: int = 0, zh: bool = False) -> list[tuple[str, str, str, int]]:
+    """Two real instructions joined into one, as (style, instruction, answer, label), label 1 = an ask left unanswered.
+
+    Rows without an input whose instruction is one short ask ("Explain …", "列出…"), or one question, are
+    paired (seeded).
+    Each pair gives the joined instruction twice: answered with the first row's real answer only
+    (label 1: the second ask is not addressed), and with both real answers, unnumbered (label 0:
+    every ask is addressed, in the data's own words). Styles: numbered parts ("1. … 2. …", "1、…",
+    "（1）…"), a joined "Additionally, …" sentence, and two questions in a row."""
+    start = _ZH_ASK_START if zh else _ASK_START
+    ok = [r for r in rows if not r.get("input") and "\n" not in r["instruction"] and len(r["instruction"]) < 120
+          and r["output"].strip() and len(r["output"]) < 1500]
+    rng = random.Random(seed)
+    out: list[tuple[str, str, str, int]] = []
+    asks = [r for r in ok if start.match(r["instruction"])]
+    questions = [r for r in ok if r["instruction"].rstrip().endswith(("?", "？")) and r["instruction"].count("?") + r["instruction"].count("？") == 1]
+    rng.shuffle(asks)
+    rng.shuffle(questions)
+    for a, b in [*zip(asks[0 : 2 * n : 2], asks[1 : 2 * n : 2]), *zip(questions[0 : 2 * n : 2], questions[1 : 2 * n : 2])]:
+        x, y = a["instruction"].strip(), b["instruction"].strip()
+        if zh:
+            styles = {"numbered (1、2、)": f"1、{x}\n2、{y}", "numbered (（1）（2）)": f"（1）{x}（2）{y}"}
+            if x.endswith(("？", "?")) and y.endswith(("？", "?")):
+                styles = {"two questions": f"{x}{y}"}
+        elif x.endswith("?") and y.endswith("?"):
+            styles = {"two questions": f"{x} {y}"}
+        else:
+            styles = {"numbered (1. 2.)": f"1. {x}\n2. {y}",
+                      "joined (Additionally, …)": f"{x.rstrip('.')}. Additionally, {y[0].lower()}{y[1:]}"}
+        for style, ins in styles.items():
+            out.append((style, ins, a["output"], 1))
+            out.append((style, ins, f"{a['output']}\n\n{b['output']}", 0))
+    return out

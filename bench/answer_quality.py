@@ -6,6 +6,9 @@ Prints:
   labels, OASST best sibling (rank 0) vs the others — model signals off (model-free checks, plus
   relevance on a seeded subset) and, with ``--lm DIR``, the causal-LM signals on a seeded subset;
 * the detection rate of altered GSM8K final answers (seeded) and the flag rate on the originals;
+* two real instructions joined into one (numbered parts, "Additionally, …", two questions; English and
+  Chinese): how often an ask left unanswered is flagged, and how often a fully answered one is;
+* flags per code on the Chinese sets (Chinese Alpaca, BELLE eval, OpenAssistant Chinese);
 * counts per flag code on Alpaca 52k, and 20 flagged rows (seeded) to inspect by eye;
 * throughput per component on Alpaca 52k.
 
@@ -28,10 +31,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._quality_data import (alpaca_samples, alpagasus_labels, alter_final_answers, gsm8k_rows, hh_pairs,  # noqa: E402
-                                 kto_samples, load_alpaca, oasst_siblings)
+from bench._quality_data import (alpaca_samples, alpagasus_labels, alter_final_answers, chinese_samples,  # noqa: E402
+                                 combined_asks, gsm8k_rows, hh_pairs, kto_samples, load_alpaca, oasst_siblings)
 from scorers import ModelConfig, run_audit  # noqa: E402
 from scorers.answer_quality import SUBDIMENSIONS  # noqa: E402
+from scorers.quality_asks import check_completeness  # noqa: E402
 from scorers.quality_checks import check_accuracy  # noqa: E402
 from scorers.samples import Sample  # noqa: E402
 
@@ -98,6 +102,25 @@ def ground_truths() -> list[tuple[str, list[Sample], list[int]]]:
     return out
 
 
+ASK_CODES = {"part_not_addressed", "ask_not_addressed", "question_not_addressed"}
+
+
+def report_joined_asks() -> None:
+    """Two real instructions joined into one: the first row's answer alone should be flagged, both answers not."""
+    print("\n== Joined instructions: two real asks in one, answered with the first answer only (flag expected) "
+          "or with both (no flag expected), 1,000 pairs per set (seed 0) ==")
+    for name, zh in (("stanford_alpaca/alpaca_data.json", False), ("alpaca_chinese_carbonz0/zh-data-part-00.json", True)):
+        stats: dict[str, list[int]] = {}
+        for style, ins, answer, label in combined_asks(load_alpaca(name), n=1000, zh=zh):
+            hit = any(f.code in ASK_CODES for f in check_completeness(ins, answer, "").flags)
+            st = stats.setdefault(style, [0, 0, 0, 0])
+            st[0 if label else 2] += 1
+            st[1 if label else 3] += hit
+        for style, (pos, caught, neg, false) in stats.items():
+            print(f"  {name.split('/')[0]:<24} {style:<26} unanswered ask flagged {caught}/{pos} = {caught / pos:.1%}   "
+                  f"both answered but flagged {false}/{neg} = {false / neg:.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--relevance-rows", type=int, default=2000, help="seeded subset embedded for the relevance signal")
@@ -107,7 +130,8 @@ def main() -> None:
     ap.add_argument("--lm-rows", type=int, default=60)
     ap.add_argument("--lm-sets", nargs="*", default=["claude_t45", "hh-rlhf", "kto"],
                     help="ground truths (substrings of their titles) to run the LM on; a 270M model on 2 CPU cores is slow")
-    ap.add_argument("--skip", nargs="*", default=[], help="sections to skip: auroc relevance gsm8k alpaca throughput lm")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    help="sections to skip: auroc relevance (and swap) asks chinese gsm8k alpaca throughput lm")
     args = ap.parse_args()
     gts = ground_truths()
 
@@ -139,7 +163,7 @@ def main() -> None:
             report_auroc(title, [labels[i] for i in idx], out)
             print(f"    ({dt:.0f} s for {len(sub)} rows incl. embedding)")
 
-    if "relevance" not in args.skip or "swap" not in args.skip:
+    if "relevance" not in args.skip and "swap" not in args.skip:  # swap embeds too: skipping relevance skips it
         print(f"\n== Swapped answers: 5% of answers moved to another instruction (Alpaca subset of {args.relevance_rows}, seed 0) ==")
         alpaca = gts[0][1]
         idx = subset(len(alpaca), args.relevance_rows)
@@ -176,6 +200,18 @@ def main() -> None:
             report_auroc(title, [labels[i] for i in idx], out)
             print(f"    ({dt:.0f} s for {len(sub)} rows, {len(sub) / dt:.2f} rows/s)")
 
+    if "asks" not in args.skip:
+        report_joined_asks()
+
+    if "chinese" not in args.skip:
+        print("\n== Chinese sets: answer_completeness flags per code ==")
+        for title, samples in chinese_samples().items():
+            out = audit(samples, ["answer_completeness"])
+            codes = Counter(f["code"] for r in out.samples for f in {f["code"]: f for f in r["flags"]}.values())
+            checked = sum(1 for r in out.samples if (r.get("answer_completeness") or {}).get("checked"))
+            print(f"  {title:<44} rows={len(samples):>6} with checks={checked:>5}  " +
+                  "  ".join(f"{c}={n}" for c, n in codes.most_common()))
+
     if "gsm8k" not in args.skip:
         print("\n== GSM8K: altered final answers (seed 0) ==")
         rows = gsm8k_rows()
@@ -192,7 +228,7 @@ def main() -> None:
         print(f"  codes on altered: {dict(Counter(f.code for a in alt for f in a.flags))}")
         print(f"  {2 * len(rows) / dt:.0f} rows/s")
 
-    if "alpaca" not in args.skip or "throughput" not in args.skip:
+    if "alpaca" not in args.skip and "throughput" not in args.skip:  # one section: either name skips it
         samples = gts[0][1]
         print(f"\n== Alpaca 52k: throughput per component (2 shared cores, under contention) ==")
         total = 0.0

@@ -2,7 +2,8 @@
 
 The instruction is read for asks that can be checked without a model — an item count ("list 5",
 "three examples", "列出5个"), a length limit ("in 50 words", "one sentence", "不超过100字"), a format
-("in JSON", "as a table"), several questions — and the answer is checked for each.  An empty or
+("in JSON", "as a table"), numbered parts, joined asks and several questions (``quality_parts``) —
+and the answer is checked for each.  An empty or
 placeholder answer, and one cut off mid-sentence, are incomplete whatever the ask.
 
 The per-sample completeness score is ``None`` when nothing could be checked, 1.0 when every ask is
@@ -17,7 +18,9 @@ from collections.abc import Sequence
 
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers._findings import Findings
+from scorers._noise_text import split_input
 from scorers.context import ScoringContext
+from scorers.quality_parts import AnswerText, addressed, find_asks
 from scorers.samples import Sample
 
 DIM = "answer_quality"
@@ -45,9 +48,6 @@ _PLACEHOLDER = re.compile(r"^\s*(?:<\s*no\s*output\s*>|n/?a|no output|none|null|
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)、:]|[-*•●◦▪]|[a-z][.)]\s|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*\S", re.M | re.I)
 _LIST_MARKER_ONLY = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.M)
 _SENT_SPLIT = re.compile(r"(?<!\b(?:Mr|Ms|Dr|St|vs|eg|ie|Jr|Sr))(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|[。！？!?]+")
-_STOP = set("the a an of to in on for and or is are was were be what which who whom how why when where does do did "
-            "can could would should will with that this these those it its your you me my i we our they their about "
-            "from by as at into than then there here please give tell explain describe some any".split())
 
 
 def _num(tok: str) -> int:
@@ -113,17 +113,6 @@ def has_table(answer: str) -> bool:
     return len(tabbed) >= 2
 
 
-def _questions(instruction: str) -> list[str]:
-    if "?" not in instruction and "？" not in instruction:
-        return []
-    parts = re.split(r"(?<=[.?!。？！])|\n", instruction)
-    return [q.strip() for q in parts if q and q.strip().endswith(("?", "？")) and len(q.strip()) > 3]
-
-
-def _content_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z'-]{3,}", text.lower()) if w not in _STOP}
-
-
 _SIGN_OFF = re.compile(r"(?:sincerely|regards|best|thanks|thank you|yours|cheers|best regards|kind regards|warm regards|love|respectfully)\b[^\n]{0,20}$", re.I)
 
 
@@ -144,14 +133,23 @@ class CompletenessFindings(Findings):
         self.flags.append(Flag(code, DIM, severity, reason))
 
 
-def check_completeness(instruction: str, answer: str) -> CompletenessFindings:
+def check_completeness(instruction: str, answer: str, input_text: str | None = None) -> CompletenessFindings:
+    """Check the answer against every ask of the instruction that can be checked.
+
+    ``instruction`` is the whole user turn when ``input_text`` is ``None`` (the alpaca input, if
+    any, is then taken to follow the last blank line); otherwise it is the instruction alone and
+    ``input_text`` the input it works on.
+    """
+    if input_text is None:
+        head, sep, tail = instruction.rpartition("\n\n")
+        instruction, input_text = (head, tail) if sep and head.strip() else (instruction, "")
     f = CompletenessFindings()
     if not answer.strip() or _PLACEHOLDER.match(answer):
         f.fail("answer_missing", "error", "the answer is empty or a placeholder" + (f" ({answer.strip()!r})" if answer.strip() else ""))
         return f
     if looks_truncated(answer):
         f.fail("answer_truncated", "warning", f"the answer stops mid-sentence (ends with {answer.rstrip()[-30:]!r})")
-    ins = instruction
+    ins = f"{instruction}\n\n{input_text}" if input_text.strip() else instruction
     m = _COUNT_ASK.search(ins) or None
     want: tuple[int, str] | None = None
     if m:
@@ -218,26 +216,45 @@ def check_completeness(instruction: str, answer: str) -> CompletenessFindings:
         if not has_table(answer):
             f.failed += 1
             f.flags.append(Flag("format_not_table", DIM, "warning", "the instruction asks for a table; the answer has no table (markdown, HTML or aligned columns)"))
-    qs = _questions(ins)
-    if len(qs) >= 2:
-        answer_words = _content_words(answer)
-        for q in qs:
-            words = _content_words(q)
-            if len(words) >= 2:
-                f.checked += 1
-                if not words & answer_words:
-                    f.failed += 1
-                    f.flags.append(Flag("question_not_addressed", DIM, "warning",
-                                        f"the instruction asks {q!r}; no word of that question appears in the answer"))
+    _check_asks(f, instruction, input_text, answer)
     return f
+
+
+_CODES = {"part": "part_not_addressed", "joined": "ask_not_addressed", "question": "question_not_addressed"}
+
+
+def _check_asks(f: CompletenessFindings, instruction: str, input_text: str, answer: str) -> None:
+    """Numbered parts, joined asks and several questions: each one the answer can be seen to address."""
+    asks = find_asks(instruction, input_text)
+    if not asks:
+        return
+    if sum(a.kind == "question" for a, _ in asks) < 2:
+        asks = [(a, other) for a, other in asks if a.kind != "question"]  # one question is the ask itself
+    seen = AnswerText(answer)
+    for ask, other in asks:
+        ok = addressed(ask, seen, other)
+        if ok is None:
+            continue
+        f.checked += 1
+        if not ok:
+            f.failed += 1
+            text = ask.text if len(ask.text) <= 80 else ask.text[:77] + "…"
+            what = {"part": f"part {ask.ordinal} ({text!r})", "joined": f"{ask.label}: {text!r}",
+                    "question": repr(text)}[ask.kind]
+            verb = "asks" if ask.kind == "question" else "asks for"
+            words = "no word of it" if ask.kind == "question" else "none of its own words"
+            section = f" and no section is numbered {ask.ordinal}" if ask.ordinal is not None else ""
+            f.flags.append(Flag(_CODES[ask.kind], DIM, "warning",
+                                f"the instruction {verb} {what}; {words} appears in the answer{section}"))
 
 
 @register
 class AnswerCompleteness(Scorer):
-    """Completeness: item counts, word and sentence limits, JSON and table formats, every question addressed, empty or cut-off answers."""
+    """Completeness: item counts, word and sentence limits, JSON and table formats, every numbered part, joined ask and
+    question addressed, empty or cut-off answers."""
 
     name = "answer_completeness"
-    version = "1"
+    version = "2"
     dimension = "answer_quality"
     Params = ScorerParams
 
@@ -245,7 +262,8 @@ class AnswerCompleteness(Scorer):
         flags, fields = [], []
         checked = failed = with_checks = 0
         for s in samples:
-            f = check_completeness(s.instruction, s.answer)
+            head, inp = split_input(s)
+            f = check_completeness(head, s.answer, inp)
             flags.append(f.flags)
             fields.append({"answer_completeness": {"score": f.score, "checked": f.checked, "failed": f.failed}})
             checked += f.checked
