@@ -252,15 +252,15 @@ class MismatchedAnswerParams(ScorerParams):
         "much are flagged whatever their own similarity (swapped rows)."))
     min_answer_words: int = Field(5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are "
                                                         "not judged.")
-    search_below: int = Field(60000, ge=2, description="Above this many samples the better-fitting instruction "
-                                                       "is not searched (only the absolute threshold applies).")
+    search_below: int = Field(20000, ge=2, description="full tier: above this many samples the better-fitting "
+                                                       "instruction is not searched (only the absolute threshold applies).")
     search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
         "full: every instruction and answer on the encoder; aligned: similarities on the fast tier mapped onto "
         "the encoder's scale, the doubtful answers re-checked on the full encoder; auto: full up to the models' "
         "full_tier_max_samples, aligned above."))
     verify_below: float = Field(0.4, ge=-1.0, le=1.0, description=(
-        "aligned tier: answers whose aligned cosine with their instruction is below this, or that fit another "
-        "instruction better by the margin less 0.1, are re-checked on the full encoder."))
+        "aligned tier: answers whose aligned cosine with their instruction is below this are re-checked on the "
+        "full encoder (their better-fitting instruction is then searched for them only, at any dataset size)."))
     max_verify: int = Field(2000, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first).")
 
 
@@ -306,17 +306,13 @@ class MismatchedAnswer(Scorer):
         own[rows] = np.einsum("ij,ij->i", q, a)
         best_other = np.full(n, -1.0)
         best_idx = np.full(n, -1)
-        if 2 <= m <= p.search_below:
-            for a0, a1 in _blocks(m, 1024):
-                sims = a[a0:a1] @ q.T  # judged answer against every judged instruction
-                sims[np.arange(a1 - a0), np.arange(a0, a1)] = -2.0
-                arg = sims.argmax(axis=1)
-                best_idx[rows[a0:a1]] = rows[arg]
-                best_other[rows[a0:a1]] = sims[np.arange(a1 - a0), arg]
+        searched = 2 <= m <= p.search_below or (tier == "aligned" and m >= 2)  # aligned: for the doubtful only
         verify_info: dict[str, Any] = {}
         checked = judged
         if tier == "aligned":
-            checked, verify_info = self._verify(ctx, judged, own, best_other, best_idx)
+            checked, verify_info = self._verify(ctx, judged, rows, q, a, own, best_other, best_idx, searched)
+        elif searched:
+            _best_other_instruction(np.arange(m), rows, q, a, best_other, best_idx)
         gain = np.where(checked, best_other - own, -2.0)
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_cosine"] = float(own[pos])
@@ -338,20 +334,24 @@ class MismatchedAnswer(Scorer):
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
         summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk, "search_tier": tier, **verify_info,
                    "median_relevance": float(np.median(own[judged])),
-                   "better_fit_searched": bool(2 <= m <= p.search_below)}
+                   "better_fit_searched": bool(searched)}
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))
 
-    def _verify(self, ctx: ScoringContext, judged: np.ndarray, own: np.ndarray, best_other: np.ndarray,
-                best_idx: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    def _verify(self, ctx: ScoringContext, judged: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray,
+                own: np.ndarray, best_other: np.ndarray, best_idx: np.ndarray,
+                searched: bool) -> tuple[np.ndarray, dict[str, Any]]:
         """Re-check the doubtful answers on the full encoder (own instruction and the best other one found
         on the aligned tier); returns which were re-checked: the others are never flagged on aligned
         similarities alone."""
         p = self.params
-        gain = best_other - own
-        doubt = judged & ((own < p.verify_below) | (gain >= p.margin - 0.1))
+        doubt = judged & (own < p.verify_below)
         # least similar first: the same order as answer_relevance's re-check, so the two share the vectors
         order = [int(i) for i in np.argsort(own, kind="stable") if doubt[i]]
         todo = order[:p.max_verify]
+        if searched and todo:  # the better-fitting instruction, on the aligned tier, for the doubtful only
+            pos_of = {int(r): k for k, r in enumerate(rows)}
+            _best_other_instruction(np.array([pos_of[i] for i in todo]), rows, q, a, best_other, best_idx)
+        gain = best_other - own
         ins, ans = ctx.texts("instruction"), ctx.texts("answer")
         if todo:
             qv = ctx.embed([ins[i] for i in todo])
@@ -370,3 +370,15 @@ class MismatchedAnswer(Scorer):
         checked[todo] = True
         return checked, {"verified_full": len(todo), "doubtful": len(order), "not_verified": len(order) - len(todo),
                          "alignment": ctx.alignment().info}
+
+
+def _best_other_instruction(which: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray,
+                            best_other: np.ndarray, best_idx: np.ndarray) -> None:
+    """For the answers ``a[which]``: the most similar *other* instruction of ``q`` (rows ``rows``)."""
+    for b0, b1 in _blocks(len(which), 1024):
+        part = which[b0:b1]
+        sims = a[part] @ q.T  # judged answer against every judged instruction
+        sims[np.arange(len(part)), part] = -2.0
+        arg = sims.argmax(axis=1)
+        best_idx[rows[part]] = rows[arg]
+        best_other[rows[part]] = sims[np.arange(len(part)), arg]
