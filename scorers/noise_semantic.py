@@ -107,7 +107,7 @@ class SemanticDuplicateParams(ScorerParams):
         "models' full_tier_max_samples, aligned above)."))
     candidate_threshold: float = Field(0.8, gt=0.0, le=1.0, description=(
         "Aligned-tier cosine at or above which a pair is a candidate for full-encoder verification."))
-    max_verify: int = Field(6000, ge=0, description=(
+    max_verify: int = Field(5000, ge=0, description=(
         "At most this many samples are embedded on the full encoder to verify candidates (most similar "
         "pairs first); pairs beyond it are counted as unverified in the summary."))
 
@@ -261,7 +261,7 @@ class MismatchedAnswerParams(ScorerParams):
     verify_below: float = Field(0.4, ge=-1.0, le=1.0, description=(
         "aligned tier: answers whose aligned cosine with their instruction is below this are re-checked on the "
         "full encoder (their better-fitting instruction is then searched for them only, at any dataset size)."))
-    max_verify: int = Field(2000, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first).")
+    max_verify: int = Field(1200, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first).")
 
 
 @register

@@ -29,7 +29,7 @@ class RelevanceParams(ScorerParams):
         "up to the models' full_tier_max_samples, aligned above)."))
     verify_below: float = Field(0.9, gt=0, le=1, description=(
         "aligned tier: samples scoring below this are re-scored on the full encoder (most doubtful first)."))
-    max_verify: int = Field(2000, ge=0, description="aligned tier: at most this many samples are re-scored on the full encoder.")
+    max_verify: int = Field(1200, ge=0, description="aligned tier: at most this many samples are re-scored on the full encoder.")
     shuffles: int = Field(5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution.")
     flag_below: float = Field(0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs.")
     min_samples: int = Field(20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed.")
