@@ -14,15 +14,22 @@ from __future__ import annotations
 import html
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
+from scorers._noise_endings import (
+    closes_sentences,
+    ending_kind,
+    ends_punctuated,
+    final_fragment,
+    fragment_size,
+    median_sentence_size,
+)
 from scorers._noise_text import (
-    cjk_ratio,
     has_answer_turn,
     jaccard,
     normalise_strict,
@@ -174,15 +181,6 @@ class JunkAnswer(Scorer):
 
 
 # --- truncation and merged instructions ----------------------------------------------------------
-_TERMINAL = set(".!?。！？…\"”’'»」』）)]}>*`|~$%_=#;/\\") | {"\u3002"}
-_STRONG_CUT = set(",，、:：;；-–—([{（【《“‘")
-_FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at by for with from as into about than that which who whose whom "
-    "is are was were be been being has have had do does did will would can could should may might must "
-    "this these those their its his her our your my if when while because so such not no very more most "
-    "also then there where how what why".split())
-_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、]\s*|[a-zA-Z][.)]\s+)")
 _MERGED = re.compile("|".join([
     r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
     r"^\s*#{0,4}\s*Instruction\s*:",
@@ -194,88 +192,19 @@ _MERGED = re.compile("|".join([
 ]), re.M)
 
 
-def _unbalanced(text: str) -> str | None:
-    """The first bracket left open at the end of the text (quotes and code ignored), if any."""
-    pairs = {")": "(", "]": "[", "}": "{", "）": "（", "】": "【", "》": "《"}
-    opens = set(pairs.values())
-    stack: list[str] = []
-    for ch in text:
-        if ch in opens:
-            stack.append(ch)
-        elif ch in pairs:
-            if stack and stack[-1] == pairs[ch]:
-                stack.pop()
-            else:  # a stray closer (smileys, "1) first"): give up on this text
-                return None
-    return stack[-1] if stack else None
-
-
-def _ends_punctuated(text: str) -> bool:
-    ch = text[-1]
-    return ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or ch.isdigit()
-
-
-def ending_kind(answer: str) -> str:
-    """How an answer ends: ``"fence"`` (unclosed code block), ``"strong"`` (cut on a comma, colon,
-    open bracket or function word), ``"weak"`` (long prose line without final punctuation) or ``"ok"``."""
-    a = answer.rstrip()
-    if a.count("```") % 2 == 1:
-        return "fence"
-    lines = [ln for ln in a.splitlines() if ln.strip()]
-    if not lines or len(a) < (15 if cjk_ratio(a) > 0.3 else 40):
-        return "ok"
-    last = lines[-1].strip()
-    ch = last[-1]
-    if ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in ("Pe", "Pf"):
-        return "ok"
-    prose = strip_code(a)
-    if _unbalanced(prose[-2000:]) is not None and ch not in _TERMINAL:
-        return "strong"
-    if ch in ",，" and len(last.split()) <= 3 and len(last) <= (6 if cjk_ratio(last) > 0.3 else 20):  # a letter's sign-off ("Sincerely,")
-        return "ok"
-    if ch in _STRONG_CUT:
-        return "strong"
-    words = last.split()
-    cjk = cjk_ratio(last) > 0.3
-    prev = lines[-2].strip() if len(lines) > 1 else ""
-    if cjk and prev and prev[-1] in "。！？.!?" and not _LIST_ITEM.match(last) and not last.startswith("#"):
-        return "weak"  # Chinese: the line before was finished, this one stops without its mark
-    colon = max(last.find(":"), last.find("："))
-    value = last[colon + 1:].strip() if colon > 0 else ""
-    if 0 < colon < len(last) / 2 and (len(value) <= 15 if cjk else len(value.split()) <= 6):
-        return "ok"  # a "key: value" line of a table-like answer
-    if _LIST_ITEM.match(last):  # every earlier item was punctuated, this one is not: cut inside the list
-        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
-        if len(others) >= 2 and all(o[-1] in _TERMINAL or o[-1] in "。！？" for o in others):
-            return "strong"
-    size = len(last) if cjk else len(words)
-    if size < (12 if cjk else 8) or ch.isdigit() or words[-1][0] in "#@":
-        return "ok"
-    if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
-        return "strong"
-    if not cjk:
-        worded = [w for w in words if any(c.isalpha() for c in w)]
-        caps = sum(1 for w in worded if w[0].isupper())
-        if caps >= 0.6 * len(worded):  # a title or a list of names
-            return "ok"
-    if _LIST_ITEM.match(last):  # a list whose items carry no full stops is a style, not a cut
-        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
-        if any(o and o[-1] not in _TERMINAL for o in others):
-            return "ok"
-    # the writer ended earlier sentences with punctuation but not this one, or this is a long sentence
-    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
-        return "ok"
-    return "weak"
-
-
 class BrokenAnswerParams(ScorerParams):
     style_min_samples: int = Field(50, ge=1, description=(
-        "From this many long answers up, the dataset's own style decides whether prose that stops without "
-        "final punctuation counts as truncated."))
+        "From this many long answers (multi-sentence answers for the sentence check) up, the dataset's own "
+        "style decides whether an ending without punctuation counts as truncated."))
     style_max_rate: float = Field(0.15, ge=0.0, le=1.0, description=(
-        "Prose answers without final punctuation count as truncated only when at most this share of the "
+        "Prose that stops without final punctuation counts as truncated only when at most this share of the "
         "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
-        "as Dolly often do, and there a missing full stop says nothing)."))
+        "as Dolly often do, and there a missing full stop alone says nothing)."))
+    sentence_max_rate: float = Field(0.08, ge=0.0, le=1.0, description=(
+        "Otherwise a last sentence left without its full stop after finished sentences still counts when at "
+        "most this share of the dataset's multi-sentence answers end that way (Dolly's writers close 96% of "
+        "them), and only when it is shorter than the dataset's median sentence: a fragment, not a whole "
+        "sentence that lost its full stop."))
 
 
 @register
@@ -283,37 +212,65 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "1"
+    version = "2"
     dimension = D
     Params = BrokenAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
         kinds = ["ok" if s.is_plain_text else ending_kind(a) for s, a in zip(samples, answers)]
-        long_answers = [a.rstrip() for a in answers if len(a.strip()) >= 40]
-        weak_rate = (sum(1 for a in long_answers if not _ends_punctuated(a)) / len(long_answers)
-                     if long_answers else 0.0)
-        trust_weak = len(long_answers) >= self.params.style_min_samples and weak_rate <= self.params.style_max_rate
+        style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
         for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
             if s.is_plain_text:
                 continue
+            tail = a.rstrip()[-40:].replace("\n", " ")
             if kind == "fence":
                 flags[pos].append(Flag("truncated_answer", D, "error",
                                        "the answer opens a ``` code block and never closes it (cut off)"))
-            elif kind == "strong" or (kind == "weak" and trust_weak):
-                tail = a.rstrip()[-40:].replace("\n", " ")
+            elif kind == "strong" or (kind == "weak" and style["unpunctuated_prose_counts_as_truncated"]):
                 flags[pos].append(Flag("truncated_answer", D, "warning",
                                        f"the answer stops mid-sentence (\u2026{tail!r})"))
+            elif kind == "unclosed" and self._unclosed_counts(a, style, answers):
+                flags[pos].append(Flag("truncated_answer", D, "warning",
+                                       f"the last sentence stops without its full stop (\u2026{tail!r}) although "
+                                       f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
+                                       "answers close it"))
             m = _MERGED.search(a)
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
                                        "generated instructions were merged into it"))
         applies = [not s.is_plain_text for s in samples]
-        return result_from_flags(samples, flags, {"unpunctuated_prose_rate": weak_rate,
-                                                  "unpunctuated_prose_counts_as_truncated": trust_weak},
-                                 applies=applies)
+        return result_from_flags(samples, flags, style, applies=applies)
+
+    def _style(self, samples: Sequence[Sample], answers: Sequence[str], kinds: Sequence[str]) -> dict[str, Any]:
+        """How the dataset's writers end their answers, which decides what a missing full stop means."""
+        p = self.params
+        long_answers = [a.rstrip() for a in answers if len(a.strip()) >= 40]
+        weak_rate = (sum(1 for a in long_answers if not ends_punctuated(a)) / len(long_answers)
+                     if long_answers else 0.0)
+        trust_weak = len(long_answers) >= p.style_min_samples and weak_rate <= p.style_max_rate
+        # multi-sentence answers: do they close their last sentence? (those cut on a comma or "the" say
+        # nothing of the writers' habit)
+        multi = [c for s, a, k in zip(samples, answers, kinds) if not s.is_plain_text and k not in ("strong", "fence")
+                 and (c := closes_sentences(a)) is not None]
+        closed_rate = sum(multi) / len(multi) if multi else 1.0
+        trust_multi = len(multi) >= p.style_min_samples and 1 - closed_rate <= p.sentence_max_rate
+        return {"unpunctuated_prose_rate": weak_rate, "unpunctuated_prose_counts_as_truncated": trust_weak,
+                "multi_sentence_answers": len(multi), "multi_sentence_closed_rate": closed_rate,
+                "unclosed_sentence_counts_as_truncated": ("always" if trust_weak else
+                                                          "when shorter than the median sentence" if trust_multi
+                                                          else "never")}
+
+    @staticmethod
+    def _unclosed_counts(answer: str, style: dict[str, Any], answers: Sequence[str]) -> bool:
+        rule = style["unclosed_sentence_counts_as_truncated"]
+        if rule != "when shorter than the median sentence":
+            return rule == "always"
+        if "median_sentence_size" not in style:  # computed once, and only for datasets that need it
+            style["median_sentence_size"] = median_sentence_size(answers)
+        return fragment_size(final_fragment(answer)) < style["median_sentence_size"]
 
 
 # --- damaged text ---------------------------------------------------------------------------------

@@ -89,7 +89,8 @@ def test_degenerate_repetition() -> None:
     ("There are many reasons to exercise regularly, for example it improves your sleep and", "strong"),
     ("Exercise improves health in several ways, such as (better sleep, lower stress", "strong"),
     ("锻炼有很多好处，例如改善睡眠、减轻压力，", "strong"),
-    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "weak"),
+    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "unclosed"),
+    ("Regular exercise is one of the best habits that improves the quality of sleep for most people", "weak"),
     ("Exercise improves sleep. It also lowers stress.", "ok"),
     ("Top 5 Trends Taking Digital Marketing by Storm This Year", "ok"),
     ("- eat more vegetables every day\n- sleep at least eight hours a night", "ok"),
@@ -112,6 +113,50 @@ def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
     assert codes(out2, 60) == []  # in a dataset that never ends with a full stop, a missing one says nothing
     strong = "There are many reasons to exercise regularly, for example it improves your sleep and"
     assert codes(audit([sample(0, "Why exercise?", strong)], ["broken_answer"]), 0) == ["truncated_answer"]
+
+
+def _human_style_rows() -> list:
+    """Rows written like Dolly's: short answers often without a full stop, multi-sentence ones closed."""
+    rows = [sample(i, f"Name a thing {i}?", f"A thing called number {i} that people often use") for i in range(40)]
+    rows += [sample(40 + i, f"Why {i}?", f"Reason {i} is simple. It was written by a careful person who closes "
+                                          "every sentence.") for i in range(60)]
+    return rows
+
+
+def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
+    rows = _human_style_rows()
+    rows.append(sample(100, "Why climb?", "Lead climbing is safer with a rope. If a person fell, they would be"))
+    rows.append(sample(101, "Why ski?", "The mountain is close to Canada. The ski conditions are also the best in "
+                                         "the whole state which makes it an ideal mountain for a family vacation"))
+    rows.append(sample(102, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    out = audit(rows, ["broken_answer"])
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unpunctuated_prose_counts_as_truncated"] is False  # 40% end without a full stop
+    assert summary["multi_sentence_closed_rate"] > 0.95
+    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
+    assert codes(out, 100) == ["truncated_answer"]  # "they would be": strong anyway
+    assert codes(out, 101) == []  # a whole (long) last sentence that lost its full stop
+    assert codes(out, 102) == ["truncated_answer"]  # a fragment shorter than the dataset's sentences
+    assert "close it" in out.samples[102]["flags"][0]["reason"]
+
+
+def test_unclosed_sentences_say_nothing_where_writers_leave_them_open() -> None:
+    rows = [sample(i, f"Why {i}?", f"Reason {i} is simple. It was written by someone who never closes the last one")
+            for i in range(60)]
+    rows.append(sample(60, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    out = audit(rows, ["broken_answer"])
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unclosed_sentence_counts_as_truncated"] == "never"
+    assert codes(out, 60) == []
+
+
+def test_chinese_answers_that_stop_after_closed_sentences() -> None:
+    rows = [sample(i, f"问题{i}？", f"第{i}个答案很简单，写它的人认真地回答了问题。它的每一句话都以句号结束，从来没有例外。")
+            for i in range(60)]
+    rows += [sample(60, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n因此，小明还剩9个"),
+             sample(61, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n答案：9个糖果")]
+    out = audit(rows, ["broken_answer"])
+    assert codes(out, 60) == ["truncated_answer"] and codes(out, 61) == []
 
 
 @pytest.mark.parametrize("answer", [
