@@ -200,7 +200,8 @@ class MismatchedAnswerParams(ScorerParams):
     max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
         "An answer whose embedding cosine with its own instruction is below this does not address it."))
     suspect_similarity: float = Field(0.3, ge=-1.0, le=1.0, description=(
-        "Below this, an answer is also flagged when it fits another instruction of the dataset better…"))
+        "Below this, an answer is also flagged when it fits another instruction of the dataset (one of its "
+        "five best fits) whose own answer is below this too…"))
     margin: float = Field(0.2, ge=0.0, le=2.0, description=(
         "…by at least this much cosine; two answers that each fit the other's instruction better by this "
         "much are flagged whatever their own similarity (swapped rows)."))
@@ -215,7 +216,7 @@ class MismatchedAnswer(Scorer):
     """Answers that do not address their instruction (swapped or misaligned rows), found by embeddings."""
 
     name = "mismatched_answer"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = MismatchedAnswerParams
     needs_models = ("embedding_model",)
@@ -245,15 +246,23 @@ class MismatchedAnswer(Scorer):
         m = len(rows)
         own = np.full(n, np.nan)
         own[rows] = np.einsum("ij,ij->i", q, a)
-        best_other = np.full(n, -1.0)
-        best_idx = np.full(n, -1)
+        best_other, best_idx = np.full(n, -1.0), np.full(n, -1)
+        # the best-fitting instruction among the top few whose own answer fits it poorly too: an answer
+        # that merely fits another question well (a list of names fits every "name some…") is no swap
+        robbed_other, robbed_idx = np.full(n, -1.0), np.full(n, -1)
         if 2 <= m <= p.search_below:
+            top = min(5, m - 1)
             for a0, a1 in _blocks(m, 1024):
                 sims = a[a0:a1] @ q.T  # judged answer against every judged instruction
                 sims[np.arange(a1 - a0), np.arange(a0, a1)] = -2.0
-                arg = sims.argmax(axis=1)
-                best_idx[rows[a0:a1]] = rows[arg]
-                best_other[rows[a0:a1]] = sims[np.arange(a1 - a0), arg]
+                cand = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+                for r, cs in enumerate(cand):
+                    cs = cs[np.argsort(-sims[r, cs], kind="stable")]
+                    best_idx[rows[a0 + r]], best_other[rows[a0 + r]] = rows[cs[0]], sims[r, cs[0]]
+                    for c in cs:
+                        if own[rows[c]] < p.suspect_similarity:
+                            robbed_idx[rows[a0 + r]], robbed_other[rows[a0 + r]] = rows[c], sims[r, c]
+                            break
         gain = best_other - own
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_relevance"] = float(own[pos])
@@ -261,15 +270,18 @@ class MismatchedAnswer(Scorer):
             # swapped rows: each answer fits the other's instruction better (the own cosine may stay
             # moderate when the two topics are related)
             swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
-            better = j >= 0 and ((own[pos] < p.suspect_similarity and gain[pos] >= p.margin) or swapped)
-            if own[pos] < p.max_similarity or better:
+            robbed = (robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity
+                      and robbed_other[pos] - own[pos] >= p.margin)
+            if own[pos] < p.max_similarity or swapped or robbed:
                 related: tuple[int, ...] = ()
                 text = (f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})")
-                if better:
-                    other = int(best_idx[pos])
+                if swapped or robbed:
+                    other, fit = (j, best_other[pos]) if swapped else (int(robbed_idx[pos]), robbed_other[pos])
                     related = (samples[other].index,)
-                    text += (f"; it fits the instruction of sample {samples[other].index} far better "
-                             f"({best_other[pos]:.2f}) \u2014 rows may be swapped or misaligned")
+                    text += (f"; it fits the instruction of sample {samples[other].index} far better ({fit:.2f}), "
+                             + ("and that sample's answer fits this instruction better than its own"
+                                if swapped else "whose own answer fits it poorly too")
+                             + " \u2014 rows may be swapped or misaligned")
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
         summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk,
                    "median_relevance": float(np.median(own[judged])),
