@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from scorers._minhash import UnionFind
-from scorers._noise_text import result_from_flags, units
+from scorers._noise_text import result_from_flags, same_numbers, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -108,7 +108,7 @@ class SemanticDuplicate(Scorer):
     """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
 
     name = "semantic_duplicate"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = SemanticDuplicateParams
     needs_models = ("embedding_model",)
@@ -137,9 +137,12 @@ class SemanticDuplicate(Scorer):
         # embed only what is compared (the embedder caches by text, so other scorers still share it)
         emb = (ctx.embeddings(self.params.view) if usable.all()
                else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
-        pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
-                 for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
-                                              seed=ctx.seed)]
+        texts = ctx.texts(self.params.view)
+        pairs = []
+        for i, j, sim in similar_pairs(emb, threshold, exact_below=self.params.exact_below, seed=ctx.seed):
+            a, b = int(keep_rows[i]), int(keep_rows[j])
+            if same_numbers(texts[a], texts[b]):  # a maths problem with other numbers is another problem
+                pairs.append((a, b, sim))
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
         for i, j, sim in pairs:

@@ -83,3 +83,14 @@ def test_an_answer_that_fits_another_question_is_no_swap_unless_that_question_lo
     # row 2's answer belongs to row 3's question, and row 3's answer does not fit it either: misaligned
     assert [f.code for f in res.flags[2]] == ["mismatched_answer"] and res.flags[2][0].related == (3,)
     assert "poorly too" in res.flags[2][0].reason
+
+
+def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> None:
+    rows = [sample(0, "Calculate the median of this set of numbers.\n\n5, 4, 7, 2, 8", "5"),
+            sample(1, "Find the median of the following set of numbers: 8, 4, 3, 6, 7, 9", "6.5"),
+            sample(2, "Calculate the product of 5 and 3.", "15"),
+            sample(3, "Without using a calculator, calculate the product of 3 and 5.", "15")]
+    out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
+    groups = [r.get("semantic_group") for r in out.samples]
+    assert groups[0] is None and groups[1] is None  # other numbers: another problem
+    assert groups[2] == groups[3] is not None  # the same numbers in another order: the same problem
