@@ -48,6 +48,15 @@ def looks_like_code(text: str) -> bool:
     return len(_CODE_CHARS.findall(text)) > 0.1 * max(_letters(text), 1) or len(_SQL.findall(text)) >= 2
 
 
+_ITEM_SPLIT = re.compile(r"[,;，、\n]+|^\s*(?:[-*•]|\d+[.)])\s*", re.M)
+
+
+def term_list(text: str) -> bool:
+    """A list of short items (terms, names) rather than sentences: language id guesses on those."""
+    items = [it for it in _ITEM_SPLIT.split(text) if it and it.strip()]
+    return len(items) >= 3 and sum(len(it.split()) for it in items) / len(items) <= 3
+
+
 def language_of(text: str) -> tuple[str, float]:
     """(language, confidence) of prose ``text``: script first, fastText lid.176 for Latin scripts."""
     t = prose(text)
@@ -88,7 +97,7 @@ class WrongLanguage(Scorer):
     """Answers written in another language than the instruction, when no language change was asked for."""
 
     name = "wrong_language"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = WrongLanguageParams
 
@@ -117,8 +126,8 @@ class WrongLanguage(Scorer):
             if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < min_words
                                                  or cjk_ratio(prose(answer)) > 0.05):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
-            if not cjk_involved and min(pc, ac) < p.min_confidence:
-                continue
+            if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))):
+                continue  # unsure, or a list of terms and names ("Drip brew, french press, espresso")
             if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it
                 continue
             if inp and language_of(inp)[0] == al:  # the content to work on is in the answer's language

@@ -34,6 +34,8 @@ def test_wrong_language_is_flagged(prompt: str, answer: str) -> None:
     ("用 Python 写一个函数，计算列表的和。", "```python\ndef total(xs):\n    return sum(xs)\n```"),
     ("What does BMW stand for?", "Bayerische Motoren Werke"),
     ("请列出三家科技公司。", "Apple, Google, Microsoft"),
+    ("Give me a list of different ways to brew coffee", "Drip brew, french press, espresso, pour over, percolator"),
+    ("Name some dishes to try in Paris.", "- Croque monsieur\n- Boeuf bourguignon\n- Soupe à l'oignon\n- Crème brûlée"),
 ])
 def test_language_changes_that_are_asked_for_or_too_short_to_judge(prompt: str, answer: str) -> None:
     assert codes([sample(0, prompt, answer)]) == [[]]
