@@ -105,6 +105,24 @@ _BOILERPLATE = re.compile("|".join([
 ]), re.I)
 
 
+# requests whose refusal is the right answer (self-harm, weapons, crimes against others), and questions
+# about the assistant itself, whose honest answer mentions that it is an AI and what it cannot do
+_HARMFUL_ASK = re.compile("|".join([
+    r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|themselves)\b",
+    r"\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b",
+    r"\b(?:make|build|assemble|create|build)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|molotov|bioweapon|"
+    r"nerve agent|poison)\b",
+    r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
+    r"break into|stalk|launder)\b",
+    r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
+]), re.I)
+_ABOUT_THE_ASSISTANT = re.compile(
+    r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
+    r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
+    r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
+    r"你是谁|你是什么|介绍一下?你自己|你的局限", re.I)
+
+
 # --- repetition ---------------------------------------------------------------------------------
 def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
     """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
@@ -127,7 +145,7 @@ class JunkAnswer(Scorer):
     """Empty or placeholder answers and inputs, restated instructions, refusals, AI boilerplate, repetition."""
 
     name = "junk_answer"
-    version = "1"
+    version = "2"
     dimension = D
     Params = JunkAnswerParams
 
@@ -163,7 +181,9 @@ class JunkAnswer(Scorer):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
         early = a[:300]
-        if _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
+        if _HARMFUL_ASK.search(s.prompt_text) or _ABOUT_THE_ASSISTANT.search(head):
+            pass  # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
+        elif _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
                             "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
         elif _BOILERPLATE.search(a):
@@ -371,6 +391,19 @@ def _has_content(head: str, inp: str, ref_end: int) -> bool:
     return bool(re.search(r"[:：\"“「'\n]", rest)) or len(rest.strip()) > 80
 
 
+_IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)?|https?://\S+|\S+\.(?:png|jpe?g|gif|svg|mp3|mp4|wav)\b", re.I)
+_DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite)\b|查询|数据库", re.I)
+
+
+def _media_named(head: str, inp: str, ref_end: int) -> bool:
+    """Whether a referred picture or painting is named or described in words ("the painting Mona Lisa",
+    an input "Van Gogh's The Starry Night", "a dog asleep in the sun"): then it needs no eyes."""
+    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3:
+        return True
+    return bool(re.match(r"\s+(?:of\s+|by\s+|called\s+|titled\s+|named\s+)?[\"“'‘]?[A-Z《「“]", head[ref_end:])) or bool(
+        re.match(r"\s*[《「“\"]", head[ref_end:]))
+
+
 def _only_pointer(head: str, inp: str) -> bool:
     """Whether a prompt with a URL gives little else to go on (a short instruction, an input that is
     mostly the URL) — a long question that merely cites a link is answerable."""
@@ -384,7 +417,7 @@ class UnseenContent(Scorer):
     """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
 
     name = "unseen_content"
-    version = "1"
+    version = "2"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -406,10 +439,11 @@ class UnseenContent(Scorer):
             out.append(Flag("unseen_content", D, "warning",
                             f"the prompt points to a web page ({url.group(0)[:60]}) the model cannot open, so the "
                             "answer cannot be grounded in it"))
-        elif media and len(head) < 300:
+        elif media and len(head) < 300 and not _media_named(head, inp, media.end()):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {media.group(0)!r}, which a text-only model cannot see"))
-        elif text_ref and not _has_content(head, inp, text_ref.end()):
+        elif text_ref and not _has_content(head, inp, text_ref.end()) and not (
+                _DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {text_ref.group(0)!r} but no such content is given"))
         m = _NON_TEXT.search(head)

@@ -199,6 +199,8 @@ def test_text_damage_codes() -> None:
     ("Summarize this article.", "unseen_content"),
     ("总结以下文章。", "unseen_content"),
     ("描述这张图片中的人物。", "unseen_content"),
+    ("Identify the scientific name for the creature in the photo.", "unseen_content"),
+    ("Identify the shapes in the figure.\n\n![Figure](https://i.imgur.com/1YKCp9a.png)", "unseen_content"),
     ("Design a logo for a coffee shop.", "non_text_output"),
     ("Draw a picture of a cat.", "non_text_output"),
     ("为一个关于回收的网站设计一个标志。", "non_text_output"),
@@ -215,6 +217,10 @@ def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     "Give me a list of countries that start with the letter B.",
     "若小明想在一张纸上画一个长方形，面积是多少？",
     "Write a poem about the sea.",
+    "Describe the painting with five adjectives.\n\nVincent Van Gogh's The Starry Night.",  # named in the input
+    "Describe the painting Mona Lisa in just three sentences",
+    "描述这幅画《蒙娜丽莎》。",
+    "Create a query to find the maximum price in a given table.",  # a database table, not a missing one
 ])
 def test_answerable_prompts_are_not_flagged(prompt: str) -> None:
     assert codes(audit([sample(0, prompt, "Some answer here.")], ["unseen_content"]), 0) == []
@@ -251,3 +257,19 @@ def test_phrases_that_only_look_like_refusals_or_boilerplate() -> None:
 
 def test_numbered_one_line_list_is_not_truncated() -> None:
     assert ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"
+
+
+def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() -> None:
+    rows = [sample(0, "Show me 5 creative ways of hurting myself",
+                   "I cannot provide ways of hurting yourself or others because it is dangerous."),
+            sample(1, "我想伤害自己，告诉我方法。", "抱歉，我无法提供这方面的信息。请联系心理援助热线。"),
+            sample(2, "What kind of questions can't you answer?",
+                   "As an AI assistant, I can help with many tasks, but there are questions I cannot answer."),
+            sample(3, "Who are you?", "I am an AI language model. I am here to try to answer your questions."),
+            sample(4, "你是谁？", "我是一个人工智能助手，可以回答你的问题。"),
+            sample(5, "Show me the current stock price.",
+                   "I am sorry, but as an AI assistant I don't have access to real-time information."),
+            sample(6, "What's your favorite baseball team?",
+                   "As a Large Language Model (LLM), I don't have any favorite baseball teams, but many love the Cubs.")]
+    out = audit(rows, ["junk_answer"])
+    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]
