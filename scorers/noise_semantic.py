@@ -11,6 +11,7 @@ large dataset in one piece:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,16 @@ class SemanticDuplicate(Scorer):
         return reason
 
 
+#: tasks whose answer may be about anything: writing a sentence, a poem, a pun, an example
+_OPEN_ENDED = re.compile(
+    r"^\W*(?:please\s+)?(?:write|generate|create|compose|make up|make|come up with|devise|invent|produce|"
+    r"construct|give|provide|think of|suggest)\b[^.?!\n]{0,60}?\b(?:sentences?|poems?|haikus?|limericks?|puns?|"
+    r"jokes?|stor(?:y|ies)|slogans?|taglines?|tweets?|examples?|riddles?|metaphors?|similes?|phrases?|quotes?|"
+    r"titles?|headlines?|prompts?|lines?|verses?|rhymes?|analog(?:y|ies)|idioms?|insults?|compliments?)\b"
+    r"|^\W*(?:请)?(?:写|生成|创作|编|造|想)(?:一|几|两|三|五)?(?:个|首|句|段|则|条)?(?:句子|诗|笑话|故事|口号|标语|例子|谜语|比喻)",
+    re.I)
+
+
 class MismatchedAnswerParams(ScorerParams):
     max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
         "An answer whose embedding cosine with its own instruction is below this does not address it."))
@@ -267,6 +278,8 @@ class MismatchedAnswer(Scorer):
                             robbed_idx[rows[a0 + r]], robbed_other[rows[a0 + r]] = rows[c], sims[r, c]
                             break
         gain = best_other - own
+        instructions = ctx.texts("instruction")
+        open_ended = [bool(judged[i]) and bool(_OPEN_ENDED.match(instructions[i])) for i in range(n)]
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_relevance"] = float(own[pos])
             j = int(best_idx[pos])
@@ -275,7 +288,11 @@ class MismatchedAnswer(Scorer):
             swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
             robbed = (robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity
                       and robbed_other[pos] - own[pos] >= p.margin)
-            if own[pos] < p.max_similarity or swapped or robbed:
+            # an open-ended task ("Write a sentence…", "Make up a poem") may be answered on any topic: a
+            # low cosine says nothing there, only a swap does
+            if open_ended[pos]:
+                robbed = False
+            if (own[pos] < p.max_similarity and not open_ended[pos]) or swapped or robbed:
                 related: tuple[int, ...] = ()
                 text = (f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})")
                 if swapped or robbed:

@@ -94,3 +94,19 @@ def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> No
     groups = [r.get("semantic_group") for r in out.samples]
     assert groups[0] is None and groups[1] is None  # other numbers: another problem
     assert groups[2] == groups[3] is not None  # the same numbers in another order: the same problem
+
+
+def test_an_open_ended_task_may_be_answered_on_any_topic() -> None:
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(6)
+    rows = [sample(0, "Write an imperative sentence providing instructions for a user.",
+                   "Install the latest software updates for your system."),
+            sample(1, "Make up a four line poem", "In the dark of the night, silver stars twinkle in sight."),
+            sample(2, "How do I boil an egg?", "The stock market closed higher today after a volatile session.")]
+    vecs = {rows[0].instruction: e[0], rows[0].answer: e[1], rows[1].instruction: e[2], rows[1].answer: e[3],
+            rows[2].instruction: e[4], rows[2].answer: e[5]}
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 6))
+    assert res.flags[0] == [] and res.flags[1] == []  # any topic will do: a low cosine says nothing
+    assert [f.code for f in res.flags[2]] == ["mismatched_answer"]  # a question answered about something else
