@@ -177,8 +177,11 @@ def final_segment(lines: list[str]) -> str | None:
     if closed:
         body = body[:-1]
     ends = _sentence_ends(body, cjk)
-    if item:  # a list item is judged on its own: only when it holds several sentences
-        return ("" if closed else last[ends[-1].end():].strip()) if ends and ends[0].start() > item.end() else None
+    if item:  # a list item holding several sentences, in a list whose items close theirs
+        items = _list_block(lines)
+        if not (ends and ends[0].start() > item.end() and items and all(ln[-1] in ".!?。！？" for ln in items)):
+            return None
+        return "" if closed else last[ends[-1].end():].strip()
     if ends:
         return "" if closed else last[ends[-1].end():].strip()
     prev = lines[-2] if len(lines) > 1 else ""

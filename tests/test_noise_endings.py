@@ -51,6 +51,8 @@ def test_strong_signs_of_a_cut(answer: str) -> None:
     "任务 | 开始日期 | 结束日期\n创建一个网站 | 2021 年 1 月 1 日 | 2021 年 2 月 28 日",
     "Use ```checkout``` here, while ```cherry-pick``` applies the diff of the commit from its parent.",
     "Stray fence after prose.```\n\n```\nprint(1)\n```\n\nThe output is 1.",
+    # a list whose items do not close theirs: its last item holding two sentences need not either
+    "Wet skin is dangerous:\n* current flows through cuts\n* The body is sensitive. Small currents stop a heart",
 ])
 def test_finished_endings(answer: str) -> None:
     assert ending_kind(answer) == "ok"
