@@ -144,8 +144,9 @@ def _sentence_ends(body: str, cjk: bool) -> list[re.Match[str]]:
     out = []
     for m in _SENTENCE_END_EN.finditer(body):
         before = body[: m.start()]
-        word = re.search(r"(\w+)$", before)
-        if word and (len(word.group(1)) == 1 or word.group(1).lower() in _ABBREVIATIONS or re.search(r"\b(?:e\.g|i\.e)$", before)):
+        word = re.search(r"(\w+)$", before)  # "Mr.", "etc.", "e.g.", an initial: no sentence end
+        if word and (len(word.group(1)) == 1 or word.group(1).lower() in _ABBREVIATIONS
+                     or re.search(r"\b(?:e\.g|i\.e)$", before)):
             continue
         out.append(m)
     return out

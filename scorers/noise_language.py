@@ -27,7 +27,9 @@ _LANGUAGE_TASK = re.compile(
     r"spanish|german|italian|japanese|korean|russian|portuguese|arabic|hindi|dutch|latin|greek|swedish|turkish|"
     r"vietnamese|thai|polish|hebrew|pinyin)\b|(?:英|中|汉|法|日|德|俄|韩|西班牙|意大利|葡萄牙|阿拉伯|拉丁)(?:文|语)|"
     r"拼音|pinyin|\b(?:different|another|other|foreign|target|second) language\b|其他语言|另一种语言|外语", re.I)
-_URL = re.compile(r"https?://\S+|\bwww\.\S+|\S+\.(?:com|org|net|io|doc|docx|pdf|txt|py|html)\b", re.I)
+# URLs and file names are ASCII: Chinese text has no spaces, and "\S+\.com" would swallow the sentence before
+_URL = re.compile(r"https?://[!-~]+|\bwww\.[!-~]+|[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.(?:com|org|net|io|doc|docx|pdf|txt|py|"
+                  r"html)\b", re.I)
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
 _SQL = re.compile(r"\b(?:SELECT|FROM|WHERE|INSERT|UPDATE|JOIN|CREATE TABLE)\b")

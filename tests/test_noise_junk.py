@@ -270,6 +270,6 @@ def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() ->
             sample(5, "Show me the current stock price.",
                    "I am sorry, but as an AI assistant I don't have access to real-time information."),
             sample(6, "What's your favorite baseball team?",
-                   "As a Large Language Model (LLM), I don't have any favorite baseball teams, but many love the Cubs.")]
+                   "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
     out = audit(rows, ["junk_answer"])
     assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]

@@ -69,7 +69,8 @@ def test_an_answer_that_fits_another_question_is_no_swap_unless_that_question_lo
     from tests._embed_fakes import context_with
 
     e = np.eye(8)
-    rows = [sample(0, "Name some TV shows David Duchovny has been in.", "The X-Files, Californication, Twin Peaks, Aquarius"),
+    rows = [sample(0, "Name some TV shows David Duchovny has been in.",
+                   "The X-Files, Californication, Twin Peaks, Aquarius"),
             sample(1, "Name some players of the Lakers.", "Magic Johnson, Kobe Bryant, Shaquille O'Neal, LeBron James"),
             sample(2, "How do I boil an egg?", "Water vapour condenses into droplets that grow heavy and fall."),
             sample(3, "What causes rain?", "Preheat the oven and grease the baking tin with some butter.")]
