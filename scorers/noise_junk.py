@@ -210,6 +210,11 @@ _MERGED = re.compile("|".join([
     r"^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
     r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>",
 ]), re.M)
+_CHAT_TOKENS = re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>")
+# a prompt that asks for a task ("Create a task that a GPT model can complete…"): "Instruction:" is the answer
+_ASKS_FOR_A_TASK = re.compile(
+    r"\b(?:create|write|generate|design|make|come up with|provide|give|compose|construct)\b[^.?!\n]{0,40}?"
+    r"\b(?:task|instruction|prompt)s?\b|(?:创建|编写|生成|设计|写|给出)[^。？！\n]{0,20}?(?:任务|指令)", re.I)
 
 
 class BrokenAnswerParams(ScorerParams):
@@ -256,7 +261,7 @@ class BrokenAnswer(Scorer):
                                        f"the last sentence stops without its full stop (\u2026{tail!r}) although "
                                        f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
                                        "answers close it"))
-            m = _MERGED.search(a)
+            m = (_CHAT_TOKENS if _ASKS_FOR_A_TASK.search(split_input(s)[0]) else _MERGED).search(a)
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "

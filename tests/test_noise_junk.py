@@ -273,3 +273,15 @@ def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() ->
                    "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
     out = audit(rows, ["junk_answer"])
     assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]
+
+
+def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
+    asked = sample(0, "Create a task that a GPT model can complete with a given input and output.",
+                   "Instruction: Given the following input, list three adjectives for it.\nInput: Halloween\n"
+                   "Output: Spooky, eerie, macabre.")
+    asked_zh = sample(1, "设计一个可以让语言模型完成的任务。", "指令：把下面的句子翻译成英文。\n输入：我爱你。\n输出：I love you.")
+    merged = sample(2, "Name a colour.", "Red.\n\n### Instruction:\nName a fruit.\n\n### Response:\nApple")
+    leaked = sample(3, "Write an instruction for a chatbot.", "Greet the user politely.<|im_end|>")
+    out = audit([asked, asked_zh, merged, leaked], ["broken_answer"])
+    assert codes(out, 0) == [] and codes(out, 1) == []
+    assert codes(out, 2) == ["merged_instructions"] and codes(out, 3) == ["merged_instructions"]
