@@ -271,7 +271,8 @@ def _stops_mid_phrase(a: str, lines: list[str]) -> bool:
     if _LIST_ITEM.match(last):  # every earlier item of this list was punctuated, this one is not
         items = _list_block(lines)
         # (items that end on commas are clauses of one sentence: the last one closes it)
-        return len(items) >= 2 and (all(ends_punctuated(o) for o in items) or all(o[-1] in ",;，；" for o in items))
+        return len(items) >= 2 and (all(o[-1] in TERMINAL or o[-1] in "。！？" for o in items)
+                                    or all(o[-1] in ",;，；" for o in items))
     return False
 
 

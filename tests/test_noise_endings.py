@@ -50,6 +50,8 @@ def test_strong_signs_of_a_cut(answer: str) -> None:
     "排序步骤：\nA。将指针设置为低\nb.将指针设置为高\nF。对子数组中的元素进行排序\nG。重复直到子数组完全排序",
     "任务 | 开始日期 | 结束日期\n创建一个网站 | 2021 年 1 月 1 日 | 2021 年 2 月 28 日",
     "Use ```checkout``` here, while ```cherry-pick``` applies the diff of the commit from its parent.",
+    "Emergency numbers:\n- Fire department: 911\n- Poison Control: 1-800-222-1222\n- Domestic Violence Hotline: "
+    "1-800-799-7233",  # items that end on numbers are not punctuated items
     "Stray fence after prose.```\n\n```\nprint(1)\n```\n\nThe output is 1.",
     # a list whose items do not close theirs: its last item holding two sentences need not either
     "Wet skin is dangerous:\n* current flows through cuts\n* The body is sensitive. Small currents stop a heart",
