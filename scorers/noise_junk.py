@@ -314,7 +314,8 @@ _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|
                    re.I)
 _CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|javascript|python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
-                    r"encode|decode|c\+\+|php|string)\b|代码|编程|函数|网页|程序", re.I)
+                    r"encode|decode|c\+\+|php|string|bold|italic|italicize|underline|boldface|strikethrough)\b|"
+                    r"代码|编程|函数|网页|程序|加粗|斜体", re.I)
 
 
 @register
@@ -322,7 +323,7 @@ class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
 
     name = "text_damage"
-    version = "1"
+    version = "2"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -377,7 +378,8 @@ _TEXT_REF = re.compile(
     r"|(?:这|该|以下|下面|下列|附上的|所附的?|给定的|上面的|上述)(?:篇|个|段|份|首|封)?(?:文章|段落|文本|文件|表格|邮件|链接|网页|报告|诗|故事)",
     re.I)
 _NON_TEXT = re.compile(
-    r"^\W*(?:please\s+)?(?:draw|paint|sketch|illustrate|photograph|film|sing|record)\b"
+    r"^\W*(?:please\s+)?(?:draw|paint|sketch|illustrate(?![^.?!\n]*\b(?:example|how|why|concept|idea|point|"
+    r"difference|meaning|importance|use|principle)s?\b)|photograph|film|sing|record)\b"
     r"|\b(?:draw|paint|sketch)\s+(?:a|an|me|the|your|some|one|two|three)\b"
     r"|\b(?:design|create|make|generate|produce|render|draw|build)\s+(?:me\s+)?(?:a|an|the|your own|some|one)?\s*"
     r"(?:[\w-]+\s+){0,3}?(?:logo|image|picture|photo|photograph|drawing|painting|illustration|poster|infographic|"

@@ -59,6 +59,17 @@ def term_list(text: str) -> bool:
     return len(items) >= 3 and sum(len(it.split()) for it in items) / len(items) <= 3
 
 
+_ENGLISH_ONLY = frozenset("the and is are of to with that this for was were be it by or which from have has "
+                          "would their they".split())  # words no other major Latin-script language uses
+
+
+def english_share(text: str) -> float:
+    """Share of the words of ``text`` that are English function words found in no other major Latin-script
+    language: the compact lid model sometimes calls a plain English sentence Spanish."""
+    words = re.findall(r"[A-Za-z']+", text.lower())
+    return sum(w in _ENGLISH_ONLY for w in words) / len(words) if words else 0.0
+
+
 def language_of(text: str) -> tuple[str, float]:
     """(language, confidence) of prose ``text``: script first, fastText lid.176 for Latin scripts."""
     t = prose(text)
@@ -128,8 +139,9 @@ class WrongLanguage(Scorer):
             if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < min_words
                                                  or cjk_ratio(prose(answer)) > 0.05):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
-            if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))):
-                continue  # unsure, or a list of terms and names ("Drip brew, french press, espresso")
+            if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))
+                                     or (pl == "en" and english_share(prose(answer)) >= 0.15)):
+                continue  # unsure, a list of terms and names ("Drip brew, french press"), or plainly English
             if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it
                 continue
             if inp and language_of(inp)[0] == al:  # the content to work on is in the answer's language

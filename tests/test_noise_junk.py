@@ -181,7 +181,9 @@ def test_text_damage_codes() -> None:
             sample(3, "Describe Paris.", "Paris is <b>beautiful</b>&nbsp;in spring."),
             sample(4, "Write HTML for a bold word.", "<b>word</b>"),  # asked for markup: fine
             sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
-            sample(6, "乱码示例", "锟斤拷锟斤拷")]
+            sample(6, "乱码示例", "锟斤拷锟斤拷"),
+            sample(7, "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
+                   "AI imitates us. It learns. <b>It grows.</b>")]  # asked for formatting: fine
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -189,6 +191,7 @@ def test_text_damage_codes() -> None:
     assert codes(out, 3) == ["markup_residue"]
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
+    assert codes(out, 7) == []
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 
@@ -205,6 +208,7 @@ def test_text_damage_codes() -> None:
     ("Draw a picture of a cat.", "non_text_output"),
     ("为一个关于回收的网站设计一个标志。", "non_text_output"),
     ("请画一只猫。", "non_text_output"),
+    ("Illustrate a sunset over the sea.", "non_text_output"),
 ])
 def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     out = audit([sample(0, prompt, "Some answer here.")], ["unseen_content"])
@@ -221,6 +225,7 @@ def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     "Describe the painting Mona Lisa in just three sentences",
     "描述这幅画《蒙娜丽莎》。",
     "Create a query to find the maximum price in a given table.",  # a database table, not a missing one
+    "Illustrate the given concept with an example\n\nSupervised learning",  # "illustrate" as "explain"
 ])
 def test_answerable_prompts_are_not_flagged(prompt: str) -> None:
     assert codes(audit([sample(0, prompt, "Some answer here.")], ["unseen_content"]), 0) == []
