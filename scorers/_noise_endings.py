@@ -52,6 +52,7 @@ _ANY_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、。]\s*|[a-zA-Z](?:[.)]\s+|。)|[一二三四五六七八九十]{1,3}[、。.])")
 _BARE_MARKER = re.compile(r"^\s*(?:[-*•·+]|\d{1,3}[.)、]|[a-zA-Z][.)])\s*$")
 _FENCE_LINE = re.compile(r"^\s*```")
+_TABLE_RULE = re.compile(r"[|:\-\s]+")
 _HTML_BLOCK = re.compile(r"<(/?)(html|body|table|ul|ol|div|svg|form|select|head)\b[^<>]*>", re.I)
 
 
@@ -248,6 +249,8 @@ def ending_kind(answer: str) -> str:
     ch = last[-1]
     if ch in TERMINAL or unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in ("Pe", "Pf"):
         return "ok"
+    if "|" in last and _TABLE_RULE.fullmatch(last):
+        return "ok"  # a table's header rule (a table with no rows yet is a schema, not a cut)
     if _stops_mid_phrase(a, lines):
         return "strong"
     if sign_off(last) or not_prose(last):

@@ -312,7 +312,8 @@ _LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\n
 _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
                    r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
                    re.I)
-_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|javascript|python|java|json|regex|"
+_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
+                    r"python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
                     r"encode|decode|c\+\+|php|string|bold|italic|italicize|underline|boldface|strikethrough)\b|"
                     r"代码|编程|函数|网页|程序|加粗|斜体", re.I)

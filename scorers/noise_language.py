@@ -50,11 +50,11 @@ def looks_like_code(text: str) -> bool:
     return len(_CODE_CHARS.findall(text)) > 0.1 * max(_letters(text), 1) or len(_SQL.findall(text)) >= 2
 
 
-_ITEM_SPLIT = re.compile(r"[,;，、\n]+|^\s*(?:[-*•]|\d+[.)])\s*", re.M)
+_ITEM_SPLIT = re.compile(r"[,;，、|\n]+|^\s*(?:[-*•]|\d+[.)])\s*", re.M)
 
 
 def term_list(text: str) -> bool:
-    """A list of short items (terms, names) rather than sentences: language id guesses on those."""
+    """A list of short items (terms, names, table cells) rather than sentences: language id guesses on those."""
     items = [it for it in _ITEM_SPLIT.split(text) if it and it.strip()]
     return len(items) >= 3 and sum(len(it.split()) for it in items) / len(items) <= 3
 

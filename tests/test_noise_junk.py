@@ -183,7 +183,9 @@ def test_text_damage_codes() -> None:
             sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
             sample(6, "乱码示例", "锟斤拷锟斤拷"),
             sample(7, "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
-                   "AI imitates us. It learns. <b>It grows.</b>")]  # asked for formatting: fine
+                   "AI imitates us. It learns. <b>It grows.</b>"),  # asked for formatting: fine
+            sample(8, "Transform the following text into a web article format.\n\nBiologists study life.",
+                   "<h1>Life</h1>\n<p>Biologists study life.</p>")]
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -191,7 +193,7 @@ def test_text_damage_codes() -> None:
     assert codes(out, 3) == ["markup_residue"]
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
-    assert codes(out, 7) == []
+    assert codes(out, 7) == [] and codes(out, 8) == []
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 

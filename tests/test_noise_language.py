@@ -38,6 +38,8 @@ def test_wrong_language_is_flagged(prompt: str, answer: str) -> None:
     ("写下给定文章的要点。\n\n这篇文章是关于未来人工智能的崛起（https://www.linkedin.com/pulse/"
      "rise-artificial-intelligence-yash-goyal/?trackingId=fUBazF33DJTXqrb3U8pl6Q%3D%3D）",
      "人工智能是该行业的下一件大事，它可以自动执行复杂的任务并做出更好的决策。"),  # the URL is not the prompt's language
+    ("Create a dataset of hours of sleep for two people for each day of the week.",
+     "Person 1 | Mon | 6 hrs\nPerson 1 | Tue | 6.5 hrs\nPerson 2 | Mon | 7 hrs\nPerson 2 | Tue | 8 hrs"),  # table cells
     ("List three main components of a modern car engine.",  # the compact lid model says Spanish (0.98)
      "The three main components of a modern car engine are the cylinder block, the fuel injection system, and the "
      "electric starter motor."),
