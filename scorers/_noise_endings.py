@@ -196,7 +196,8 @@ def final_segment(lines: list[str]) -> str | None:
     return None
 
 
-_ATTRIBUTION = re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff][^.!?,，]{0,40}$|^[-–—―~]")  # '"…" – Steve Jobs', "—— 鲁迅"
+# '"…" – Steve Jobs', '- Franklin D. Roosevelt', "—— 鲁迅"
+_ATTRIBUTION = re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff](?:\s[A-Z]\.|[^.!?,，]){0,40}$|^[-–—―~]")
 _TAGGED = re.compile(r"[#＃@＠]\s?[\w-]+\W*$")  # hashtags and mentions closing a post
 _NAME_LIKE = re.compile(r"\w[./]\w+$|\d$")  # example.com, main.py, 3.14
 _RESULT = re.compile(r"\d\S*(?:\s+\S+){0,3}$")  # a number among the last words

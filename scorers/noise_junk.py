@@ -59,7 +59,7 @@ _PLACEHOLDER_INPUTS = frozenset({
 })
 _BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
 _BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
-                            r"audio|video|n/?a)\b", re.I)
+                            r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
 _NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
 
 
@@ -309,9 +309,10 @@ _MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u01
                            r"\u2039\u203a\u20ac\u2122]{1,2}")
 _ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
 _LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
-_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
-                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
-                   re.I)
+_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
+                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
+                   # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
+                   r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
 _CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
                     r"python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
@@ -406,7 +407,7 @@ _DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlit
 def _media_named(head: str, inp: str, ref_end: int) -> bool:
     """Whether a referred picture or painting is named or described in words ("the painting Mona Lisa",
     an input "Van Gogh's The Starry Night", "a dog asleep in the sun"): then it needs no eyes."""
-    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3:
+    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not is_placeholder(inp, _PLACEHOLDER_INPUTS):
         return True
     return bool(re.match(r"\s+(?:of\s+|by\s+|called\s+|titled\s+|named\s+)?[\"“'‘]?[A-Z《「“]", head[ref_end:])) or bool(
         re.match(r"\s*[《「“\"]", head[ref_end:]))

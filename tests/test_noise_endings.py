@@ -40,6 +40,7 @@ def test_strong_signs_of_a_cut(answer: str) -> None:
     "Jay Peak is close to Canada. The ski conditions make it an ideal mountain for a ski vacation in Vermont",
     "Git refuses a merge in that case:\n> Refuse to merge unless the merge can be resolved as a fast-forward",
     '"Design is not just what it looks like and feels like. Design is how it works" - Steve Jobs',
+    '"The only limit to our realization of tomorrow will be our doubts of today." - Franklin D. Roosevelt',
     "Designed with sustainable materials, this bottle keeps drinks cool. #SustainableLiving #EcoFriendly",
     "Thank you for everything you have done for me this year.\n\nBest regards,\nJohn Smith",
     # a worked solution's result, a key: value answer line, a Chinese letter's signature

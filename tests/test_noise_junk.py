@@ -28,7 +28,8 @@ def test_placeholder_answers_all_spellings(answer: str) -> None:
 
 
 @pytest.mark.parametrize("inp", ["<noinput>", "No input", "Noinput", "No input required.", "<No Input>", '"<noinput>"',
-                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>"])
+                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>",
+                                 "<a link to a painting>"])
 def test_placeholder_inputs(inp: str) -> None:
     s = sample(0, "Tell me a fun fact about owls.\n\n" + inp, "Owls can turn their heads about 270 degrees.")
     assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
