@@ -47,7 +47,8 @@ _ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc inc ltd jr sr no fig approx c
 # followed by a capital or a number (so "Mr. Smith", "U.S. Army", "e.g. this" are not sentence ends)
 _SENTENCE_END_EN = re.compile(r"(?<=[a-z0-9%)\"”’'])[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
 _SENTENCE_END_CJK = re.compile(r"[。！？!?]+[”’」』）)]*|(?<=[\u4e00-\u9fff])\.(?!\d)")
-_ANY_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
+_ANY_SENTENCE_END = re.compile(r"(?<!\b\d)(?<!\b\d\d)[.!?](?:\s|$)|[。！？]")  # not "2." of a list
+_INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]\s")  # "1. Movies 2. Music 3. …" on one line
 # list markers, with the "A。" / "4。" of machine-translated Chinese lists
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、。]\s*|[a-zA-Z](?:[.)]\s+|。)|[一二三四五六七八九十]{1,3}[、。.])")
 _BARE_MARKER = re.compile(r"^\s*(?:[-*•·+]|\d{1,3}[.)、]|[a-zA-Z][.)])\s*$")
@@ -145,9 +146,9 @@ def _sentence_ends(body: str, cjk: bool) -> list[re.Match[str]]:
     out = []
     for m in _SENTENCE_END_EN.finditer(body):
         before = body[: m.start()]
-        word = re.search(r"(\w+)$", before)  # "Mr.", "etc.", "e.g.", an initial: no sentence end
+        word = re.search(r"(\w+)$", before)  # "Mr.", "etc.", "e.g.", an initial, "2." of an inline list
         if word and (len(word.group(1)) == 1 or word.group(1).lower() in _ABBREVIATIONS
-                     or re.search(r"\b(?:e\.g|i\.e)$", before)):
+                     or re.search(r"\b(?:e\.g|i\.e)$|(?:^|\s)\d{1,2}$", before)):
             continue
         out.append(m)
     return out
@@ -303,6 +304,8 @@ def _unpunctuated(a: str, lines: list[str]) -> str:
         return "strong"
     if _LIST_ITEM.match(last) and any(o[-1] not in TERMINAL for o in lines[:-1] if _LIST_ITEM.match(o)):
         return "ok"  # a list whose items carry no full stops is a style, not a cut
+    if len(_INLINE_ITEM.findall(last)) >= 3:
+        return "ok"  # a numbered list written on one line
     # one long sentence, or a shorter one in an answer that punctuates elsewhere
     if not _ANY_SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
         return "ok"

@@ -313,6 +313,7 @@ _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th
                    r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
                    # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
                    r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
+_MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
 _CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
                     r"python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
@@ -346,7 +347,8 @@ class TextDamage(Scorer):
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
-        codey = bool(_CODEY.search(s.prompt_text))
+        # a prompt about code or markup, or an answer that presents markup as such ("use the CSS property…")
+        codey = bool(_CODEY.search(s.prompt_text) or _MARKUP_TALK.search(strip_code(s.answer)))
         if not codey:
             where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
                                 or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})

@@ -55,6 +55,7 @@ def test_strong_signs_of_a_cut(answer: str) -> None:
     "1-800-799-7233",  # items that end on numbers are not punctuated items
     "Stray fence after prose.```\n\n```\nprint(1)\n```\n\nThe output is 1.",
     "Table: Floral Sets\n\nName | Image | Type | Price\n-----|-------|------|------",  # a schema: no rows yet
+    "1. Streaming movies and shows 2. Video chatting with friends 3. Baking 4. At-home workout routines",
     # a list whose items do not close theirs: its last item holding two sentences need not either
     "Wet skin is dangerous:\n* current flows through cuts\n* The body is sensitive. Small currents stop a heart",
 ])

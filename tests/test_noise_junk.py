@@ -186,7 +186,9 @@ def test_text_damage_codes() -> None:
             sample(7, "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
                    "AI imitates us. It learns. <b>It grows.</b>"),  # asked for formatting: fine
             sample(8, "Transform the following text into a web article format.\n\nBiologists study life.",
-                   "<h1>Life</h1>\n<p>Biologists study life.</p>")]
+                   "<h1>Life</h1>\n<p>Biologists study life.</p>"),
+            sample(9, "Show how to add a background color to a text.",
+                   "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>.")]
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -194,7 +196,7 @@ def test_text_damage_codes() -> None:
     assert codes(out, 3) == ["markup_residue"]
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
-    assert codes(out, 7) == [] and codes(out, 8) == []
+    assert codes(out, 7) == [] and codes(out, 8) == [] and codes(out, 9) == []
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 
