@@ -313,6 +313,7 @@ _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th
                    r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
                    # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
                    r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
+_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
 _MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
 _CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
                     r"python|java|json|regex|"
@@ -347,8 +348,10 @@ class TextDamage(Scorer):
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
-        # a prompt about code or markup, or an answer that presents markup as such ("use the CSS property…")
-        codey = bool(_CODEY.search(s.prompt_text) or _MARKUP_TALK.search(strip_code(s.answer)))
+        codey = bool(_CODEY.search(s.prompt_text))
+        # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
+        # its entities (&lt;head&gt;) are still escaping damage
+        shown = _HTML_ENTITY if _MARKUP_TALK.search(strip_code(s.answer)) else _HTML
         if not codey:
             where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
                                 or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})
@@ -356,7 +359,7 @@ class TextDamage(Scorer):
                 out.append(Flag("escaped_unicode", D, "warning",
                                 f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
                                 "instead of the characters they stand for"))
-            where_html = sorted({w for w, t in parts if _HTML.search(strip_code(t))})
+            where_html = sorted({w for w, t in parts if shown.search(strip_code(t))})
             if where_html:
                 out.append(Flag("markup_residue", D, "warning",
                                 f"HTML tags or entities left in the {' and '.join(where_html)} (scraping residue)"))

@@ -197,6 +197,8 @@ def test_text_damage_codes() -> None:
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
     assert codes(out, 7) == [] and codes(out, 8) == [] and codes(out, 9) == []
+    talk = audit([sample(0, "HTML最基本的元素是什么？", "HTML 的基本元素是标签，例如 &lt;head&gt; 标签。")], ["text_damage"])
+    assert codes(talk, 0) == ["markup_residue"]  # escaped entities stay damage even in an answer about HTML
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 
