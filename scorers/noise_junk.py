@@ -318,7 +318,8 @@ _MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?
 _CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
                     r"python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
-                    r"encode|decode|c\+\+|php|string|bold|italic|italicize|underline|boldface|strikethrough)\b|"
+                    r"encode|decode|c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|"
+                    r"underlined|boldface|strikethrough|font|fonts)\b|"
                     r"代码|编程|函数|网页|程序|加粗|斜体", re.I)
 
 

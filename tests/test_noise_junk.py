@@ -188,7 +188,11 @@ def test_text_damage_codes() -> None:
             sample(8, "Transform the following text into a web article format.\n\nBiologists study life.",
                    "<h1>Life</h1>\n<p>Biologists study life.</p>"),
             sample(9, "Show how to add a background color to a text.",
-                   "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>.")]
+                   "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>."),
+            sample(10, "Replace the bolded words with synonyms.\n\nThe town was <b>teeming</b> with people.",
+                   "The town was brimming with people."),
+            sample(11, "Change the font size of the text in this document.\n\n<p style=\"font-size: 12px;\">Hi.</p>",
+                   "<p style=\"font-size: 24px;\">Hi.</p>")]
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -196,7 +200,7 @@ def test_text_damage_codes() -> None:
     assert codes(out, 3) == ["markup_residue"]
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
-    assert codes(out, 7) == [] and codes(out, 8) == [] and codes(out, 9) == []
+    assert all(codes(out, i) == [] for i in (7, 8, 9, 10, 11))
     talk = audit([sample(0, "HTML最基本的元素是什么？", "HTML 的基本元素是标签，例如 &lt;head&gt; 标签。")], ["text_damage"])
     assert codes(talk, 0) == ["markup_residue"]  # escaped entities stay damage even in an answer about HTML
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
