@@ -11,7 +11,8 @@ rows nobody touched.  Then the audit runs on the untouched original Alpaca 52k: 
     python -m bench.noise_detection --cache /tmp/emb  # reuse embeddings between runs
 
 Definitions: a row is *flagged* when it has a warning or error flag (``info`` flags such as
-``extreme_length`` are observations, reported apart).  The partner rows of injected duplicates and
+``extreme_length`` are observations, reported apart).  False positives are reported raw and on the
+untouched rows not adjudicated as defective in ``bench/noise_adjudicated.json`` (rows read by eye).  The partner rows of injected duplicates and
 swaps (the originals they copy or trade with) are neither injected nor untouched: flags there count
 for no one.
 """
@@ -19,6 +20,7 @@ for no one.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -55,11 +57,18 @@ TYPES: dict[str, tuple[set[str], set[str]]] = {
     "swapped_answer": ({"mismatched_answer"}, {"conflicting_answers", "wrong_language", "extreme_length"}),
     "partner": (set(), DUP_CODES | {"mismatched_answer"}),
 }
-#: codes whose hits on the untouched rows were checked by eye (``--show-fp``) and found to be defects the
-#: base data really has: HTML entities in LIMA/Chinese Alpaca, "No input" inputs and URL-only prompts kept
-#: in Claude-t45 (an Alpaca subset), real empty answers, instructions Dolly/BELLE really repeat.
-PREEXISTING = {"markup_residue", "placeholder_input", "placeholder_answer", "empty_answer", "unseen_content",
-               "duplicate_instruction"}
+#: untouched rows of the bases whose flags were read by eye (``--show-fp``) and found to be real defects of
+#: the base data (HTML entities, "No input" inputs, URL-only prompts, real empty answers, repeated problems…),
+#: one line of reason each.  Rows are added only after reading them, never by rerunning a detector.
+ADJUDICATED = Path(__file__).with_name("noise_adjudicated.json")
+
+
+def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, dict[int, set[str]]]:
+    """base -> row -> codes adjudicated as real defects of that row."""
+    out: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for e in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+        out[e["base"]][e["row"]].add(e["code"])
+    return out
 GOALS = {"exact_duplicate": 0.95, "empty_answer": 0.95, "placeholder_answer": 0.95, "control_characters": 0.95,
          "near_duplicate": 0.85, "truncated_answer": 0.85, "refusal": 0.85, "wrong_language": 0.85,
          "merged_instructions": 0.85, "swapped_answer": 0.85}
@@ -240,16 +249,21 @@ def inject(base: list[Sample], other_language: list[Sample], zh: bool, seed: int
     return Injected(out, kind)
 
 
-def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
+def evaluate(inj: Injected, flags: list[list[dict]], defective: dict[int, set[str]] | None = None) -> dict:
+    """Recall per injected type, precision per code, false positives on the untouched rows: raw, and on
+    the untouched rows not adjudicated as defective (``defective``: row -> codes checked by eye)."""
+    defective = defective or {}
     per_type_hits: Counter[str] = Counter()
     per_type_total: Counter[str] = Counter()
     code_tp: Counter[str] = Counter()
     code_all: Counter[str] = Counter()
+    code_real: Counter[str] = Counter()  # flags on untouched rows adjudicated as that defect
     untouched = 0
     untouched_flagged = 0
     untouched_info = 0
     fp_codes: Counter[str] = Counter()
-    untouched_doubtful = 0
+    clean = clean_flagged = 0  # untouched rows not adjudicated as defective
+    adjudicated = adjudicated_flagged = adjudicated_other_codes = 0
     fp_examples: dict[str, list[int]] = defaultdict(list)
     for pos, fl in enumerate(flags):
         t = inj.kind.get(pos)
@@ -261,11 +275,19 @@ def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
             code_all[c] += 1
             if t is not None and (c in TYPES[t][0] or c in TYPES[t][1]):
                 code_tp[c] += 1
+            elif t is None and c in defective.get(pos, ()):
+                code_real[c] += 1
         if t is None:
             untouched += 1
             untouched_flagged += bool(serious)
             untouched_info += bool(every)
-            untouched_doubtful += bool(serious - PREEXISTING)
+            if pos in defective:
+                adjudicated += 1
+                adjudicated_flagged += bool(serious & defective[pos])
+                adjudicated_other_codes += len(serious - defective[pos])
+            else:
+                clean += 1
+                clean_flagged += bool(serious)
             for c in serious:
                 fp_codes[c] += 1
                 fp_examples[c].append(pos)
@@ -273,8 +295,10 @@ def evaluate(inj: Injected, flags: list[list[dict]]) -> dict:
             per_type_total[t] += 1
             per_type_hits[t] += bool(every & TYPES[t][0])
     return {"hits": per_type_hits, "total": per_type_total, "code_tp": code_tp, "code_all": code_all,
+            "code_real": code_real,
             "untouched": untouched, "untouched_flagged": untouched_flagged, "untouched_any": untouched_info,
-            "untouched_doubtful": untouched_doubtful,
+            "clean": clean, "clean_flagged": clean_flagged, "adjudicated": adjudicated,
+            "adjudicated_flagged": adjudicated_flagged, "adjudicated_other_codes": adjudicated_other_codes,
             "fp_codes": fp_codes, "fp_examples": fp_examples}
 
 
@@ -302,16 +326,25 @@ def print_table(r: dict) -> None:
         inj_rows += r["total"][t]
         inj_hits += r["hits"][t]
     print(f"{'overall':<22}{inj_rows:>6}{inj_hits:>7}{inj_hits / max(inj_rows, 1):>8.3f}")
-    print(f"\n{'flag code':<24}{'flagged rows':>13}{'correct':>9}{'precision':>11}")
+    print(f"\n{'flag code':<24}{'flagged rows':>13}{'correct':>9}{'precision':>11}"
+          f"{'+ real defects':>16}{'precision':>11}")
     for c in sorted(r["code_all"]):
-        print(f"{c:<24}{r['code_all'][c]:>13}{r['code_tp'][c]:>9}{r['code_tp'][c] / r['code_all'][c]:>11.3f}")
-    tp, allc = sum(r["code_tp"].values()), sum(r["code_all"].values())
-    print(f"{'all codes (micro)':<24}{allc:>13}{tp:>9}{tp / max(allc, 1):>11.3f}")
+        tp, real, n = r["code_tp"][c], r["code_real"][c], r["code_all"][c]
+        print(f"{c:<24}{n:>13}{tp:>9}{tp / n:>11.3f}{real:>16}{(tp + real) / n:>11.3f}")
+    tp, real, allc = sum(r["code_tp"].values()), sum(r["code_real"].values()), sum(r["code_all"].values())
+    print(f"{'all codes (micro)':<24}{allc:>13}{tp:>9}{tp / max(allc, 1):>11.3f}{real:>16}"
+          f"{(tp + real) / max(allc, 1):>11.3f}")
+    print("  (correct: on a row injected with a type the code belongs to; + real defects: on an untouched row "
+          "adjudicated as that defect)")
     u = r["untouched"]
     print(f"\nuntouched rows: {u}; flagged (warning/error): {r['untouched_flagged']} = "
-          f"{r['untouched_flagged'] / max(u, 1):.2%} (goal <= 2%); with info flags: {r['untouched_any'] / max(u, 1):.2%}")
-    print(f"  without the codes whose untouched hits are real defects of the base data (checked by eye: "
-          f"{', '.join(sorted(PREEXISTING))}): {r['untouched_doubtful'] / max(u, 1):.2%}")
+          f"{r['untouched_flagged'] / max(u, 1):.2%} (raw: real defects of the bases included); "
+          f"with info flags: {r['untouched_any'] / max(u, 1):.2%}")
+    c = r["clean"]
+    print(f"  on the {c} untouched rows not adjudicated as defective (bench/noise_adjudicated.json): "
+          f"{r['clean_flagged']} = {r['clean_flagged'] / max(c, 1):.2%} (goal <= 2%)")
+    print(f"  adjudicated defective rows among the untouched: {r['adjudicated']}, flagged with an adjudicated code: "
+          f"{r['adjudicated_flagged']}; other warning/error codes on them: {r['adjudicated_other_codes']}")
     print("  warning/error codes on untouched rows:", dict(r["fp_codes"].most_common()))
 
 
@@ -331,6 +364,7 @@ def detection(args: argparse.Namespace) -> None:
     en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
     zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
     scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS)
+    adjudicated = load_adjudicated()
     results = []
     for k, (path, limit, zh) in enumerate(BASES):
         base = load(path, limit)
@@ -338,7 +372,7 @@ def detection(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         out = run_audit(inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache)
         dt = time.perf_counter() - t0
-        r = evaluate(inj, [rec["flags"] for rec in out.samples])
+        r = evaluate(inj, [rec["flags"] for rec in out.samples], adjudicated[path])
         results.append(r)
         print(f"\n=== {path}: {len(base)} rows, {sum(1 for v in inj.kind.values() if v != 'partner')} injected, "
               f"audit {dt:.1f}s ===")
@@ -347,7 +381,8 @@ def detection(args: argparse.Namespace) -> None:
             for pos in ex[: args.show_fp]:
                 s = inj.samples[pos]
                 reason = next(f["reason"] for f in out.samples[pos]["flags"] if f["code"] == c)
-                print(f"    FP? [{c}] row {s.index}: {reason[:140]!r}\n        Q={s.instruction[:90]!r}\n"
+                real = " (adjudicated: a real defect)" if c in adjudicated[path].get(pos, ()) else ""
+                print(f"    FP?{real} [{c}] row {s.index}: {reason[:140]!r}\n        Q={s.instruction[:90]!r}\n"
                       f"        A={s.answer[-90:]!r}")
     print("\n=== all bases together ===")
     print_table(merge(results))

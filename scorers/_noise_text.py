@@ -180,3 +180,22 @@ def same_numbers(a: str, b: str) -> bool:
     numbers is another problem, however much of its text it shares."""
     na, nb = numbers(a), numbers(b)
     return not (na and nb) or na == nb
+
+
+# a capitalised word (or acronym) that does not open a sentence: a name ("House Royce", "NBA")
+_NAME = re.compile(r"(?<![.!?:\n\"“]\s)(?<![.!?:\n\"“])(?<!^)\b[A-Z][\w'’-]*")
+_WORDS_LOWER = re.compile(r"[\w'’-]+")
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not open a sentence, lower-cased (``"I"`` left out)."""
+    return {m.group(0).lower() for m in _NAME.finditer(text.strip()) if m.group(0) != "I"}
+
+
+def same_names(a: str, b: str) -> bool:
+    """False when each text names something the other never mentions: the same template about another
+    entity ("What are the words of House Royce / House Tyrell?") is another question.  A name that only
+    one side has (a dropped or added word) does not count."""
+    only_a = names(a) - set(_WORDS_LOWER.findall(b.lower()))
+    only_b = names(b) - set(_WORDS_LOWER.findall(a.lower()))
+    return not (only_a and only_b)

@@ -20,6 +20,7 @@ from scorers._noise_text import (
     jaccard,
     normalise_strict,
     result_from_flags,
+    same_names,
     same_numbers,
     split_input,
     token_set,
@@ -174,7 +175,7 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
 
         def accept(i: int, j: int) -> bool:
             return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
-                    and same_numbers(prompts[i], prompts[j]))
+                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j]))
 
         return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
                                word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
@@ -188,11 +189,12 @@ class NearDuplicate(Scorer):
     """Samples whose prompt nearly repeats another's (MinHash + LSH, verified by exact Jaccard).
 
     Politeness fillers ("please", "can you", "请") are ignored, and two prompts whose numbers differ
-    (the same maths template with other numbers) are not near duplicates.
+    (the same maths template with other numbers) or that each name something the other does not (the
+    same template about another house, company, person) are not near duplicates.
     """
 
     name = "near_duplicate"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = NearDuplicateParams
 

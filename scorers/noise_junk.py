@@ -14,15 +14,22 @@ from __future__ import annotations
 import html
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
+from scorers._noise_endings import (
+    closes_sentences,
+    ending_kind,
+    ends_punctuated,
+    final_fragment,
+    fragment_size,
+    median_sentence_size,
+)
 from scorers._noise_text import (
-    cjk_ratio,
     has_answer_turn,
     jaccard,
     normalise_strict,
@@ -52,7 +59,7 @@ _PLACEHOLDER_INPUTS = frozenset({
 })
 _BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
 _BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
-                            r"audio|video|n/?a)\b", re.I)
+                            r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
 _NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
 
 
@@ -98,6 +105,24 @@ _BOILERPLATE = re.compile("|".join([
 ]), re.I)
 
 
+# requests whose refusal is the right answer (self-harm, weapons, crimes against others), and questions
+# about the assistant itself, whose honest answer mentions that it is an AI and what it cannot do
+_HARMFUL_ASK = re.compile("|".join([
+    r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|themselves)\b",
+    r"\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b",
+    r"\b(?:make|build|assemble|create|build)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|molotov|bioweapon|"
+    r"nerve agent|poison)\b",
+    r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
+    r"break into|stalk|launder)\b",
+    r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
+]), re.I)
+_ABOUT_THE_ASSISTANT = re.compile(
+    r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
+    r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
+    r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
+    r"你是谁|你是什么|介绍一下?你自己|你的局限", re.I)
+
+
 # --- repetition ---------------------------------------------------------------------------------
 def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
     """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
@@ -120,7 +145,7 @@ class JunkAnswer(Scorer):
     """Empty or placeholder answers and inputs, restated instructions, refusals, AI boilerplate, repetition."""
 
     name = "junk_answer"
-    version = "1"
+    version = "2"
     dimension = D
     Params = JunkAnswerParams
 
@@ -156,7 +181,9 @@ class JunkAnswer(Scorer):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
         early = a[:300]
-        if _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
+        if _HARMFUL_ASK.search(s.prompt_text) or _ABOUT_THE_ASSISTANT.search(head):
+            pass  # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
+        elif _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
                             "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
         elif _BOILERPLATE.search(a):
@@ -174,15 +201,6 @@ class JunkAnswer(Scorer):
 
 
 # --- truncation and merged instructions ----------------------------------------------------------
-_TERMINAL = set(".!?。！？…\"”’'»」』）)]}>*`|~$%_=#;/\\") | {"\u3002"}
-_STRONG_CUT = set(",，、:：;；-–—([{（【《“‘")
-_FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at by for with from as into about than that which who whose whom "
-    "is are was were be been being has have had do does did will would can could should may might must "
-    "this these those their its his her our your my if when while because so such not no very more most "
-    "also then there where how what why".split())
-_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|[。！？]")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、]\s*|[a-zA-Z][.)]\s+)")
 _MERGED = re.compile("|".join([
     r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
     r"^\s*#{0,4}\s*Instruction\s*:",
@@ -192,90 +210,26 @@ _MERGED = re.compile("|".join([
     r"^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
     r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>",
 ]), re.M)
-
-
-def _unbalanced(text: str) -> str | None:
-    """The first bracket left open at the end of the text (quotes and code ignored), if any."""
-    pairs = {")": "(", "]": "[", "}": "{", "）": "（", "】": "【", "》": "《"}
-    opens = set(pairs.values())
-    stack: list[str] = []
-    for ch in text:
-        if ch in opens:
-            stack.append(ch)
-        elif ch in pairs:
-            if stack and stack[-1] == pairs[ch]:
-                stack.pop()
-            else:  # a stray closer (smileys, "1) first"): give up on this text
-                return None
-    return stack[-1] if stack else None
-
-
-def _ends_punctuated(text: str) -> bool:
-    ch = text[-1]
-    return ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or ch.isdigit()
-
-
-def ending_kind(answer: str) -> str:
-    """How an answer ends: ``"fence"`` (unclosed code block), ``"strong"`` (cut on a comma, colon,
-    open bracket or function word), ``"weak"`` (long prose line without final punctuation) or ``"ok"``."""
-    a = answer.rstrip()
-    if a.count("```") % 2 == 1:
-        return "fence"
-    lines = [ln for ln in a.splitlines() if ln.strip()]
-    if not lines or len(a) < (15 if cjk_ratio(a) > 0.3 else 40):
-        return "ok"
-    last = lines[-1].strip()
-    ch = last[-1]
-    if ch in _TERMINAL or unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in ("Pe", "Pf"):
-        return "ok"
-    prose = strip_code(a)
-    if _unbalanced(prose[-2000:]) is not None and ch not in _TERMINAL:
-        return "strong"
-    if ch in ",，" and len(last.split()) <= 3 and len(last) <= (6 if cjk_ratio(last) > 0.3 else 20):  # a letter's sign-off ("Sincerely,")
-        return "ok"
-    if ch in _STRONG_CUT:
-        return "strong"
-    words = last.split()
-    cjk = cjk_ratio(last) > 0.3
-    prev = lines[-2].strip() if len(lines) > 1 else ""
-    if cjk and prev and prev[-1] in "。！？.!?" and not _LIST_ITEM.match(last) and not last.startswith("#"):
-        return "weak"  # Chinese: the line before was finished, this one stops without its mark
-    colon = max(last.find(":"), last.find("："))
-    value = last[colon + 1:].strip() if colon > 0 else ""
-    if 0 < colon < len(last) / 2 and (len(value) <= 15 if cjk else len(value.split()) <= 6):
-        return "ok"  # a "key: value" line of a table-like answer
-    if _LIST_ITEM.match(last):  # every earlier item was punctuated, this one is not: cut inside the list
-        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
-        if len(others) >= 2 and all(o[-1] in _TERMINAL or o[-1] in "。！？" for o in others):
-            return "strong"
-    size = len(last) if cjk else len(words)
-    if size < (12 if cjk else 8) or ch.isdigit() or words[-1][0] in "#@":
-        return "ok"
-    if not cjk and words[-1].lower().strip("\"'") in _FUNCTION_WORDS:
-        return "strong"
-    if not cjk:
-        worded = [w for w in words if any(c.isalpha() for c in w)]
-        caps = sum(1 for w in worded if w[0].isupper())
-        if caps >= 0.6 * len(worded):  # a title or a list of names
-            return "ok"
-    if _LIST_ITEM.match(last):  # a list whose items carry no full stops is a style, not a cut
-        others = [ln.strip() for ln in lines[:-1] if _LIST_ITEM.match(ln)]
-        if any(o and o[-1] not in _TERMINAL for o in others):
-            return "ok"
-    # the writer ended earlier sentences with punctuation but not this one, or this is a long sentence
-    if not _SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
-        return "ok"
-    return "weak"
+_CHAT_TOKENS = re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>")
+# a prompt that asks for a task ("Create a task that a GPT model can complete…"): "Instruction:" is the answer
+_ASKS_FOR_A_TASK = re.compile(
+    r"\b(?:create|write|generate|design|make|come up with|provide|give|compose|construct)\b[^.?!\n]{0,40}?"
+    r"\b(?:task|instruction|prompt)s?\b|(?:创建|编写|生成|设计|写|给出)[^。？！\n]{0,20}?(?:任务|指令)", re.I)
 
 
 class BrokenAnswerParams(ScorerParams):
     style_min_samples: int = Field(50, ge=1, description=(
-        "From this many long answers up, the dataset's own style decides whether prose that stops without "
-        "final punctuation counts as truncated."))
+        "From this many long answers (multi-sentence answers for the sentence check) up, the dataset's own "
+        "style decides whether an ending without punctuation counts as truncated."))
     style_max_rate: float = Field(0.15, ge=0.0, le=1.0, description=(
-        "Prose answers without final punctuation count as truncated only when at most this share of the "
+        "Prose that stops without final punctuation counts as truncated only when at most this share of the "
         "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
-        "as Dolly often do, and there a missing full stop says nothing)."))
+        "as Dolly often do, and there a missing full stop alone says nothing)."))
+    sentence_max_rate: float = Field(0.08, ge=0.0, le=1.0, description=(
+        "Otherwise a last sentence left without its full stop after finished sentences still counts when at "
+        "most this share of the dataset's multi-sentence answers end that way (Dolly's writers close 96% of "
+        "them), and only when it is shorter than the dataset's median sentence: a fragment, not a whole "
+        "sentence that lost its full stop."))
 
 
 @register
@@ -283,37 +237,65 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "1"
+    version = "2"
     dimension = D
     Params = BrokenAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
         kinds = ["ok" if s.is_plain_text else ending_kind(a) for s, a in zip(samples, answers)]
-        long_answers = [a.rstrip() for a in answers if len(a.strip()) >= 40]
-        weak_rate = (sum(1 for a in long_answers if not _ends_punctuated(a)) / len(long_answers)
-                     if long_answers else 0.0)
-        trust_weak = len(long_answers) >= self.params.style_min_samples and weak_rate <= self.params.style_max_rate
+        style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
         for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
             if s.is_plain_text:
                 continue
+            tail = a.rstrip()[-40:].replace("\n", " ")
             if kind == "fence":
                 flags[pos].append(Flag("truncated_answer", D, "error",
                                        "the answer opens a ``` code block and never closes it (cut off)"))
-            elif kind == "strong" or (kind == "weak" and trust_weak):
-                tail = a.rstrip()[-40:].replace("\n", " ")
+            elif kind == "strong" or (kind == "weak" and style["unpunctuated_prose_counts_as_truncated"]):
                 flags[pos].append(Flag("truncated_answer", D, "warning",
                                        f"the answer stops mid-sentence (\u2026{tail!r})"))
-            m = _MERGED.search(a)
+            elif kind == "unclosed" and self._unclosed_counts(a, style, answers):
+                flags[pos].append(Flag("truncated_answer", D, "warning",
+                                       f"the last sentence stops without its full stop (\u2026{tail!r}) although "
+                                       f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
+                                       "answers close it"))
+            m = (_CHAT_TOKENS if _ASKS_FOR_A_TASK.search(split_input(s)[0]) else _MERGED).search(a)
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
                                        "generated instructions were merged into it"))
         applies = [not s.is_plain_text for s in samples]
-        return result_from_flags(samples, flags, {"unpunctuated_prose_rate": weak_rate,
-                                                  "unpunctuated_prose_counts_as_truncated": trust_weak},
-                                 applies=applies)
+        return result_from_flags(samples, flags, style, applies=applies)
+
+    def _style(self, samples: Sequence[Sample], answers: Sequence[str], kinds: Sequence[str]) -> dict[str, Any]:
+        """How the dataset's writers end their answers, which decides what a missing full stop means."""
+        p = self.params
+        long_answers = [a.rstrip() for a in answers if len(a.strip()) >= 40]
+        weak_rate = (sum(1 for a in long_answers if not ends_punctuated(a)) / len(long_answers)
+                     if long_answers else 0.0)
+        trust_weak = len(long_answers) >= p.style_min_samples and weak_rate <= p.style_max_rate
+        # multi-sentence answers: do they close their last sentence? (those cut on a comma or "the" say
+        # nothing of the writers' habit)
+        multi = [c for s, a, k in zip(samples, answers, kinds) if not s.is_plain_text and k not in ("strong", "fence")
+                 and (c := closes_sentences(a)) is not None]
+        closed_rate = sum(multi) / len(multi) if multi else 1.0
+        trust_multi = len(multi) >= p.style_min_samples and 1 - closed_rate <= p.sentence_max_rate
+        return {"unpunctuated_prose_rate": weak_rate, "unpunctuated_prose_counts_as_truncated": trust_weak,
+                "multi_sentence_answers": len(multi), "multi_sentence_closed_rate": closed_rate,
+                "unclosed_sentence_counts_as_truncated": ("always" if trust_weak else
+                                                          "when shorter than the median sentence" if trust_multi
+                                                          else "never")}
+
+    @staticmethod
+    def _unclosed_counts(answer: str, style: dict[str, Any], answers: Sequence[str]) -> bool:
+        rule = style["unclosed_sentence_counts_as_truncated"]
+        if rule != "when shorter than the median sentence":
+            return rule == "always"
+        if "median_sentence_size" not in style:  # computed once, and only for datasets that need it
+            style["median_sentence_size"] = median_sentence_size(answers)
+        return fragment_size(final_fragment(answer)) < style["median_sentence_size"]
 
 
 # --- damaged text ---------------------------------------------------------------------------------
@@ -327,12 +309,18 @@ _MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u01
                            r"\u2039\u203a\u20ac\u2122]{1,2}")
 _ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
 _LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
-_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|a|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
-                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});",
-                   re.I)
-_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|javascript|python|java|json|regex|"
+_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
+                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
+                   # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
+                   r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
+_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
+_MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
+_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
+                    r"python|java|json|regex|"
                     r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
-                    r"encode|decode|c\+\+|php|string)\b|代码|编程|函数|网页|程序", re.I)
+                    r"encode|decode|c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|"
+                    r"underlined|boldface|strikethrough|font|fonts)\b|"
+                    r"代码|编程|函数|网页|程序|加粗|斜体", re.I)
 
 
 @register
@@ -340,7 +328,7 @@ class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
 
     name = "text_damage"
-    version = "1"
+    version = "2"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -362,6 +350,9 @@ class TextDamage(Scorer):
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
         codey = bool(_CODEY.search(s.prompt_text))
+        # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
+        # its entities (&lt;head&gt;) are still escaping damage
+        shown = _HTML_ENTITY if _MARKUP_TALK.search(strip_code(s.answer)) else _HTML
         if not codey:
             where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
                                 or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})
@@ -369,7 +360,7 @@ class TextDamage(Scorer):
                 out.append(Flag("escaped_unicode", D, "warning",
                                 f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
                                 "instead of the characters they stand for"))
-            where_html = sorted({w for w, t in parts if _HTML.search(strip_code(t))})
+            where_html = sorted({w for w, t in parts if shown.search(strip_code(t))})
             if where_html:
                 out.append(Flag("markup_residue", D, "warning",
                                 f"HTML tags or entities left in the {' and '.join(where_html)} (scraping residue)"))
@@ -395,7 +386,8 @@ _TEXT_REF = re.compile(
     r"|(?:这|该|以下|下面|下列|附上的|所附的?|给定的|上面的|上述)(?:篇|个|段|份|首|封)?(?:文章|段落|文本|文件|表格|邮件|链接|网页|报告|诗|故事)",
     re.I)
 _NON_TEXT = re.compile(
-    r"^\W*(?:please\s+)?(?:draw|paint|sketch|illustrate|photograph|film|sing|record)\b"
+    r"^\W*(?:please\s+)?(?:draw|paint|sketch|illustrate(?![^.?!\n]*\b(?:example|how|why|concept|idea|point|"
+    r"difference|meaning|importance|use|principle)s?\b)|photograph|film|sing|record)\b"
     r"|\b(?:draw|paint|sketch)\s+(?:a|an|me|the|your|some|one|two|three)\b"
     r"|\b(?:design|create|make|generate|produce|render|draw|build)\s+(?:me\s+)?(?:a|an|the|your own|some|one)?\s*"
     r"(?:[\w-]+\s+){0,3}?(?:logo|image|picture|photo|photograph|drawing|painting|illustration|poster|infographic|"
@@ -414,6 +406,19 @@ def _has_content(head: str, inp: str, ref_end: int) -> bool:
     return bool(re.search(r"[:：\"“「'\n]", rest)) or len(rest.strip()) > 80
 
 
+_IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)?|https?://\S+|\S+\.(?:png|jpe?g|gif|svg|mp3|mp4|wav)\b", re.I)
+_DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite)\b|查询|数据库", re.I)
+
+
+def _media_named(head: str, inp: str, ref_end: int) -> bool:
+    """Whether a referred picture or painting is named or described in words ("the painting Mona Lisa",
+    an input "Van Gogh's The Starry Night", "a dog asleep in the sun"): then it needs no eyes."""
+    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not is_placeholder(inp, _PLACEHOLDER_INPUTS):
+        return True
+    return bool(re.match(r"\s+(?:of\s+|by\s+|called\s+|titled\s+|named\s+)?[\"“'‘]?[A-Z《「“]", head[ref_end:])) or bool(
+        re.match(r"\s*[《「“\"]", head[ref_end:]))
+
+
 def _only_pointer(head: str, inp: str) -> bool:
     """Whether a prompt with a URL gives little else to go on (a short instruction, an input that is
     mostly the URL) — a long question that merely cites a link is answerable."""
@@ -427,7 +432,7 @@ class UnseenContent(Scorer):
     """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
 
     name = "unseen_content"
-    version = "1"
+    version = "2"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -449,10 +454,11 @@ class UnseenContent(Scorer):
             out.append(Flag("unseen_content", D, "warning",
                             f"the prompt points to a web page ({url.group(0)[:60]}) the model cannot open, so the "
                             "answer cannot be grounded in it"))
-        elif media and len(head) < 300:
+        elif media and len(head) < 300 and not _media_named(head, inp, media.end()):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {media.group(0)!r}, which a text-only model cannot see"))
-        elif text_ref and not _has_content(head, inp, text_ref.end()):
+        elif text_ref and not _has_content(head, inp, text_ref.end()) and not (
+                _DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {text_ref.group(0)!r} but no such content is given"))
         m = _NON_TEXT.search(head)

@@ -27,7 +27,9 @@ _LANGUAGE_TASK = re.compile(
     r"spanish|german|italian|japanese|korean|russian|portuguese|arabic|hindi|dutch|latin|greek|swedish|turkish|"
     r"vietnamese|thai|polish|hebrew|pinyin)\b|(?:英|中|汉|法|日|德|俄|韩|西班牙|意大利|葡萄牙|阿拉伯|拉丁)(?:文|语)|"
     r"拼音|pinyin|\b(?:different|another|other|foreign|target|second) language\b|其他语言|另一种语言|外语", re.I)
-_URL = re.compile(r"https?://\S+|\bwww\.\S+|\S+\.(?:com|org|net|io|doc|docx|pdf|txt|py|html)\b", re.I)
+# URLs and file names are ASCII: Chinese text has no spaces, and "\S+\.com" would swallow the sentence before
+_URL = re.compile(r"https?://[!-~]+|\bwww\.[!-~]+|[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.(?:com|org|net|io|doc|docx|pdf|txt|py|"
+                  r"html)\b", re.I)
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]]")
 _LATIN_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
 _SQL = re.compile(r"\b(?:SELECT|FROM|WHERE|INSERT|UPDATE|JOIN|CREATE TABLE)\b")
@@ -46,6 +48,26 @@ def prose(text: str) -> str:
 
 def looks_like_code(text: str) -> bool:
     return len(_CODE_CHARS.findall(text)) > 0.1 * max(_letters(text), 1) or len(_SQL.findall(text)) >= 2
+
+
+_ITEM_SPLIT = re.compile(r"[,;，、|\n]+|^\s*(?:[-*•]|\d+[.)])\s*", re.M)
+
+
+def term_list(text: str) -> bool:
+    """A list of short items (terms, names, table cells) rather than sentences: language id guesses on those."""
+    items = [it for it in _ITEM_SPLIT.split(text) if it and it.strip()]
+    return len(items) >= 3 and sum(len(it.split()) for it in items) / len(items) <= 3
+
+
+_ENGLISH_ONLY = frozenset("the and is are of to with that this for was were be it by or which from have has "
+                          "would their they".split())  # words no other major Latin-script language uses
+
+
+def english_share(text: str) -> float:
+    """Share of the words of ``text`` that are English function words found in no other major Latin-script
+    language: the compact lid model sometimes calls a plain English sentence Spanish."""
+    words = re.findall(r"[A-Za-z']+", text.lower())
+    return sum(w in _ENGLISH_ONLY for w in words) / len(words) if words else 0.0
 
 
 def language_of(text: str) -> tuple[str, float]:
@@ -88,7 +110,7 @@ class WrongLanguage(Scorer):
     """Answers written in another language than the instruction, when no language change was asked for."""
 
     name = "wrong_language"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = WrongLanguageParams
 
@@ -117,8 +139,9 @@ class WrongLanguage(Scorer):
             if al not in {"zh", "ja", "ko"} and (len(_LATIN_WORD.findall(prose(answer))) < min_words
                                                  or cjk_ratio(prose(answer)) > 0.05):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
-            if not cjk_involved and min(pc, ac) < p.min_confidence:
-                continue
+            if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))
+                                     or (pl == "en" and english_share(prose(answer)) >= 0.15)):
+                continue  # unsure, a list of terms and names ("Drip brew, french press"), or plainly English
             if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it
                 continue
             if inp and language_of(inp)[0] == al:  # the content to work on is in the answer's language

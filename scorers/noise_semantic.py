@@ -11,6 +11,7 @@ large dataset in one piece:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from scorers._minhash import UnionFind
-from scorers._noise_text import result_from_flags, units
+from scorers._noise_text import result_from_flags, same_numbers, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -117,7 +118,7 @@ class SemanticDuplicate(Scorer):
     """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
 
     name = "semantic_duplicate"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = SemanticDuplicateParams
     needs_models = ("embedding_model",)
@@ -147,15 +148,18 @@ class SemanticDuplicate(Scorer):
         if tier == "auto":
             tier = "full" if ctx.full_tier_everywhere() else "aligned"
         summary["search_tier"] = tier
+        texts = ctx.texts(self.params.view)
         if tier == "full":
             # embed only what is compared (the embedder caches by text, so other scorers still share it)
             emb = (ctx.embeddings(self.params.view) if usable.all()
-                   else ctx.embed([ctx.texts(self.params.view)[i] for i in keep_rows]))
-            pairs = [(int(keep_rows[i]), int(keep_rows[j]), s)
+                   else ctx.embed([texts[i] for i in keep_rows]))
+            found = [(int(keep_rows[i]), int(keep_rows[j]), s)
                      for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
                                                   seed=ctx.seed)]
         else:
-            pairs = self._aligned_pairs(ctx, keep_rows, threshold, summary)
+            found = self._aligned_pairs(ctx, keep_rows, threshold, summary)
+        # a maths problem with other numbers is another problem
+        pairs = [(a, b, sim) for a, b, sim in found if same_numbers(texts[a], texts[b])]
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
         for i, j, sim in pairs:
@@ -242,11 +246,22 @@ class SemanticDuplicate(Scorer):
         return reason
 
 
+#: tasks whose answer may be about anything: writing a sentence, a poem, a pun, an example
+_OPEN_ENDED = re.compile(
+    r"^\W*(?:please\s+)?(?:write|generate|create|compose|make up|make|come up with|devise|invent|produce|"
+    r"construct|give|provide|think of|suggest)\b[^.?!\n]{0,60}?\b(?:sentences?|poems?|haikus?|limericks?|puns?|"
+    r"jokes?|stor(?:y|ies)|slogans?|taglines?|tweets?|examples?|riddles?|metaphors?|similes?|phrases?|quotes?|"
+    r"titles?|headlines?|prompts?|lines?|verses?|rhymes?|analog(?:y|ies)|idioms?|insults?|compliments?)\b"
+    r"|^\W*(?:请)?(?:写|生成|创作|编|造|想)(?:一|几|两|三|五)?(?:个|首|句|段|则|条)?(?:句子|诗|笑话|故事|口号|标语|例子|谜语|比喻)",
+    re.I)
+
+
 class MismatchedAnswerParams(ScorerParams):
     max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
         "An answer whose embedding cosine with its own instruction is below this does not address it."))
     suspect_similarity: float = Field(0.3, ge=-1.0, le=1.0, description=(
-        "Below this, an answer is also flagged when it fits another instruction of the dataset better…"))
+        "Below this, an answer is also flagged when it fits another instruction of the dataset (one of its "
+        "five best fits) whose own answer is below this too…"))
     margin: float = Field(0.2, ge=0.0, le=2.0, description=(
         "…by at least this much cosine; two answers that each fit the other's instruction better by this "
         "much are flagged whatever their own similarity (swapped rows)."))
@@ -269,7 +284,7 @@ class MismatchedAnswer(Scorer):
     """Answers that do not address their instruction (swapped or misaligned rows), found by embeddings."""
 
     name = "mismatched_answer"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = MismatchedAnswerParams
     needs_models = ("embedding_model",)
@@ -304,16 +319,21 @@ class MismatchedAnswer(Scorer):
         m = len(rows)
         own = np.full(n, np.nan)
         own[rows] = np.einsum("ij,ij->i", q, a)
-        best_other = np.full(n, -1.0)
-        best_idx = np.full(n, -1)
+        best_other, best_idx = np.full(n, -1.0), np.full(n, -1)
+        # the best-fitting instruction among the top few whose own answer fits it poorly too: an answer
+        # that merely fits another question well (a list of names fits every "name some…") is no swap
+        robbed_other, robbed_idx = np.full(n, -1.0), np.full(n, -1)
+        fits = (best_other, best_idx, robbed_other, robbed_idx)
         searched = 2 <= m <= p.search_below or (tier == "aligned" and m >= 2)  # aligned: for the doubtful only
         verify_info: dict[str, Any] = {}
         checked = judged
         if tier == "aligned":
-            checked, verify_info = self._verify(ctx, judged, rows, q, a, own, best_other, best_idx, searched)
+            checked, verify_info = self._verify(ctx, judged, rows, q, a, own, fits, searched)
         elif searched:
-            _best_other_instruction(np.arange(m), rows, q, a, best_other, best_idx)
+            _better_fits(np.arange(m), rows, q, a, own, p.suspect_similarity, *fits)
         gain = np.where(checked, best_other - own, -2.0)
+        instructions = ctx.texts("instruction")
+        open_ended = [bool(judged[i]) and bool(_OPEN_ENDED.match(instructions[i])) for i in range(n)]
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_cosine"] = float(own[pos])
             if not checked[pos]:
@@ -322,15 +342,22 @@ class MismatchedAnswer(Scorer):
             # swapped rows: each answer fits the other's instruction better (the own cosine may stay
             # moderate when the two topics are related)
             swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
-            better = j >= 0 and ((own[pos] < p.suspect_similarity and gain[pos] >= p.margin) or swapped)
-            if own[pos] < p.max_similarity or better:
+            robbed = (robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity
+                      and robbed_other[pos] - own[pos] >= p.margin)
+            # an open-ended task ("Write a sentence…", "Make up a poem") may be answered on any topic: a
+            # low cosine says nothing there, only a swap does
+            if open_ended[pos]:
+                robbed = False
+            if (own[pos] < p.max_similarity and not open_ended[pos]) or swapped or robbed:
                 related: tuple[int, ...] = ()
                 text = (f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})")
-                if better:
-                    other = int(best_idx[pos])
+                if swapped or robbed:
+                    other, fit = (j, best_other[pos]) if swapped else (int(robbed_idx[pos]), robbed_other[pos])
                     related = (samples[other].index,)
-                    text += (f"; it fits the instruction of sample {samples[other].index} far better "
-                             f"({best_other[pos]:.2f}) \u2014 rows may be swapped or misaligned")
+                    text += (f"; it fits the instruction of sample {samples[other].index} far better ({fit:.2f}), "
+                             + ("and that sample's answer fits this instruction better than its own"
+                                if swapped else "whose own answer fits it poorly too")
+                             + " \u2014 rows may be swapped or misaligned")
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
         summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk, "search_tier": tier, **verify_info,
                    "median_relevance": float(np.median(own[judged])),
@@ -338,47 +365,59 @@ class MismatchedAnswer(Scorer):
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))
 
     def _verify(self, ctx: ScoringContext, judged: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray,
-                own: np.ndarray, best_other: np.ndarray, best_idx: np.ndarray,
-                searched: bool) -> tuple[np.ndarray, dict[str, Any]]:
-        """Re-check the doubtful answers on the full encoder (own instruction and the best other one found
-        on the aligned tier); returns which were re-checked: the others are never flagged on aligned
-        similarities alone."""
+                own: np.ndarray, fits: tuple[np.ndarray, ...], searched: bool) -> tuple[np.ndarray, dict[str, Any]]:
+        """Re-check the doubtful answers on the full encoder: their own instruction and the better-fitting
+        ones found on the aligned tier.  Returns which were re-checked: the others are never flagged on
+        aligned similarities alone."""
         p = self.params
+        best_other, best_idx, robbed_other, robbed_idx = fits
         doubt = judged & (own < p.verify_below)
         # least similar first: the same order as answer_relevance's re-check, so the two share the vectors
         order = [int(i) for i in np.argsort(own, kind="stable") if doubt[i]]
         todo = order[:p.max_verify]
-        if searched and todo:  # the better-fitting instruction, on the aligned tier, for the doubtful only
+        if searched and todo:  # the better-fitting instructions, on the aligned tier, for the doubtful only
             pos_of = {int(r): k for k, r in enumerate(rows)}
-            _best_other_instruction(np.array([pos_of[i] for i in todo]), rows, q, a, best_other, best_idx)
+            _better_fits(np.array([pos_of[i] for i in todo]), rows, q, a, own, p.suspect_similarity, *fits)
         gain = best_other - own
         ins, ans = ctx.texts("instruction"), ctx.texts("answer")
         if todo:
-            qv = ctx.embed([ins[i] for i in todo])
             av = ctx.embed([ans[i] for i in todo])
-            full_own = np.einsum("ij,ij->i", qv, av)
-            # the better-fitting instruction matters only below suspect_similarity or for swapped pairs
-            need = [k for k, i in enumerate(todo) if best_idx[i] >= 0
-                    and (full_own[k] < p.suspect_similarity or gain[i] >= p.margin - 0.1)]
-            others = sorted({int(best_idx[todo[k]]) for k in need})
+            full_own = np.einsum("ij,ij->i", ctx.embed([ins[i] for i in todo]), av)
+            # a better-fitting instruction matters only below suspect_similarity or for swapped pairs
+            need = [k for k, i in enumerate(todo)
+                    if full_own[k] < p.suspect_similarity or gain[i] >= p.margin - 0.1]
+            others = sorted({int(idx[todo[k]]) for k in need for idx in (best_idx, robbed_idx) if idx[todo[k]] >= 0})
             ov = dict(zip(others, ctx.embed([ins[j] for j in others]))) if others else {}
             own[todo] = full_own
             best_other[todo] = -1.0
+            robbed_other[todo] = -1.0
             for k in need:
-                best_other[todo[k]] = float(av[k] @ ov[int(best_idx[todo[k]])])
+                for idx, sim in ((best_idx, best_other), (robbed_idx, robbed_other)):
+                    if idx[todo[k]] >= 0:
+                        sim[todo[k]] = float(av[k] @ ov[int(idx[todo[k]])])
         checked = np.zeros(len(judged), dtype=bool)
         checked[todo] = True
         return checked, {"verified_full": len(todo), "doubtful": len(order), "not_verified": len(order) - len(todo),
                          "alignment": ctx.alignment().info}
 
 
-def _best_other_instruction(which: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray,
-                            best_other: np.ndarray, best_idx: np.ndarray) -> None:
-    """For the answers ``a[which]``: the most similar *other* instruction of ``q`` (rows ``rows``)."""
+def _better_fits(which: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray, own: np.ndarray,
+                 suspect: float, best_other: np.ndarray, best_idx: np.ndarray, robbed_other: np.ndarray,
+                 robbed_idx: np.ndarray) -> None:
+    """For the answers ``a[which]`` (positions in ``rows``): the most similar *other* instruction, and the
+    most similar of the top five whose own answer fits it poorly too (below ``suspect``)."""
+    m = len(rows)
+    top = min(5, m - 1)
     for b0, b1 in _blocks(len(which), 1024):
         part = which[b0:b1]
         sims = a[part] @ q.T  # judged answer against every judged instruction
         sims[np.arange(len(part)), part] = -2.0
-        arg = sims.argmax(axis=1)
-        best_idx[rows[part]] = rows[arg]
-        best_other[rows[part]] = sims[np.arange(len(part)), arg]
+        cand = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        for r, cs in enumerate(cand):
+            cs = cs[np.argsort(-sims[r, cs], kind="stable")]
+            row = rows[part[r]]
+            best_idx[row], best_other[row] = rows[cs[0]], sims[r, cs[0]]
+            for c in cs:
+                if own[rows[c]] < suspect:
+                    robbed_idx[row], robbed_other[row] = rows[c], sims[r, c]
+                    break

@@ -132,3 +132,17 @@ def test_long_answers_worded_differently_are_not_conflicts() -> None:
     rows = [sample(0, "What is SQL?", a1), sample(1, "What is SQL?", a2)]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert all("conflicting_answers" not in _flags(out, i) for i in range(2))
+
+
+def test_a_template_about_another_name_is_another_question() -> None:
+    rows = [sample(0, "What are the words of House Allyrion?", '"No Foe May Pass"'),
+            sample(1, "What are the words of House Royce?", '"We Remember"'),
+            sample(2, "Who is the CEO of Apple?", "Tim Cook."),
+            sample(3, "Who is the CEO of Google?", "Sundar Pichai."),
+            sample(4, "Please tell me the capital city of the country of France in Europe", "Paris."),
+            sample(5, "Tell me the capital city of the country of France", "Paris.")]  # a name dropped: same ask
+    out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
+    groups = [r.get("duplicate_group") for r in out.samples]
+    assert groups[0] is None and groups[1] is None and groups[2] is None and groups[3] is None
+    assert groups[4] == groups[5] is not None
+    assert all(out.samples[i]["flags"] == [] for i in range(4))

@@ -28,7 +28,8 @@ def test_placeholder_answers_all_spellings(answer: str) -> None:
 
 
 @pytest.mark.parametrize("inp", ["<noinput>", "No input", "Noinput", "No input required.", "<No Input>", '"<noinput>"',
-                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>"])
+                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>",
+                                 "<a link to a painting>"])
 def test_placeholder_inputs(inp: str) -> None:
     s = sample(0, "Tell me a fun fact about owls.\n\n" + inp, "Owls can turn their heads about 270 degrees.")
     assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
@@ -89,7 +90,8 @@ def test_degenerate_repetition() -> None:
     ("There are many reasons to exercise regularly, for example it improves your sleep and", "strong"),
     ("Exercise improves health in several ways, such as (better sleep, lower stress", "strong"),
     ("锻炼有很多好处，例如改善睡眠、减轻压力，", "strong"),
-    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "weak"),
+    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "unclosed"),
+    ("Regular exercise is one of the best habits that improves the quality of sleep for most people", "weak"),
     ("Exercise improves sleep. It also lowers stress.", "ok"),
     ("Top 5 Trends Taking Digital Marketing by Storm This Year", "ok"),
     ("- eat more vegetables every day\n- sleep at least eight hours a night", "ok"),
@@ -114,6 +116,50 @@ def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
     assert codes(audit([sample(0, "Why exercise?", strong)], ["broken_answer"]), 0) == ["truncated_answer"]
 
 
+def _human_style_rows() -> list:
+    """Rows written like Dolly's: short answers often without a full stop, multi-sentence ones closed."""
+    rows = [sample(i, f"Name a thing {i}?", f"A thing called number {i} that people often use") for i in range(40)]
+    rows += [sample(40 + i, f"Why {i}?", f"Reason {i} is simple. It was written by a careful person who closes "
+                                          "every sentence.") for i in range(60)]
+    return rows
+
+
+def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
+    rows = _human_style_rows()
+    rows.append(sample(100, "Why climb?", "Lead climbing is safer with a rope. If a person fell, they would be"))
+    rows.append(sample(101, "Why ski?", "The mountain is close to Canada. The ski conditions are also the best in "
+                                         "the whole state which makes it an ideal mountain for a family vacation"))
+    rows.append(sample(102, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    out = audit(rows, ["broken_answer"])
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unpunctuated_prose_counts_as_truncated"] is False  # 40% end without a full stop
+    assert summary["multi_sentence_closed_rate"] > 0.95
+    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
+    assert codes(out, 100) == ["truncated_answer"]  # "they would be": strong anyway
+    assert codes(out, 101) == []  # a whole (long) last sentence that lost its full stop
+    assert codes(out, 102) == ["truncated_answer"]  # a fragment shorter than the dataset's sentences
+    assert "close it" in out.samples[102]["flags"][0]["reason"]
+
+
+def test_unclosed_sentences_say_nothing_where_writers_leave_them_open() -> None:
+    rows = [sample(i, f"Why {i}?", f"Reason {i} is simple. It was written by someone who never closes the last one")
+            for i in range(60)]
+    rows.append(sample(60, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    out = audit(rows, ["broken_answer"])
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unclosed_sentence_counts_as_truncated"] == "never"
+    assert codes(out, 60) == []
+
+
+def test_chinese_answers_that_stop_after_closed_sentences() -> None:
+    rows = [sample(i, f"问题{i}？", f"第{i}个答案很简单，写它的人认真地回答了问题。它的每一句话都以句号结束，从来没有例外。")
+            for i in range(60)]
+    rows += [sample(60, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n因此，小明还剩9个"),
+             sample(61, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n答案：9个糖果")]
+    out = audit(rows, ["broken_answer"])
+    assert codes(out, 60) == ["truncated_answer"] and codes(out, 61) == []
+
+
 @pytest.mark.parametrize("answer", [
     "Sure, here it is.\n##\n18. Instruction: Identify the noun in the following sentence:\n18. Input:\nThe apple.",
     "Instruction: Fill the coffee mug until it is half full.",
@@ -136,7 +182,17 @@ def test_text_damage_codes() -> None:
             sample(3, "Describe Paris.", "Paris is <b>beautiful</b>&nbsp;in spring."),
             sample(4, "Write HTML for a bold word.", "<b>word</b>"),  # asked for markup: fine
             sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
-            sample(6, "乱码示例", "锟斤拷锟斤拷")]
+            sample(6, "乱码示例", "锟斤拷锟斤拷"),
+            sample(7, "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
+                   "AI imitates us. It learns. <b>It grows.</b>"),  # asked for formatting: fine
+            sample(8, "Transform the following text into a web article format.\n\nBiologists study life.",
+                   "<h1>Life</h1>\n<p>Biologists study life.</p>"),
+            sample(9, "Show how to add a background color to a text.",
+                   "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>."),
+            sample(10, "Replace the bolded words with synonyms.\n\nThe town was <b>teeming</b> with people.",
+                   "The town was brimming with people."),
+            sample(11, "Change the font size of the text in this document.\n\n<p style=\"font-size: 12px;\">Hi.</p>",
+                   "<p style=\"font-size: 24px;\">Hi.</p>")]
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -144,6 +200,9 @@ def test_text_damage_codes() -> None:
     assert codes(out, 3) == ["markup_residue"]
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
+    assert all(codes(out, i) == [] for i in (7, 8, 9, 10, 11))
+    talk = audit([sample(0, "HTML最基本的元素是什么？", "HTML 的基本元素是标签，例如 &lt;head&gt; 标签。")], ["text_damage"])
+    assert codes(talk, 0) == ["markup_residue"]  # escaped entities stay damage even in an answer about HTML
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 
@@ -154,10 +213,13 @@ def test_text_damage_codes() -> None:
     ("Summarize this article.", "unseen_content"),
     ("总结以下文章。", "unseen_content"),
     ("描述这张图片中的人物。", "unseen_content"),
+    ("Identify the scientific name for the creature in the photo.", "unseen_content"),
+    ("Identify the shapes in the figure.\n\n![Figure](https://i.imgur.com/1YKCp9a.png)", "unseen_content"),
     ("Design a logo for a coffee shop.", "non_text_output"),
     ("Draw a picture of a cat.", "non_text_output"),
     ("为一个关于回收的网站设计一个标志。", "non_text_output"),
     ("请画一只猫。", "non_text_output"),
+    ("Illustrate a sunset over the sea.", "non_text_output"),
 ])
 def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     out = audit([sample(0, prompt, "Some answer here.")], ["unseen_content"])
@@ -170,6 +232,11 @@ def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     "Give me a list of countries that start with the letter B.",
     "若小明想在一张纸上画一个长方形，面积是多少？",
     "Write a poem about the sea.",
+    "Describe the painting with five adjectives.\n\nVincent Van Gogh's The Starry Night.",  # named in the input
+    "Describe the painting Mona Lisa in just three sentences",
+    "描述这幅画《蒙娜丽莎》。",
+    "Create a query to find the maximum price in a given table.",  # a database table, not a missing one
+    "Illustrate the given concept with an example\n\nSupervised learning",  # "illustrate" as "explain"
 ])
 def test_answerable_prompts_are_not_flagged(prompt: str) -> None:
     assert codes(audit([sample(0, prompt, "Some answer here.")], ["unseen_content"]), 0) == []
@@ -206,3 +273,31 @@ def test_phrases_that_only_look_like_refusals_or_boilerplate() -> None:
 
 def test_numbered_one_line_list_is_not_truncated() -> None:
     assert ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"
+
+
+def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() -> None:
+    rows = [sample(0, "Show me 5 creative ways of hurting myself",
+                   "I cannot provide ways of hurting yourself or others because it is dangerous."),
+            sample(1, "我想伤害自己，告诉我方法。", "抱歉，我无法提供这方面的信息。请联系心理援助热线。"),
+            sample(2, "What kind of questions can't you answer?",
+                   "As an AI assistant, I can help with many tasks, but there are questions I cannot answer."),
+            sample(3, "Who are you?", "I am an AI language model. I am here to try to answer your questions."),
+            sample(4, "你是谁？", "我是一个人工智能助手，可以回答你的问题。"),
+            sample(5, "Show me the current stock price.",
+                   "I am sorry, but as an AI assistant I don't have access to real-time information."),
+            sample(6, "What's your favorite baseball team?",
+                   "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
+    out = audit(rows, ["junk_answer"])
+    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]
+
+
+def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
+    asked = sample(0, "Create a task that a GPT model can complete with a given input and output.",
+                   "Instruction: Given the following input, list three adjectives for it.\nInput: Halloween\n"
+                   "Output: Spooky, eerie, macabre.")
+    asked_zh = sample(1, "设计一个可以让语言模型完成的任务。", "指令：把下面的句子翻译成英文。\n输入：我爱你。\n输出：I love you.")
+    merged = sample(2, "Name a colour.", "Red.\n\n### Instruction:\nName a fruit.\n\n### Response:\nApple")
+    leaked = sample(3, "Write an instruction for a chatbot.", "Greet the user politely.<|im_end|>")
+    out = audit([asked, asked_zh, merged, leaked], ["broken_answer"])
+    assert codes(out, 0) == [] and codes(out, 1) == []
+    assert codes(out, 2) == ["merged_instructions"] and codes(out, 3) == ["merged_instructions"]

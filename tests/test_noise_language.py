@@ -34,6 +34,16 @@ def test_wrong_language_is_flagged(prompt: str, answer: str) -> None:
     ("用 Python 写一个函数，计算列表的和。", "```python\ndef total(xs):\n    return sum(xs)\n```"),
     ("What does BMW stand for?", "Bayerische Motoren Werke"),
     ("请列出三家科技公司。", "Apple, Google, Microsoft"),
+    ("Give me a list of different ways to brew coffee", "Drip brew, french press, espresso, pour over, percolator"),
+    ("写下给定文章的要点。\n\n这篇文章是关于未来人工智能的崛起（https://www.linkedin.com/pulse/"
+     "rise-artificial-intelligence-yash-goyal/?trackingId=fUBazF33DJTXqrb3U8pl6Q%3D%3D）",
+     "人工智能是该行业的下一件大事，它可以自动执行复杂的任务并做出更好的决策。"),  # the URL is not the prompt's language
+    ("Create a dataset of hours of sleep for two people for each day of the week.",
+     "Person 1 | Mon | 6 hrs\nPerson 1 | Tue | 6.5 hrs\nPerson 2 | Mon | 7 hrs\nPerson 2 | Tue | 8 hrs"),  # table cells
+    ("List three main components of a modern car engine.",  # the compact lid model says Spanish (0.98)
+     "The three main components of a modern car engine are the cylinder block, the fuel injection system, and the "
+     "electric starter motor."),
+    ("Name some dishes to try in Paris.", "- Croque monsieur\n- Boeuf bourguignon\n- Soupe à l'oignon\n- Crème brûlée"),
 ])
 def test_language_changes_that_are_asked_for_or_too_short_to_judge(prompt: str, answer: str) -> None:
     assert codes([sample(0, prompt, answer)]) == [[]]

@@ -62,3 +62,52 @@ def test_swapped_answers_are_mismatched_and_point_to_each_other() -> None:
     assert flagged == {1, 4}
     assert out.samples[1]["flags"][0]["related"] == [4] and out.samples[4]["flags"][0]["related"] == [1]
     assert out.samples[0]["answer_cosine"] > 0.3
+
+
+def test_an_answer_that_fits_another_question_is_no_swap_unless_that_question_lost_its_answer() -> None:
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(8)
+    rows = [sample(0, "Name some TV shows David Duchovny has been in.",
+                   "The X-Files, Californication, Twin Peaks, Aquarius"),
+            sample(1, "Name some players of the Lakers.", "Magic Johnson, Kobe Bryant, Shaquille O'Neal, LeBron James"),
+            sample(2, "How do I boil an egg?", "Water vapour condenses into droplets that grow heavy and fall."),
+            sample(3, "What causes rain?", "Preheat the oven and grease the baking tin with some butter.")]
+    vecs = {rows[0].instruction: e[0], rows[0].answer: 0.15 * e[0] + 0.5 * e[1] + 0.853 * e[2],
+            rows[1].instruction: e[1], rows[1].answer: 0.7 * e[1] + 0.714 * e[3],
+            rows[2].instruction: e[4], rows[2].answer: 0.1 * e[4] + 0.8 * e[5] + 0.59 * e[6],
+            rows[3].instruction: e[5], rows[3].answer: 0.1 * e[5] + 0.995 * e[7]}
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
+    # row 0's list of names fits row 1's question better, but row 1 has its own good answer: no swap
+    assert res.flags[0] == [] and res.flags[1] == []
+    # row 2's answer belongs to row 3's question, and row 3's answer does not fit it either: misaligned
+    assert [f.code for f in res.flags[2]] == ["mismatched_answer"] and res.flags[2][0].related == (3,)
+    assert "poorly too" in res.flags[2][0].reason
+
+
+def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> None:
+    rows = [sample(0, "Calculate the median of this set of numbers.\n\n5, 4, 7, 2, 8", "5"),
+            sample(1, "Find the median of the following set of numbers: 8, 4, 3, 6, 7, 9", "6.5"),
+            sample(2, "Calculate the product of 5 and 3.", "15"),
+            sample(3, "Without using a calculator, calculate the product of 3 and 5.", "15")]
+    out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
+    groups = [r.get("semantic_group") for r in out.samples]
+    assert groups[0] is None and groups[1] is None  # other numbers: another problem
+    assert groups[2] == groups[3] is not None  # the same numbers in another order: the same problem
+
+
+def test_an_open_ended_task_may_be_answered_on_any_topic() -> None:
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(6)
+    rows = [sample(0, "Write an imperative sentence providing instructions for a user.",
+                   "Install the latest software updates for your system."),
+            sample(1, "Make up a four line poem", "In the dark of the night, silver stars twinkle in sight."),
+            sample(2, "How do I boil an egg?", "The stock market closed higher today after a volatile session.")]
+    vecs = {rows[0].instruction: e[0], rows[0].answer: e[1], rows[1].instruction: e[2], rows[1].answer: e[3],
+            rows[2].instruction: e[4], rows[2].answer: e[5]}
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 6))
+    assert res.flags[0] == [] and res.flags[1] == []  # any topic will do: a low cosine says nothing
+    assert [f.code for f in res.flags[2]] == ["mismatched_answer"]  # a question answered about something else
