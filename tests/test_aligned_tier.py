@@ -11,7 +11,7 @@ from scorers.embeddings import fit_alignment
 from scorers.models import ModelConfig
 
 from tests._embed_fakes import FakeEmbedder
-from tests.test_quality_relevance import _rows
+from tests.test_quality_relevance import _rows, swapped_samples
 
 ALIGNED = ModelConfig(full_tier_max_samples=0)  # every dataset is "large": auto picks the aligned tier
 
@@ -77,11 +77,8 @@ def test_semantic_duplicates_on_the_aligned_tier_are_verified_on_the_full_encode
 
 @pytest.mark.slow
 def test_relevance_and_mismatch_on_the_aligned_tier_rescore_doubtful_answers_on_the_full_encoder() -> None:
-    rows = _rows()
     a, b = 1, 19
-    pairs = [list(r) for r in rows]
-    pairs[a][1], pairs[b][1] = rows[b][1], rows[a][1]
-    samples = [sample(i, q, ans) for i, (q, ans) in enumerate(pairs)]
+    samples = swapped_samples(a, b)
     out = run_audit(samples, scorers=["answer_relevance", "mismatched_answer"], seed=3, models=ALIGNED)
     off = {r["index"] for r in out.samples if any(f["code"] == "answer_off_topic" for f in r["flags"])}
     assert {a, b} <= off and len(off - {a, b}) <= 2

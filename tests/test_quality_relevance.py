@@ -25,13 +25,17 @@ def _rows():
     return rows
 
 
-def test_swapped_answers_are_caught() -> None:
+def swapped_samples(a: int, b: int) -> list:
+    """The rows above as samples, with the answers of rows ``a`` and ``b`` swapped."""
     rows = _rows()
-    # swap the answers of a capitals question and a recipe question
-    a, b = 1, 19
     pairs = [list(r) for r in rows]
     pairs[a][1], pairs[b][1] = rows[b][1], rows[a][1]
-    samples = [sample(i, q, ans) for i, (q, ans) in enumerate(pairs)]
+    return [sample(i, q, ans) for i, (q, ans) in enumerate(pairs)]
+
+
+def test_swapped_answers_are_caught() -> None:
+    a, b = 1, 19  # a capitals question and a recipe question
+    samples = swapped_samples(a, b)
     out = run_audit(samples, scorers=["answer_relevance", "answer_quality"], seed=3)
     flagged = {r["index"] for r in out.samples if any(f["code"] == "answer_off_topic" for f in r["flags"])}
     assert {a, b} <= flagged
