@@ -62,9 +62,12 @@ class ScoringContext:
                 self._memo[key] = self.embed(self.texts(view), tier=tier)
         return self._memo[key]
 
-    def full_tier_everywhere(self) -> bool:
-        """Whether dataset-wide embedding checks can afford the full encoder on every sample."""
-        return len(self.samples) <= self.models.full_tier_max_samples
+    def resolve_tier(self, tier: str) -> str:
+        """A scorer's ``auto`` tier: ``full`` while the full encoder can embed every sample
+        (``models.full_tier_max_samples``), else ``aligned``; other tiers as given."""
+        if tier != "auto":
+            return tier
+        return "full" if len(self.samples) <= self.models.full_tier_max_samples else "aligned"
 
     def alignment(self):
         """The fast→full linear map fitted on a seeded sample of this dataset (memoised)."""

@@ -144,9 +144,7 @@ class SemanticDuplicate(Scorer):
                 summary["skipped_reason"] = ("the embedding model is English-only: Chinese/Japanese samples are "
                                              "not compared (configure a multilingual model to cover them)")
         keep_rows = np.flatnonzero(usable)
-        tier = self.params.search_tier
-        if tier == "auto":
-            tier = "full" if ctx.full_tier_everywhere() else "aligned"
+        tier = ctx.resolve_tier(self.params.search_tier)
         summary["search_tier"] = tier
         texts = ctx.texts(self.params.view)
         if tier == "full":
@@ -306,9 +304,7 @@ class MismatchedAnswer(Scorer):
             return result_from_flags(samples, flags, {"judged": 0, "skipped_cjk_samples": skipped_cjk}, fields,
                                      applies=list(judged))
         rows = np.flatnonzero(judged)
-        tier = p.search_tier
-        if tier == "auto":
-            tier = "full" if ctx.full_tier_everywhere() else "aligned"
+        tier = ctx.resolve_tier(p.search_tier)
         if tier == "aligned":
             q, a = ctx.embeddings("instruction", tier="aligned")[rows], ctx.embeddings("answer", tier="aligned")[rows]
         elif judged.all():

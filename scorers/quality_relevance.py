@@ -69,7 +69,7 @@ class AnswerRelevance(Scorer):
         if len(usable) < p.min_samples:
             raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
                               f"samples with an instruction and an answer (found {len(usable)})")
-        tier = p.tier if p.tier != "auto" else ("full" if ctx.full_tier_everywhere() else "aligned")
+        tier = ctx.resolve_tier(p.tier)
         ins = ctx.embeddings("instruction", tier=tier)[usable]
         ans = ctx.embeddings("answer", tier=tier)[usable]
         matched, share, ref = calibrated_relevance(ins, ans, p.shuffles, ctx.seed)
