@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from scorers.context import ScoringContext
+from scorers.embeddings import unit_rows
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z0-9'+#-]*[a-z0-9+#]|[a-z]")
@@ -111,7 +112,7 @@ def knn(x: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     train = x[rng.choice(n, min(n, 30 * nlist), replace=False)]
     cents = KMeans(n_clusters=nlist, init="random", random_state=seed, n_init=1, max_iter=25).fit(train).cluster_centers_
-    cents = (cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    cents = unit_rows(cents).astype(np.float32)
     labels = np.concatenate([(x[i : i + 8192] @ cents.T).argmax(axis=1) for i in range(0, n, 8192)])
     probe = np.argsort(-(cents @ cents.T), axis=1)[:, :NPROBE]
     members = [np.flatnonzero(labels == c) for c in range(nlist)]

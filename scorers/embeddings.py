@@ -38,6 +38,11 @@ _MULTILINGUAL = re.compile(r"(multilingual|labse|xlm|bge-m3|m3e|text2vec|chinese
 _LOCK = threading.Lock()
 
 
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (zero rows stay zero)."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 def text_key(model_id: str, text: str) -> bytes:
     return hashlib.blake2b(f"{model_id}\x00{text}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
@@ -209,9 +214,7 @@ class StaticEmbedder(BaseEmbedder):
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         vecs = self._load().encode(texts, max_length=self.max_tokens, batch_size=4096, show_progress_bar=False)
-        vecs = np.asarray(vecs, dtype=np.float32)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return vecs / np.maximum(norms, 1e-12)
+        return unit_rows(np.asarray(vecs, dtype=np.float32))
 
 
 class Alignment:
@@ -231,8 +234,7 @@ class Alignment:
     def apply(self, fast: np.ndarray) -> np.ndarray:
         if len(fast) == 0:
             return np.zeros((0, self.weight.shape[1]), dtype=np.float32)
-        out = fast @ self.weight + self.bias
-        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        return unit_rows(fast @ self.weight + self.bias).astype(np.float32)
 
 
 def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: BaseEmbedder, *, seed: int = 0,
@@ -249,8 +251,7 @@ def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: Base
     x, y = fast.encode(texts), full.encode(texts)
     held = np.arange(len(texts)) % 5 == 4
     probe = Ridge(alpha=alpha).fit(x[~held], y[~held])
-    pred = probe.predict(x[held])
-    pred /= np.maximum(np.linalg.norm(pred, axis=1, keepdims=True), 1e-12)
+    pred = unit_rows(probe.predict(x[held]))
     agreement = float(np.einsum("ij,ij->i", pred, y[held]).mean())
     model = Ridge(alpha=alpha).fit(x, y)
     info = {"method": "ridge regression fast → full, fitted on this dataset", "sample_rows": int(len(pick)),

@@ -47,8 +47,12 @@ def calibrated_relevance(ins: np.ndarray, ans: np.ndarray, shuffles: int, seed: 
         perm[fixed] = (perm[fixed] + 1) % n  # never pair a sample with its own answer
         shuffled.append(np.einsum("ij,ij->i", ins, ans[perm]))
     ref = np.sort(np.concatenate(shuffled))
-    share = np.searchsorted(ref, matched, side="left") / len(ref)
-    return matched, share, ref
+    return matched, share_below(ref, matched), ref
+
+
+def share_below(ref: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """For each similarity, the share of the sorted reference ``ref`` strictly below it."""
+    return np.searchsorted(ref, sims, side="left") / len(ref)
 
 
 @register
@@ -109,10 +113,9 @@ class AnswerRelevance(Scorer):
         _, _, ref = calibrated_relevance(ref_i, ref_a, p.shuffles, ctx.seed)
         rows = [usable[k] for k in todo]
         qi, qa = ctx.embed([ins_t[r] for r in rows]), ctx.embed([ans_t[r] for r in rows])
-        full = np.einsum("ij,ij->i", qi, qa)
-        for k, sim in zip(todo, full):
-            matched[k] = sim
-            share[k] = np.searchsorted(ref, sim, side="left") / len(ref)
+        matched[todo] = np.einsum("ij,ij->i", qi, qa)
+        share[todo] = share_below(ref, matched[todo])
+        for k in todo:
             tiers[k] = "full"
         return {"verified_full": len(todo), "doubtful": len(doubtful), "not_verified": len(doubtful) - len(todo),
                 "full_reference_samples": len(sample), "alignment": ctx.alignment().info}

@@ -24,6 +24,7 @@ from pydantic import Field
 from scorers import _vectors as V
 from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
+from scorers.embeddings import unit_rows
 from scorers.samples import Sample
 
 TASK_TYPES: tuple[str, ...] = (
@@ -147,7 +148,7 @@ class TaskType(Scorer):
             protos = ctx.embed([t for k in names for t in PROTOTYPES[k]], tier=p.tier)
             owners = np.asarray([j for j, k in enumerate(names) for _ in PROTOTYPES[k]])
             cents = np.stack([protos[owners == j].mean(axis=0) for j in range(len(names))])
-            cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+            cents = unit_rows(cents)
             best = (x @ cents.T).argmax(axis=1)
             for i, b in zip(todo, best):
                 labels[i] = names[int(b)]
