@@ -6,7 +6,7 @@ computes lazily, once, and caches by text hash and model id (see :mod:`scorers.e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,9 @@ class ScoringContext:
     results: dict[str, Any] = field(default_factory=dict)
     #: an optional reference set (question → reference answer) for external consistency.
     reference: Sequence[Sample] | None = None
+    #: quality labels for some samples, by sample ``index``: 1.0 = good … 0.0 = bad (a 1–5 rating r is
+    #: given as (r - 1) / 4). Read by the learned ranker; ``None`` when the dataset has no labels.
+    labels: Mapping[int, float] | None = None
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- embeddings -------------------------------------------------------------------------

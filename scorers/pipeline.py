@@ -117,10 +117,11 @@ def run_audit(
     reference: Sequence[Sample] | None = None,
     dataset_info: Mapping[str, Any] | None = None,
     progress: ProgressFn = _no_progress,
+    labels: Mapping[int, float] | None = None,
 ) -> AuditOutput:
     instances = resolve_scorers(scorers, params)
     ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
-                         cache_dir=cache_dir, progress=progress, reference=reference)
+                         cache_dir=cache_dir, progress=progress, reference=reference, labels=labels)
     runs: list[ScorerRun] = []
     n = len(samples)
     for i, scorer in enumerate(instances):
