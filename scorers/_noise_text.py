@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from scorers.base import Flag, ScorerResult
+from scorers.base import SEVERITY_SCORE, Flag, ScorerResult, flag_counts
 from scorers.samples import Sample
 
 _WS = re.compile(r"\s+")
@@ -27,7 +27,6 @@ _CODE_FENCE_BLOCK = re.compile(r"```.*?(```|\Z)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 
 #: per-sample score of the worst flag a scorer raised on it (1 = clean).
-SEVERITY_SCORE = {"error": 0.0, "warning": 0.5, "info": 0.9}
 
 
 # everything that is not a letter, digit or space: punctuation and symbols (one regex pass is ~20x
@@ -144,21 +143,10 @@ def result_from_flags(samples: Sequence[Sample], flags: list[list[Flag]], summar
             scores.append(None)
         else:
             scores.append(min((SEVERITY_SCORE[f.severity] for f in fl), default=1.0))
-    codes: Counter[str] = Counter()
-    examples: dict[str, list[int]] = {}
-    for fl in flags:
-        for f in fl:
-            codes[f.code] += 1
-    for i, fl in enumerate(flags):
-        for code in dict.fromkeys(f.code for f in fl):
-            ex = examples.setdefault(code, [])
-            if len(ex) < 5:
-                ex.append(samples[i].index)
-    out_summary: dict[str, Any] = {"flagged_samples": sum(1 for fl in flags if fl),
-                                   "counts": dict(sorted(codes.items()))}
-    out_summary["examples"] = {c: ex for c, ex in sorted(examples.items())}
+    out_summary = flag_counts(samples, flags)
     out_summary.update(summary or {})
-    return ScorerResult(scores=scores, flags=flags, fields=fields or [{} for _ in range(n)], summary=out_summary)
+    return ScorerResult(scores=scores, flags=flags, fields=fields or [{} for _ in range(n)], summary=out_summary,
+                        scores_from_flags=True)
 
 
 _FILLERS = re.compile(r"\b(?:please|kindly|thanks|thank you|can you|could you|would you|will you)\b|请你|请|麻烦你?|谢谢你?",

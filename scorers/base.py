@@ -38,6 +38,8 @@ Dimension = Literal["diversity", "answer_quality", "consistency", "difficulty", 
 DIMENSIONS: tuple[str, ...] = ("diversity", "answer_quality", "consistency", "difficulty", "noise")
 Severity = Literal["info", "warning", "error"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error")
+#: a sample's score when its worst flag has this severity (scorers whose score is "how broken is this row").
+SEVERITY_SCORE: dict[str, float] = {"error": 0.0, "warning": 0.5, "info": 0.9}
 
 # Keys of a per-sample record that scorer ``fields`` may not overwrite.
 RESERVED_FIELDS = frozenset({"index", "scores", "flags"})
@@ -68,6 +70,9 @@ class ScorerResult:
     fields: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     dataset_score: float | None = None
+    #: the scores are the worst flag's severity score (see :data:`SEVERITY_SCORE`), so the pipeline recomputes
+    #: them after the precision gate has capped or held back flags.
+    scores_from_flags: bool = False
 
     @classmethod
     def empty(cls, n: int, *, descriptive: bool = False) -> ScorerResult:
@@ -76,6 +81,21 @@ class ScorerResult:
             flags=[[] for _ in range(n)],
             fields=[{} for _ in range(n)],
         )
+
+
+def flag_counts(samples: Sequence[Sample], flags: Sequence[Sequence[Flag]], examples: int = 5) -> dict[str, Any]:
+    """A scorer summary's flag figures: rows flagged, flags per code, the first example rows per code."""
+    codes: dict[str, int] = {}
+    shown: dict[str, list[int]] = {}
+    for i, fl in enumerate(flags):
+        for f in fl:
+            codes[f.code] = codes.get(f.code, 0) + 1
+        for code in dict.fromkeys(f.code for f in fl):
+            ex = shown.setdefault(code, [])
+            if len(ex) < examples:
+                ex.append(samples[i].index)
+    return {"flagged_samples": sum(1 for fl in flags if fl), "counts": dict(sorted(codes.items())),
+            "examples": dict(sorted(shown.items()))}
 
 
 class NotComputed(Exception):

@@ -14,7 +14,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scorers.base import DIMENSIONS, RESERVED_FIELDS, NotComputed, Scorer, ScorerResult, get_scorer, registry
+from scorers import flags as flag_table
+from scorers.base import (
+    DIMENSIONS,
+    RESERVED_FIELDS,
+    SEVERITY_SCORE,
+    NotComputed,
+    Scorer,
+    ScorerResult,
+    flag_counts,
+    get_scorer,
+    registry,
+)
 from scorers.context import ProgressFn, ScoringContext, _no_progress
 from scorers.models import ModelConfig
 from scorers.samples import Sample
@@ -41,6 +52,8 @@ class ScorerRun:
     status: str  # "ok" | "not_computed" | "failed"
     reason: str | None
     result: ScorerResult | None
+    #: flags the precision gate held back, by code (not shown: below the code's measured precision).
+    held_back: dict[str, int] | None = None
 
 
 @dataclass
@@ -118,7 +131,15 @@ def run_audit(
     dataset_info: Mapping[str, Any] | None = None,
     progress: ProgressFn = _no_progress,
     labels: Mapping[int, float] | None = None,
+    gate_flags: bool = True,
 ) -> AuditOutput:
+    """Run the scorers and assemble the report.
+
+    ``gate_flags`` (default on): every flag passes the precision gate of :mod:`scorers.flags` — a code is
+    shown at warning/error only where its adjudicated precision is ≥ 0.90, as info between 0.60 and 0.90, and
+    held back below (counted in the report's ``flags_held_back``). Off only for adjudication runs
+    (``bench/flag_precision.py``), which must see every flag the detectors raise.
+    """
     instances = resolve_scorers(scorers, params)
     ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
                          cache_dir=cache_dir, progress=progress, reference=reference, labels=labels)
@@ -126,13 +147,14 @@ def run_audit(
     n = len(samples)
     for i, scorer in enumerate(instances):
         progress(i / max(len(instances), 1), f"scoring: {scorer.name}")
-        runs.append(_run_one(scorer, samples, ctx, n))
+        runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags))
         ctx.results[scorer.name] = runs[-1].result
     progress(1.0, "assembling report")
     return assemble(samples, runs, dataset_info or {})
 
 
-def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int) -> ScorerRun:
+def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *,
+             gate_flags: bool = True) -> ScorerRun:
     cls = type(scorer)
     base = dict(name=cls.name, version=cls.version, dimension=cls.dimension,
                 parameters=scorer.params.model_dump(mode="json"))
@@ -144,7 +166,31 @@ def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: 
     except NotComputed as e:
         return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
     validate_result(cls.name, result, n)
-    return ScorerRun(**base, status="ok", reason=None, result=result)
+    held = gate(result, samples) if gate_flags else None
+    return ScorerRun(**base, status="ok", reason=None, result=result, held_back=held)
+
+
+def gate(result: ScorerResult, samples: Sequence[Sample]) -> dict[str, int]:
+    """Apply the precision gate to a result in place; returns the held-back counts by code.
+
+    Flags are capped at their code's ceiling or held back; a score that is the worst flag's severity score is
+    recomputed from the flags shown, and the summary's flag figures count the flags shown.
+    """
+    held: Counter[str] = Counter()
+    changed = False
+    for i, flags in enumerate(result.flags):
+        shown, held_codes = flag_table.gate_all(flags)
+        if held_codes or any(a is not b for a, b in zip(shown, flags)):
+            changed = True
+            held.update(held_codes)
+            result.flags[i] = shown
+            if result.scores_from_flags and result.scores is not None and result.scores[i] is not None:
+                result.scores[i] = min((SEVERITY_SCORE[f.severity] for f in shown), default=1.0)
+    if changed and "counts" in result.summary:
+        result.summary.update(flag_counts(samples, result.flags))
+    if held:
+        result.summary["held_back"] = dict(sorted(held.items()))
+    return dict(held)
 
 
 def validate_result(name: str, result: ScorerResult, n: int) -> None:
@@ -168,13 +214,16 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
     n = len(samples)
     per_dim: dict[str, list[list[float]]] = {d: [[] for _ in range(n)] for d in DIMENSIONS}
     records: list[dict[str, Any]] = [{"index": s.index, "scores": {}, "flags": []} for s in samples]
-    flag_counts: Counter[str] = Counter()
+    code_counts: Counter[str] = Counter()
     flag_samples: Counter[str] = Counter()
     dims: dict[str, dict[str, Any]] = {d: {"score": None, "scorers": [], "figures": {}} for d in DIMENSIONS}
     dataset_scores: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
     languages: Counter[str] = Counter()
+    held_back: Counter[str] = Counter()
+    not_judged: dict[str, Any] = {}
 
     for run in runs:
+        held_back.update(run.held_back or {})
         if run.dimension in dims:
             dims[run.dimension]["scorers"].append(run.name)
         if run.result is None:
@@ -192,11 +241,16 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             seen_codes = set()
             for f in flags:
                 records[i]["flags"].append(f.to_dict())
-                flag_counts[f.code] += 1
+                code_counts[f.code] += 1
                 if f.code not in seen_codes:
                     flag_samples[f.code] += 1
                     seen_codes.add(f.code)
+        if res.summary.get("not_judged", {}).get("rows"):
+            not_judged[run.name] = res.summary["not_judged"]
         for i, fields in enumerate(res.fields):
+            if "not_judged" in fields:  # a list every scorer adds its name to
+                fields = dict(fields)
+                records[i].setdefault("not_judged", []).extend(fields.pop("not_judged"))
             records[i].update(fields)
             if "language" in fields:
                 languages[fields["language"]] += 1
@@ -231,8 +285,13 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
         "report_version": REPORT_VERSION,
         "dataset": {"rows": n, "languages": dict(languages.most_common()), **dataset_info},
         "dimensions": dims,
-        "flags": dict(sorted(flag_counts.items())),
+        "flags": dict(sorted(code_counts.items())),
         "flagged_samples": dict(sorted(flag_samples.items())),
+        # how far each code shown (or held back) can be trusted: its meaning, kind and measured precision
+        "flag_codes": {c: flag_table.describe(c) for c in sorted(set(code_counts) | set(held_back))},
+        "flags_held_back": dict(sorted(held_back.items())),
+        # rows a model-based judgement left out because the model cannot read their language, per scorer
+        "not_judged": not_judged,
         "scorers": [
             {"name": r.name, "version": r.version, "dimension": r.dimension, "parameters": r.parameters,
              "status": r.status, "reason": r.reason}
