@@ -62,6 +62,9 @@ class ModelSettings(BaseModel):
     judge_url: str | None = None
     judge_model: str | None = None
     device: str | None = None
+    embedding_languages: str | None = Field(None, description=(
+        "Languages the embedding model reads, e.g. 'en,zh' or '*' (default: from its model card or name; unknown "
+        "models are taken as English-only). Embedding judgements are made only for rows in these languages."))
     full_tier_max_samples: int = Field(10000, ge=0, description=(
         "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
         "above it they search on the aligned fast tier and verify candidates on the full encoder."))

@@ -158,6 +158,10 @@ class AnswerAgreement(Scorer):
         # Instructions equal after normalising (case, width, spaces) are the same question for sure:
         # they skip the encoder, so its budget goes to the pairs that need judging.
         norm = [normalise_for_match(t) for t in ins]
+        # a model judges only what it can read: a pair with a row in a language the encoder does not serve is
+        # compared only when the instructions are the same text and both answers short (a lexical comparison)
+        rd = ctx.readable(["instruction", "answer"])
+        cand = {pr: v for pr, v in cand.items() if (rd[pr[0]] and rd[pr[1]]) or norm[pr[0]] == norm[pr[1]]}
         identical = sorted(pr for pr in cand if norm[pr[0]] == norm[pr[1]])
         pairs, over_budget = within_budget({pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]},
                                            p.max_candidates)
@@ -185,6 +189,9 @@ class AnswerAgreement(Scorer):
             both_short = is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words)
             if both_short and not crossing:
                 ok, sim = short_agree(ans[a], ans[b]), None
+            elif not (rd[a] and rd[b]):
+                counts["pairs_not_read"] += 1
+                continue
             else:
                 if a in open_ended or b in open_ended:
                     counts["open_ended_pairs_not_judged"] += 1
@@ -223,6 +230,8 @@ class AnswerAgreement(Scorer):
             "not checked: the embedding model is not multilingual (set cross_language='on' to force)",
         }
         summary["sources"] = [s for s in summary["sources"] if s]
+        if not rd.all():
+            summary["not_judged"] = ctx.not_judged(~rd)
         warning = V.embedding_info(ctx, "full").get("warning")
         if warning:
             summary["warning"] = warning
@@ -407,7 +416,8 @@ class ReferenceAgreement(Scorer):
         fast_s = ctx.embeddings("instruction", tier="fast")
         fast_r = ctx.embed(ref_q, tier="fast")
         top, top_sim = _top_refs(fast_s, fast_r, min(5, len(refs)))
-        cand = [i for i in range(n) if top_sim[i, 0] >= p.candidate_similarity]
+        rd = ctx.readable(["instruction", "answer"])  # a model judges only what it can read
+        cand = [i for i in range(n) if top_sim[i, 0] >= p.candidate_similarity and rd[i]]
         # Only the candidates and their 5 nearest reference questions go through the full encoder.
         qv = _embed_positions(ctx, "instruction", cand, "full")
         ref_pos = sorted({int(j) for i in cand for j in top[i]})
@@ -449,6 +459,10 @@ class ReferenceAgreement(Scorer):
                    "embedding": {"candidates": ctx.embedder("fast").describe(),
                                  "matching": ctx.embedder("full").describe()},
                    "note": "related indices of contradicts_reference / reference_unclear flags are reference-set rows"}
+        if not rd.all():
+            summary["not_judged"] = ctx.not_judged(~rd)
+            for i in np.flatnonzero(~rd):
+                fields[i] = {"reference_status": "not_judged", "not_judged": [self.name]}
         warning = V.embedding_info(ctx, "full").get("warning")
         if warning:
             summary["warning"] = warning

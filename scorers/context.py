@@ -89,6 +89,52 @@ class ScoringContext:
             self._memo[key] = [getattr(s, attr) for s in self.samples]
         return self._memo[key]
 
+    # --- what the encoder can read ----------------------------------------------------------------
+    def reading_languages(self, view: str) -> list[str]:
+        """The language of one view of every sample, as a model must read it (memoised)."""
+        from scorers.noise_language import reading_language
+
+        return self.memo(f"reading_language:{view}", lambda: [reading_language(t) for t in self.texts(view)])
+
+    def served_languages(self) -> tuple[frozenset[str] | None, str]:
+        """(languages the embedding model reads, ``None`` = all; where that comes from)."""
+        from scorers.embeddings import served_languages
+
+        return self.memo("served_languages", lambda: served_languages(self.models))
+
+    def readable(self, views: Sequence[str] = ("instruction", "answer")) -> np.ndarray:
+        """Per sample: whether the embedding model reads every one of these views (a model judges only what it
+        can read). Text with too few letters to tell (numbers, code) counts as readable."""
+        served, _ = self.served_languages()
+        ok = np.ones(len(self.samples), dtype=bool)
+        if served is None:
+            return ok
+        for view in views:
+            ok &= np.array([lang in served or lang == "und" for lang in self.reading_languages(view)], dtype=bool)
+        return ok
+
+    def not_judged(self, unread: np.ndarray, views: Sequence[str] = ("instruction", "answer")) -> dict[str, Any]:
+        """A scorer summary's ``not_judged`` entry for the rows it left out because the model cannot read them."""
+        served, source = self.served_languages()
+        rows = np.flatnonzero(unread)
+        langs: dict[str, int] = {}
+        for view in views:
+            vl = self.reading_languages(view)
+            for i in rows:
+                if served is not None and vl[i] not in served and vl[i] != "und":
+                    langs[vl[i]] = langs.get(vl[i], 0) + 1
+        model = self.models.path("embedding_model")
+        name = model.name if model is not None and model.name != "model" else "all-MiniLM-L6-v2"
+        return {
+            "rows": int(len(rows)), "share": float(len(rows) / max(len(self.samples), 1)),
+            "languages": dict(sorted(langs.items(), key=lambda kv: -kv[1])),
+            "reason": (f"the embedding model {name} reads {', '.join(sorted(served or ())) or 'every language'} "
+                       f"(from {source}); rows in other languages are not judged by it"),
+            "fix": ("configure a multilingual sentence-transformers model from a local directory "
+                    "(SFTAUDIT_MODELS__EMBEDDING_MODEL=/models/paraphrase-multilingual-MiniLM-L12-v2) and, if its "
+                    "model card does not list its languages, SFTAUDIT_MODELS__EMBEDDING_LANGUAGES=en,zh"),
+        }
+
     # --- tokens ------------------------------------------------------------------------------
     def token_counts(self, view: str = "text") -> list[int] | None:
         """Token counts with the configured tokenizer, or ``None`` when no tokenizer is available."""

@@ -231,7 +231,8 @@ class SemanticDiversity(Scorer):
             nn_dist = float(np.clip(1.0 - sim[:, 0], 0.0, 2.0).mean())
         vendi = vendi_score(x)
         flags: list[list[Flag]] = [[] for _ in range(n)]
-        for i in np.flatnonzero(redundancy >= p.crowded):
+        readable = ctx.readable([p.view]) if p.view in ("instruction", "answer", "prompt", "text") else np.ones(n, bool)
+        for i in np.flatnonzero((redundancy >= p.crowded) & readable):  # judge only what the model reads
             close = tuple(int(samples[j].index) for j in idx[i][sim[i] >= p.crowded][:5])
             flags[i].append(Flag("crowded_neighbourhood", "diversity", "info",
                                  f"its {p.neighbours} nearest instructions are on average {redundancy[i]:.2f} "

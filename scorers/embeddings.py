@@ -321,6 +321,64 @@ def model_languages(name: str) -> str:
     return "unknown"
 
 
+_LANGUAGE_LINE = re.compile(r"^language:\s*(.*)$")
+
+
+def card_languages(model_path: Path | None) -> list[str]:
+    """The ``language:`` list of a model card's front matter (README.md), lower-cased; [] when absent."""
+    if model_path is None:
+        return []
+    readme = Path(model_path) / "README.md"
+    try:
+        text = readme.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if not text.startswith("---"):
+        return []
+    front = text[3:].split("\n---", 1)[0].splitlines()
+    out: list[str] = []
+    for k, line in enumerate(front):
+        m = _LANGUAGE_LINE.match(line.strip())
+        if not m:
+            continue
+        value = m.group(1).strip()
+        if value:  # language: en   /   language: [en, zh]
+            out += [v.strip(" '\"") for v in value.strip("[]").split(",") if v.strip(" '\"")]
+        for item in front[k + 1:]:  # language:\n- en\n- zh
+            if not item.lstrip().startswith("-"):
+                break
+            out.append(item.strip().lstrip("-").strip(" '\""))
+        break
+    return [x.lower() for x in out if x]
+
+
+def served_languages(models: ModelConfig) -> tuple[frozenset[str] | None, str]:
+    """(the languages the configured encoder reads — ``None`` for every language —, where that comes from).
+
+    The setting ``models.embedding_languages`` ("en,zh" or "*") wins; else the model card's ``language:``
+    list (``multilingual`` alone means every language); else the model's name; else English only, since a
+    model judges only what it can read and most sentence encoders are English.
+    """
+    setting = (models.embedding_languages or "").strip()
+    if setting:
+        if setting == "*":
+            return None, "the setting models.embedding_languages"
+        return frozenset(x.strip().lower() for x in setting.split(",") if x.strip()), \
+            "the setting models.embedding_languages"
+    path = models.path("embedding_model")
+    listed = card_languages(path)
+    codes = {x.split("-")[0].split("_")[0] for x in listed if x != "multilingual"}
+    if codes:
+        return frozenset(codes), "the model card"
+    if "multilingual" in listed:
+        return None, "the model card (multilingual)"
+    name = model_display_name(path) if path else ""
+    if model_languages(name) == "multilingual":
+        return None, "the model's name"
+    return frozenset({"en"}), ("the model's name" if model_languages(name) == "en"
+                               else "a default (unknown model: assumed English-only)")
+
+
 def language_warning(languages: Sequence[str], embedder: BaseEmbedder, threshold: float = 0.05) -> str | None:
     """A plain-words warning when many samples are in a language the embedding model does not serve."""
     if model_languages(embedder.source_name) != "en" or not languages:

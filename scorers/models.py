@@ -37,6 +37,10 @@ class ModelConfig:
     judge_url: str | None = None
     judge_model: str | None = None
     device: str | None = None  # "cpu", "cuda", None = auto
+    #: the languages the embedding model reads ("en,zh", or "*" for all); unset = from the model card / name.
+    #: Embedding judgements (duplicates in other words, mismatched/off-topic answers, answer agreement, label
+    #: errors) are made only for rows in these languages; other rows are reported as not judged.
+    embedding_languages: str | None = None
     #: dataset-wide embedding checks (semantic duplicates, mismatched answers, relevance) run the full
     #: encoder over every sample up to this many samples; above it they search on the fast tier aligned
     #: to the full encoder and verify only the candidates on the full encoder (see ScoringContext).

@@ -123,6 +123,10 @@ class LabelError(Scorer):
             if not p.use_answers:
                 raise NotComputed("no label field (category/class/label) in the data")
             raw = labels_from_answers(samples, p)
+        # a model judges only what it can read: labels of rows in other languages are not checked
+        readable = ctx.readable(["prompt"])
+        unread = np.array([v is not None and not readable[i] for i, v in enumerate(raw)], dtype=bool)
+        raw = [v if readable[i] else None for i, v in enumerate(raw)]
         counts = Counter(v for v in raw if v is not None)
         classes = sorted(c for c, n in counts.items() if n >= p.min_per_label)
         labelled = [i for i, v in enumerate(raw) if v in classes]
@@ -164,7 +168,10 @@ class LabelError(Scorer):
                 f"{probs[row, suggested]:.0%} for {classes[suggested]!r}); related: the most similar samples "
                 "with that label", related))
             fields[pos]["suggested_label"] = classes[suggested]
+        for pos in np.flatnonzero(unread):
+            fields[pos]["not_judged"] = [self.name]
         result = result_from_flags(samples, flags, {
+            **({"not_judged": ctx.not_judged(unread, ["prompt"])} if unread.any() else {}),
             "label_source": source, "labels": {c: counts[c] for c in classes}, "labelled_samples": len(labelled),
             "label_issues": int(issues.sum()),
             "classifier_accuracy": float((probs.argmax(axis=1) == y).mean()), "method": "confident learning (cleanlab) on out-of-fold "

@@ -94,6 +94,38 @@ def language_of(text: str) -> tuple[str, float]:
     return lang, float(res[0]["score"])
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def english_word_share(text: str) -> float:
+    """Share of the Latin-script words of ``text`` that are common English function words (scikit-learn's
+    English stop-word list: "why", "do", "so", "much", "the"…). Plain English prose sits at 0.3–0.6; Spanish,
+    French, German or Italian prose near 0 — a steadier sign than the compact lid model, which calls "Why do
+    babies cry so much?" Spanish at 0.99."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = [w.lower().strip("'’") for w in _LATIN_WORD.findall(text)]
+    return sum(w in ENGLISH_STOP_WORDS for w in words) / len(words) if words else 0.0
+
+
+def reading_language(text: str) -> str:
+    """The language a model must read to understand ``text``: the script decides CJK; Latin-script text with
+    at least 3 words is English when a quarter of its words are English function words, else what the lid
+    model says; ``"und"`` for text too short to tell (fewer than 3 words: a name, a number, a label)."""
+    t = prose(text)
+    lang, _ = language_of(t)
+    if lang in ("zh", "ja", "ko", "und"):
+        return lang
+    if looks_like_code(t):  # code is read as code, not as a natural language
+        return "und"
+    words = _LATIN_WORD.findall(t[:2000])
+    if len(words) < 3 and _letters(t) < 40:
+        return "und"
+    if english_word_share(t[:2000]) >= 0.25:
+        return "en"
+    return lang
+
+
 class WrongLanguageParams(ScorerParams):
     min_prompt_letters: int = Field(10, ge=1, description="Prompts with fewer letters are not judged.")
     min_answer_letters: int = Field(20, ge=1, description="Answers with fewer letters (after removing code) "

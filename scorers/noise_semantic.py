@@ -32,28 +32,6 @@ CALIBRATED_THRESHOLDS = {"model": 0.92, "all-MiniLM-L6-v2": 0.92}
 DEFAULT_THRESHOLD = 0.92
 
 
-def english_only_model(ctx: ScoringContext) -> bool:
-    """Whether the configured embedding model is English-only (the packaged all-MiniLM-L6-v2, ``all-*``).
-
-    On Chinese text such a model gives unrelated texts a median cosine near 0.5 (measured on the Chinese
-    Alpaca), so embedding judgements on CJK samples would be noise: they are skipped and the summary
-    says so.  Configure a multilingual model to cover them.
-    """
-    from scorers.models import packaged_minilm_path
-
-    path = ctx.models.path("embedding_model")
-    if path is None:
-        return False
-    return path == packaged_minilm_path() or Path(path).name.lower().startswith("all-")
-
-
-def cjk_samples(ctx: ScoringContext, views: Sequence[str]) -> np.ndarray:
-    from scorers._noise_text import cjk_ratio
-
-    return np.array([any(cjk_ratio(ctx.texts(v)[i][:500]) >= 0.3 for v in views)
-                     for i in range(len(ctx.samples))], dtype=bool)
-
-
 def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, size):
         yield start, min(start + size, n)
@@ -136,13 +114,12 @@ class SemanticDuplicate(Scorer):
                                    "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks"}
         if n < 2:
             return result_from_flags(samples, flags, {**summary, "groups": 0, "duplicate_rate": 0.0}, fields)
-        usable = np.ones(n, dtype=bool)
-        if english_only_model(ctx):
-            usable = ~cjk_samples(ctx, [self.params.view])
-            summary["skipped_cjk_samples"] = int((~usable).sum())
-            if not usable.all():
-                summary["skipped_reason"] = ("the embedding model is English-only: Chinese/Japanese samples are "
-                                             "not compared (configure a multilingual model to cover them)")
+        # a model judges only what it can read: rows in languages the encoder does not serve are not compared
+        usable = ctx.readable([self.params.view])
+        if not usable.all():
+            summary["not_judged"] = ctx.not_judged(~usable, [self.params.view])
+            for i in np.flatnonzero(~usable):
+                fields[i]["not_judged"] = [self.name]
         keep_rows = np.flatnonzero(usable)
         tier = ctx.resolve_tier(self.params.search_tier)
         summary["search_tier"] = tier
@@ -295,14 +272,16 @@ class MismatchedAnswer(Scorer):
         answers = ctx.texts("answer")
         judged = np.array([not s.is_plain_text and len(units(a)[0]) >= p.min_answer_words
                            for s, a in zip(samples, answers)], dtype=bool)
-        skipped_cjk = 0
-        if n and english_only_model(ctx):
-            cjk = cjk_samples(ctx, ["instruction", "answer"])
-            skipped_cjk = int((judged & cjk).sum())
-            judged &= ~cjk
+        extra: dict[str, Any] = {}
+        if n:  # a model judges only what it can read
+            unread = judged & ~ctx.readable(["instruction", "answer"])
+            if unread.any():
+                extra["not_judged"] = ctx.not_judged(unread)
+                judged &= ~unread
+                for i in np.flatnonzero(unread):
+                    fields[i]["not_judged"] = [self.name]
         if n == 0 or not judged.any():
-            return result_from_flags(samples, flags, {"judged": 0, "skipped_cjk_samples": skipped_cjk}, fields,
-                                     applies=list(judged))
+            return result_from_flags(samples, flags, {"judged": 0, **extra}, fields, applies=list(judged))
         rows = np.flatnonzero(judged)
         tier = ctx.resolve_tier(p.search_tier)
         if tier == "aligned":
@@ -355,7 +334,7 @@ class MismatchedAnswer(Scorer):
                                 if swapped else "whose own answer fits it poorly too")
                              + " \u2014 rows may be swapped or misaligned")
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
-        summary = {"judged": int(judged.sum()), "skipped_cjk_samples": skipped_cjk, "search_tier": tier, **verify_info,
+        summary = {"judged": int(judged.sum()), **extra, "search_tier": tier, **verify_info,
                    "median_relevance": float(np.median(own[judged])),
                    "better_fit_searched": bool(searched)}
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))

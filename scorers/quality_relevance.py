@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from scorers._noise_text import units
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -33,6 +34,9 @@ class RelevanceParams(ScorerParams):
     shuffles: int = Field(5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution.")
     flag_below: float = Field(0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs.")
     min_samples: int = Field(20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed.")
+    min_answer_words: int = Field(5, ge=1, description=(
+        "Shorter answers (a name, a number, a class label; CJK: characters) are not judged: a short answer to a "
+        "question that asks for one is normal, and its embedding says little about its topic."))
 
 
 def calibrated_relevance(ins: np.ndarray, ans: np.ndarray, shuffles: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,12 +71,21 @@ class AnswerRelevance(Scorer):
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
         n = len(samples)
-        usable = [i for i, s in enumerate(samples) if s.instruction.strip() and s.answer.strip()]
         if n == 0:
             return ScorerResult(scores=None, flags=[], fields=[], summary={})
+        answers = ctx.texts("answer")
+        short = [bool(s.instruction.strip() and a.strip()) and len(units(a)[0]) < p.min_answer_words
+                 for s, a in zip(samples, answers)]
+        readable = ctx.readable(["instruction", "answer"])  # a model judges only what it can read
+        unread = np.array([bool(s.instruction.strip() and a.strip()) and not short[i] and not readable[i]
+                           for i, (s, a) in enumerate(zip(samples, answers))], dtype=bool)
+        usable = [i for i, s in enumerate(samples)
+                  if s.instruction.strip() and answers[i].strip() and not short[i] and not unread[i]]
         if len(usable) < p.min_samples:
+            why = (f"; {int(unread.sum())} rows are in languages the embedding model does not read: "
+                   + ctx.not_judged(unread)["fix"]) if unread.any() else ""
             raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
-                              f"samples with an instruction and an answer (found {len(usable)})")
+                              f"samples with an instruction and an answer it can judge (found {len(usable)}){why}")
         tier = ctx.resolve_tier(p.tier)
         ins = ctx.embeddings("instruction", tier=tier)[usable]
         ans = ctx.embeddings("answer", tier=tier)[usable]
@@ -83,6 +96,12 @@ class AnswerRelevance(Scorer):
             extra = self._verify(ctx, usable, matched, share, tiers)
         flags: list[list[Flag]] = [[] for _ in range(n)]
         fields: list[dict] = [{"answer_relevance": {"score": None}} for _ in range(n)]
+        for i in range(n):
+            if short[i]:
+                fields[i]["answer_relevance"]["not_computed"] = "answer too short to judge by embedding"
+            elif unread[i]:
+                fields[i]["answer_relevance"]["not_computed"] = "language not read by the embedding model"
+                fields[i]["not_judged"] = [self.name]
         for k, i in enumerate(usable):
             fields[i] = {"answer_relevance": {"score": float(share[k]), "similarity": float(matched[k]), "tier": tiers[k]}}
             if share[k] < p.flag_below:
@@ -96,7 +115,9 @@ class AnswerRelevance(Scorer):
             summary={"tier": tier, **extra, "matched_similarity_median": float(np.median(matched)),
                      "shuffled_similarity_median": float(np.median(ref)),
                      "shuffled_similarity_p90": float(np.quantile(ref, 0.9)),
-                     "samples_flagged": int((share < p.flag_below).sum()), "samples_scored": len(usable)})
+                     "samples_flagged": int((share < p.flag_below).sum()), "samples_scored": len(usable),
+                     "short_answers_not_judged": int(sum(short)),
+                     **({"not_judged": ctx.not_judged(unread)} if unread.any() else {})})
 
     def _verify(self, ctx: ScoringContext, usable: list[int], matched: np.ndarray, share: np.ndarray,
                 tiers: list[str]) -> dict:

@@ -9,6 +9,7 @@ import numpy as np
 
 from scorers import Sample
 from scorers.context import ScoringContext
+from scorers.models import ModelConfig
 
 
 class FakeEmbedder:
@@ -38,7 +39,9 @@ class FakeEmbedder:
 
 
 def context_with(samples: Sequence[Sample], vectors: dict[str, np.ndarray], dim: int, **kw) -> ScoringContext:
-    """A context whose fast and full tiers both answer from ``vectors``."""
+    """A context whose fast and full tiers both answer from ``vectors`` (a fake multilingual model: it reads
+    every language unless ``models`` says otherwise)."""
+    kw.setdefault("models", ModelConfig(embedding_languages="*"))
     ctx = ScoringContext(samples=samples, **kw)
     for tier in ("fast", "full"):
         ctx._memo[f"embedder:{tier}"] = FakeEmbedder(vectors, dim, tier=tier)

@@ -37,7 +37,10 @@ def test_semantic_duplicates_group_paraphrases_and_choose_the_keeper() -> None:
     assert recs[0]["flags"][0]["related"] == [1] and "most complete answer" in recs[0]["flags"][0]["reason"]
     assert all("semantic_group" not in recs[i] for i in (2, 3, 4, 5))  # English-only model: CJK not compared
     fig = out.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]
-    assert fig["threshold"] == 0.8 and fig["groups"] == 1 and fig["skipped_cjk_samples"] == 2
+    assert fig["threshold"] == 0.8 and fig["groups"] == 1
+    assert fig["not_judged"]["rows"] == 2 and fig["not_judged"]["languages"] == {"zh": 2}
+    assert recs[4]["not_judged"] == ["semantic_duplicate"] and "not_judged" not in recs[3]
+    assert out.report["not_judged"]["semantic_duplicate"]["rows"] == 2
 
 
 def test_semantic_duplicate_keeper_prefers_samples_without_other_noise() -> None:
