@@ -151,12 +151,20 @@ class Scorer(ABC):
             "description": cls.description or (cls.__doc__ or "").strip().split("\n")[0],
             "parameters": cls.Params.model_json_schema(),
             "needs_models": list(cls.needs_models),
+            # the flag codes it raises, each with its meaning, ceiling and measured precision
+            "flag_codes": _flag_codes_of(cls.name),
         }
         if models is not None:
             ok, reason = cls.availability(models)
             info["available"] = ok
             info["unavailable_reason"] = reason
         return info
+
+
+def _flag_codes_of(name: str) -> list[dict[str, Any]]:
+    from scorers import flags
+
+    return [flags.describe(code) for code, f in sorted(flags.FLAG_CODES.items()) if f.scorer == name]
 
 
 _REGISTRY: dict[str, type[Scorer]] = {}

@@ -117,7 +117,7 @@ FLAG_CODES: dict[str, FlagCode] = {f.code: f for f in (
     _c("label_error", "label_error", _N, "mislabel", "warning",
        "a metadata label disagrees with the labels of similar samples"),
     # --- answer quality: checks -------------------------------------------------------------------------------------
-    _c("answer_off_topic", "answer_relevance", _Q, "mismatch", "warning",
+    _c("answer_off_topic", "answer_relevance", _Q, "defect", "warning",
        "the answer is less related to its instruction than almost any random pairing"),
     _c("arithmetic_error", "answer_accuracy", _Q, "check", "error", "a computation written in the answer is wrong"),
     _c("final_answer_not_derived", "answer_accuracy", _Q, "check", "warning",
