@@ -109,7 +109,7 @@ def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: Agreement
                 for b in range(a + 1, min(len(g), a + 50)):
                     pairs[(g[a], g[b])] = 2.0
     if len(samples) > 1:
-        idx, sim = V.neighbours(ctx, "instruction", "fast", k=10)
+        idx, sim = V.neighbours(ctx, "context", "fast", k=10)
         rows, cols = np.nonzero(sim >= p.candidate_similarity)
         for r, c in zip(rows.tolist(), cols.tolist()):
             key = (min(r, int(idx[r, c])), max(r, int(idx[r, c])))
@@ -147,7 +147,7 @@ class AnswerAgreement(Scorer):
         flags: list[list[Flag]] = [[] for _ in range(n)]
         if n == 0:
             return ScorerResult(scores=scores, flags=flags, fields=[], summary={})
-        ins, ans = ctx.texts("instruction"), ctx.texts("answer")
+        ins, ans = ctx.texts("context"), ctx.texts("answer")
         langs = V.languages(ctx)
         full_info = ctx.embedder("full").describe()
         multilingual = full_info["languages"] == "multilingual"
@@ -160,13 +160,13 @@ class AnswerAgreement(Scorer):
         norm = [normalise_for_match(t) for t in ins]
         # a model judges only what it can read: a pair with a row in a language the encoder does not serve is
         # compared only when the instructions are the same text and both answers short (a lexical comparison)
-        rd = ctx.readable(["instruction", "answer"])
+        rd = ctx.readable(["context", "answer"])
         cand = {pr: v for pr, v in cand.items() if (rd[pr[0]] and rd[pr[1]]) or norm[pr[0]] == norm[pr[1]]}
         identical = sorted(pr for pr in cand if norm[pr[0]] == norm[pr[1]])
         pairs, over_budget = within_budget({pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]},
                                            p.max_candidates)
         involved = sorted({x for pr in pairs for x in pr})
-        qv = _embed_positions(ctx, "instruction", involved, "full")
+        qv = _embed_positions(ctx, "context", involved, "full")
         same = sorted(identical + [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question])
         # Two different asks about one shared passage ("headline for this article" / "people in this
         # article") embed alike because the passage dominates: their asks must match as well.
@@ -177,7 +177,7 @@ class AnswerAgreement(Scorer):
         same = [(a, b) for a, b in same if (heads[a] == ins[a] and heads[b] == ins[b]) or norm[a] == norm[b]
                 or float(hv[a] @ hv[b]) >= p.same_question]
         # Open-ended asks (brainstorming, creative writing) may rightly get different long answers.
-        open_ended = {x for pr in same for x in pr if cue_label(ins[x], False) in OPEN_ENDED}
+        open_ended = {x for pr in same for x in pr if cue_label(samples[x].instruction, False) in OPEN_ENDED}
         long_pos = sorted({x for a, b in same for x in (a, b)
                            if not (is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words))
                            and a not in open_ended and b not in open_ended})

@@ -52,7 +52,9 @@ class ScoringContext:
         return self.embedder(tier).encode(list(texts))
 
     def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
-        """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``.
+        """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``, ``context``
+        (the instruction, or for a multi-turn chat the end of the conversation before the answer — the view
+        meaning-based judgements compare).
 
         ``tier``: ``full`` (the encoder), ``fast`` (static) or ``aligned`` (static vectors mapped into the
         full encoder's space by :meth:`alignment`, so that full-tier thresholds roughly carry over).
@@ -83,7 +85,8 @@ class ScoringContext:
         return self.memo("alignment", fit)
 
     def texts(self, view: str) -> list[str]:
-        attr = {"instruction": "instruction", "answer": "answer", "prompt": "prompt_text", "text": "text"}[view]
+        attr = {"instruction": "instruction", "answer": "answer", "prompt": "prompt_text", "text": "text",
+                "context": "context"}[view]
         key = f"texts:{view}"
         if key not in self._memo:
             self._memo[key] = [getattr(s, attr) for s in self.samples]

@@ -175,7 +175,9 @@ class InstructionClusters(Scorer):
 # --------------------------------------------------------------------------------------------------
 class SemanticParams(ScorerParams):
     tier: Tier = Field("fast", description="Embedding tier: fast (static, dataset-wide) or full (encoder).")
-    view: Literal["instruction", "text"] = Field("instruction", description="Which text is embedded.")
+    view: Literal["context", "instruction", "text"] = Field("context", description=(
+        "Which text is embedded: context (the instruction; for a multi-turn chat the end of the conversation "
+        "before the answer), instruction (the last user turn) or text (the whole sample)."))
     neighbours: int = Field(10, ge=1, le=100, description="Neighbours that define a sample's local redundancy.")
     crowded: float = Field(0.9, gt=0, le=1, description="Local redundancy at or above which a sample is flagged as crowded.")
 
@@ -231,7 +233,7 @@ class SemanticDiversity(Scorer):
             nn_dist = float(np.clip(1.0 - sim[:, 0], 0.0, 2.0).mean())
         vendi = vendi_score(x)
         flags: list[list[Flag]] = [[] for _ in range(n)]
-        readable = ctx.readable([p.view]) if p.view in ("instruction", "answer", "prompt", "text") else np.ones(n, bool)
+        readable = ctx.readable([p.view])
         for i in np.flatnonzero((redundancy >= p.crowded) & readable):  # judge only what the model reads
             close = tuple(int(samples[j].index) for j in idx[i][sim[i] >= p.crowded][:5])
             flags[i].append(Flag("crowded_neighbourhood", "diversity", "info",

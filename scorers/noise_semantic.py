@@ -76,8 +76,10 @@ class SemanticDuplicateParams(ScorerParams):
     threshold: float | None = Field(None, gt=0.0, le=1.0, description=(
         "Cosine similarity of the instructions' embeddings at or above which two samples are semantic "
         "duplicates; empty = the value calibrated for the embedding model (reported in the summary)."))
-    view: str = Field("instruction", description="What is embedded: instruction (the last user turn, with its "
-                                                 "input) or prompt (the whole conversation before the answer).")
+    view: str = Field("context", description="What is embedded: context (the instruction; for a multi-turn chat "
+                                             "the end of the conversation before the answer), instruction (the "
+                                             "last user turn, with its input) or prompt (the whole conversation "
+                                             "before the answer, system prompt included).")
     exact_below: int = Field(5000, ge=2, description="Up to this many samples the search is exact (blocked); "
                                                      "above it, k-means clusters are searched.")
     search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
@@ -274,7 +276,7 @@ class MismatchedAnswer(Scorer):
                            for s, a in zip(samples, answers)], dtype=bool)
         extra: dict[str, Any] = {}
         if n:  # a model judges only what it can read
-            unread = judged & ~ctx.readable(["instruction", "answer"])
+            unread = judged & ~ctx.readable(["context", "answer"])
             if unread.any():
                 extra["not_judged"] = ctx.not_judged(unread)
                 judged &= ~unread
@@ -285,11 +287,11 @@ class MismatchedAnswer(Scorer):
         rows = np.flatnonzero(judged)
         tier = ctx.resolve_tier(p.search_tier)
         if tier == "aligned":
-            q, a = ctx.embeddings("instruction", tier="aligned")[rows], ctx.embeddings("answer", tier="aligned")[rows]
+            q, a = ctx.embeddings("context", tier="aligned")[rows], ctx.embeddings("answer", tier="aligned")[rows]
         elif judged.all():
-            q, a = ctx.embeddings("instruction"), ctx.embeddings("answer")
+            q, a = ctx.embeddings("context"), ctx.embeddings("answer")
         else:  # embed only the judged samples (the embedder caches by text for other scorers)
-            q = ctx.embed([ctx.texts("instruction")[i] for i in rows])
+            q = ctx.embed([ctx.texts("context")[i] for i in rows])
             a = ctx.embed([answers[i] for i in rows])
         m = len(rows)
         own = np.full(n, np.nan)
@@ -354,7 +356,7 @@ class MismatchedAnswer(Scorer):
             pos_of = {int(r): k for k, r in enumerate(rows)}
             _better_fits(np.array([pos_of[i] for i in todo]), rows, q, a, own, p.suspect_similarity, *fits)
         gain = best_other - own
-        ins, ans = ctx.texts("instruction"), ctx.texts("answer")
+        ins, ans = ctx.texts("context"), ctx.texts("answer")
         if todo:
             av = ctx.embed([ans[i] for i in todo])
             full_own = np.einsum("ij,ij->i", ctx.embed([ins[i] for i in todo]), av)

@@ -76,7 +76,7 @@ class AnswerRelevance(Scorer):
         answers = ctx.texts("answer")
         short = [bool(s.instruction.strip() and a.strip()) and len(units(a)[0]) < p.min_answer_words
                  for s, a in zip(samples, answers)]
-        readable = ctx.readable(["instruction", "answer"])  # a model judges only what it can read
+        readable = ctx.readable(["context", "answer"])  # a model judges only what it can read
         unread = np.array([bool(s.instruction.strip() and a.strip()) and not short[i] and not readable[i]
                            for i, (s, a) in enumerate(zip(samples, answers))], dtype=bool)
         usable = [i for i, s in enumerate(samples)
@@ -87,7 +87,7 @@ class AnswerRelevance(Scorer):
             raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
                               f"samples with an instruction and an answer it can judge (found {len(usable)}){why}")
         tier = ctx.resolve_tier(p.tier)
-        ins = ctx.embeddings("instruction", tier=tier)[usable]
+        ins = ctx.embeddings("context", tier=tier)[usable]
         ans = ctx.embeddings("answer", tier=tier)[usable]
         matched, share, ref = calibrated_relevance(ins, ans, p.shuffles, ctx.seed)
         tiers = [tier] * len(usable)
@@ -126,7 +126,7 @@ class AnswerRelevance(Scorer):
         p = self.params
         doubtful = [k for k in np.argsort(share, kind="stable") if share[k] < p.verify_below]
         todo = doubtful[:p.max_verify]
-        ins_t, ans_t = ctx.texts("instruction"), ctx.texts("answer")
+        ins_t, ans_t = ctx.texts("context"), ctx.texts("answer")
         sample = [int(r) for r in ctx.alignment().rows if ins_t[r].strip() and ans_t[r].strip()]
         if len(sample) < p.min_samples or not todo:
             return {"verified_full": 0, "doubtful": len(doubtful)}

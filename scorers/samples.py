@@ -13,6 +13,10 @@ from typing import Any, Literal
 
 Role = Literal["user", "assistant", "tool", "function_call", "text"]
 ROLES: tuple[str, ...] = ("user", "assistant", "tool", "function_call", "text")
+#: ``Sample.context`` of a multi-turn chat: characters of earlier turns kept before the last user turn, and of
+#: that turn (sentence encoders read ~256 word pieces, so the ask must come early enough to be read).
+CONTEXT_BEFORE = 400
+CONTEXT_ASK = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,18 @@ class Sample:
         a = self._last_index("assistant")
         u = self._last_index("user", before=a) if a is not None else self._last_index("user")
         return self.turns[:u] if u is not None else ()
+
+    @property
+    def context(self) -> str:
+        """What the final answer answers, for models that compare meanings: the instruction; in a multi-turn
+        chat, the end of the conversation before the answer (up to ``CONTEXT_BEFORE`` characters of earlier
+        turns, then the last user turn) — a follow-up such as "Go on." or "Yes" means nothing alone, and two
+        chats that end on it are not the same question. The system prompt is left out (one shared system
+        prompt would make every row alike)."""
+        if not self.history:
+            return self.instruction
+        earlier = "\n".join(t.content for t in self.history if t.role in ("user", "assistant") and t.content)
+        return earlier[-CONTEXT_BEFORE:] + "\n" + self.instruction[:CONTEXT_ASK]
 
     @property
     def prompt_text(self) -> str:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from scorers import run_audit, sample
+from scorers import Sample, Turn, run_audit, sample
 from scorers.noise_semantic import similar_pairs
 
 pytestmark = pytest.mark.slow
@@ -114,3 +114,19 @@ def test_an_open_ended_task_may_be_answered_on_any_topic() -> None:
     res = MismatchedAnswer().score(rows, context_with(rows, vecs, 6))
     assert res.flags[0] == [] and res.flags[1] == []  # any topic will do: a low cosine says nothing
     assert [f.code for f in res.flags[2]] == ["mismatched_answer"]  # a question answered about something else
+
+
+def _chat(index: int, first: str, reply: str, follow: str, answer: str) -> Sample:
+    return Sample(index, (Turn("user", first), Turn("assistant", reply), Turn("user", follow), Turn("assistant", answer)))
+
+
+def test_multi_turn_chats_are_compared_on_their_context_not_the_last_follow_up() -> None:
+    # HH-RLHF rows 663 / 1387: both end on a stock follow-up; compared on "Go on." alone they were "duplicates"
+    a = _chat(0, "How does a Ponzi scheme work?", "Early investors are paid with money from later ones.",
+              "Go on.", "The scheme collapses when new money stops coming in.")
+    b = _chat(1, "How do people break into a car?", "I can't help with breaking into cars.",
+              "Go on.", "If you're locked out of your own car, call a locksmith or your roadside assistance.")
+    assert a.context.endswith("Go on.") and "Ponzi" in a.context and "Ponzi" not in b.context
+    assert sample(2, "Just one turn", "x").context == "Just one turn"
+    out = run_audit([a, b], scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
+    assert all(r["flags"] == [] for r in out.samples)
