@@ -173,12 +173,18 @@ def test_labels_belong_to_their_project_and_go_with_the_dataset(client, settings
     assert client.get(f"/v1/datasets/{ds}/labels", headers=headers).status_code == 404
     assert client.put(f"/v1/datasets/{ds}/labels/1", json={"label": "bad"}, headers=headers).status_code == 404
     assert client.delete(f"/v1/datasets/{ds}").status_code == 204
-    from sqlalchemy import func, select
+    assert client.get(f"/v1/datasets/{ds}/labels").status_code == 404
+    # the labels go with the dataset's row (a foreign key with ON DELETE CASCADE, on both databases)
+    from sqlalchemy import delete, func, select
 
-    from app.db.models import Label
+    from app.db.models import Dataset, Label
 
+    other = make_dataset(client)
+    upload(client, other, jsonl({"index": 1, "label": "bad"}))
     with session_scope(settings.db_url) as s:
-        assert s.scalar(select(func.count()).select_from(Label)) == 0
+        s.execute(delete(Dataset).where(Dataset.id == other))
+    with session_scope(settings.db_url) as s:
+        assert s.scalar(select(func.count()).select_from(Label).where(Label.dataset_id == other)) == 0
 
 
 # --- audits and curation use the labels -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from scorers.pipeline import run_audit
 
 
 @job_handler("audit")
+@job_handler("model_audit")  # an audit that runs local models (GPU workers claim these first)
 def run_audit_job(ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings
     audit_id = ctx.payload["audit_id"]
