@@ -203,7 +203,8 @@ def ranker_run(report: dict) -> tuple[dict, dict | None]:
     return run, report["dimensions"]["answer_quality"]["figures"].get("learned_quality")
 
 
-def test_audit_hands_labels_to_the_ranker_and_keeps_the_judges(client, settings, fake_ranker) -> None:
+@pytest.mark.usefixtures("fake_ranker")
+def test_audit_hands_labels_to_the_ranker_and_keeps_the_judges(client, settings) -> None:
     ds = make_dataset(client)
     run, _ = ranker_run(audit(client, settings, ds)["report"])
     assert run["status"] == "not_computed" and "upload a label file" in run["reason"]
@@ -234,7 +235,8 @@ def test_audit_hands_labels_to_the_ranker_and_keeps_the_judges(client, settings,
     assert labels_of(client, ds)[1] == (0.0, "browser", "bad") and labels_of(client, ds)[5] == (0.0, "judge", None)
 
 
-def test_curation_ranks_by_learned_quality(client, settings, fake_ranker) -> None:
+@pytest.mark.usefixtures("fake_ranker")
+def test_curation_ranks_by_learned_quality(client, settings) -> None:
     rows = [{"instruction": f"Question {i}", "input": "", "output": f"Answer number {i}"} for i in range(10)]
     ds = make_dataset(client, rows)
     upload(client, ds, jsonl({"index": 0, "label": "bad"}, {"index": 9, "label": "good"}))
