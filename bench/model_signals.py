@@ -2,6 +2,7 @@
 
     python -m bench.model_signals                 # ~5 minutes on 2 busy cores
     python -m bench.model_signals --rows 32 --judge-rows 8 --layers 2   # a quick look
+    python -m bench.model_signals --data alpagasus/dolly_3k.json --signals lm   # longer prompts (contexts)
 
 The models are random-init (no download), of a realistic small shape: by default SmolLM2-135M's width
 (hidden 576, 9 heads, 3 KV heads, MLP 1536) and vocabulary size (49,152), with 4 of its 30 layers, so the
@@ -205,6 +206,7 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--signals", default="lm,reward,judge", help="which of lm, reward, judge to run")
     args = ap.parse_args()
 
     import torch
@@ -219,9 +221,13 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         lm_dir, rm_dir = build_models(Path(tmp), texts, args)
-        bench_lm(samples, lm_dir)
-        bench_reward(samples, rm_dir)
-        bench_judge(samples[: args.judge_rows], lm_dir, args.judge_tokens)
+        signals = set(args.signals.split(","))
+        if "lm" in signals:
+            bench_lm(samples, lm_dir)
+        if "reward" in signals:
+            bench_reward(samples, rm_dir)
+        if "judge" in signals:
+            bench_judge(samples[: args.judge_rows], lm_dir, args.judge_tokens)
     print(f"\nload average at the end {os.getloadavg()[0]:.1f} (rows/s are comparable within this run only)")
 
 
