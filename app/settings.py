@@ -51,6 +51,9 @@ class WorkerSettings(BaseModel):
     executor: str = Field("local", description="Job executor backend: `local` (in-process) or `subprocess`.")
     handler_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
     gpus: int = Field(1, description="GPUs a training job uses on this worker; > 1 launches torchrun (one process per GPU).")
+    prefer_kinds: list[str] | None = Field(None, description=(
+        "Job kinds this worker claims before any other queued job. Unset: `model_audit` and `training` when the worker "
+        "sees a CUDA GPU, nothing otherwise (set `[]` to turn that off)."))
 
 
 class ModelSettings(BaseModel):

@@ -35,6 +35,7 @@ class ModelConfig:
     reward_model: str | None = None
     #: OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported.
     judge_url: str | None = None
+    #: the model name sent to ``judge_url``; without a ``judge_url``, a local chat model directory run in-process.
     judge_model: str | None = None
     device: str | None = None  # "cpu", "cuda", None = auto
     #: the languages the embedding model reads ("en,zh", or "*" for all); unset = from the model card / name.
@@ -62,6 +63,15 @@ class ModelConfig:
         """(available, reason) for a model role, by looking at the file system only."""
         if role == "judge_url":
             return (True, None) if self.judge_url else (False, "no LLM judge endpoint configured")
+        if role == "judge":  # an OpenAI-compatible endpoint, or else a local chat model directory
+            if self.judge_url:
+                return True, None
+            if not self.judge_model:
+                return False, ("no LLM judge configured: set judge_url (an OpenAI-compatible endpoint) or judge_model "
+                               "to a local chat model directory")
+            if not Path(self.judge_model).exists():
+                return False, f"judge model path {self.judge_model} does not exist (and no judge_url is set)"
+            return True, None
         path = self.path(role)
         label = role.replace("_", " ")
         if path is None:

@@ -1,7 +1,10 @@
-"""LLM judge: an OpenAI-compatible chat endpoint rates each answer on the four sub-dimensions.
+"""LLM judge: an OpenAI-compatible chat endpoint, or a local chat model, rates each answer on the four sub-dimensions.
 
 The endpoint is ``ModelConfig.judge_url`` (a base URL such as ``http://localhost:8000/v1``; vLLM,
-Ollama, llama.cpp server or a hosted API) and ``ModelConfig.judge_model``.  The API key is read from
+Ollama, llama.cpp server or a hosted API) and ``ModelConfig.judge_model``.  Without a ``judge_url``,
+``judge_model`` may be a local chat model directory: the rubric is then answered in-process by greedy,
+batched generation (:mod:`scorers._judge_local`; on the worker's GPU when it has one).
+:func:`make_judge` returns whichever is configured; both answer ``judge_many(samples)``.  The API key is read from
 the environment variable ``SFTAUDIT_JUDGE_API_KEY`` at call time, so it never enters the scorer's
 parameters, the report, or a log line; neither does the URL (errors name the HTTP status only).
 
@@ -22,6 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import Field
 
@@ -51,6 +55,9 @@ class JudgeParams(ScorerParams):
     max_answer_chars: int = Field(6000, ge=100, description="Instruction and answer are each cut to this many characters.")
     json_mode: bool = Field(True, description="Ask for response_format=json_object (turn off for servers that reject it).")
     max_tokens: int = Field(200, ge=16, description="Tokens the judge may write.")
+    batch_size: int = Field(8, ge=1, le=256, description="Local judge model: prompts per generation batch.")
+    max_prompt_tokens: int = Field(4096, ge=64, description="Local judge model: a longer prompt is not judged (counted "
+                                                           "as a failed request).")
 
 
 class JudgeParseError(ValueError):
@@ -96,6 +103,26 @@ class _Fatal(Exception):
     pass
 
 
+def judge_messages(s: Sample, p: JudgeParams) -> list[dict[str, str]]:
+    """The rubric (system) and the sample (user), instruction and answer each cut to ``max_answer_chars``."""
+    cut = p.max_answer_chars
+    user = f"INSTRUCTION:\n{s.prompt_text[:cut]}\n\nANSWER:\n{s.answer[:cut]}"
+    return [{"role": "system", "content": RUBRIC}, {"role": "user", "content": user}]
+
+
+def make_judge(models, params: JudgeParams):
+    """The configured judge: the endpoint when ``judge_url`` is set, else the local model directory ``judge_model``.
+    Both have ``judge_many(samples) -> list[Verdict]`` and ``close()``; :class:`NotComputed` when neither is usable."""
+    if models.judge_url:
+        return JudgeClient(models.judge_url, models.judge_model, params)
+    ok, reason = models.check("judge")
+    if not ok:
+        raise NotComputed(reason or "no LLM judge configured")
+    from scorers._judge_local import LocalJudge
+
+    return LocalJudge(models.judge_model, models.device, params)
+
+
 class JudgeClient:
     def __init__(self, base_url: str, model: str | None, params: JudgeParams):
         import httpx
@@ -110,11 +137,13 @@ class JudgeClient:
     def close(self) -> None:
         self.client.close()
 
+    def judge_many(self, samples: Sequence[Sample]) -> list[Verdict]:
+        """One verdict per sample, ``concurrency`` requests in flight; :class:`_Fatal` when the key is refused."""
+        with ThreadPoolExecutor(max_workers=self.p.concurrency) as pool:
+            return list(pool.map(self.judge, samples))
+
     def _body(self, s: Sample) -> dict:
-        cut = self.p.max_answer_chars
-        user = f"INSTRUCTION:\n{s.prompt_text[:cut]}\n\nANSWER:\n{s.answer[:cut]}"
-        body = {"model": self.model, "temperature": 0, "max_tokens": self.p.max_tokens,
-                "messages": [{"role": "system", "content": RUBRIC}, {"role": "user", "content": user}]}
+        body = {"model": self.model, "temperature": 0, "max_tokens": self.p.max_tokens, "messages": judge_messages(s, self.p)}
         if self.p.json_mode:
             body["response_format"] = {"type": "json_object"}
         return body
@@ -165,7 +194,7 @@ class AnswerJudge(Scorer):
     version = "1"
     dimension = "answer_quality"
     Params = JudgeParams
-    needs_models = ("judge_url",)
+    needs_models = ("judge",)
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         n = len(samples)
@@ -176,12 +205,9 @@ class AnswerJudge(Scorer):
         except ImportError as e:  # pragma: no cover - depends on the install
             raise NotComputed("httpx is not installed: pip install 'sftaudit[ml]'") from e
         live = [i for i, s in enumerate(samples) if s.answer.strip()]
-        verdicts: dict[int, Verdict] = {}
-        client = JudgeClient(ctx.models.judge_url or "", ctx.models.judge_model, self.params)
+        client = make_judge(ctx.models, self.params)
         try:
-            with ThreadPoolExecutor(max_workers=self.params.concurrency) as pool:
-                for i, v in zip(live, pool.map(lambda i: _one(client, samples[i]), live)):
-                    verdicts[i] = v
+            verdicts = dict(zip(live, client.judge_many([samples[i] for i in live]), strict=True))
         except _Fatal as e:
             raise NotComputed(str(e)) from None
         finally:
@@ -208,12 +234,12 @@ class AnswerJudge(Scorer):
         if live and errors["request"] == len(live):
             raise NotComputed(f"the LLM judge answered none of {len(live)} requests (every request failed after retries)")
         rated = sum(1 for f in fields if f.get("answer_judge"))
+        local = not ctx.models.judge_url
         return ScorerResult(scores=None, flags=flags, fields=fields, summary={
-            "judge_model": ctx.models.judge_model, "rubric_version": RUBRIC_VERSION, "requested": len(live),
+            "judge": "local model" if local else "endpoint",
+            "judge_model": Path(ctx.models.judge_model or "").name if local else ctx.models.judge_model,
+            "rubric_version": RUBRIC_VERSION, "requested": len(live),
             "rated": rated, "parse_failures": errors["parse"], "request_failures": errors["request"],
             "attempts": sum(v.attempts for v in verdicts.values()),
         })
 
-
-def _one(client: JudgeClient, s: Sample) -> Verdict:
-    return client.judge(s)

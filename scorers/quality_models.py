@@ -11,13 +11,17 @@
 * ``answer_reward`` scores (instruction, answer) with a sequence-classification reward model
   (``ModelConfig.reward_model``, e.g. OpenAssistant's DeBERTa reward models).
 
-torch and transformers are imported lazily (the API process imports this module for the registry).
+Loading, batching and devices live in :mod:`scorers._lm`: any local model directory is accepted or
+refused with a reason (no tokenizer, no weights, a model of the wrong kind); rows go in length-sorted,
+dynamically padded batches (``batch_size`` rows, ``batch_tokens`` padded tokens); a GPU is used when the
+worker has one; and only the positions that predict answer tokens go through the vocabulary-wide
+output layer.  torch and transformers are imported lazily (the API process imports this module for
+the registry).
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,44 +29,13 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
+from scorers._lm import answer_head_ok, answer_losses, length_batches, load_causal_lm, load_reward_model
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
-_MODELS: dict[tuple, Any] = {}
-_LOCK = threading.Lock()
-
-
-def _device(requested: str | None) -> str:
-    import torch
-
-    if requested:
-        return requested
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _import_ml():
-    try:
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise NotComputed("torch and transformers are not installed: pip install 'sftaudit[ml]'") from e
-
-
-def load_causal_lm(path: str, device: str | None, gguf_file: str | None = None):
-    """(tokenizer, model) from a local directory, loaded once per process."""
-    _import_ml()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    dev = _device(device)
-    key = ("lm", path, dev, gguf_file)
-    with _LOCK:
-        if key not in _MODELS:
-            kw = {"gguf_file": gguf_file} if gguf_file else {}
-            tok = AutoTokenizer.from_pretrained(path, local_files_only=True, **kw)
-            model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **kw).to(dev).eval()
-            _MODELS[key] = (tok, model)
-        return _MODELS[key]
+__all__ = ["answer_losses", "build_pair", "load_causal_lm", "load_reward_model", "prompt_ids", "lm_scores",
+           "percentile_scores", "rewards"]
 
 
 # --- building the two passes --------------------------------------------------------------------------
@@ -79,10 +52,16 @@ def _messages(s: Sample) -> list[dict[str, str]]:
 def prompt_ids(tok, s: Sample) -> list[int]:
     """Token ids of everything before the answer; the chat template (with its generation prompt) when the tokenizer has one."""
     if getattr(tok, "chat_template", None):
-        ids = tok.apply_chat_template(_messages(s), add_generation_prompt=True, tokenize=True)
-        if isinstance(ids, dict) or hasattr(ids, "keys"):
-            ids = ids["input_ids"]
-        return list(ids)
+        from jinja2 import TemplateError
+
+        try:
+            ids = tok.apply_chat_template(_messages(s), add_generation_prompt=True, tokenize=True)
+        except (TemplateError, ValueError):  # a template that refuses this conversation (e.g. a system turn)
+            ids = None
+        if ids is not None:
+            if isinstance(ids, dict) or hasattr(ids, "keys"):
+                ids = ids["input_ids"]
+            return list(ids)
     text = s.prompt_text + "\n"
     return list(tok(text, add_special_tokens=True)["input_ids"])
 
@@ -108,43 +87,10 @@ def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair 
     return Pair(conditional=prompt + answer, unconditional=[start] + answer, answer_len=len(answer))
 
 
-def answer_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, batch_size: int) -> np.ndarray:
-    """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (right-padded batches)."""
-    import torch
-
-    dev = next(model.parameters()).device
-    out = np.full(len(seqs), np.nan)
-    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    for b in range(0, len(order), batch_size):
-        idx = order[b : b + batch_size]
-        width = max(len(seqs[i]) for i in idx)
-        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        labels = torch.full((len(idx), width), -100, dtype=torch.long)
-        for r, i in enumerate(idx):
-            seq = torch.tensor(seqs[i], dtype=torch.long)
-            ids[r, : len(seq)] = seq
-            mask[r, : len(seq)] = 1
-            labels[r, len(seq) - answer_lens[i] : len(seq)] = seq[len(seq) - answer_lens[i] :]
-        # only positions that predict an answer token need the (vocabulary-wide) output layer
-        first = min(len(seqs[i]) - answer_lens[i] for i in idx) - 1
-        keep = torch.arange(first, width - 1, device=dev)
-        with torch.no_grad():
-            try:
-                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev), logits_to_keep=keep).logits
-            except TypeError:  # a model without logits_to_keep: compute all, then slice
-                logits = model(input_ids=ids.to(dev), attention_mask=mask.to(dev)).logits[:, first : width - 1]
-        shift_logits, shift_labels = logits.float(), labels[:, first + 1 : width].to(dev)
-        loss = torch.nn.functional.cross_entropy(shift_logits.transpose(1, 2), shift_labels, ignore_index=-100, reduction="none")
-        counts = (shift_labels != -100).sum(1).clamp(min=1)
-        per_row = (loss.sum(1) / counts).cpu().numpy()
-        for r, i in enumerate(idx):
-            out[i] = per_row[r]
-    return out
-
-
 class LMParams(ScorerParams):
-    batch_size: int = Field(16, ge=1, le=512, description="Sequences per forward pass.")
+    batch_size: int = Field(16, ge=1, le=512, description="Most sequences per forward pass.")
+    batch_tokens: int = Field(16384, ge=64, description="Most padded tokens per forward pass (length-sorted batches: "
+                                                        "short rows pack many to a batch, long ones few).")
     max_length: int = Field(1024, ge=8, description="Longest conditional sequence (prompt + answer) in tokens.")
     max_answer_tokens: int = Field(512, ge=1, description="Answers are cut to their first this many tokens in both passes.")
     gguf_file: str | None = Field(None, description="File name inside the language-model directory when it is a GGUF checkpoint.")
@@ -163,10 +109,11 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
         unc = np.full(len(samples), np.nan)
         if live:
             lens = [pairs[i].answer_len for i in live]
-            cond[live] = answer_losses(model, [pairs[i].conditional for i in live], lens, pad, p.batch_size)
-            unc[live] = answer_losses(model, [pairs[i].unconditional for i in live], lens, pad, p.batch_size)
+            cond[live] = answer_losses(model, [pairs[i].conditional for i in live], lens, pad, p.batch_size, p.batch_tokens)
+            unc[live] = answer_losses(model, [pairs[i].unconditional for i in live], lens, pad, p.batch_size, p.batch_tokens)
         return {"conditional": cond, "unconditional": unc, "answer_tokens": [pr.answer_len if pr else 0 for pr in pairs],
-                "template": bool(getattr(tok, "chat_template", None))}
+                "template": bool(getattr(tok, "chat_template", None)), "device": str(next(model.parameters()).device),
+                "logits": "answer positions only" if answer_head_ok(model) else "from the first answer position"}
 
     key = f"lm:{ctx.models.model_id('language_model')}:{p.model_dump_json()}"
     return ctx.memo(key, compute)
@@ -212,6 +159,7 @@ class AnswerPerplexity(Scorer):
         return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields,
                             summary={"median_perplexity": float(np.median(finite)) if len(finite) else None,
                                      "chat_template": r["template"], "samples_scored": int(len(finite)),
+                                     "device": r["device"], "logits": r["logits"],
                                      "score": "percentile of perplexity within the dataset (1 = lowest)"})
 
 
@@ -253,47 +201,31 @@ class AnswerIFD(Scorer):
         return ScorerResult(scores=None, flags=flags, fields=fields,
                             summary={"median_ifd": float(np.median(finite)) if len(finite) else None,
                                      "samples_ifd_at_least_flag": int((finite >= self.params.flag_at).sum()),
-                                     "chat_template": r["template"], "samples_scored": int(len(finite))})
+                                     "chat_template": r["template"], "samples_scored": int(len(finite)),
+                                     "device": r["device"], "logits": r["logits"]})
 
 
 # --- reward model ---------------------------------------------------------------------------------------
-def load_reward_model(path: str, device: str | None):
-    _import_ml()
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    dev = _device(device)
-    key = ("rm", path, dev)
-    with _LOCK:
-        if key not in _MODELS:
-            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True).to(dev).eval()
-            if tok.pad_token_id is None:
-                tok.pad_token = tok.eos_token or tok.unk_token
-            if model.config.pad_token_id is None:
-                model.config.pad_token_id = tok.pad_token_id
-            tok.padding_side = "right"
-            _MODELS[key] = (tok, model)
-        return _MODELS[key]
-
-
 class RewardParams(ScorerParams):
-    batch_size: int = Field(16, ge=1, le=512, description="Pairs per forward pass.")
+    batch_size: int = Field(16, ge=1, le=512, description="Most pairs per forward pass.")
+    batch_tokens: int = Field(16384, ge=64, description="Most padded tokens per forward pass (length-sorted batches).")
     max_length: int = Field(512, ge=8, description="Tokens of (instruction, answer) kept; the instruction is cut first.")
 
 
-def rewards(samples: Sequence[Sample], tok, model, batch_size: int, max_length: int) -> np.ndarray:
+def rewards(samples: Sequence[Sample], tok, model, batch_size: int, max_length: int, batch_tokens: int | None = None) -> np.ndarray:
+    """Reward of every (prompt, answer) pair: tokenised once, then length-sorted, dynamically padded batches."""
     import torch
 
     dev = next(model.parameters()).device
     out = np.full(len(samples), np.nan)
-    order = sorted(range(len(samples)), key=lambda i: len(samples[i].prompt_text) + len(samples[i].answer))
-    for b in range(0, len(order), batch_size):
-        idx = order[b : b + batch_size]
-        enc = tok([samples[i].prompt_text for i in idx], [samples[i].answer for i in idx], padding=True,
-                  truncation="only_first" if all(samples[i].prompt_text for i in idx) else True,
-                  max_length=max_length, return_tensors="pt")
-        with torch.no_grad():
-            logits = model(**{k: v.to(dev) for k, v in enc.items()}).logits.float()
+    if not samples:
+        return out
+    enc = [tok(s.prompt_text, s.answer, truncation="only_first" if s.prompt_text else True, max_length=max_length)
+           for s in samples]
+    for idx in length_batches([len(e["input_ids"]) for e in enc], batch_size, batch_tokens):
+        batch = tok.pad([enc[i] for i in idx], padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            logits = model(**{k: v.to(dev) for k, v in batch.items()}).logits.float()
         vals = logits[:, 0] if logits.shape[1] == 1 else torch.log_softmax(logits, -1)[:, -1]
         out[idx] = vals.cpu().numpy()
     return out
@@ -315,7 +247,8 @@ class AnswerReward(Scorer):
             return ScorerResult(scores=None, flags=[], fields=[], summary={})
         tok, model = load_reward_model(str(ctx.models.path("reward_model")), ctx.models.device)
         r = ctx.memo(f"reward:{ctx.models.model_id('reward_model')}:{self.params.model_dump_json()}",
-                     lambda: rewards(samples, tok, model, self.params.batch_size, self.params.max_length))
+                     lambda: rewards(samples, tok, model, self.params.batch_size, self.params.max_length,
+                                     self.params.batch_tokens))
         pct = percentile_scores(r, higher_is_better=True)
         fields = [{"answer_reward": {"score": pct[i], "reward": float(r[i]) if np.isfinite(r[i]) else None}} for i in range(n)]
         return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields,

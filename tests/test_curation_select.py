@@ -85,3 +85,16 @@ def test_policy_validation() -> None:
         CurationPolicy(budget={"rows": 3, "fraction": 0.5})
     with pytest.raises(ValidationError):
         CurationPolicy(mix=[{"dataset_id": "x", "ratio": 0.5}])
+
+
+def test_rank_by_learned_quality_reads_the_per_sample_field() -> None:
+    records = [{**rec(i, quality=1 - i / 10), "learned_quality": q} for i, q in enumerate([0.2, 0.9, None, 0.6])]
+    records[2].pop("learned_quality")  # a sample the ranker left unscored ranks last
+    sel = select(records, CurationPolicy(rank_by="learned_quality", budget={"rows": 2}))
+    assert sel.kept == [1, 3] and sel.dropped == {0: "budget", 2: "budget"}
+    assert select(records, CurationPolicy(rank_by="answer_quality", budget={"rows": 2})).kept == [0, 1]
+    # the best of a duplicate group is the one the ranker likes best
+    dup = [{**records[0], "flags": [flag("exact_duplicate", related=[1])]}, records[1]]
+    assert select(dup, CurationPolicy(rank_by="learned_quality", dedupe=True)).dropped == {0: "duplicate:kept_best_of_group"}
+    with pytest.raises(ValidationError):
+        CurationPolicy(rank_by="learned_qualty")

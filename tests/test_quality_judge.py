@@ -137,3 +137,94 @@ def test_rejected_key_stops_as_not_computed_without_retrying(judge_url: str) -> 
     (run,) = out.report["scorers"]
     assert run["status"] == "not_computed" and "HTTP 401" in run["reason"] and API_KEY_ENV in run["reason"]
     assert KEY not in run["reason"] and _Judge.calls["AUTH"] == 1
+
+
+# --- a local chat model as the judge (no endpoint) ------------------------------------------------------
+TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+
+
+@pytest.fixture(scope="module")
+def judge_dir(tmp_path_factory):
+    """A tiny random Llama with a byte-level BPE tokenizer (its decode gives back the exact text) and a chat template."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from scorers.quality_judge import RUBRIC
+
+    path = tmp_path_factory.mktemp("tiny_judge")
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
+    tok.train_from_iterator([RUBRIC, json.dumps(GOOD), "What is the capital of France? Paris."],
+                            trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                   additional_special_tokens=specials[3:])
+    fast.chat_template = TEMPLATE
+    fast.save_pretrained(path)
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                                 pad_token_id=0, bos_token_id=1, eos_token_id=2)).save_pretrained(path)
+    return path
+
+
+LOCAL_ROWS = [sample(0, "What is the capital of France?", "Paris."), sample(1, "Name a colour.", "Blue."),
+              sample(2, "Say nothing.", ""), sample(3, "Summarise this. " * 50, "A summary.")]
+
+
+def test_local_judge_model_replies_are_parsed_per_sample(judge_dir, monkeypatch) -> None:
+    """Generation is stubbed with a reply that depends on the prompt: it proves each row's prompt (left-padded in a
+    batch) is the sample's own, and that only the generated tokens are parsed."""
+    import torch
+
+    from scorers._lm import load_causal_lm
+
+    tok, model = load_causal_lm(str(judge_dir), "cpu", label="judge model")
+    prompts_seen: list[str] = []
+
+    def generate(input_ids, attention_mask, generation_config):
+        replies = []
+        for ids, mask in zip(input_ids, attention_mask, strict=True):
+            prompt = tok.decode(ids[mask.bool()])
+            prompts_seen.append(prompt)
+            assert prompt.startswith("<|system|>") and prompt.endswith("<|assistant|>")
+            accuracy = 5 if "Paris" in prompt else 2
+            replies.append(tok(json.dumps(dict(GOOD, accuracy=accuracy)), add_special_tokens=False)["input_ids"])
+        width = max(map(len, replies))
+        tail = torch.tensor([r + [0] * (width - len(r)) for r in replies])
+        return torch.cat([input_ids, tail], dim=1)
+
+    monkeypatch.setattr(model, "generate", generate)
+    out = run_audit(LOCAL_ROWS, scorers=["answer_judge"], models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
+                    params={"answer_judge": {"batch_size": 2, "max_prompt_tokens": 600}})
+    (run,) = out.report["scorers"]
+    assert run["status"] == "ok", run
+    rec = out.samples
+    assert rec[0]["answer_judge"]["ratings"]["accuracy"] == 5 and rec[1]["answer_judge"]["ratings"]["accuracy"] == 2
+    assert rec[2]["answer_judge"] is None and len(prompts_seen) == 2  # no answer: not judged; row 3 is too long
+    assert [f["code"] for f in rec[3]["flags"]] == ["judge_request_failed"] and "max_prompt_tokens" in rec[3]["flags"][0]["reason"]
+    summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_judge"]
+    assert summary["judge"] == "local model" and summary["judge_model"] == judge_dir.name
+    assert summary["rated"] == 2 and summary["request_failures"] == 1 and str(judge_dir.parent) not in dumps(out.report)
+
+
+def test_local_judge_model_generates_and_counts_unparseable_replies(judge_dir) -> None:
+    """The real generate of a random model writes no JSON: every reply is counted and flagged, none scored."""
+    out = run_audit(LOCAL_ROWS[:2], scorers=["answer_judge"], models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
+                    params={"answer_judge": {"max_tokens": 16}})
+    summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_judge"]
+    assert summary["parse_failures"] == 2 and summary["rated"] == 0
+    assert all(r["answer_judge"] is None and r["flags"][0]["code"] == "judge_reply_unparseable" for r in out.samples)
+
+
+def test_judge_model_that_is_not_a_model_directory_says_why(tmp_path) -> None:
+    for models, reason in ((ModelConfig(), "set judge_url"), (ModelConfig(judge_model=str(tmp_path / "nope")), "does not exist"),
+                           (ModelConfig(judge_model=str(tmp_path)), "no config.json")):
+        out = run_audit([sample(0, "a", "b")], scorers=["answer_judge"], models=models)
+        (run,) = out.report["scorers"]
+        assert run["status"] == "not_computed" and reason in run["reason"], run

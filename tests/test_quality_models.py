@@ -204,3 +204,107 @@ def test_lm_scores_are_memoised_per_context(lm_dir: Path) -> None:
     ctx = ScoringContext(samples=_rows(), models=ModelConfig(language_model=str(lm_dir)))
     first = lm_scores(ctx.samples, ctx, LMParams())
     assert lm_scores(ctx.samples, ctx, LMParams()) is first
+
+
+# --- any local directory, or a clear reason -------------------------------------------------------------
+def _broken_dirs(root: Path, lm_dir: Path) -> dict[str, Path]:
+    """Directories a user might point a model role at by mistake, built small in code."""
+    import shutil
+
+    from transformers import BertConfig, BertModel, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+
+    dirs = {name: root / name for name in ("no_tokenizer", "encoder", "seq2seq", "no_weights", "wrong_vocab")}
+    torch.manual_seed(0)
+    LlamaForCausalLM(_llama_config(40)).save_pretrained(dirs["no_tokenizer"])
+    BertModel(BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=64)).save_pretrained(dirs["encoder"])
+    _tokenizer(dirs["encoder"])
+    T5ForConditionalGeneration(T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2,
+                                        d_kv=16)).save_pretrained(dirs["seq2seq"])
+    _tokenizer(dirs["seq2seq"])
+    _llama_config(40).save_pretrained(dirs["no_weights"])
+    _tokenizer(dirs["no_weights"])
+    shutil.copytree(lm_dir, dirs["wrong_vocab"])
+    LlamaForCausalLM(_llama_config(8)).save_pretrained(dirs["wrong_vocab"])  # a tokenizer of more tokens than it embeds
+    (root / "weights.bin").write_bytes(b"not a directory")
+    dirs["a_file"] = root / "weights.bin"
+    return dirs
+
+
+@pytest.mark.parametrize("case, reason", [
+    ("no_tokenizer", "has no tokenizer"),
+    ("encoder", "(BertModel) lacks 6 weight(s) of a causal language model"),
+    ("seq2seq", "not a causal language model"),
+    ("no_weights", "could not load the language model weights"),
+    ("wrong_vocab", "do not belong together"),
+    ("a_file", "is not a directory"),
+    ("reward_as_lm", "lacks 1 weight(s) of a causal language model (e.g. lm_head.weight)"),
+])
+def test_language_model_directories_that_cannot_work_say_why(tmp_path, lm_dir, rm_dir, case, reason) -> None:
+    path = rm_dir if case == "reward_as_lm" else _broken_dirs(tmp_path, lm_dir)[case]
+    out = run_audit(_rows(), scorers=["answer_perplexity", "answer_ifd"], models=ModelConfig(language_model=str(path)))
+    for run in out.report["scorers"]:
+        assert run["status"] == "not_computed" and reason in run["reason"], run
+
+
+def test_a_causal_lm_given_as_the_reward_model_is_refused_not_scored_by_a_random_head(lm_dir: Path) -> None:
+    out = run_audit(_rows(), scorers=["answer_reward"], models=ModelConfig(reward_model=str(lm_dir)))
+    (run,) = out.report["scorers"]
+    assert run["status"] == "not_computed"
+    assert "LlamaForCausalLM" in run["reason"] and "score.weight" in run["reason"] and "random" in run["reason"]
+
+
+def test_a_gguf_file_path_is_its_directory_and_file() -> None:
+    from scorers._lm import split_gguf
+
+    assert split_gguf("/models/x", None) == ("/models/x", None)
+
+
+# --- batches and logits ---------------------------------------------------------------------------------
+def test_length_batches_sort_pack_and_respect_the_token_budget() -> None:
+    from scorers._lm import length_batches
+
+    lengths = [5, 100, 7, 3, 60, 61, 8, 2, 400]
+    batches = length_batches(lengths, max_rows=3, max_tokens=130)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(flat)  # length-sorted
+    for b in batches:
+        assert len(b) <= 3 and (len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 130)
+    assert [lengths[i] for i in batches[-1]] == [400]  # over the budget alone: a batch of its own
+
+
+def test_only_answer_positions_reach_the_output_layer(lm_dir: Path) -> None:
+    from scorers import _lm
+    from scorers.quality_models import build_pair, load_causal_lm
+
+    tok, model = load_causal_lm(str(lm_dir), "cpu")
+    assert _lm.answer_head_ok(model)
+    pairs = [build_pair(tok, s, 64, 64) for s in _rows()]
+    seqs, lens = [p.conditional for p in pairs], [p.answer_len for p in pairs]
+    rows_seen: list[int] = []
+    hook = model.get_output_embeddings().register_forward_hook(lambda m, args, out: rows_seen.append(args[0].shape[0]))
+    try:
+        sliced = _lm.answer_losses(model, seqs, lens, 0, batch_size=4)
+    finally:
+        hook.remove()
+    assert sum(rows_seen) == sum(lens) < sum(len(s) for s in seqs)  # prompt positions never went through it
+    # the fallback (the model's own logits from the first answer position) gives the same losses
+    _lm._ANSWER_HEAD[id(model)] = False
+    try:
+        full = _lm.answer_losses(model, seqs, lens, 0, batch_size=4)
+    finally:
+        _lm._ANSWER_HEAD[id(model)] = True
+    assert np.allclose(sliced, full, rtol=1e-5)
+
+
+def test_same_scores_whatever_the_token_budget(lm_dir: Path, rm_dir: Path) -> None:
+    models = ModelConfig(language_model=str(lm_dir), reward_model=str(rm_dir), device="cpu")
+    outs = [run_audit(_rows(), scorers=["answer_ifd", "answer_reward"], models=models,
+                      params={"answer_ifd": {"batch_tokens": t}, "answer_reward": {"batch_tokens": t}}) for t in (64, 16384)]
+    a, b = (np.array([r["answer_ifd"]["ifd"] for r in o.samples]) for o in outs)
+    assert np.allclose(a, b, rtol=1e-5)
+    ra, rb = (np.array([r["answer_reward"]["reward"] for r in o.samples]) for o in outs)
+    assert np.allclose(ra, rb, rtol=1e-4, atol=1e-5)
+    figures = outs[0].report["dimensions"]["answer_quality"]["figures"]["answer_ifd"]
+    assert figures["device"] == "cpu" and figures["logits"] == "answer positions only"

@@ -44,11 +44,12 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    from app.api import routes_audits, routes_curations, routes_datasets, routes_experiments, routes_training
+    from app.api import routes_audits, routes_curations, routes_datasets, routes_experiments, routes_labels, routes_training
 
     app.include_router(routes_datasets.router)
     app.include_router(routes_audits.router)
     app.include_router(routes_curations.router)
     app.include_router(routes_training.router)
     app.include_router(routes_experiments.router)
+    app.include_router(routes_labels.router)
     return app

@@ -14,6 +14,7 @@ from app.db.session import session_scope
 from app.errors import AppError, RowError
 from app.ingest.export import EXPORT_FORMATS
 from app.jsonutil import load_json
+from app.labels.parse import content_hash
 from app.services import datasets as svc
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -89,7 +90,8 @@ def list_samples(dataset_id: str, project: ProjectDep, session: SessionDep, sett
     limit = min(limit, settings.page_max)
     rows = svc.page_samples(session, ds.id, offset, limit)
     return SamplePage(items=[SampleRead(index=r.idx, conversation=r.conversation,
-                                        original=load_json(r.original) if r.original else None, warnings=r.warnings)
+                                        original=load_json(r.original) if r.original else None, warnings=r.warnings,
+                                        content_hash=content_hash(r.conversation))
                              for r in rows], offset=offset, limit=limit, total=ds.rows)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class DatasetRead(BaseModel):
@@ -37,6 +37,8 @@ class SampleRead(BaseModel):
     conversation: Conversation
     original: dict[str, Any] | None = Field(description="The record as uploaded (after sanitising).")
     warnings: list[str] | None = Field(None, description="Sanitising applied to this row (nul_removed, surrogate_replaced).")
+    content_hash: str = Field(description="SHA-256 of the normalised conversation (system + turns): the same sample has "
+                                          "the same hash in any upload and format; label files may key samples by it.")
 
 
 class SamplePage(BaseModel):
@@ -102,3 +104,45 @@ class ScorerRead(BaseModel):
     needs_models: list[str]
     available: bool
     unavailable_reason: str | None
+
+
+class LabelRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    index: int = Field(validation_alias=AliasChoices("idx", "index"), description="0-based row of the dataset.")
+    value: float = Field(description="1 = good … 0 = bad (a 1–5 rating r is stored as (r - 1) / 4).")
+    source: str = Field(description="upload | browser | judge")
+    raw: str | None = Field(description="The label as given, when not a 0–1 score: good/bad, keep/drop, true/false, 1–5.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class LabelPage(BaseModel):
+    items: list[LabelRead]
+    offset: int
+    limit: int
+    total: int
+    by_source: dict[str, int] = Field(description="Labels of the whole dataset per source.")
+
+
+class LabelSet(BaseModel):
+    """Exactly one of ``label``, ``rating`` or ``score``."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str | bool | None = Field(None, description="good/bad, keep/drop or true/false.")
+    rating: int | None = Field(None, description="1 (worst) to 5 (best).")
+    score: float | None = Field(None, description="0 (bad) to 1 (good).")
+    source: Literal["browser", "upload", "judge"] = Field(
+        "browser", description="Normally `browser`; the sample browser's undo sends a replaced label back as it was.")
+
+
+class LabelWriteRead(BaseModel):
+    label: LabelRead
+    previous: LabelRead | None = Field(description="The label this one replaced (what an undo puts back).")
+
+
+class LabelImportRead(BaseModel):
+    rows: int = Field(description="Rows read from the label file.")
+    samples_labelled: int = Field(description="Samples labelled (a content hash labels every row with that content).")
+    created: int
+    updated: int = Field(description="Samples whose earlier label (of any source) was replaced.")
+    by_key: dict[str, int] = Field(description="Rows keyed by index and by content_hash.")

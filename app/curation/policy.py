@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DIMENSIONS = ("diversity", "answer_quality", "consistency", "difficulty", "noise")
+#: per-sample fields a policy can rank by besides the dimensions: the learned quality ranker's estimate
+#: that the answer is good (needs an audit where the ``learned_quality`` scorer ran).
+RANK_FIELDS = ("learned_quality",)
 LEVELS = ("easy", "medium", "hard")
 
 
@@ -45,7 +48,8 @@ class CurationPolicy(BaseModel):
                                  "duplicate_answer"],
         description="Flag codes whose `related` samples form duplicate groups.")
     budget: Budget | None = None
-    rank_by: str = Field("overall", description="'overall' (mean of the quality dimensions) or one dimension.")
+    rank_by: str = Field("overall", description="'overall' (mean of the quality dimensions), one dimension, or "
+                                                "'learned_quality' (the learned ranker's per-sample estimate).")
     diversity_threshold: float | Literal["auto"] | None = Field(
         None, description="DEITA's rule: accept a sample only if its cosine similarity to every accepted one is "
                           "below τ. 'auto' calibrates τ for the embedding model on this data.")
@@ -65,8 +69,8 @@ class CurationPolicy(BaseModel):
                     raise ValueError(f"{name}: unknown dimension {dim!r}")
                 if not 0 <= v <= 1:
                     raise ValueError(f"{name}.{dim} must be within [0, 1]")
-        if self.rank_by != "overall" and self.rank_by not in DIMENSIONS:
-            raise ValueError(f"rank_by must be 'overall' or one of {DIMENSIONS}")
+        if self.rank_by != "overall" and self.rank_by not in (*DIMENSIONS, *RANK_FIELDS):
+            raise ValueError(f"rank_by must be 'overall', one of {DIMENSIONS} or one of {RANK_FIELDS}")
         if self.target_mix is not None:
             if set(self.target_mix) - set(LEVELS) or abs(sum(self.target_mix.values()) - 1) > 1e-6:
                 raise ValueError("target_mix maps easy/medium/hard to shares that sum to 1")

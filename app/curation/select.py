@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from app.curation.policy import LEVELS, CurationPolicy
+from app.curation.policy import LEVELS, RANK_FIELDS, CurationPolicy
 
 QUALITY_DIMS = ("answer_quality", "noise", "consistency", "diversity")
 
@@ -30,6 +30,9 @@ class Selection:
 
 
 def overall_score(rec: dict[str, Any], rank_by: str) -> float:
+    if rank_by in RANK_FIELDS:  # a per-sample field (a sample the ranker left unscored ranks last)
+        value = rec.get(rank_by)
+        return float(value) if isinstance(value, (int, float)) else -1.0
     scores = rec.get("scores", {})
     if rank_by != "overall":
         return float(scores.get(rank_by, 0.0))

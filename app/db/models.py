@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -148,3 +148,26 @@ class Experiment(Base):
     arms: Mapped[dict[str, Any]] = mapped_column(JSON)  # arm name → {"dataset_id", "job_id"}
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Label(Base):
+    """A quality label of one sample of a dataset (1 = good … 0 = bad); kept across audits of the dataset.
+
+    One label per sample: a person's label (``upload``, ``browser``) replaces any earlier one; a label the
+    LLM judge produced (``judge``) never replaces a person's.
+    """
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        CheckConstraint("value >= 0 AND value <= 1", name="ck_labels_value_range"),
+        CheckConstraint("source IN ('upload', 'browser', 'judge')", name="ck_labels_source"),
+    )
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    #: the label as given, when it was not a 0–1 score: good/bad, keep/drop, true/false, or a 1–5 rating
+    raw: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

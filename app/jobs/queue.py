@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Job, utcnow
@@ -51,14 +51,17 @@ def reap_exhausted(session: Session) -> int:
     return res.rowcount or 0
 
 
-def claim(session: Session, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None) -> Claim | None:
+def claim(session: Session, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None,
+          prefer: tuple[str, ...] = ()) -> Claim | None:
+    """Claim the oldest claimable job (of ``kinds``); jobs of the ``prefer`` kinds go before all others."""
     now = utcnow()
     claimable = or_(Job.status == "queued",
                     and_(Job.status == "running", Job.lease_until < now, Job.attempts < Job.max_attempts))
     sub = select(Job.id).where(claimable, Job.cancel_requested.is_(False))
     if kinds:
         sub = sub.where(Job.kind.in_(kinds))
-    sub = sub.order_by(Job.created_at, Job.id).limit(1)
+    first = [case((Job.kind.in_(prefer), 0), else_=1)] if prefer else []
+    sub = sub.order_by(*first, Job.created_at, Job.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         sub = sub.with_for_update(skip_locked=True)
     stmt = (

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.db.session import session_scope
 from app.jobs import queue
+from app.jobs.capabilities import preferred_kinds
 from app.jobs.executor import Executor, InlineExecutor, Outcome, ProcessExecutor
 from app.jobs.handlers import JobCancelled, JobContext, handlers
 from app.settings import Settings
@@ -75,6 +76,7 @@ class Worker:
         self.settings = settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.handlers = handlers(settings)
+        self.prefer_kinds = preferred_kinds(settings)  # e.g. model-signal audits first on a GPU machine
         self.executors = executors or {"inline": InlineExecutor(), "process": ProcessExecutor()}
         self._stop = threading.Event()
 
@@ -86,7 +88,8 @@ class Worker:
         url = self.settings.db_url
         with session_scope(url) as s:
             queue.reap_exhausted(s)
-            claim = queue.claim(s, self.worker_id, self.settings.worker.lease_seconds, tuple(self.handlers))
+            claim = queue.claim(s, self.worker_id, self.settings.worker.lease_seconds, tuple(self.handlers),
+                                prefer=self.prefer_kinds)
             if claim is None:
                 return None
             job = s.get(queue.Job, claim.id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Audit, AuditSample, Dataset, Job, new_id
 from app.errors import AppError, not_found
 from app.jobs import queue
+from app.jobs.capabilities import audit_job_kind
 from app.services.datasets import get_dataset
 from app.settings import Settings
 from scorers.base import DIMENSIONS, registry
@@ -45,7 +46,8 @@ def create_audit(session: Session, settings: Settings, project_id: str, dataset_
     chosen = validate_scorers(scorers, params)
     audit = Audit(id=new_id(), project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
                   scorers=chosen, params=params, seed=seed, job_id="")
-    job = queue.enqueue(session, project_id, "audit", {"audit_id": audit.id}, settings.worker.max_attempts)
+    kind = audit_job_kind(chosen, settings.models)  # model_audit: GPU workers take it first
+    job = queue.enqueue(session, project_id, kind, {"audit_id": audit.id}, settings.worker.max_attempts)
     audit.job_id = job.id
     session.add(audit)
     session.flush()

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
-from app.curation.policy import Budget, CurationPolicy
+from app.curation.policy import RANK_FIELDS, Budget, CurationPolicy
 from app.curation.select import Selection, longest_subset, random_subset, select
 from app.db.models import Audit, Dataset, Job, SampleRow
 from app.errors import AppError, not_found
@@ -28,15 +28,31 @@ def create_curation(session: Session, settings: Settings, project_id: str, datas
         raise AppError(422, "audit_mismatch", f"audit {audit_id} is of dataset {audit.dataset_id}, not {dataset_id}")
     if job.status != "succeeded":
         raise AppError(409, "audit_not_finished", f"audit {audit_id} is {job.status}; curate a finished audit")
+    if policy.rank_by in RANK_FIELDS:
+        _check_ranker_ran(audit, policy.rank_by)
     for part in policy.mix:
         get_dataset(session, project_id, part.dataset_id)
         if part.audit_id:
             a, j = get_audit(session, project_id, part.audit_id)
             if a.dataset_id != part.dataset_id or j.status != "succeeded":
                 raise AppError(422, "audit_mismatch", f"mix: audit {part.audit_id} is not a finished audit of {part.dataset_id}")
+            if policy.rank_by in RANK_FIELDS:
+                _check_ranker_ran(a, policy.rank_by)
     payload = {"dataset_id": dataset_id, "audit_id": audit_id, "policy": policy.model_dump(mode="json"),
                "name": name or f"{ds.name} (curated)"}
     return queue.enqueue(session, project_id, "curation", payload, settings.worker.max_attempts)
+
+
+def _check_ranker_ran(audit: Audit, scorer: str) -> None:
+    """rank_by a scorer's field needs an audit where that scorer ran; say why it did not, and how to fix it."""
+    runs = {r["name"]: r for r in json.loads(audit.report_json or "{}").get("scorers", [])}
+    run = runs.get(scorer)
+    if run is None:
+        raise AppError(422, "ranker_not_run", f"rank_by {scorer!r} needs an audit that ran the {scorer} scorer; "
+                       f"audit {audit.id} did not (run one with it, after labelling some samples)")
+    if run["status"] != "ok":
+        raise AppError(422, "ranker_not_run", f"rank_by {scorer!r}: in audit {audit.id} the {scorer} scorer was "
+                       f"{run['status']} ({run.get('reason') or 'no reason given'})")
 
 
 def get_curation(session: Session, project_id: str, curation_id: str) -> Job:

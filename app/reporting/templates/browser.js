@@ -4,7 +4,9 @@
   const KEY = "sftaudit.apiKey";
   const base = `${cfg.api_base}/v1/audits/${encodeURIComponent(cfg.audit_id)}`;
   const $ = (id) => document.getElementById(id);
-  const state = { rows: [], cursor: null, total: 0, seq: 0, clusters: new Set() };
+  const state = { rows: [], cursor: null, total: 0, seq: 0, clusters: new Set(),
+    // labelling: the dataset's labels by row index, the undo stack, and writes sent one after another
+    datasetId: null, labels: new Map(), undo: [], writes: Promise.resolve(), pending: 0, proposed: [], mode: "all" };
 
   // Build DOM nodes; text always goes in through textContent, never as HTML.
   function el(tag, attrs, ...children) {
@@ -22,17 +24,24 @@
 
   class AuthError extends Error {}
 
-  async function api(path) {
+  async function request(url, options) {
     const key = sessionStorage.getItem(KEY);
-    const res = await fetch(base + path, { headers: { Authorization: `Bearer ${key}`, Accept: "application/json" } });
+    const opts = options || {};
+    const headers = { Authorization: `Bearer ${key}`, Accept: "application/json" };
+    if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+    const res = await fetch(url, { method: opts.method || "GET", headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
     if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
     if (!res.ok) {
       let detail = "";
-      try { detail = JSON.stringify((await res.json()).detail); } catch (e) { detail = res.statusText; }
+      try { const body = await res.json(); detail = body.error ? body.error.message : JSON.stringify(body.detail); }
+      catch (e) { detail = res.statusText; }
       throw new Error(`${res.status} ${detail}`);
     }
-    return res.json();
+    return res.status === 204 ? null : res.json();
   }
+  const api = (path) => request(base + path);
+  const labelsUrl = (path) => `${cfg.api_base}/v1/datasets/${encodeURIComponent(state.datasetId)}/labels${path}`;
 
   // --- auth ---------------------------------------------------------------------------------------
   function showAuth(message) {
@@ -85,6 +94,7 @@
 
   async function load(reset) {
     const seq = ++state.seq;
+    if (reset) state.mode = "all";
     const q = query(reset ? null : state.cursor);
     $("status").textContent = "Loading…";
     $("error").textContent = "";
@@ -144,11 +154,11 @@
     }));
   }
 
-  function appendRows(items) {
+  function appendRows(items, unfiltered) {
     const body = $("rows");
     for (const rec of items) {
-      if (!clientFilter(rec)) continue;
-      const detail = el("tr", { class: "detail", id: `detail-${rec.index}`, hidden: true }, el("td", { colspan: 6 }));
+      if (!unfiltered && !clientFilter(rec)) continue;
+      const detail = el("tr", { class: "detail", id: `detail-${rec.index}`, hidden: true }, el("td", { colspan: 7 }));
       const toggle = el("button", { type: "button", class: "toggle", "aria-expanded": "false", "aria-controls": `detail-${rec.index}`,
         text: `▸ #${rec.index}`, onclick: () => toggleRow(rec, row, detail, toggle) });
       const codes = [...new Set((rec.flags || []).map((f) => f.code))];
@@ -158,8 +168,10 @@
         el("td", {}, scoreChips(rec.scores)),
         el("td", {}, codes.map((c) => el("span", { class: "chip", text: c }))),
         el("td", { text: rec.cluster ?? "" }),
-        el("td", { text: rec.difficulty_level ?? (rec.difficulty !== undefined ? Number(rec.difficulty).toFixed(2) : "") }));
+        el("td", { text: rec.difficulty_level ?? (rec.difficulty !== undefined ? Number(rec.difficulty).toFixed(2) : "") }),
+        state.datasetId ? labelCell(rec.index) : null);
       body.append(row, detail);
+      if (state.datasetId) paintLabel(rec.index);
     }
   }
 
@@ -215,6 +227,150 @@
     } catch (err) { fail(err); }
   }
 
+
+  // --- labels ---------------------------------------------------------------------------------------
+  // Keep (good) / drop (bad) per sample, stored through the labels API of the audit's dataset.  Writes go
+  // out one after another (a fast typist's g, b, u arrive in order); the page shows each at once and
+  // says when it is stored.
+  async function startLabelling(datasetId, report) {
+    state.datasetId = datasetId;
+    $("label-head").hidden = false;
+    $("label-bar").hidden = false;
+    for (let offset = 0; ; offset += 1000) {
+      const page = await request(labelsUrl(`?limit=1000&offset=${offset}`));
+      for (const lab of page.items) state.labels.set(lab.index, lab);
+      if (offset + page.items.length >= page.total || !page.items.length) break;
+    }
+    const figures = report && report.dimensions && report.dimensions.answer_quality && report.dimensions.answer_quality.figures;
+    const ranker = figures && figures.learned_quality;
+    state.proposed = (ranker && Array.isArray(ranker.proposed_next)) ? ranker.proposed_next.map(Number) : [];
+    refreshLabelBar();
+  }
+
+  function labelCell(index) {
+    return el("td", { class: "label-cell", id: `label-${index}` },
+      el("button", { type: "button", class: "lab keep", "aria-pressed": "false", title: "keep: a good sample (g)", text: "keep",
+        onclick: () => label(index, "keep") }),
+      el("button", { type: "button", class: "lab drop", "aria-pressed": "false", title: "drop: a bad sample (b)", text: "drop",
+        onclick: () => label(index, "drop") }),
+      el("span", { class: "lab-state" }));
+  }
+
+  function describe(lab) {
+    if (!lab) return "";
+    const what = lab.raw || (lab.value >= 0.5 ? "good" : "bad");
+    // the pressed button already says keep/drop for a label given here; others say where they came from
+    return lab.source === "browser" ? "" : `${what} (${lab.source}${lab.raw ? "" : ` ${Number(lab.value).toFixed(2)}`})`;
+  }
+
+  function paintLabel(index, pending) {
+    const cell = document.getElementById(`label-${index}`);
+    if (!cell) return;
+    const lab = state.labels.get(index);
+    const good = lab ? lab.value >= 0.5 : null;
+    cell.querySelector(".keep").setAttribute("aria-pressed", String(good === true));
+    cell.querySelector(".drop").setAttribute("aria-pressed", String(good === false));
+    const text = cell.querySelector(".lab-state");
+    text.textContent = pending ? "saving…" : describe(lab);
+    text.classList.toggle("pending", Boolean(pending));
+    const row = document.getElementById(`sample-${index}`);
+    row.classList.toggle("labelled-keep", good === true);
+    row.classList.toggle("labelled-drop", good === false);
+  }
+
+  function labelStatus(message) {
+    const counts = { browser: 0, upload: 0, judge: 0 };
+    for (const lab of state.labels.values()) counts[lab.source] = (counts[lab.source] || 0) + 1;
+    const summary = `${state.labels.size} labelled (${counts.browser} here, ${counts.upload} uploaded, ${counts.judge} by the judge)`;
+    $("label-status").textContent = message ? `${message} · ${summary}` : summary;
+    $("label-status").dataset.pending = String(state.pending);
+  }
+
+  function refreshLabelBar(message) {
+    const left = state.proposed.filter((i) => !state.labels.has(i)).length;
+    $("label-next").hidden = !state.proposed.length;
+    $("label-next").textContent = `Label next (${left} of ${state.proposed.length} left)`;
+    labelStatus(message);
+  }
+
+  // Queue one write; ``apply`` runs when its turn comes and returns the request's promise.
+  function enqueue(apply, index) {
+    state.pending += 1;
+    paintLabel(index, true);
+    labelStatus();
+    state.writes = state.writes.then(apply).catch((err) => {
+      if (err instanceof AuthError) { fail(err); return; }
+      $("error").textContent = `Could not store the label of #${index}: ${err.message}`;
+    }).finally(() => {
+      state.pending -= 1;
+      paintLabel(index, false);
+      refreshLabelBar();
+    });
+  }
+
+  function label(index, verdict) {
+    const entry = { index, previous: undefined };
+    state.undo.push(entry);
+    enqueue(async () => {
+      const res = await request(labelsUrl(`/${index}`), { method: "PUT", body: { label: verdict } });
+      entry.previous = res.previous;
+      state.labels.set(index, res.label);
+    }, index);
+    refreshLabelBar(`#${index} ${verdict}`);
+  }
+
+  function undoLast() {
+    const entry = state.undo.pop();
+    if (!entry) { labelStatus("Nothing to undo."); return; }
+    enqueue(async () => {
+      const prev = entry.previous;
+      if (prev === undefined) return;  // its write failed: nothing was stored
+      if (prev === null) {
+        await request(labelsUrl(`/${entry.index}`), { method: "DELETE" });
+        state.labels.delete(entry.index);
+        return;
+      }
+      const body = prev.raw && /^[1-5]$/.test(prev.raw) ? { rating: Number(prev.raw) }
+        : prev.raw ? { label: prev.raw } : { score: prev.value };
+      const res = await request(labelsUrl(`/${entry.index}`), { method: "PUT", body: { ...body, source: prev.source } });
+      state.labels.set(entry.index, res.label);
+    }, entry.index);
+    const row = document.getElementById(`sample-${entry.index}`);
+    if (row) row.querySelector("button.toggle").focus();
+    refreshLabelBar(`undid #${entry.index}`);
+  }
+
+  function moveFocus(row, step) {
+    const toggles = [...document.querySelectorAll("#rows button.toggle")];
+    const at = toggles.indexOf(row.querySelector("button.toggle"));
+    const next = toggles[Math.max(0, Math.min(toggles.length - 1, at + step))];
+    if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); }
+  }
+
+  // "Label next": the samples the learned ranker proposes (uncertain ones, spread across clusters), in its order.
+  async function loadNext() {
+    const seq = ++state.seq;
+    state.mode = "next";
+    $("status").textContent = "Loading the proposed samples…";
+    $("error").textContent = "";
+    try {
+      const wanted = state.proposed.filter((i) => !state.labels.has(i));
+      const items = await Promise.all(wanted.map((i) => api(`/samples/${encodeURIComponent(i)}`)));
+      if (seq !== state.seq) return;
+      state.rows = items;
+      state.cursor = null;
+      $("rows").replaceChildren();
+      appendRows(items, true);
+      $("more").hidden = true;
+      $("status").textContent = `Label next: ${items.length} samples the learned ranker is least sure of, spread across ` +
+        "clusters · g keeps, b drops, u undoes · Apply or Clear the filters to see every sample again";
+      const first = document.querySelector("#rows button.toggle");
+      if (first) first.focus();
+    } catch (err) {
+      if (seq === state.seq) { $("status").textContent = ""; fail(err); }
+    }
+  }
+
   // --- keyboard -----------------------------------------------------------------------------------
   document.addEventListener("keydown", (ev) => {
     const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement && document.activeElement.tagName);
@@ -223,6 +379,16 @@
       const row = document.activeElement && document.activeElement.closest("tr.row");
       if (row && !$(`detail-${row.dataset.index}`).hidden) row.querySelector("button.toggle").click();
       else if (!$("linked").hidden) $("linked").hidden = true;
+      return;
+    }
+    if (!typing && state.datasetId && !ev.ctrlKey && !ev.metaKey && !ev.altKey && ["g", "b", "u", "n"].includes(ev.key)) {
+      ev.preventDefault();
+      if (ev.key === "u") { undoLast(); return; }
+      if (ev.key === "n") { if (state.proposed.length) loadNext(); return; }
+      const row = document.activeElement && document.activeElement.closest("#rows tr.row");
+      if (!row) { labelStatus("Pick a row first: j / k move between rows."); return; }
+      label(Number(row.dataset.index), ev.key === "g" ? "keep" : "drop");
+      moveFocus(row, 1);
       return;
     }
     if (typing || !["j", "k", "ArrowDown", "ArrowUp"].includes(ev.key)) return;
@@ -238,6 +404,7 @@
 
   // --- start --------------------------------------------------------------------------------------
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); load(true); });
+  $("label-next").addEventListener("click", () => loadNext());
   $("filters").addEventListener("change", (ev) => { if (ev.target.tagName === "SELECT") load(true); });
   $("f-reset").addEventListener("click", () => setTimeout(() => load(true), 0));
   $("more").addEventListener("click", () => load(false));
@@ -248,11 +415,12 @@
     $("app").hidden = false;
     $("forget-key").hidden = false;
     $("open-report").hidden = false;
-    try {  // the report is optional: it only fills the flag-code suggestions
+    try {  // the report is optional: it fills the flag-code suggestions and the ranker's proposals
       const audit = await api("");
       const report = audit.report || audit;
       const codes = Object.keys((report && report.flags) || {}).sort();
       $("flag-codes").replaceChildren(...codes.map((c) => el("option", { value: c })));
+      if (audit.dataset_id) await startLabelling(audit.dataset_id, report);
     } catch (err) {
       if (err instanceof AuthError) { fail(err); return; }
     }

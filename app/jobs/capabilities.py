@@ -1,0 +1,57 @@
+"""Which worker takes which job first: audits that run local models go to workers with a GPU.
+
+* An audit whose scorers run a configured local model — the language model (perplexity, IFD), the
+  reward model, or a local judge model — is queued as kind ``model_audit`` (the same handler as
+  ``audit``; :func:`audit_job_kind`).
+* A worker claims the kinds in ``worker.prefer_kinds`` before any other queued job (oldest first
+  within each group).  Unset (the default), a worker that sees a CUDA GPU prefers ``model_audit`` and
+  ``training``; a worker without one prefers nothing.  So a GPU machine joined to a deployment with
+  ``sftaudit worker`` drains the model-signal audits and training runs while CPU workers keep the rest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from functools import lru_cache
+
+from app.settings import ModelSettings, Settings
+
+MODEL_AUDIT = "model_audit"
+GPU_KINDS = (MODEL_AUDIT, "training")
+#: model roles whose scorers run a local transformers model (a forward pass per sample: GPU work)
+LOCAL_MODEL_ROLES = ("language_model", "reward_model")
+
+
+def runs_local_model(needs_models: Iterable[str], models: ModelSettings) -> bool:
+    for role in needs_models:
+        if role in LOCAL_MODEL_ROLES and getattr(models, role):
+            return True
+        if role == "judge" and models.judge_model and not models.judge_url:  # a local judge model, no endpoint
+            return True
+    return False
+
+
+def audit_job_kind(scorers: Iterable[str], models: ModelSettings) -> str:
+    """``model_audit`` when a selected scorer runs a configured local model, else ``audit``."""
+    from scorers.base import registry
+
+    reg = registry()
+    return MODEL_AUDIT if any(runs_local_model(reg[n].needs_models, models) for n in scorers) else "audit"
+
+
+@lru_cache(maxsize=1)
+def gpu_visible() -> bool:
+    """Whether this process can use a CUDA GPU (imports torch: call it in workers, never in the API process)."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def preferred_kinds(settings: Settings) -> tuple[str, ...]:
+    """The job kinds this worker claims first (``worker.prefer_kinds``, or by GPU when unset)."""
+    if settings.worker.prefer_kinds is not None:
+        return tuple(settings.worker.prefer_kinds)
+    return GPU_KINDS if gpu_visible() else ()

@@ -1,0 +1,1 @@
+"""Quality labels of samples: parsing label files (the database side is app.services.labels)."""
