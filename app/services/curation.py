@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.curation.policy import Budget, CurationPolicy
 from app.curation.select import Selection, longest_subset, random_subset, select
-from app.db.models import Audit, Dataset, Job, SampleRow
+from app.db.models import Audit, Dataset, Job, SampleRow, is_id
 from app.errors import AppError, not_found
 from app.jobs import queue
 from app.services.audits import all_records, get_audit
@@ -40,7 +40,7 @@ def create_curation(session: Session, settings: Settings, project_id: str, datas
 
 
 def get_curation(session: Session, project_id: str, curation_id: str) -> Job:
-    job = session.get(Job, curation_id)
+    job = session.get(Job, curation_id) if is_id(curation_id) else None
     if job is None or job.project_id != project_id or job.kind != "curation":
         raise not_found("curation", curation_id)
     return job
