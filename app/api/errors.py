@@ -63,8 +63,32 @@ def _json(status: int, code: str, message: str, headers: dict[str, str] | None =
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
 
 
+def _errors_are_json(app: FastAPI) -> None:
+    """Error bodies are JSON on every route, also where the success is HTML, a file or a stream
+    (FastAPI would document them under the route's own media type)."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = plain()
+        for ops in spec.get("paths", {}).values():
+            for op in ops.values():
+                for code, resp in op.get("responses", {}).items():
+                    content = resp.get("content") or {}
+                    if code[:1] in "45" and "application/json" not in content:
+                        schema = next((c.get("schema") for c in content.values() if c.get("schema")), None)
+                        if schema is not None:
+                            resp["content"] = {"application/json": {"schema": schema}}
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     retry_after = str(settings.database.retry_after_seconds)
+    _errors_are_json(app)
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:

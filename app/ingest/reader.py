@@ -58,8 +58,8 @@ class LimitedReader(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        try:
-            data = self.raw.read(len(b))
+        try:  # read1: a short read returns what was inflated so far, so a truncated gzip keeps its rows
+            data = self.raw.read1(len(b)) if hasattr(self.raw, "read1") else self.raw.read(len(b))
         except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
             raise CorruptGzip(str(e) or type(e).__name__) from None
         self.count += len(data)
