@@ -39,3 +39,16 @@ def permanent(ctx: JobContext) -> dict:
     from app.jobs.handlers import PermanentJobError
 
     raise PermanentJobError("row 3 has no answer")
+
+
+@job_handler("test_sleep")
+def sleep_quietly(ctx: JobContext) -> dict:
+    """Works for ``sleep`` seconds without ever reporting progress (a stop must still hand it back)."""
+    time.sleep(float(ctx.payload.get("sleep", 60)))
+    return {"slept": True}
+
+
+@job_handler("test_quick")
+def quick(ctx: JobContext) -> dict:
+    """A short job (the kind a short lane takes)."""
+    return {"quick": True, "attempt": ctx.attempt}

@@ -23,7 +23,6 @@ from app.jobs.handlers import JobCancelled, JobContext, PermanentJobError, job_h
 from app.errors import AppError
 from app.services.training import artifacts_dir, load_training_samples, resolved_spec
 from app.training.cli import ERROR_FILE, EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, PROGRESS_FILE, STOP_FILE, write_samples
-from app.training.export import RESULT
 from app.training.launch import launch_command
 from app.training.spec import TrainingSpec
 
@@ -117,6 +116,8 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         cancelled = True
     code = proc.returncode
     if code == EXIT_COMPLETED:
+        from app.training.export import RESULT  # here, not at import: export pulls in torch, the worker need not
+
         result = json.loads((out / "final" / RESULT).read_text())
         if ctx.payload.get("eval_dataset_id"):
             result["held_out"] = _held_out(ctx, out, spec_path)
