@@ -41,6 +41,9 @@ class UploadSettings(BaseModel):
     max_errors_reported: int = Field(20, description="How many row errors an error response lists.")
     insert_batch: int = Field(5000, description="Rows per bulk insert; each batch is its own short transaction.")
     max_depth: int = Field(64, ge=2, description="Deepest nesting of objects/arrays accepted in one record.")
+    staging_timeout_seconds: float = Field(
+        6 * 3600, gt=0, description="An upload still being ingested after this long is taken as abandoned (its API "
+                                    "process died): a worker hides it for good and purges its rows.")
 
 
 class WorkerSettings(BaseModel):

@@ -205,3 +205,29 @@ def test_delete_hides_at_once_and_purges_in_a_job(client, settings) -> None:
         assert s.scalar(select(func.count()).select_from(Audit)) == 0
         assert s.get(Dataset, ds["id"]) is None
     assert len(list(settings.storage.uploads.glob("*"))) == file_count, "the deleted upload's file is removed"
+
+
+def test_an_abandoned_staging_dataset_is_purged_by_a_worker(client, settings) -> None:
+    """An API process that died mid-ingest leaves a staging dataset: invisible, and purged once stale."""
+    from datetime import timedelta
+
+    from app.db.models import Project, utcnow
+    from app.services.datasets import insert_batches
+
+    with session_scope(settings.db_url) as s:
+        pid = s.scalar(select(Project.id))
+        ds = Dataset(project_id=pid, name="half", format="", sha256="0" * 64, status="staging", idempotency_key="k",
+                     created_at=utcnow() - timedelta(days=1))
+        s.add(ds)
+        s.flush()
+        ds_id = ds.id
+    insert_batches(settings.db_url, ds_id, iter([{"idx": i, "conversation": {"system": None, "turns": []},
+                                                  "original": None, "warnings": None} for i in range(30)]), 10)
+    assert client.get("/v1/datasets").json()["total"] == 0
+    assert client.get(f"/v1/datasets/{ds_id}").status_code == 404
+    Worker(settings).run_once()
+    with session_scope(settings.db_url) as s:
+        assert s.get(Dataset, ds_id) is None
+        assert s.scalar(select(func.count()).select_from(SampleRow)) == 0
+    r = client.post("/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())}, headers={"Idempotency-Key": "k"})
+    assert r.status_code == 201, "the abandoned upload's key is free again"

@@ -31,6 +31,7 @@ from app.db.session import configure, session_scope
 from app.jobs import liveness, queue
 from app.jobs.executor import Executor, InlineExecutor, Outcome, ProcessExecutor
 from app.jobs.handlers import JobCancelled, JobContext, handlers
+from app.services.datasets import reap_stale_staging
 from app.settings import Settings
 
 log = logging.getLogger("sftaudit.worker")
@@ -183,6 +184,8 @@ class Worker:
     def _claim(self) -> tuple[queue.Claim, str, dict[str, Any]] | None:
         with session_scope(self.settings.db_url) as s:
             queue.reap_exhausted(s)
+            if "dataset_purge" in self.handlers:
+                reap_stale_staging(s, self.settings)
             claim = queue.claim(s, self.worker_id, self.settings.worker.lease_seconds, tuple(self.handlers))
             if claim is None:
                 return None

@@ -127,15 +127,33 @@ def _fill(settings: Settings, dataset_id: str, upload: StoredUpload, opts: Inges
                                  opts.format, opts.field_map, opts.on_error, stats, lim.max_errors_reported, lim.max_rows)
         insert_batches(settings.db_url, dataset_id, rows, lim.insert_batch)
     with session_scope(settings.db_url) as s:
+        ingest = {**stats.to_dict(lim.max_errors_reported), "container": container, "gzip": gzipped,
+                  "on_error": opts.on_error, "field_map": dict(opts.field_map or {})}
+        done = s.execute(update(Dataset).where(Dataset.id == dataset_id, Dataset.status == "staging")
+                         .values(rows=stats.rows, format=stats.format or opts.format or "", ingest=ingest, status="ready")
+                         .execution_options(synchronize_session=False))
+        if (done.rowcount or 0) != 1:  # reaped as abandoned meanwhile (reap_stale_staging): its rows are being purged
+            raise AppError(409, "ingest_abandoned", "the upload took too long and was discarded; upload it again")
         dataset = s.get(Dataset, dataset_id)
         assert dataset is not None
-        dataset.rows = stats.rows
-        dataset.format = stats.format or opts.format or ""
-        dataset.ingest = {**stats.to_dict(lim.max_errors_reported), "container": container, "gzip": gzipped,
-                          "on_error": opts.on_error, "field_map": dict(opts.field_map or {})}
-        dataset.status = "ready"
-        s.flush()
         return dataset
+
+
+def reap_stale_staging(session: Session, settings: Settings) -> int:
+    """Datasets left in ``staging`` by an API process that died mid-ingest: hide them for good and queue their purge."""
+    from datetime import timedelta
+
+    from app.db.models import utcnow
+    from app.jobs import queue
+
+    cutoff = utcnow() - timedelta(seconds=settings.upload.staging_timeout_seconds)
+    stale = list(session.scalars(select(Dataset).where(Dataset.status == "staging", Dataset.created_at < cutoff)
+                                 .limit(100)))
+    for ds in stale:
+        ds.status, ds.idempotency_key = "deleting", None
+        queue.enqueue(session, ds.project_id, "dataset_purge", {"dataset_id": ds.id}, settings.worker.max_attempts)
+    session.flush()
+    return len(stale)
 
 
 def _discard_staging(url: str, dataset_id: str) -> None:
@@ -144,7 +162,7 @@ def _discard_staging(url: str, dataset_id: str) -> None:
         purge_samples(url, dataset_id, 5000)
         with session_scope(url) as s:
             s.execute(delete(Dataset).where(Dataset.id == dataset_id, Dataset.status == "staging"))
-    except Exception:  # the staging row stays invisible; a later purge_stale_staging removes it
+    except Exception:  # the staging row stays invisible; reap_stale_staging removes it later
         import logging
 
         logging.getLogger("sftaudit.ingest").exception("could not remove staging dataset %s", dataset_id)
