@@ -80,9 +80,24 @@ def test_over_long_name_key_and_format_are_422_not_500(client, settings) -> None
 
 
 # --- 7. the same Idempotency-Key at once ------------------------------------------------------------------
-def test_concurrent_uploads_with_one_idempotency_key_get_one_dataset(client, settings) -> None:
+def test_concurrent_uploads_with_one_idempotency_key_get_one_dataset(client, settings, monkeypatch) -> None:
+    import app.services.datasets as datasets
+
     body = jsonl(*[GOOD] * 200)
     results: list = []
+    barrier, first = threading.Barrier(6, timeout=20), threading.local()
+    real = datasets.find_idempotent
+
+    def all_at_once(*args, **kwargs):  # every request passes the key check before any of them stores a row
+        if not getattr(first, "done", False):
+            first.done = True
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "find_idempotent", all_at_once)
 
     def send() -> None:
         r = post(client, body, headers={"Idempotency-Key": "same-key"})
@@ -181,9 +196,22 @@ def test_empty_reference_id_is_not_found(client) -> None:
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", r.text
 
 
-def test_nul_in_an_artifact_path_is_not_found(client) -> None:
-    for path in ("final/%00", "final/a%00b", "%00"):
-        assert client.get(f"/v1/training-jobs/{'0' * 32}/artifacts/{path}").status_code == 404
+def test_nul_in_an_artifact_path_is_not_found(client, settings) -> None:
+    from sqlalchemy import select
+
+    from app.db.models import Project
+    from app.db.session import session_scope
+    from app.jobs import queue
+
+    with session_scope(settings.db_url) as s:  # a finished training job with one artifact
+        job = queue.enqueue(s, s.scalar(select(Project.id)), "training", {"spec": {}, "datasets": {}}, 1)
+        job.status, job_id = "succeeded", job.id
+    final = settings.storage.artifacts / job_id / "final"
+    final.mkdir(parents=True)
+    (final / "config.json").write_text("{}")
+    assert client.get(f"/v1/training-jobs/{job_id}/artifacts/final/config.json").status_code == 200
+    for path in ("final/%00", "final/a%00b", "%00", "final/config.json%00"):
+        assert client.get(f"/v1/training-jobs/{job_id}/artifacts/{path}").status_code == 404, path
 
 
 # --- 10. an empty scorer list ------------------------------------------------------------------------------

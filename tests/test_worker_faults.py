@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
-from app.db.models import Job, Project, WorkerRow
+from app.db.models import Job, Project
 from app.db.session import session_scope
 from app.jobs import queue
 from app.jobs.worker import Worker
@@ -204,6 +204,8 @@ def test_worker_survives_a_database_outage_idle_and_mid_job(settings, project_id
 
 
 def _worker_rows(settings) -> int:
+    from app.db.models import WorkerRow
+
     with session_scope(settings.db_url) as s:
         return len(s.scalars(select(WorkerRow).where(WorkerRow.stopped_at.is_(None))).all())
 
