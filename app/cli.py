@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -37,68 +35,163 @@ def migrate() -> None:
     typer.echo(f"database at {s.db_url.split('@')[-1]} is up to date")
 
 
-@keys_app.command("create")
-def keys_create(project: Annotated[str, typer.Option(help="Project the key belongs to.")] = "default",
-                name: Annotated[str, typer.Option(help="A label for the key.")] = "") -> None:
-    """Create an API key and print it (it is shown only once)."""
+def _migrated_settings():
     from app.db.migrate import upgrade
-    from app.db.session import session_scope
-    from app.services.auth import create_key
+    from app.db.session import configure
 
     s = _settings()
     s.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    configure(s.db_url, s.database)
     upgrade(s.db_url)
+    return s
+
+
+@keys_app.command("create")
+def keys_create(project: Annotated[str, typer.Option(help="Project the key belongs to.")] = "default",
+                name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+                admin: Annotated[bool, typer.Option(help="Also allow the key-management routes (/v1/admin/keys).")] = False) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from app.db.session import session_scope
+    from app.services.auth import create_key
+
+    s = _migrated_settings()
     with session_scope(s.db_url) as session:
-        plain, _ = create_key(session, project, name)
+        plain, _ = create_key(session, project, name, "admin" if admin else "project")
     typer.echo(plain)
 
 
+@keys_app.command("list")
+def keys_list(project: Annotated[Optional[str], typer.Option(help="Only this project's keys.")] = None) -> None:
+    """List API keys: id, prefix, project, scope, name, created, revoked (never the keys themselves)."""
+    from app.db.session import session_scope
+    from app.services.auth import list_keys
+
+    s = _migrated_settings()
+    with session_scope(s.db_url) as session:
+        rows = list_keys(session, project)
+        typer.echo("id\tprefix\tproject\tscope\tname\tcreated\trevoked")
+        for k, p in rows:
+            revoked = k.revoked_at.isoformat(timespec="seconds") + "Z" if k.revoked_at else "-"
+            typer.echo(f"{k.id}\t{k.prefix}\t{p}\t{k.scope}\t{k.name or '-'}\t"
+                       f"{k.created_at.isoformat(timespec='seconds')}Z\t{revoked}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its printed prefix (sfta_…).")]) -> None:
+    """Revoke an API key: it is refused from its next request on."""
+    from app.db.session import session_scope
+    from app.errors import AppError
+    from app.services.auth import revoke_key
+
+    s = _migrated_settings()
+    try:
+        with session_scope(s.db_url) as session:
+            row = revoke_key(session, key)
+            typer.echo(f"revoked {row.id} ({row.prefix}…)")
+    except AppError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(1) from None
+
+
 @app.command()
-def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False) -> None:
-    """Run a worker that claims and runs jobs from the database (GPU machines join this way)."""
+def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+           lane: Annotated[Optional[str], typer.Option(help="Take only the job kinds of this lane (settings worker.lanes).")] = None,
+           kinds: Annotated[Optional[str], typer.Option(help="Take only these job kinds (comma-separated).")] = None,
+           parent_pid: Annotated[Optional[int], typer.Option(help="Stop when this process is gone (set by serve).")] = None) -> None:
+    """Run a worker that claims and runs jobs from the database (GPU machines join this way).
+
+    SIGTERM or SIGINT: the running job is handed back to the queue and the worker exits; a second
+    signal hands it back at once.
+    """
     from app.db.migrate import upgrade
-    from app.jobs.worker import Worker
+    from app.jobs.worker import DB_ERRORS, Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     s = _settings()
     s.storage.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(s.db_url)
-    w = Worker(s)
-    signal.signal(signal.SIGTERM, lambda *_: w.stop())
-    typer.echo(f"worker {w.worker_id} polling {s.db_url.split('@')[-1]} for: {', '.join(w.handlers)}", err=True)
+    chosen = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else None
+    if lane is not None:
+        if lane not in s.worker.lanes:
+            typer.echo(f"unknown lane {lane!r}; configured: {', '.join(s.worker.lanes)}", err=True)
+            raise typer.Exit(2)
+        chosen = list(s.worker.lanes[lane]) or chosen
+    try:
+        w = Worker(s, kinds=chosen, lane=lane, parent_pid=parent_pid)
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    signals = {"n": 0}
+
+    def on_signal(signum, _frame) -> None:  # noqa: ANN001
+        signals["n"] += 1
+        if signals["n"] == 1:
+            w.stop()
+        else:  # a second signal: hand the job back now
+            w.hurry()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    delay = 1.0
+    while not w.stopping():  # migrations need the database too: wait for it like the loop does
+        try:
+            upgrade(s.db_url)
+            break
+        except DB_ERRORS as e:
+            typer.echo(f"database unavailable ({type(e).__name__}); retrying in {delay:.0f} s", err=True)
+            time.sleep(delay)
+            delay = min(delay * 2, s.worker.db_retry_max_seconds)
+    typer.echo(f"worker {w.worker_id} (lane {lane or 'any'}) polling {s.db_url.split('@')[-1]} for: "
+               f"{', '.join(w.handlers)}", err=True)
     w.run_forever(idle_exit=0.0 if once else None)
 
 
 @app.command()
 def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated[Optional[int], typer.Option()] = None,
-          workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: settings).")] = None) -> None:
-    """Start the API and local worker processes (SQLite + local workers by default)."""
+          workers: Annotated[Optional[int], typer.Option(help="Worker processes per lane (default: worker.concurrency).")] = None,
+          lanes: Annotated[Optional[str], typer.Option(help="Lanes to start workers for, comma-separated (default: every "
+                                                            "lane in worker.lanes).")] = None) -> None:
+    """Start the API and local worker processes (SQLite + local workers by default).
+
+    Workers are supervised: one that dies is restarted (and the restart logged). SIGTERM or SIGINT
+    stops the API and every worker (each hands its running job back to the queue).
+    """
     import uvicorn
 
-    from app.db.migrate import upgrade
+    from app.supervisor import Supervisor
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    s = _migrated_settings()
     from app.db.session import session_scope
     from app.services.auth import count_keys, create_key
 
-    s = _settings()
-    s.storage.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(s.db_url)
     with session_scope(s.db_url) as session:
         if count_keys(session) == 0:
-            plain, _ = create_key(session, "default", "first key")
-            typer.secho(f"\nNo API keys existed, so one was created for project 'default'. It is shown only once:\n\n"
-                        f"    {plain}\n\nUse it as: Authorization: Bearer {plain}\n", fg="green")
+            plain, _ = create_key(session, "default", "first key", "admin")
+            typer.secho(f"\nNo API keys existed, so an admin key was created for project 'default'. It is shown only "
+                        f"once:\n\n    {plain}\n\nUse it as: Authorization: Bearer {plain}\n", fg="green")
     n = s.worker.concurrency if workers is None else workers
-    procs = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=os.environ.copy()) for _ in range(n)]
+    chosen = [x.strip() for x in lanes.split(",") if x.strip()] if lanes else list(s.worker.lanes)
+    unknown = [x for x in chosen if x not in s.worker.lanes]
+    if unknown:
+        typer.echo(f"unknown lane(s) {', '.join(unknown)}; configured: {', '.join(s.worker.lanes)}", err=True)
+        raise typer.Exit(2)
+    supervisor = Supervisor({lane: n for lane in chosen} if n > 0 else {}, backoff=s.worker.restart_backoff_seconds,
+                            grace=s.worker.stop_grace_seconds)
+
+    def stop_now(signum, _frame) -> None:  # noqa: ANN001
+        # uvicorn restores this handler and re-raises the signal once it has shut down: leave through
+        # the finally below (which stops the workers), never by the default action that kills us first.
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGINT, stop_now)
+    supervisor.start()
     try:
         uvicorn.run("app.api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        supervisor.stop()
 
 
 @app.command()

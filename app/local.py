@@ -25,7 +25,7 @@ def read_file_samples(path: Path, settings: Settings, *, format: str | None = No
         samples = [
             Sample.from_dict({"index": row["idx"], **row["conversation"]},
                              meta={"original": load_json(row["original"]), **({"warnings": row["warnings"]} if row["warnings"] else {})})
-            for row in normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes),
+            for row in normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes, lim.max_depth),
                                          format, field_map, on_error, stats, lim.max_errors_reported, lim.max_rows)
         ]
     h = hashlib.sha256()

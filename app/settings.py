@@ -39,7 +39,11 @@ class UploadSettings(BaseModel):
     max_json_array_bytes: int = Field(512 << 20, description="Largest JSON-array file (parsed in memory); use JSONL above.")
     max_rows: int = Field(5_000_000, description="Most rows in one dataset.")
     max_errors_reported: int = Field(20, description="How many row errors an error response lists.")
-    insert_batch: int = Field(5000, description="Rows per bulk insert.")
+    insert_batch: int = Field(5000, description="Rows per bulk insert; each batch is its own short transaction.")
+    max_depth: int = Field(64, ge=2, description="Deepest nesting of objects/arrays accepted in one record.")
+    staging_timeout_seconds: float = Field(
+        6 * 3600, gt=0, description="An upload still being ingested after this long is taken as abandoned (its API "
+                                    "process died): a worker hides it for good and purges its rows.")
 
 
 class WorkerSettings(BaseModel):
@@ -54,9 +58,38 @@ class WorkerSettings(BaseModel):
     prefer_kinds: list[str] | None = Field(None, description=(
         "Job kinds this worker claims before any other queued job. Unset: `model_audit` and `training` when the worker "
         "sees a CUDA GPU, nothing otherwise (set `[]` to turn that off)."))
+    lanes: dict[str, list[str]] = Field(
+        default_factory=lambda: {"default": [], "short": ["curation", "dataset_purge"]},
+        description="Queue lanes: lane name → job kinds its workers take (an empty list: every kind). `sftaudit serve` "
+                    "starts `concurrency` workers per lane, so short jobs (curations, deletions) never wait behind a "
+                    "long audit or training run.")
+    stop_grace_seconds: float = Field(
+        20.0, description="On SIGTERM/SIGINT a worker asks its running job to stop at the next progress step and hands "
+                          "it back to the queue; after this long it hands it back itself and exits.")
+    db_retry_max_seconds: float = Field(30.0, description="Longest wait between retries while the database is unreachable.")
+    alive_seconds: float = Field(
+        30.0, description="A worker whose last heartbeat is older than this counts as dead in /health.")
+    restart_backoff_seconds: float = Field(
+        2.0, description="`serve` restarts a dead worker after this long (doubling while it keeps dying, up to 60 s).")
+
+
+class DatabaseSettings(BaseModel):
+    connect_timeout_seconds: float = Field(5.0, gt=0, description="Give up connecting to the database after this long.")
+    statement_timeout_seconds: float = Field(
+        60.0, gt=0, description="PostgreSQL: cancel any one statement running longer than this (the work is batched, "
+                                "so no statement needs long).")
+    sqlite_busy_timeout_seconds: float = Field(
+        10.0, ge=0, description="SQLite: wait this long for another writer's lock before giving up (then 503).")
+    pool_timeout_seconds: float = Field(10.0, gt=0, description="Wait this long for a free pooled connection.")
+    retry_after_seconds: int = Field(5, ge=1, description="Retry-After sent with a 503 while the database is unavailable.")
 
 
 class ModelSettings(BaseModel):
+    roots: list[Path] = Field(default_factory=list, description=(
+        "Directories base models may be loaded from (`base_model` is a path under one of them, absolute or relative "
+        "to it). Default: `<data_dir>/models`. Nothing outside them is ever opened."))
+    registry: dict[str, Path] = Field(default_factory=dict, description=(
+        "Named base models the operator made available: name → model directory (`base_model: \"name\"`)."))
     embedding_model: str | None = Field(None, description="sentence-transformers dir; default: packaged all-MiniLM-L6-v2.")
     fast_embedding_model: str | None = None
     tokenizer: str | None = None
@@ -83,6 +116,7 @@ class Settings(BaseSettings):
     upload: UploadSettings = UploadSettings()
     worker: WorkerSettings = WorkerSettings()
     models: ModelSettings = ModelSettings()
+    database: DatabaseSettings = DatabaseSettings()
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
 
     @property
@@ -91,10 +125,14 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.storage.data_dir / 'sftaudit.db').resolve()}"
 
+    @property
+    def model_roots(self) -> list[Path]:
+        return list(self.models.roots) or [self.storage.data_dir / "models"]
+
     def model_config_for_scorers(self):
         from scorers.models import ModelConfig
 
-        return ModelConfig(**self.models.model_dump())
+        return ModelConfig(**self.models.model_dump(exclude={"roots", "registry"}))
 
 
 @lru_cache

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, create_en
 from app.db.migrate import upgrade
 from app.db.session import engine_for, session_scope
 from app.services.auth import get_or_create_project
-from app.services.datasets import IngestOptions, StoredUpload, ingest
+from app.services.datasets import IngestOptions, StoredUpload, ingest_upload
 from app.settings import Settings
 
 
@@ -52,8 +52,8 @@ def ours(url: str, path: Path, data_dir: Path) -> tuple[float, int]:
     t0 = time.perf_counter()
     with session_scope(url) as s:
         pid = get_or_create_project(s, "bench").id
-        ds = ingest(s, settings, pid, upload, IngestOptions(name="alpaca"))
-        rows = ds.rows
+    ds, _ = ingest_upload(settings, pid, upload, IngestOptions(name="alpaca"))
+    rows = ds.rows
     return time.perf_counter() - t0, rows
 
 

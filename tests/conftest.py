@@ -22,7 +22,8 @@ import uuid  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("SFTAUDIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-_TABLES = ("labels", "experiments", "training_metrics", "audit_samples", "audits", "samples", "jobs", "datasets", "api_keys", "projects")
+_TABLES = ("labels", "workers", "experiments", "training_metrics", "audit_samples", "audits", "samples", "jobs", "datasets",
+           "api_keys", "projects")
 
 
 def _pg_available() -> str | None:

@@ -39,3 +39,36 @@ def permanent(ctx: JobContext) -> dict:
     from app.jobs.handlers import PermanentJobError
 
     raise PermanentJobError("row 3 has no answer")
+
+
+@job_handler("test_sleep")
+def sleep_quietly(ctx: JobContext) -> dict:
+    """Works for ``sleep`` seconds without ever reporting progress (a stop must still hand it back)."""
+    time.sleep(float(ctx.payload.get("sleep", 60)))
+    return {"slept": True}
+
+
+@job_handler("test_quick")
+def quick(ctx: JobContext) -> dict:
+    """A short job (the kind a short lane takes)."""
+    return {"quick": True, "attempt": ctx.attempt}
+
+
+def _register_slow_scorer() -> None:
+    """A scorer that takes a few seconds (registered only in worker processes that load this module), so
+    a test can kill a worker while it is certainly in the middle of an audit."""
+    from scorers.base import Scorer, ScorerResult, register
+
+    @register
+    class TestSlowProfile(Scorer):
+        name = "test_slow_profile"
+        version = "1"
+        dimension = "profile"
+
+        def score(self, samples, ctx):  # noqa: ANN001
+            time.sleep(float(os.environ.get("SFTAUDIT_TEST_SLOW_SECONDS", "3")))
+            return ScorerResult(scores=None, flags=[[] for _ in samples], fields=[{} for _ in samples],
+                                summary={"rows": len(samples)})
+
+
+_register_slow_scorer()

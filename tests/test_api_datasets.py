@@ -123,7 +123,8 @@ def test_export_formats_roundtrip(client) -> None:
 
 def test_delete_dataset(client) -> None:
     ds = upload(client, json.dumps(ALPACA).encode()).json()
-    assert client.delete(f"/v1/datasets/{ds['id']}").status_code == 204
+    r = client.delete(f"/v1/datasets/{ds['id']}")
+    assert r.status_code == 202 and r.json()["kind"] == "dataset_purge", "hidden at once, purged by a job"
     assert client.get(f"/v1/datasets/{ds['id']}").status_code == 404
 
 

@@ -10,40 +10,101 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 API_SCRIPT = r"""
-import json, sys
+import json, os, subprocess, sys
+from pathlib import Path
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from app.api.main import create_app
+from app.db.models import Job
 from app.db.session import session_scope
 from app.services.auth import create_key
 from app.settings import Settings
 
-s = Settings(database_url=sys.argv[1], storage={"data_dir": sys.argv[2]})
-with TestClient(create_app(s)) as c:
+db_url, data_dir, model = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+s = Settings(database_url=db_url, storage={"data_dir": str(data_dir)}, models={"roots": [str(model.parent)]})
+app = create_app(s)
+seen = set()
+
+@app.middleware("http")
+async def record(request, call_next):
+    response = await call_next(request)
+    route = request.scope.get("route")
+    if route is not None:
+        seen.add((request.method, route.path))
+    return response
+
+def work():  # audits and curations run in a worker process, as in production
+    env = {**os.environ, "SFTAUDIT_DATABASE_URL": db_url, "SFTAUDIT_STORAGE__DATA_DIR": str(data_dir)}
+    subprocess.run([sys.executable, "-m", "app.cli", "worker", "--once", "--kinds", "audit,curation"], env=env,
+                   check=True, capture_output=True, timeout=600)
+
+def ok(r, code=200):
+    assert r.status_code == code, (r.request.method, r.request.url, r.status_code, r.text[:500])
+    return r
+
+with TestClient(app) as c:
     with session_scope(s.db_url) as db:
-        key, _ = create_key(db)
+        key, _ = create_key(db, "default", "", "admin")
     c.headers["Authorization"] = "Bearer " + key
-    rows = [{"instruction": "Hi", "output": "Hello"}]
-    ds = c.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}).json()
-    assert c.post(f"/v1/datasets/{ds['id']}/audits", json={}).status_code == 202
-    assert len(c.get("/v1/scorers").json()) >= 3
-    c.get("/docs"); c.get("/openapi.json")
-    spec = {"base_model": sys.argv[3], "method": "lora", "max_steps": 1}
-    r = c.post("/v1/training-jobs/preview", json={"dataset_id": ds["id"], "spec": spec})
-    assert r.status_code == 200, r.text
-    assert c.post("/v1/training-jobs", json={"dataset_id": ds["id"], "spec": spec}).status_code == 202
-    assert c.post("/v1/training-plans/recommend", json={"domain_sft_rows": 10}).status_code == 200
+    rows = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]} for i in range(12)]
+    ds = ok(c.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}), 201).json()["id"]
+    pairs = [{"chosen": f"\n\nHuman: q{i}?\n\nAssistant: red cat.", "rejected": f"\n\nHuman: q{i}?\n\nAssistant: no."}
+             for i in range(6)]
+    pref = ok(c.post("/v1/datasets", files={"file": ("hh.jsonl", "\n".join(map(json.dumps, pairs)).encode())}), 201).json()["id"]
+    ok(c.get("/v1/datasets")); ok(c.get(f"/v1/datasets/{ds}")); ok(c.get(f"/v1/datasets/{ds}/samples"))
+    ok(c.get(f"/v1/datasets/{ds}/export?format=messages"))
+    labels = "\n".join(json.dumps({"index": i, "label": "good" if i % 2 else "bad"}) for i in range(4)).encode()
+    ok(c.post(f"/v1/datasets/{ds}/labels", files={"file": ("labels.jsonl", labels)}))
+    ok(c.get(f"/v1/datasets/{ds}/labels")); ok(c.get(f"/v1/datasets/{ds}/labels/export"))
+    ok(c.put(f"/v1/datasets/{ds}/labels/5", json={"label": "good"})); ok(c.delete(f"/v1/datasets/{ds}/labels/5"), 204)
+    audit = ok(c.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate", "text_length"]}), 202).json()
+    work()
+    ok(c.get(f"/v1/audits/{audit['id']}")); ok(c.get(f"/v1/audits/{audit['id']}/report.json"))
+    ok(c.get(f"/v1/audits/{audit['id']}/samples")); ok(c.get(f"/v1/audits/{audit['id']}/samples/0"))
+    ok(c.get(f"/v1/audits/{audit['id']}/report.html")); ok(c.get(f"/v1/audits/{audit['id']}/browser"))
+    cur = ok(c.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 4}}}),
+             202).json()
+    work()
+    ok(c.get(f"/v1/curations/{cur['id']}")); ok(c.get(f"/v1/curations/{cur['id']}/report.html"))
+    spec = {"base_model": model.name, "method": "lora", "max_steps": 1}
+    ok(c.post("/v1/training-jobs/preview", json={"dataset_id": ds, "spec": spec}))
+    reward = {"base_model": str(model), "task": "reward", "method": "lora", "max_steps": 1}
+    ok(c.post("/v1/training-jobs/preview", json={"dataset_id": pref, "spec": reward}))
+    ok(c.post("/v1/training-jobs", json={"dataset_id": pref, "spec": reward}), 202)
+    tj = ok(c.post("/v1/training-jobs", json={"dataset_id": ds, "spec": spec}), 202).json()["id"]
+    ok(c.post(f"/v1/jobs/{tj}/cancel")); ok(c.get(f"/v1/jobs/{tj}"))
+    ok(c.get(f"/v1/training-jobs/{tj}")); ok(c.get(f"/v1/training-jobs/{tj}/metrics"))
+    assert "event: end" in ok(c.get(f"/v1/training-jobs/{tj}/events")).text
+    with session_scope(s.db_url) as db:  # a finished job's artifacts (written here: no training in this test)
+        db.get(Job, tj).status = "succeeded"
+    (data_dir / "artifacts" / tj / "final").mkdir(parents=True)
+    (data_dir / "artifacts" / tj / "final" / "config.json").write_text("{}")
+    assert ok(c.get(f"/v1/training-jobs/{tj}/artifacts")).json()["items"]
+    ok(c.get(f"/v1/training-jobs/{tj}/artifacts/final/config.json"))
+    ok(c.post("/v1/training-plans/recommend", json={"domain_sft_rows": 10, "domain_dataset_id": ds}))
+    exp = ok(c.post("/v1/experiments", json={"curation_id": cur["id"], "spec": spec, "held_out_rows": 2}), 202).json()
+    ok(c.get(f"/v1/experiments/{exp['id']}"))
+    assert len(ok(c.get("/v1/scorers")).json()) >= 3
+    made = ok(c.post("/v1/admin/keys", json={"project": "p2"}), 201).json()
+    ok(c.get("/v1/admin/keys")); ok(c.post(f"/v1/admin/keys/{made['id']}/revoke"))
+    ok(c.delete(f"/v1/datasets/{pref}"), 202)
+    ok(c.get("/health")); ok(c.get("/docs")); ok(c.get("/openapi.json"))
+routes = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+missing = sorted(routes - seen)
+assert not missing, f"routes this test does not exercise: {missing}"
 heavy = sorted(m for m in ("torch", "sentence_transformers", "peft", "accelerate") if m in sys.modules)
 print(json.dumps(heavy))
 """
 
 
 def test_api_process_never_imports_torch(db_url, tmp_path) -> None:
-    """Uploads, audits, scorer listing, training previews and validation: none of it loads torch."""
+    """Every route — uploads, audits, reports, curations, training (reward too), experiments, admin — runs
+    in a process that never loads torch or model code (the test fails if a route is added and not exercised)."""
     from app.training.toy import build_toy_model
 
-    model = build_toy_model(tmp_path / "toy")
+    model = build_toy_model(tmp_path / "models" / "toy")
     out = subprocess.run([sys.executable, "-c", API_SCRIPT, db_url, str(tmp_path / "data"), str(model)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 

@@ -20,6 +20,12 @@ def toy_model(tmp_path_factory):
     return build_toy_model(tmp_path_factory.mktemp("toy") / "model")
 
 
+@pytest.fixture(autouse=True)
+def _model_root(settings, toy_model):
+    """Base models come only from configured roots (issue #14)."""
+    settings.models.roots = [toy_model.parent]
+
+
 def dataset(client, rows=ROWS) -> str:
     return client.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}).json()["id"]
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Project
 from app.db.session import session_scope
 from app.errors import AppError
-from app.services.auth import project_for_key
+from app.services.auth import key_for, project_for_key
 from app.settings import Settings
 
 
@@ -42,3 +42,25 @@ def get_project(session: SessionDep, creds: Annotated[HTTPAuthorizationCredentia
 
 
 ProjectDep = Annotated[Project, Depends(get_project)]
+
+
+def get_admin(session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:
+    """The key must be an admin key (``sftaudit keys create --admin``); returns its project."""
+    project = get_project(session, creds)
+    row = key_for(session, creds.credentials)  # type: ignore[union-attr]
+    if row is None or row.scope != "admin":
+        raise AppError(403, "forbidden", "this route needs an admin key (sftaudit keys create --admin)")
+    return project
+
+
+AdminDep = Annotated[Project, Depends(get_admin)]
+
+
+def job_read(session: Session, settings: Settings, job) -> "JobRead":  # noqa: ANN001
+    """A job as the API shows it, with its place in the queue while queued."""
+    from app.api.schemas import JobRead
+    from app.jobs.queue import queue_position
+
+    read = JobRead.model_validate(job)
+    read.queue_position = queue_position(session, job, settings.worker.lanes)
+    return read

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app.api import errors
+from app.api.schemas import HealthRead
 from app.db.migrate import upgrade
-from app.errors import AppError
+from app.db.session import configure
 from app.settings import Settings, get_settings
 
 log = logging.getLogger("sftaudit.api")
@@ -18,6 +20,7 @@ log = logging.getLogger("sftaudit.api")
 
 def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    configure(settings.db_url, settings.database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -26,25 +29,31 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             upgrade(settings.db_url)
         yield
 
-    app = FastAPI(title="sftaudit", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="sftaudit", version="0.1.0", lifespan=lifespan, responses=errors.ERROR_RESPONSES,
                   description="Audit SFT datasets, curate the best subset, fine-tune on it.")
     app.state.settings = settings
+    errors.install(app, settings)
 
-    @app.exception_handler(AppError)
-    async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+    @app.get("/health", tags=["health"], response_model=HealthRead,
+             description="Whether the database answers and which workers are alive (by their last heartbeat). "
+                         "503 while the database does not answer; `degraded` while no worker is alive.")
+    async def health() -> JSONResponse:
+        from app.services.health import check
 
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"error": {"code": "invalid_request", "message": "the request is not valid",
-                                       "errors": errors}}, status_code=422)
+        report = await run_in_threadpool(check, settings)
+        headers = {"Retry-After": str(settings.database.retry_after_seconds)} if not report.database.ok else None
+        return JSONResponse(report.model_dump(mode="json"), status_code=200 if report.database.ok else 503,
+                            headers=headers)
 
-    @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    from app.api import routes_audits, routes_curations, routes_datasets, routes_experiments, routes_labels, routes_training
+    from app.api import (
+        routes_admin,
+        routes_audits,
+        routes_curations,
+        routes_datasets,
+        routes_experiments,
+        routes_labels,
+        routes_training,
+    )
 
     app.include_router(routes_datasets.router)
     app.include_router(routes_audits.router)
@@ -52,4 +61,5 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.include_router(routes_training.router)
     app.include_router(routes_experiments.router)
     app.include_router(routes_labels.router)
+    app.include_router(routes_admin.router)
     return app

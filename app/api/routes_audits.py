@@ -4,10 +4,11 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.deps import ProjectDep, SessionDep, SettingsDep
-from app.api.schemas import AuditCreate, AuditRead, AuditSamplePage, JobRead, ScorerRead
+from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
+from app.api.schemas import INT32_MAX, AuditCreate, AuditRead, AuditSamplePage, JobRead, ScorerRead
 from app.db.models import SampleRow
 from app.errors import AppError
 from app.jobs import queue
@@ -16,11 +17,12 @@ from app.services import audits as svc
 router = APIRouter(tags=["audits"])
 
 
-def _read(audit, job, with_report: bool = True) -> AuditRead:
+def _read(audit, job, session=None, settings=None, with_report: bool = True) -> AuditRead:  # noqa: ANN001
     return AuditRead(
         id=audit.id, dataset_id=audit.dataset_id, reference_dataset_id=audit.reference_dataset_id, status=job.status,
         progress=job.progress, step=job.step, error=job.error, scorers=audit.scorers, params=audit.params,
-        seed=audit.seed, job=JobRead.model_validate(job), created_at=audit.created_at,
+        seed=audit.seed, job=job_read(session, settings, job) if session is not None else JobRead.model_validate(job),
+        created_at=audit.created_at,
         report=json.loads(audit.report_json) if with_report and audit.report_json and job.status == "succeeded" else None,
     )
 
@@ -30,12 +32,12 @@ def create_audit(dataset_id: str, body: AuditCreate, project: ProjectDep, sessio
     audit = svc.create_audit(session, settings, project.id, dataset_id, body.scorers, body.params, body.seed,
                              body.reference_dataset_id)
     session.commit()
-    return _read(*svc.get_audit(session, project.id, audit.id))
+    return _read(*svc.get_audit(session, project.id, audit.id), session, settings)
 
 
 @router.get("/v1/audits/{audit_id}", response_model=AuditRead)
-def get_audit(audit_id: str, project: ProjectDep, session: SessionDep) -> AuditRead:
-    return _read(*svc.get_audit(session, project.id, audit_id))
+def get_audit(audit_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> AuditRead:
+    return _read(*svc.get_audit(session, project.id, audit_id), session, settings)
 
 
 @router.get("/v1/audits/{audit_id}/report.json", response_class=Response,
@@ -49,15 +51,19 @@ def get_report_json(audit_id: str, project: ProjectDep, session: SessionDep) -> 
 
 @router.get("/v1/audits/{audit_id}/samples", response_model=AuditSamplePage)
 def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep,
-                  dimension: str | None = None, flag: str | None = None,
+                  dimension: Annotated[str | None, Query(description="A dimension; empty or omitted: no filter.")] = None,
+                  flag: Annotated[str | None, Query(description="A flag code; empty or omitted: no filter.")] = None,
                   min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
                   max_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-                  sort: str = "index", limit: Annotated[int, Query(ge=1)] = 50, cursor: str | None = None,
-                  cluster: int | None = None, difficulty_level: str | None = None) -> AuditSamplePage:
+                  sort: str = "index", limit: Annotated[int, Query(ge=1, le=INT32_MAX)] = 50, cursor: str | None = None,
+                  cluster: Annotated[int | None, Query(ge=-INT32_MAX, le=INT32_MAX)] = None,
+                  difficulty_level: str | None = None) -> AuditSamplePage:
     audit, _ = svc.get_audit(session, project.id, audit_id)
-    records, next_cursor, total = svc.query_samples(session, audit, dimension=dimension, flag=flag, min_score=min_score,
-                                                    max_score=max_score, sort=sort, limit=min(limit, settings.page_max),
-                                                    cursor=cursor, cluster=cluster, difficulty_level=difficulty_level)
+    # an empty filter (`dimension=`) is no filter, as a form or a link with blank fields sends it
+    records, next_cursor, total = svc.query_samples(session, audit, dimension=dimension or None, flag=flag or None,
+                                                    min_score=min_score, max_score=max_score, sort=sort or "index",
+                                                    limit=min(limit, settings.page_max), cursor=cursor or None,
+                                                    cluster=cluster, difficulty_level=difficulty_level or None)
     items = [json.loads(r) for r in records]
     if items:
         convs = dict(session.query(SampleRow.idx, SampleRow.conversation)
@@ -68,7 +74,8 @@ def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, setti
 
 
 @router.get("/v1/audits/{audit_id}/samples/{index}")
-def audit_sample(audit_id: str, index: int, project: ProjectDep, session: SessionDep) -> dict:
+def audit_sample(audit_id: str, index: Annotated[int, FPath(ge=0, le=INT32_MAX)], project: ProjectDep,
+                 session: SessionDep) -> dict:
     audit, _ = svc.get_audit(session, project.id, audit_id)
     rec = json.loads(svc.sample_record(session, audit, index))
     rec["conversation"] = session.get(SampleRow, (audit.dataset_id, index)).conversation  # type: ignore[union-attr]
@@ -101,15 +108,15 @@ def get_browser(audit_id: str) -> HTMLResponse:
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])
-def get_job(job_id: str, project: ProjectDep, session: SessionDep) -> JobRead:
-    return JobRead.model_validate(queue.get_job(session, project.id, job_id))
+def get_job(job_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> JobRead:
+    return job_read(session, settings, queue.get_job(session, project.id, job_id))
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=JobRead, tags=["jobs"])
-def cancel_job(job_id: str, project: ProjectDep, session: SessionDep) -> JobRead:
+def cancel_job(job_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> JobRead:
     job = queue.request_cancel(session, queue.get_job(session, project.id, job_id))
     session.commit()
-    return JobRead.model_validate(job)
+    return job_read(session, settings, job)
 
 
 @router.get("/v1/scorers", response_model=list[ScorerRead], tags=["scorers"])

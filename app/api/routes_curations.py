@@ -8,8 +8,8 @@ from fastapi import APIRouter, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import ProjectDep, SessionDep, SettingsDep
-from app.api.schemas import DatasetRead, JobRead
+from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
+from app.api.schemas import DatasetRead, IdRef, JobRead, Name
 from app.curation.policy import CurationPolicy
 from app.db.models import Dataset
 from app.errors import AppError
@@ -21,9 +21,9 @@ router = APIRouter(tags=["curations"])
 
 class CurationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    audit_id: str = Field(description="A finished audit of this dataset.")
+    audit_id: IdRef = Field(description="A finished audit of this dataset.")
     policy: CurationPolicy = Field(default_factory=CurationPolicy)
-    name: str | None = Field(None, description="Name of the curated dataset.")
+    name: Name | None = Field(None, description="Name of the curated dataset.")
 
 
 class CurationRead(BaseModel):
@@ -42,7 +42,7 @@ class CurationRead(BaseModel):
     job: JobRead
 
 
-def _read(session, job) -> CurationRead:
+def _read(session, job, settings=None) -> CurationRead:  # noqa: ANN001
     result = job.result or {}
     get = lambda i: DatasetRead.model_validate(session.get(Dataset, i)) if i and session.get(Dataset, i) else None  # noqa: E731
     return CurationRead(
@@ -50,7 +50,7 @@ def _read(session, job) -> CurationRead:
         dataset_id=job.payload["dataset_id"], audit_id=job.payload["audit_id"], policy=job.payload["policy"],
         counts=result.get("counts"), curated=get(result.get("curated_dataset_id")),
         baselines={k: v for k, i in (result.get("baselines") or {}).items() if (v := get(i)) is not None},
-        job=JobRead.model_validate(job),
+        job=job_read(session, settings, job) if settings is not None else JobRead.model_validate(job),
     )
 
 
@@ -59,12 +59,12 @@ def create_curation(dataset_id: str, body: CurationCreate, project: ProjectDep, 
                     settings: SettingsDep) -> CurationRead:
     job = svc.create_curation(session, settings, project.id, dataset_id, body.audit_id, body.policy, body.name)
     session.commit()
-    return _read(session, job)
+    return _read(session, job, settings)
 
 
 @router.get("/v1/curations/{curation_id}", response_model=CurationRead)
-def get_curation(curation_id: str, project: ProjectDep, session: SessionDep) -> CurationRead:
-    return _read(session, svc.get_curation(session, project.id, curation_id))
+def get_curation(curation_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> CurationRead:
+    return _read(session, svc.get_curation(session, project.id, curation_id), settings)
 
 
 @router.get("/v1/curations/{curation_id}/report.html", response_class=HTMLResponse,

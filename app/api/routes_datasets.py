@@ -7,12 +7,14 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import ProjectDep, SessionDep, SettingsDep
+from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
 from app.api.schemas import DatasetList, DatasetRead, SamplePage, SampleRead
 from app.api.uploads import receive_upload
+from app.api.schemas import INT32_MAX, JobRead
 from app.db.session import session_scope
 from app.errors import AppError, RowError
 from app.ingest.export import EXPORT_FORMATS
+from app.ingest.formats import FORMATS
 from app.jsonutil import load_json
 from app.labels.parse import content_hash
 from app.services import datasets as svc
@@ -32,36 +34,38 @@ def _options(fields: dict[str, str], request: Request, idem: str | None) -> svc.
     if raw := get("field_map"):
         try:
             field_map = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise AppError(422, "invalid_field_map", f"field_map is not valid JSON: {e.msg}",
-                           [RowError(e.msg, field="field_map")]) from None
+        except (json.JSONDecodeError, RecursionError, ValueError) as e:
+            msg = getattr(e, "msg", "too deeply nested")
+            raise AppError(422, "invalid_field_map", f"field_map is not valid JSON: {msg}",
+                           [RowError(msg, field="field_map")]) from None
         if not isinstance(field_map, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in field_map.items()):
             raise AppError(422, "invalid_field_map", 'field_map must map names to names, e.g. {"instruction": "question"}',
                            [RowError("must be an object of strings", field="field_map")])
     on_error = get("on_error") or "reject"
     if on_error not in ("reject", "skip"):
         raise AppError(422, "invalid_on_error", "on_error must be 'reject' or 'skip'", [RowError("invalid", field="on_error")])
-    return svc.IngestOptions(name=get("name"), format=get("format") or None, field_map=field_map,
-                             on_error=on_error, idempotency_key=idem)  # type: ignore[arg-type]
+    fmt = get("format") or None
+    if fmt is not None and fmt not in FORMATS:
+        raise AppError(422, "unknown_format", f"unknown format {fmt[:40]!r}; known: {', '.join(FORMATS)}",
+                       [RowError("unknown format", field="format")])
+    opts = svc.IngestOptions(name=get("name"), format=fmt, field_map=field_map, on_error=on_error,  # type: ignore[arg-type]
+                             idempotency_key=idem)
+    svc.validate_options(opts)
+    return opts
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetRead, description=UPLOAD_DOC)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetRead, description=UPLOAD_DOC,
+             responses={200: {"model": DatasetRead, "description": "The dataset an earlier upload with this "
+                                                                    "Idempotency-Key created (same file)."}})
 async def upload_dataset(request: Request, response: Response, project: ProjectDep, settings: SettingsDep,
                          idempotency_key: Annotated[str | None, Header()] = None) -> DatasetRead:
+    _options({}, request, idempotency_key)  # query-string options and the header: refused before any byte is stored
     upload, fields = await receive_upload(request, settings)
-    opts = _options(fields, request, idempotency_key)
     project_id = project.id
-
-    def work() -> tuple[DatasetRead, bool]:
-        with session_scope(settings.db_url) as s:
-            existing = svc.find_idempotent(s, project_id, upload, idempotency_key)
-            if existing is not None:
-                return DatasetRead.model_validate(existing), False
-            ds = svc.ingest(s, settings, project_id, upload, opts)
-            return DatasetRead.model_validate(ds), True
-
     try:
-        read, created = await run_in_threadpool(work)
+        opts = _options(fields, request, idempotency_key)
+        ds, created = await run_in_threadpool(svc.ingest_upload, settings, project_id, upload, opts)
+        read = DatasetRead.model_validate(ds)
     except BaseException:
         upload.path.unlink(missing_ok=True)
         raise
@@ -73,7 +77,8 @@ async def upload_dataset(request: Request, response: Response, project: ProjectD
 
 @router.get("", response_model=DatasetList)
 def list_datasets(project: ProjectDep, session: SessionDep, settings: SettingsDep,
-                  offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1)] = 50) -> DatasetList:
+                  offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
+                  limit: Annotated[int, Query(ge=1, le=INT32_MAX)] = 50) -> DatasetList:
     items, total = svc.list_datasets(session, project.id, offset, min(limit, settings.page_max))
     return DatasetList(items=[DatasetRead.model_validate(d) for d in items], total=total)
 
@@ -85,7 +90,8 @@ def get_dataset(dataset_id: str, project: ProjectDep, session: SessionDep) -> Da
 
 @router.get("/{dataset_id}/samples", response_model=SamplePage)
 def list_samples(dataset_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep,
-                 offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1)] = 50) -> SamplePage:
+                 offset: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=INT32_MAX)] = 50) -> SamplePage:
     ds = svc.get_dataset(session, project.id, dataset_id)
     limit = min(limit, settings.page_max)
     rows = svc.page_samples(session, ds.id, offset, limit)
@@ -113,9 +119,11 @@ def export_dataset(dataset_id: str, project: ProjectDep, settings: SettingsDep, 
                              headers={"Content-Disposition": f'attachment; filename="{safe}.{format}.jsonl"'})
 
 
-@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_dataset(dataset_id: str, project: ProjectDep, session: SessionDep) -> Response:
+@router.delete("/{dataset_id}", status_code=status.HTTP_202_ACCEPTED, response_model=JobRead,
+               description="The dataset disappears at once; its rows, audits and stored file are purged by a "
+                           "background job (`dataset_purge`, the short lane), returned here.")
+def delete_dataset(dataset_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> JobRead:
     ds = svc.get_dataset(session, project.id, dataset_id)
-    svc.delete_dataset(session, ds)
+    job = svc.request_delete(session, settings, ds)
     session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return job_read(session, settings, job)

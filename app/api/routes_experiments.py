@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -8,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ProjectDep, SessionDep, SettingsDep
+from app.api.schemas import IdRef, UtcDatetime
 from app.db.session import session_scope
 from app.services import experiments as svc
 from app.training.spec import TrainingSpec
@@ -17,9 +17,9 @@ router = APIRouter(tags=["experiments"])
 
 class ExperimentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    curation_id: str = Field(description="A finished curation (its curated dataset and baselines are the arms).")
+    curation_id: IdRef = Field(description="A finished curation (its curated dataset and baselines are the arms).")
     spec: TrainingSpec = Field(description="The one recipe every arm trains with.")
-    eval_dataset_id: str | None = Field(None, description="Held-out rows; default: rows of the parent no arm uses.")
+    eval_dataset_id: IdRef | None = Field(None, description="Held-out rows; default: rows of the parent no arm uses.")
     held_out_rows: int = Field(200, ge=1, le=100_000)
 
 
@@ -30,7 +30,7 @@ class ExperimentRead(BaseModel):
     eval_dataset_id: str
     arms: dict[str, dict[str, Any]] = Field(description="Per arm: dataset, rows, training job, status, held-out loss.")
     spec: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 def _status(table: dict[str, dict[str, Any]]) -> str:

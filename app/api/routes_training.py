@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import ProjectDep, SessionDep, SettingsDep
-from app.api.schemas import JobRead
+from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
+from app.api.schemas import INT32_MAX, IdRef, JobRead
 from app.db.session import session_scope
 from app.services import training as svc
 from app.services.datasets import get_dataset
@@ -22,8 +22,8 @@ router = APIRouter(tags=["training"])
 
 class TrainingJobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    dataset_id: str | None = Field(None, description="The dataset to train on (every stage, unless stage_datasets).")
-    stage_datasets: dict[str, str] | None = Field(None, description="Multi-stage recipes: stage name → dataset id.")
+    dataset_id: IdRef | None = Field(None, description="The dataset to train on (every stage, unless stage_datasets).")
+    stage_datasets: dict[str, IdRef] | None = Field(None, description="Multi-stage recipes: stage name → dataset id.")
     spec: TrainingSpec
 
 
@@ -45,12 +45,13 @@ class TrainingJobRead(BaseModel):
     job: JobRead
 
 
-def _read(session, job) -> TrainingJobRead:
+def _read(session, job, settings=None) -> TrainingJobRead:  # noqa: ANN001
     last = svc.latest_metric(session, job.id) if job.status != "queued" else None
     return TrainingJobRead(id=job.id, status=job.status, progress=job.progress, step=job.step, error=job.error,
                            spec=job.payload["spec"], datasets=job.payload["datasets"],
                            validation=job.payload.get("validation"), latest=last.data if last else None,
-                           result=job.result, job=JobRead.model_validate(job))
+                           result=job.result,
+                           job=job_read(session, settings, job) if settings is not None else JobRead.model_validate(job))
 
 
 @router.post("/v1/training-jobs", status_code=status.HTTP_202_ACCEPTED, response_model=TrainingJobRead,
@@ -61,7 +62,7 @@ async def create_training_job(body: TrainingJobCreate, project: ProjectDep, sett
         with session_scope(settings.db_url) as s:
             job, _ = svc.create_training_job(s, settings, project.id, body.spec, body.dataset_id, body.stage_datasets)
             s.flush()
-            return _read(s, job)
+            return _read(s, job, settings)
 
     return await run_in_threadpool(work)
 
@@ -70,19 +71,19 @@ async def create_training_job(body: TrainingJobCreate, project: ProjectDep, sett
 async def preview_training(body: TrainingPreview, project: ProjectDep, settings: SettingsDep) -> dict[str, Any]:
     def work() -> list[dict[str, Any]]:
         with session_scope(settings.db_url) as s:
-            return svc.preview(s, project.id, body.spec, body.dataset_id, body.stage_datasets, body.n)
+            return svc.preview(s, settings, project.id, body.spec, body.dataset_id, body.stage_datasets, body.n)
 
     return {"samples": await run_in_threadpool(work)}
 
 
 @router.get("/v1/training-jobs/{job_id}", response_model=TrainingJobRead)
-def get_training_job(job_id: str, project: ProjectDep, session: SessionDep) -> TrainingJobRead:
-    return _read(session, svc.get_training_job(session, project.id, job_id))
+def get_training_job(job_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> TrainingJobRead:
+    return _read(session, svc.get_training_job(session, project.id, job_id), settings)
 
 
 @router.get("/v1/training-jobs/{job_id}/metrics")
 def get_metrics(job_id: str, project: ProjectDep, session: SessionDep,
-                after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> dict[str, Any]:
+                after: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> dict[str, Any]:
     svc.get_training_job(session, project.id, job_id)
     rows = svc.metrics(session, job_id, after, limit)
     return {"items": [{"seq": r.seq, **r.data} for r in rows], "next_after": rows[-1].seq if rows else after}
@@ -91,7 +92,7 @@ def get_metrics(job_id: str, project: ProjectDep, session: SessionDep,
 @router.get("/v1/training-jobs/{job_id}/events", response_class=StreamingResponse,
             description="Server-Sent Events: every progress event (`event: progress`), then `event: end` with the final status.")
 async def stream_events(job_id: str, request: Request, project: ProjectDep, settings: SettingsDep,
-                        after: Annotated[int, Query(ge=0)] = 0) -> StreamingResponse:
+                        after: Annotated[int, Query(ge=0, le=INT32_MAX)] = 0) -> StreamingResponse:
     with session_scope(settings.db_url) as s:
         svc.get_training_job(s, project.id, job_id)
     project_id = project.id
@@ -131,8 +132,8 @@ def download_artifact(job_id: str, path: str, project: ProjectDep, session: Sess
 
 
 class PlanRecommend(PlanRequest):
-    domain_dataset_id: str | None = Field(None, description="Fill domain_sft_rows from this dataset.")
-    general_dataset_id: str | None = Field(None, description="Fill general_sft_rows from this dataset.")
+    domain_dataset_id: IdRef | None = Field(None, description="Fill domain_sft_rows from this dataset.")
+    general_dataset_id: IdRef | None = Field(None, description="Fill general_sft_rows from this dataset.")
 
 
 @router.post("/v1/training-plans/recommend", response_model=PlanRead,

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.db.models import NAME_MAX
+
+
+def _as_utc(value: datetime) -> datetime:
+    """The database stores naive UTC; the API always says so (ISO 8601 with +00:00)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+#: a user-given name (dataset, curation): what the database column holds, no NUL
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_no_nul)]
+#: an id in a request body (any string: one this service did not issue is simply not found)
+IdRef = Annotated[str, StringConstraints(max_length=64)]
+#: the largest integer a request may carry where it ends up in a 32-bit database column
+INT32_MAX = 2**31 - 1
 
 
 class DatasetRead(BaseModel):
@@ -19,7 +43,7 @@ class DatasetRead(BaseModel):
     ingest: dict[str, Any] = Field(description="Container, gzip, skipped rows with reasons, sanitised row count.")
     parent_id: str | None = None
     lineage: dict[str, Any] | None = None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class DatasetList(BaseModel):
@@ -50,10 +74,12 @@ class SamplePage(BaseModel):
 
 class AuditCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scorers: list[str] | None = Field(None, description="Scorer names to run; default: every registered scorer.")
+    scorers: list[str] | None = Field(None, description=(
+        "Scorer names to run; omitted or null: every registered scorer. An empty list is refused (422)."))
     params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-scorer parameters, by scorer name.")
-    seed: int = Field(0, description="Seed for every randomised step; same seed + settings = byte-identical report.")
-    reference_dataset_id: str | None = Field(None, description="A dataset of question → reference answer for external consistency.")
+    seed: int = Field(0, ge=0, le=INT32_MAX,
+                      description="Seed for every randomised step; same seed + settings = byte-identical report.")
+    reference_dataset_id: IdRef | None = Field(None, description="A dataset of question → reference answer for external consistency.")
 
 
 class JobRead(BaseModel):
@@ -68,9 +94,11 @@ class JobRead(BaseModel):
     error: str | None
     result: dict[str, Any] | None
     cancel_requested: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+    queue_position: int | None = Field(
+        None, description="While queued: 1 = next to be claimed in its lane, 2 = one job ahead, …")
 
 
 class AuditRead(BaseModel):
@@ -85,7 +113,7 @@ class AuditRead(BaseModel):
     params: dict[str, Any]
     seed: int
     job: JobRead
-    created_at: datetime
+    created_at: UtcDatetime
     report: dict[str, Any] | None = Field(None, description="The dataset-level report, once the audit succeeded.")
 
 
@@ -112,8 +140,8 @@ class LabelRead(BaseModel):
     value: float = Field(description="1 = good … 0 = bad (a 1–5 rating r is stored as (r - 1) / 4).")
     source: str = Field(description="upload | browser | judge")
     raw: str | None = Field(description="The label as given, when not a 0–1 score: good/bad, keep/drop, true/false, 1–5.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class LabelPage(BaseModel):
@@ -146,3 +174,43 @@ class LabelImportRead(BaseModel):
     created: int
     updated: int = Field(description="Samples whose earlier label (of any source) was replaced.")
     by_key: dict[str, int] = Field(description="Rows keyed by index and by content_hash.")
+class DatabaseHealth(BaseModel):
+    ok: bool
+    error: str | None = Field(None, description="Why the database did not answer.")
+
+
+class WorkerHealth(BaseModel):
+    lane: str | None
+    kinds: list[str] = Field(description="Job kinds the worker takes (empty: every kind).")
+    alive: bool = Field(description="Its last heartbeat is recent (worker.alive_seconds).")
+    last_heartbeat: UtcDatetime
+    busy: bool = Field(description="Running a job now.")
+
+
+class HealthRead(BaseModel):
+    status: str = Field(description="ok | degraded (no live worker) | unavailable (the database does not answer)")
+    database: DatabaseHealth
+    workers: list[WorkerHealth] = Field(description="Workers seen recently (stopped ones are left out).")
+    workers_alive: int
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    project: str
+    name: str
+    prefix: str = Field(description="The first characters of the key, to recognise it.")
+    scope: str = Field(description="project | admin")
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_nul)] = "default"
+    name: Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)] = ""
+    scope: Literal["project", "admin"] = "project"
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The key itself: shown only in this response, stored only as a hash.")

@@ -15,7 +15,7 @@ LEVELS = ("easy", "medium", "hard")
 
 class Budget(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    rows: int | None = Field(None, ge=1, description="Keep at most this many rows.")
+    rows: int | None = Field(None, ge=1, le=10**9, description="Keep at most this many rows.")
     fraction: float | None = Field(None, gt=0, le=1, description="Keep at most this fraction of the input rows.")
 
     @model_validator(mode="after")
@@ -36,7 +36,7 @@ class MixPart(BaseModel):
 
 
 class CurationPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     drop_flags: list[str] = Field(default_factory=list, description="Drop samples carrying any of these flag codes.")
     drop_severities: list[Literal["info", "warning", "error"]] = Field(
         default_factory=list, description="Drop samples carrying any flag of these severities.")
@@ -57,9 +57,9 @@ class CurationPolicy(BaseModel):
         "fast", description="Embeddings for the diversity rule: the fast static tier (dataset-wide, seconds on 50k "
                             "rows) or the full encoder (finer, minutes on CPU).")
     target_mix: dict[str, float] | None = Field(None, description="Target easy/medium/hard shares of the budget.")
-    cluster_cap: int | None = Field(None, ge=1, description="At most this many samples per instruction cluster.")
+    cluster_cap: int | None = Field(None, ge=1, le=10**9, description="At most this many samples per instruction cluster.")
     mix: list[MixPart] = Field(default_factory=list, description="Other datasets mixed in with these shares of the budget.")
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)
 
     @model_validator(mode="after")
     def _check(self) -> CurationPolicy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,19 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
+
+#: column sizes the API validates against before anything reaches the database
+NAME_MAX = 300
+IDEMPOTENCY_KEY_MAX = 200
+FORMAT_MAX = 32
+
+
+def is_id(value: object) -> bool:
+    """True for a string shaped like an id this service issues (anything else cannot exist: a 404, no query)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 
 class Base(DeclarativeBase):
@@ -39,6 +53,8 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    #: ``project``: the project's data; ``admin``: also the key-management routes (/v1/admin/…)
+    scope: Mapped[str] = mapped_column(String(16), default="project", server_default="project")
 
 
 class Dataset(Base):
@@ -56,6 +72,9 @@ class Dataset(Base):
     ingest: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # skipped rows, sanitised rows, options
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True)
     lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: ``staging`` while an upload is ingested in batches, ``ready`` once whole, ``deleting`` until purged;
+    #: only ``ready`` datasets are ever visible through the API.
+    status: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -171,3 +190,19 @@ class Label(Base):
     raw: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WorkerRow(Base):
+    """A worker process's liveness: it registers on start, beats every ``worker.heartbeat_seconds``,
+    and marks itself stopped on a clean exit. ``/health`` reads this table."""
+
+    __tablename__ = "workers"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    lane: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,13 @@ class Record:
     needs_sanitise: bool = True
 
 
+class CorruptGzip(AppError):
+    """The gzip stream is truncated or not gzip at all (raised while reading; rows read so far stand)."""
+
+    def __init__(self, detail: str):
+        super().__init__(422, "bad_gzip", f"the gzip data is corrupt or truncated: {detail}")
+
+
 class LimitedReader(io.RawIOBase):
     """Wraps a stream; aborts with 413 once more than ``limit`` bytes came out of it (decompression bombs)."""
 
@@ -50,7 +58,10 @@ class LimitedReader(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
-        data = self.raw.read(len(b))
+        try:  # read1: a short read returns what was inflated so far, so a truncated gzip keeps its rows
+            data = self.raw.read1(len(b)) if hasattr(self.raw, "read1") else self.raw.read(len(b))
+        except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
+            raise CorruptGzip(str(e) or type(e).__name__) from None
         self.count += len(data)
         if self.count > self.limit:
             raise AppError(413, "too_large", f"{self.what} exceeds the limit of {self.limit} bytes",
@@ -102,11 +113,12 @@ def container_hint(filename: str | None, content_type: str | None) -> str | None
             "text/plain": "txt"}.get(ct)
 
 
-def iter_records(stream: IO[bytes], container: str, max_line: int, max_json_bytes: int) -> Iterator[Record]:
+def iter_records(stream: IO[bytes], container: str, max_line: int, max_json_bytes: int,
+                 max_depth: int = 64) -> Iterator[Record]:
     if container == "jsonl":
-        yield from _jsonl(stream, max_line)
+        yield from _jsonl(stream, max_line, max_depth)
     elif container == "json":
-        yield from _json_array(stream, max_json_bytes)
+        yield from _json_array(stream, max_json_bytes, max_depth)
     elif container == "csv":
         yield from _csv(stream, max_line)
     elif container == "parquet":
@@ -139,29 +151,84 @@ def _read_lines(stream: IO[bytes], max_line: int) -> Iterator[tuple[int, bytes]]
         yield lineno, raw
 
 
-def _jsonl(stream: IO[bytes], max_line: int) -> Iterator[Record]:
-    index = 0
-    for lineno, raw in _read_lines(stream, max_line):
-        if not raw.strip():
-            continue
-        text, err = _decode(raw, lineno)
-        if err is None:
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as e:
-                err = RowError(f"malformed JSON: {e.msg} at column {e.colno}", line=lineno)
-            else:
-                if not isinstance(obj, dict):
-                    err = RowError(f"each line must be a JSON object, got {type(obj).__name__}", line=lineno)
-        if err is None:
-            raw_text = text.strip()  # type: ignore[union-attr]
-            yield Record(index, lineno, obj, None, raw_text, UNSAFE_ESCAPE.search(raw_text) is not None)
+class _NonFinite(float):
+    """What NaN/Infinity parse to, so the row that holds one is refused on its own (not the whole file)."""
+
+    name = "NaN"
+
+
+def _no_constants(name: str) -> Any:
+    value = _NonFinite(name)
+    value.name = name
+    return value
+
+
+def _loads(text: str) -> Any:
+    """Strict JSON: NaN/Infinity are not JSON, and a stored record must stay valid JSON (see _shape_error)."""
+    return json.loads(text, parse_constant=_no_constants)
+
+
+def _parse_error(e: Exception) -> str:
+    """A row's JSON error in words: malformed, too deeply nested, or a number Python refuses (> 4300 digits)."""
+    if isinstance(e, json.JSONDecodeError):
+        return f"malformed JSON: {e.msg} at column {e.pos + 1}"
+    if isinstance(e, RecursionError):
+        return "JSON nested too deeply"
+    if "digits" in str(e):
+        return "a number with more than 4300 digits"
+    return f"invalid JSON value: {e}"
+
+
+def _shape_error(obj: Any, max_depth: int) -> str | None:
+    """Why a parsed record cannot be stored: nested deeper than ``max_depth``, or holding NaN/Infinity.
+
+    Iterative, so no recursion limit is involved however deep the record is.
+    """
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, _NonFinite):
+            return f"{value.name} is not valid JSON (NaN and Infinity are refused; use null or a string)"
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
         else:
-            yield Record(index, lineno, None, err)
-        index += 1
+            continue
+        if depth > max_depth:
+            return f"nested deeper than {max_depth} levels"
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list, _NonFinite)))
+    return None
 
 
-def _json_array(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
+def _jsonl(stream: IO[bytes], max_line: int, max_depth: int = 64) -> Iterator[Record]:
+    index, lineno = 0, 0
+    try:
+        for lineno, raw in _read_lines(stream, max_line):
+            if not raw.strip():
+                continue
+            text, err = _decode(raw, lineno)
+            if err is None:
+                text = text.strip()  # type: ignore[union-attr]  # error columns count on the line itself
+                try:
+                    obj = _loads(text)
+                except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
+                    err = RowError(_parse_error(e), line=lineno)
+                else:
+                    if not isinstance(obj, dict):
+                        err = RowError(f"each line must be a JSON object, got {type(obj).__name__}", line=lineno)
+                    elif (why := _shape_error(obj, max_depth)) is not None:
+                        err = RowError(why, line=lineno)
+            if err is None:
+                yield Record(index, lineno, obj, None, text, UNSAFE_ESCAPE.search(text) is not None)
+            else:
+                yield Record(index, lineno, None, err)
+            index += 1
+    except CorruptGzip as e:
+        yield Record(index, lineno + 1, None, RowError(e.message, line=lineno + 1))
+
+
+def _json_array(stream: IO[bytes], max_bytes: int, max_depth: int = 64) -> Iterator[Record]:
     raw = stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise AppError(413, "too_large", f"JSON arrays over {max_bytes} bytes are not parsed in memory; "
@@ -174,7 +241,7 @@ def _json_array(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         raise AppError(422, "bad_encoding", "the file is not valid UTF-8",
                        [RowError(f"invalid UTF-8 byte 0x{raw[e.start]:02x} at column {col}", line=line)]) from None
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(parse_constant=_no_constants)
     any_unsafe = UNSAFE_ESCAPE.search(text) is not None
     n = len(text)
     pos = _skip_ws(text, 0)
@@ -193,7 +260,12 @@ def _json_array(stream: IO[bytes], max_bytes: int) -> Iterator[Record]:
         except json.JSONDecodeError as e:
             raise AppError(422, "malformed_json", f"malformed JSON on line {e.lineno}",
                            [RowError(f"{e.msg} at column {e.colno}", line=e.lineno, index=index)]) from None
-        if isinstance(obj, dict):
+        except (ValueError, RecursionError) as e:  # the item cannot be skipped: where it ends is unknown
+            raise AppError(422, "malformed_json", f"item at line {line}: {_parse_error(e)}",
+                           [RowError(_parse_error(e), line=line, index=index)]) from None
+        if isinstance(obj, dict) and (why := _shape_error(obj, max_depth)) is not None:
+            yield Record(index, line, None, RowError(why, line=line, index=index))
+        elif isinstance(obj, dict):
             raw_text = text[pos:end]
             yield Record(index, line, obj, None, raw_text, any_unsafe and UNSAFE_ESCAPE.search(raw_text) is not None)
         else:
@@ -222,10 +294,18 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
+def _csv_lines(stream: IO[bytes], max_line: int) -> Iterator[str]:
+    """Physical lines, decoded one by one: a bad byte is reported on its own line and column."""
+    for lineno, raw in _read_lines(stream, max_line):
+        text, err = _decode(raw, lineno)
+        if err is not None:
+            raise AppError(422, "bad_encoding", f"the file is not valid UTF-8 (line {lineno})", [err])
+        yield text  # type: ignore[misc]
+
+
 def _csv(stream: IO[bytes], max_line: int) -> Iterator[Record]:
     csv.field_size_limit(max_line)
-    wrapper = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="strict")
-    reader = csv.DictReader(wrapper)
+    reader = csv.DictReader(_csv_lines(stream, max_line))
     index = 0
     try:
         for row in reader:
@@ -235,9 +315,6 @@ def _csv(stream: IO[bytes], max_line: int) -> Iterator[Record]:
             else:
                 yield Record(index, line, {k: v for k, v in row.items() if k is not None})
             index += 1
-    except UnicodeDecodeError as e:
-        raise AppError(422, "bad_encoding", "the file is not valid UTF-8",
-                       [RowError(f"invalid UTF-8 byte 0x{e.object[e.start]:02x}", line=reader.line_num + 1)]) from None
     except csv.Error as e:
         raise AppError(422, "malformed_csv", f"malformed CSV on line {reader.line_num}",
                        [RowError(str(e), line=reader.line_num)]) from None
@@ -259,13 +336,16 @@ def _parquet(stream: IO[bytes]) -> Iterator[Record]:
 
 
 def _txt(stream: IO[bytes], max_line: int) -> Iterator[Record]:
-    index = 0
-    for lineno, raw in _read_lines(stream, max_line):
-        if not raw.strip():
-            continue
-        text, err = _decode(raw.rstrip(b"\r\n"), lineno)
-        yield Record(index, lineno, None if err else {"text": text}, err)
-        index += 1
+    index, lineno = 0, 0
+    try:
+        for lineno, raw in _read_lines(stream, max_line):
+            if not raw.strip():
+                continue
+            text, err = _decode(raw.rstrip(b"\r\n"), lineno)
+            yield Record(index, lineno, None if err else {"text": text}, err)
+            index += 1
+    except CorruptGzip as e:
+        yield Record(index, lineno + 1, None, RowError(e.message, line=lineno + 1))
 
 
 __all__ = ["CONTAINERS", "Record", "container_hint", "iter_records", "open_payload", "sniff_container"]

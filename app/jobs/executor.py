@@ -18,7 +18,7 @@ from app.jobs.handlers import HandlerSpec, JobCancelled, JobContext, PermanentJo
 
 class Outcome:
     def __init__(self, status: str, result: dict[str, Any] | None = None, error: str | None = None):
-        # status: succeeded | failed (retried) | failed_permanently | cancelled
+        # status: succeeded | failed (retried) | failed_permanently | cancelled | interrupted (handed back)
         self.status, self.result, self.error = status, result, error
 
 
@@ -30,6 +30,8 @@ def _call(spec: HandlerSpec, ctx: JobContext) -> Outcome:
     try:
         return Outcome("succeeded", spec.fn(ctx) or {})
     except JobCancelled:
+        if ctx.interrupted():
+            return Outcome("interrupted", error="its worker stopped")
         return Outcome("cancelled", error="cancelled by the user")
     except PermanentJobError as e:
         return Outcome("failed_permanently", error=str(e))
@@ -72,6 +74,10 @@ class ProcessExecutor:
                 proc.terminate()
                 proc.join(10)
                 return Outcome("failed", error="lease lost while the job ran")
+            if ctx.interrupted():
+                proc.terminate()
+                proc.join(10)
+                return Outcome("interrupted", error="its worker stopped")
         if parent.poll(0):
             try:
                 status, result, error = parent.recv()

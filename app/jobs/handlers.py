@@ -33,6 +33,8 @@ class JobContext:
     progress: Callable[[float, str], None]
     cancelled: Callable[[], bool]
     worker_id: str = ""
+    #: True once the worker is stopping: a JobCancelled raised then hands the job back instead of cancelling it
+    interrupted: Callable[[], bool] = lambda: False
 
     def check_cancel(self) -> None:
         if self.cancelled():
@@ -63,6 +65,7 @@ def job_handler(kind: str, *, isolated: bool = False) -> Callable[[Handler], Han
 def handlers(settings: Settings) -> dict[str, HandlerSpec]:
     importlib.import_module("app.jobs.audit_job")
     importlib.import_module("app.jobs.curation_job")
+    importlib.import_module("app.jobs.purge_job")
     for name in ("app.jobs.training_job",):
         try:
             importlib.import_module(name)

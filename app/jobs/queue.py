@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import Job, utcnow
+from app.db.models import Job, is_id, utcnow
 from app.errors import AppError, not_found
 
 ACTIVE = ("queued", "running")
@@ -126,8 +126,44 @@ def release_for_retry(session: Session, c: Claim, error: str) -> str:
     return job.status
 
 
+def hand_back(session: Session, c: Claim, reason: str) -> str:
+    """A stopping worker returns its job to the queue: the attempt does not count (nothing failed), and a
+    training job resumes from its last checkpoint. Returns the new status ('lost' if no longer ours)."""
+    job = session.get(Job, c.id)
+    if job is None or job.worker_id != c.worker_id or job.status != "running" or job.attempts != c.attempt:
+        return "lost"
+    if job.cancel_requested:
+        job.status, job.finished_at, job.error = "cancelled", utcnow(), "cancelled by the user"
+    else:
+        job.status, job.attempts, job.lease_until = "queued", max(0, job.attempts - 1), None
+        job.worker_id, job.step = None, f"handed back to the queue: {reason}"[:300]
+    session.flush()
+    return job.status
+
+
+def lane_kinds(lanes: dict[str, list[str]], kind: str) -> list[list[str]]:
+    """The kind lists of the lanes that take ``kind`` (an empty list takes every kind)."""
+    return [kinds for kinds in lanes.values() if not kinds or kind in kinds] or [[]]
+
+
+def queue_position(session: Session, job: Job, lanes: dict[str, list[str]]) -> int | None:
+    """1 = the next job its lane claims. A kind served by several lanes gets its best position."""
+    if job.status != "queued" or job.cancel_requested:
+        return None
+    ahead = and_(Job.status == "queued", Job.cancel_requested.is_(False),
+                 or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)))
+    best: int | None = None
+    for kinds in lane_kinds(lanes, job.kind):
+        q = select(func.count()).select_from(Job).where(ahead)
+        if kinds:
+            q = q.where(Job.kind.in_(kinds))
+        n = int(session.scalar(q) or 0) + 1
+        best = n if best is None else min(best, n)
+    return best
+
+
 def get_job(session: Session, project_id: str, job_id: str) -> Job:
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id) if is_id(job_id) else None
     if job is None or job.project_id != project_id:
         raise not_found("job", job_id)
     return job

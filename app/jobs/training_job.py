@@ -20,9 +20,9 @@ from sqlalchemy import func, insert, select
 from app.db.models import TrainingMetric
 from app.db.session import session_scope
 from app.jobs.handlers import JobCancelled, JobContext, PermanentJobError, job_handler
-from app.services.training import artifacts_dir, load_training_samples
+from app.errors import AppError
+from app.services.training import artifacts_dir, load_training_samples, resolved_spec
 from app.training.cli import ERROR_FILE, EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, PROGRESS_FILE, STOP_FILE, write_samples
-from app.training.export import RESULT
 from app.training.launch import launch_command
 from app.training.spec import TrainingSpec
 
@@ -75,6 +75,11 @@ class Follower:
 def run_training_job(ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings
     spec = TrainingSpec.model_validate(ctx.payload["spec"])
+    with session_scope(settings.db_url) as s:  # base_model is a name, a path under a model root, or job:<id>
+        try:
+            spec = resolved_spec(s, settings, ctx.project_id, spec)
+        except AppError as e:
+            raise PermanentJobError(f"base model unavailable on this worker: {e.message}") from None
     out = artifacts_dir(settings, ctx.job_id)
     out.mkdir(parents=True, exist_ok=True)
     (out / STOP_FILE).unlink(missing_ok=True)
@@ -111,6 +116,8 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         cancelled = True
     code = proc.returncode
     if code == EXIT_COMPLETED:
+        from app.training.export import RESULT  # here, not at import: export pulls in torch, the worker need not
+
         result = json.loads((out / "final" / RESULT).read_text())
         if ctx.payload.get("eval_dataset_id"):
             result["held_out"] = _held_out(ctx, out, spec_path)

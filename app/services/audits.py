@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from app.db.models import Audit, AuditSample, Dataset, Job, new_id
-from app.errors import AppError, not_found
+from app.db.models import Audit, AuditSample, Dataset, Job, is_id, new_id
+from app.errors import AppError, RowError, not_found
 from app.jobs import queue
 from app.jobs.capabilities import audit_job_kind
 from app.services.datasets import get_dataset
@@ -24,7 +24,10 @@ SORTS = {"index", "-index", "score", "-score", *DIMENSIONS, *(f"-{d}" for d in D
 
 def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, Any]]) -> list[str]:
     reg = registry()
-    chosen = list(names) if names else list(reg)
+    if names is not None and not names:
+        raise AppError(422, "no_scorers", "scorers is empty; name at least one scorer, or omit the field to run them all",
+                       errors=[RowError("empty list", field="scorers")])
+    chosen = list(dict.fromkeys(names)) if names is not None else list(reg)
     unknown = [n for n in chosen if n not in reg]
     if unknown:
         raise AppError(422, "unknown_scorer", f"unknown scorer(s): {', '.join(unknown)}", extra={"known": list(reg)})
@@ -41,7 +44,7 @@ def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, An
 def create_audit(session: Session, settings: Settings, project_id: str, dataset_id: str, scorers: Sequence[str] | None,
                  params: dict[str, dict[str, Any]], seed: int, reference_dataset_id: str | None) -> Audit:
     get_dataset(session, project_id, dataset_id)
-    if reference_dataset_id:
+    if reference_dataset_id is not None:  # "" is an id too: one that does not exist (404), never a NULL
         get_dataset(session, project_id, reference_dataset_id)
     chosen = validate_scorers(scorers, params)
     audit = Audit(id=new_id(), project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
@@ -55,12 +58,17 @@ def create_audit(session: Session, settings: Settings, project_id: str, dataset_
 
 
 def get_audit(session: Session, project_id: str, audit_id: str) -> tuple[Audit, Job]:
-    audit = session.get(Audit, audit_id)
-    if audit is None or audit.project_id != project_id:
+    audit = session.get(Audit, audit_id) if is_id(audit_id) else None
+    if audit is None or audit.project_id != project_id or _dataset_gone(session, audit.dataset_id):
         raise not_found("audit", audit_id)
     job = session.get(Job, audit.job_id)
     assert job is not None
     return audit, job
+
+
+def _dataset_gone(session: Session, dataset_id: str) -> bool:
+    """An audit of a deleted dataset goes with it (its rows are purged in the background)."""
+    return session.scalar(select(Dataset.status).where(Dataset.id == dataset_id)) != "ready"
 
 
 def store_results(session: Session, audit_id: str, out: AuditOutput) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.curation.policy import RANK_FIELDS, Budget, CurationPolicy
 from app.curation.select import Selection, longest_subset, random_subset, select
-from app.db.models import Audit, Dataset, Job, SampleRow
+from app.db.models import Audit, Dataset, Job, SampleRow, is_id
 from app.errors import AppError, not_found
 from app.jobs import queue
 from app.services.audits import all_records, get_audit
@@ -56,7 +56,7 @@ def _check_ranker_ran(audit: Audit, scorer: str) -> None:
 
 
 def get_curation(session: Session, project_id: str, curation_id: str) -> Job:
-    job = session.get(Job, curation_id)
+    job = session.get(Job, curation_id) if is_id(curation_id) else None
     if job is None or job.project_id != project_id or job.kind != "curation":
         raise not_found("curation", curation_id)
     return job

@@ -1,4 +1,11 @@
-"""Datasets: ingest a stored upload in one transaction, list, page through samples, export, delete."""
+"""Datasets: ingest a stored upload, list, page through samples, export, delete.
+
+An upload is ingested in batches, each its own short transaction, into a dataset in the ``staging``
+state: other writers (on SQLite, the one database-wide write lock) wait at most one batch, never the
+whole ingest. Nobody sees the dataset until its last statement flips it to ``ready``; a failed ingest
+removes everything it wrote. Deleting marks the dataset ``deleting`` at once (it disappears from the
+API) and a ``dataset_purge`` job removes its rows in batches.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.models import Dataset, SampleRow
-from app.errors import AppError, not_found
+from app.db.models import FORMAT_MAX, IDEMPOTENCY_KEY_MAX, NAME_MAX, Audit, AuditSample, Dataset, Job, SampleRow, is_id
+from app.db.session import session_scope
+from app.errors import AppError, RowError, not_found
 from app.ingest.export import EXPORT_FORMATS, export_record
 from app.ingest.normalise import IngestStats, OnError, normalise_records
 from app.jsonutil import dump_json, load_json
@@ -39,41 +48,138 @@ class IngestOptions:
     idempotency_key: str | None = None
 
 
+def validate_options(opts: IngestOptions) -> None:
+    """Refuse options the database could not hold before a byte of the upload is read or stored."""
+    checks = (("name", opts.name, NAME_MAX), ("format", opts.format, FORMAT_MAX),
+              ("Idempotency-Key", opts.idempotency_key, IDEMPOTENCY_KEY_MAX))
+    for what, value, limit in checks:
+        if value is None:
+            continue
+        if "\x00" in value:
+            raise AppError(422, "invalid_option", f"{what} must not contain NUL characters", [RowError("NUL", field=what)])
+        if len(value) > limit:
+            raise AppError(422, "invalid_option", f"{what} is longer than {limit} characters",
+                           [RowError(f"longer than {limit} characters", field=what)])
+
+
 def find_idempotent(session: Session, project_id: str, upload: StoredUpload, key: str | None) -> Dataset | None:
+    """The dataset an earlier upload with this key made (same file), a 409 for another file or one still being ingested."""
     if not key:
         return None
     existing = session.scalar(select(Dataset).where(Dataset.project_id == project_id, Dataset.idempotency_key == key))
-    if existing is None:
+    if existing is None or existing.status == "deleting":
         return None
     if existing.sha256 != upload.sha256:
         raise AppError(409, "idempotency_conflict",
                        "this Idempotency-Key was already used for a different file", extra={"dataset_id": existing.id})
+    if existing.status != "ready":
+        raise AppError(409, "idempotency_in_progress",
+                       "an upload with this Idempotency-Key is still being ingested; retry shortly to get its dataset")
     return existing
 
 
-def ingest(session: Session, settings: Settings, project_id: str, upload: StoredUpload, opts: IngestOptions) -> Dataset:
-    """Parse, normalise and store every row, or nothing: the caller's transaction is rolled back on error."""
+def ingest_upload(settings: Settings, project_id: str, upload: StoredUpload, opts: IngestOptions) -> tuple[Dataset, bool]:
+    """Store an upload as a dataset; returns (dataset, created). Only ever leaves a whole dataset behind.
+
+    With an Idempotency-Key, concurrent uploads of the same file all get the one dataset (or a 409 while
+    it is still being ingested): the key's uniqueness is claimed by the staging row, before any row.
+    """
+    validate_options(opts)
+    url = settings.db_url
+    try:
+        with session_scope(url) as s:
+            existing = find_idempotent(s, project_id, upload, opts.idempotency_key)
+            if existing is not None:
+                return existing, False
+            if opts.idempotency_key:  # a deleted dataset keeps no claim on its key
+                s.execute(update(Dataset).where(Dataset.project_id == project_id, Dataset.status == "deleting",
+                                                Dataset.idempotency_key == opts.idempotency_key)
+                          .values(idempotency_key=None).execution_options(synchronize_session=False))
+            dataset = Dataset(project_id=project_id, name=opts.name or (upload.filename or "").replace("\x00", "")[:NAME_MAX]
+                              or f"upload-{upload.sha256[:8]}", format=opts.format or "", sha256=upload.sha256,
+                              size_bytes=upload.size, file_path=str(upload.path), idempotency_key=opts.idempotency_key,
+                              status="staging")
+            s.add(dataset)
+            s.flush()
+            dataset_id = dataset.id
+    except IntegrityError:  # another request with the same key won the race
+        with session_scope(url) as s:
+            existing = find_idempotent(s, project_id, upload, opts.idempotency_key)
+            if existing is None:
+                raise AppError(409, "idempotency_in_progress", "an upload with this Idempotency-Key is in progress; "
+                               "retry shortly") from None
+            return existing, False
+    try:
+        return _fill(settings, dataset_id, upload, opts), True
+    except BaseException:
+        _discard_staging(url, dataset_id)
+        raise
+
+
+def _fill(settings: Settings, dataset_id: str, upload: StoredUpload, opts: IngestOptions) -> Dataset:
     lim = settings.upload
     stream, gzipped = open_payload(upload.path, lim.max_decompressed_bytes)
     with stream:
         container = sniff_container(stream, container_hint(upload.filename, upload.content_type))
         stats = IngestStats()
-        dataset = Dataset(
-            project_id=project_id, name=opts.name or upload.filename or f"upload-{upload.sha256[:8]}",
-            format=opts.format or "", sha256=upload.sha256, size_bytes=upload.size, file_path=str(upload.path),
-            idempotency_key=opts.idempotency_key,
-        )
-        session.add(dataset)
-        session.flush()
-        rows = normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes),
+        rows = normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes,
+                                              lim.max_depth),
                                  opts.format, opts.field_map, opts.on_error, stats, lim.max_errors_reported, lim.max_rows)
-        bulk_insert(session, dataset.id, rows, lim.insert_batch)
-    dataset.rows = stats.rows
-    dataset.format = stats.format or opts.format or ""
-    dataset.ingest = {**stats.to_dict(lim.max_errors_reported), "container": container, "gzip": gzipped,
-                      "on_error": opts.on_error, "field_map": dict(opts.field_map or {})}
+        insert_batches(settings.db_url, dataset_id, rows, lim.insert_batch)
+    with session_scope(settings.db_url) as s:
+        ingest = {**stats.to_dict(lim.max_errors_reported), "container": container, "gzip": gzipped,
+                  "on_error": opts.on_error, "field_map": dict(opts.field_map or {})}
+        done = s.execute(update(Dataset).where(Dataset.id == dataset_id, Dataset.status == "staging")
+                         .values(rows=stats.rows, format=stats.format or opts.format or "", ingest=ingest, status="ready")
+                         .execution_options(synchronize_session=False))
+        if (done.rowcount or 0) != 1:  # reaped as abandoned meanwhile (reap_stale_staging): its rows are being purged
+            raise AppError(409, "ingest_abandoned", "the upload took too long and was discarded; upload it again")
+        dataset = s.get(Dataset, dataset_id)
+        assert dataset is not None
+        return dataset
+
+
+def reap_stale_staging(session: Session, settings: Settings) -> int:
+    """Datasets left in ``staging`` by an API process that died mid-ingest: hide them for good and queue their purge."""
+    from datetime import timedelta
+
+    from app.db.models import utcnow
+    from app.jobs import queue
+
+    cutoff = utcnow() - timedelta(seconds=settings.upload.staging_timeout_seconds)
+    stale = list(session.scalars(select(Dataset).where(Dataset.status == "staging", Dataset.created_at < cutoff)
+                                 .limit(100)))
+    for ds in stale:
+        ds.status, ds.idempotency_key = "deleting", None
+        queue.enqueue(session, ds.project_id, "dataset_purge", {"dataset_id": ds.id}, settings.worker.max_attempts)
     session.flush()
-    return dataset
+    return len(stale)
+
+
+def _discard_staging(url: str, dataset_id: str) -> None:
+    """Remove what a failed ingest wrote (in batches, like a purge)."""
+    try:
+        purge_samples(url, dataset_id, 5000)
+        with session_scope(url) as s:
+            s.execute(delete(Dataset).where(Dataset.id == dataset_id, Dataset.status == "staging"))
+    except Exception:  # the staging row stays invisible; reap_stale_staging removes it later
+        import logging
+
+        logging.getLogger("sftaudit.ingest").exception("could not remove staging dataset %s", dataset_id)
+
+
+def insert_batches(url: str, dataset_id: str, rows: Iterator[dict[str, Any]], batch_size: int) -> None:
+    """Insert rows in batches, each batch committed on its own (other writers wait one batch at most)."""
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_size:
+            with session_scope(url) as s:
+                bulk_insert(s, dataset_id, iter(batch), batch_size)
+            batch = []
+    if batch:
+        with session_scope(url) as s:
+            bulk_insert(s, dataset_id, iter(batch), batch_size)
 
 
 def bulk_insert(session: Session, dataset_id: str, rows: Iterator[dict[str, Any]], batch_size: int) -> None:
@@ -112,14 +218,15 @@ def create_derived(session: Session, parent: Dataset, name: str, conversations: 
 
 
 def get_dataset(session: Session, project_id: str, dataset_id: str) -> Dataset:
-    ds = session.get(Dataset, dataset_id)
-    if ds is None or ds.project_id != project_id:
+    """A ready dataset of the project (staging and deleting ones do not exist for the API)."""
+    ds = session.get(Dataset, dataset_id) if is_id(dataset_id) else None
+    if ds is None or ds.project_id != project_id or ds.status != "ready":
         raise not_found("dataset", dataset_id)
     return ds
 
 
 def list_datasets(session: Session, project_id: str, offset: int, limit: int) -> tuple[list[Dataset], int]:
-    q = select(Dataset).where(Dataset.project_id == project_id)
+    q = select(Dataset).where(Dataset.project_id == project_id, Dataset.status == "ready")
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     items = session.scalars(q.order_by(Dataset.created_at.desc(), Dataset.id).offset(offset).limit(limit)).all()
     return list(items), int(total)
@@ -161,12 +268,63 @@ def export_lines(session: Session, dataset_id: str, fmt: str) -> Iterator[str]:
         yield json.dumps(export_record(fmt, row.idx, row.conversation), ensure_ascii=False) + "\n"
 
 
-def delete_dataset(session: Session, ds: Dataset) -> None:
-    session.execute(delete(SampleRow).where(SampleRow.dataset_id == ds.id))
-    path = Path(ds.file_path) if ds.file_path else None
-    session.delete(ds)
+def request_delete(session: Session, settings: Settings, ds: Dataset) -> Job:
+    """Hide the dataset at once and queue its purge (the rows go in batches, outside the request)."""
+    from app.jobs import queue
+
+    ds.status = "deleting"
+    # queued audits of it would only fail later: cancel them now
+    audit_jobs = select(Audit.job_id).where(Audit.dataset_id == ds.id)
+    session.execute(update(Job).where(Job.id.in_(audit_jobs), Job.status == "queued")
+                    .values(status="cancelled", cancel_requested=True, error="its dataset was deleted")
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Job).where(Job.id.in_(audit_jobs), Job.status == "running").values(cancel_requested=True)
+                    .execution_options(synchronize_session=False))
+    job = queue.enqueue(session, ds.project_id, "dataset_purge", {"dataset_id": ds.id}, settings.worker.max_attempts)
     session.flush()
-    if path is not None and path.exists():
-        others = session.scalar(select(func.count()).select_from(Dataset).where(Dataset.file_path == str(path)))
-        if not others:
-            path.unlink(missing_ok=True)
+    return job
+
+
+def purge_samples(url: str, dataset_id: str, batch: int, progress: Any = None) -> int:
+    """Delete a dataset's sample rows in batches, each its own transaction; returns how many went."""
+    gone = 0
+    while True:
+        with session_scope(url) as s:
+            keys = list(s.scalars(select(SampleRow.idx).where(SampleRow.dataset_id == dataset_id)
+                                  .order_by(SampleRow.idx).limit(batch)))
+            if not keys:
+                return gone
+            s.execute(delete(SampleRow).where(SampleRow.dataset_id == dataset_id, SampleRow.idx >= keys[0],
+                                              SampleRow.idx <= keys[-1]))
+        gone += len(keys)
+        if progress is not None:
+            progress(gone)
+
+
+def purge_dataset(url: str, dataset_id: str, batch: int = 5000, progress: Any = None) -> dict[str, int]:
+    """Remove a deleting dataset for good: its samples and audits' results in batches, then the rows
+    that reference it, then its stored file. Safe to run twice."""
+    with session_scope(url) as s:
+        ds = s.get(Dataset, dataset_id)
+        if ds is None:
+            return {"samples": 0, "audits": 0}
+        if ds.status != "deleting":
+            raise RuntimeError(f"dataset {dataset_id} is {ds.status}, not deleting")
+        audit_ids = list(s.scalars(select(Audit.id).where(Audit.dataset_id == dataset_id)))
+        path = Path(ds.file_path) if ds.file_path else None
+    for audit_id in audit_ids:
+        while True:
+            with session_scope(url) as s:
+                idx = list(s.scalars(select(AuditSample.idx).where(AuditSample.audit_id == audit_id)
+                                     .order_by(AuditSample.idx).limit(batch)))
+                if not idx:
+                    break
+                s.execute(delete(AuditSample).where(AuditSample.audit_id == audit_id, AuditSample.idx >= idx[0],
+                                                    AuditSample.idx <= idx[-1]))
+    samples = purge_samples(url, dataset_id, batch, progress)
+    with session_scope(url) as s:
+        s.execute(delete(Dataset).where(Dataset.id == dataset_id))  # audits, experiments: ON DELETE CASCADE
+        others = s.scalar(select(func.count()).select_from(Dataset).where(Dataset.file_path == str(path))) if path else 1
+    if path is not None and not others:
+        path.unlink(missing_ok=True)
+    return {"samples": samples, "audits": len(audit_ids)}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Dataset, Experiment, Job, SampleRow
+from app.db.models import Dataset, Experiment, Job, SampleRow, is_id
 from app.errors import AppError, not_found
 from app.services.curation import get_curation
 from app.services.datasets import create_derived, get_dataset
@@ -62,7 +62,7 @@ def create_experiment(session: Session, settings: Settings, project_id: str, cur
 
 
 def get_experiment(session: Session, project_id: str, experiment_id: str) -> tuple[Experiment, dict[str, Any]]:
-    exp = session.get(Experiment, experiment_id)
+    exp = session.get(Experiment, experiment_id) if is_id(experiment_id) else None
     if exp is None or exp.project_id != project_id:
         raise not_found("experiment", experiment_id)
     table = {}

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Job, TrainingMetric
+from app.db.models import Job, TrainingMetric, is_id
 from app.errors import AppError, RowError, not_found
 from app.jobs import queue
+from app.services.base_models import resolve_base_model
 from app.services.datasets import get_dataset, load_samples
 from app.settings import Settings
 from app.training.spec import TrainingSpec
@@ -48,7 +49,7 @@ def _preference_pair(sample):
     Rows uploaded in the ``preference`` format (HH-RLHF ``chosen``/``rejected``) carry both sides in
     their original record; any other row must already have ``meta["rejected"]``.
     """
-    from app.training.reward import pair_from_hh_rlhf
+    from app.training.pairs import pair_from_hh_rlhf
 
     original = sample.meta.get("original") or {}
     if isinstance(original.get("chosen"), str) and isinstance(original.get("rejected"), str):
@@ -60,12 +61,15 @@ def _preference_pair(sample):
                    "(upload them in the preference format)", [RowError("no rejected reply", index=sample.index)])
 
 
-def check_spec(spec: TrainingSpec) -> None:
-    path = Path(spec.base_model)
-    if not (path / "config.json").is_file():
-        raise AppError(422, "base_model_not_found",
-                       f"base_model {spec.base_model} is not a local transformers model directory (no config.json)",
-                       [RowError("no config.json", field="base_model")])
+def resolved_spec(session: Session, settings: Settings, project_id: str, spec: TrainingSpec) -> TrainingSpec:
+    """The spec with ``base_model`` turned into the model directory it names (see services/base_models)."""
+    path = resolve_base_model(session, settings, project_id, spec.base_model)
+    return spec.model_copy(update={"base_model": str(path)})
+
+
+def _check_datasets(session: Session, project_id: str, mapping: dict[str, str]) -> None:
+    for ds in sorted(set(mapping.values())):
+        get_dataset(session, project_id, ds)
 
 
 def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]) -> dict[str, Any]:
@@ -81,15 +85,14 @@ def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]
                        [RowError(str(e), index=getattr(e, "row", None))]) from None
 
 
-def preview(session: Session, project_id: str, spec: TrainingSpec, dataset_id: str | None,
+def preview(session: Session, settings: Settings, project_id: str, spec: TrainingSpec, dataset_id: str | None,
             stage_datasets: dict[str, str] | None, n: int) -> list[dict[str, Any]]:
     from app.training.formatting import DataValidationError
     from app.training.runner import preview_masking
 
-    check_spec(spec)
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
-    for ds in set(mapping.values()):
-        get_dataset(session, project_id, ds)
+    _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids
+    spec = resolved_spec(session, settings, project_id, spec)
     samples = load_training_samples(session, spec, mapping)
     try:
         return preview_masking(spec, samples, n=n)
@@ -100,18 +103,16 @@ def preview(session: Session, project_id: str, spec: TrainingSpec, dataset_id: s
 def create_training_job(session: Session, settings: Settings, project_id: str, spec: TrainingSpec,
                         dataset_id: str | None, stage_datasets: dict[str, str] | None,
                         extra: dict[str, Any] | None = None) -> tuple[Job, dict[str, Any]]:
-    check_spec(spec)
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
-    for ds in set(mapping.values()):
-        get_dataset(session, project_id, ds)
-    data_report = validate_masks(session, spec, mapping)
+    _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids
+    data_report = validate_masks(session, resolved_spec(session, settings, project_id, spec), mapping)
     payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report, **(extra or {})}
     job = queue.enqueue(session, project_id, "training", payload, settings.worker.max_attempts)
     return job, data_report
 
 
 def get_training_job(session: Session, project_id: str, job_id: str) -> Job:
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id) if is_id(job_id) else None
     if job is None or job.project_id != project_id or job.kind != "training":
         raise not_found("training job", job_id)
     return job
@@ -149,7 +150,10 @@ def list_artifacts(settings: Settings, job: Job) -> list[dict[str, Any]]:
 
 
 def artifact_path(settings: Settings, job: Job, rel: str) -> Path:
-    path = (artifacts_dir(settings, job.id) / rel).resolve()
+    try:
+        path = (artifacts_dir(settings, job.id) / rel).resolve()
+    except (OSError, RuntimeError, ValueError):  # NUL bytes, symlink loops
+        raise not_found("artifact", rel) from None
     allowed = any(root in path.parents for root in _artifact_roots(settings, job))
     if job.status != "succeeded" or not allowed or not path.is_file():
         raise not_found("artifact", rel)

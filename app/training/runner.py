@@ -53,7 +53,7 @@ def _load_tokenizer(spec: TrainingSpec):
 def _encode_stage(spec: TrainingSpec, stage: StageSpec, tokenizer, samples: Sequence[Sample]):
     fmt = _formatter(spec, stage, tokenizer)
     if spec.task == "reward":
-        from app.training.reward import encode_pairs
+        from app.training.pairs import encode_pairs
 
         rows, report = encode_pairs(fmt, samples)
         if not rows:

@@ -14,6 +14,8 @@ Method = Literal["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuni
 PROMPT_LEARNING_METHODS = frozenset({"prompt_tuning", "prefix_tuning", "p_tuning"})
 ADAPTER_METHODS = frozenset({"lora", "dora"}) | PROMPT_LEARNING_METHODS
 REWARD_METHODS = frozenset({"full", "freeze", "lora", "dora"})
+#: bound on every count a spec carries (steps, sizes): no request holds a number storage or JSON cannot
+MAX_COUNT = 10**9
 
 
 class StageSpec(BaseModel):
@@ -29,15 +31,17 @@ class StageSpec(BaseModel):
     method: Method | None = None
     lr: float | None = Field(None, gt=0)
     epochs: float | None = Field(None, gt=0)
-    max_steps: int | None = Field(None, ge=1)
+    max_steps: int | None = Field(None, ge=1, le=MAX_COUNT)
 
 
 class TrainingSpec(BaseModel):
     """A fine-tuning job: base model, method, data handling and optimiser options."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    base_model: str = Field(description="Local path to a transformers model directory.")
+    base_model: str = Field(max_length=1000, description=(
+        "A model name from the operator's registry (models.registry), a model directory under a model root "
+        "(models.roots; absolute or relative to the root), or job:<id> of one of this project's finished training jobs."))
     task: Literal["causal_lm", "reward"] = Field(
         "causal_lm", description="causal_lm: next-token training; reward: a scalar head trained on chosen/rejected pairs."
     )
@@ -52,33 +56,33 @@ class TrainingSpec(BaseModel):
     # schedule
     lr: float = Field(2e-4, gt=0)
     epochs: float = Field(1.0, gt=0)
-    max_steps: int | None = Field(None, ge=1, description="Overrides epochs when set.")
-    batch_size: int = Field(4, ge=1, description="Micro-batch size (rows per forward pass).")
-    gradient_accumulation_steps: int = Field(1, ge=1)
+    max_steps: int | None = Field(None, ge=1, le=MAX_COUNT, description="Overrides epochs when set.")
+    batch_size: int = Field(4, ge=1, le=MAX_COUNT, description="Micro-batch size (rows per forward pass).")
+    gradient_accumulation_steps: int = Field(1, ge=1, le=MAX_COUNT)
     warmup_ratio: float = Field(0.0, ge=0, le=0.5)
-    warmup_steps: int | None = Field(None, ge=0, description="Overrides warmup_ratio when set.")
+    warmup_steps: int | None = Field(None, ge=0, le=MAX_COUNT, description="Overrides warmup_ratio when set.")
     scheduler: Literal["linear", "cosine", "constant"] = "cosine"
     weight_decay: float = Field(0.0, ge=0)
     max_grad_norm: float | None = Field(1.0, gt=0)
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**31 - 1)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="auto: bf16 on a GPU that supports it, else fp32."
     )
     gradient_checkpointing: bool = False
 
     # data
-    max_length: int = Field(1024, ge=8)
+    max_length: int = Field(1024, ge=8, le=MAX_COUNT)
     overlength: Literal["truncate", "drop"] = "truncate"
     packing: bool = Field(False, description="Concatenate rows up to max_length; attention never crosses rows.")
     eval_fraction: float = Field(0.0, ge=0, lt=0.5)
-    eval_steps: int | None = Field(None, ge=1, description="Evaluate every N steps (always at the end).")
+    eval_steps: int | None = Field(None, ge=1, le=MAX_COUNT, description="Evaluate every N steps (always at the end).")
 
     # method options
-    lora_r: int = Field(8, ge=1)
-    lora_alpha: int = Field(16, ge=1)
+    lora_r: int = Field(8, ge=1, le=MAX_COUNT)
+    lora_alpha: int = Field(16, ge=1, le=MAX_COUNT)
     lora_dropout: float = Field(0.05, ge=0, lt=1)
     lora_target_modules: list[str] | Literal["all-linear"] = "all-linear"
-    freeze_trainable_layers: int = Field(2, ge=0, description="freeze: train the last N decoder layers.")
+    freeze_trainable_layers: int = Field(2, ge=0, le=MAX_COUNT, description="freeze: train the last N decoder layers.")
     freeze_trainable_modules: list[str] = Field(
         default_factory=list, description="freeze: also train parameters whose name contains one of these."
     )
@@ -89,8 +93,8 @@ class TrainingSpec(BaseModel):
     )
 
     # checkpoints and export
-    save_steps: int = Field(50, ge=1, description="Checkpoint every N optimiser steps.")
-    keep_checkpoints: int = Field(2, ge=1)
+    save_steps: int = Field(50, ge=1, le=MAX_COUNT, description="Checkpoint every N optimiser steps.")
+    keep_checkpoints: int = Field(2, ge=1, le=MAX_COUNT)
     export_merged: bool = Field(False, description="Also write merged full weights for adapter methods.")
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_labels'
-down_revision = '0003'
+down_revision = '0004_reliability'
 branch_labels = None
 depends_on = None
 
