@@ -139,8 +139,11 @@
 
   const SHORT = { diversity: "diversity", answer_quality: "quality", consistency: "consistency", difficulty: "difficulty", noise: "noise" };
   function scoreChips(scores) {
+    // difficulty has no good direction (easy is not bad), so it is never coloured as good or bad
     return Object.entries(scores || {}).map(([dim, v]) => el("span", {
-      class: `score ${v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`, title: dim, text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
+      class: `score ${dim === "difficulty" ? "neutral" : v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`,
+      title: dim === "difficulty" ? "difficulty (1 = hardest; neither end is bad)" : dim,
+      text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
     }));
   }
 
