@@ -102,6 +102,42 @@ def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated
 
 
 @app.command()
+def link(
+    kind: Annotated[str, typer.Argument(help="audit | curation")],
+    ident: Annotated[str, typer.Argument(help="The audit or curation id.")],
+    base_url: Annotated[Optional[str], typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")] = None,
+) -> None:
+    """Print signed browser links to a finished audit's report and sample browser, or a curation's report."""
+    from app.db.migrate import upgrade
+    from app.db.models import Audit, Job
+    from app.db.session import session_scope
+    from app.services.links import links_for
+
+    s = _settings()
+    upgrade(s.db_url)
+    base = base_url or f"http://{s.host}:{s.port}"
+    with session_scope(s.db_url) as session:
+        if kind == "audit":
+            row = session.get(Audit, ident)
+            job = session.get(Job, row.job_id) if row else None
+            paths = {"report": f"/v1/audits/{ident}/report.html", "browser": f"/v1/audits/{ident}/browser"}
+        elif kind == "curation":
+            job = session.get(Job, ident)
+            job = job if job is not None and job.kind == "curation" else None
+            paths = {"report": f"/v1/curations/{ident}/report.html"}
+        else:
+            raise typer.BadParameter("kind is 'audit' or 'curation'", param_hint="KIND")
+        if job is None:
+            typer.echo(f"no {kind} {ident}", err=True)
+            raise typer.Exit(1)
+        if job.status != "succeeded":
+            typer.echo(f"{kind} {ident} is {job.status}; links open finished ones", err=True)
+            raise typer.Exit(1)
+    for name, url in links_for(s, base, **paths).items():
+        typer.echo(f"{name}: {url}")
+
+
+@app.command()
 def audit(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")] = Path("out"),

@@ -85,6 +85,17 @@ class AuditRead(BaseModel):
     job: JobRead
     created_at: datetime
     report: dict[str, Any] | None = Field(None, description="The dataset-level report, once the audit succeeded.")
+    links: dict[str, str] | None = Field(None, description=(
+        "Once the audit succeeded: signed URLs that open the report (`report`) and the sample browser (`browser`) "
+        "in a browser without an API key, until `expires_at`."))
+
+
+class AuditCurationItem(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    kept: int | None = Field(None, description="Rows kept, once finished.")
+    report_url: str | None = Field(None, description="Signed URL of the curation report, once finished.")
 
 
 class AuditSamplePage(BaseModel):

@@ -46,6 +46,14 @@ def get_curation(session: Session, project_id: str, curation_id: str) -> Job:
     return job
 
 
+def curations_of_audit(session: Session, project_id: str, audit_id: str) -> list[Job]:
+    """The curation jobs made from one audit, newest first."""
+    q = (sql_select(Job).where(Job.project_id == project_id, Job.kind == "curation",
+                               Job.payload["audit_id"].as_string() == audit_id)
+         .order_by(Job.created_at.desc(), Job.id))
+    return list(session.scalars(q))
+
+
 def _rows(session: Session, dataset_id: str, indices: list[int]) -> list[tuple[int, dict, str | None]]:
     out: dict[int, tuple[int, dict, str | None]] = {}
     for k in range(0, len(indices), 900):

@@ -5,6 +5,15 @@
   const base = `${cfg.api_base}/v1/audits/${encodeURIComponent(cfg.audit_id)}`;
   const $ = (id) => document.getElementById(id);
   const state = { rows: [], cursor: null, total: 0, seq: 0, clusters: new Set() };
+  // Opened from a signed link (…/browser?exp=…&sig=…): every data call carries the link's signature
+  // instead of an API key, so a pasted URL works in any browser until the link expires.
+  const query0 = new URLSearchParams(location.search);
+  let LINK = query0.get("sig") && query0.get("exp") ? { exp: query0.get("exp"), sig: query0.get("sig") } : null;
+  function authed(url) {
+    if (!LINK) return { url, headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } };
+    const sep = url.includes("?") ? "&" : "?";
+    return { url: `${url}${sep}exp=${encodeURIComponent(LINK.exp)}&sig=${encodeURIComponent(LINK.sig)}`, headers: {} };
+  }
 
   // Build DOM nodes; text always goes in through textContent, never as HTML.
   function el(tag, attrs, ...children) {
@@ -23,9 +32,11 @@
   class AuthError extends Error {}
 
   async function api(path) {
-    const key = sessionStorage.getItem(KEY);
-    const res = await fetch(base + path, { headers: { Authorization: `Bearer ${key}`, Accept: "application/json" } });
-    if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
+    const a = authed(base + path);
+    const res = await fetch(a.url, { headers: { ...a.headers, Accept: "application/json" } });
+    if (res.status === 401 || res.status === 403) {
+      throw new AuthError(LINK ? "this link has expired or is not valid: enter an API key, or open a new link" : "the API key was not accepted");
+    }
     if (!res.ok) {
       let detail = "";
       try { detail = JSON.stringify((await res.json()).detail); } catch (e) { detail = res.statusText; }
@@ -39,6 +50,7 @@
     $("app").hidden = true;
     $("forget-key").hidden = true;
     $("open-report").hidden = true;
+    $("open-curation").hidden = true;
     $("auth").hidden = false;
     $("auth-error").textContent = message || "";
     $("api-key").focus();
@@ -54,6 +66,7 @@
   // The report page needs the key too, so a plain link cannot open it: fetch it, then show it in a
   // new tab (opened during the click, so popup blockers allow it), its links resolved against this page.
   $("open-report").addEventListener("click", async () => {
+    if (LINK) { window.open(authed(`${base}/report.html`).url, "_blank"); return; }
     const tab = window.open("", "_blank");
     try {
       const res = await fetch(`${base}/report.html`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
@@ -69,8 +82,24 @@
     }
   });
 
+  // The newest finished curation of this audit: its report opens from the signed URL the API lists.
+  $("open-curation").addEventListener("click", () => {
+    const url = $("open-curation").dataset.url;
+    if (url) window.open(url, "_blank");
+  });
+  async function findCuration() {
+    try {
+      const items = await api("/curations");
+      const done = (items || []).find((c) => c.report_url);
+      if (!done) return;
+      $("open-curation").dataset.url = done.report_url;
+      $("open-curation").title = `curation ${done.id}: ${done.kept} rows kept`;
+      $("open-curation").hidden = false;
+    } catch (err) { /* no curations route or none readable: no button */ }
+  }
+
   function fail(err) {
-    if (err instanceof AuthError) { sessionStorage.removeItem(KEY); showAuth(err.message); return; }
+    if (err instanceof AuthError) { sessionStorage.removeItem(KEY); LINK = null; showAuth(err.message); return; }
     $("error").textContent = `Could not load samples: ${err.message}`;
   }
 
@@ -246,10 +275,10 @@
   $("more").addEventListener("click", () => load(false));
 
   async function start() {
-    if (!sessionStorage.getItem(KEY)) { showAuth(""); return; }
+    if (!LINK && !sessionStorage.getItem(KEY)) { showAuth(""); return; }
     $("auth").hidden = true;
     $("app").hidden = false;
-    $("forget-key").hidden = false;
+    $("forget-key").hidden = !!LINK;
     $("open-report").hidden = false;
     try {  // the report is optional: it only fills the flag-code suggestions
       const audit = await api("");
@@ -259,13 +288,14 @@
     } catch (err) {
       if (err instanceof AuthError) { fail(err); return; }
     }
+    findCuration();
     await load(true);
     openFromHash();
   }
   // …/browser#sample-123 opens sample 123 (the report page links rows this way)
   function openFromHash() {
     const m = /^#sample-(\d+)$/.exec(location.hash);
-    if (m && sessionStorage.getItem(KEY)) openSample(Number(m[1]));
+    if (m && (LINK || sessionStorage.getItem(KEY))) openSample(Number(m[1]));
   }
   window.addEventListener("hashchange", openFromHash);
   start();
