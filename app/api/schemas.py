@@ -29,7 +29,8 @@ class DatasetList(BaseModel):
 
 class Conversation(BaseModel):
     system: str | None
-    turns: list[dict[str, str]]
+    turns: list[dict[str, str | float]] = Field(description=(
+        "Ordered turns: `role`, `content`, and `loss_weight` where the upload gave one (LLaMA-Factory)."))
 
 
 class SampleRead(BaseModel):

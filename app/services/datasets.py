@@ -150,6 +150,8 @@ def load_samples(session: Session, dataset_id: str) -> list[Sample]:
         meta: dict[str, Any] = {"original": load_json(row.original) if row.original else None}
         if row.warnings:
             meta["warnings"] = row.warnings
+        if any("loss_weight" in t for t in conv["turns"]):  # LLaMA-Factory's per-message weight, for training
+            meta["loss_weights"] = [t.get("loss_weight") for t in conv["turns"]]
         out.append(Sample.from_dict({"index": row.idx, **conv}, meta=meta))
     return out
 

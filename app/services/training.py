@@ -48,6 +48,7 @@ def _preference_pair(sample):
     Rows uploaded in the ``preference`` format (HH-RLHF ``chosen``/``rejected``) carry both sides in
     their original record; any other row must already have ``meta["rejected"]``.
     """
+    from app.ingest.formats import rejected_reply
     from app.training.reward import pair_from_hh_rlhf
 
     original = sample.meta.get("original") or {}
@@ -55,6 +56,10 @@ def _preference_pair(sample):
         return pair_from_hh_rlhf(sample.index, original["chosen"], original["rejected"])
     if "rejected" in sample.meta:
         return sample
+    rejected = rejected_reply(original)  # LLaMA-Factory's chosen/rejected message objects, or message lists
+    if rejected is not None and sample.turns and sample.turns[-1].role == "assistant":
+        return type(sample)(index=sample.index, turns=sample.turns, system=sample.system,
+                            meta={**sample.meta, "rejected": rejected})
     raise AppError(422, "not_preference_data",
                    f"row {sample.index} has no rejected reply; reward training needs chosen/rejected pairs "
                    "(upload them in the preference format)", [RowError("no rejected reply", index=sample.index)])
