@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class DatasetRead(BaseModel):
@@ -14,12 +14,31 @@ class DatasetRead(BaseModel):
     name: str
     format: str = Field(description="Detected (or forced) record format: alpaca, sharegpt, messages, pairs, text, preference.")
     rows: int
-    sha256: str = Field(description="SHA-256 of the uploaded bytes.")
-    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the uploaded bytes; for a derived (curated) dataset, of its rows as "
+                                    "`export?format=original` writes them.")
+    size_bytes: int = Field(description="Bytes of the upload, or of a derived dataset's `format=original` export.")
     ingest: dict[str, Any] = Field(description="Container, gzip, skipped rows with reasons, sanitised row count.")
     parent_id: str | None = None
-    lineage: dict[str, Any] | None = None
+    lineage: dict[str, Any] | None = Field(None, description=(
+        "Where a derived dataset came from (kind, parent, audit, curation, policy, counts). The row-by-row sources "
+        "are paged at `sources_url` (`GET /v1/datasets/{id}/lineage`), not listed here."))
     created_at: datetime
+
+    @model_validator(mode="after")
+    def _sources_by_reference(self) -> DatasetRead:
+        if self.lineage and "sources" in self.lineage:
+            lineage = {k: v for k, v in self.lineage.items() if k != "sources"}
+            lineage["sources_count"] = len(self.lineage["sources"] or [])
+            lineage["sources_url"] = f"/v1/datasets/{self.id}/lineage"
+            self.lineage = lineage
+        return self
+
+
+class LineagePage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="`index` in this dataset, `source_dataset_id`, `source_index`.")
+    offset: int
+    limit: int
+    total: int
 
 
 class DatasetList(BaseModel):
