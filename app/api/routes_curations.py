@@ -37,6 +37,8 @@ class CurationRead(BaseModel):
     audit_id: str
     policy: dict[str, Any]
     counts: dict[str, Any] | None = Field(None, description="Input rows, kept, dropped, and drops by reason.")
+    warnings: list[str] = Field(default_factory=list, description=(
+        "What the policy asked for and could not get: a budget not filled, a target mix level short, a mix part short."))
     curated: DatasetRead | None = None
     baselines: dict[str, DatasetRead] = Field(default_factory=dict,
                                               description="Random and longest-answers subsets of the same size.")
@@ -52,7 +54,7 @@ def _read(session, job, settings=None, base: str = "") -> CurationRead:
     return CurationRead(
         id=job.id, status=job.status, progress=job.progress, step=job.step, error=job.error,
         dataset_id=job.payload["dataset_id"], audit_id=job.payload["audit_id"], policy=job.payload["policy"],
-        counts=result.get("counts"), curated=get(result.get("curated_dataset_id")),
+        counts=result.get("counts"), warnings=result.get("warnings") or [], curated=get(result.get("curated_dataset_id")),
         baselines={k: v for k, i in (result.get("baselines") or {}).items() if (v := get(i)) is not None},
         job=JobRead.model_validate(job),
         links=links.links_for(settings, base, report=f"/v1/curations/{job.id}/report.html")
@@ -93,7 +95,8 @@ def curation_report(curation_id: str, project: ReaderDep, session: SessionDep, s
         subsets[name] = [i for d, i in ((ds.lineage or {}).get("sources", []) if ds else []) if d == parent]
     counts = result.get("counts", {})
     curation = {"policy": job.payload["policy"], "kept": counts.get("kept"),
-                "dropped_by_reason": counts.get("dropped_by_reason", {}), "subsets": subsets}
+                "dropped_by_reason": counts.get("dropped_by_reason", {}), "subsets": subsets,
+                "warnings": result.get("warnings") or []}
     samples = [json.loads(r) for r in audits_svc.all_records(session, audit)]
     texts = audits_svc.sample_texts(session, audit.dataset_id, needed_text_indices(samples))
     return HTMLResponse(render_report_html(json.loads(audit.report_json or "{}"), samples, texts, curation,
