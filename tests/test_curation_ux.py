@@ -28,6 +28,8 @@ def test_a_budget_that_cannot_be_filled_is_reported() -> None:
     assert sel.warnings == ["kept 12 of a budget of 15: only 12 rows passed the policy "
                             "(dropped: severity:error:junk_answer 8)"]
     assert select(records(20), CurationPolicy(budget={"rows": 15})).warnings == []
+    assert select(records(20), CurationPolicy(budget={"rows": 30})).warnings == [
+        "kept 20 of a budget of 30: only 20 rows passed the policy (the dataset has 20 rows)"]
 
 
 def test_a_target_mix_that_cannot_be_met_is_reported() -> None:

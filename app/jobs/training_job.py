@@ -22,7 +22,7 @@ from app.db.session import session_scope
 from app.jobs.handlers import JobCancelled, JobContext, PermanentJobError, job_handler
 from app.services.training import artifacts_dir, load_training_samples
 from app.training.cli import ERROR_FILE, EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, PROGRESS_FILE, STOP_FILE, write_samples
-from app.training.export import RESULT
+from app.training.export import RESULT, SOURCES
 from app.training.launch import launch_command
 from app.training.spec import TrainingSpec
 
@@ -87,6 +87,7 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         tmp.rename(samples_path)
     spec_path = out / "spec.json"
     spec_path.write_text(spec.model_dump_json(indent=2))
+    (out / SOURCES).write_text(json.dumps(ctx.payload.get("sources") or {}, indent=2))  # read into provenance.json
     cmd = launch_command(spec_path, samples_path, out, num_gpus=settings.worker.gpus)
     follower = Follower(out / PROGRESS_FILE, ctx, settings.db_url)
     with (out / "train.log").open("ab") as log:

@@ -110,9 +110,32 @@ def create_training_job(session: Session, settings: Settings, project_id: str, s
     for ds in set(mapping.values()):
         get_dataset(session, project_id, ds)
     data_report = validate_masks(session, spec, mapping)
-    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report, **(extra or {})}
+    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report,
+               "sources": training_sources(session, mapping), **(extra or {})}
     job = queue.enqueue(session, project_id, "training", payload, settings.worker.max_attempts)
     return job, data_report
+
+
+def training_sources(session: Session, mapping: dict[str, str]) -> dict[str, Any]:
+    """Where each stage's rows came from, for the artifacts' provenance: the dataset, and for a curated one the
+    curation and audit that made it (for an upload, its newest finished audit, if any)."""
+    from app.db.models import Audit, Dataset
+
+    out: dict[str, Any] = {}
+    for stage, ds_id in mapping.items():
+        ds = session.get(Dataset, ds_id)
+        if ds is None:
+            continue
+        lineage = ds.lineage or {}
+        audit_id = lineage.get("audit_id")
+        if audit_id is None:
+            audit_id = session.scalar(select(Audit.id).join(Job, Job.id == Audit.job_id)
+                                      .where(Audit.dataset_id == ds.id, Job.status == "succeeded")
+                                      .order_by(Audit.created_at.desc()).limit(1))
+        out[stage] = {"dataset_id": ds.id, "name": ds.name, "rows": ds.rows, "sha256": ds.sha256,
+                      "kind": lineage.get("kind", "upload"), "parent_id": ds.parent_id,
+                      "curation_id": lineage.get("curation_id"), "audit_id": audit_id}
+    return {"datasets": out}
 
 
 def get_training_job(session: Session, project_id: str, job_id: str) -> Job:

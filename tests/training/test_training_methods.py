@@ -12,7 +12,7 @@ from app.training.spec import TrainingSpec
 from training_factories import memorisable, plain_text
 
 LR = {"full": 3e-3, "freeze": 5e-3, "lora": 5e-2, "dora": 5e-2, "prompt_tuning": 1.0, "prefix_tuning": 0.1,
-      "p_tuning": 0.1, "full_then_lora": 5e-2}
+      "p_tuning": 0.1, "full_then_lora": 5e-2, "adapter": 5e-2}
 
 
 def train(model_path, out, method, steps=16, **kw):
@@ -28,7 +28,8 @@ def first_last_loss(events):
     return sum(losses[:2]) / 2, sum(losses[-2:]) / 2
 
 
-@pytest.mark.parametrize("method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning"])
+@pytest.mark.parametrize("method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning",
+                                    "adapter"])
 def test_method_learns_a_memorisable_set_and_exports(method, chat_model, tmp_path):
     spec, result, events = train(chat_model, tmp_path, method)
     first, last = first_last_loss(events)
