@@ -7,7 +7,12 @@ for the API key, keeps it in ``sessionStorage`` and sends it as ``Authorization:
 * ``GET {api_base}/v1/audits/{id}/samples?dimension=&flag=&min_score=&max_score=&sort=&limit=&cursor=``
   (plus ``cluster=`` and ``difficulty_level=``, which the page also applies to the rows it has loaded,
   so it is correct whether or not the endpoint filters on them);
-* ``GET {api_base}/v1/audits/{id}/samples/{index}`` — one record, for links to samples not loaded yet.
+* ``GET {api_base}/v1/audits/{id}/samples/{index}`` — one record, for links to samples not loaded yet;
+* ``GET {api_base}/v1/audits/{id}/curations`` — the audit's curations with signed report URLs (the
+  "Open curation report" button opens the newest finished one).
+
+Opened from a signed link (``…/browser?exp=…&sig=…``), the page sends the link's ``exp`` and ``sig``
+with every call instead of a key (see app/services/links.py).
 
 Vanilla JavaScript inlined in the page: no build step, nothing fetched but the API.
 """

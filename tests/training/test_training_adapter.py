@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from pydantic import ValidationError
 
 from app.training.bottleneck import CONFIG_FILE, WEIGHTS_FILE, load_adapter_model
 from app.training.runner import run_training
 from app.training.spec import TrainingSpec
-from training_factories import memorisable
+from training_factories import generate_beside_base, memorisable
 
 
 def train(model_path, out, variant="pfeiffer", steps=16, method="adapter", lr=5e-2, **kw):
@@ -39,16 +38,7 @@ def test_adapter_reloads_changes_the_model_and_generates(variant, per_layer, cha
 
     model = load_adapter_model(final)
     base = AutoModelForCausalLM.from_pretrained(chat_model).eval()
-    tok = AutoTokenizer.from_pretrained(final)
-    prompt = tok.apply_chat_template([{"role": "user", "content": "what is number 1?"}], tokenize=False,
-                                     add_generation_prompt=True)
-    ids = tok(prompt, add_special_tokens=False, return_tensors="pt")
-    with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tok.pad_token_id)
-        adapted = model(**ids).logits[:, -1]
-        plain = base(**ids).logits[:, -1]
-    assert out.shape[1] > ids["input_ids"].shape[1]
-    assert not torch.allclose(adapted, plain, atol=1e-4)  # the adapter changes the model
+    generate_beside_base(model, base, AutoTokenizer.from_pretrained(final))
     # the reloaded model is the trained one: its loss on the training rows is the loss training ended at
     from app.training.evaluate import held_out_loss
 
