@@ -65,14 +65,15 @@ def sign(settings: Settings, path: str, now: float | None = None) -> dict[str, s
     return {"exp": str(exp), "sig": _sig(settings, scope_of(path), exp)}
 
 
-def signed_url(settings: Settings, path: str, base: str = "") -> str:
-    return f"{base.rstrip('/')}{path}?{urlencode(sign(settings, path))}"
+def signed_url(settings: Settings, path: str, base: str = "", now: float | None = None) -> str:
+    return f"{base.rstrip('/')}{path}?{urlencode(sign(settings, path, now))}"
 
 
 def links_for(settings: Settings, base: str, **paths: str) -> dict[str, str]:
     """Signed absolute URLs by name, plus when they stop working (``expires_at``, UTC)."""
-    out = {name: signed_url(settings, path, base) for name, path in paths.items()}
-    exp = int(time.time()) + settings.links.ttl_seconds
+    now = time.time()
+    out = {name: signed_url(settings, path, base, now) for name, path in paths.items()}
+    exp = int(now + settings.links.ttl_seconds)
     out["expires_at"] = datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return out
 
