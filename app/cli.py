@@ -195,6 +195,42 @@ def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated
 
 
 @app.command()
+def link(
+    kind: Annotated[str, typer.Argument(help="audit | curation")],
+    ident: Annotated[str, typer.Argument(help="The audit or curation id.")],
+    base_url: Annotated[Optional[str], typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")] = None,
+) -> None:
+    """Print signed browser links to a finished audit's report and sample browser, or a curation's report."""
+    from app.db.migrate import upgrade
+    from app.db.models import Audit, Job
+    from app.db.session import session_scope
+    from app.services.links import links_for
+
+    s = _settings()
+    upgrade(s.db_url)
+    base = base_url or f"http://{s.host}:{s.port}"
+    with session_scope(s.db_url) as session:
+        if kind == "audit":
+            row = session.get(Audit, ident)
+            job = session.get(Job, row.job_id) if row else None
+            paths = {"report": f"/v1/audits/{ident}/report.html", "browser": f"/v1/audits/{ident}/browser"}
+        elif kind == "curation":
+            job = session.get(Job, ident)
+            job = job if job is not None and job.kind == "curation" else None
+            paths = {"report": f"/v1/curations/{ident}/report.html"}
+        else:
+            raise typer.BadParameter("kind is 'audit' or 'curation'", param_hint="KIND")
+        if job is None:
+            typer.echo(f"no {kind} {ident}", err=True)
+            raise typer.Exit(1)
+        if job.status != "succeeded":
+            typer.echo(f"{kind} {ident} is {job.status}; links open finished ones", err=True)
+            raise typer.Exit(1)
+    for name, url in links_for(s, base, **paths).items():
+        typer.echo(f"{name}: {url}")
+
+
+@app.command()
 def audit(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")] = Path("out"),
@@ -233,6 +269,7 @@ def audit(
     models = s.model_config_for_scorers()
     if full_tier_max_samples is not None:
         models = dataclasses.replace(models, full_tier_max_samples=full_tier_max_samples)
+    _quiet_model_loading()
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=console, transient=False) as bar:
@@ -248,10 +285,40 @@ def audit(
 
     html = render_report_html(result.report, result.samples, texts_from_samples(samples))
     (out / "report.html").write_text(html, encoding="utf-8")
-    _summary(console, result.report, time.perf_counter() - t0, out)
+    _summary(console, result.report, result.samples, time.perf_counter() - t0, out)
 
 
-def _summary(console, report: dict, seconds: float, out: Path) -> None:
+def _quiet_model_loading() -> None:
+    """No transformers "Loading weights" bars under our own progress bar (they interleave with it)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # the [ml] extra is absent: no model loads, no bars
+        return
+    hf_logging.disable_progress_bar()
+
+
+#: Rows of the CLI flag table given to info codes; error and warning codes are always all listed.
+FLAG_TABLE_INFO_ROWS = 10
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def flag_table_rows(samples: list[dict]) -> tuple[list[tuple[str, str, int, int]], int]:
+    """(code, worst severity, samples, flags) for the CLI's flag table, and how many codes were left out.
+
+    Every error and warning code is listed (worst first, then by samples); info codes fill up to
+    ``FLAG_TABLE_INFO_ROWS`` more rows.
+    """
+    from app.reporting.view import flag_codes
+
+    codes = sorted(flag_codes(samples, {}), key=lambda c: (_SEVERITY_RANK.get(c["severity"], 3), -c["samples"], c["code"]))
+    serious = [c for c in codes if c["severity"] in ("error", "warning")]
+    info = [c for c in codes if c["severity"] not in ("error", "warning")]
+    shown = serious + info[:FLAG_TABLE_INFO_ROWS]
+    return [(c["code"], c["severity"], c["samples"], c["count"]) for c in shown], len(codes) - len(shown)
+
+
+def _summary(console, report: dict, samples: list[dict], seconds: float, out: Path) -> None:
     from rich.table import Table
 
     t = Table(title=f"{report['dataset']['rows']} rows audited in {seconds:.1f}s")
@@ -261,17 +328,23 @@ def _summary(console, report: dict, seconds: float, out: Path) -> None:
     for dim, d in report["dimensions"].items():
         t.add_row(dim, "—" if d["score"] is None else f"{d['score']:.3f}", d["status"])
     console.print(t)
-    if report["flags"]:
-        f = Table(title="flags")
+    rows, more = flag_table_rows(samples)
+    if rows:
+        colour = {"error": "red", "warning": "yellow"}
+        f = Table(title="flags", caption=f"and {more} more (info) — all in report.html" if more else None)
         f.add_column("code")
-        f.add_column("count", justify="right")
-        for code, n in sorted(report["flags"].items(), key=lambda kv: -kv[1])[:15]:
-            f.add_row(code, str(n))
+        f.add_column("severity")
+        f.add_column("samples", justify="right")
+        f.add_column("flags", justify="right")
+        for code, severity, n_samples, n_flags in rows:
+            style = colour.get(severity)
+            f.add_row(code, f"[{style}]{severity}[/{style}]" if style else severity, f"{n_samples:,}", f"{n_flags:,}")
         console.print(f)
     skipped = [r for r in report["scorers"] if r["status"] != "ok"]
     for r in skipped:
         console.print(f"[yellow]{r['name']}: {r['status']} — {r['reason']}[/yellow]")
     console.print(f"wrote {out / 'report.json'}, {out / 'samples.jsonl'} and {out / 'report.html'}")
+    console.print(f"open in a browser: {(out / 'report.html').resolve().as_uri()}")
 
 
 def main() -> None:

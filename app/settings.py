@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -106,6 +106,13 @@ class ModelSettings(BaseModel):
         "above it they search on the aligned fast tier and verify candidates on the full encoder."))
 
 
+class LinkSettings(BaseModel):
+    secret: SecretStr | None = Field(None, description=(
+        "HMAC key that signs browser links to reports and the sample browser; default: a random key created once "
+        "in the data dir (`link_secret`). Set it when several API processes on different machines serve links."))
+    ttl_seconds: int = Field(3600, ge=60, le=7 * 86400, description="How long a signed browser link stays valid.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SFTAUDIT_", env_nested_delimiter="__", extra="ignore")
 
@@ -117,6 +124,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     models: ModelSettings = ModelSettings()
     database: DatabaseSettings = DatabaseSettings()
+    links: LinkSettings = LinkSettings()
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
 
     @property

@@ -1,6 +1,6 @@
-"""Training throughput: our loop vs a plain HF ``Trainer``, and packing on vs off.
+"""Training throughput: our loop vs a plain HF ``Trainer``, packing on vs off, and bottleneck adapters vs LoRA.
 
-    /work/main/.venv/bin/python bench/training_speed.py [--rows 256] [--repeats 3] [--threads 1]
+    /work/main/.venv/bin/python bench/training_speed.py [--rows 256] [--repeats 3] [--threads 1] [--only-adapter]
 
 Both sides train the same tiny random-init Llama (built in code) on the same encoded rows
 (Alpaca rows from ../shared/data when present, else synthetic rows with Alpaca-like lengths), for
@@ -120,9 +120,22 @@ def paired(fa, fb, repeats):
     return (max(x[0] for x in a), max(x[1] for x in a)), (max(x[0] for x in b), max(x[1] for x in b))
 
 
-def line(name: str, a, b, labels: tuple[str, str], goal: float) -> str:
+def line(name: str, a, b, labels: tuple[str, str], goal: float | None) -> str:
     return (f"{name:8s} wall: {labels[0]} {a[0]:7.0f} vs {labels[1]} {b[0]:7.0f} tok/s, ratio {a[0] / b[0]:4.2f} | "
-            f"cpu-time: {a[1]:7.0f} vs {b[1]:7.0f} tok/cpu-s, ratio {a[1] / b[1]:4.2f}  (goal >= {goal})")
+            f"cpu-time: {a[1]:7.0f} vs {b[1]:7.0f} tok/cpu-s, ratio {a[1] / b[1]:4.2f}"
+            + (f"  (goal >= {goal})" if goal is not None else ""))
+
+
+def trainable(model_dir, method: str) -> tuple[int, int]:
+    """(trainable, total) parameters of ``method`` on the bench model."""
+    import torch
+
+    from app.training.model import apply_method, load_model
+    from app.training.spec import TrainingSpec
+
+    model = apply_method(load_model(model_dir, "causal_lm", 0, torch.device("cpu")), method,
+                         TrainingSpec(base_model=str(model_dir), method=method), "causal_lm")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad), sum(p.numel() for p in model.parameters())
 
 
 def padding_share(model_dir, rows, batch, max_length=512) -> float:
@@ -148,6 +161,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--methods", default="full,lora,dora")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is steadier on a shared machine)")
+    ap.add_argument("--only-adapter", action="store_true", help="only bottleneck adapters (pfeiffer) vs LoRA")
     args = ap.parse_args()
 
     import torch
@@ -164,6 +178,16 @@ def main() -> None:
         print(f"data: {len(rows)} rows ({src}); model: Llama hidden={args.hidden} layers=2; batch={args.batch}; "
               f"torch threads={torch.get_num_threads()}; best of {args.repeats}")
         steps = epoch_steps(model_dir, rows, args.batch)  # one epoch: both sides see every batch once
+        # bottleneck adapters (method "adapter", Pfeiffer: one per feed-forward block) beside LoRA (r=8, all-linear)
+        ad, lo = paired(
+            lambda warmup=False: ours(model_dir, rows, "adapter", 2 if warmup else steps, args.batch),
+            lambda warmup=False: ours(model_dir, rows, "lora", 2 if warmup else steps, args.batch),
+            args.repeats)
+        print(line("adapter", ad, lo, ("adapter", "LoRA"), None), flush=True)
+        (ta, total), (tl, _) = trainable(model_dir, "adapter"), trainable(model_dir, "lora")
+        print(f"         trainable params: adapter {ta:,} vs LoRA {tl:,} of {total:,}")
+        if args.only_adapter:
+            return
         for method in [m for m in args.methods.split(",") if m]:
             a, b = paired(
                 lambda m=method, warmup=False: ours(model_dir, rows, m, 2 if warmup else steps, args.batch),

@@ -18,13 +18,13 @@ from scorers.embeddings import unit_rows
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _WORD = re.compile(r"[a-z][a-z0-9'+#-]*[a-z0-9+#]|[a-z]")
-_CJK_STOP = frozenset("的 了 是 在 和 与 或 及 等 一个 这个 那个 我们 你们 他们 什么 如何 怎么 为什么 哪些 可以 请 给 对 把 被 就 也 都 而 并 以 中 上 下 吗 呢 吧 啊 它 他 她 我 你 有 没有 一下 一些 这些 那些 这样 因为 所以 如果 但是 然后 以及 进行 使用 关于 通过".split())
+_CONTRACTION = re.compile(r"(?:n't|'s|'m|'re|'ve|'ll|'d)$")
 
 
 def english_stopwords() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from scorers._stopwords import english
 
-    return frozenset(ENGLISH_STOP_WORDS) | {"input", "output", "following", "given", "provide", "use", "using"}
+    return english()
 
 
 def _jieba():
@@ -35,18 +35,31 @@ def _jieba():
 
 
 def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
-    """Lower-cased word tokens: regex words for Latin script, jieba segmentation for Chinese runs."""
-    low = text.lower()
+    """Lower-cased word tokens: regex words for Latin script, jieba segmentation for Chinese runs.
+
+    Stop words (:mod:`scorers._stopwords`) are dropped unless ``keep_stopwords``; a contraction is
+    looked up by its stem (``i'm`` → ``i``, ``people's`` → ``people``), and its stem is what is kept.
+    """
+    low = text.lower().replace("\u2019", "'")
     out = _WORD.findall(_CJK_RUN.sub(" ", low))
     if not keep_stopwords:
         stop = english_stopwords()
-        out = [w for w in out if w not in stop and len(w) > 1]
+        kept = []
+        for w in out:
+            stem = _CONTRACTION.sub("", w).rstrip("'")
+            # a contraction's stub ("can't" → "ca", "won't" → "wo") is no word
+            if stem in stop or len(stem) < 2 or (stem != w and len(stem) < 3):
+                continue
+            kept.append(stem)
+        out = kept
     runs = _CJK_RUN.findall(low)
     if runs:
+        from scorers._stopwords import CHINESE
+
         jieba = _jieba()
         for run in runs:
             for w in jieba.lcut(run):
-                if keep_stopwords or (len(w) > 1 and w not in _CJK_STOP):
+                if keep_stopwords or (len(w) > 1 and w not in CHINESE):
                     out.append(w)
     return out
 

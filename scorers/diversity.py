@@ -2,7 +2,7 @@
 
 * ``instruction_clusters`` — topic clusters of the instructions (k chosen from the data), each with
   size, c-TF-IDF keywords (jieba for Chinese) and 3 representative samples; size entropy; under- and
-  over-represented clusters.  Per sample: ``cluster``.
+  over-represented clusters.  Per sample: ``cluster`` and ``map_x``/``map_y`` (the report's 2-D map).
 * ``semantic_diversity`` — the dimension's headline: Vendi score (via the d×d covariance, so it is
   O(n·d²)), mean nearest-neighbour distance, and per sample ``local_redundancy`` (how crowded its
   neighbourhood is); score = 1 − redundancy.
@@ -109,6 +109,19 @@ def ctfidf_keywords(docs: Sequence[list[str]], labels: np.ndarray, k: int, top: 
     return out
 
 
+def map_2d(x: np.ndarray) -> np.ndarray:
+    """2-D coordinates for the report's map: the first two principal components of the embeddings.
+
+    PCA rather than t-SNE/UMAP: deterministic, O(n·d²) through the d×d covariance (seconds at 200k rows),
+    and distances along its axes mean what they say.  Fewer than 3 rows: all at the origin.
+    """
+    if len(x) < 3:
+        return np.zeros((len(x), 2))
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, svd_solver="covariance_eigh").fit_transform(x.astype(np.float64))
+
+
 def normalised_entropy(sizes: Sequence[int]) -> float:
     total = sum(sizes)
     if total == 0 or len(sizes) < 2:
@@ -122,7 +135,7 @@ class InstructionClusters(Scorer):
     """Topic clusters of the instructions with keywords and representative samples."""
 
     name = "instruction_clusters"
-    version = "1"
+    version = "2"
     dimension = "diversity"
     Params = ClusterParams
     after = ("language",)
@@ -167,7 +180,10 @@ class InstructionClusters(Scorer):
             "over_represented": [c["id"] for c in clusters if c["representation"] == "over"],
             "embedding": V.embedding_info(ctx, p.tier),
         }
-        return ScorerResult(scores=None, flags=flags, fields=[{"cluster": int(c)} for c in labels], summary=summary)
+        xy = map_2d(x)
+        summary["map"] = "first two principal components of the instruction embeddings (per sample: map_x, map_y)"
+        fields = [{"cluster": int(c), "map_x": float(xy[i, 0]), "map_y": float(xy[i, 1])} for i, c in enumerate(labels)]
+        return ScorerResult(scores=None, flags=flags, fields=fields, summary=summary)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_curation_with_dedupe_budget_and_baselines(client, settings) -> None:
     assert sum(cur["counts"]["dropped_by_reason"].values()) == 8
     curated = cur["curated"]
     assert curated["rows"] == 4 and curated["name"] == "best4" and curated["parent_id"] == ds
-    assert curated["lineage"]["audit_id"] == audit and len(curated["lineage"]["sources"]) == 4
+    assert curated["lineage"]["audit_id"] == audit and curated["lineage"]["sources_count"] == 4
     assert set(cur["baselines"]) == {"random", "longest"}
     assert all(b["rows"] == 4 for b in cur["baselines"].values())
     longest = client.get(f"/v1/datasets/{cur['baselines']['longest']['id']}/samples").json()["items"]
@@ -58,7 +58,9 @@ def test_mixing_datasets_with_ratios(client, settings) -> None:
     cur = client.get(f"/v1/curations/{cur['id']}").json()
     assert cur["status"] == "succeeded", cur
     assert cur["curated"]["rows"] == 10 and cur["counts"]["mixed_in"] == {domain: 3}
-    sources = cur["curated"]["lineage"]["sources"]
+    page = client.get(cur["curated"]["lineage"]["sources_url"]).json()
+    sources = [(x["source_dataset_id"], x["source_index"]) for x in page["items"]]
+    assert page["total"] == 10 and [x["index"] for x in page["items"]] == list(range(10))
     assert sum(1 for d, _ in sources if d == domain) == 3 and sum(1 for d, _ in sources if d == general) == 7
 
 

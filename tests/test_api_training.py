@@ -112,11 +112,13 @@ def test_closed_loop_experiment(client, settings, toy_model) -> None:
     assert set(exp["arms"]) == {"curated", "random", "longest"} and exp["status"] == "queued"
     held = client.get(f"/v1/datasets/{exp['eval_dataset_id']}").json()
     assert held["rows"] == 5 and held["lineage"]["kind"] == "held_out"
+    def source_rows(dataset_id: str) -> set[int]:
+        return {x["source_index"] for x in client.get(f"/v1/datasets/{dataset_id}/lineage").json()["items"]}
+
     train_rows = set()
     for arm in exp["arms"].values():
-        lineage = client.get(f"/v1/datasets/{arm['dataset_id']}").json()["lineage"]
-        train_rows |= {i for _, i in lineage["sources"]}
-    assert not train_rows & {i for _, i in held["lineage"]["sources"]}, "held-out rows are never trained on"
+        train_rows |= source_rows(arm["dataset_id"])
+    assert not train_rows & source_rows(exp["eval_dataset_id"]), "held-out rows are never trained on"
     w = Worker(settings)
     for _ in range(3):
         assert w.run_once() is not None

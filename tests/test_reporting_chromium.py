@@ -158,6 +158,11 @@ def samples_api(audit_id: str, samples, out) -> Any:
         return {"items": items[start:start + limit], "total": len(items),
                 "next_cursor": str(start + limit) if start + limit < len(items) else None}
 
+    @app.get("/v1/audits/{aid}/curations", dependencies=[Depends(authorised)])
+    def curations(aid: str) -> list:
+        known(aid)
+        return []  # no curation of this audit: the browser shows no curation button
+
     @app.get("/v1/audits/{aid}/samples/{index}", dependencies=[Depends(authorised)])
     def one_sample(aid: str, index: int) -> dict:
         known(aid)

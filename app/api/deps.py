@@ -64,3 +64,20 @@ def job_read(session: Session, settings: Settings, job) -> "JobRead":  # noqa: A
     read = JobRead.model_validate(job)
     read.queue_position = queue_position(session, job, settings.worker.lanes)
     return read
+def get_reader(request: Request, session: SessionDep, settings: SettingsDep,
+               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:
+    """Read access: an API key, or a signed browser link (``?exp=…&sig=…``) to this resource."""
+    from app.services import links
+
+    sig = request.query_params.get("sig")
+    if creds is not None or sig is None:
+        if creds is None:
+            raise AppError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>', or open a signed "
+                                                "link (the API returns them with a finished audit or curation)")
+        return get_project(session, creds)
+    scope = links.verify(settings, request.url.path, request.query_params.get("exp"), sig)
+    return links.project_of(session, scope)
+
+
+#: Project of a GET that a signed browser link may also open (reports, the browser's data calls).
+ReaderDep = Annotated[Project, Depends(get_reader)]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from app.api import errors
 from app.api.schemas import HealthRead
@@ -29,8 +30,9 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
             upgrade(settings.db_url)
         yield
 
-    app = FastAPI(title="sftaudit", version="0.1.0", lifespan=lifespan, responses=errors.ERROR_RESPONSES,
-                  description="Audit SFT datasets, curate the best subset, fine-tune on it.")
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not a CDN: they work offline
+    app = FastAPIOffline(title="sftaudit", version="0.1.0", lifespan=lifespan, responses=errors.ERROR_RESPONSES,
+                         description="Audit SFT datasets, curate the best subset, fine-tune on it.")
     app.state.settings = settings
     errors.install(app, settings)
 

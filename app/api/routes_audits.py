@@ -3,27 +3,32 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
-from app.api.schemas import INT32_MAX, AuditCreate, AuditRead, AuditSamplePage, JobRead, ScorerRead
+from app.api.deps import ProjectDep, ReaderDep, SessionDep, SettingsDep, job_read
+from app.api.schemas import INT32_MAX, AuditCreate, AuditCurationItem, AuditRead, AuditSamplePage, JobRead, ScorerRead
 from app.db.models import SampleRow
 from app.errors import AppError
 from app.jobs import queue
 from app.services import audits as svc
+from app.services import curation as curation_svc
+from app.services import links
 
 router = APIRouter(tags=["audits"])
 
 
-def _read(audit, job, session=None, settings=None, with_report: bool = True) -> AuditRead:  # noqa: ANN001
+def _read(audit, job, session=None, settings=None, with_report: bool = True, base: str = "") -> AuditRead:  # noqa: ANN001
+    done = job.status == "succeeded" and bool(audit.report_json)
     return AuditRead(
         id=audit.id, dataset_id=audit.dataset_id, reference_dataset_id=audit.reference_dataset_id, status=job.status,
         progress=job.progress, step=job.step, error=job.error, scorers=audit.scorers, params=audit.params,
         seed=audit.seed, job=job_read(session, settings, job) if session is not None else JobRead.model_validate(job),
         created_at=audit.created_at,
-        report=json.loads(audit.report_json) if with_report and audit.report_json and job.status == "succeeded" else None,
+        report=json.loads(audit.report_json) if with_report and done else None,
+        links=links.links_for(settings, base, report=f"/v1/audits/{audit.id}/report.html",
+                              browser=f"/v1/audits/{audit.id}/browser") if done and settings is not None else None,
     )
 
 
@@ -35,14 +40,15 @@ def create_audit(dataset_id: str, body: AuditCreate, project: ProjectDep, sessio
     return _read(*svc.get_audit(session, project.id, audit.id), session, settings)
 
 
-@router.get("/v1/audits/{audit_id}", response_model=AuditRead)
-def get_audit(audit_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> AuditRead:
-    return _read(*svc.get_audit(session, project.id, audit_id), session, settings)
+@router.get("/v1/audits/{audit_id}", response_model=AuditRead,
+            description="Status and progress; once finished, the report and signed browser links to it (`links`).")
+def get_audit(audit_id: str, project: ReaderDep, session: SessionDep, settings: SettingsDep, request: Request) -> AuditRead:
+    return _read(*svc.get_audit(session, project.id, audit_id), session, settings, base=str(request.base_url))
 
 
 @router.get("/v1/audits/{audit_id}/report.json", response_class=Response,
             description="The report exactly as stored (byte-identical across identical runs).")
-def get_report_json(audit_id: str, project: ProjectDep, session: SessionDep) -> Response:
+def get_report_json(audit_id: str, project: ReaderDep, session: SessionDep) -> Response:
     audit, job = svc.get_audit(session, project.id, audit_id)
     if job.status != "succeeded" or not audit.report_json:
         raise AppError(409, "audit_not_finished", f"audit {audit_id} is {job.status}")
@@ -50,7 +56,7 @@ def get_report_json(audit_id: str, project: ProjectDep, session: SessionDep) -> 
 
 
 @router.get("/v1/audits/{audit_id}/samples", response_model=AuditSamplePage)
-def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep,
+def audit_samples(audit_id: str, project: ReaderDep, session: SessionDep, settings: SettingsDep,
                   dimension: Annotated[str | None, Query(description="A dimension; empty or omitted: no filter.")] = None,
                   flag: Annotated[str | None, Query(description="A flag code; empty or omitted: no filter.")] = None,
                   min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -74,7 +80,7 @@ def audit_samples(audit_id: str, project: ProjectDep, session: SessionDep, setti
 
 
 @router.get("/v1/audits/{audit_id}/samples/{index}")
-def audit_sample(audit_id: str, index: Annotated[int, FPath(ge=0, le=INT32_MAX)], project: ProjectDep,
+def audit_sample(audit_id: str, index: Annotated[int, FPath(ge=0, le=INT32_MAX)], project: ReaderDep,
                  session: SessionDep) -> dict:
     audit, _ = svc.get_audit(session, project.id, audit_id)
     rec = json.loads(svc.sample_record(session, audit, index))
@@ -83,8 +89,9 @@ def audit_sample(audit_id: str, index: Annotated[int, FPath(ge=0, le=INT32_MAX)]
 
 
 @router.get("/v1/audits/{audit_id}/report.html", response_class=HTMLResponse,
-            description="The report as one self-contained HTML page (works offline).")
-def get_report_html(audit_id: str, project: ProjectDep, session: SessionDep) -> HTMLResponse:
+            description="The report as one self-contained HTML page (works offline). Opens with an API key or a "
+                        "signed link (`links.report` of the audit).")
+def get_report_html(audit_id: str, project: ReaderDep, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     from app.reporting.html import render_report_html
     from app.reporting.view import needed_text_indices
 
@@ -94,13 +101,25 @@ def get_report_html(audit_id: str, project: ProjectDep, session: SessionDep) -> 
     samples = [json.loads(r) for r in svc.all_records(session, audit)]
     texts = svc.sample_texts(session, audit.dataset_id, needed_text_indices(samples))
     html = render_report_html(json.loads(audit.report_json), samples, texts, None,
-                              browser_url=f"/v1/audits/{audit_id}/browser")
+                              browser_url=links.signed_url(settings, f"/v1/audits/{audit_id}/browser"))
     return HTMLResponse(html)
 
 
+@router.get("/v1/audits/{audit_id}/curations", response_model=list[AuditCurationItem],
+            description="The curations of this audit, newest first, each with a signed link to its report.")
+def audit_curations(audit_id: str, project: ReaderDep, session: SessionDep, settings: SettingsDep,
+                    request: Request) -> list[AuditCurationItem]:
+    svc.get_audit(session, project.id, audit_id)
+    return [AuditCurationItem(id=job.id, status=job.status, created_at=job.created_at,
+                              kept=((job.result or {}).get("counts") or {}).get("kept"),
+                              report_url=links.signed_url(settings, f"/v1/curations/{job.id}/report.html",
+                                                          str(request.base_url)) if job.status == "succeeded" else None)
+            for job in curation_svc.curations_of_audit(session, project.id, audit_id)]
+
+
 @router.get("/v1/audits/{audit_id}/browser", response_class=HTMLResponse,
-            description="The sample browser page. The page itself holds no data and needs no key; "
-                        "every data call it makes sends the API key the user types in.")
+            description="The sample browser page. The page itself holds no data and needs no key; every data call it "
+                        "makes sends the API key the user types in, or the signature of the signed link it was opened with.")
 def get_browser(audit_id: str) -> HTMLResponse:
     from app.reporting.browser import render_browser_html
 

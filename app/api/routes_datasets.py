@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import ProjectDep, SessionDep, SettingsDep, job_read
-from app.api.schemas import DatasetList, DatasetRead, SamplePage, SampleRead
+from app.api.schemas import DatasetList, DatasetRead, LineagePage, SamplePage, SampleRead
 from app.api.uploads import receive_upload
 from app.api.schemas import INT32_MAX, JobRead
 from app.db.session import session_scope
@@ -101,8 +101,20 @@ def list_samples(dataset_id: str, project: ProjectDep, session: SessionDep, sett
                              for r in rows], offset=offset, limit=limit, total=ds.rows)
 
 
+@router.get("/{dataset_id}/lineage", response_model=LineagePage,
+            description="Which source row each row of a derived (curated, baseline, held-out) dataset came from.")
+def dataset_lineage(dataset_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep,
+                    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1)] = 1000) -> LineagePage:
+    ds = svc.get_dataset(session, project.id, dataset_id)
+    limit = min(limit, settings.page_max)
+    items, total = svc.lineage_page(ds, offset, limit)
+    return LineagePage(items=items, offset=offset, limit=limit, total=total)
+
+
 @router.get("/{dataset_id}/export", response_class=StreamingResponse,
-            description=f"Streamed download as JSONL records in one of: {', '.join(EXPORT_FORMATS)}.")
+            description=f"Streamed download as JSONL records in one of: {', '.join(EXPORT_FORMATS)}. alpaca keeps "
+                        "`input` apart from `instruction` and the upload's extra fields; `original` writes back each "
+                        "uploaded record unchanged.")
 def export_dataset(dataset_id: str, project: ProjectDep, settings: SettingsDep, session: SessionDep,
                    format: str = "jsonl") -> StreamingResponse:
     ds = svc.get_dataset(session, project.id, dataset_id)

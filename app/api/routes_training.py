@@ -14,7 +14,7 @@ from app.api.schemas import INT32_MAX, IdRef, JobRead
 from app.db.session import session_scope
 from app.services import training as svc
 from app.services.datasets import get_dataset
-from app.training.plans import PlanRead, PlanRequest, recommend_plan
+from app.training.plans import PlanRead, PlanRequest, recommend_plan, with_training_job
 from app.training.spec import TrainingSpec
 
 router = APIRouter(tags=["training"])
@@ -132,16 +132,30 @@ def download_artifact(job_id: str, path: str, project: ProjectDep, session: Sess
 
 
 class PlanRecommend(PlanRequest):
-    domain_dataset_id: IdRef | None = Field(None, description="Fill domain_sft_rows from this dataset.")
+    domain_dataset_id: IdRef | None = Field(None, description="Fill domain_sft_rows from this dataset; it feeds the domain SFT stage.")
     general_dataset_id: IdRef | None = Field(None, description="Fill general_sft_rows from this dataset.")
+    corpus_dataset_id: IdRef | None = Field(None, description="Raw domain text (format text) for a continued pre-training stage.")
+    mixed_dataset_id: IdRef | None = Field(None, description="General + domain SFT rows already mixed (a curation with policy.mix).")
+    base_model: str | None = Field(None, description="A base model (a registry name, a directory under models.roots, or job:<id>); the returned training_job uses it.")
+
+
+EXTRA = {"domain_dataset_id", "general_dataset_id", "corpus_dataset_id", "mixed_dataset_id", "base_model"}
 
 
 @router.post("/v1/training-plans/recommend", response_model=PlanRead,
-             description="Suggest a training mode (continued pre-training, SFT, mixing) from the data and the goal, with reasons.")
+             description="Suggest a training mode (continued pre-training, SFT, mixing) from the data and the goal, with "
+                         "reasons, and return it as a spec and a POST /v1/training-jobs body (`training_job`, ready to post "
+                         "when `missing` is empty).")
 def recommend(body: PlanRecommend, project: ProjectDep, session: SessionDep) -> PlanRead:
-    fields = body.model_dump(exclude={"domain_dataset_id", "general_dataset_id"})
+    fields = body.model_dump(exclude=EXTRA)
     if body.domain_dataset_id:
         fields["domain_sft_rows"] = get_dataset(session, project.id, body.domain_dataset_id).rows
     if body.general_dataset_id:
         fields["general_sft_rows"] = get_dataset(session, project.id, body.general_dataset_id).rows
-    return recommend_plan(PlanRequest(**fields))
+    for ds in (body.corpus_dataset_id, body.mixed_dataset_id):
+        if ds:
+            get_dataset(session, project.id, ds)
+    plan = recommend_plan(PlanRequest(**fields))
+    return with_training_job(plan, body.base_model, {"domain SFT": body.domain_dataset_id,
+                                                     "domain corpus": body.corpus_dataset_id,
+                                                     "general + domain SFT, mixed": body.mixed_dataset_id})

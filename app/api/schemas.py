@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.db.models import NAME_MAX
 
@@ -38,12 +38,31 @@ class DatasetRead(BaseModel):
     name: str
     format: str = Field(description="Detected (or forced) record format: alpaca, sharegpt, messages, pairs, text, preference.")
     rows: int
-    sha256: str = Field(description="SHA-256 of the uploaded bytes.")
-    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the uploaded bytes; for a derived (curated) dataset, of its rows as "
+                                    "`export?format=original` writes them.")
+    size_bytes: int = Field(description="Bytes of the upload, or of a derived dataset's `format=original` export.")
     ingest: dict[str, Any] = Field(description="Container, gzip, skipped rows with reasons, sanitised row count.")
     parent_id: str | None = None
-    lineage: dict[str, Any] | None = None
+    lineage: dict[str, Any] | None = Field(None, description=(
+        "Where a derived dataset came from (kind, parent, audit, curation, policy, counts). The row-by-row sources "
+        "are paged at `sources_url` (`GET /v1/datasets/{id}/lineage`), not listed here."))
     created_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _sources_by_reference(self) -> DatasetRead:
+        if self.lineage and "sources" in self.lineage:
+            lineage = {k: v for k, v in self.lineage.items() if k != "sources"}
+            lineage["sources_count"] = len(self.lineage["sources"] or [])
+            lineage["sources_url"] = f"/v1/datasets/{self.id}/lineage"
+            self.lineage = lineage
+        return self
+
+
+class LineagePage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="`index` in this dataset, `source_dataset_id`, `source_index`.")
+    offset: int
+    limit: int
+    total: int
 
 
 class DatasetList(BaseModel):
@@ -53,7 +72,8 @@ class DatasetList(BaseModel):
 
 class Conversation(BaseModel):
     system: str | None
-    turns: list[dict[str, str]]
+    turns: list[dict[str, str | float]] = Field(description=(
+        "Ordered turns: `role`, `content`, and `loss_weight` where the upload gave one (LLaMA-Factory)."))
 
 
 class SampleRead(BaseModel):
@@ -115,6 +135,17 @@ class AuditRead(BaseModel):
     job: JobRead
     created_at: UtcDatetime
     report: dict[str, Any] | None = Field(None, description="The dataset-level report, once the audit succeeded.")
+    links: dict[str, str] | None = Field(None, description=(
+        "Once the audit succeeded: signed URLs that open the report (`report`) and the sample browser (`browser`) "
+        "in a browser without an API key, until `expires_at`."))
+
+
+class AuditCurationItem(BaseModel):
+    id: str
+    status: str
+    created_at: datetime
+    kept: int | None = Field(None, description="Rows kept, once finished.")
+    report_url: str | None = Field(None, description="Signed URL of the curation report, once finished.")
 
 
 class AuditSamplePage(BaseModel):

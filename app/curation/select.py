@@ -24,6 +24,7 @@ class Selection:
     kept: list[int]  # sample indices, in the order they were accepted
     dropped: dict[int, str] = field(default_factory=dict)  # index → reason
     tau: float | None = None
+    warnings: list[str] = field(default_factory=list)  # what the policy asked for and could not get
 
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self.dropped.values()).items()))
@@ -158,7 +159,28 @@ def select(records: Sequence[dict[str, Any]], policy: CurationPolicy,
             per_cluster[rec["cluster"]] += 1
         if quotas is not None:
             per_level[rec["difficulty_level"]] += 1
-    return Selection(kept=sorted(accepted), dropped=dropped, tau=tau)
+    sel = Selection(kept=sorted(accepted), dropped=dropped, tau=tau)
+    requested = policy.budget.rows if policy.budget is not None and policy.budget.rows is not None else n_budget
+    sel.warnings = shortfalls(sel, requested, len(records), quotas, per_level)
+    return sel
+
+
+def shortfalls(sel: Selection, budget: int | None, n_rows: int, quotas: dict[str, int] | None,
+               per_level: Counter[str]) -> list[str]:
+    """Say so when the budget or the target mix could not be filled, and what took the rows."""
+    out = []
+    if budget is not None and len(sel.kept) < budget:
+        reasons = Counter(r for r in sel.dropped.values() if r != "budget")
+        top = ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:4])
+        why = f"the dataset has {n_rows:,} rows" if budget > n_rows else ""
+        why += ("; " if why and top else "") + (f"dropped: {top}" if top else "")
+        out.append(f"kept {len(sel.kept):,} of a budget of {budget:,}: only {len(sel.kept):,} rows passed the policy"
+                   + (f" ({why})" if why else ""))
+    for level, want in (quotas or {}).items():
+        if per_level[level] < want:
+            out.append(f"target mix: {per_level[level]:,} {level} rows kept of {want:,} wanted; "
+                       f"not enough {level} rows passed the policy")
+    return out
 
 
 def random_subset(indices: Sequence[int], k: int, seed: int) -> list[int]:

@@ -29,6 +29,12 @@ class IngestStats:
                 "skipped_rows": [e.to_dict() for e in self.errors[:max_errors]]}
 
 
+def _turn(role: str, content: str, loss_weight: float | None = None) -> dict[str, Any]:
+    """One stored turn; ``loss_weight`` only where the upload gave one (LLaMA-Factory's per-message weight)."""
+    return {"role": role, "content": content} if loss_weight is None else {"role": role, "content": content,
+                                                                           "loss_weight": loss_weight}
+
+
 def sanitise(value: Any, warnings: set[str]) -> Any:
     """Remove NUL characters and replace lone surrogates (both break databases and tokenizers)."""
     if isinstance(value, str):
@@ -86,7 +92,7 @@ def normalise_records(
                     stats.sanitised += 1
                 row = {
                     "idx": rec.index,
-                    "conversation": {"system": system, "turns": [{"role": r, "content": c} for r, c in turns]},
+                    "conversation": {"system": system, "turns": [_turn(*t) for t in turns]},
                     "original": rec.raw if rec.raw is not None and not warnings else dump_json(data),
                     "warnings": sorted(warnings) or None,
                 }

@@ -26,4 +26,4 @@ def run_curation_job(ctx: JobContext) -> dict[str, Any]:
         return sctx.embeddings("instruction", tier=tier)
 
     with session_scope(settings.db_url) as s:
-        return run_curation(s, ctx.payload, embed, ctx.progress)
+        return run_curation(s, {**ctx.payload, "curation_id": ctx.job_id}, embed, ctx.progress)

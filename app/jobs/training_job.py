@@ -92,6 +92,9 @@ def run_training_job(ctx: JobContext) -> dict[str, Any]:
         tmp.rename(samples_path)
     spec_path = out / "spec.json"
     spec_path.write_text(spec.model_dump_json(indent=2))
+    from app.training.export import SOURCES  # here, not at import: export pulls in torch, the worker need not
+
+    (out / SOURCES).write_text(json.dumps(ctx.payload.get("sources") or {}, indent=2))  # read into provenance.json
     cmd = launch_command(spec_path, samples_path, out, num_gpus=settings.worker.gpus)
     follower = Follower(out / PROGRESS_FILE, ctx, settings.db_url)
     with (out / "train.log").open("ab") as log:

@@ -7,11 +7,16 @@ for the API key, keeps it in ``sessionStorage`` and sends it as ``Authorization:
 * ``GET {api_base}/v1/audits/{id}/samples?dimension=&flag=&min_score=&max_score=&sort=&limit=&cursor=``
   (plus ``cluster=`` and ``difficulty_level=``, which the page also applies to the rows it has loaded,
   so it is correct whether or not the endpoint filters on them);
-* ``GET {api_base}/v1/audits/{id}/samples/{index}`` — one record, for links to samples not loaded yet.
+* ``GET {api_base}/v1/audits/{id}/samples/{index}`` — one record, for links to samples not loaded yet;
+* ``GET {api_base}/v1/audits/{id}/curations`` — the audit's curations with signed report URLs (the
+  "Open curation report" button opens the newest finished one);
 * when the audit names its dataset (``dataset_id``), the labels of that dataset:
   ``GET {api_base}/v1/datasets/{dataset_id}/labels`` (every page, once), ``PUT``/``DELETE
   …/labels/{index}`` as the user keeps, drops or undoes (``g``/``b``/``u``); "Label next" (``n``)
   loads the learned ranker's ``proposed_next`` samples from the report, one record each.
+
+Opened from a signed link (``…/browser?exp=…&sig=…``), the page sends the link's ``exp`` and ``sig``
+with every call instead of a key (see app/services/links.py).
 
 Vanilla JavaScript inlined in the page: no build step, nothing fetched but the API.
 """

@@ -33,8 +33,9 @@ def plotly_js() -> str:
 
 
 def to_div(fig: go.Figure, div_id: str, height: int = 340) -> Markup:
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 40  # a figure may need room above its subplots
     fig.update_layout(template="plotly_white", height=fig.layout.height or height,
-                      margin=dict(l=55, r=20, t=40, b=50), font=dict(size=12))
+                      margin=dict(l=55, r=20, t=top, b=50), font=dict(size=12))
     return Markup(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=CONFIG,
                               default_width="100%", default_height=f"{fig.layout.height}px"))
 
@@ -178,7 +179,9 @@ def subset_distributions(cur: Mapping[str, Any], div_id: str = "fig-curation-sub
             trace = _box(name, stats, colour, x=name)
             trace.showlegend = not metrics
             fig.add_trace(trace, row=1, col=2)
-    fig.update_layout(boxmode="group", height=420, title="Subsets side by side")
+    # the figure title sits in its own band above the subplot titles (at the default 40 px margin they overlapped)
+    fig.update_layout(boxmode="group", height=460, margin=dict(t=95),
+                      title=dict(text="Subsets side by side", y=0.985, yanchor="top"))
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
     return to_div(fig, div_id)
 

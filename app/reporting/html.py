@@ -72,6 +72,8 @@ def texts_from_samples(samples: Iterable[Any]) -> dict[int, dict[str, str]]:
 
 def _overview(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     languages = report.get("dataset", {}).get("languages") or Counter(view.field_values(samples, "language"))
+    # most rows first: the stored report's keys are sorted by name, which hid "en 2,984" behind "af 1, ar 1, …"
+    languages = dict(sorted(languages.items(), key=lambda kv: (-kv[1], str(kv[0]))))
     lengths = {k: view.percentiles(view.field_values(samples, k)) for k in view.LENGTH_FIELDS}
     return {
         "lengths": {k: v for k, v in lengths.items() if v},
@@ -84,6 +86,7 @@ def _overview(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -
 def _dimension(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
                texts: Mapping[int, Mapping[str, str]], codes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     info = report.get("dimensions", {}).get(dim, {})
+    computed = {s["name"]: s.get("status") == "ok" for s in report.get("scorers", ()) if "name" in s}
     scores = view.score_values(samples, dim)
     out: dict[str, Any] = {
         "name": dim,
@@ -92,7 +95,7 @@ def _dimension(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[st
         "score": info.get("score"),
         "status": info.get("status", "not_computed"),
         "reason": info.get("reason"),
-        "scorers": info.get("scorers", []),
+        "scorers": [name for name in info.get("scorers", []) if computed.get(name, True)],
         "samples_scored": info.get("samples_scored", len(scores)),
         "codes": [c for c in codes if c["dimension"] == dim],
         "figures": {name: view.flatten_figures(summary) for name, summary in (info.get("figures") or {}).items()},

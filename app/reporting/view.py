@@ -317,6 +317,7 @@ class CurationSummary(BaseModel):
     kept: int | None = Field(None, ge=0, description="Rows kept; defaults to the size of the curated subset.")
     dropped_by_reason: dict[str, int] = Field(default_factory=dict, description="Rows dropped, by reason code.")
     subsets: dict[str, list[int]] = Field(default_factory=dict, description="Subset name -> sample indices.")
+    warnings: list[str] = Field(default_factory=list, description="What the policy could not get (budget, target mix).")
 
 
 def curation_view(curation: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -343,7 +344,7 @@ def curation_view(curation: Mapping[str, Any], samples: Sequence[Mapping[str, An
         row["hard_share"] = levels.get("hard", 0) / sum(levels.values()) if levels else None
         table.append(row)
     dims = [d for d in DIMENSIONS if any(r[d] is not None for r in table)]
-    return {"policy": cur.policy, "kept": kept, "dropped": sum(cur.dropped_by_reason.values()),
+    return {"policy": cur.policy, "kept": kept, "dropped": sum(cur.dropped_by_reason.values()), "warnings": cur.warnings,
             "dropped_by_reason": dict(sorted(cur.dropped_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
             "names": names, "subsets": subsets, "table": table, "dims": dims,
             "length_key": "answer_tokens" if any(r["answer_tokens"] is not None for r in table) else "answer_chars"}

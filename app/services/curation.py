@@ -62,6 +62,14 @@ def get_curation(session: Session, project_id: str, curation_id: str) -> Job:
     return job
 
 
+def curations_of_audit(session: Session, project_id: str, audit_id: str) -> list[Job]:
+    """The curation jobs made from one audit, newest first."""
+    q = (sql_select(Job).where(Job.project_id == project_id, Job.kind == "curation",
+                               Job.payload["audit_id"].as_string() == audit_id)
+         .order_by(Job.created_at.desc(), Job.id))
+    return list(session.scalars(q))
+
+
 def _rows(session: Session, dataset_id: str, indices: list[int]) -> list[tuple[int, dict, str | None]]:
     out: dict[int, tuple[int, dict, str | None]] = {}
     for k in range(0, len(indices), 900):
@@ -114,8 +122,15 @@ def run_curation(session: Session, payload: dict[str, Any], embed: Callable[[str
     counts = {"input_rows": len(records), "kept": len(sel.kept), "dropped": len(sel.dropped),
               "dropped_by_reason": sel.counts(),
               "mixed_in": {ds_id: len(kept) for ds_id, kept, _ in parts[1:]}}
-    lineage = {"kind": "curated", "parent_id": parent.id, "audit_id": audit.id, "policy": policy.model_dump(mode="json"),
-               "counts": counts, "diversity_tau": sel.tau, "sources": sources}
+    warnings = list(sel.warnings)
+    for (ds_id, kept, sub), part in zip(parts[1:], policy.mix, strict=True):
+        wanted = round(policy.budget.rows * part.ratio)  # type: ignore[union-attr]
+        if len(kept) < wanted:
+            warnings.append(f"mix: {len(kept):,} rows from dataset {ds_id} of {wanted:,} wanted")
+        warnings += [f"mix {ds_id}: {w}" for w in (sub.warnings if sub else [])]
+    lineage = {"kind": "curated", "parent_id": parent.id, "audit_id": audit.id, "curation_id": payload.get("curation_id"),
+               "policy": policy.model_dump(mode="json"), "counts": counts, "warnings": warnings,
+               "diversity_tau": sel.tau, "sources": sources}
     curated = create_derived(session, parent, payload["name"], rows, lineage)
     n = len(rows)
     lengths = answer_lengths(session, parent.id)
@@ -125,4 +140,5 @@ def run_curation(session: Session, payload: dict[str, Any], embed: Callable[[str
                             {"kind": f"baseline_{kind}", "parent_id": parent.id, "audit_id": audit.id, "size": n,
                              "sources": [[parent.id, i] for i in idx]})
         baselines[kind] = ds.id
-    return {"curated_dataset_id": curated.id, "baselines": baselines, "counts": counts, "diversity_tau": sel.tau}
+    return {"curated_dataset_id": curated.id, "baselines": baselines, "counts": counts, "warnings": warnings,
+            "diversity_tau": sel.tau}

@@ -9,6 +9,7 @@ API) and a ``dataset_purge`` job removes its rows in batches.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -205,16 +206,35 @@ def bulk_insert(session: Session, dataset_id: str, rows: Iterator[dict[str, Any]
 def create_derived(session: Session, parent: Dataset, name: str, conversations: list[tuple[int, dict, str | None]],
                    lineage: dict[str, Any]) -> Dataset:
     """A dataset made from rows of another (curation): rows are re-indexed 0..n-1, the parent index kept in lineage."""
-    ds = Dataset(project_id=parent.project_id, name=name, format=parent.format, sha256=parent.sha256,
-                 size_bytes=0, parent_id=parent.id, lineage=lineage, ingest={"derived": True})
+    parent_ingest = parent.ingest or {}
+    ds = Dataset(project_id=parent.project_id, name=name, format=parent.format, sha256="", size_bytes=0,
+                 parent_id=parent.id, lineage=lineage,
+                 ingest={"derived": True, "field_map": parent_ingest.get("field_map", {}),
+                         "container": "jsonl", "content": "sha256 and size_bytes of the rows as format=original exports them"})
     session.add(ds)
     session.flush()
-    rows = ({"idx": i, "conversation": conv, "original": orig, "warnings": None}
-            for i, (_, conv, orig) in enumerate(conversations))
-    bulk_insert(session, ds.id, rows, 5000)
+    digest, size = hashlib.sha256(), 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal size
+        for i, (_, conv, orig) in enumerate(conversations):
+            line = ((orig if orig is not None else dump_json(conv)) + "\n").encode()
+            digest.update(line)
+            size += len(line)
+            yield {"idx": i, "conversation": conv, "original": orig, "warnings": None}
+
+    bulk_insert(session, ds.id, rows(), 5000)
     ds.rows = len(conversations)
+    ds.sha256, ds.size_bytes = digest.hexdigest(), size  # its own content, not the parent's upload
     session.flush()
     return ds
+
+
+def lineage_page(ds: Dataset, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Which source row each row of a derived dataset came from, a page at a time."""
+    sources = (ds.lineage or {}).get("sources") or []
+    return [{"index": offset + k, "source_dataset_id": d, "source_index": i}
+            for k, (d, i) in enumerate(sources[offset:offset + limit])], len(sources)
 
 
 def get_dataset(session: Session, project_id: str, dataset_id: str) -> Dataset:
@@ -257,15 +277,31 @@ def load_samples(session: Session, dataset_id: str) -> list[Sample]:
         meta: dict[str, Any] = {"original": load_json(row.original) if row.original else None}
         if row.warnings:
             meta["warnings"] = row.warnings
+        if any("loss_weight" in t for t in conv["turns"]):  # LLaMA-Factory's per-message weight, for training
+            meta["loss_weights"] = [t.get("loss_weight") for t in conv["turns"]]
         out.append(Sample.from_dict({"index": row.idx, **conv}, meta=meta))
     return out
 
 
 def export_lines(session: Session, dataset_id: str, fmt: str) -> Iterator[str]:
+    """The dataset as JSONL in ``fmt``; ``original`` writes each uploaded record back as it was."""
     if fmt not in EXPORT_FORMATS:
         raise AppError(422, "unknown_format", f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+    ds = session.get(Dataset, dataset_id)
+    source_format = ds.format if ds else ""
+    field_map = (ds.ingest or {}).get("field_map") if ds else None
     for row in iter_samples(session, dataset_id):
-        yield json.dumps(export_record(fmt, row.idx, row.conversation), ensure_ascii=False) + "\n"
+        if fmt == "original":
+            yield original_line(row)
+            continue
+        original = load_json(row.original) if row.original else None
+        yield json.dumps(export_record(fmt, row.idx, row.conversation, original, source_format, field_map),
+                         ensure_ascii=False) + "\n"
+
+
+def original_line(row: SampleRow) -> str:
+    """A row as uploaded: the JSONL line itself, or the record as JSON (JSON arrays, CSV, Parquet rows)."""
+    return (row.original if row.original is not None else dump_json(row.conversation)) + "\n"
 
 
 def request_delete(session: Session, settings: Settings, ds: Dataset) -> Job:

@@ -49,6 +49,7 @@ def _preference_pair(sample):
     Rows uploaded in the ``preference`` format (HH-RLHF ``chosen``/``rejected``) carry both sides in
     their original record; any other row must already have ``meta["rejected"]``.
     """
+    from app.ingest.formats import rejected_reply
     from app.training.pairs import pair_from_hh_rlhf
 
     original = sample.meta.get("original") or {}
@@ -56,6 +57,10 @@ def _preference_pair(sample):
         return pair_from_hh_rlhf(sample.index, original["chosen"], original["rejected"])
     if "rejected" in sample.meta:
         return sample
+    rejected = rejected_reply(original)  # LLaMA-Factory's chosen/rejected message objects, or message lists
+    if rejected is not None and sample.turns and sample.turns[-1].role == "assistant":
+        return type(sample)(index=sample.index, turns=sample.turns, system=sample.system,
+                            meta={**sample.meta, "rejected": rejected})
     raise AppError(422, "not_preference_data",
                    f"row {sample.index} has no rejected reply; reward training needs chosen/rejected pairs "
                    "(upload them in the preference format)", [RowError("no rejected reply", index=sample.index)])
@@ -106,9 +111,32 @@ def create_training_job(session: Session, settings: Settings, project_id: str, s
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
     _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids
     data_report = validate_masks(session, resolved_spec(session, settings, project_id, spec), mapping)
-    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report, **(extra or {})}
+    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report,
+               "sources": training_sources(session, mapping), **(extra or {})}
     job = queue.enqueue(session, project_id, "training", payload, settings.worker.max_attempts)
     return job, data_report
+
+
+def training_sources(session: Session, mapping: dict[str, str]) -> dict[str, Any]:
+    """Where each stage's rows came from, for the artifacts' provenance: the dataset, and for a curated one the
+    curation and audit that made it (for an upload, its newest finished audit, if any)."""
+    from app.db.models import Audit, Dataset
+
+    out: dict[str, Any] = {}
+    for stage, ds_id in mapping.items():
+        ds = session.get(Dataset, ds_id)
+        if ds is None:
+            continue
+        lineage = ds.lineage or {}
+        audit_id = lineage.get("audit_id")
+        if audit_id is None:
+            audit_id = session.scalar(select(Audit.id).join(Job, Job.id == Audit.job_id)
+                                      .where(Audit.dataset_id == ds.id, Job.status == "succeeded")
+                                      .order_by(Audit.created_at.desc()).limit(1))
+        out[stage] = {"dataset_id": ds.id, "name": ds.name, "rows": ds.rows, "sha256": ds.sha256,
+                      "kind": lineage.get("kind", "upload"), "parent_id": ds.parent_id,
+                      "curation_id": lineage.get("curation_id"), "audit_id": audit_id}
+    return {"datasets": out}
 
 
 def get_training_job(session: Session, project_id: str, job_id: str) -> Job:

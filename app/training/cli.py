@@ -3,7 +3,8 @@
     python -m app.training.cli --spec spec.json --samples samples.jsonl --out OUT_DIR
 
 ``spec.json`` is a :class:`TrainingSpec`; ``samples.jsonl`` holds one ``Sample.to_dict()`` per line,
-plus ``"stage"`` (multi-stage specs) and ``"rejected"`` (reward pairs) keys where they apply.
+plus ``"stage"`` (multi-stage specs), ``"rejected"`` (reward pairs) and ``"loss_weights"`` (per-turn
+weights of the upload) keys where they apply.
 Progress events are appended to ``OUT_DIR/progress.jsonl`` (rank 0); creating ``OUT_DIR/STOP`` asks
 the job to checkpoint and stop.  Exit codes: 0 completed, 3 stopped, 2 refused data (the reason,
 with the row, in ``OUT_DIR/error.json``).  An out-of-memory kills this process, not the worker.
@@ -36,6 +37,8 @@ def write_samples(path: Path, samples: Sequence[Sample] | dict[str, Sequence[Sam
                     d["stage"] = stage
                 if "rejected" in s.meta:
                     d["rejected"] = s.meta["rejected"]
+                if s.meta.get("loss_weights"):
+                    d["loss_weights"] = s.meta["loss_weights"]
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
 
 
@@ -47,7 +50,7 @@ def read_samples(path: Path, spec: TrainingSpec) -> Sequence[Sample] | dict[str,
             if not line.strip():
                 continue
             d = json.loads(line)
-            meta = {"rejected": d["rejected"]} if "rejected" in d else {}
+            meta = {k: d[k] for k in ("rejected", "loss_weights") if k in d}
             s = Sample.from_dict(d, meta=meta)
             (by_stage.setdefault(d["stage"], []) if d.get("stage") else plain).append(s)
     return by_stage if spec.stages else plain

@@ -28,6 +28,7 @@ class Batch:
     attention_mask: torch.Tensor | None
     position_ids: torch.Tensor | None
     n_tokens: int  # real (non-pad) tokens
+    weights: torch.Tensor | None = None  # per-token loss weights (uploaded loss_weight); None = all 1
 
     @property
     def n_supervised(self) -> int:
@@ -42,7 +43,7 @@ class Batch:
     def to(self, device: torch.device) -> Batch:
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
         return Batch(move(self.input_ids), move(self.labels), move(self.attention_mask), move(self.position_ids),
-                     self.n_tokens)
+                     self.n_tokens, move(self.weights))
 
 
 def split_eval(rows: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[Encoded], list[Encoded]]:
@@ -73,17 +74,26 @@ def pack_rows(rows: Sequence[Encoded], max_length: int) -> list[list[Encoded]]:
     return bins
 
 
+def _row_weights(r: Encoded) -> torch.Tensor:
+    if r.weights is not None:
+        return torch.tensor(r.weights, dtype=torch.float32)
+    return (torch.tensor(r.labels) != IGNORE).float()
+
+
 def collate_padded(rows: Sequence[Encoded], pad_id: int) -> Batch:
     width = max(len(r.input_ids) for r in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
+    weights = torch.zeros((len(rows), width)) if any(r.weights is not None for r in rows) else None
     for i, r in enumerate(rows):
         n = len(r.input_ids)
         ids[i, :n] = torch.tensor(r.input_ids)
         labels[i, :n] = torch.tensor(r.labels)
         mask[i, :n] = 1
-    return Batch(ids, labels, mask, None, int(mask.sum()))
+        if weights is not None:
+            weights[i, :n] = _row_weights(r)
+    return Batch(ids, labels, mask, None, int(mask.sum()), weights)
 
 
 def collate_packed(bins: Sequence[Sequence[Encoded]], pad_id: int) -> Batch:
@@ -91,6 +101,7 @@ def collate_packed(bins: Sequence[Sequence[Encoded]], pad_id: int) -> Batch:
     ids = torch.full((len(bins), width), pad_id, dtype=torch.long)
     labels = torch.full((len(bins), width), IGNORE, dtype=torch.long)
     pos = torch.zeros((len(bins), width), dtype=torch.long)
+    weights = torch.zeros((len(bins), width)) if any(r.weights is not None for b in bins for r in b) else None
     n_tokens = 0
     for i, b in enumerate(bins):
         at = 0
@@ -100,11 +111,13 @@ def collate_packed(bins: Sequence[Sequence[Encoded]], pad_id: int) -> Batch:
             lab = torch.tensor(r.labels)
             lab[0] = IGNORE  # the first token of a row is never predicted from the previous row
             labels[i, at:at + n] = lab
+            if weights is not None:
+                weights[i, at:at + n] = _row_weights(r)
             pos[i, at:at + n] = torch.arange(n)
             at += n
         n_tokens += at
         pos[i, at:] = torch.arange(width - at)  # tail padding: its own block
-    return Batch(ids, labels, None, pos, n_tokens)
+    return Batch(ids, labels, None, pos, n_tokens, weights)
 
 
 class BatchPlan:

@@ -28,7 +28,11 @@ def held_out_loss(final_dir: Path, spec: TrainingSpec, samples: Sequence[Sample]
 
     device = pick_device()
     tokenizer = load_tokenizer(final_dir)
-    if (final_dir / "adapter_config.json").is_file():
+    from app.training.bottleneck import CONFIG_FILE, load_adapter_model
+
+    if (final_dir / CONFIG_FILE).is_file():
+        model = load_adapter_model(final_dir)
+    elif (final_dir / "adapter_config.json").is_file():
         from peft import AutoPeftModelForCausalLM
 
         model = AutoPeftModelForCausalLM.from_pretrained(str(final_dir))

@@ -4,7 +4,9 @@
 adapter loads with ``PeftModel.from_pretrained(base, final)`` (its ``adapter_config.json`` names the
 base it applies to).  Beside the weights: the tokenizer with its chat template, ``merged/`` when
 asked, ``training_config.json``, ``metrics.jsonl``, ``eval_results.json``, ``data_report.json`` and
-``provenance.json`` (base model hash, dataset hash, library versions).
+``provenance.json`` (base model hash, dataset hash, library versions, and the dataset, audit and curation
+each stage's rows came from), and a ``README.md`` model card written from all of that (not PEFT's empty
+template).  A bottleneck adapter (``method: "adapter"``) is saved by :mod:`app.training.bottleneck`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from app.training.checkpoint import atomic_dir
 from scorers.samples import Sample
 
 RESULT = "result.json"
+#: Written into the job's output dir by the worker before training: where each stage's rows came from.
+SOURCES = "sources.json"
 LIBRARIES = ("torch", "transformers", "peft", "accelerate", "tokenizers", "pydantic")
 
 
@@ -59,6 +63,11 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def read_sources(out_dir: Path) -> dict[str, Any]:
+    path = Path(out_dir) / SOURCES
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def dedupe_metrics(path: Path) -> list[dict[str, Any]]:
     """The metrics log with steps re-run after a resume kept once (the last run of each)."""
     if not path.is_file():
@@ -82,13 +91,19 @@ def write_final(
     result: dict[str, Any],
     provenance: dict[str, Any],
     data_report: dict[str, Any],
+    bottleneck: bool = False,
 ) -> Path:
     final = out_dir / "final"
     with atomic_dir(final) as tmp:
         if is_adapter:
             for cfg in model.peft_config.values():
                 cfg.base_model_name_or_path = str(adapter_base)
-        model.save_pretrained(tmp)
+        if bottleneck:
+            from app.training.bottleneck import save_adapter
+
+            save_adapter(model, tmp, adapter_base)
+        else:
+            model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if is_adapter and export_merged and hasattr(model, "merge_and_unload"):
             merged = model.merge_and_unload()
@@ -101,6 +116,11 @@ def write_final(
         (tmp / "training_config.json").write_text(json.dumps(config, indent=2, default=str))
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2))
         (tmp / "data_report.json").write_text(json.dumps(data_report, indent=2))
+        from app.training.model_card import model_card
+
+        kind = "bottleneck" if bottleneck else "peft" if is_adapter else "full"
+        (tmp / "README.md").write_text(model_card(config, result, provenance, metrics, kind, str(adapter_base)),
+                                       encoding="utf-8")
         result = {**result, "final_dir": str(final), "artifacts": sorted(_listing(tmp))}
         (tmp / RESULT).write_text(json.dumps(result, indent=2, default=str))
     return final

@@ -16,6 +16,9 @@ Two formats:
 
 Masking is by position, never by token id: a pad token equal to eos can never mask a real eos.
 Assistant and function-call turns are supervised (sft); every token is supervised in pretrain mode.
+A turn that came with a ``loss_weight`` (LLaMA-Factory's per-message weight, kept by the ingest in
+``Sample.meta["loss_weights"]``) overrides that: 0 leaves the turn out of the loss, any other weight
+trains it (a user turn too) with its tokens' loss scaled by the weight (``Encoded.weights``).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class Encoded:
     truncated: bool = False
     # positions of end-of-turn tokens that must be supervised (checked by validate)
     end_of_turn: list[int] = field(default_factory=list)
+    # per-token loss weight (0 where not supervised); None when every supervised token weighs 1
+    weights: list[float] | None = None
 
     @property
     def n_supervised(self) -> int:
@@ -100,12 +105,26 @@ def load_tokenizer(path: str | Path):
     return tok
 
 
-def _messages(sample: Sample) -> list[dict[str, str]]:
-    msgs = [{"role": "system", "content": sample.system}] if sample.system else []
-    for t in sample.turns:
+def turn_weights(sample: Sample) -> list[float]:
+    """Each turn's loss weight: the uploaded ``loss_weight`` where there was one, else 1 for assistant and
+    function-call turns and 0 for the rest."""
+    given = sample.meta.get("loss_weights")
+    if not given or len(given) != len(sample.turns):
+        given = [None] * len(sample.turns)
+    return [float(w) if w is not None else (1.0 if t.role in SUPERVISED_ROLES else 0.0)
+            for t, w in zip(sample.turns, given, strict=True)]
+
+
+def _messages(sample: Sample) -> list[dict[str, Any]]:
+    msgs: list[dict[str, Any]] = [{"role": "system", "content": sample.system}] if sample.system else []
+    for t, w in zip(sample.turns, turn_weights(sample), strict=True):
         role = "assistant" if t.role == "function_call" else ("user" if t.role == "text" else t.role)
-        msgs.append({"role": role, "content": t.content, "_supervised": t.role in SUPERVISED_ROLES})
+        msgs.append({"role": role, "content": t.content, "_weight": w, "_reply": t.role in SUPERVISED_ROLES})
     return msgs
+
+
+def _weights_or_none(labels: list[int], weights: list[float]) -> list[float] | None:
+    return None if all(w == 1.0 for w, lab in zip(weights, labels, strict=True) if lab != IGNORE) else weights
 
 
 class Formatter:
@@ -129,6 +148,7 @@ class Formatter:
             enc = self._encode_default(sample)
         if self.mode == "pretrain":
             enc.labels = list(enc.input_ids)
+            enc.weights = None
         return enc
 
     def encode_all(self, samples: Sequence[Sample]) -> tuple[list[Encoded], EncodeReport]:
@@ -144,6 +164,7 @@ class Formatter:
                 enc = Encoded(
                     s.index, enc.input_ids[: self.max_length], enc.labels[: self.max_length], True,
                     [p for p in enc.end_of_turn if p < self.max_length],
+                    enc.weights[: self.max_length] if enc.weights is not None else None,
                 )
                 report.truncated.append(s.index)
             out.append(enc)
@@ -174,26 +195,28 @@ class Formatter:
     def _encode_default(self, sample: Sample) -> Encoded:
         ids = self._bos()
         labels = [IGNORE] * len(ids)
+        weights = [0.0] * len(ids)
         eot: list[int] = []
 
-        def add(text: str, supervised: bool) -> None:
-            part = self._ids(text)
+        def add(part: list[int], weight: float) -> None:
             ids.extend(part)
-            labels.extend(part if supervised else [IGNORE] * len(part))
+            labels.extend(part if weight > 0 else [IGNORE] * len(part))
+            weights.extend([weight] * len(part))
 
         if sample.system:
-            add(DEFAULT_HEADERS["system"] + sample.system + "\n\n", False)
-        for t in sample.turns:
-            add(DEFAULT_HEADERS.get(t.role, f"### {t.role}:\n"), False)
-            if t.role in SUPERVISED_ROLES:
-                add(t.content, True)
-                eot.append(len(ids))
-                ids.extend(self._eos())
-                labels.extend(self._eos())
-                add("\n\n", False)
+            add(self._ids(DEFAULT_HEADERS["system"] + sample.system + "\n\n"), 0.0)
+        for t, w in zip(sample.turns, turn_weights(sample), strict=True):
+            add(self._ids(DEFAULT_HEADERS.get(t.role, f"### {t.role}:\n")), 0.0)
+            if t.role in SUPERVISED_ROLES:  # a reply ends with eos, trained with the reply
+                add(self._ids(t.content), w)
+                if w > 0:
+                    eot.append(len(ids))
+                add(self._eos(), w)
+                add(self._ids("\n\n"), 0.0)
             else:
-                add(t.content + "\n\n", False)
-        return Encoded(sample.index, ids, labels, end_of_turn=eot)
+                add(self._ids(t.content), w)
+                add(self._ids("\n\n"), 0.0)
+        return Encoded(sample.index, ids, labels, end_of_turn=eot, weights=_weights_or_none(labels, weights))
 
     def _render(self, msgs: list[dict[str, Any]], generation_prompt: bool, row: int) -> str:
         clean = [{"role": m["role"], "content": m["content"]} for m in msgs]
@@ -206,11 +229,12 @@ class Formatter:
     def _encode_template(self, sample: Sample) -> Encoded:
         msgs = _messages(sample)
         full = self._render(msgs, False, sample.index)
-        spans: list[tuple[int, int]] = []
+        spans: list[tuple[int, int, float, bool]] = []
         for i, m in enumerate(msgs):
-            if not m.get("_supervised"):
+            if not m.get("_weight"):
                 continue
-            prompt = self._render(msgs[:i], True, sample.index)
+            # a reply's span starts after the generation prompt; a trained user turn's after the previous turn
+            prompt = self._render(msgs[:i], m["_reply"], sample.index) if i or m["_reply"] else ""
             upto = self._render(msgs[: i + 1], False, sample.index)
             if not (upto.startswith(prompt) and full.startswith(upto)):
                 raise DataValidationError(
@@ -218,23 +242,27 @@ class Formatter:
                     "the chat template renders earlier turns differently once later turns are added, so the "
                     "assistant span cannot be located; use model_kind='base' formatting or a prefix-stable template",
                 )
-            spans.append((len(prompt), len(upto)))
+            spans.append((len(prompt), len(upto), m["_weight"], m["_reply"]))
         enc = self.tok(full, add_special_tokens=False, return_offsets_mapping=True)
         ids, offsets = enc["input_ids"], enc["offset_mapping"]
         labels = [IGNORE] * len(ids)
+        weights = [0.0] * len(ids)
         eot: list[int] = []
         special = set(self.tok.all_special_ids)
-        for a, b in spans:
+        for a, b, w, reply in spans:
             inside = [j for j, (s, e) in enumerate(offsets) if a <= s < b and e > s]
             for j in inside:
                 labels[j] = ids[j]
+                weights[j] = w
+            if not reply:
+                continue
             # the turn's end marker: the last special token inside the span
             marks = [j for j in inside if ids[j] in special]
             if marks:
                 eot.append(marks[-1])
             else:
                 eot.append(-1)  # template without an end-of-turn marker: refused by validate
-        return Encoded(sample.index, ids, labels, end_of_turn=eot)
+        return Encoded(sample.index, ids, labels, end_of_turn=eot, weights=_weights_or_none(labels, weights))
 
 
 def validate_encoded(encoded: Sequence[Encoded], mode: str = "sft") -> None:
@@ -244,8 +272,8 @@ def validate_encoded(encoded: Sequence[Encoded], mode: str = "sft") -> None:
             why = (
                 "all supervised tokens were cut by max_length (raise max_length or use overlength='drop')"
                 if e.truncated else
-                "no supervised tokens (sft trains on assistant turns; this row has none — plain-text rows "
-                "belong in a mode='pretrain' stage)"
+                "no supervised tokens (sft trains on assistant turns; this row has none, or every turn's "
+                "loss_weight is 0 — plain-text rows belong in a mode='pretrain' stage)"
             )
             raise DataValidationError(e.index, why)
         if mode != "sft":

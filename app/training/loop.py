@@ -68,7 +68,12 @@ def causal_lm_objective(model: nn.Module, b: Any) -> tuple[torch.Tensor, int, in
     logits = logits[:, -length:, :][:, :-1, :]  # prompt tuning prepends virtual tokens
     target = b.labels[:, 1:]
     flat = logits.reshape(-1, logits.shape[-1]).float()
-    loss = F.cross_entropy(flat, target.reshape(-1), ignore_index=IGNORE, reduction="sum")
+    weights = getattr(b, "weights", None)
+    if weights is None:
+        loss = F.cross_entropy(flat, target.reshape(-1), ignore_index=IGNORE, reduction="sum")
+    else:  # per-message loss_weight: each token's loss scaled by its turn's weight
+        per_token = F.cross_entropy(flat, target.reshape(-1), ignore_index=IGNORE, reduction="none")
+        loss = (per_token * weights[:, 1:].reshape(-1).to(per_token.dtype)).sum()
     mask = target != IGNORE
     correct = int(((logits.argmax(-1) == target) & mask).sum())
     return loss, int(mask.sum()), correct

@@ -1,7 +1,7 @@
 """Load a base model and make the right parameters trainable for a method.
 
 full: everything.  freeze: the last N decoder layers plus named modules.  lora/dora and the
-prompt-learning methods: a peft adapter.  ``model_kind='base'`` also trains the input/output
+prompt-learning methods: a peft adapter.  adapter: bottleneck adapters (app/training/bottleneck.py).  ``model_kind='base'`` also trains the input/output
 embeddings (peft ``modules_to_save`` for adapters): a base model has never seen the chat template's
 role tokens, so their embeddings must learn.
 """
@@ -83,6 +83,16 @@ def apply_method(model: nn.Module, method: str, spec: Any, task: str) -> nn.Modu
                 p.requires_grad_(True)
         if not any(p.requires_grad for p in model.parameters()):
             raise ValueError("freeze: no parameter is trainable (freeze_trainable_layers=0 and no module matched)")
+        return model
+    if method == "adapter":
+        from app.training.bottleneck import add_adapters, config_from_spec
+
+        model = add_adapters(model, config_from_spec(spec, spec.base_model))
+        if train_embeddings:  # a base model must learn the chat template's role tokens
+            names = _embedding_module_names(model)
+            for name, p in model.named_parameters():
+                if any(name.split(".")[-2:-1] == [k] for k in names):
+                    p.requires_grad_(True)
         return model
     return _apply_peft(model, method, spec, task, train_embeddings)
 

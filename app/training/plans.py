@@ -24,6 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.training.spec import StageSpec, TrainingSpec
+
 CPT_MIN_TOKENS = 1_000_000_000
 CPT_FLOOR_TOKENS = 50_000_000  # below this, CPT is noise even for unusual data
 FULL_SFT_MIN_ROWS = 200_000
@@ -55,6 +57,50 @@ class PlanRead(BaseModel):
     stages: list[PlannedStage]
     reasons: list[str]
     warnings: list[str] = Field(default_factory=list)
+    spec: TrainingSpec | None = Field(None, description="The plan as a training spec (`spec` of POST /v1/training-jobs).")
+    training_job: dict | None = Field(None, description=(
+        "A body for POST /v1/training-jobs: the spec with the dataset of each stage. It can be posted as is when "
+        "`missing` is empty."))
+    missing: list[str] = Field(default_factory=list, description="What to fill in before `training_job` can be posted.")
+
+
+#: Placeholder base model in a spec when the request named none (the job refuses it until replaced).
+BASE_MODEL_PLACEHOLDER = "/path/to/base-model"
+#: Learning rates the spec starts from: full fine-tuning needs a much smaller step than an adapter.
+PLAN_LR = {"full": 2e-5, "full_then_lora": 2e-4, "lora": 2e-4}
+
+
+def plan_spec(plan: PlanRead, base_model: str | None) -> TrainingSpec:
+    """The recommended recipe as a :class:`TrainingSpec`: one stage, or the stages in order."""
+    common = {"base_model": base_model or BASE_MODEL_PLACEHOLDER, "model_kind": plan.model_kind}
+    if len(plan.stages) == 1:
+        st = plan.stages[0]
+        return TrainingSpec(**common, method=st.method, mode=st.mode, lr=PLAN_LR.get(st.method, 2e-4))  # type: ignore[arg-type]
+    return TrainingSpec(**common, method=plan.stages[-1].method,  # type: ignore[arg-type]
+                        stages=[StageSpec(name=st.name, mode=st.mode, method=st.method,  # type: ignore[arg-type]
+                                          lr=PLAN_LR.get(st.method, 2e-4)) for st in plan.stages])
+
+
+def with_training_job(plan: PlanRead, base_model: str | None, datasets: dict[str, str | None]) -> PlanRead:
+    """Attach the spec and a POST /v1/training-jobs body; ``datasets`` maps a stage's ``data`` to a dataset id."""
+    spec = plan_spec(plan, base_model)
+    missing = [] if base_model else ["base_model: the local path of the model to fine-tune"]
+    by_stage: dict[str, str] = {}
+    for st in plan.stages:
+        ds = datasets.get(st.data)
+        if ds:
+            by_stage[st.name] = ds
+        elif st.data == "general + domain SFT, mixed":
+            missing.append(f"stage {st.name!r}: one dataset of general and domain rows mixed — curate the domain "
+                           "dataset with policy.mix = [{dataset_id: <general>, ratio: …}] and give the curated id")
+        else:
+            missing.append(f"stage {st.name!r}: a dataset of {st.data}")
+    body: dict = {"spec": spec.model_dump(mode="json", exclude_defaults=True)}
+    if len(plan.stages) == 1:
+        body["dataset_id"] = by_stage.get(plan.stages[0].name)
+    else:
+        body["stage_datasets"] = by_stage
+    return plan.model_copy(update={"spec": spec, "training_job": body, "missing": missing})
 
 
 def _sft_method(rows: int, far: bool) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.training.formatting import DataValidationError, Formatter, preview, validate_encoded
-from app.training.spec import ADAPTER_METHODS, PROMPT_LEARNING_METHODS, StageSpec, TrainingSpec
+from app.training.spec import ADAPTER_METHODS, BOTTLENECK_METHODS, PROMPT_LEARNING_METHODS, StageSpec, TrainingSpec
 from scorers.samples import Sample
 
 SamplesArg = Sequence[Sample] | Mapping[str, Sequence[Sample]]
@@ -233,13 +233,16 @@ def run_training(
         all_samples = [s for st in stages for s in by_stage[st.name]]
         provenance = {"base_model": spec.base_model, "base_model_sha256": export.hash_model_dir(spec.base_model),
                       "dataset_sha256": export.hash_samples(all_samples), "rows": len(all_samples),
-                      "libraries": export.library_versions(), "device": str(device), "world_size": dist.world}
+                      "libraries": export.library_versions(), "device": str(device), "world_size": dist.world,
+                      # the dataset, audit and curation each stage's rows came from (written by the job)
+                      "sources": export.read_sources(out_dir)}
+        adapter = ph.method in ADAPTER_METHODS | BOTTLENECK_METHODS
         result = {"status": "completed", "steps": job_step, "total_steps": job_total, "phases": summaries,
-                  "data": reports, "adapter_base": base_path if ph.method in ADAPTER_METHODS else None}
+                  "data": reports, "adapter_base": base_path if adapter else None}
         final = export.write_final(
             out_dir, model, tokenizer, is_adapter=ph.method in ADAPTER_METHODS, adapter_base=base_path,
             export_merged=spec.export_merged and ph.method not in PROMPT_LEARNING_METHODS, config=config,
-            result=result, provenance=provenance, data_report=reports,
+            result=result, provenance=provenance, data_report=reports, bottleneck=ph.method in BOTTLENECK_METHODS,
         )
         for p in (out_dir / "phases").glob("*/checkpoints"):
             shutil.rmtree(p, ignore_errors=True)

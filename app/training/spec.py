@@ -10,8 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Method = Literal["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning", "full_then_lora"]
+Method = Literal["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning", "full_then_lora",
+                 "adapter"]
 PROMPT_LEARNING_METHODS = frozenset({"prompt_tuning", "prefix_tuning", "p_tuning"})
+#: Bottleneck adapters (Houlsby / Pfeiffer): trained like a peft adapter, but non-linear, so never merged.
+BOTTLENECK_METHODS = frozenset({"adapter"})
+#: Methods that cannot feed a later stage (nothing to merge into the weights).
+UNMERGEABLE_METHODS = PROMPT_LEARNING_METHODS | BOTTLENECK_METHODS
 ADAPTER_METHODS = frozenset({"lora", "dora"}) | PROMPT_LEARNING_METHODS
 REWARD_METHODS = frozenset({"full", "freeze", "lora", "dora"})
 #: bound on every count a spec carries (steps, sizes): no request holds a number storage or JSON cannot
@@ -87,6 +92,11 @@ class TrainingSpec(BaseModel):
         default_factory=list, description="freeze: also train parameters whose name contains one of these."
     )
     num_virtual_tokens: int = Field(16, ge=1, le=512)
+    adapter_variant: Literal["pfeiffer", "houlsby"] = Field(
+        "pfeiffer", description="adapter: pfeiffer = one bottleneck after each feed-forward block (AdapterHub's "
+                                "SeqBn); houlsby = also one after each attention block (DoubleSeqBn).")
+    adapter_reduction_factor: int = Field(16, ge=1, le=1024, description="adapter: bottleneck width = hidden size / this.")
+    adapter_non_linearity: Literal["relu", "swish", "gelu"] = "relu"
     full_then_lora_fraction: float = Field(0.2, ge=0.1, le=0.3)
     full_then_lora_full_lr: float | None = Field(
         None, gt=0, description="Learning rate of the full fine-tuning phase (default lr / 10)."
@@ -100,6 +110,8 @@ class TrainingSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> TrainingSpec:
         methods = {self.method} | {s.method for s in self.stages or [] if s.method}
+        if self.export_merged and methods & BOTTLENECK_METHODS:
+            raise ValueError("export_merged: bottleneck adapters are non-linear and cannot be merged into the weights")
         if self.packing and methods & PROMPT_LEARNING_METHODS:
             raise ValueError("packing cannot be combined with prompt/prefix/p-tuning (virtual tokens are per row)")
         if self.task == "reward":
@@ -114,10 +126,10 @@ class TrainingSpec(BaseModel):
             if len(set(names)) != len(names):
                 raise ValueError(f"stage names must be unique, got {names}")
             for s in self.resolved_stages()[:-1]:
-                if s.method in PROMPT_LEARNING_METHODS:
+                if s.method in UNMERGEABLE_METHODS:
                     raise ValueError(
-                        f"stage {s.name!r}: {s.method} cannot feed a later stage (virtual tokens do not merge "
-                        "into weights); use it in the last stage only"
+                        f"stage {s.name!r}: {s.method} cannot feed a later stage (virtual tokens and bottleneck "
+                        "adapters do not merge into weights); use it in the last stage only"
                     )
         return self
 

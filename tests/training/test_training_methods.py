@@ -9,10 +9,10 @@ import torch
 
 from app.training.runner import run_training
 from app.training.spec import TrainingSpec
-from training_factories import memorisable, plain_text
+from training_factories import generate_beside_base, memorisable, plain_text
 
 LR = {"full": 3e-3, "freeze": 5e-3, "lora": 5e-2, "dora": 5e-2, "prompt_tuning": 1.0, "prefix_tuning": 0.1,
-      "p_tuning": 0.1, "full_then_lora": 5e-2}
+      "p_tuning": 0.1, "full_then_lora": 5e-2, "adapter": 5e-2}
 
 
 def train(model_path, out, method, steps=16, **kw):
@@ -28,7 +28,8 @@ def first_last_loss(events):
     return sum(losses[:2]) / 2, sum(losses[-2:]) / 2
 
 
-@pytest.mark.parametrize("method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning"])
+@pytest.mark.parametrize("method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning",
+                                    "adapter"])
 def test_method_learns_a_memorisable_set_and_exports(method, chat_model, tmp_path):
     spec, result, events = train(chat_model, tmp_path, method)
     first, last = first_last_loss(events)
@@ -60,15 +61,7 @@ def test_saved_adapter_reloads_with_peft_and_generates(method, chat_model, tmp_p
     tok = AutoTokenizer.from_pretrained(final)
     model = AutoPeftModelForCausalLM.from_pretrained(final).eval()
     base = AutoModelForCausalLM.from_pretrained(chat_model).eval()
-    prompt = tok.apply_chat_template([{"role": "user", "content": "what is number 1?"}], tokenize=False,
-                                     add_generation_prompt=True)
-    ids = tok(prompt, add_special_tokens=False, return_tensors="pt")
-    with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tok.pad_token_id)
-        adapted = model(**ids).logits[:, -1]
-        plain = base(**ids).logits[:, -1]
-    assert out.shape[1] > ids["input_ids"].shape[1]
-    assert not torch.allclose(adapted, plain, atol=1e-4)  # the adapter changes the model
+    ids, adapted, _ = generate_beside_base(model, base, tok)
     if method != "prompt_tuning":
         merged = AutoModelForCausalLM.from_pretrained(final / "merged").eval()
         with torch.no_grad():

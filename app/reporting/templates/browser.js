@@ -7,6 +7,16 @@
   const state = { rows: [], cursor: null, total: 0, seq: 0, clusters: new Set(),
     // labelling: the dataset's labels by row index, the undo stack, and writes sent one after another
     datasetId: null, labels: new Map(), undo: [], writes: Promise.resolve(), pending: 0, proposed: [], mode: "all" };
+  // Opened from a signed link (…/browser?exp=…&sig=…): every data call carries the link's signature
+  // instead of an API key, so a pasted URL works in any browser until the link expires. A link opens the
+  // audit's pages only: labelling needs an API key.
+  const query0 = new URLSearchParams(location.search);
+  let LINK = query0.get("sig") && query0.get("exp") ? { exp: query0.get("exp"), sig: query0.get("sig") } : null;
+  function authed(url) {
+    if (!LINK) return { url, headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } };
+    const sep = url.includes("?") ? "&" : "?";
+    return { url: `${url}${sep}exp=${encodeURIComponent(LINK.exp)}&sig=${encodeURIComponent(LINK.sig)}`, headers: {} };
+  }
 
   // Build DOM nodes; text always goes in through textContent, never as HTML.
   function el(tag, attrs, ...children) {
@@ -25,13 +35,15 @@
   class AuthError extends Error {}
 
   async function request(url, options) {
-    const key = sessionStorage.getItem(KEY);
     const opts = options || {};
-    const headers = { Authorization: `Bearer ${key}`, Accept: "application/json" };
+    const a = authed(url);
+    const headers = { ...a.headers, Accept: "application/json" };
     if (opts.body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await fetch(url, { method: opts.method || "GET", headers,
+    const res = await fetch(a.url, { method: opts.method || "GET", headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    if (res.status === 401 || res.status === 403) throw new AuthError("the API key was not accepted");
+    if (res.status === 401 || res.status === 403) {
+      throw new AuthError(LINK ? "this link has expired or is not valid: enter an API key, or open a new link" : "the API key was not accepted");
+    }
     if (!res.ok) {
       let detail = "";
       try { const body = await res.json(); detail = body.error ? body.error.message : JSON.stringify(body.detail); }
@@ -48,6 +60,7 @@
     $("app").hidden = true;
     $("forget-key").hidden = true;
     $("open-report").hidden = true;
+    $("open-curation").hidden = true;
     $("auth").hidden = false;
     $("auth-error").textContent = message || "";
     $("api-key").focus();
@@ -63,6 +76,7 @@
   // The report page needs the key too, so a plain link cannot open it: fetch it, then show it in a
   // new tab (opened during the click, so popup blockers allow it), its links resolved against this page.
   $("open-report").addEventListener("click", async () => {
+    if (LINK) { window.open(authed(`${base}/report.html`).url, "_blank"); return; }
     const tab = window.open("", "_blank");
     try {
       const res = await fetch(`${base}/report.html`, { headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY)}` } });
@@ -78,8 +92,24 @@
     }
   });
 
+  // The newest finished curation of this audit: its report opens from the signed URL the API lists.
+  $("open-curation").addEventListener("click", () => {
+    const url = $("open-curation").dataset.url;
+    if (url) window.open(url, "_blank");
+  });
+  async function findCuration() {
+    try {
+      const items = await api("/curations");
+      const done = (items || []).find((c) => c.report_url);
+      if (!done) return;
+      $("open-curation").dataset.url = done.report_url;
+      $("open-curation").title = `curation ${done.id}: ${done.kept} rows kept`;
+      $("open-curation").hidden = false;
+    } catch (err) { /* no curations route or none readable: no button */ }
+  }
+
   function fail(err) {
-    if (err instanceof AuthError) { sessionStorage.removeItem(KEY); showAuth(err.message); return; }
+    if (err instanceof AuthError) { sessionStorage.removeItem(KEY); LINK = null; showAuth(err.message); return; }
     $("error").textContent = `Could not load samples: ${err.message}`;
   }
 
@@ -149,8 +179,11 @@
 
   const SHORT = { diversity: "diversity", answer_quality: "quality", consistency: "consistency", difficulty: "difficulty", noise: "noise" };
   function scoreChips(scores) {
+    // difficulty has no good direction (easy is not bad), so it is never coloured as good or bad
     return Object.entries(scores || {}).map(([dim, v]) => el("span", {
-      class: `score ${v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`, title: dim, text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
+      class: `score ${dim === "difficulty" ? "neutral" : v < 0.4 ? "low" : v < 0.7 ? "mid" : "high"}`,
+      title: dim === "difficulty" ? "difficulty (1 = hardest; neither end is bad)" : dim,
+      text: `${SHORT[dim] || dim} ${Number(v).toFixed(2)}`,
     }));
   }
 
@@ -410,27 +443,28 @@
   $("more").addEventListener("click", () => load(false));
 
   async function start() {
-    if (!sessionStorage.getItem(KEY)) { showAuth(""); return; }
+    if (!LINK && !sessionStorage.getItem(KEY)) { showAuth(""); return; }
     $("auth").hidden = true;
     $("app").hidden = false;
-    $("forget-key").hidden = false;
+    $("forget-key").hidden = !!LINK;
     $("open-report").hidden = false;
     try {  // the report is optional: it fills the flag-code suggestions and the ranker's proposals
       const audit = await api("");
       const report = audit.report || audit;
       const codes = Object.keys((report && report.flags) || {}).sort();
       $("flag-codes").replaceChildren(...codes.map((c) => el("option", { value: c })));
-      if (audit.dataset_id) await startLabelling(audit.dataset_id, report);
+      if (audit.dataset_id && !LINK) await startLabelling(audit.dataset_id, report);  // labelling needs a key
     } catch (err) {
       if (err instanceof AuthError) { fail(err); return; }
     }
+    findCuration();
     await load(true);
     openFromHash();
   }
   // …/browser#sample-123 opens sample 123 (the report page links rows this way)
   function openFromHash() {
     const m = /^#sample-(\d+)$/.exec(location.hash);
-    if (m && sessionStorage.getItem(KEY)) openSample(Number(m[1]));
+    if (m && (LINK || sessionStorage.getItem(KEY))) openSample(Number(m[1]));
   }
   window.addEventListener("hashchange", openFromHash);
   start();
