@@ -120,12 +120,12 @@ class ScoringContext:
         """A scorer summary's ``not_judged`` entry for the rows it left out because the model cannot read them."""
         served, source = self.served_languages()
         rows = np.flatnonzero(unread)
-        langs: dict[str, int] = {}
-        for view in views:
-            vl = self.reading_languages(view)
-            for i in rows:
-                if served is not None and vl[i] not in served and vl[i] != "und":
-                    langs[vl[i]] = langs.get(vl[i], 0) + 1
+        langs: dict[str, int] = {}  # rows by the language of their first view the model does not read
+        per_view = [self.reading_languages(view) for view in views]
+        for i in rows:
+            lang = next((vl[i] for vl in per_view if served is not None and vl[i] not in served and vl[i] != "und"), None)
+            if lang is not None:
+                langs[lang] = langs.get(lang, 0) + 1
         model = self.models.path("embedding_model")
         name = model.name if model is not None and model.name != "model" else "all-MiniLM-L6-v2"
         return {

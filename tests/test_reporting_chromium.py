@@ -327,3 +327,34 @@ def test_sample_browser_shows_markup_in_samples_as_text(browser, serve) -> None:
     assert page.locator("#rows img, #rows script").count() == 0 and page.title() != "pwned"
     assert errors == []
     page.close()
+
+
+def test_overview_says_near_the_top_what_the_english_encoder_could_not_judge(browser, tmp_path) -> None:
+    """Chinese rows with the default English encoder: the Overview names the signals that left them out, with
+    the share of rows and how to configure a multilingual model — above the flag table, in the rendered page."""
+    from scorers import run_audit, sample
+
+    rows = [sample(i, f"请解释第{i}个现象：为什么天空是蓝色的？", "太阳光由多种颜色组成，空气分子对蓝光的散射最强，所以天空看起来是蓝色的。")
+            for i in range(30)]
+    rows += [sample(30 + i, f"Explain phenomenon {i}: why is the sky blue?",
+                    "Sunlight holds many colours and air scatters blue light the most, so the sky looks blue.")
+             for i in range(10)]
+    out = run_audit(rows, scorers=["mismatched_answer", "semantic_duplicate", "language", "text_length"],
+                    cache_dir=str(tmp_path / "cache"))
+    html = render_report_html(out.report, out.samples, texts_of(rows))
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    page.goto(path.as_uri())
+    box = page.locator("#not-judged")
+    assert box.is_visible()
+    text = box.inner_text()
+    assert "mismatched_answer: 30 rows (75.0%) not judged (zh 30)" in text
+    assert "semantic_duplicate" in text and "SFTAUDIT_MODELS__EMBEDDING_MODEL" in text
+    overview_top = page.locator("#overview").bounding_box()["y"]
+    assert box.bounding_box()["y"] < page.locator("#headline-scores").bounding_box()["y"]  # before the scores
+    assert box.bounding_box()["y"] - overview_top < 200
+    page.screenshot(path=str(ARTIFACTS / "overview-not-judged.png"))
+    assert not errors, errors
+    page.close()

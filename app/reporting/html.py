@@ -46,6 +46,9 @@ def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str,
     number into a link that opens that sample there; leave it out for a file read offline.
     """
     codes = view.flag_codes(samples, texts)
+    trust = view.code_trust(report)
+    for c in codes:
+        c["trust"] = trust.get(c["code"])
     dims = {d: _dimension(d, report, samples, texts, codes) for d in DIMENSIONS}
     context = {
         "report": report,
@@ -56,6 +59,9 @@ def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str,
         "codes": codes,
         "flagged_samples": sum(1 for rec in samples if rec.get("flags")),
         "overview": _overview(report, samples),
+        "not_judged": view.not_judged(report),
+        "not_judged_fix": next((e["fix"] for e in view.not_judged(report) if e.get("fix")), ""),
+        "held_back": view.held_back(report),
         "scorers": view.scorer_rows(report),
         "curation": _curation(curation, samples) if curation is not None else None,
         "plotly_js": Markup(figures.plotly_js()),

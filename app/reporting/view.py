@@ -107,6 +107,39 @@ def flag_codes(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping
     return sorted(codes.values(), key=lambda c: (-c["samples"], c["code"]))
 
 
+def code_trust(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per flag code, how far it can be trusted: its measured precision (adjudicated on real rows) and the
+    ceiling the gate holds it to — from the report, or from today's table for a report stored before."""
+    from scorers import flags as flag_table
+
+    out: dict[str, dict[str, Any]] = {}
+    stored = report.get("flag_codes") or {}
+    for code in set(stored) | set(report.get("flags") or {}):
+        entry = stored.get(code) or flag_table.describe(code)
+        p = entry.get("precision") or {}
+        out[code] = {"meaning": entry.get("meaning"), "ceiling": entry.get("ceiling"),
+                     "precision": p.get("precision"), "verdicts": p.get("verdicts", 0),
+                     "low": p.get("low"), "high": p.get("high")}
+    return out
+
+
+def not_judged(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The model-based signals that left rows out because the model cannot read their language, largest share
+    first (the Overview says so near the top, with how to fix it)."""
+    items = [{"scorer": name, **entry} for name, entry in (report.get("not_judged") or {}).items()]
+    for run in report.get("scorers", ()):  # a signal that could judge too few rows to run at all
+        if run.get("status") == "not_computed" and "does not read" in (run.get("reason") or ""):
+            items.append({"scorer": run["name"], "rows": None, "share": 1.0, "languages": {},
+                          "reason": run["reason"], "fix": ""})
+    return sorted(items, key=lambda e: (-(e.get("share") or 0), e["scorer"]))
+
+
+def held_back(report: Mapping[str, Any]) -> dict[str, int]:
+    """Flags the precision gate held back (their codes are right less than 60% of the time when people read the
+    rows), by code."""
+    return dict(report.get("flags_held_back") or {})
+
+
 def _example(index: int, flag: Mapping[str, Any], texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
     reference = "reference" in flag["code"]
     return {
