@@ -248,7 +248,8 @@ def test_curation_ranks_by_learned_quality(client, settings) -> None:
     cur = client.get(f"/v1/curations/{r.json()['id']}").json()
     assert cur["status"] == "succeeded", cur
     # the stand-in ranks earlier rows higher, but row 0 was labelled bad and row 9 good
-    assert [s for _, s in cur["curated"]["lineage"]["sources"]] == [1, 2, 9]
+    page = client.get(cur["curated"]["lineage"]["sources_url"]).json()
+    assert [item["source_index"] for item in page["items"]] == [1, 2, 9]
 
     # an audit without the ranker cannot be curated by it, and says why
     r = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["text_length"]})

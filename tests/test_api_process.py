@@ -88,7 +88,8 @@ with TestClient(app) as c:
     made = ok(c.post("/v1/admin/keys", json={"project": "p2"}), 201).json()
     ok(c.get("/v1/admin/keys")); ok(c.post(f"/v1/admin/keys/{made['id']}/revoke"))
     ok(c.delete(f"/v1/datasets/{pref}"), 202)
-    ok(c.get("/health")); ok(c.get("/docs")); ok(c.get("/openapi.json"))
+    ok(c.get("/health")); ok(c.get("/docs")); ok(c.get("/redoc")); ok(c.get("/docs/oauth2-redirect"))
+    ok(c.get("/openapi.json"))
 routes = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
 missing = sorted(routes - seen)
 assert not missing, f"routes this test does not exercise: {missing}"

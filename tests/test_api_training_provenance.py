@@ -16,6 +16,13 @@ def toy_model(tmp_path_factory):
     return build_toy_model(tmp_path_factory.mktemp("toy") / "model")
 
 
+@pytest.fixture(autouse=True)
+def _model_root(request):
+    """Base models come only from configured roots (issue #14)."""
+    if "settings" in request.fixturenames and "toy_model" in request.fixturenames:
+        request.getfixturevalue("settings").models.roots = [request.getfixturevalue("toy_model").parent]
+
+
 def test_provenance_and_model_card_name_dataset_audit_and_curation(client, settings, toy_model) -> None:
     rows = [{"instruction": f"what is number {i % 9}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]}
             for i in range(12)]

@@ -63,6 +63,13 @@ def toy_model(tmp_path_factory):
     return build_toy_model(tmp_path_factory.mktemp("toy") / "model")
 
 
+@pytest.fixture(autouse=True)
+def _model_root(request):
+    """Base models come only from configured roots (issue #14)."""
+    if "settings" in request.fixturenames and "toy_model" in request.fixturenames:
+        request.getfixturevalue("settings").models.roots = [request.getfixturevalue("toy_model").parent]
+
+
 def test_recommendation_returns_a_training_job_that_posts_as_is(client, toy_model) -> None:
     rows = [{"instruction": f"what is number {i}?", "input": "", "output": "red cat."} for i in range(8)]
     ds = client.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}).json()["id"]

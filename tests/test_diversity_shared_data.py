@@ -84,8 +84,17 @@ def test_belle_reference_set_supports_own_answers_and_contradicts_swapped(shared
                                             Turn("assistant", refs[swapped[(k + 1) % 6]].answer)))
                 for k, i in enumerate(swapped)]
     out = run_audit(samples, scorers=["reference_agreement"], reference=refs)
-    status = [r["reference_status"] for r in out.samples]
-    assert status[:6].count("supported") == 6
-    assert status[6:].count("supported") <= 2  # MiniLM is English-only: the report warns about it
+    # the default encoder (MiniLM) reads English only: Chinese rows are not judged, and the report says why
+    assert [r["reference_status"] for r in out.samples] == ["not_judged"] * 12
     fig = out.report["dimensions"]["consistency"]["figures"]["reference_agreement"]
+    assert fig["not_judged"]["rows"] == 12 and fig["not_judged"]["languages"] == {"zh": 12}
+    # an operator may declare that the encoder reads Chinese; the comparison then runs as before
+    from scorers.models import ModelConfig
+
+    forced = run_audit(samples, scorers=["reference_agreement"], reference=refs,
+                       models=ModelConfig(embedding_languages="*"))
+    status = [r["reference_status"] for r in forced.samples]
+    assert status[:6].count("supported") == 6
+    assert status[6:].count("supported") <= 2
+    fig = forced.report["dimensions"]["consistency"]["figures"]["reference_agreement"]
     assert "English-only" in fig["warning"]

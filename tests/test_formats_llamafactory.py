@@ -73,19 +73,20 @@ def test_upload_keeps_loss_weight_and_the_chosen_side_is_audited(client, setting
 
 def test_reward_training_reads_both_sides_of_the_preference_rows(settings) -> None:
     from app.db.session import session_scope
-    from app.services.datasets import IngestOptions, StoredUpload, ingest, load_samples
+    from app.services.datasets import IngestOptions, StoredUpload, ingest_upload, load_samples
     from app.services.training import load_training_samples
     from app.training.spec import TrainingSpec
 
     path = settings.storage.data_dir / "pref.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(LF_PREFERENCE))
-    with session_scope(settings.db_url) as s:
-        from app.services.auth import get_or_create_project
+    from app.services.auth import get_or_create_project
 
-        project = get_or_create_project(s, "p")
-        ds = ingest(s, settings, project.id, StoredUpload(path, "0" * 64, path.stat().st_size, "pref.json", None),
-                    IngestOptions())
+    with session_scope(settings.db_url) as s:
+        project_id = get_or_create_project(s, "p").id
+    ds, _ = ingest_upload(settings, project_id, StoredUpload(path, "0" * 64, path.stat().st_size, "pref.json", None),
+                          IngestOptions())
+    with session_scope(settings.db_url) as s:
         spec = TrainingSpec(base_model="/nowhere", task="reward", method="lora")
         pairs = load_training_samples(s, spec, {"main": ds.id})
         assert [(p.turns[-1].content, p.meta["rejected"]) for p in pairs] == [("2 + 2 = 4.", "5."), ("Hi there!", "No.")]
