@@ -8,6 +8,13 @@
   reported ``cv_auroc`` and calibration come from them (the choice of one of a few strengths on the
   same folds makes it a little optimistic; ``bench/learned_quality.py`` measures on held-out rows).
 * A model fitted on every label scores the rest.
+* **Comparisons.**  When most labels compare answers to the same prompt (preference data: a chosen and
+  a rejected reply), a pointwise model learns the prompt, not the answer, and its folds leak (a
+  sibling with the opposite label sits in the training fold).  Then the folds keep each prompt's
+  rows together, and the model is fitted on within-prompt differences (a good answer's features
+  minus a worse one's: Bradley–Terry); its scores are mapped to probabilities by a one-feature
+  logistic fit on the out-of-fold scores (Platt).  Measured on hh-rlhf harmless-base (500 labelled
+  pairs): pairwise accuracy 0.572 pointwise → 0.61 (docs/answer-quality.md).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class Fit:
     cv_auroc: float | None
     C: float
     coef: np.ndarray  # the full model's weights on standardised features
+    pairwise: bool = False  # fitted on within-prompt comparisons
 
 
 def binary(values: np.ndarray) -> np.ndarray:
@@ -58,36 +66,89 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(b[ok], scores[ok]))
 
 
-def folds_of(values: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    from sklearn.model_selection import StratifiedKFold
+def folds_of(values: np.ndarray, k: int, seed: int, groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds (by good/bad/undecided), keeping rows of one prompt group together when given."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     b = binary(values)
     strata = np.where(b < 0, 2, b)
     k = max(2, min(k, int(np.bincount(strata[strata < 2]).min()) if (strata < 2).any() else 2))
+    if groups is not None and len(set(groups.tolist())) < len(groups):
+        k = min(k, len(set(groups.tolist())))
+        return list(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(values)), strata, groups))
     return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(values)), strata))
 
 
-def fit_ranker(x: np.ndarray, labelled: np.ndarray, values: np.ndarray, folds: int, seed: int) -> Fit:
-    """Standardise ``x`` (every row), cross-validate on ``labelled`` rows, score every row."""
+def comparisons(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(better, worse) row pairs inside each prompt group, shape (m, 2)."""
+    by: dict[int, list[int]] = {}
+    for i, g in enumerate(groups.tolist()):
+        by.setdefault(g, []).append(i)
+    pairs = [(a, b) for rows in by.values() if len(rows) > 1 for a in rows for b in rows if values[a] > values[b]]
+    return np.asarray(pairs, dtype=int).reshape(-1, 2)
+
+
+def is_comparison_data(values: np.ndarray, groups: np.ndarray | None) -> bool:
+    """Most labelled rows share their prompt with a differently labelled row."""
+    if groups is None:
+        return False
+    pairs = comparisons(values, groups)
+    return len(pairs) > 0 and len(set(pairs.ravel().tolist())) >= 0.5 * len(values)
+
+
+def _fit_pairs(x: np.ndarray, values: np.ndarray, groups: np.ndarray, C: float, seed: int) -> np.ndarray:
+    """Weights w such that w·(better − worse) > 0 (logistic, no intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    pairs = comparisons(values, groups)
+    if len(pairs) == 0:
+        return np.zeros(x.shape[1])
+    d = x[pairs[:, 0]] - x[pairs[:, 1]]
+    model = LogisticRegression(C=C, max_iter=3000, fit_intercept=False, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+    return model.coef_[0]
+
+
+def fit_ranker(x: np.ndarray, labelled: np.ndarray, values: np.ndarray, folds: int, seed: int,
+               groups: np.ndarray | None = None) -> Fit:
+    """Standardise ``x`` (every row), cross-validate on ``labelled`` rows, score every row.
+
+    ``groups``: a prompt id per row; rows of one prompt stay in one fold, and comparison data is
+    fitted on within-prompt differences.
+    """
     from sklearn.preprocessing import StandardScaler
 
     z = StandardScaler().fit_transform(np.nan_to_num(x.astype(np.float64)))
     xl = z[labelled]
-    splits = folds_of(values, folds, seed)
+    gl = groups[labelled] if groups is not None else None
+    pairwise = is_comparison_data(values, gl)
+    splits = folds_of(values, folds, seed, gl)
     best: tuple[float, float, np.ndarray] | None = None
     for C in C_GRID:
         oof = np.zeros(len(values))
         for tr, va in splits:
-            oof[va] = _fit(xl[tr], values[tr], C, seed).predict_proba(xl[va])[:, 1]
+            if pairwise:
+                oof[va] = xl[va] @ _fit_pairs(xl[tr], values[tr], gl[tr], C, seed)  # type: ignore[index]
+            else:
+                oof[va] = _fit(xl[tr], values[tr], C, seed).predict_proba(xl[va])[:, 1]
         a = auroc(values, oof)
         if best is None or (a if a is not None else 0.0) > best[0]:
             best = (a if a is not None else 0.0, C, oof)
     assert best is not None
     _, C, oof = best
-    model = _fit(xl, values, C, seed)
-    prob = model.predict_proba(z)[:, 1]
+    if pairwise:
+        coef = _fit_pairs(xl, values, gl, C, seed)  # type: ignore[arg-type]
+        platt = _fit(oof[:, None], values, 1.0, seed)  # out-of-fold score → probability
+        prob = platt.predict_proba((z @ coef)[:, None])[:, 1]
+        oof = platt.predict_proba(oof[:, None])[:, 1]
+    else:
+        model = _fit(xl, values, C, seed)
+        coef = model.coef_[0]
+        prob = model.predict_proba(z)[:, 1]
     prob[labelled] = oof
-    return Fit(probability=prob, oof=oof, cv_auroc=auroc(values, oof), C=C, coef=model.coef_[0])
+    return Fit(probability=prob, oof=oof, cv_auroc=auroc(values, oof), C=C, coef=coef, pairwise=pairwise)
 
 
 def calibration(values: np.ndarray, oof: np.ndarray, bins: int = 5) -> list[dict[str, float]]:

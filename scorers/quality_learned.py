@@ -72,10 +72,11 @@ class LearnedQuality(Scorer):
         judge_ok = p.judge_budget > 0 and bool(ctx.models.judge_url)
         if len(given) < p.min_labels and not judge_ok:
             raise NotComputed(f"{len(given)} labelled samples, {p.min_labels} needed to learn answer quality: {HOW_TO_LABEL}")
-        results = self._results(samples, ctx)
         tiers = self._tiers(n, ctx)
-        feats = build_features(samples, ctx, results, tiers)
-        clusters = self._clusters(ctx, feats)
+        # memoised: a re-fit on other labels within one audit (or a bench) reuses the features
+        feats = ctx.memo(f"learned_quality:features:{','.join(tiers)}",
+                         lambda: build_features(samples, ctx, self._results(samples, ctx), tiers))
+        clusters = ctx.memo(f"learned_quality:clusters:{','.join(tiers)}:{p.clusters}", lambda: self._clusters(ctx, feats))
         judged, judge_info = self._judge(samples, ctx, given, clusters) if judge_ok else ({}, {})
         labels = {**judged, **given}
         values = np.array([labels[i] for i in sorted(labels)])
@@ -87,7 +88,8 @@ class LearnedQuality(Scorer):
             raise NotComputed(f"the {len(labels)} labels are nearly all of one kind (good {int((decided == 1).sum())}, "
                               f"bad {int((decided == 0).sum())}): label at least two good and two bad answers")
         labelled = np.array(sorted(labels))
-        fit = fit_ranker(feats.matrix(), labelled, values, p.folds, ctx.seed)
+        groups = ctx.memo("learned_quality:prompt_groups", lambda: prompt_groups(samples))
+        fit = fit_ranker(feats.matrix(), labelled, values, p.folds, ctx.seed, groups)
         prob = fit.probability
         priority = 1.0 - np.abs(2.0 * prob - 1.0)
         priority[labelled] = 0.0
@@ -103,10 +105,11 @@ class LearnedQuality(Scorer):
             "cv_auroc": cv,
             "folds": p.folds,
             "regularisation_C": fit.C,
+            "fitted_on": "comparisons of answers to the same prompt" if fit.pairwise else "labels",
             "calibration": calibration(values, fit.oof),
             "top_features": top_features(feats, fit.coef),
             "features": {"named": len(feats.names), "embedding_tiers": list(tiers),
-                         "columns": int(feats.matrix().shape[1])},
+                         "columns": len(feats.column_names())},
             "proposed_next": [samples[i].index for i in proposed],
             "judge_labels": [[samples[i].index, v] for i, v in sorted(judged.items())],
             **judge_info,
@@ -185,6 +188,12 @@ class LearnedQuality(Scorer):
                 continue
             out[int(i)] = float(np.mean([(float(v.ratings[k]) - 1) / 4 for k in SUBDIMENSIONS]))  # type: ignore[arg-type]
         return out, {"judge_requested": len(picks), "judge_failed": failed, "judge_model": ctx.models.judge_model}
+
+
+def prompt_groups(samples: Sequence[Sample]) -> np.ndarray:
+    """One id per distinct prompt (everything before the final answer)."""
+    ids: dict[str, int] = {}
+    return np.array([ids.setdefault(s.prompt_text, len(ids)) for s in samples], dtype=int)
 
 
 def stratified_pick(eligible: np.ndarray, clusters: np.ndarray, budget: int, seed: int) -> list[int]:

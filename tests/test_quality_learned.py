@@ -150,3 +150,24 @@ def test_without_a_judge_the_budget_is_not_enough() -> None:
     out = run_audit(rows, scorers=["learned_quality"], params={"learned_quality": {"judge_budget": 10, "tier": "none"}})
     (run,) = out.report["scorers"]
     assert run["status"] == "not_computed" and "0 labelled samples" in run["reason"]
+
+
+def test_comparisons_of_answers_to_one_prompt_are_fitted_as_pairs() -> None:
+    # preference data: each prompt has a good and a bad reply; the prompts' own wording varies a lot
+    rows, good, k = [], [], 0
+    for i in range(40):
+        prompt = f"Question {i}: " + " ".join(["about", TOPICS[i % 8]] * (1 + i % 5))
+        for ok in (True, False):
+            answer = (f"A careful answer on {TOPICS[i % 8]}, with the reason it holds and an example." if ok
+                      else f"dunno, {TOPICS[i % 8]}")
+            rows.append(sample(k, prompt, answer))
+            good.append(ok)
+            k += 1
+    labels = {i: float(good[i]) for i in range(40)}  # the first 20 pairs
+    params = {"learned_quality": {"tier": "none", "min_labels": 20}}
+    out = run_audit(rows, scorers=["learned_quality"], params=params, labels=labels)
+    summary = out.report["dimensions"]["answer_quality"]["figures"]["learned_quality"]
+    assert summary["fitted_on"] == "comparisons of answers to the same prompt"
+    s = [r["learned_quality"] for r in out.samples]
+    held = range(20, 40)
+    assert all(s[2 * i] > s[2 * i + 1] for i in held)  # the good reply of every held-out pair ranks first
