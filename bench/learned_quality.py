@@ -76,11 +76,16 @@ def cv_logistic(x, y: np.ndarray, seed: int):
     return LogisticRegression(C=best[1], max_iter=3000).fit(x, y)
 
 
+_TFIDF: dict[int, object] = {}
+
+
 def tfidf_scores(texts: list[str], labelled: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=200_000)
-    x = vec.fit_transform(texts)  # vocabulary from every row's text (unsupervised); labels from the labelled rows only
+    if id(texts) not in _TFIDF:  # vocabulary from every row's text (unsupervised); labels from the labelled rows only
+        vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2, max_features=200_000)
+        _TFIDF[id(texts)] = vec.fit_transform(texts)
+    x = _TFIDF[id(texts)]
     return cv_logistic(x[labelled], y[labelled], seed).decision_function(x)
 
 

@@ -89,7 +89,7 @@ class LearnedQuality(Scorer):
                               f"bad {int((decided == 0).sum())}): label at least two good and two bad answers")
         labelled = np.array(sorted(labels))
         groups = ctx.memo("learned_quality:prompt_groups", lambda: prompt_groups(samples))
-        fit = fit_ranker(feats.matrix(), labelled, values, p.folds, ctx.seed, groups)
+        fit = fit_ranker(feats.matrix(), labelled, values, p.folds, ctx.seed, groups, blocks_from=len(feats.names))
         prob = fit.probability
         priority = 1.0 - np.abs(2.0 * prob - 1.0)
         priority[labelled] = 0.0
@@ -105,6 +105,7 @@ class LearnedQuality(Scorer):
             "cv_auroc": cv,
             "folds": p.folds,
             "regularisation_C": fit.C,
+            "embedding_weight": fit.block_weight,
             "fitted_on": "comparisons of answers to the same prompt" if fit.pairwise else "labels",
             "calibration": calibration(values, fit.oof),
             "top_features": top_features(feats, fit.coef),
