@@ -93,18 +93,17 @@ def text_columns(s: Sample) -> dict[str, float]:
     }
 
 
-def signal_columns(ctx: ScoringContext, n: int, results: dict) -> dict[str, np.ndarray]:
+def signal_columns(n: int, results: dict) -> dict[str, np.ndarray]:
     """The checks' and model signals' per-sample numbers, each with a missing-value indicator."""
     cols: dict[str, np.ndarray] = {}
     for scorer_field, key in SIGNAL_VALUES:
         values = np.full(n, np.nan)
-        for res in results.values():
-            if res is None or not res.fields:
-                continue
-            for i, f in enumerate(res.fields):
-                v = (f.get(scorer_field) or {}) if isinstance(f.get(scorer_field), dict) else {}
-                if isinstance(v.get(key), (int, float)) and not isinstance(v.get(key), bool):
-                    values[i] = float(v[key])
+        res = results.get("answer_quality" if scorer_field == "answer_quality_breakdown" else scorer_field)
+        for i, f in enumerate(res.fields if res is not None and res.fields else ()):
+            v = f.get(scorer_field)
+            v = v.get(key) if isinstance(v, dict) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                values[i] = float(v)
         if np.isnan(values).all():
             continue
         name = f"{scorer_field}.{key}"
@@ -139,13 +138,11 @@ def task_columns(samples: Sequence[Sample], results: dict) -> dict[str, np.ndarr
         labels = [f.get("task_type") for f in res.fields]
     else:
         labels = [cue_label(s.instruction, len(s.history) > 0) for s in samples]
-    n = len(samples)
     cols = {}
     for t in (*TASK_TYPES, None):
         col = np.array([float(lab == t) for lab in labels])
         if col.any():
             cols[f"task {t or 'unknown'}"] = col
-    del n
     return cols
 
 
@@ -169,7 +166,7 @@ def build_features(samples: Sequence[Sample], ctx: ScoringContext, results: dict
     rows = [text_columns(s) for s in samples]
     for key in rows[0] if rows else ():
         cols[key] = np.array([r[key] for r in rows], dtype=float)
-    cols.update(signal_columns(ctx, n, results))
+    cols.update(signal_columns(n, results))
     cols.update(flag_columns(results, n))
     cols.update(task_columns(samples, results))
     blocks, cos = embedding_blocks(ctx, tiers) if tiers else ({}, {})
