@@ -221,6 +221,7 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
     languages: Counter[str] = Counter()
     held_back: Counter[str] = Counter()
     not_judged: dict[str, Any] = {}
+    headlines: dict[str, Mapping[str, Any]] = {}
 
     for run in runs:
         held_back.update(run.held_back or {})
@@ -233,6 +234,8 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             dims[run.dimension]["figures"][run.name] = res.summary
             if res.dataset_score is not None:
                 dataset_scores[run.dimension].append(float(res.dataset_score))
+            if isinstance(res.summary.get("dimension_headline"), Mapping):
+                headlines[run.dimension] = res.summary["dimension_headline"]  # a later scorer read the earlier ones
         if res.scores is not None and run.dimension in per_dim:
             for i, s in enumerate(res.scores):
                 if s is not None:
@@ -263,7 +266,13 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
                 v = combine(per_dim[d][i])
                 records[i]["scores"][d] = v
                 values.append(v)
-        if dataset_scores[d]:
+        if d in headlines and headlines[d].get("value") is not None:
+            # a scorer that speaks for the whole dimension says what its headline measures
+            dims[d]["score"] = float(headlines[d]["value"])
+            dims[d]["measures"] = headlines[d].get("measures")
+            if headlines[d].get("how_to_rank"):
+                dims[d]["how_to_rank"] = headlines[d]["how_to_rank"]
+        elif dataset_scores[d]:
             dims[d]["score"] = sum(dataset_scores[d]) / len(dataset_scores[d])
         elif values:
             dims[d]["score"] = sum(values) / len(values)

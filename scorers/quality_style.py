@@ -24,6 +24,7 @@ from pydantic import Field
 
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
+from scorers.quality_length import asked_length
 from scorers.samples import Sample
 
 DIM = "answer_quality"
@@ -98,6 +99,16 @@ def _looks_like_code(text: str) -> bool:
     return symbols > 0.04 * max(len(text), 1) or bool(re.match(r"\s*(?:<!DOCTYPE|<html|import |from \w+ import|def |class |#include|function )", text))
 
 
+def _labels_each_item(text: str) -> bool:
+    """One line per item, each about a different item ("Gouda is a type of cheese.\\nFocaccia is a type of
+    bread."): the shared wording is the template of a classification list, not repetition (Dolly 3k)."""
+    lines = [ln.strip().lower() for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 3 or len(set(lines)) < len(lines):
+        return False
+    firsts = [ln.split()[0] for ln in lines]
+    return len(set(firsts)) >= 0.8 * len(lines)
+
+
 def sentence_lengths(text: str) -> list[float]:
     return [length_units(s) for s in _SENT_END.split(text) if s.strip()]
 
@@ -151,7 +162,7 @@ class AnswerConciseness(Scorer):
     """Conciseness: length against answers of the same task type, filler phrases, repetition."""
 
     name = "answer_conciseness"
-    version = "1"
+    version = "2"
     dimension = "answer_quality"
     Params = ConcisenessParams
 
@@ -168,11 +179,14 @@ class AnswerConciseness(Scorer):
                 fields.append({"answer_conciseness": {"score": None}})
                 continue
             units = length_units(ans)
+            asked = asked_length(s.instruction)
+            if asked == "short":  # a rewrite or a label of given material may be as long as the material
+                ref = max(ref, length_units(s.instruction) * 2 / p.verbose_ratio)
             ratio = units / max(ref, 5.0)
             score = 1.0
-            if ratio > p.verbose_ratio / 2:
-                score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0))
-            if ratio >= p.verbose_ratio and units >= p.min_verbose_words:
+            if ratio > p.verbose_ratio / 2 and asked != "long":  # a long piece that was asked for is not verbose
+                score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0)) * (0.5 if asked == "open" else 1.0)
+            if ratio >= p.verbose_ratio and units >= p.min_verbose_words and asked != "long":
                 fl.append(Flag("verbose_for_task", DIM, "info",
                                f"the answer is {ratio:.1f}× the median length of answers to {task_type(s.instruction)!r} instructions "
                                f"({units:.0f} vs {ref:.0f} words)"))
@@ -181,8 +195,8 @@ class AnswerConciseness(Scorer):
                 score -= p.penalty * min(len(fillers), 3) / 2
                 fl.append(Flag("filler_phrases", DIM, "info",
                                f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
-            if _looks_like_code(ans) or _SONG.search(s.instruction):
-                dup, most = 0.0, 0  # code and songs repeat by design
+            if _looks_like_code(ans) or _SONG.search(s.instruction) or _labels_each_item(ans):
+                dup, most = 0.0, 0  # code, songs and one-label-per-line lists repeat by design
             else:
                 dup, most = repetition(_CODE.sub(" ", ans))
             if dup >= p.repeat_share or most >= 3:
@@ -190,7 +204,8 @@ class AnswerConciseness(Scorer):
                 what = f"{dup:.0%} of its 3-word sequences are repeats" if dup >= p.repeat_share else f"one sentence appears {most} times"
                 fl.append(Flag("repetitive", DIM, "warning", f"the answer repeats itself: {what}"))
             flags.append(fl)
-            fields.append({"answer_conciseness": {"score": max(0.0, min(1.0, score)), "length_ratio": round(ratio, 3)}})
+            fields.append({"answer_conciseness": {"score": max(0.0, min(1.0, score)), "length_ratio": round(ratio, 3),
+                                                  "asked_length": asked}})
         return ScorerResult(scores=None, flags=flags, fields=fields,
                             summary={"task_types": len(set(task_type(s.instruction) for s in samples)),
                                      "samples_flagged": sum(1 for f in flags if f)})

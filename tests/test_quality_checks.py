@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scorers import run_audit, sample
-from scorers.quality_asks import check_completeness, count_items, count_sentences
+from scorers.quality_asks import AND_MAY_JOIN, check_completeness, count_items, count_sentences
 from scorers.quality_checks import (UnsafeExpression, check_accuracy, find_equations, instruction_expression, safe_eval,
                                     unit_conversion)
 from scorers.quality_code import check_code
@@ -100,12 +100,24 @@ def test_prose_has_nothing_to_check() -> None:
 # --- completeness -----------------------------------------------------------------------------------
 def test_item_counts() -> None:
     assert count_items("1. a\n2. b\n3. c") == (3, "list items")
-    assert count_items("red, green and blue") == (3, "comma-separated items")
+    assert count_items("red, green and blue") == (3, "comma-separated items" + AND_MAY_JOIN)
+    assert count_items("red, green, blue") == (3, "comma-separated items")
     assert count_items("A long paragraph of prose that lists nothing in particular at all.") is None
     f = check_completeness("List 5 fruits.", "1. apple\n2. pear\n3. plum")
     assert _codes(f) == ["item_count_mismatch"] and "5" in f.flags[0].reason and "3" in f.flags[0].reason
     assert _codes(check_completeness("Give three examples of mammals.", "- dog\n- cat\n- whale")) == []
     assert _codes(check_completeness("列出5个水果", "1. 苹果\n2. 香蕉")) == ["item_count_mismatch"]
+
+
+def test_and_inside_listed_names_is_not_a_second_item() -> None:
+    # Dolly 3k: "and" inside a title is part of the name, and only the last "and" may join two items
+    plays = ("Romeo and Juliet, The Tempest, Midsummer Night's Dream, Hamlet, Julius Caesar, As You Like It, "
+             "Macbeth, Twelfth Night, Othello, King Lear")
+    assert _codes(check_completeness("Name ten Shakespeare plays", plays)) == []
+    got = ("Dragonstone, Stormborn, The Queen's Justice, The Spoils of War, Eastwatch, Beyond the Wall, "
+           "The Dragon and the Wolf")
+    assert _codes(check_completeness("List the seven episode titles of the seventh season.", got)) == []
+    assert _codes(check_completeness("List four colours.", "red, green and blue")) == ["item_count_mismatch"]
 
 
 def test_length_and_sentence_limits() -> None:
@@ -178,7 +190,8 @@ def test_answer_quality_alone_combines_the_model_free_signals() -> None:
     assert rec[2]["answer_quality_breakdown"]["accuracy"] is None
     assert "arithmetic_error" in {f["code"] for f in rec[1]["flags"]}
     summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_quality"]
-    assert set(summary["signals"]) == {"answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity"}
+    assert set(summary["signals"]) == {"answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity",
+                                       "junk_answer", "broken_answer"}
     assert "answer_judge" in summary["signals_not_run"]
     # selecting the signals too gives the same scores and counts each flag once
     both = run_audit(rows, scorers=["answer_quality", "answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity"])

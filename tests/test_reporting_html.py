@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from app.reporting import render_report_html
+from app.reporting.html import texts_from_samples
 from paths import shared_data_dir
 from app.reporting.view import CurationSummary, curation_view, duplicate_groups, needed_text_indices
 from reporting_helpers import ALPACA, BASIC_SCORERS, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
@@ -217,3 +218,11 @@ def test_empty_and_one_row_audits_render() -> None:
         page = Page(render_report_html(out.report, out.samples, texts_of(rows)))
         assert "overview" in page.text and "scorers" in page.text
         assert "No sample was flagged" in page.text["overview"]
+
+
+def test_answer_quality_headline_says_what_it_measures() -> None:
+    rows = [sample(i, f"Name capital number {i}.", f"City {i}.") for i in range(9)] + [sample(9, "Name a colour.", "<nooutput>")]
+    out = run_audit(rows, scorers=["answer_quality"])
+    html = render_report_html(out.report, out.samples, texts_from_samples(rows))
+    assert "Share of answers with no defect found <b>0.90</b>" in html
+    assert "it does not rank ordinary answers" in html and "learned_quality" in html

@@ -99,6 +99,8 @@ def _dimension(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[st
         "title": view.TITLES[dim],
         "blurb": view.BLURBS[dim],
         "score": info.get("score"),
+        "measures": info.get("measures"),
+        "how_to_rank": info.get("how_to_rank"),
         "status": info.get("status", "not_computed"),
         "reason": info.get("reason"),
         "scorers": [name for name in info.get("scorers", []) if computed.get(name, True)],

@@ -1,0 +1,76 @@
+"""The honest answer_quality score: defects lower it, length is judged against the ask, the headline
+says what it measures (issue #13, with the Dolly 3k rows that motivated each rule)."""
+
+from __future__ import annotations
+
+from scorers import run_audit, sample
+from scorers.answer_quality import HOW_TO_RANK, NO_DEFECT
+from scorers.quality_length import asked_length
+
+LONG_LETTER = ("Dear Mum and Dad,\n\n" + "A tortoise is a quiet, patient friend who would teach me to care for "
+               "another living thing every single day. " * 12 + "\n\nLove, Sam")
+
+
+def _scores(rows, **kw):
+    out = run_audit(rows, scorers=["answer_quality"], **kw)
+    return [r["scores"]["answer_quality"] for r in out.samples], out
+
+
+def _clean_rows(n: int = 24):
+    return [sample(i, f"What is the capital of country number {i}?", f"The capital is City {i}.") for i in range(n)]
+
+
+def test_a_defect_found_lowers_the_score() -> None:
+    rows = _clean_rows()
+    cut = "The word aurora is derived from the name of the Roman goddess of the dawn, and the"
+    rows.append(sample(24, "Where does the word aurora come from?", cut))
+    rows.append(sample(25, "What's your favorite baseball team?",
+                       "As a Large Language Model (LLM), I don't have any favorite baseball teams. People like teams "
+                       "for many reasons."))
+    rows.append(sample(26, "Name a colour.", "<nooutput>"))
+    s, out = _scores(rows)
+    assert s[0] == 1.0
+    for i in (24, 25, 26):
+        assert s[i] <= 0.5, (i, s[i], out.samples[i]["answer_defects"])
+    assert "truncated_answer" in out.samples[24]["answer_defects"] or "answer_truncated" in out.samples[24]["answer_defects"]
+    assert "ai_boilerplate" in out.samples[25]["answer_defects"]
+    assert out.samples[0]["answer_defects"] == []
+    # an error costs more than a warning
+    assert s[26] < s[25]
+
+
+def test_length_is_judged_against_what_the_instruction_asks_for() -> None:
+    assert asked_length("Write a letter to my mum and dad detailing why they should buy me a tortoise.") == "long"
+    assert asked_length("Write a short story about a dragon.") == "long"
+    assert asked_length("Classify these as cheese or bread: Gouda, Focaccia.") == "short"
+    assert asked_length("Who is RFK?") == "open"
+    short = [sample(i, f"Write a thank-you note number {i}.", "Thank you so much for the lovely gift.") for i in range(24)]
+    rows = short + [sample(24, "Write a letter to my mum and dad detailing why they should buy me a tortoise.", LONG_LETTER),
+                    sample(25, "Write a one-word label for this note.", LONG_LETTER)]
+    out = run_audit(rows, scorers=["answer_conciseness"])
+    conc = [r["answer_conciseness"]["score"] for r in out.samples]
+    assert conc[24] == 1.0 and out.samples[24]["flags"] == []  # the letter that was asked for is not verbose
+    assert conc[25] < 0.5  # the same text as a one-word label is
+
+
+def test_a_list_that_labels_each_item_is_not_repetition() -> None:
+    items = ["Gouda", "Focaccia", "Brie", "Baguette", "Cheddar", "Brioche", "Ciabatta", "Manchego"]
+    kinds = ["cheese", "bread", "cheese", "bread", "cheese", "bread", "bread", "cheese"]
+    answer = "\n".join(f"{a} is a type of {k}." for a, k in zip(items, kinds))
+    out = run_audit([sample(0, "Tell me whether these are cheese or bread: " + ", ".join(items), answer)],
+                    scorers=["answer_conciseness"])
+    assert out.samples[0]["flags"] == []
+    loop = "\n".join(["Gouda is a type of cheese."] * 8)
+    out = run_audit([sample(0, "Describe Gouda.", loop)], scorers=["answer_conciseness"])
+    assert [f["code"] for f in out.samples[0]["flags"]] == ["repetitive"]
+
+
+def test_headline_without_a_ranking_signal_is_the_share_without_defects() -> None:
+    rows = _clean_rows(8) + [sample(8, "Name a colour.", "<nooutput>"), sample(9, "Say hi.", "")]
+    s, out = _scores(rows)
+    dim = out.report["dimensions"]["answer_quality"]
+    assert dim["measures"] == NO_DEFECT and dim["how_to_rank"] == HOW_TO_RANK
+    assert dim["score"] == 0.8  # 8 of 10 answers have no defect found
+    figures = dim["figures"]["answer_quality"]
+    assert figures["samples_with_defects"] == 2 and figures["share_without_defect"] == 0.8
+    assert abs(figures["mean_score"] - sum(s) / len(s)) < 1e-6
