@@ -6,8 +6,6 @@ share one embedding pass, one neighbour search and one language pass per audit.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,44 +13,12 @@ import numpy as np
 
 from scorers.context import ScoringContext
 from scorers.embeddings import unit_rows
+from scorers.text import script
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-_WORD = re.compile(r"[a-z][a-z0-9'+#-]*[a-z0-9+#]|[a-z]")
-_CJK_STOP = frozenset("的 了 是 在 和 与 或 及 等 一个 这个 那个 我们 你们 他们 什么 如何 怎么 为什么 哪些 可以 请 给 对 把 被 就 也 都 而 并 以 中 上 下 吗 呢 吧 啊 它 他 她 我 你 有 没有 一下 一些 这些 那些 这样 因为 所以 如果 但是 然后 以及 进行 使用 关于 通过".split())
-
-
-def english_stopwords() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | {"input", "output", "following", "given", "provide", "use", "using"}
-
-
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
-    """Lower-cased word tokens: regex words for Latin script, jieba segmentation for Chinese runs."""
-    low = text.lower()
-    out = _WORD.findall(_CJK_RUN.sub(" ", low))
-    if not keep_stopwords:
-        stop = english_stopwords()
-        out = [w for w in out if w not in stop and len(w) > 1]
-    runs = _CJK_RUN.findall(low)
-    if runs:
-        jieba = _jieba()
-        for run in runs:
-            for w in jieba.lcut(run):
-                if keep_stopwords or (len(w) > 1 and w not in _CJK_STOP):
-                    out.append(w)
-    return out
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK_RUN.search(text) is not None
+# the text-reading layer's word splitter and script test, under the names the diversity and consistency
+# scorers call them by
+words = script.words
+has_cjk = script.has_cjk
 
 
 def languages(ctx: ScoringContext) -> list[str]:
@@ -62,7 +28,7 @@ def languages(ctx: ScoringContext) -> list[str]:
         return [f["language"] for f in res.fields]
 
     def detect() -> list[str]:
-        from scorers.text_stats import detect_language
+        from scorers.text.language import detect_language
 
         return [detect_language(t) for t in ctx.texts("prompt")]
 

@@ -1,6 +1,6 @@
 """Duplicates at every level: exact (sample, instruction, answer), near (MinHash + LSH), conflicting.
 
-Exact matching is on :func:`~scorers._noise_text.normalise_strict` text (NFKC, case, whitespace and
+Exact matching is on :func:`~scorers.text.script.normalise_strict` text (NFKC, case, whitespace and
 punctuation ignored).  In every duplicate group the first sample (lowest position) is the one kept;
 the others are flagged with ``related`` = the rest of the group, so each count traces back to rows.
 """
@@ -8,7 +8,6 @@ the others are flagged with ``related`` = the rest of the group, so each count t
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -16,17 +15,10 @@ from typing import Any
 from pydantic import Field
 
 from scorers._minhash import near_duplicates
-from scorers._noise_text import (
-    jaccard,
-    normalise_strict,
-    result_from_flags,
-    same_names,
-    same_numbers,
-    split_input,
-    token_set,
-    units,
-    without_fillers,
-)
+from scorers._noise_text import result_from_flags
+from scorers.text.numbers import final_number, numbers, same_names, same_numbers
+from scorers.text.prompt import split_input, without_fillers
+from scorers.text.script import jaccard, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -240,14 +232,6 @@ class ConflictingAnswersParams(ScorerParams):
                                                  "pairwise.")
 
 
-_FINAL_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
-
-
-def _final_number(text: str) -> str | None:
-    found = _FINAL_NUMBER.findall(text)
-    return found[-1].replace(",", "") if found else None
-
-
 @register
 class ConflictingAnswers(Scorer):
     """Same or nearly the same prompt, substantially different answers: both samples are flagged."""
@@ -283,13 +267,13 @@ class ConflictingAnswers(Scorer):
                             or not same_numbers(prompts[a], prompts[b])):
                         continue
                     overlap = jaccard(sets[a], sets[b])
-                    given = {n.replace(",", "") for n in _FINAL_NUMBER.findall(samples[a].instruction)}
+                    given = set(numbers(samples[a].instruction))
                     if self._conflict(answers[a], answers[b], overlap, given):
                         conflicts[a][b] = conflicts[b][a] = overlap
                         n_pairs += 1
         for pos, others in conflicts.items():
             worst = min(others, key=lambda o: (others[o], o))
-            mine, theirs = _final_number(answers[pos]), _final_number(answers[worst])
+            mine, theirs = final_number(answers[pos]), final_number(answers[worst])
             detail = (f"its final number is {mine}, theirs {theirs}" if mine and theirs and mine != theirs
                       else f"the answers share only {others[worst]:.0%} of their words")
             flags[pos].append(Flag("conflicting_answers", "noise", "warning",
@@ -301,7 +285,7 @@ class ConflictingAnswers(Scorer):
                                                   "groups_compared": len(groups)})
 
     def _conflict(self, a: str, b: str, overlap: float, given: set[str]) -> bool:
-        na, nb = _final_number(a), _final_number(b)
+        na, nb = final_number(a), final_number(b)
         if given and na is not None and nb is not None and na != nb and not {na, nb} & given:
             return True  # a problem with numbers, solved to different results (not numbers quoted from it)
         short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))

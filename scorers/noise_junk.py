@@ -11,7 +11,6 @@ Every check is a regular expression or a count: this family needs no model and r
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections import Counter
@@ -21,61 +20,19 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from scorers._noise_endings import (
-    closes_sentences,
-    ending_kind,
-    ends_punctuated,
-    final_fragment,
-    fragment_size,
-    median_sentence_size,
-)
-from scorers._noise_text import (
-    has_answer_turn,
-    jaccard,
-    normalise_strict,
-    result_from_flags,
-    split_input,
-    strip_code,
-    token_set,
-    units,
-)
+from scorers._noise_text import result_from_flags
+from scorers.text import cues, damage, placeholders, repetition
+from scorers.text.code import strip_code
+from scorers.text.endings import closes_sentences, ending_kind, ends_punctuated, final_fragment, fragment_size
+from scorers.text.prompt import has_answer_turn, split_input
+from scorers.text.script import jaccard, normalise_strict, token_set
+from scorers.text.sentences import median_sentence_size
+from scorers.text.templates import template_artefact
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
 D = "noise"
-
-# --- placeholders -----------------------------------------------------------------------------
-# compared after normalise_strict with spaces removed ("<No Output>" -> "nooutput", "N/A" -> "na")
-_PLACEHOLDER_ANSWERS = frozenset({
-    "nooutput", "nooutputs", "noanswer", "noresponse", "nooutputrequired", "nooutputneeded", "na", "notapplicable",
-    "output", "blank", "empty", "tbd", "todo", "placeholder", "insertanswerhere", "answerhere", "youranswerhere",
-    "无输出", "无回答", "暂无", "暂无答案", "无答案", "没有输出", "输出",
-})
-_PLACEHOLDER_INPUTS = frozenset({
-    "noinput", "noinputs", "none", "na", "null", "nil", "blank", "empty", "noinputrequired", "noinputneeded",
-    "noinputnecessary", "noinputgiven", "noinputprovided", "notapplicable", "input", "image", "noimage",
-    "无", "无输入", "空", "没有", "没有输入", "不需要输入", "无需输入", "输入",
-})
-_BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
-_BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
-                            r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
-_NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
-
-
-def _squash(text: str) -> str:
-    return normalise_strict(text).replace(" ", "")
-
-
-def is_placeholder(text: str, vocabulary: frozenset[str]) -> bool:
-    t = html.unescape(text).strip()
-    if not t:
-        return False
-    if _squash(t) in vocabulary:
-        return True
-    m = _BRACKETED.match(t)
-    return bool(m and _BRACKET_WORDS.search(m.group(1)))
-
 
 # --- refusals and AI boilerplate ----------------------------------------------------------------
 _REFUSAL = re.compile("|".join([
@@ -103,33 +60,6 @@ _BOILERPLATE = re.compile("|".join([
     r"作为一?(?:个|名)?(?:AI|人工智能|语言模型|AI语言模型|AI助手|大语言模型|聊天机器人|虚拟助手)",
     r"我(?:只)?是一?(?:个|名)(?:AI|人工智能|语言模型|AI语言模型|AI助手|计算机程序)",
 ]), re.I)
-
-
-# requests whose refusal is the right answer (self-harm, weapons, crimes against others), and questions
-# about the assistant itself, whose honest answer mentions that it is an AI and what it cannot do
-_HARMFUL_ASK = re.compile("|".join([
-    r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|themselves)\b",
-    r"\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b",
-    r"\b(?:make|build|assemble|create|build)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|molotov|bioweapon|"
-    r"nerve agent|poison)\b",
-    r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
-    r"break into|stalk|launder)\b",
-    r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
-]), re.I)
-_ABOUT_THE_ASSISTANT = re.compile(
-    r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
-    r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
-    r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
-    r"你是谁|你是什么|介绍一下?你自己|你的局限", re.I)
-
-
-# --- repetition ---------------------------------------------------------------------------------
-def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
-    """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
-    if len(toks) < n + 1:
-        return 0.0
-    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
-    return 1.0 - len(set(grams)) / len(grams)
 
 
 class JunkAnswerParams(ScorerParams):
@@ -165,10 +95,10 @@ class JunkAnswer(Scorer):
         a = ans.strip().strip("\u200b\ufeff")
         if not has_answer_turn(s) or not a:
             out.append(Flag("empty_answer", D, "error", "the answer is empty"))
-        elif is_placeholder(a, _PLACEHOLDER_ANSWERS) or _NOOUTPUT_ANYWHERE.search(a):
+        elif placeholders.placeholder_answer(a):
             out.append(Flag("placeholder_answer", D, "error",
                             f"the answer is a placeholder ({a[:30]!r}), not an answer"))
-        if inp and is_placeholder(inp, _PLACEHOLDER_INPUTS):
+        if inp and placeholders.placeholder_input(inp):
             out.append(Flag("placeholder_input", D, "warning",
                             f"the input is a placeholder ({inp.strip()[:30]!r}) left over from generation; "
                             "drop it or give real content"))
@@ -181,7 +111,7 @@ class JunkAnswer(Scorer):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
         early = a[:300]
-        if _HARMFUL_ASK.search(s.prompt_text) or _ABOUT_THE_ASSISTANT.search(head):
+        if cues.HARMFUL_ASK.search(s.prompt_text) or cues.ABOUT_THE_ASSISTANT.search(head):
             pass  # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
         elif _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
@@ -189,34 +119,15 @@ class JunkAnswer(Scorer):
         elif _BOILERPLATE.search(a):
             out.append(Flag("ai_boilerplate", D, "warning",
                             "the answer contains AI-assistant boilerplate (\u201cas an AI language model\u2026\u201d)"))
-        toks, cjk = units(a)
-        min_units = self.params.repetition_min_units * (3 if cjk else 1)
-        if len(toks) >= min_units:
-            frac = repeated_ngram_fraction(toks, 8 if cjk else 4)
-            if frac > self.params.repetition_threshold:
-                out.append(Flag("repetition", D, "warning",
-                                f"{frac:.0%} of the answer's {'8-character' if cjk else '4-word'} sequences repeat "
-                                "earlier ones (degenerate repetition)"))
+        rep = repetition.degenerate(a, head, threshold=self.params.repetition_threshold,
+                                    min_units=self.params.repetition_min_units)
+        if rep is not None:
+            out.append(Flag("repetition", D, "warning",
+                            f"the answer repeats itself: {rep.describe()} (degenerate repetition)"))
         return out
 
 
 # --- truncation and merged instructions ----------------------------------------------------------
-_MERGED = re.compile("|".join([
-    r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
-    r"^\s*#{0,4}\s*Instruction\s*:",
-    r"^\s*#{2,4}\s*(?:Instruction|Response|Input|Output)\b",
-    r"^\s*#{2,4}\s*$",
-    r"^\s*(?:\d{1,3}\s*[.、]\s*)?指令\s*[:：]",
-    r"^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
-    r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>",
-]), re.M)
-_CHAT_TOKENS = re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>")
-# a prompt that asks for a task ("Create a task that a GPT model can complete…"): "Instruction:" is the answer
-_ASKS_FOR_A_TASK = re.compile(
-    r"\b(?:create|write|generate|design|make|come up with|provide|give|compose|construct)\b[^.?!\n]{0,40}?"
-    r"\b(?:task|instruction|prompt)s?\b|(?:创建|编写|生成|设计|写|给出)[^。？！\n]{0,20}?(?:任务|指令)", re.I)
-
-
 class BrokenAnswerParams(ScorerParams):
     style_min_samples: int = Field(50, ge=1, description=(
         "From this many long answers (multi-sentence answers for the sentence check) up, the dataset's own "
@@ -261,7 +172,7 @@ class BrokenAnswer(Scorer):
                                        f"the last sentence stops without its full stop (\u2026{tail!r}) although "
                                        f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
                                        "answers close it"))
-            m = (_CHAT_TOKENS if _ASKS_FOR_A_TASK.search(split_input(s)[0]) else _MERGED).search(a)
+            m = template_artefact(a, split_input(s)[0])
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
@@ -299,30 +210,6 @@ class BrokenAnswer(Scorer):
 
 
 # --- damaged text ---------------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|Â[\u0080-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
-                       r"\u017e\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
-                       r"\u2039\u203a\u20ac\u2122]|ï¿½|锟斤拷|烫烫烫|屯屯屯|\ufffd")
-# UTF-8 Chinese/Japanese read as cp1252: "æˆ'" for 我 (a lead byte E4–E9 then two continuation bytes)
-_MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
-                           r"\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
-                           r"\u2039\u203a\u20ac\u2122]{1,2}")
-_ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
-_LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
-_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
-                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
-                   # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
-                   r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
-_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
-_MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
-_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
-                    r"python|java|json|regex|"
-                    r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
-                    r"encode|decode|c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|"
-                    r"underlined|boldface|strikethrough|font|fonts)\b|"
-                    r"代码|编程|函数|网页|程序|加粗|斜体", re.I)
-
-
 @register
 class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
@@ -339,28 +226,26 @@ class TextDamage(Scorer):
         out: list[Flag] = []
         parts = ([("system prompt", s.system)] if s.system else []) + [
             ("answer" if t.role == "assistant" else t.role + " turn", t.content) for t in s.turns]
-        where_ctrl = sorted({w for w, t in parts if _CONTROL.search(t)})
+        where_ctrl = sorted({w for w, t in parts if damage.control_characters(t)})
         if where_ctrl:
-            chars = Counter(c for _, t in parts for c in _CONTROL.findall(t))
+            chars = Counter(c for _, t in parts for c in damage.control_characters(t))
             shown = ", ".join(f"U+{ord(c):04X}" for c, _ in chars.most_common(3))
             out.append(Flag("control_characters", D, "error",
                             f"invisible control characters ({shown}) in the {' and '.join(where_ctrl)}"))
-        where_moji = sorted({w for w, t in parts if _MOJIBAKE.search(t) or len(_MOJIBAKE_CJK.findall(t)) >= 3})
+        where_moji = sorted({w for w, t in parts if damage.mojibake(t)})
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
-        codey = bool(_CODEY.search(s.prompt_text))
-        # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
-        # its entities (&lt;head&gt;) are still escaping damage
-        shown = _HTML_ENTITY if _MARKUP_TALK.search(strip_code(s.answer)) else _HTML
-        if not codey:
-            where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
-                                or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})
+        if not cues.ABOUT_CODE_OR_MARKUP.search(s.prompt_text):
+            # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
+            # its entities (&lt;head&gt;) are still escaping damage
+            entities_only = bool(damage.MARKUP_TALK.search(strip_code(s.answer)))
+            where_esc = sorted({w for w, t in parts if damage.escaped(strip_code(t))})
             if where_esc:
                 out.append(Flag("escaped_unicode", D, "warning",
                                 f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
                                 "instead of the characters they stand for"))
-            where_html = sorted({w for w, t in parts if shown.search(strip_code(t))})
+            where_html = sorted({w for w, t in parts if damage.markup(strip_code(t), entities_only=entities_only)})
             if where_html:
                 out.append(Flag("markup_residue", D, "warning",
                                 f"HTML tags or entities left in the {' and '.join(where_html)} (scraping residue)"))
@@ -413,7 +298,7 @@ _DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlit
 def _media_named(head: str, inp: str, ref_end: int) -> bool:
     """Whether a referred picture or painting is named or described in words ("the painting Mona Lisa",
     an input "Van Gogh's The Starry Night", "a dog asleep in the sun"): then it needs no eyes."""
-    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not is_placeholder(inp, _PLACEHOLDER_INPUTS):
+    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not placeholders.placeholder_input(inp):
         return True
     return bool(re.match(r"\s+(?:of\s+|by\s+|called\s+|titled\s+|named\s+)?[\"“'‘]?[A-Z《「“]", head[ref_end:])) or bool(
         re.match(r"\s*[《「“\"]", head[ref_end:]))

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers._findings import Findings
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
-from scorers.quality_code import check_code, code_blocks
+from scorers.quality_code import check_code
+from scorers.text.code import code_blocks, strip_fences
+from scorers.text.cues import COMPUTE, MATHS
 from scorers.samples import Sample
 
 DIM = "answer_quality"
@@ -101,9 +103,13 @@ def _decimals(text: str) -> int:
 
 
 def close_enough(computed: float, claimed_text: str) -> bool:
-    """Whether a written result matches the computed one, allowing the rounding the writer used."""
+    """Whether a written result matches the computed one, allowing the rounding the writer used.
+
+    A result written with decimals may be rounded or cut at its last decimal (LIMA row 51 writes
+    1,370,537,000/313,221,000 = 4.375 for 4.37562); a whole number must be the rounded value."""
     claimed = parse_number(claimed_text)
-    tol = 0.51 * 10 ** (-_decimals(claimed_text)) + 1e-9 * abs(computed)
+    d = _decimals(claimed_text)
+    tol = (10 ** (-d) if d else 0.51) + 1e-9 * abs(computed)
     candidates = [claimed]
     if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right
         candidates.append(claimed / 100)
@@ -118,12 +124,11 @@ class Equation:
     correct: bool
 
 
-_CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
 
 
 def find_equations(answer: str) -> list[Equation]:
     """Every ``expression = number`` written in ``answer`` (outside code), chains included."""
-    text = _CODE_FENCE.sub("\n", answer)
+    text = strip_fences(answer, "\n")
     out: list[Equation] = []
     for line in text.splitlines():
         if "=" not in line or "==" in line or len(line) > 2000:
@@ -171,7 +176,7 @@ def loose_results(answer: str) -> set[float]:
     can misread a sentence, so a mismatch here proves nothing.
     """
     out: set[float] = set()
-    for line in _CODE_FENCE.sub("\n", answer).splitlines():
+    for line in strip_fences(answer, "\n").splitlines():
         if "=" not in line:
             continue
         for left in line.split("=")[:-1]:
@@ -227,7 +232,7 @@ def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[
     loose = loose_results(answer)
     if len(equations) + len(loose) < 2:
         return None
-    nums = numbers_in(_CODE_FENCE.sub(" ", answer))
+    nums = numbers_in(strip_fences(answer))
     if not nums:
         return None
     final = nums[-1]
@@ -240,14 +245,14 @@ def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[
     supported |= {round(v / 100, 6) for v in supported if v is not None} | {round(v * 100, 6) for v in supported if v is not None}
     if key in supported:
         return None
-    # rounding of a computed step (e.g. 12.5 → 13) is fine
-    if any(abs(e.computed - key) < 1.0 and abs(round(e.computed) - key) < 1e-9 for e in equations):
+    # rounding of a computed step (e.g. 12.5 → 13, 42.857 → 43) is fine
+    steps = [e.computed for e in equations] + list(loose)
+    if any(abs(v - key) < 1.0 and abs(round(v) - key) < 1e-9 for v in steps):
         return None
     return final
 
 
 # --- the instruction asks to compute something ------------------------------------------------------
-_COMPUTE_CUE = re.compile(r"\b(calculate|compute|evaluate|what is|what's|find|solve|result of|value of|answer to|add|subtract|multiply|divide|sum of|product of)\b", re.I)
 _INSTR_EXPR = re.compile(rf"({_EXPR})\s*(?:=\s*\??)?\s*[?.!:]?\s*$")
 _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", re.I)
 
@@ -255,7 +260,7 @@ _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", 
 def instruction_expression(instruction: str) -> tuple[str, float] | None:
     """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
     text = instruction.strip()
-    if not _COMPUTE_CUE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
+    if not COMPUTE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
         return None
     if re.search(r"[a-wyzA-WYZ]\s*[-+*/^=]|[-+*/^=]\s*[a-wyzA-WYZ]\b", text.split(":")[-1]):
         return None  # algebra with variables
@@ -375,7 +380,9 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
     for e in wrong[:max_reported]:
         f.flags.append(Flag("arithmetic_error", DIM, "error",
                             f"the answer writes {e.expression} = {e.claimed}, but {e.expression} is {_fmt(e.computed)}"))
-    unsupported = final_answer_unsupported(answer, instruction, equations)
+    # only a maths problem's last number is a result to be derived: a number that ends an explanation of
+    # mounting a disk image or of string formatting is not (LIMA rows 76, 178, 393)
+    unsupported = final_answer_unsupported(answer, instruction, equations) if MATHS.search(instruction) else None
     if unsupported is not None:
         f.checked += 1
         f.failed += 1

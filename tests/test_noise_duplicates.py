@@ -1,6 +1,6 @@
 from scorers import Sample, Turn, run_audit, sample
 from scorers._minhash import near_duplicates
-from scorers._noise_text import normalise_strict, units
+from scorers.text.script import normalise_strict, units
 
 
 def _flags(out, pos):

@@ -1,7 +1,8 @@
 import pytest
 
 from scorers import Sample, Turn, run_audit, sample
-from scorers.noise_junk import ending_kind, repeated_ngram_fraction
+from scorers.text.endings import ending_kind
+from scorers.text.repetition import repeated_ngram_fraction
 
 JUNK = ["junk_answer", "broken_answer", "text_damage", "unseen_content", "extreme_length"]
 

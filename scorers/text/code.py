@@ -1,0 +1,91 @@
+"""Code inside text: fences, inline code, whether a text is code, and the code blocks of an answer.
+
+* :func:`strip_code` removes fenced blocks and inline code (prose-only checks read what is left);
+* :func:`unclosed_fence` — an odd number of ``` fence lines;
+* :func:`looks_like_code` — a text that is code rather than prose (its language is not judged, its
+  repetition is by design);
+* :func:`code_blocks` — (language, code) of every fenced block, or of a bare code answer; which blocks are
+  checked at all is decided by the rules in :data:`NOT_A_BLOCK`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scorers.text.rules import Rule, Seen
+
+_CODE_FENCE_BLOCK = re.compile(r"```.*?(```|\Z)", re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_FENCE_LINE = re.compile(r"^\s*```")
+#: a fenced block: the fence opens a line; its language tag is the rest of that line only when that is one word
+_FENCE = re.compile(r"^[ \t]*```[ \t]*(?P<info>[^\n`]*)\n(?P<code>.*?)^[ \t]*```", re.S | re.M)
+_LANG_TAG = re.compile(r"[\w+#.-]{1,20}")
+_CODE_CHARS = re.compile(r"[{}();=<>\[\]#]")
+_SQL_WORDS = re.compile(r"\b(?:SELECT|FROM|WHERE|INSERT|UPDATE|JOIN|CREATE TABLE)\b")
+_CODE_OPENER = re.compile(r"\s*(?:<!DOCTYPE|<html|import |from \w+ import|def |class |#include|function )")
+_PY_START = re.compile(r"^(def |class |import |from \w+ import |for \w+ in |while |if __name__)", re.M)
+_NOT_PY = re.compile(r"[{};]\s*$|\bfunction\b|\bpublic\b|#include|\bvar\b|\bconst\b|\blet\b|console\.|System\.out", re.M)
+_SQL_START = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW))\b", re.I)
+_HTML_START = re.compile(r"^\s*<(!doctype|html|div|table|ul|ol|p|form|body|head|span|a|h\d)\b", re.I)
+
+
+def strip_fences(text: str, repl: str = " ") -> str:
+    """``text`` with fenced code blocks (an unclosed one to the end) replaced by ``repl``."""
+    return _CODE_FENCE_BLOCK.sub(repl, text)
+
+
+def strip_code(text: str) -> str:
+    """``text`` without fenced code blocks and inline code (for prose-only checks)."""
+    return _INLINE_CODE.sub(" ", _CODE_FENCE_BLOCK.sub(" ", text))
+
+
+def unclosed_fence(text: str) -> bool:
+    """An odd number of ``` fence lines.  Inline ```x``` pairs (common in converted StackExchange
+    text) and a stray ``` at the end of a prose line are not fences."""
+    fences = [ln for ln in text.splitlines() if _FENCE_LINE.match(ln) and "```" not in ln.lstrip()[3:]]
+    return len(fences) % 2 == 1
+
+
+def looks_like_code(text: str) -> bool:
+    """Code rather than prose: code punctuation is more than a tenth of the letters, two or more SQL keywords,
+    or a program's opening line."""
+    n_letters = sum(1 for c in text if c.isalpha())
+    return (len(_CODE_CHARS.findall(text)) > 0.1 * max(n_letters, 1) or len(_SQL_WORDS.findall(text)) >= 2
+            or bool(_CODE_OPENER.match(text)))
+
+
+#: a text that looks like a bare code answer but is not one (checked before a bare answer is parsed as code)
+NOT_A_BLOCK: tuple[Rule, ...] = (
+    Rule("set or list written in maths or Python notation",
+         re.compile(r"^\s*[{\[]\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)(?:\s*,\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+))*"
+                    r"\s*[}\]]\s*$"),
+         "braces or brackets round a comma list with no key: a set or a list, which JSON need not read",
+         Seen("stanford_alpaca/alpaca_data.json", 41464, '{"apples", "bananas", "oranges", "pears"}')),
+)
+
+
+def code_blocks(answer: str) -> list[tuple[str, str]]:
+    """(language, code) for every fenced block; the whole answer when it is bare code.
+
+    A block's language is its fence's tag when the opening line holds only that tag; a fence with code on
+    its opening line (```` ```const x = 1 ````, StackExchange's style) or with a sentence after it gives an
+    unknown language ``""``.  Inline ```…``` inside a line is not a block."""
+    blocks = []
+    for m in _FENCE.finditer(answer):
+        info = m.group("info").strip()
+        lang = info.lower() if _LANG_TAG.fullmatch(info) else ""
+        blocks.append((lang, m.group("code")))
+    if blocks:
+        return blocks
+    text = answer.strip()
+    if _PY_START.match(text) and re.search(r":\s*$", text, re.M) and not _NOT_PY.search(text):
+        return [("python", text)]
+    if _SQL_START.match(text):
+        return [("sql", text)]
+    if text[:1] in "{[" and text[-1:] in "}]" and '"' in text:
+        if any(r.search(text) for r in NOT_A_BLOCK):
+            return []
+        return [("json", text)]
+    if _HTML_START.match(text):
+        return [("html", text)]
+    return []
