@@ -8,6 +8,7 @@ the others are flagged with ``related`` = the rest of the group, so each count t
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,8 @@ from pydantic import Field
 
 from scorers._minhash import near_duplicates
 from scorers._noise_text import result_from_flags
-from scorers.text.numbers import final_number, numbers, same_names, same_numbers
+from scorers.text.cues import MATHS
+from scorers.text.numbers import final_number, numbers, same_content, same_names, same_numbers, same_subject
 from scorers.text.prompt import split_input, without_fillers
 from scorers.text.script import jaccard, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
@@ -162,12 +164,14 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
     """Near-duplicate prompt groups (memoised per parameters, shared with conflicting_answers)."""
 
     def compute() -> Any:
-        heads = [token_set(without_fillers(split_input(s)[0])) for s in samples]
+        head_texts = [without_fillers(split_input(s)[0]) for s in samples]
+        heads = [token_set(h) for h in head_texts]
         prompts = ctx.texts("prompt")
 
         def accept(i: int, j: int) -> bool:
             return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
-                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j]))
+                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j])
+                    and same_subject(head_texts[i], head_texts[j]))
 
         return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
                                word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
@@ -186,7 +190,7 @@ class NearDuplicate(Scorer):
     """
 
     name = "near_duplicate"
-    version = "2"
+    version = "3"
     dimension = "noise"
     Params = NearDuplicateParams
 
@@ -232,12 +236,26 @@ class ConflictingAnswersParams(ScorerParams):
                                                  "pairwise.")
 
 
+#: a reply (a sentence or more, a clause) is not a value two answers can disagree on: "不客气！祝您晚宴愉快！" and
+#: "不用谢，能帮到你我很开心。" both say you are welcome (OASST-zh rows 10, 11)
+_SENTENCE_INSIDE = re.compile(r"[.!?;]\s+\S|[。！？；，]\s*\S")
+VALUE_WORDS = 5
+
+
+def single_value(answer: str) -> bool:
+    """A label, a yes/no, a number, a name or a short list of names: one value, not a conversational reply."""
+    a = answer.strip()
+    toks, cjk = units(a)
+    return not _SENTENCE_INSIDE.search(a) and len(toks) <= (2 * VALUE_WORDS if cjk else VALUE_WORDS) or (
+        not cjk and "," in a and all(len(part.split()) <= 3 for part in a.rstrip(".").split(",")))
+
+
 @register
 class ConflictingAnswers(Scorer):
     """Same or nearly the same prompt, substantially different answers: both samples are flagged."""
 
     name = "conflicting_answers"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = ConflictingAnswersParams
     after = ("near_duplicate",)
@@ -261,14 +279,17 @@ class ConflictingAnswers(Scorer):
             g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
             asks = {p: token_set(without_fillers(prompts[p])) for p in g}
+            heads = {p: without_fillers(split_input(samples[p])[0]) for p in g}
             for a_i, a in enumerate(g):
                 for b in g[a_i + 1:]:
                     if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
-                            or not same_numbers(prompts[a], prompts[b])):
+                            or not same_numbers(prompts[a], prompts[b])
+                            or not same_content(heads[a], heads[b])):
                         continue
                     overlap = jaccard(sets[a], sets[b])
+                    maths = bool(MATHS.search(heads[a]))
                     given = set(numbers(samples[a].instruction))
-                    if self._conflict(answers[a], answers[b], overlap, given):
+                    if self._conflict(answers[a], answers[b], overlap, given, maths):
                         conflicts[a][b] = conflicts[b][a] = overlap
                         n_pairs += 1
         for pos, others in conflicts.items():
@@ -284,9 +305,11 @@ class ConflictingAnswers(Scorer):
         return result_from_flags(samples, flags, {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0,
                                                   "groups_compared": len(groups)})
 
-    def _conflict(self, a: str, b: str, overlap: float, given: set[str]) -> bool:
+    def _conflict(self, a: str, b: str, overlap: float, given: set[str], maths: bool) -> bool:
         na, nb = final_number(a), final_number(b)
-        if given and na is not None and nb is not None and na != nb and not {na, nb} & given:
-            return True  # a problem with numbers, solved to different results (not numbers quoted from it)
+        if maths and given and na is not None and nb is not None and na != nb and not {na, nb} & given:
+            return True  # a maths problem solved to different results (not numbers quoted from it)
+        if na is not None and na == nb:
+            return False  # "6" and "这句话共有6个字。" state the same number (OASST-zh rows 307, 308)
         short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))
-        return short and overlap < self.params.max_answer_overlap
+        return short and single_value(a) and single_value(b) and overlap < self.params.max_answer_overlap

@@ -72,10 +72,11 @@ class JunkAnswerParams(ScorerParams):
 
 @register
 class JunkAnswer(Scorer):
-    """Empty or placeholder answers and inputs, restated instructions, refusals, AI boilerplate, repetition."""
+    """Empty or placeholder answers and inputs, unfilled template variables, restated instructions, refusals, AI
+    boilerplate, repetition."""
 
     name = "junk_answer"
-    version = "2"
+    version = "3"
     dimension = D
     Params = JunkAnswerParams
 
@@ -104,6 +105,11 @@ class JunkAnswer(Scorer):
                             "drop it or give real content"))
         if not a or out and out[0].code == "placeholder_answer":
             return out
+        left = placeholders.unfilled_templates(a, s.prompt_text)
+        if left:
+            out.append(Flag("unfilled_template", D, "warning",
+                            f"template variables were left unfilled in the answer ({', '.join(left[:3])}); the "
+                            "instruction did not ask for a template"))
         na, nh = normalise_strict(a), normalise_strict(head)
         if nh and (na == nh or na == normalise_strict(s.instruction) or (
                 0.9 * len(nh) <= len(na) <= 1.05 * len(nh) and len(na.split()) >= 3
@@ -136,11 +142,12 @@ class BrokenAnswerParams(ScorerParams):
         "Prose that stops without final punctuation counts as truncated only when at most this share of the "
         "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
         "as Dolly often do, and there a missing full stop alone says nothing)."))
-    sentence_max_rate: float = Field(0.08, ge=0.0, le=1.0, description=(
-        "Otherwise a last sentence left without its full stop after finished sentences still counts when at "
-        "most this share of the dataset's multi-sentence answers end that way (Dolly's writers close 96% of "
-        "them), and only when it is shorter than the dataset's median sentence: a fragment, not a whole "
-        "sentence that lost its full stop."))
+    sentence_max_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Otherwise (a dataset whose writers often leave the final full stop out) a last sentence left without "
+        "its full stop after finished sentences counts only when at most this share of the dataset's "
+        "multi-sentence answers end that way, and only when it is shorter than the dataset's median sentence. "
+        "Off by default: read by hand, 15 of 18 such flags on Dolly were complete answers that only lacked "
+        "their full stop (issue #12); there only strong signs (a comma, an open bracket, a function word…) count."))
 
 
 @register
@@ -148,7 +155,7 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "2"
+    version = "3"
     dimension = D
     Params = BrokenAnswerParams
 
@@ -215,7 +222,7 @@ class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
 
     name = "text_damage"
-    version = "2"
+    version = "3"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:

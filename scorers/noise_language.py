@@ -42,7 +42,7 @@ class WrongLanguage(Scorer):
     """Answers written in another language than the instruction, when no language change was asked for."""
 
     name = "wrong_language"
-    version = "2"
+    version = "3"
     dimension = "noise"
     Params = WrongLanguageParams
 

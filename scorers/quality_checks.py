@@ -28,6 +28,7 @@ from scorers.context import ScoringContext
 from scorers.quality_code import check_code
 from scorers.text.code import code_blocks, strip_fences
 from scorers.text.cues import COMPUTE, MATHS
+from scorers.text.rules import Rule, Seen
 from scorers.samples import Sample
 
 DIM = "answer_quality"
@@ -74,11 +75,13 @@ def _walk(node: ast.AST) -> float:
 _NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
 _OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
 _TERM = rf"\(*\s*{_NUM}\s*\)*"
-_EXPR = rf"(?<![\w.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
+# not glued to a Latin word or another number; a number right after a Chinese character is one ("即3*2=6")
+_EXPR = rf"(?<![A-Za-z0-9_.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
 _EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
 _EXPR_AT_START = re.compile(rf"\s*({_TERM}(?:\s*{_OP}\s*{_TERM})+)")
 _CLAIM = re.compile(rf"\s*(-?\s?{_NUM})")
-_NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![A-Za-z])")
+# a number, and one glued to a unit ("25ml", "10km"); not one glued to a variable or a suffix ("5A", "2nd")
+_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.]){_NUM}(?:(?![A-Za-z])|(?=(?:ml|mg|kg|km|cm|mm|lbs?|oz|ft|mph|hrs?|mins?|g|l|m|s|h)\b))")
 
 
 def parse_number(text: str) -> float:
@@ -126,6 +129,32 @@ class Equation:
 
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+#: the remainder written after a quotient: "余 2", "（余1）", "… 4", "remainder 1", "R 1"
+REMAINDER = Rule(
+    "quotient with remainder",
+    re.compile(r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…|\.\.\.)\s*[:：]?\s*(\d+)"),
+    "integer division written with its remainder is checked as such: 5 ÷ 3 = 1 余 2 is right",
+    Seen("belle/dev1K.json", 163, "14 ÷ 5 = 2 余 4"))
+_REMAINDER = REMAINDER.pattern
+MIXED_NUMBER = Rule(
+    "mixed number", re.compile(r"\d\s*又\s*$|\d\s+and\s+$"),
+    "a fraction after a whole number and 又/and is the tail of a mixed number (2又1/4 = 2.25 is right)",
+    Seen("belle/dev1K.json", 129, "9/4 = 2又"))
+_DIVISION = re.compile(rf"^\s*({_NUM})\s*[/÷]\s*({_NUM})\s*$")
+
+
+def _division_with_remainder(expr: str, quotient: str, remainder: str) -> bool:
+    m = _DIVISION.match(expr)
+    if not m:
+        return True  # a remainder after something other than a plain division: not ours to judge
+    try:
+        a, b, q, r = parse_number(m.group(1)), parse_number(m.group(2)), parse_number(quotient), float(remainder)
+    except ValueError:
+        return True
+    return b != 0 and a == b * q + r and 0 <= r < abs(b)
+
+
 def find_equations(answer: str) -> list[Equation]:
     """Every ``expression = number`` written in ``answer`` (outside code), chains included."""
     text = strip_fences(answer, "\n")
@@ -154,13 +183,20 @@ def find_equations(answer: str) -> list[Equation]:
                 continue
             if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
                 continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
+            if MIXED_NUMBER.pattern is not None and MIXED_NUMBER.pattern.search(left[: m.start(1)]):
+                continue  # "2又1/4": the fraction is the tail of a mixed number
             end = c.end()
             nxt = right[end : end + 2]
-            if nxt[:1].isalpha() or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
-                continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result)
+            if _LATIN.match(nxt) or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
+                continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result); "= 6元" is a result
             try:
                 value = safe_eval(to_python(expr))
             except UnsafeExpression:
+                continue
+            rem = _REMAINDER.match(right[end:])
+            if rem:  # "5 ÷ 3 = 1 余 2", "29 ÷ 5 = 5 … 4": a quotient with its remainder
+                out.append(Equation(f"{expr} (with remainder)", f"{claimed} r {rem.group(1)}", value,
+                                    _division_with_remainder(expr, claimed, rem.group(1))))
                 continue
             out.append(Equation(expr, claimed, value, close_enough(value, claimed)))
     return out
@@ -220,34 +256,62 @@ def _num_key(text: str) -> float | None:
     return round(v, 6)
 
 
-_FINAL_CUE = re.compile(r"(?:the (?:final )?answer is|answer:|####|therefore,?|thus,?|so,?|in total,?|altogether)\s*[^\n\d$-]{0,60}?(-?\$?\d[\d,]*(?:\.\d+)?%?)",
-                        re.I)
+#: a number written as the result of a step whose left side cannot be evaluated ("12+8(26)=220", "t=5",
+#: "≈ 0.86"): the final answer written so is that step's result
+_RESULT_OF_STEP = re.compile(rf"[=≈]\s*(-?\s?{_NUM})")
+_FRACTION = re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])")
+_ZH_FRACTION = re.compile(r"(\d+)\s*分之\s*(\d+)")
+#: a clock time ("9:05", "9：05") is not a number to derive
+_CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}(?!\d)")
+
+
+def _step_values(answer: str, instruction: str, equations: Sequence[Equation], loose: set[float]) -> list[float]:
+    """Every value the final answer of a worked solution may rightly repeat (in percent or plain form, any sign)."""
+    values: list[float] = [e.computed for e in equations]
+    for e in equations:
+        values += [v for part in e.claimed.split(" r ") if (v := _num_key(part)) is not None]
+    values += [v for n in numbers_in(instruction) if (v := _num_key(n)) is not None]
+    values += list(loose)
+    for line in answer.splitlines():
+        for m in _RESULT_OF_STEP.finditer(line):
+            left = line[: m.start()]
+            expr = _EXPR_AT_END.search(left[-160:])
+            if expr:  # an evaluable step ("4 ÷ 7 ≈ 0.5714"): its own value counts, not what it claims
+                try:
+                    values.append(safe_eval(to_python(expr.group(1))))
+                except UnsafeExpression:
+                    pass
+                continue
+            if not left.strip() or loose_results(left + "="):
+                continue
+            if (v := _num_key(m.group(1))) is not None:
+                values.append(v)
+    values += [int(m.group(2)) / int(m.group(1)) for m in _ZH_FRACTION.finditer(answer) if int(m.group(1))]
+    values += [int(m.group(1)) / int(m.group(2)) for m in _FRACTION.finditer(answer) if int(m.group(2))]
+    out = []
+    for v in values:
+        out += [v, abs(v), v / 100, v * 100]
+    return out
 
 
 def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[Equation]) -> str | None:
-    """The last number of a worked solution, when no step produced it and the question does not state it.
+    """The last number of a worked solution, when no step produced it (or its rounding) and the question does
+    not state it.
 
     Applies only to worked solutions (two or more steps, with or without unit words); returns the unsupported number.
     """
     loose = loose_results(answer)
     if len(equations) + len(loose) < 2:
         return None
-    nums = numbers_in(strip_fences(answer))
+    prose = strip_fences(answer)
+    nums = numbers_in(_CLOCK.sub(" ", prose))
     if not nums:
         return None
     final = nums[-1]
-    key = _num_key(final)
-    if key is None:
+    if _num_key(final) is None:
         return None
-    supported = {_num_key(e.claimed) for e in equations} | {round(e.computed, 6) for e in equations}
-    supported |= {_num_key(n) for n in numbers_in(instruction)} | loose
-    # percent and plain forms of the same value
-    supported |= {round(v / 100, 6) for v in supported if v is not None} | {round(v * 100, 6) for v in supported if v is not None}
-    if key in supported:
-        return None
-    # rounding of a computed step (e.g. 12.5 → 13, 42.857 → 43) is fine
-    steps = [e.computed for e in equations] + list(loose)
-    if any(abs(v - key) < 1.0 and abs(round(v) - key) < 1e-9 for v in steps):
+    # a step's value, or its rounding to the final's precision (12.5 → 13, 42.857 → 43, 5/9 → 0.56)
+    if any(close_enough(v, final) for v in _step_values(prose, instruction, equations, loose)):
         return None
     return final
 

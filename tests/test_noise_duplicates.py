@@ -96,7 +96,7 @@ def test_conflicting_answers_flag_both_samples() -> None:
     rows = [sample(0, "Is the following review positive or negative? The food was cold.", "Negative"),
             sample(1, "Is the following review positive or negative? The food was cold!", "Positive"),
             sample(2, "Is the following review positive or negative? The food was cold.", "negative."),
-            sample(3, "天空是什么颜色的？", "天空通常是蓝色的。"), sample(4, "天空是什么颜色的", "草是绿色的，树也是。")]
+            sample(3, "天空是什么颜色的？", "蓝色。"), sample(4, "天空是什么颜色的", "绿色")]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert "conflicting_answers" in _flags(out, 1)
     assert sorted(f["related"] for f in out.samples[1]["flags"] if f["code"] == "conflicting_answers") == [[0, 2]]

@@ -131,12 +131,22 @@ def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
     rows.append(sample(101, "Why ski?", "The mountain is close to Canada. The ski conditions are also the best in "
                                          "the whole state which makes it an ideal mountain for a family vacation"))
     rows.append(sample(102, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    # Dolly row 1310: a complete human answer that only lacks its full stop
+    rows.append(sample(103, "What is the difference between pork roll and taylor ham",
+                       "If a person is from Southern or Central New Jersey they will call it Pork roll. "
+                       "Either way it is the same breakfast meat"))
     out = audit(rows, ["broken_answer"])
     summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
     assert summary["unpunctuated_prose_counts_as_truncated"] is False  # 40% end without a full stop
     assert summary["multi_sentence_closed_rate"] > 0.95
-    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
+    # by default, where writers often leave the final full stop out, only strong signs count
+    assert summary["unclosed_sentence_counts_as_truncated"] == "never"
     assert codes(out, 100) == ["truncated_answer"]  # "they would be": strong anyway
+    assert codes(out, 101) == [] and codes(out, 102) == [] and codes(out, 103) == []
+    # a user who trusts the dataset's closed sentences can count fragments shorter than its sentences
+    out = run_audit(rows, scorers=["broken_answer"], params={"broken_answer": {"sentence_max_rate": 0.08}})
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
     assert codes(out, 101) == []  # a whole (long) last sentence that lost its full stop
     assert codes(out, 102) == ["truncated_answer"]  # a fragment shorter than the dataset's sentences
     assert "close it" in out.samples[102]["flags"][0]["reason"]
@@ -302,3 +312,32 @@ def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
     out = audit([asked, asked_zh, merged, leaked], ["broken_answer"])
     assert codes(out, 0) == [] and codes(out, 1) == []
     assert codes(out, 2) == ["merged_instructions"] and codes(out, 3) == ["merged_instructions"]
+
+
+# --- unfilled template variables ----------------------------------------------------------------------------
+@pytest.mark.parametrize("instruction,answer,left", [
+    # stanford_alpaca/alpaca_data.json row 308: the recipient was given, the letter still says [Name]
+    ("Draft a letter of appreciation for the given recipient.\n\nMr. John Smith",
+     "Dear [Name],\n\nI am writing to thank you for your support.", "[Name]"),
+    ("Write a short bio of the author.", "{{author_name}} was born in 1970 and writes novels.", "{{author_name}}"),
+    ("Write a short bio of the author.", "The book by {author} sold a million copies.", "{author}"),
+    ("Reply to the customer.", "Thanks for writing, <insert name>. We will refund you.", "<insert name>"),
+    ("给客户写一封道歉信。", "尊敬的客户：\n\n非常抱歉给您带来不便。\n\n[你的名字]", "[你的名字]"),
+])
+def test_unfilled_template_variables_are_named(instruction: str, answer: str, left: str) -> None:
+    out = audit([sample(0, instruction, answer)], ["junk_answer"])
+    assert codes(out, 0) == ["unfilled_template"]
+    assert left in out.samples[0]["flags"][0]["reason"]
+
+
+@pytest.mark.parametrize("instruction,answer", [
+    ("Write a template email with [Name] placeholders for a job offer.", "Dear [Name],\n\nWe are pleased to offer you…"),
+    ("Create a fill-in-the-blank form letter.", "Dear {{recipient}}, your order {{order_id}} has shipped."),
+    ("Explain the local volatility model.", "The volatility $\\sigma(S_t, t)$ is a function {S_t} of the price."),
+    ("Write a Python function that greets a user.", 'def greet(name):\n    return f"Hello {name}"'),
+    # stanford_alpaca/alpaca_data.json row 171: the email to answer is itself addressed to [Company]
+    ("Create a response for a customer's email about a refund issue.\n\nDear [Company],\n\nI want a refund.",
+     "Dear [Customer],\n\nWe will process your refund.  Kind regards, [Company]"),
+])
+def test_asked_templates_code_and_maths_are_not_unfilled_variables(instruction: str, answer: str) -> None:
+    assert codes(audit([sample(0, instruction, answer)], ["junk_answer"]), 0) == []

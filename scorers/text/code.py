@@ -47,10 +47,11 @@ def unclosed_fence(text: str) -> bool:
 
 
 def looks_like_code(text: str) -> bool:
-    """Code rather than prose: code punctuation is more than a tenth of the letters, two or more SQL keywords,
-    or a program's opening line."""
+    """Code rather than prose: code punctuation (five or more marks) is more than a tenth of the letters, two or
+    more SQL keywords, or a program's opening line."""
     n_letters = sum(1 for c in text if c.isalpha())
-    return (len(_CODE_CHARS.findall(text)) > 0.1 * max(n_letters, 1) or len(_SQL_WORDS.findall(text)) >= 2
+    marks = len(_CODE_CHARS.findall(text))
+    return (marks >= 5 and marks > 0.1 * max(n_letters, 1) or len(_SQL_WORDS.findall(text)) >= 2
             or bool(_CODE_OPENER.match(text)))
 
 

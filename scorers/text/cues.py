@@ -95,8 +95,8 @@ MATHS = Rule(
     re.compile(r"\b(?:calculate|compute|solve|how many|how much|how long|how far|how old|what (?:is|was) the "
                r"(?:total|sum|product|difference|average|mean|median|probability|percentage|area|volume|perimeter|"
                r"cost|price|speed|rate|ratio|value)|find the|what percent(?:age)?|mean and standard deviation|"
-               r"standard deviation|average|equation|word problem|math(?:s|ematics)?)\b|\d\s*[-+*/×÷^]\s*\d|"
-               r"计算|多少|几[个天只块元岁次本人年]|求|方程|平均|百分之|数学|应用题", re.I),
+               r"standard deviation|average|equation|word problem|math(?:s|ematics)?)\b|\d\s*[+*/×÷^=]\s*\d|\d\s+-\s+\d|"
+               r"计算|多少|几[个天只块元岁次本人年]|求解|求出|求和|方程|平均数|百分之|数学|应用题", re.I),
     "the instruction asks for a computation (a word problem, a quantity): its answer's last number is a result",
     Seen("llama_factory/lima.json", 804, "What percent"))
 

@@ -82,7 +82,8 @@ NOT_COUNTED: tuple[Rule, ...] = (
          re.compile(r"(?s)^\s*(?:1[.)]|[aA][.)])\s.*\n\s*(?:1[.)]|[aA][.)])\s|^[ \t]+[-*•]\s", re.M),
          "a list that starts again (options A–D under each question) or has indented sub-items: its top-level "
          "items cannot be told apart",
-         Seen("stanford_alpaca/alpaca_data.json", 3389, "Q1: Who was the first president of the United States?\nA. ")),
+         Seen("stanford_alpaca/alpaca_data.json", 3389, "A. Thomas Jefferson\nB. Benjamin Franklin\nC. George "
+              "Washington \nD. John Adams\n\nQ2: When did the Great Fire of London occur?\nA. 1666")),
 )
 
 #: what is asked for when the items asked for are titles: a title holds commas and "and" of its own
@@ -92,7 +93,7 @@ TITLES_ASKED = Rule(
     re.compile(r"\b(?:titles?|episodes?|songs?|books?|novels?|films?|movies?|plays?|albums?|poems?|works|"
                r"shows?|series|paintings?|operas?)\b|书名|歌曲|电影|小说|专辑|剧集|作品", re.I),
     "the items asked for are titles, which may contain commas and 'and': an inline list of them is not counted",
-    Seen("alpagasus/dolly_3k.json", 1213, "Unbent, Unbowed, Unbroken"))
+    Seen("alpagasus/dolly_3k.json", 1213, "the ten episode titles from the fifth season"))
 
 
 def _split_and(part: str, cjk: bool) -> list[str]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 import re
 
-from scorers.text.code import strip_code
+from scorers.text.code import looks_like_code, strip_code
+from scorers.text.cues import TASK_CUE
 from scorers.text.rules import Rule, Seen
 from scorers.text.script import normalise_strict
 
@@ -33,6 +34,7 @@ _BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empt
                             r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
 _NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
 _ONLY_DASHES = re.compile(r"^\s*(?:-+|\.+)\s*$")
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
 
 def _squash(text: str) -> str:
@@ -65,8 +67,9 @@ def placeholder_input(text: str) -> bool:
 VARIABLES: tuple[Rule, ...] = (
     Rule("double braces", re.compile(r"\{\{\s*[A-Za-z_\u4e00-\u9fff][\w .\u4e00-\u9fff-]{0,30}\}\}"),
          "a Jinja/Mustache variable ({{name}}) that was never filled in"),
-    Rule("single braces", re.compile(r"(?<![{$\\\w])\{[A-Za-z_][A-Za-z0-9_]{1,30}\}(?!})"),
-         "a format-string variable ({author}) that was never filled in"),
+    Rule("single braces", re.compile(r"(?<![{$\\\w^_])\{[a-z]+(?:_[a-z]+){0,3}\}(?!})"),
+         "a format-string variable ({author}, {first_name}) that was never filled in (not LaTeX: {S_t}, {XV})",
+         Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 5168, "wolfram('{input} derivative')")),
     Rule("square-bracketed stand-in",
          re.compile(r"\[(?:(?:your|my|the|his|her|their|recipient'?s?|company'?s?|insert|enter|add)\s+)?"
                     r"(?:(?:full|first|last|company|job|phone|email|contact|business|street|home)\s+)?"
@@ -74,7 +77,7 @@ VARIABLES: tuple[Rule, ...] = (
                     r"information|details|here|amount|location|organi[sz]ation|school|university|product|"
                     r"website|time|day|year)(?:\s+here)?\]", re.I),
          "a bracketed stand-in for a detail ([Your Name], [Company Name], [Date]) that was never filled in",
-         Seen("alpagasus/claude_t45.json", 0, "[Your Name]")),
+         Seen("alpagasus/claude_t45.json", 1478, "[Your Name]")),
     Rule("angle-bracketed stand-in",
          re.compile(r"<(?:your|insert|enter|placeholder|name|date|company|recipient|address)(?:[ _-]\w+){0,3}>", re.I),
          "an angle-bracketed stand-in (<placeholder>, <insert name>) that was never filled in"),
@@ -93,14 +96,23 @@ TEMPLATE_ASKED = Rule(
     "placeholders'): the variables are the answer")
 
 
-def unfilled_templates(answer: str, instruction: str = "") -> list[str]:
-    """Template variables left in an answer (outside code), unless the instruction asked for a template."""
-    if TEMPLATE_ASKED.search(instruction):
-        return []
-    prose = strip_code(answer)
+def _variables(text: str) -> list[str]:
     found: list[str] = []
     for rule in VARIABLES:
-        for m in rule.pattern.finditer(prose):
+        assert rule.pattern is not None
+        for m in rule.pattern.finditer(text):
             if m.group(0) not in found:
                 found.append(m.group(0))
     return found
+
+
+def unfilled_templates(answer: str, prompt: str = "") -> list[str]:
+    """Template variables left in an answer (outside code and LaTeX), unless the prompt asked for a template, is a
+    coding task, or itself holds template variables (an email to answer that is signed "[Company]")."""
+    if TEMPLATE_ASKED.search(prompt) or TASK_CUE["coding"].search(prompt) or _variables(prompt):
+        return []
+    found = _variables(_MATH.sub(" ", strip_code(answer)))
+    rest = answer
+    for v in found:
+        rest = rest.replace(v, " ")
+    return [] if found and looks_like_code(rest) else found

@@ -26,24 +26,27 @@ class Seen:
 
 @dataclass(frozen=True)
 class Rule:
+    """A named rule.  ``pattern`` is what it looks for; ``None`` for a rule that compares two texts, written as
+    the function its ``means`` names (it still carries the row that motivated it)."""
+
     name: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None
     means: str
     seen: Seen | None = None
 
     def search(self, text: str) -> re.Match[str] | None:
-        return self.pattern.search(text)
+        return self.pattern.search(text) if self.pattern is not None else None
 
 
 def first(rules: Iterable[Rule], text: str) -> Rule | None:
     """The first rule of a table whose pattern is found in ``text``."""
-    return next((r for r in rules if r.pattern.search(text)), None)
+    return next((r for r in rules if r.search(text)), None)
 
 
 def first_match(rules: Iterable[Rule], text: str) -> tuple[Rule, re.Match[str]] | None:
     """The first rule that matches, with its match."""
     for r in rules:
-        m = r.pattern.search(text)
+        m = r.search(text)
         if m:
             return r, m
     return None

@@ -20,7 +20,7 @@ CHAT_TOKENS = Rule(
 ARTEFACTS: tuple[Rule, ...] = (
     Rule("numbered task header", re.compile(r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:", re.M),
          "the next task of a self-instruct completion ('18. Instruction:')",
-         Seen("stanford_alpaca/alpaca_data.json", 1090, "Instruction:")),
+         Seen("stanford_alpaca/alpaca_data.json", 1982, "11. Instruction:")),
     Rule("instruction header", re.compile(r"^\s*#{0,4}\s*Instruction\s*:", re.M),
          "an 'Instruction:' line opening another task"),
     Rule("template section header", re.compile(r"^\s*#{2,4}\s*(?:Instruction|Response|Input|Output)\b", re.M),

@@ -1,0 +1,210 @@
+"""The false alarms of issue #12, fixed as general rules: each test holds the real row that showed the alarm
+(dataset file and 0-based row in the comment, the text quoted as far as the rule needs it) and a row on which
+the same check must still fire."""
+
+from __future__ import annotations
+
+import pytest
+
+from scorers import run_audit, sample
+from scorers.quality_asks import check_completeness
+from scorers.quality_checks import check_accuracy
+from scorers.text.language import language_of, reading_language
+from scorers.text.lists import count_items
+from scorers.text.numbers import final_number, same_content, same_numbers, same_subject
+from scorers.text.sentences import hard_to_read
+
+
+def _codes(findings) -> list[str]:
+    return [f.code for f in findings.flags]
+
+
+def _flags(out, pos: int) -> list[str]:
+    return sorted(f["code"] for f in out.samples[pos]["flags"])
+
+
+# --- item_count_mismatch: titles that contain "and" ---------------------------------------------------------
+@pytest.mark.parametrize("instruction,answer", [
+    # alpagasus/dolly_3k.json row 456
+    ("Name ten Shakespeare plays", "Romeo and Juliet, The Tempest, Midsummer Night's Dream, Hamlet, Julius Caesar, "
+                                   "As You Like It, Macbeth, Twelfth Night, Othello, King Lear"),
+    # row 495
+    ('List the seven episode titles from the seventh season of "Game of Thrones" in broadcast order.',
+     "Dragonstone, Stormborn, The Queen's Justice, The Spoils of War, Eastwatch, Beyond the Wall, "
+     "The Dragon and the Wolf"),
+    # row 1213: a title with commas of its own
+    ('List the ten episode titles from the fifth season of "Game of Thrones" in broadcast order.',
+     "The Wars to Come, The House of Black and White, High Sparrow, Sons of the Harpy, Kill the Boy, Unbent, "
+     "Unbowed, Unbroken, The Gift, Hardhome, The Dance of Dragons, Mother's Mercy"),
+    # row 2456: a sentence leading into its list, with a comma of its own
+    ("Name three beaches in Pinellas County, Florida", "Three beaches in Pinellas County, Florida are Clearwater "
+                                                       "Beach, Indian Rocks Beach, and St. Pete Beach."),
+    # alpaca_chinese_carbonz0 row 224: 和 joins the last two items
+    ("说出三种富含维生素 C 的水果。", "橙子、葡萄柚和柠檬。"),
+    # row 965: two boys in one story
+    ("写两个来自不同背景的男孩之间的友谊故事。", "麦克斯和汤姆是两个来自不同背景但有着共同兴趣的男孩：足球。尽管存在分歧，但他们很快成为了朋友。"),
+])
+def test_lists_of_titles_and_joined_items_are_not_miscounted(instruction: str, answer: str) -> None:
+    assert _codes(check_completeness(instruction, answer)) == []
+
+
+def test_a_list_with_another_number_of_items_is_still_flagged() -> None:
+    # stanford_alpaca/alpaca_data.json row 3373: three strategies asked, six given
+    six = "\n".join(f"{k}. Strategy number {k} for more visits." for k in range(1, 7))
+    f = check_completeness("Identify three strategies for increasing website traffic.", six)
+    assert _codes(f) == ["item_count_mismatch"] and "6" in f.flags[0].reason
+    assert _codes(check_completeness("Name three colours.", "Red, green, blue, yellow and pink")) == ["item_count_mismatch"]
+    assert count_items("Red, green, blue and yellow").low == 3  # "and" may join the last two: 3 or 4 items
+
+
+# --- final_answer_not_derived: answers that are not maths ----------------------------------------------------
+@pytest.mark.parametrize("instruction,answer", [
+    # llama_factory/lima.json row 76: offsets of a disk image, not a computation asked for
+    ("Normal filesystem images can be easily mounted. But when I try this with a Raspberry Pi system image I get "
+     "mount: unknown filesystem type",
+     "The first partition starts at sector 8192, so its offset is 8192 * 512 = 4194304.\nThe second starts at "
+     "122880, so 122880 * 512 = 62914560.\nMount it with offset 29360128 if your image differs."),
+    # row 178
+    ("Why is %s better than + for concatenation in python?",
+     "It avoids 2 + 2 = 4 style confusion.\nIt is faster: 3 * 30 = 90 ms saved.\nLogging uses 40 of them."),
+])
+def test_numbers_ending_an_explanation_are_not_a_final_answer(instruction: str, answer: str) -> None:
+    assert "final_answer_not_derived" not in _codes(check_accuracy(instruction, answer))
+
+
+def test_a_rounded_or_worded_step_supports_the_final_answer() -> None:
+    # llama_factory/lima.json row 804: "42.857, which rounds down to 43"
+    q = ("Martha adds 3 tablespoons of ginger and 2 tablespoons of garlic. What percentage of the spice paste is "
+         "ginger, rounded to the nearest integer?")
+    a = ("First convert the ginger to teaspoons: 3 tablespoons * 3 teaspoons/tablespoon = 9 teaspoons.\n"
+         "Then the paste: 9 teaspoons + 12 teaspoons = 21 teaspoons.\n"
+         "9 teaspoons / 21 teaspoons * 100% = 42.857, which rounds down to 43.")
+    assert _codes(check_accuracy(q, a)) == []
+    # belle/dev1K.json row 10: a number right after a Chinese character is read ("有50个同学")
+    q = "题目：小华家里有200颗糖果，她想送给全班同学，每人可以得到4颗。问班里有几个同学？"
+    a = "1. 即：200 ÷ 4 = 50。\n2. 因此，班里有50个同学。\n答案：班里有50个同学。"
+    assert _codes(check_accuracy(q, a)) == []
+    wrong = a.replace("答案：班里有50个同学。", "答案：班里有52个同学。")
+    assert _codes(check_accuracy(q, wrong)) == ["final_answer_not_derived"]
+
+
+# --- arithmetic_error ------------------------------------------------------------------------------------------
+def test_a_quotient_cut_at_its_last_decimal_is_not_an_error() -> None:
+    # llama_factory/lima.json row 51: 4.37562 written as 4.375
+    assert _codes(check_accuracy("Is the claim true?", "The ratio is 1,370,537,000/313,221,000 = 4.375.")) == []
+    assert _codes(check_accuracy("Compute it.", "10/4 = 2.3")) == ["arithmetic_error"]
+
+
+def test_division_with_remainder_and_mixed_numbers() -> None:
+    # belle/dev1K.json row 163: "14 ÷ 5 = 2 余 4"; row 606: "69 ÷ 70 = 0 （余数为 69）"; row 129: "9/4 = 2又1/4 = 2.25"
+    assert _codes(check_accuracy("每人能得到几颗糖果？", "14 ÷ 5 = 2 余 4\n所以每个人可以得到2颗糖果。")) == []
+    assert _codes(check_accuracy("每袋几枚？", "69 ÷ 70 = 0 （余数为 69）")) == []
+    assert _codes(check_accuracy("How many boxes?", "29 ÷ 5 = 5 remainder 4")) == []
+    assert _codes(check_accuracy("作业用时？", "9/4 = 2又1/4 = 2.25")) == []
+    assert _codes(check_accuracy("每人能得到几颗糖果？", "14 ÷ 5 = 2 余 3")) == ["arithmetic_error"]
+    # belle/dev1K.json row 218: a real slip
+    assert _codes(check_accuracy("小绿分到几个？", "小绿分到的糖果数：(24 - 15) ÷ 3 + 4 = 9 个")) == ["arithmetic_error"]
+
+
+# --- code_does_not_parse -----------------------------------------------------------------------------------------
+def test_a_set_in_maths_notation_is_not_broken_json() -> None:
+    # stanford_alpaca/alpaca_data.json row 41464
+    assert _codes(check_accuracy("Arrange the set in lexicographical order.", '{"apples", "bananas", "oranges", "pears"}')) == []
+    assert _codes(check_accuracy("Return the record.", '{"name": "Ann", "age": }')) == ["code_does_not_parse"]
+
+
+def test_inline_triple_backticks_are_not_a_code_block() -> None:
+    # llama_factory/lima.json row 396: ```JSON.stringify(…)``` inside a sentence, then a block with code on its fence line
+    answer = ("As serialization doesn't work generally (only when the order of properties matches: "
+              "```JSON.stringify({a:1,b:2}) !== JSON.stringify({b:2,a:1})```) you have to check the count:\n\n"
+              "```const objectsEqual = (o1, o2) =>\n    Object.keys(o1).length === Object.keys(o2).length;\n```")
+    assert _codes(check_accuracy("Compare two arrays of objects in JavaScript.", answer)) == []
+    assert _codes(check_accuracy("Write JSON.", '```json\n{"a": 1,}\n```')) == ["code_does_not_parse"]
+
+
+# --- conflicting_answers ---------------------------------------------------------------------------------------------
+def test_a_season_range_is_not_a_negative_number() -> None:
+    # alpagasus/dolly_3k.json row 2227
+    assert final_number("2018-2019: Manchester City\n2017-2018: Manchester City") == "2018"
+    assert final_number("The temperature fell to -4") == "-4"
+
+
+def test_different_questions_do_not_conflict() -> None:
+    rows = [
+        # alpagasus/dolly_3k.json rows 920 and 2227: one asks for the points too
+        sample(0, "Give me a list of Premier League winners in the last 5 years with corresponding points.",
+               "2021-2022: Manchester City, 93\n2020-2021: Manchester City, 86\n2019-2020: Liverpool, 99\n"
+               "2018-2019: Manchester City, 98\n2017-2018: Manchester City, 100"),
+        sample(1, "Give me a list of Premier League winners in the last 5 years.",
+               "2021-2022: Manchester City\n2020-2021: Manchester City\n2019-2020: Liverpool\n"
+               "2018-2019: Manchester City\n2017-2018: Manchester City"),
+        # llama_factory/oaast_sft_zh.json rows 10 and 11: two ways of saying "you are welcome"
+        sample(2, "谢谢", "不客气！祝您晚宴愉快！"), sample(3, "谢谢", "不用谢，能帮到你我很开心。"),
+        # rows 307 and 308: the same number
+        sample(4, "帮我数一下这句话有几个字“我喜欢吃苹果”？", "6"),
+        sample(5, "帮我数一下这句话有几个字“我喜欢吃苹果”？", "这句话共有6个字。"),
+        # a real conflict: the same label question, other labels
+        sample(6, "Is this review positive or negative? The food was cold.", "Negative"),
+        sample(7, "Is this review positive or negative? The food was cold.", "Positive"),
+    ]
+    out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
+    conflicts = [i for i in range(len(rows)) if "conflicting_answers" in _flags(out, i)]
+    assert conflicts == [6, 7]
+    assert not same_content("Give me a list of Premier League winners in the last 5 years with corresponding points.",
+                            "Give me a list of Premier League winners in the last 5 years.")
+
+
+# --- near_duplicate: the same template about another subject -----------------------------------------------------------
+def test_the_same_template_about_another_season_or_subject_is_another_question() -> None:
+    # alpagasus/dolly_3k.json rows 1909 and 1213; rows 1565 and 141
+    s2 = 'List the ten episode titles from the second season of "Game of Thrones" in broadcast order.'
+    s5 = 'List the ten episode titles from the fifth season of "Game of Thrones" in broadcast order.'
+    assert not same_numbers(s2, s5)
+    assert not same_subject("Is it safe for dogs to eat grapes?", "Is it safe for dogs to eat chocolate?")
+    assert same_subject("Is it safe for dogs to eat grapes?", "Kindly tell me: is it safe for dogs to eat grapes?")
+    rows = [sample(0, s2, "The North Remembers, …"), sample(1, s5, "The Wars to Come, …"),
+            sample(2, "Is it safe for dogs to eat chocolate?", "No."), sample(3, "Is it safe for dogs to eat grapes?", "No."),
+            # a real near duplicate: a polite prefix and a dropped word
+            sample(4, "Explain in simple words why the sky looks blue during the day and red at sunset in summer.",
+                   "Rayleigh scattering."),
+            sample(5, "Please explain in simple words why the sky looks blue during the day and red at sunset.",
+                   "Because of scattering.")]
+    out = run_audit(rows, scorers=["near_duplicate"])
+    assert [i for i in range(len(rows)) if _flags(out, i)] == [5]
+
+
+# --- wrong_language ------------------------------------------------------------------------------------------------------
+def test_a_plain_english_question_is_english() -> None:
+    # alpagasus/dolly_3k.json row 2066: the compact lid model calls it Spanish at 0.99
+    assert language_of("Why do babies cry so much?")[0] == "en"
+    assert reading_language("Why do babies cry so much?") == "en"
+    rows = [sample(0, "Why do babies cry so much?", "Babies cry because that is their language for communication. "
+                                                     "During their growing years, newborns go through many changes."),
+            sample(1, "Why is the sky blue during the day?", "El cielo es azul porque la atmósfera dispersa la luz "
+                                                             "azul del sol mucho más que la luz roja.")]
+    out = run_audit(rows, scorers=["wrong_language"])
+    assert _flags(out, 0) == [] and _flags(out, 1) == ["wrong_language"]
+
+
+# --- hard_to_read: per language -----------------------------------------------------------------------------------------
+def test_chinese_readability_is_judged_in_characters_per_sentence() -> None:
+    # alpaca_chinese_carbonz0/zh-data-part-00.json row 4: five ordinary sentences, flagged before by English thresholds
+    zh = ("当我在一家建筑公司担任项目经理时，我不得不做出一个艰难的决定。我负责一个需要在特定日期前完成的项目，以满足客户的期望。"
+          "然而，由于意外的延误，我们无法在截止日期前完成，所以我不得不做出一个艰难的决定。我决定延长截止日期，但我不得不进一步扩展团队的资源并增加预算。")
+    assert hard_to_read(zh) is None
+    run_on = "，".join(["我们需要考虑项目的进度和预算以及团队的资源分配问题"] * 8) + "。"
+    found = hard_to_read(run_on)
+    assert found is not None and found[1].unit == "characters"
+    english = " ".join(["the committee considered the proposal and the budget and the schedule"] * 6) + "."
+    assert hard_to_read(english) is not None and hard_to_read(english)[1].unit == "words"
+
+
+# --- truncated_answer -----------------------------------------------------------------------------------------------------
+def test_a_list_of_song_titles_ends_on_a_title() -> None:
+    # alpagasus/dolly_3k.json row 1102 (ends on "Let it be"); row 2075 (ends on a comma) is a real cut
+    rows = [sample(0, "name some popular songs from the 1970's",
+                   "Stayin' Alive, Y.M.C.A, Let's Get it On, I'll be there and Let it be"),
+            sample(1, "Where does the word aurora come from?",
+                   'The word "aurora" is derived from the name of the Roman goddess of the dawn,')]
+    out = run_audit(rows, scorers=["broken_answer"])
+    assert _flags(out, 0) == [] and _flags(out, 1) == ["truncated_answer"]
