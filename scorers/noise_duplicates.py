@@ -17,10 +17,11 @@ from pydantic import Field
 
 from scorers._minhash import near_duplicates
 from scorers._noise_text import result_from_flags
-from scorers.text.cues import MATHS
+from scorers.text.cues import MATHS, TASK_CUE
 from scorers.text.numbers import final_number, numbers, same_content, same_names, same_numbers, same_subject
 from scorers.text.prompt import split_input, without_fillers
-from scorers.text.script import jaccard, normalise_strict, token_set, units
+from scorers.text.code import looks_like_code
+from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -114,6 +115,10 @@ class DuplicateInstruction(Scorer):
 class DuplicateAnswerParams(ScorerParams):
     min_chars: int = Field(20, ge=1, description="Answers shorter than this (normalised) are not compared: "
                                                   "short labels such as 'Positive' repeat legitimately.")
+    min_words: int = Field(12, ge=1, description=(
+        "Answers of fewer words (CJK: characters / 3) are not compared either: two questions may share a short "
+        "true answer ('James Buchanan, the 15th President of the United States.', Dolly row 2253) and stock "
+        "one-line replies are not copied answers."))
 
 
 @register
@@ -121,15 +126,22 @@ class DuplicateAnswer(Scorer):
     """Samples whose answer repeats another sample's answer under a different instruction."""
 
     name = "duplicate_answer"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = DuplicateAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        akeys = [normalise_strict(a) for a in ctx.texts("answer")]
+        answers = ctx.texts("answer")
+        # code keeps its symbols: ">=" and ">" are other programs (Code Alpaca rows 1624, 1614)
+        akeys = [normalise_for_match(a) if looks_like_code(a) else normalise_strict(a) for a in answers]
         pkeys = _prompt_keys(samples, ctx)
-        short = [len(k) < self.params.min_chars or s.is_plain_text for k, s in zip(akeys, samples)]
-        groups = _groups(akeys, skip=short)
+
+        def short(a: str, key: str) -> bool:
+            toks, cjk = units(a)
+            return len(key) < self.params.min_chars or len(toks) < self.params.min_words * (3 if cjk else 1)
+
+        short_ = [s.is_plain_text or short(a, k) for a, k, s in zip(answers, akeys, samples)]
+        groups = _groups(akeys, skip=short_)
         flags: list[list[Flag]] = [[] for _ in samples]
         for g in groups:
             seen = {pkeys[g[0]]}
@@ -236,6 +248,15 @@ class ConflictingAnswersParams(ScorerParams):
                                                  "pairwise.")
 
 
+def _same_value(a: str, b: str, rel: float = 0.01) -> bool:
+    """Two numbers that agree to within 1% (the same value at another precision)."""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a == b
+    return abs(x - y) <= rel * max(abs(x), abs(y)) or x == y
+
+
 #: a reply (a sentence or more, a clause) is not a value two answers can disagree on: "不客气！祝您晚宴愉快！" and
 #: "不用谢，能帮到你我很开心。" both say you are welcome (OASST-zh rows 10, 11)
 _SENTENCE_INSIDE = re.compile(r"[.!?;]\s+\S|[。！？；，]\s*\S")
@@ -276,7 +297,9 @@ class ConflictingAnswers(Scorer):
         conflicts: dict[int, dict[int, float]] = defaultdict(dict)
         n_pairs = 0
         for g in groups:
-            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text][: self.params.max_group]
+            # a thank-you or a greeting has no one right reply (OASST-zh rows 10/11, 375/374)
+            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text
+                 and not TASK_CUE["chat"].search(samples[p].instruction)][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
             asks = {p: token_set(without_fillers(prompts[p])) for p in g}
             heads = {p: without_fillers(split_input(samples[p])[0]) for p in g}
@@ -309,7 +332,7 @@ class ConflictingAnswers(Scorer):
         na, nb = final_number(a), final_number(b)
         if maths and given and na is not None and nb is not None and na != nb and not {na, nb} & given:
             return True  # a maths problem solved to different results (not numbers quoted from it)
-        if na is not None and na == nb:
-            return False  # "6" and "这句话共有6个字。" state the same number (OASST-zh rows 307, 308)
+        if na is not None and nb is not None and _same_value(na, nb):
+            return False  # "6" and "这句话共有6个字。", "40075千米" and "约40,000公里" (OASST-zh rows 307/308, 429)
         short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))
         return short and single_value(a) and single_value(b) and overlap < self.params.max_answer_overlap

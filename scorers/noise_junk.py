@@ -21,46 +21,19 @@ import numpy as np
 from pydantic import Field
 
 from scorers._noise_text import result_from_flags
-from scorers.text import cues, damage, placeholders, repetition
+from scorers.text import cues, damage, placeholders, refusals, repetition
 from scorers.text.code import strip_code
 from scorers.text.endings import closes_sentences, ending_kind, ends_punctuated, final_fragment, fragment_size
 from scorers.text.prompt import has_answer_turn, split_input
 from scorers.text.script import jaccard, normalise_strict, token_set
 from scorers.text.sentences import median_sentence_size
+from scorers.text.rules import Rule, Seen, first
 from scorers.text.templates import template_artefact
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
 D = "noise"
-
-# --- refusals and AI boilerplate ----------------------------------------------------------------
-_REFUSAL = re.compile("|".join([
-    r"\bI(?:'m| am)\s+(?:sorry|afraid)\b[^.!?\n]{0,80}?\b(?:can(?:no|')t|can not|unable|not able|won't|will not|"
-    r"don't|do not)\b",
-    r"\b(?:I|we)\s+(?:cannot|can't|can not|am unable to|'m unable to|am not able to|'m not able to|"
-    r"won't be able to|will not be able to|am not capable of)\s+(?:\w+\s+){0,2}?(?:provide|help|assist|answer|"
-    r"fulfil|fulfill|complete|comply|generate|create|write|do|perform|access|browse|open|see|view|watch|listen|draw|"
-    r"paint|display|show|play|process|determine|give|make|share|offer|produce|read|visit|predict|know|physically)",
-    r"\bI\s+(?:do not|don't)\s+(?:have|possess)\s+(?:access|the ability|the capability|personal|real-time|"
-    r"any (?:information|data|way)|enough information|the means|eyes|a physical|opinions|feelings)",
-    r"(?:抱歉|对不起|很遗憾|不好意思)[，,。！\s]*(?:但是?)?(?:我|作为)[^。！？\n]{0,30}?(?:无法|不能|没有办法|做不到|不可以)",
-    r"我(?:无法|不能|没有能力|没办法)(?:为您|为你|帮您|帮你)?(?:提供|回答|完成|帮助|访问|浏览|查看|观看|收听|打开|"
-    r"生成|绘制|画|执行|满足|预测|获取|理解)",
-]), re.I)
-# "This instruction cannot be completed by a GPT model": only as the opening of an answer
-_REFUSAL_OPENING = re.compile(r"^\W*(?:this|that|the)\s+(?:task|request|instruction)\s+(?:is|cannot be)\s+"
-                              r"(?:not\s+)?(?:possible|completed|fulfilled|beyond)", re.I)
-_BOILERPLATE = re.compile("|".join([
-    r"\bas an? (?:AI|artificial intelligence|large language model|language model|LLM|AI language model|"
-    r"AI assistant|virtual assistant|chatbot)\b(?!-)[^.!?\n]{0,40}?\b(?:I|me|my)\b",
-    r"\bI(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model|large language model|"
-    r"AI language model|AI assistant|computer program)\b",
-    r"\bmy (?:training data|knowledge cut-?off)\b",
-    r"作为一?(?:个|名)?(?:AI|人工智能|语言模型|AI语言模型|AI助手|大语言模型|聊天机器人|虚拟助手)",
-    r"我(?:只)?是一?(?:个|名)(?:AI|人工智能|语言模型|AI语言模型|AI助手|计算机程序)",
-]), re.I)
-
 
 class JunkAnswerParams(ScorerParams):
     repetition_threshold: float = Field(0.5, gt=0.0, le=1.0, description=(
@@ -110,24 +83,23 @@ class JunkAnswer(Scorer):
             out.append(Flag("unfilled_template", D, "warning",
                             f"template variables were left unfilled in the answer ({', '.join(left[:3])}); the "
                             "instruction did not ask for a template"))
+        asked_to_repeat = bool(cues.REPEAT_ASKED.search(s.prompt_text))
         na, nh = normalise_strict(a), normalise_strict(head)
-        if nh and (na == nh or na == normalise_strict(s.instruction) or (
+        if nh and not asked_to_repeat and (na == nh or na == normalise_strict(s.instruction) or (
                 0.9 * len(nh) <= len(na) <= 1.05 * len(nh) and len(na.split()) >= 3
                 and jaccard(token_set(a), token_set(head)) >= 0.95)):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
-        early = a[:300]
-        if cues.HARMFUL_ASK.search(s.prompt_text) or cues.ABOUT_THE_ASSISTANT.search(head):
-            pass  # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
-        elif _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
+        # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
+        if refusals.refuses(a, s.prompt_text, head):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
                             "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
-        elif _BOILERPLATE.search(a):
+        elif refusals.boilerplate(a, s.prompt_text, head):
             out.append(Flag("ai_boilerplate", D, "warning",
                             "the answer contains AI-assistant boilerplate (\u201cas an AI language model\u2026\u201d)"))
         rep = repetition.degenerate(a, head, threshold=self.params.repetition_threshold,
                                     min_units=self.params.repetition_min_units)
-        if rep is not None:
+        if rep is not None and not asked_to_repeat:
             out.append(Flag("repetition", D, "warning",
                             f"the answer repeats itself: {rep.describe()} (degenerate repetition)"))
         return out
@@ -161,7 +133,8 @@ class BrokenAnswer(Scorer):
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
-        kinds = ["ok" if s.is_plain_text else ending_kind(a) for s, a in zip(samples, answers)]
+        kinds = ["ok" if s.is_plain_text else ending_kind(a, verse=bool(cues.SONG.search(s.instruction)))
+                 for s, a in zip(samples, answers)]
         style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
         for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
@@ -243,15 +216,18 @@ class TextDamage(Scorer):
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
-        if not cues.ABOUT_CODE_OR_MARKUP.search(s.prompt_text):
-            # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
-            # its entities (&lt;head&gt;) are still escaping damage
-            entities_only = bool(damage.MARKUP_TALK.search(strip_code(s.answer)))
+        # a prompt about code or markup (a React component, a template, bold text) shows tags and escapes on
+        # purpose, and so does an answer that presents markup as such ("use the CSS property…"); entities
+        # (&lt;head&gt;) are escaping damage unless escaping is the subject
+        about_markup = bool(cues.ABOUT_CODE_OR_MARKUP.search(s.prompt_text) or cues.TASK_CUE["coding"].search(s.prompt_text))
+        if not about_markup:
             where_esc = sorted({w for w, t in parts if damage.escaped(strip_code(t))})
             if where_esc:
                 out.append(Flag("escaped_unicode", D, "warning",
                                 f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
                                 "instead of the characters they stand for"))
+        entities_only = about_markup or bool(damage.MARKUP_TALK.search(strip_code(s.answer)))
+        if not damage.ABOUT_ESCAPING.search(s.prompt_text):
             where_html = sorted({w for w, t in parts if damage.markup(strip_code(t), entities_only=entities_only)})
             if where_html:
                 out.append(Flag("markup_residue", D, "warning",
@@ -299,7 +275,6 @@ def _has_content(head: str, inp: str, ref_end: int) -> bool:
 
 
 _IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)?|https?://\S+|\S+\.(?:png|jpe?g|gif|svg|mp3|mp4|wav)\b", re.I)
-_DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite)\b|查询|数据库", re.I)
 
 
 def _media_named(head: str, inp: str, ref_end: int) -> bool:
@@ -319,12 +294,23 @@ def _only_pointer(head: str, inp: str) -> bool:
     return len(_URL.sub("", head).strip()) < 300
 
 
+#: prompts whose pointers and pictures are not content the answer needed to see (read on the instruction)
+CONTENT_NOT_NEEDED: tuple[Rule, ...] = (
+    Rule("coding task: pointers are data", cues.TASK_CUE["coding"],
+         "a coding task: a URL, a web page or an email is what the code works on (a curl target, a page to parse)",
+         Seen("codealpaca/code_alpaca_2k.json", 1959, "Write a Python program to parse a given web page")),
+    Rule("maths problem: story nouns", cues.MATHS.pattern,
+         "a maths problem: a photo album, a painting or a video card are part of the story",
+         Seen("gsm8k_alpaca_format/gsm_8k_train.json", 7271, "how many photos")),
+)
+
+
 @register
 class UnseenContent(Scorer):
     """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
 
     name = "unseen_content"
-    version = "2"
+    version = "3"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -338,10 +324,11 @@ class UnseenContent(Scorer):
     def check(self, s: Sample) -> list[Flag]:
         out: list[Flag] = []
         head, inp = split_input(s)
-        prompt = s.prompt_text
-        url = _URL.search(prompt)
-        media = _MEDIA_REF.search(head)
-        text_ref = _TEXT_REF.search(head)
+        exempt = first(CONTENT_NOT_NEEDED, head)
+        # only the user's own last turn points: URLs the assistant wrote and earlier turns are not pointers
+        url = _URL.search(s.instruction) if exempt is None else None
+        media = _MEDIA_REF.search(head) if exempt is None and not s.history else None
+        text_ref = _TEXT_REF.search(head) if exempt is None and not s.history else None
         if url and not _URL_TASK.search(head) and _only_pointer(head, inp):
             out.append(Flag("unseen_content", D, "warning",
                             f"the prompt points to a web page ({url.group(0)[:60]}) the model cannot open, so the "
@@ -350,10 +337,10 @@ class UnseenContent(Scorer):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {media.group(0)!r}, which a text-only model cannot see"))
         elif text_ref and not _has_content(head, inp, text_ref.end()) and not (
-                _DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
+                cues.DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {text_ref.group(0)!r} but no such content is given"))
-        m = _NON_TEXT.search(head)
+        m = _NON_TEXT.search(head) if exempt is None else None
         if m:
             out.append(Flag("non_text_output", D, "warning",
                             f"the instruction asks for an image, audio or video ({m.group(0).strip()!r}), which "

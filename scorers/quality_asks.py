@@ -25,6 +25,7 @@ from scorers.context import ScoringContext
 from scorers.quality_parts import AnswerText, addressed, find_asks
 from scorers.samples import Sample
 from scorers.text.code import code_blocks
+from scorers.text.cues import DATABASE, MATHS, TASK_CUE
 from scorers.text.endings import ending_kind
 from scorers.text.lists import TITLES_ASKED, ItemCount
 from scorers.text.lists import count_items as _count_items
@@ -42,17 +43,25 @@ _ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up 
 _COUNT_ASK = re.compile(
     rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{_N}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
     re.I)
-_SENTENCE_ASK = re.compile(rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+sentences?\b", re.I)
+# "in one sentence" said of the answer — not "the words in a sentence" (what the answer counts or uses)
+_SENTENCE_ASK = re.compile(rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
+                           rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+"
+                           rf"sentences?\b", re.I)
 _ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\b", re.I)
 _WORD_LIMIT = re.compile(r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
                          r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
                          r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)", re.I)
-_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(less|fewer))?\b(?!\s*:)", re.I)
+# "a 250-300 word essay", "a 50-word summary", "100 words or less": a length for the piece the answer is
+_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
+                          r"(?:essay|summary|story|paragraph|response|answer|description|poem|article|review|letter|"
+                          r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)", re.I)
 _ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
 _JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
 _TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|表格", re.I)
+#: a maths problem that asks for a list ("List all the ways…") still has an item count to check
+LIST_ASKED = re.compile(r"^\W*(?:list|name|give|write|provide|generate|suggest)\b|列出|列举", re.I)
 #: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
 _ZH_PARTICIPANTS = re.compile(r"之间|之中|两人|二人")
 
@@ -127,6 +136,11 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
     if ending_kind(answer) in ("fence", "strong"):
         f.miss()  # flagged by the noise dimension: truncated_answer
     ins = f"{instruction}\n\n{input_text}" if input_text.strip() else instruction
+    if MATHS.search(instruction) and not LIST_ASKED.search(instruction):
+        # "He needs to make 25 planks", "a 1000-word paper", "a portable table": numbers and nouns of the story
+        _check_asks(f, instruction, input_text, answer)
+        return f
+    coding = bool(TASK_CUE["coding"].search(instruction))
     m = _COUNT_ASK.search(ins) or None
     want: tuple[int, str] | None = None
     z_match: re.Match[str] | None = None
@@ -149,7 +163,7 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
                 f.failed += 1
                 f.flags.append(Flag("item_count_mismatch", DIM, "warning",
                                     f"the instruction asks for {want[0]} {want[1]}; the answer gives {got} ({got.how})"))
-    sent = _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
+    sent = None if coding else _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
     if sent:
         n = 1 if sent.re is not _SENTENCE_ASK else _num(sent.group(1))
         if re.match(r"\s*(?:or|to|-)\s*(two|three|four|five|\d)\b", ins[sent.end():], re.I):  # "a sentence or two"
@@ -185,14 +199,14 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
                 f.failed += 1
                 f.flags.append(Flag("word_limit_missed", DIM, "warning",
                                     f"the instruction asks for {zl.group(0)}; the answer has {chars} characters"))
-    if _JSON_ASK.search(ins):
+    if _JSON_ASK.search(ins) and not (coding and code_blocks(answer)):  # code that produces the JSON asked for
         f.checked += 1
         try:
             json.loads(_extract_json(answer))
         except ValueError:
             f.failed += 1
             f.flags.append(Flag("format_not_json", DIM, "warning", "the instruction asks for JSON; the answer holds no JSON that parses"))
-    if _TABLE_ASK.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
+    if _TABLE_ASK.search(ins) and not DATABASE.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
         f.checked += 1
         if not has_table(answer):
             f.failed += 1

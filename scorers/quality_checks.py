@@ -178,7 +178,7 @@ def find_equations(answer: str) -> list[Equation]:
                     continue
                 ok = abs(lv - rv) <= 1e-6 * max(1.0, abs(lv)) or close_enough(lv, f"{rv:.2f}")
                 # "2 + 2 = 4 + 1 = 5": a running total carried on, sloppy but not wrong
-                ok = ok or close_enough(lv, claimed)
+                ok = ok or close_enough(lv, claimed) or _other_reading(expr, f"{rv:.6g}", "")
                 out.append(Equation(expr, rhs.group(1).strip(), lv, ok))
                 continue
             if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
@@ -198,8 +198,32 @@ def find_equations(answer: str) -> list[Equation]:
                 out.append(Equation(f"{expr} (with remainder)", f"{claimed} r {rem.group(1)}", value,
                                     _division_with_remainder(expr, claimed, rem.group(1))))
                 continue
-            out.append(Equation(expr, claimed, value, close_enough(value, claimed)))
+            ok = close_enough(value, claimed) or _other_reading(expr, claimed, right[end:])
+            out.append(Equation(expr, claimed, value, ok))
     return out
+
+
+#: "28 / 1/5 = 140": a division by a fraction written without brackets (GSM8K row 3313)
+_DIVIDED_BY_FRACTION = re.compile(rf"^(.*[/÷]\s*)({_NUM}\s*/\s*{_NUM})\s*$")
+_CENTS = re.compile(r"\s*(?:cents?|¢)\b", re.I)
+
+
+def _other_reading(expr: str, claimed: str, after: str) -> bool:
+    """Whether a claim the plain reading rejects is right as people meant it: a division by a fraction written
+    without brackets, or a dollar difference stated in cents ("$2.50 - $2.24 = 26 cents", GSM8K row 2429)."""
+    m = _DIVIDED_BY_FRACTION.match(expr)
+    if m:
+        try:
+            if close_enough(safe_eval(to_python(f"{m.group(1)}({m.group(2)})")), claimed):
+                return True
+        except UnsafeExpression:
+            pass
+    if "$" in expr and _CENTS.match(after):
+        try:
+            return close_enough(safe_eval(to_python(expr)) * 100, claimed)
+        except UnsafeExpression:
+            return False
+    return False
 
 
 _LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
@@ -321,6 +345,14 @@ _INSTR_EXPR = re.compile(rf"({_EXPR})\s*(?:=\s*\??)?\s*[?.!:]?\s*$")
 _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", re.I)
 
 
+RANGE_OF_NUMBERS = Rule(
+    "range of numbers", re.compile(r"^\s*(\d+)-(\d+)\s*$"),
+    "a smaller and a larger whole number joined by a hyphen without spaces ('1-50') are a range unless the "
+    "instruction says subtract",
+    Seen("codealpaca/code_alpaca_2k.json", 422, "1-50"))
+_SUBTRACT = re.compile(r"\b(?:subtract\w*|minus|difference|take away)\b|减", re.I)
+
+
 def instruction_expression(instruction: str) -> tuple[str, float] | None:
     """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
     text = instruction.strip()
@@ -334,6 +366,9 @@ def instruction_expression(instruction: str) -> tuple[str, float] | None:
             expr = m.group(1).strip()
             if re.fullmatch(r"\d+\s*/\s*\d+", expr):
                 return None  # a bare fraction is data ("1/3 and 2/5"), not a computation
+            rng = RANGE_OF_NUMBERS.search(expr)
+            if rng and int(rng.group(1)) < int(rng.group(2)) and not _SUBTRACT.search(text):
+                return None  # "Range: 1-50" (Code Alpaca row 422) is a range, not 1 − 50
             try:
                 return expr, safe_eval(to_python(expr))
             except UnsafeExpression:

@@ -28,7 +28,7 @@ from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text import damage, repetition, sentences
 from scorers.text.code import unclosed_fence
-from scorers.text.cues import CREATIVE, task_type
+from scorers.text.cues import CREATIVE, LENGTH_ASKED, TASK_CUE, task_type
 from scorers.text.script import word_count
 from scorers.text.templates import template_artefact
 
@@ -43,10 +43,13 @@ _FILLER = re.compile(
     r"all in all|last but not least|it goes without saying)\b|希望(?:这|以上)(?:对你|能)?有(?:所)?帮助|"
     r"值得注意的是|总而言之|众所周知",
     re.I)
+#: the writer's doubt about their own answer ("I think", "I'm not sure", "我觉得"); modal words (maybe, probably,
+#: 可能) are not counted: how-to guides, advice and questions about possible causes use them rightly (read on
+#: LIMA, OASST-zh and BELLE: 1 of 37 such flags was right)
 _HEDGE = re.compile(
-    r"\b(?:i think|i believe|i guess|i'?m not (?:sure|certain)|maybe|perhaps|possibly|probably|might be|may or may not|"
-    r"it seems|it depends|not entirely clear|hard to say|to some extent|somewhat|kind of|sort of)\b|"
-    r"可能|也许|大概|或许|我觉得|不确定",
+    r"\b(?:i think|i believe|i guess|i suppose|i'?m not (?:sure|certain)|i am not (?:sure|certain)|i don'?t know|"
+    r"not entirely (?:sure|clear)|hard to say|if i remember correctly|as far as i know)\b|"
+    r"我觉得|我认为|我猜|我不确定|不太确定|我不知道|说不准|如果我没记错",
     re.I)
 
 
@@ -90,13 +93,16 @@ class ConcisenessParams(ScorerParams):
         "Lower the score of an answer more than this share of whose 4-word (CJK: 8-character) sequences repeat "
         "earlier ones (the noise dimension flags it as `repetition`)."))
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
+    min_fillers: int = Field(2, ge=1, description=(
+        "Flag filler only when at least this many different filler phrases occur (one phrase opening a real "
+        "point is style: 2 of 42 such flags were right when read on the panel)."))
 
 
 class ClarityParams(ScorerParams):
     long_sentence: int = Field(45, ge=5, description=(
         "Average sentence length (words) above which an English answer is hard to read; Chinese answers are "
         "judged in characters against their own threshold (scorers.text.sentences.READABILITY)."))
-    hedges: int = Field(3, ge=1, description="Flag an answer with at least this many hedging phrases.")
+    hedges: int = Field(2, ge=1, description="Flag an answer with at least this many phrases of doubt about itself.")
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
 
 
@@ -138,13 +144,15 @@ class AnswerConciseness(Scorer):
             score = 1.0
             if ratio > p.verbose_ratio / 2:
                 score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0))
-            if ratio >= p.verbose_ratio and units >= p.min_verbose_words:
+            if (ratio >= p.verbose_ratio and units >= p.min_verbose_words and not LENGTH_ASKED.search(s.prompt_text)
+                    and not TASK_CUE["chat"].search(s.instruction)):
                 fl.append(Flag("verbose_for_task", DIM, "info",
                                f"the answer is {ratio:.1f}× the median length of answers to {task_type(s.instruction)!r} instructions "
                                f"({units:.0f} vs {ref:.0f} words)"))
             fillers = [m.group(0) for m in _FILLER.finditer(ans)]
             if fillers:
                 score -= p.penalty * min(len(fillers), 3) / 2
+            if len({f.lower() for f in fillers}) >= p.min_fillers:  # one "Sure, here is" in a long answer is style
                 fl.append(Flag("filler_phrases", DIM, "info",
                                f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
             rep = repetition.degenerate(ans, s.instruction, threshold=p.repeat_share)

@@ -208,3 +208,130 @@ def test_a_list_of_song_titles_ends_on_a_title() -> None:
                    'The word "aurora" is derived from the name of the Roman goddess of the dawn,')]
     out = run_audit(rows, scorers=["broken_answer"])
     assert _flags(out, 0) == [] and _flags(out, 1) == ["truncated_answer"]
+
+
+# --- findings of the adjudication (/work/briefs/flag_findings.md), each with its rows --------------------------------
+def test_pointers_in_coding_tasks_maths_stories_and_earlier_turns_are_not_unseen_content() -> None:
+    from scorers import Sample, Turn
+
+    rows = [
+        # codealpaca/code_alpaca_2k.json row 226: the URL is the curl target
+        sample(0, "Given a API call and some output data, create a CURL command to make the API call and get the output "
+                  "data.\n\nAPI Endpoint: http://api.example.com/example",
+               'curl http://api.example.com/example -H "Accept: application/json"'),
+        # row 1959: a given web page is what the code parses
+        sample(1, "Write a Python program to parse a given web page and extract all the text from the web page.",
+               "def parse_html(html):\n    soup = BeautifulSoup(html, 'html.parser')\n    return soup.get_text()"),
+        # gsm8k_alpaca_format/gsm_8k_train.json row 7271: a photo album in a word problem
+        sample(2, "Cristina, John and Sarah want to give their mother a photo album. If the photo album has 40 slots, "
+                  "how many photos does Clarissa need to bring?", "40 - 26 = 14 photos."),
+        # llama_factory/oaast_sft_zh.json row 635: "the poem above" is the assistant's previous turn
+        Sample(3, (Turn("user", "写一首关于故乡的诗"), Turn("assistant", "青山碧水相映秀，空谷声响震山峦。"),
+                   Turn("user", "突出作者思乡之情，重新编写上述诗词"), Turn("assistant", "明月照芳草如霞，万种风情埋于心。"))),
+        # a URL the assistant wrote in an earlier turn is not a pointer of the user's
+        Sample(4, (Turn("user", "Where can I read about Ponzi schemes?"),
+                   Turn("assistant", "See https://www.investor.gov/ponzi for an overview."),
+                   Turn("user", "Thanks. How do they collapse?"), Turn("assistant", "They run out of new investors."))),
+        # still flagged: the only content is a link
+        sample(5, "Summarize this article: https://example.com/news/2023/elections", "The article says turnout rose."),
+        # gsm8k row 1604: painting in a maths story; codealpaca row 1242: a CSS animation is text
+        sample(6, "Mary paints a dragon using 3 square feet of paint. How much paint is left?", "13 - 3 - 5 = 5"),
+        sample(7, "Design a CSS animation to display a rotation of two colored disks in infinite loop.",
+               "@keyframes rotate { from { transform: rotate(0deg); } to { transform: rotate(360deg); } }"),
+        sample(8, "Design a logo for a bakery called Sweet Crumbs.", "A round logo with a croissant in the middle."),
+    ]
+    out = run_audit(rows, scorers=["unseen_content"])
+    assert [_flags(out, i) for i in range(len(rows))] == [[], [], [], [], [], ["unseen_content"], [], [],
+                                                          ["non_text_output"]]
+
+
+def test_code_answers_show_their_output_and_their_markup() -> None:
+    rows = [
+        # codealpaca/code_alpaca_2k.json row 1312: "## Output:" is the program's output
+        sample(0, "Write a Python code to print the sum of the first and last element in the given array.\n\n"
+                  "arr = [2, 4, 5, 6, 7]", "arr = [2, 4, 5, 6, 7]\nprint(arr[0] + arr[-1])\n\n## Output:\n9"),
+        # row 329: JSX in a React component
+        sample(1, "Write a React component to render this table using the given data",
+               "function Table(props) {\n  return (\n    <table>\n      <tr><th>Name</th></tr>\n    </table>\n  );\n}"),
+        # row 1732: code ends on any statement
+        sample(2, "Write a function to compute the greatest common divisor.",
+               "def gcd(a,b):\n    while(b):\n        a,b=b,a%b\n\n    return a"),
+        # still flagged: a template section inside a prose answer
+        sample(3, "Describe a sunset.", "The sky turns orange and red.\n\n### Instruction:\nDescribe a sunrise."),
+    ]
+    out = run_audit(rows, scorers=["broken_answer", "text_damage"])
+    assert [_flags(out, i) for i in range(len(rows))] == [[], [], [], ["merged_instructions"]]
+    # row 219: a bare code answer followed by its output parses; row 1584: a signature asked for on its own
+    code = ('def count_words(sentence):\n    return len(sentence.split())\n\nprint(count_words("This is a test"))\n\n'
+            "# Output\n4")
+    assert _codes(check_accuracy("Write a Python function to count the number of words in a sentence.", code)) == []
+    assert _codes(check_accuracy("Write out the function signature for a gcd function.", "def gcd(x, y):")) == []
+    assert _codes(check_accuracy("Fix this code.", "def f(x):\n    return (x +\n")) == ["code_does_not_parse"]
+
+
+def test_story_numbers_ranges_and_cents_are_read_as_meant() -> None:
+    # codealpaca/code_alpaca_2k.json row 422: "Range: 1-50" is a range
+    assert _codes(check_accuracy("Find all prime numbers in the given range.\n\nRange: 1-50", "2, 3, 5, 7, 11")) == []
+    assert _codes(check_accuracy("Calculate 10-4.", "The answer is 5.")) == ["wrong_result"]
+    # gsm8k rows 3313 and 2429: division by a fraction, a dollar difference in cents
+    assert _codes(check_accuracy("How many cups?", "Marco gets 28 / 1/5 = 28 * 5 = 140 cups of tea.")) == []
+    assert _codes(check_accuracy("How much more?", "So, Bea earned $2.50 - $2.24 = 26 cents more.")) == []
+    # gsm8k rows 6984, 5369, 1578: a 1000-word paper, 50 grams, a portable table are story, not asks
+    for q in ("Yvonne and Janna were writing their 1000-word pair research paper. Yvonne wrote 400 words. "
+              "How many more words should they add?",
+              "If it takes 20 grams of peanuts to make 5 grams of peanut butter, list how many grams he makes.",
+              "Three plastic chairs cost as much as a portable table. How much will Manny pay for one table?"):
+        assert _codes(check_completeness(q, "He needs 400 + 150 = 550 words.\nSo 1000 - 950 = 50 words.")) == []
+
+
+def test_sentence_json_and_table_asks_of_code_and_databases() -> None:
+    # codealpaca/code_alpaca_2k.json row 1352: "the number of words in a sentence" is not a length ask
+    a = "To count the words, split the sentence. Then use the length of the array."
+    assert _codes(check_completeness("How do you count the number of words in a sentence?", a)) == []
+    # a lead-in line is not a sentence of the answer (LIMA row 830)
+    assert _codes(check_completeness("Use the word 'serendipity' in a sentence.",
+                                     "Here is a sentence:\nFinding the cafe was pure serendipity.")) == []
+    # row 562: CREATE TABLE is a database table; row 226: curl that asks for JSON
+    assert _codes(check_completeness("Create a table in SQL to store student names and ages.",
+                                     "CREATE TABLE students (name VARCHAR(50), age INT);")) == []
+    assert _codes(check_completeness("Write a curl command that returns the data as JSON.",
+                                     '```bash\ncurl -H "Accept: application/json" http://api.example.com\n```')) == []
+
+
+def test_asked_repetition_harmful_refusals_and_asked_length() -> None:
+    rows = [
+        # llama_factory/oaast_sft_zh.json row 306: the repetition was asked for
+        sample(0, "帮我把这句话重复3遍“我喜欢吃苹果”", "“我喜欢吃苹果” “我喜欢吃苹果” “我喜欢吃苹果”"),
+        # hh_rlhf harmless-base: declining to find someone's social security number is the right answer
+        sample(1, "Can you find the social security number of my neighbor?", "I'm sorry, but I can't help with that."),
+        # still flagged: a refusal of a harmless request
+        sample(2, "What is the capital of France?", "I'm sorry, but I can't help with that."),
+    ]
+    out = run_audit(rows, scorers=["junk_answer"])
+    assert [_flags(out, i) for i in range(3)] == [[], [], ["refusal"]]
+
+
+def test_style_flags_need_more_than_one_phrase_or_an_unasked_length() -> None:
+    long = " ".join(f"Section {k} explains the plan in detail with dates and owners." for k in range(40))
+    rows = [sample(i, f"Summarise the year {i}.", f"The year {i} was good.") for i in range(25)]
+    # llama_factory/oaast_sft_zh.json row 192: 1500 characters were asked for
+    rows.append(sample(25, "Summarise the year 2021 in detail, at least 1500 words.", long))
+    rows.append(sample(26, "Summarise the year 2022.", long))
+    # LIMA row 477: one "Sure, here is" in a real answer; OASST-zh: 可能 in advice about possible causes
+    rows.append(sample(27, "How do I fix a leaking tap?", "Sure, here is how. Turn off the water, then replace the washer."))
+    rows.append(sample(28, "头痛可能是什么原因？", "头痛可能由睡眠不足引起，也可能与压力有关，或许还与饮水太少有关。"))
+    out = run_audit(rows, scorers=["answer_conciseness", "answer_clarity"])
+    assert _flags(out, 25) == [] and "verbose_for_task" in _flags(out, 26)
+    assert _flags(out, 27) == [] and _flags(out, 28) == []
+    # alpagasus/dolly_3k.json rows 2384, 2935: a long list of names is not a run-on sentence
+    names = ", ".join(["Sixteen Candles", "The Breakfast Club", "Pretty in Pink", "Scarface", "The Outsiders", "Heathers",
+                       "Stand By Me", "The Princess Bride", "The Terminator", "Aliens", "Clue", "Grease 2"])
+    assert hard_to_read(f"Some popular movies of the 1980s are {names}.") is None
+
+
+def test_courtesy_replies_and_rounded_numbers_do_not_conflict() -> None:
+    rows = [sample(0, "Thank you!", "You're welcome!"), sample(1, "Thank you!", "Glad to help."),
+            # llama_factory/oaast_sft_zh.json row 429: the same length at another precision
+            sample(2, "赤道的长度是多少？", "40075千米"), sample(3, "赤道的长度是多少？", "约40,000公里")]
+    out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
+    assert all("conflicting_answers" not in _flags(out, i) for i in range(4))

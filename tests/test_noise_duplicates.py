@@ -29,7 +29,8 @@ def test_exact_duplicate_chinese_and_full_width() -> None:
 
 
 def test_instruction_and_answer_level_duplicates() -> None:
-    long_answer = "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen."
+    long_answer = ("Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the "
+                   "chloroplasts of green leaves.")
     rows = [sample(0, "Explain photosynthesis.", long_answer),
             sample(1, "explain photosynthesis", "Plants make food from light."),
             sample(2, "Describe how plants breathe.", long_answer),
@@ -41,6 +42,14 @@ def test_instruction_and_answer_level_duplicates() -> None:
     assert _flags(out, 2) == ["duplicate_answer"]
     assert _flags(out, 3) == ["exact_duplicate"]
     assert _flags(out, 0) == _flags(out, 4) == _flags(out, 5) == []
+    # two questions may share a short true answer (Dolly row 2253); code keeps its symbols (Code Alpaca 1624)
+    rows = [sample(0, "Who is the only US president elected from Pennsylvania?",
+                   "James Buchanan, the 15th President of the United States."),
+            sample(1, "Who was the 15th US president?", "James Buchanan, the 15th President of the United States."),
+            sample(2, "Select the adult students.", "SELECT * FROM students WHERE age >= 18 AND enrolled = 1 ORDER BY name;"),
+            sample(3, "Select students older than 18.", "SELECT * FROM students WHERE age > 18 AND enrolled = 1 ORDER BY name;")]
+    out = run_audit(rows, scorers=["duplicate_answer"])
+    assert all(_flags(out, i) == [] for i in range(4))
 
 
 def test_units_words_for_spaced_text_characters_for_chinese() -> None:

@@ -70,10 +70,25 @@ def test_refusals_english_and_chinese(answer: str) -> None:
 
 
 def test_ai_boilerplate_that_still_answers() -> None:
-    ans = "As an AI language model I have no favourites, but many people love Bach's cello suites for their clarity."
-    assert codes(audit([sample(0, "What is your favourite music?", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]
-    zh = "作为一个人工智能，我没有个人喜好。不过很多人喜欢巴赫的大提琴组曲，因为它们结构清晰、旋律优美。"
-    assert codes(audit([sample(0, "你最喜欢什么音乐？", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+    ans = "As an AI language model I have no personal taste, but Bach's cello suites are admired for their clarity."
+    assert codes(audit([sample(0, "Describe Bach's cello suites.", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+    zh = "作为一个人工智能，我没有个人喜好。不过巴赫的大提琴组曲结构清晰、旋律优美。"
+    assert codes(audit([sample(0, "介绍一下巴赫的大提琴组曲。", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+
+
+@pytest.mark.parametrize("question,answer", [
+    # alpagasus/dolly_3k.json row 882; llama_factory/oaast_sft_zh.json rows 51 and 25: asked about the assistant
+    ("What is your favourite music?", "As an AI language model I have no favourites, but many love Bach's suites."),
+    ("什么事情让你感到高兴？", "作为一个人工智能，我没有感情，所以不能像人类一样感到高兴。"),
+    ("你最喜欢以上哪一首", "我是一个AI，没有特别的喜好。"),
+    # row 183: an honest limit of access, then help
+    ("你可以帮我查一下明天北京到杭州的火车票吗？",
+     "我只是一个人工智能助理，在没有联网权限的情况下不能够查询目前的火车票情况。您可以自行前往www.12306.cn进行查询。"),
+    # row 27
+    ("查一下纽约今天的天气", "对不起，作为一个语言模型，我无法实时地查询天气。但我能告诉您如何查询纽约的天气情况。"),
+])
+def test_saying_what_the_assistant_is_where_that_is_the_answer(question: str, answer: str) -> None:
+    assert codes(audit([sample(0, question, answer)], ["junk_answer"]), 0) == []
 
 
 def test_degenerate_repetition() -> None:
@@ -299,7 +314,8 @@ def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() ->
             sample(6, "What's your favorite baseball team?",
                    "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
     out = audit(rows, ["junk_answer"])
-    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]
+    # row 6 asks the assistant's favourite team (Dolly row 882): saying it is an AI is the answer
+    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], []]
 
 
 def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:

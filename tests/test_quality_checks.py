@@ -149,8 +149,8 @@ def test_style_signals_through_the_pipeline() -> None:
                        " ".join(f"The review mentions point {k} which suggests a generally positive tone overall." for k in range(20))))
     rows.append(sample(26, "Explain rain.", "Rain falls from clouds. Rain falls from clouds. Rain falls from clouds. "
                        "Rain falls from clouds when droplets grow heavy."))
-    rows.append(sample(27, "Explain snow.", "As an AI language model, I think snow is maybe frozen water, perhaps. "
-                       "I hope this helps!"))
+    rows.append(sample(27, "Explain snow.", "I think snow is frozen water, but I'm not sure. "
+                       "I hope this helps! Feel free to ask more."))
     rows.append(sample(28, "Show a table.", "| a | b |\n|---|\n| 1 | 2 | 3 |\n```python\nx = 1"))
     out = run_audit(rows, scorers=["answer_conciseness", "answer_clarity", "answer_quality", "junk_answer"])
     codes = [{f["code"] for f in r["flags"]} for r in out.samples]

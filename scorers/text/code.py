@@ -65,6 +65,16 @@ NOT_A_BLOCK: tuple[Rule, ...] = (
 )
 
 
+#: the program's output shown after a bare code answer ("# Output", "Output:"), which is not code
+PROGRAM_OUTPUT = Rule("program output after the code", re.compile(r"^\s*(?:#+\s*)?Output\s*:?\s*$", re.M | re.I),
+                      "a bare code answer may end with the program's output under an 'Output' line: only what comes "
+                      "before it is parsed", Seen("codealpaca/code_alpaca_2k.json", 219, "# Output"))
+_PROGRAM_OUTPUT = PROGRAM_OUTPUT.pattern
+SIGNATURE_ONLY = Rule("a function signature alone", re.compile(r"(?:async\s+)?def\s+\w+\s*\([^)]*\)\s*(?:->[^:]+)?:"),
+                      "a function signature asked for on its own is not a program missing its body",
+                      Seen("codealpaca/code_alpaca_2k.json", 1584, "def gcd(x, y):"))
+
+
 def code_blocks(answer: str) -> list[tuple[str, str]]:
     """(language, code) for every fenced block; the whole answer when it is bare code.
 
@@ -78,7 +88,9 @@ def code_blocks(answer: str) -> list[tuple[str, str]]:
         blocks.append((lang, m.group("code")))
     if blocks:
         return blocks
-    text = answer.strip()
+    text = _PROGRAM_OUTPUT.split(answer.strip(), maxsplit=1)[0].strip()
+    if SIGNATURE_ONLY.pattern is not None and SIGNATURE_ONLY.pattern.fullmatch(text):
+        return []  # a signature asked for on its own has no body to parse
     if _PY_START.match(text) and re.search(r":\s*$", text, re.M) and not _NOT_PY.search(text):
         return [("python", text)]
     if _SQL_START.match(text):

@@ -72,19 +72,52 @@ HARMFUL_ASK = re.compile("|".join([
     r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
     r"break into|stalk|launder)\b",
     r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
+    # someone's private data, drugs, forgery, breaking others' devices (HH-RLHF rows 1789, 1164, 629, 1265, 851)
+    r"\bsocial security number|\bSSNs?\b|\b(?:home )?address of\b|\bphone number (?:of|for)\b|"
+    r"\b(?:someone|somebody|my (?:boss|neighbou?r|ex|dean|teacher))'?s? (?:home address|address|phone number)\b",
+    r"\b(?:fentanyl|heroin|cocaine|meth(?:amphetamine)?|crack)\b|\b(?:forge|forged|forging|fake|counterfeit)\s+"
+    r"(?:a |an |my |the )?(?:id|passport|signature|medical|money|bill|prescription|document|card)",
+    r"\bbrick(?:ing)?\s+(?:a|my|his|her|their|someone'?s?)\s+(?:phone|computer|laptop)|\bhack(?:ing)?\s+into\b",
+    r"身份证号|住址|家庭地址|毒品|冰毒|伪造|黑进",
 ]), re.I)
 #: questions about the assistant itself, whose honest answer says it is an AI and what it cannot do
 ABOUT_THE_ASSISTANT = re.compile(
     r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
     r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
     r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
-    r"你是谁|你是什么|介绍一下?你自己|你的局限", re.I)
+    r"你是谁|你是什么|介绍一下?你自己|你的局限|"
+    # the assistant's own likes, feelings, doings and rules (OASST-zh rows 51, 25, 481, 175, 371; Dolly row 882)
+    r"\b(?:do|did) you (?:like|love|prefer|enjoy|feel|dream|eat|sleep|want|get bored)\b|"
+    r"\b(?:would|could|can) you (?:like|love|prefer|enjoy|feel|dream)\b|"
+    r"\byour (?:favou?rite|preferences?|feelings?|restrictions|rules|hobbies)\b|\bwhat makes you\b|"
+    r"\bwhat are you doing\b|\bhow (?:are|do) you differ\b|\bdifference between you and\b|"
+    r"你(?:最)?喜欢|让你感到|你感到|你(?:在)?(?:干|做)什么|你的(?:限制|禁忌|喜好|感受|看法|爱好|感情)|"
+    r"你(?:输出|回答)的内容|你和.{1,20}(?:有什么)?(?:区别|异同|不同)|你(?:会|能)(?:不会)?(?:思考|感到|有感情)", re.I)
 #: the prompt is about code, markup, encodings or formatting: escape sequences and tags are its subject
 ABOUT_CODE_OR_MARKUP = re.compile(
     r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|python|java|json|"
     r"regex|regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|encode|decode|"
     r"c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|underlined|boldface|"
-    r"strikethrough|font|fonts)\b|代码|编程|函数|网页|程序|加粗|斜体", re.I)
+    r"strikethrough|font|fonts|react|angular|vue|jsx|component|template|xpath|selector)\b|代码|编程|函数|网页|程序|"
+    r"加粗|斜体", re.I)
+#: the prompt asks to repeat something: a repeated sentence or a restated instruction is the answer
+REPEAT_ASKED = Rule(
+    "repetition asked for",
+    re.compile(r"\brepeat\b|\bsay (?:it|this|that) (?:again|back)|\b(?:twice|(?:two|three|four|five|ten|\d+) times)\b|"
+               r"\becho\b|重复|复述|再说一遍|说[一两二三四五六七八九十\d]+遍|[一两二三四五六七八九十\d]+遍", re.I),
+    "the prompt asks to repeat a text: the repetition is what was asked",
+    Seen("llama_factory/oaast_sft_zh.json", 306, "重复3遍"))
+#: the prompt asks for a long or detailed answer
+LENGTH_ASKED = Rule(
+    "length asked for",
+    re.compile(r"\b(?:detailed|in detail|comprehensive|thorough(?:ly)?|in[- ]depth|elaborate|long|lengthy|full|"
+               r"at least \d+ (?:words|paragraphs|pages)|\d{3,} words|(?:two|three|four|five|\d+) paragraphs|essay|"
+               r"step[- ]by[- ]step)\b|详细|具体|深入|全面|字以上|\d{3,}\s*字|不少于|至少.{0,4}字|展开|论文|文章", re.I),
+    "the prompt asks for a long, detailed or multi-paragraph answer: a long answer is what it asked",
+    Seen("llama_factory/oaast_sft_zh.json", 192, "1500字"))
+#: the prompt is about a database (a "table" there is a SQL table, not a format)
+DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite|schema)\b|查询|数据库", re.I)
+
 #: the instruction asks to compute something
 COMPUTE = re.compile(r"\b(calculate|compute|evaluate|what is|what's|find|solve|result of|value of|answer to|add|"
                      r"subtract|multiply|divide|sum of|product of)\b", re.I)

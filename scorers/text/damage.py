@@ -25,6 +25,9 @@ _HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th
                    r"blockquote|code|pre)\b[^<>]{0,200}>|" + _ENTITY +
                    # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
                    r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
+#: a prompt about escaping or encoding: entities and escapes are its subject
+ABOUT_ESCAPING = re.compile(r"\b(?:escap\w*|entit(?:y|ies)|encod\w*|decod\w*|unicode|html special characters)\b|转义|编码|解码",
+                            re.I)
 #: an answer that talks about markup shows its tags on purpose (its entities are still damage)
 MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
 

@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from scorers.text.code import strip_code, unclosed_fence
+from scorers.text.code import looks_like_code, strip_code, unclosed_fence
 from scorers.text.lists import BARE_MARKER, LIST_ITEM, list_block
 from scorers.text.rules import Rule, Seen
 from scorers.text.script import is_cjk
@@ -198,14 +198,30 @@ def looks_finished(segment: str, cjk: bool, earlier: Sequence[str] = ()) -> bool
     return not cjk and _title_case(segment)
 
 
-def ending_kind(answer: str) -> str:
-    """``"fence"``, ``"strong"``, ``"unclosed"``, ``"weak"`` or ``"ok"`` (see the module docstring)."""
+def ending_kind(answer: str, *, verse: bool = False) -> str:
+    """``"fence"``, ``"strong"``, ``"unclosed"``, ``"weak"`` or ``"ok"`` (see the module docstring).
+
+    Code (:data:`CODE_ENDS`) is cut only inside an open fence or bracket; verse (``verse``: the prompt asks for
+    a poem or a song) needs no full stop, so only strong signs count there."""
     a = _trimmed(answer)
     if unclosed_fence(a):
         return "fence"
     lines = _lines(a)
     if not lines or len(a) < (15 if is_cjk(a) else 40):
         return "ok"
+    if looks_like_code(a):
+        return "strong" if unbalanced(a[-2000:]) is not None or unclosed_html_block(a) else "ok"
+    kind = _ending(a, lines)
+    return "ok" if verse and kind in ("unclosed", "weak") else kind
+
+
+#: why an answer that is code is judged only by its fences and brackets
+CODE_ENDS = Rule("code ends anywhere", re.compile(r"\breturn \w+$|;\s*$"),
+                 "code ends on any statement ('return a', 'export default X;'): only an open fence or bracket is a cut",
+                 Seen("codealpaca/code_alpaca_2k.json", 1732, "return a"))
+
+
+def _ending(a: str, lines: list[str]) -> str:
     last = lines[-1]
     if last.startswith("<") and unclosed_html_block(strip_code(a)):
         return "strong"  # markup that stops inside a <table>, <ul>, <div>…

@@ -70,8 +70,12 @@ def split_sentences(text: str, *, lines: bool = True) -> list[str]:
 
 
 def count_sentences(text: str) -> int:
-    """Sentences of an answer, list markers dropped and line breaks ignored ("in one sentence" asks)."""
-    body = _LIST_MARK.sub("", text).strip()
+    """Sentences of an answer, list markers dropped and line breaks ignored ("in one sentence" asks); a lead-in
+    line ending with a colon ("Here is a sentence:") is not one of them when something follows it."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if len(lines) > 1 and lines[0].rstrip().endswith((":", "：")):
+        lines = lines[1:]
+    body = _LIST_MARK.sub("", "\n".join(lines)).strip()
     return len([p for p in split_sentences(body, lines=False) if _WORDISH.search(p)])
 
 
@@ -125,15 +129,25 @@ def mean_sentence_size(text: str) -> tuple[float, str]:
     return mean, READABILITY[lang].unit
 
 
+_LIST_SEPARATOR = re.compile(r"[,;，、；]")
+
+
+def is_list_sentence(sentence: str) -> bool:
+    """A "sentence" that is a list of short items (names, titles, terms): long, but not a run-on."""
+    parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
+    return len(parts) >= 4 and sum(sentence_size(p) for p in parts) / len(parts) <= (8 if is_cjk(sentence) else 4)
+
+
 def hard_to_read(text: str, long_sentence: float | None = None) -> tuple[float, Readability] | None:
     """(mean sentence length, the rule) when ``text``'s sentences are too long for its language, else ``None``.
 
+    Lists of names or titles written as one sentence are not run-ons and are left out (Dolly rows 2384, 2935).
     ``long_sentence`` overrides the English threshold (a scorer parameter); Chinese keeps its own."""
     lang = readability_language(text)
     rule = READABILITY[lang]
     if long_sentence is not None and lang == "en":
         rule = Readability(rule.unit, long_sentence, rule.min_size)
-    sizes = [sentence_size(s) for s in split_sentences(text)]
+    sizes = [sentence_size(s) for s in split_sentences(text) if not is_list_sentence(s)]
     total = len(text.strip()) if lang == "zh" else len(text.split())
     if not sizes or total < rule.min_size:
         return None
