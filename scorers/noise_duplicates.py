@@ -18,8 +18,9 @@ from pydantic import Field
 from scorers._minhash import near_duplicates
 from scorers._noise_text import result_from_flags
 from scorers.text.cues import MATHS, TASK_CUE
-from scorers.text.numbers import final_number, numbers, same_content, same_names, same_numbers, same_subject
-from scorers.text.prompt import split_input, without_fillers
+from scorers.text.numbers import (final_number, numbers, quoted, same_content, same_names, same_numbers, same_quotes,
+                                  same_subject)
+from scorers.text.prompt import split_input, template_lines, without_fillers, without_template
 from scorers.text.code import looks_like_code
 from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
@@ -31,13 +32,17 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _key(text: str) -> str:
+    return normalise_strict(text) + "\x01" + "\x01".join(quoted(text))
+
+
 def sample_key(s: Sample) -> bytes:
-    parts = [normalise_strict(s.system or "")] + [f"{t.role}:{normalise_strict(t.content)}" for t in s.turns]
+    parts = [_key(s.system or "")] + [f"{t.role}:{_key(t.content)}" for t in s.turns]
     return _digest("\x00".join(parts))
 
 
 def prompt_key(s: Sample) -> str:
-    return normalise_strict(s.prompt_text)
+    return _key(s.prompt_text)
 
 
 def _sample_keys(samples: Sequence[Sample], ctx: ScoringContext) -> list[bytes]:
@@ -68,7 +73,7 @@ class ExactDuplicate(Scorer):
     """Samples whose whole conversation repeats another's exactly (ignoring case, spaces, punctuation)."""
 
     name = "exact_duplicate"
-    version = "2"
+    version = "3"
     dimension = "noise"
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -90,7 +95,7 @@ class DuplicateInstruction(Scorer):
     """Samples that ask exactly the same thing as an earlier sample (the whole prompt, normalised)."""
 
     name = "duplicate_instruction"
-    version = "1"
+    version = "2"
     dimension = "noise"
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -172,18 +177,31 @@ class NearDuplicateParams(ScorerParams):
         "shared input passage are not near duplicates."))
 
 
+def _question_texts(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[str], list[str]]:
+    """(prompts, instruction heads) without the template lines most prompts share and without politeness: what
+    two prompts are compared on (memoised per audit)."""
+
+    def compute() -> tuple[list[str], list[str]]:
+        raw = ctx.texts("prompt")
+        lines = template_lines(raw)
+        prompts = [without_template(t, lines) for t in raw]
+        heads = [without_fillers(without_template(split_input(s)[0], lines)) for s in samples]
+        return prompts, heads
+
+    return ctx.memo("noise:question_texts", compute)
+
+
 def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: NearDuplicateParams) -> Any:
     """Near-duplicate prompt groups (memoised per parameters, shared with conflicting_answers)."""
 
     def compute() -> Any:
-        head_texts = [without_fillers(split_input(s)[0]) for s in samples]
+        prompts, head_texts = _question_texts(samples, ctx)
         heads = [token_set(h) for h in head_texts]
-        prompts = ctx.texts("prompt")
 
         def accept(i: int, j: int) -> bool:
             return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
                     and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j])
-                    and same_subject(head_texts[i], head_texts[j]))
+                    and same_subject(head_texts[i], head_texts[j]) and same_quotes(prompts[i], prompts[j]))
 
         return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
                                word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
@@ -292,7 +310,7 @@ class ConflictingAnswers(Scorer):
         else:
             groups = near_duplicate_groups(samples, ctx, NearDuplicateParams()).groups
         answers = ctx.texts("answer")
-        prompts = ctx.texts("prompt")
+        prompts, head_texts = _question_texts(samples, ctx)
         flags: list[list[Flag]] = [[] for _ in samples]
         conflicts: dict[int, dict[int, float]] = defaultdict(dict)
         n_pairs = 0
@@ -302,7 +320,7 @@ class ConflictingAnswers(Scorer):
                  and not TASK_CUE["chat"].search(samples[p].instruction)][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
             asks = {p: token_set(without_fillers(prompts[p])) for p in g}
-            heads = {p: without_fillers(split_input(samples[p])[0]) for p in g}
+            heads = {p: head_texts[p] for p in g}
             for a_i, a in enumerate(g):
                 for b in g[a_i + 1:]:
                     if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap

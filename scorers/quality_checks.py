@@ -26,7 +26,7 @@ from scorers._findings import Findings
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code
-from scorers.text.code import code_blocks, strip_fences
+from scorers.text.code import calls_a_tool, code_blocks, strip_fences
 from scorers.text.cues import COMPUTE, MATHS
 from scorers.text.rules import Rule, Seen
 from scorers.samples import Sample
@@ -488,7 +488,8 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
         f.flags.append(Flag("final_answer_not_derived", DIM, "warning",
                             f"the final answer {unsupported} is not the result of any step of the worked solution "
                             f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})"))
-    asked = instruction_expression(instruction)
+    delegated = calls_a_tool(answer)  # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307)
+    asked = None if delegated else instruction_expression(instruction)
     if asked is not None:
         expr, value = asked
         f.checked += 1
@@ -496,7 +497,7 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
             f.failed += 1
             f.flags.append(Flag("wrong_result", DIM, "error",
                                 f"the instruction asks for {expr}, which is {_fmt(value)}; the answer does not say {_fmt(value)}"))
-    conv = unit_conversion(instruction)
+    conv = None if delegated else unit_conversion(instruction)
     if conv is not None:
         what, value = conv
         f.checked += 1

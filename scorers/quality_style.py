@@ -27,7 +27,7 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text import damage, repetition, sentences
-from scorers.text.code import unclosed_fence
+from scorers.text.code import strip_code, unclosed_fence
 from scorers.text.cues import CREATIVE, LENGTH_ASKED, TASK_CUE, task_type
 from scorers.text.script import word_count
 from scorers.text.templates import template_artefact
@@ -186,8 +186,9 @@ class AnswerClarity(Scorer):
                 fields.append({"answer_clarity": {"score": None}})
                 continue
             score = 1.0
-            avg, unit = sentences.mean_sentence_size(ans)
-            hard = sentences.hard_to_read(ans, p.long_sentence)
+            prose = strip_code(ans)  # code and tool calls have no sentences (Toolformer rows 4372, 7112)
+            avg, unit = sentences.mean_sentence_size(prose)
+            hard = sentences.hard_to_read(prose, p.long_sentence)
             if hard is not None:
                 mean, rule = hard
                 score -= min(1.0, (mean - rule.long_sentence) / rule.long_sentence) * 2 * p.penalty

@@ -335,3 +335,32 @@ def test_courtesy_replies_and_rounded_numbers_do_not_conflict() -> None:
             sample(2, "赤道的长度是多少？", "40075千米"), sample(3, "赤道的长度是多少？", "约40,000公里")]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert all("conflicting_answers" not in _flags(out, i) for i in range(4))
+
+
+def test_toolformer_rows_compare_the_question_not_the_tool_preamble() -> None:
+    # gpteacher_toolformer/toolformer-dedupe-only-dataset.json: every prompt opens with the same tool descriptions
+    preamble = ("toolformer: enabled\ntoolformer access: shell\nA terminal. Use this to run commands. Input should be "
+                "valid commands, and the output will be any output from running that command.\nshell(shellcommand)\n")
+    others = [sample(10 + k, preamble + f"Show the {w} of the current directory", f"shell('ls {k}')")
+              for k, w in enumerate(["files", "size", "owner", "permissions", "age", "links", "inodes", "groups",
+                                     "modes", "paths", "names", "times"])]
+    rows = [sample(0, preamble + "Find out the current disk usage on a linux system", "It is shell('df -h')."),
+            sample(1, preamble + "Find out CPU usage on a Linux system", "It is shell('top -bn1')."),
+            # rows 3128 and 2370: the quoted strings are the data
+            sample(2, "Reverse the string 'hello world' using Python.", "python(\"'hello world'[::-1]\")"),
+            sample(3, "Reverse the string 'Hello, World!' using python.", "python(\"'hello world'[::-1]\")"),
+            *others]
+    out = run_audit(rows, scorers=["exact_duplicate", "duplicate_instruction", "near_duplicate"])
+    assert all(_flags(out, i) == [] for i in range(4))
+    # row 307: the result is left to the tool; row 6163: fetching is the task; row 4905: tool calls, not JSON
+    assert _codes(check_accuracy("Convert 50 degrees Celsius to Fahrenheit",
+                                 "50 degrees Celsius is equivalent to python('((50 * 9/5) + 32)') degrees Fahrenheit.")) == []
+    assert _codes(check_accuracy("What's the weather in London and the news?",
+                                 '{"weather": weather(\'London weather today\'), "news": news(\'top headlines UK\')}')) == []
+    fetch = sample(0, "toolformer: enabled\nrequest(url)\nGet me the content of the page with the URL "
+                      "'https://www.example.com/article'", "Here's the content: request('https://www.example.com/article')")
+    assert _flags(run_audit([fetch], scorers=["unseen_content"]), 0) == []
+    # rows 4372, 7112: no sentence length inside a tool call
+    code = "The sum is python('" + "a, b = b, a + b; " * 30 + "print(a)')."
+    out = run_audit([sample(0, "Find the sum of the first 10 Fibonacci numbers.", code)], scorers=["answer_clarity"])
+    assert _flags(out, 0) == []

@@ -34,9 +34,23 @@ def strip_fences(text: str, repl: str = " ") -> str:
     return _CODE_FENCE_BLOCK.sub(repl, text)
 
 
+#: a call to a tool written into an answer ("python('(50 * 9/5) + 32')", "[Calculator(400/1400)]",
+#: "request('https://…')"): the result is left to the tool
+TOOL_CALL = Rule("tool call", re.compile(r"\[[A-Z][A-Za-z]+\([^)\]\n]*\)\]|\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")"
+                                         r"(?:[^()\n]|\([^()\n]*\))*\)"),
+                 "an answer that calls a tool leaves the result (a number, a page) to the tool: the call is code, and "
+                 "the answer need not state the result",
+                 Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 307, "python('((50 * 9/5) + 32)')"))
+
+
+def calls_a_tool(text: str) -> bool:
+    return TOOL_CALL.search(text) is not None
+
+
 def strip_code(text: str) -> str:
-    """``text`` without fenced code blocks and inline code (for prose-only checks)."""
-    return _INLINE_CODE.sub(" ", _CODE_FENCE_BLOCK.sub(" ", text))
+    """``text`` without fenced code blocks, inline code and tool calls (for prose-only checks)."""
+    assert TOOL_CALL.pattern is not None
+    return TOOL_CALL.pattern.sub(" ", _INLINE_CODE.sub(" ", _CODE_FENCE_BLOCK.sub(" ", text)))
 
 
 def unclosed_fence(text: str) -> bool:
@@ -57,6 +71,9 @@ def looks_like_code(text: str) -> bool:
 
 #: a text that looks like a bare code answer but is not one (checked before a bare answer is parsed as code)
 NOT_A_BLOCK: tuple[Rule, ...] = (
+    Rule("a reply of tool calls", re.compile(r"\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")\)"),
+         "a JSON-shaped reply whose values are tool calls is not JSON to parse",
+         Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 4905, "weather('London weather today')")),
     Rule("set or list written in maths or Python notation",
          re.compile(r"^\s*[{\[]\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)(?:\s*,\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+))*"
                     r"\s*[}\]]\s*$"),

@@ -120,3 +120,23 @@ def same_content(a: str, b: str) -> bool:
     if is_cjk(a) or is_cjk(b):
         return True
     return _subject_words(a) == _subject_words(b)
+
+
+#: quoted text is data: its case and punctuation count ("Reverse the string 'hello world'" and "… 'Hello, World!'"
+#: are other tasks with other results, Toolformer rows 3128 and 2370)
+QUOTED_DATA = Rule("quoted text is data",
+                   re.compile(r"(?<!\w)'[^'\n]{1,200}'(?!\w)|\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|‘[^’\n]{1,200}’"),
+                   "prompts that differ only inside quotes differ in their data: the quotes are compared exactly",
+                   Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 2370, "'Hello, World!'"))
+
+
+def quoted(text: str) -> list[str]:
+    """The quoted spans of ``text``, exactly as written."""
+    assert QUOTED_DATA.pattern is not None
+    return QUOTED_DATA.pattern.findall(text)
+
+
+def same_quotes(a: str, b: str) -> bool:
+    """False when both texts quote something and not the same thing (the quoted text is the task's data)."""
+    qa, qb = quoted(a), quoted(b)
+    return not (qa and qb) or qa == qb
