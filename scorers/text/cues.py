@@ -7,7 +7,7 @@
   (answers of "classify" are short, answers of "write an essay" long): the groups answer lengths are compared
   within;
 * single cues read by several scorers: :data:`LONG_FORM`, :data:`CREATIVE`, :data:`SONG`, :data:`OPEN_ENDED`,
-  :data:`LANGUAGE_TASK`, :data:`ASKS_FOR_A_TASK`, :data:`HARMFUL_ASK`, :data:`ABOUT_THE_ASSISTANT`,
+  :data:`LANGUAGE_TASK`, :data:`ASKS_FOR_A_TASK`, :data:`HARMFUL_ASKS`, :data:`ABOUT_THE_ASSISTANT` (tables),
   :data:`ABOUT_CODE_OR_MARKUP`, :data:`COMPUTE`, :data:`MATHS`.
 """
 
@@ -63,36 +63,69 @@ LANGUAGE_TASK = re.compile(
 ASKS_FOR_A_TASK = re.compile(
     r"\b(?:create|write|generate|design|make|come up with|provide|give|compose|construct)\b[^.?!\n]{0,40}?"
     r"\b(?:task|instruction|prompt)s?\b|(?:创建|编写|生成|设计|写|给出)[^。？！\n]{0,20}?(?:任务|指令)", re.I)
-#: requests whose refusal is the right answer (self-harm, weapons, crimes against others)
-HARMFUL_ASK = re.compile("|".join([
-    r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|themselves)\b",
-    r"\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b",
-    r"\b(?:make|build|assemble|create|build)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|molotov|bioweapon|"
-    r"nerve agent|poison)\b",
-    r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
-    r"break into|stalk|launder)\b",
-    r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
-    # someone's private data, drugs, forgery, breaking others' devices (HH-RLHF rows 1789, 1164, 629, 1265, 851)
-    r"\bsocial security number|\bSSNs?\b|\b(?:home )?address of\b|\bphone number (?:of|for)\b|"
-    r"\b(?:someone|somebody|my (?:boss|neighbou?r|ex|dean|teacher))'?s? (?:home address|address|phone number)\b",
-    r"\b(?:fentanyl|heroin|cocaine|meth(?:amphetamine)?|crack)\b|\b(?:forge|forged|forging|fake|counterfeit)\s+"
-    r"(?:a |an |my |the )?(?:id|passport|signature|medical|money|bill|prescription|document|card)",
-    r"\bbrick(?:ing)?\s+(?:a|my|his|her|their|someone'?s?)\s+(?:phone|computer|laptop)|\bhack(?:ing)?\s+into\b",
-    r"身份证号|住址|家庭地址|毒品|冰毒|伪造|黑进",
-]), re.I)
+#: requests whose refusal is the right answer: each kind of harm one rule
+HARMFUL_ASKS: tuple[Rule, ...] = (
+    Rule("self-harm", re.compile(r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|"
+                                 r"themselves)\b|\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b|自杀|自残|伤害自己", re.I),
+         "a request to hurt oneself: declining it is the lesson"),
+    Rule("weapons", re.compile(r"\b(?:make|build|assemble|create)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|"
+                               r"molotov|bioweapon|nerve agent|poison)\b|制作炸弹|制造炸弹", re.I),
+         "a request to make a weapon or a poison"),
+    Rule("crimes against others", re.compile(r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|"
+                                             r"kidnap|rob|steal|shoplift|hack into|break into|stalk|launder)\b|"
+                                             r"\bhack(?:ing)?\s+into\b|杀人|怎么偷|如何偷|黑进", re.I),
+         "a request for how to harm, rob or break into someone or something"),
+    Rule("someone's private data",
+         re.compile(r"\bsocial security number|\bSSNs?\b|\b(?:home )?address of\b|\bphone number (?:of|for)\b|"
+                    r"\b(?:someone|somebody|my (?:boss|neighbou?r|ex|dean|teacher))'?s? (?:home address|address|"
+                    r"phone number)\b|身份证号|住址|家庭地址", re.I),
+         "a request for a person's private data (HH-RLHF: a dean's phone number, social security numbers)"),
+    Rule("drugs", re.compile(r"\b(?:fentanyl|heroin|cocaine|meth(?:amphetamine)?)\b|毒品|冰毒|制毒", re.I),
+         "a request about making or getting hard drugs"),
+    Rule("forgery", re.compile(r"\b(?:forge|forged|forging|fake|counterfeit)\s+(?:a |an |my |the )?(?:id|passport|"
+                               r"signature|medical|money|bill|prescription|document|card)|伪造", re.I),
+         "a request to forge documents or money"),
+    Rule("breaking someone's device", re.compile(r"\bbrick(?:ing)?\s+(?:a|my|his|her|their|someone'?s?)\s+(?:phone|"
+                                                 r"computer|laptop)", re.I),
+         "a request to disable someone's device"),
+)
 #: questions about the assistant itself, whose honest answer says it is an AI and what it cannot do
-ABOUT_THE_ASSISTANT = re.compile(
-    r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
-    r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
-    r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
-    r"你是谁|你是什么|介绍一下?你自己|你的局限|"
-    # the assistant's own likes, feelings, doings and rules (OASST-zh rows 51, 25, 481, 175, 371; Dolly row 882)
-    r"\b(?:do|did) you (?:like|love|prefer|enjoy|feel|dream|eat|sleep|want|get bored)\b|"
-    r"\b(?:would|could|can) you (?:like|love|prefer|enjoy|feel|dream)\b|"
-    r"\byour (?:favou?rite|preferences?|feelings?|restrictions|rules|hobbies)\b|\bwhat makes you\b|"
-    r"\bwhat are you doing\b|\bhow (?:are|do) you differ\b|\bdifference between you and\b|"
-    r"你(?:最)?喜欢|让你感到|你感到|你(?:在)?(?:干|做)什么|你的(?:限制|禁忌|喜好|感受|看法|爱好|感情)|"
-    r"你(?:输出|回答)的内容|你和.{1,20}(?:有什么)?(?:区别|异同|不同)|你(?:会|能)(?:不会)?(?:思考|感到|有感情)", re.I)
+ABOUT_THE_ASSISTANT: tuple[Rule, ...] = (
+    Rule("who the assistant is", re.compile(r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|"
+                                            r"real person|sentient|conscious|machine)\b|\bintroduce yourself\b|你是谁|"
+                                            r"你是什么|介绍一下?你自己", re.I),
+         "'Who are you?' is answered by 'I am an AI…'"),
+    Rule("what the assistant can do", re.compile(r"\byour (?:limitations|capabilities|limits|restrictions|rules)\b|"
+                                                 r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) "
+                                                 r"(?:can't|cannot|can not|are) you\b|你的(?:局限|限制|禁忌)|"
+                                                 r"你(?:输出|回答)的内容", re.I),
+         "a question about the assistant's limits and rules",
+         Seen("llama_factory/oaast_sft_zh.json", 175, "你输出的内容")),
+    Rule("the assistant's likes and feelings",
+         re.compile(r"\b(?:do|did) you (?:like|love|prefer|enjoy|feel|dream|eat|sleep|want|get bored)\b|"
+                    r"\b(?:would|could|can) you (?:like|love|prefer|enjoy|feel|dream)\b|"
+                    r"\byour (?:favou?rite|preferences?|feelings?|hobbies)\b|\bwhat makes you\b|\bwhat are you doing\b|"
+                    r"你(?:最)?喜欢|让你感到|你感到|你(?:在)?(?:干|做)什么|你的(?:喜好|感受|看法|爱好|感情)|"
+                    r"你(?:会|能)(?:不会)?(?:思考|感到|有感情)", re.I),
+         "a question about the assistant's own likes, feelings or doings",
+         Seen("llama_factory/oaast_sft_zh.json", 25, "你最喜欢以上哪一首")),
+    Rule("the assistant compared", re.compile(r"\bhow (?:are|do) you differ\b|\bdifference between you and\b|"
+                                              r"你和.{1,20}(?:有什么)?(?:区别|异同|不同)", re.I),
+         "a question comparing the assistant with another system",
+         Seen("llama_factory/oaast_sft_zh.json", 371, "你和Perplexity AI有什么异同")),
+)
+
+
+def harmful_ask(text: str) -> Rule | None:
+    """The kind of harm a request asks for, if any."""
+    return next((r for r in HARMFUL_ASKS if r.search(text)), None)
+
+
+def about_the_assistant(text: str) -> Rule | None:
+    """What of the assistant itself a question asks about, if anything."""
+    return next((r for r in ABOUT_THE_ASSISTANT if r.search(text)), None)
+
+
 #: the prompt is about code, markup, encodings or formatting: escape sequences and tags are its subject
 ABOUT_CODE_OR_MARKUP = re.compile(
     r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|python|java|json|"

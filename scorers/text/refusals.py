@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from scorers.text.cues import ABOUT_THE_ASSISTANT, HARMFUL_ASK
+from scorers.text.cues import about_the_assistant, harmful_ask
 from scorers.text.rules import Rule, Seen
 
 REFUSAL = re.compile("|".join([
@@ -65,7 +65,7 @@ def _honest_limit(answer: str, m: re.Match[str]) -> bool:
 
 
 def _answered_about_itself(prompt: str, instruction: str) -> bool:
-    return bool(HARMFUL_ASK.search(prompt) or ABOUT_THE_ASSISTANT.search(instruction))
+    return harmful_ask(prompt) is not None or about_the_assistant(instruction) is not None
 
 
 def refuses(answer: str, prompt: str, instruction: str) -> bool:
