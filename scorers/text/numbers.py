@@ -122,18 +122,19 @@ def same_content(a: str, b: str) -> bool:
     return _subject_words(a) == _subject_words(b)
 
 
-#: quoted text is data: its case and punctuation count ("Reverse the string 'hello world'" and "… 'Hello, World!'"
+#: quoted text is data: its punctuation counts ("Reverse the string 'hello world'" and "… 'Hello, World!'"
 #: are other tasks with other results, Toolformer rows 3128 and 2370)
 QUOTED_DATA = Rule("quoted text is data",
                    re.compile(r"(?<!\w)'[^'\n]{1,200}'(?!\w)|\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|‘[^’\n]{1,200}’"),
-                   "prompts that differ only inside quotes differ in their data: the quotes are compared exactly",
+                   "prompts that differ only inside quotes differ in their data: the quotes are compared with their "
+                   "punctuation (case is still ignored, as everywhere in duplicate keys)",
                    Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 2370, "'Hello, World!'"))
 
 
 def quoted(text: str) -> list[str]:
-    """The quoted spans of ``text``, exactly as written."""
+    """The quoted spans of ``text``, case-folded (as exact duplicates are) but with their punctuation."""
     assert QUOTED_DATA.pattern is not None
-    return QUOTED_DATA.pattern.findall(text)
+    return [q.casefold() for q in QUOTED_DATA.pattern.findall(text)]
 
 
 def same_quotes(a: str, b: str) -> bool:
