@@ -249,7 +249,7 @@ class AnswerCompleteness(Scorer):
     question addressed, empty or cut-off answers."""
 
     name = "answer_completeness"
-    version = "2"
+    version = "3"
     dimension = "answer_quality"
     Params = ScorerParams
 

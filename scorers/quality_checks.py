@@ -524,7 +524,7 @@ class AnswerAccuracy(Scorer):
     """Verifiable accuracy: arithmetic, final answers of worked solutions, asked computations, unit conversions, code that parses."""
 
     name = "answer_accuracy"
-    version = "1"
+    version = "2"
     dimension = "answer_quality"
     Params = AccuracyParams
 

@@ -71,7 +71,7 @@ class Language(Scorer):
     """Language of each sample (fastText language id, offline)."""
 
     name = "language"
-    version = "1"
+    version = "2"
     dimension = "profile"
     Params = LanguageParams
 
