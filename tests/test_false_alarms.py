@@ -351,7 +351,12 @@ def test_toolformer_rows_compare_the_question_not_the_tool_preamble() -> None:
             sample(3, "Reverse the string 'Hello, World!' using python.", "python(\"'hello world'[::-1]\")"),
             *others]
     out = run_audit(rows, scorers=["exact_duplicate", "duplicate_instruction", "near_duplicate"])
-    assert all(_flags(out, i) == [] for i in range(4))
+    assert all(_flags(out, i) == [] for i in range(3))
+    assert _flags(out, 3) == ["near_duplicate"]  # nearly the same task, not a copy: other data, other result
+    other = run_audit([sample(0, "Classify the type of sentence 'I am sitting'.", "Declarative."),
+                       sample(1, "Classify the type of sentence 'Close the door'.", "Imperative.")],
+                      scorers=["near_duplicate"])
+    assert _flags(other, 1) == []  # the quoted sentences are the data
     # row 307: the result is left to the tool; row 6163: fetching is the task; row 4905: tool calls, not JSON
     assert _codes(check_accuracy("Convert 50 degrees Celsius to Fahrenheit",
                                  "50 degrees Celsius is equivalent to python('((50 * 9/5) + 32)') degrees Fahrenheit.")) == []

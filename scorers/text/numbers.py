@@ -18,7 +18,7 @@ from collections import Counter
 
 from scorers.text.content import content_stems
 from scorers.text.rules import Rule, Seen
-from scorers.text.script import is_cjk
+from scorers.text.script import is_cjk, normalise_strict
 
 #: a number as written; a leading minus only where it cannot be the hyphen of a range ("2017-2018", "3-4 days")
 NUMBER = re.compile(r"(?:(?<![\w)\]])-)?\d+(?:[.,]\d+)*")
@@ -138,6 +138,8 @@ def quoted(text: str) -> list[str]:
 
 
 def same_quotes(a: str, b: str) -> bool:
-    """False when both texts quote something and not the same thing (the quoted text is the task's data)."""
-    qa, qb = quoted(a), quoted(b)
-    return not (qa and qb) or qa == qb
+    """False when each text quotes words the other's quotes lack (the quoted text is the task's data: "Classify
+    'I am sitting'" and "Classify 'She ran home'" are other tasks); a word dropped from one quote does not count."""
+    qa = set(normalise_strict(" ".join(quoted(a))).split())
+    qb = set(normalise_strict(" ".join(quoted(b))).split())
+    return not (qa - qb and qb - qa)
