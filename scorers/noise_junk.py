@@ -262,7 +262,9 @@ _NON_TEXT = re.compile(
     r"meme|icon|banner|flyer|cartoon|comic strip|animation|video|audio clip|sound effect|recording|jingle|"
     r"artwork|collage|mural|sculpture|3d model)s?\b"
     r"|(?:^|请|帮我|给我|为我)\s*(?:画|绘制|绘画|手绘|素描)(?:一|出|个|张|幅)|设计(?:一个|一款|一张|一幅)?(?:标志|logo|海报|图标|插图)"
-    r"|(?:生成|创作|制作|创建|拍)(?:一张|一幅|一个|一段|摄)?(?:图片|图像|照片|插画|海报|视频|音频|动画|录音)",
+    # "创建照片说明" asks for a caption (a text), not a photo (Chinese Alpaca rows 7362, 7570)
+    r"|(?:生成|创作|制作|创建|拍)(?:一张|一幅|一个|一段|摄)?(?:图片|图像|照片|插画|海报|视频|音频|动画|录音)"
+    r"(?!的?(?:说明|描述|标题|文字|配文|字幕|脚本|文案))",
     re.I)
 
 

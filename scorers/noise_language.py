@@ -20,7 +20,7 @@ from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text.code import looks_like_code
 from scorers.text.cues import LANGUAGE_TASK
-from scorers.text.language import CJK_LANGUAGES, LATIN_WORD, NAMES, english_share, language_of, prose
+from scorers.text.language import CJK_LANGUAGES, LATIN_WORD, NAMES, english_share, language_of, prose, unquoted
 from scorers.text.lists import term_list
 from scorers.text.prompt import split_input
 from scorers.text.script import cjk_ratio, letters
@@ -60,7 +60,10 @@ class WrongLanguage(Scorer):
                 continue
             head, inp = split_input(s)
             # the instruction part decides (its input may legitimately be in another language)
-            pl, pc = language_of(head if letters(prose(head)) >= p.min_prompt_letters else prompt)
+            # a sentence quoted in the instruction is material ("把“…”翻译成…", Chinese Alpaca rows 5343, 3342)
+            own = unquoted(head)
+            pl, pc = language_of(own if letters(prose(own)) >= p.min_prompt_letters else
+                                 head if letters(prose(head)) >= p.min_prompt_letters else prompt)
             al, ac = language_of(answer)
             fields[pos]["answer_language"] = al
             answer_langs.append(al)

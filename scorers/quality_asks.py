@@ -15,6 +15,7 @@ met, else the share of asks met, halved (so any miss scores below 0.5).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -47,19 +48,24 @@ _COUNT_ASK = re.compile(
 _SENTENCE_ASK = re.compile(rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
                            rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+"
                            rf"sentences?\b", re.I)
-_ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\b", re.I)
+# "a one-sentence summary", "answer in a single sentence" — not "from this single sentence" (Alpaca row 22452)
+_ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\s+(?:summary|answer|description|explanation|response|"
+                           r"definition|reply|story|review|pitch|tagline)\b", re.I)
 _WORD_LIMIT = re.compile(r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
                          r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
                          r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)", re.I)
 # "a 250-300 word essay", "a 50-word summary", "100 words or less": a length for the piece the answer is
-_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
+_WORD_LIMIT2 = re.compile(r"(?:\b(?:write|compose|create|draft|generate|produce|give|provide|prepare)\s+(?:me\s+|us\s+)?"
+                          r"(?:a|an)\s+(?:short\s+|brief\s+)?)(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
                           r"(?:essay|summary|story|paragraph|response|answer|description|poem|article|review|letter|"
                           r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)", re.I)
 _ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
 _JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
-_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|表格", re.I)
+# a table to write — not 表格 alone, which is often a form in translated Chinese (Chinese Alpaca rows 8197, 2482)
+_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|以表格|用表格|表格形式|制作(?:一个|一张)?表格|创建(?:一个|一张)?表格", re.I)
+_NO_TABLE = re.compile(r"\b(?:without|no|not|don'?t use|do not use)\s+(?:a\s+)?tables?\b|不要(?:用|使用)?表格|不用表格", re.I)
 #: a maths problem that asks for a list ("List all the ways…") still has an item count to check
 LIST_ASKED = re.compile(r"^\W*(?:list|name|give|write|provide|generate|suggest)\b|列出|列举", re.I)
 #: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
@@ -100,6 +106,7 @@ def _extract_json(answer: str) -> str:
 
 
 def has_table(answer: str) -> bool:
+    answer = html.unescape(answer)  # an entity-escaped HTML table is a table (Chinese Alpaca rows 4737, 8593)
     rows = [ln for ln in answer.splitlines() if ln.count("|") >= 1]
     if len(rows) >= 2 or re.search(r"<table\b", answer, re.I):
         return True
@@ -178,6 +185,8 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
     if wl:
         lo = int(wl.group(1))
         hi = int(wl.group(2)) if wl.group(2) else lo
+        if re.search(r"at least|minimum|no fewer than|no less than|more than", ins[max(0, wl.start() - 20):wl.end()], re.I):
+            hi = 100000  # a minimum ("at least 10 words", Alpaca row 50156): only too short could fail, and is rare
         upper_only = bool(re.search(r"at most|no more than|not more than|fewer than|less than|under|within|maximum|max|or less|or fewer",
                                     wl.group(0), re.I))
         words = count_words(answer)
@@ -206,7 +215,7 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
         except ValueError:
             f.failed += 1
             f.flags.append(Flag("format_not_json", DIM, "warning", "the instruction asks for JSON; the answer holds no JSON that parses"))
-    if _TABLE_ASK.search(ins) and not DATABASE.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
+    if _TABLE_ASK.search(ins) and not DATABASE.search(ins) and not _NO_TABLE.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
         f.checked += 1
         if not has_table(answer):
             f.failed += 1

@@ -318,6 +318,23 @@ def _step_values(answer: str, instruction: str, equations: Sequence[Equation], l
     return out
 
 
+_LAST_FRACTION = re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)\s*$")
+_MINUS_BEFORE = re.compile(r"(?:^|[\s=(:：])[-−–]\s*$")
+
+
+def _final_value(text: str) -> str | None:
+    """The last number of ``text`` as the writer meant it: a fraction "5/2" is 2.5 and "1/312" is not 312; a
+    minus sign before it counts (Alpaca rows read by the adjudication)."""
+    found = list(_NUMBER.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    frac = _LAST_FRACTION.search(text[: m.end()])
+    if frac and int(frac.group(2)):
+        return f"{int(frac.group(1)) / int(frac.group(2)):.6g}"
+    return ("-" if _MINUS_BEFORE.search(text[: m.start()]) else "") + m.group(0)
+
+
 def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[Equation]) -> str | None:
     """The last number of a worked solution, when no step produced it (or its rounding) and the question does
     not state it.
@@ -328,11 +345,8 @@ def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[
     if len(equations) + len(loose) < 2:
         return None
     prose = strip_fences(answer)
-    nums = numbers_in(_CLOCK.sub(" ", prose))
-    if not nums:
-        return None
-    final = nums[-1]
-    if _num_key(final) is None:
+    final = _final_value(_CLOCK.sub(" ", prose))
+    if final is None or _num_key(final) is None:
         return None
     # a step's value, or its rounding to the final's precision (12.5 → 13, 42.857 → 43, 5/9 → 0.56)
     if any(close_enough(v, final) for v in _step_values(prose, instruction, equations, loose)):

@@ -369,3 +369,48 @@ def test_toolformer_rows_compare_the_question_not_the_tool_preamble() -> None:
     code = "The sum is python('" + "a, b = b, a + b; " * 30 + "print(a)')."
     out = run_audit([sample(0, "Find the sum of the first 10 Fibonacci numbers.", code)], scorers=["answer_clarity"])
     assert _flags(out, 0) == []
+
+
+def test_second_round_of_findings() -> None:
+    # stanford_alpaca/alpaca_data.json row 22452: "from this single sentence" is the input, not a length ask
+    assert _codes(check_completeness("Generate a narrative from this single sentence.",
+                                     "The sky was blue. The birds sang. We walked home.",
+                                     "The sky was a brilliant blue.")) == []
+    assert _codes(check_completeness("Give a one-sentence summary of the plot.",
+                                     "A boy finds a dog. They become friends.")) == ["too_many_sentences"]
+    # row 736: "this 1000-word article" describes the input
+    assert _codes(check_completeness("Delete the paragraph from this 1000-word article that does not belong.",
+                                     "The entire article excluding the paragraph that does not belong.")) == []
+    assert _codes(check_completeness("Write a 200-word essay about rivers.", "Rivers are long.")) == ["word_limit_missed"]
+    # rows 5808, 5386: a description in angle or square brackets is not HTML or JSON
+    assert _codes(check_accuracy("Create a detailed drawing of a rocket.",
+                                 "<a drawing of a rocket showing details like a studded body, nose cones>")) == []
+    assert _codes(check_accuracy("Generate a meme about food.",
+                                 '[Meme of a person eating a giant sandwich with the text "When lunch comes."]')) == []
+    assert _codes(check_accuracy("Write HTML for a list.", "<ul><li>One</li><li>Two</ul></li>")) == ["code_does_not_parse"]
+    # a one-line numbered list counts its items (Alpaca item_count_mismatch findings)
+    assert count_items("1. Apples 2. Pears 3. Plums").low == 3
+    # alpaca_chinese_carbonz0 row 5343: the quoted English sentence is material, the instruction is Chinese
+    out = run_audit([sample(0, "解释“Jennifer shared the simple recipe with Tom and she”这句话中名词和代词的关系。",
+                            "詹妮弗是句子的主语，“她”是用来指代她的代词。汤姆是句子的宾语。")], scorers=["wrong_language"])
+    assert _flags(out, 0) == []
+    # row 6225: entity-escaped HTML that closes its table is not cut
+    from scorers.text.endings import ending_kind
+    escaped = "&lt;table&gt;\n  &lt;tr&gt;\n    &lt;td&gt;第7行&lt;/td&gt;\n  &lt;/tr&gt;\n&lt;/table&gt;"
+    assert ending_kind(escaped) == "ok"
+    # row 8197: 表格 in "表格数据输入" is a form, not a table to draw
+    assert _codes(check_completeness("设计一个自动完成表格数据输入的软件程序。", "该程序应使用自动化算法提取数据并自动填写表单字段。")) == []
+    assert _codes(check_completeness("以表格形式列出三种水果的颜色。", "苹果是红色的，香蕉是黄色的，葡萄是紫色的。")) == ["format_not_table"]
+    # refusal words as content: a joke, a rearranged sentence (rows 16723, 15445); an impossible ask (row 27866)
+    rows = [sample(0, "Add a joke at the end of the sentence.\n\nThe cakes were super yummy.",
+                   "The cakes were super yummy - so yummy that I can't help but feel like I'm already full."),
+            sample(1, 'Rearrange this sentence to make it sound more natural: "It\'s impossible for me to do this"',
+                   "I can't do this, it's impossible."),
+            sample(2, "Create a visual of the solar system with six planets.",
+                   "I cannot create a visual of the solar system as this would require drawing."),
+            sample(3, "Write a story about a lost dog.", "I'm sorry, but I can't help with that request."),
+            # Chinese Alpaca rows 7362: a photo caption is text
+            sample(4, "为给定的照片创建照片说明。", "约翰在沙滩上度过了美好的一天。")]
+    out = run_audit(rows, scorers=["junk_answer", "unseen_content"])
+    assert [_flags(out, i) for i in range(5)][:4] == [[], [], [], ["refusal"]]
+    assert "non_text_output" not in _flags(out, 4)

@@ -27,6 +27,10 @@ _PY_START = re.compile(r"^(def |class |import |from \w+ import |for \w+ in |whil
 _NOT_PY = re.compile(r"[{};]\s*$|\bfunction\b|\bpublic\b|#include|\bvar\b|\bconst\b|\blet\b|console\.|System\.out", re.M)
 _SQL_START = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW))\b", re.I)
 _HTML_START = re.compile(r"^\s*<(!doctype|html|div|table|ul|ol|p|form|body|head|span|a|h\d)\b", re.I)
+#: markup, not a sentence in angle brackets ("<a drawing of a rocket…>", Alpaca row 5808): a closing tag or an attribute
+_HTML_TAG_EVIDENCE = re.compile(r"</\w+\s*>|<\w+\s+[\w-]+\s*=|<!doctype", re.I)
+#: JSON opens an object with a key or an array with a value ("[A meme showing …]" is a description, Alpaca row 5386)
+_JSON_START = re.compile(r"^\s*(?:\{\s*(?:\"|\})|\[\s*(?:[\"{\[\d\]-]|true|false|null))")
 
 
 def strip_fences(text: str, repl: str = " ") -> str:
@@ -83,7 +87,7 @@ NOT_A_BLOCK: tuple[Rule, ...] = (
 
 
 #: the program's output shown after a bare code answer ("# Output", "Output:"), which is not code
-PROGRAM_OUTPUT = Rule("program output after the code", re.compile(r"^\s*(?:#+\s*)?Output\s*:?\s*$", re.M | re.I),
+PROGRAM_OUTPUT = Rule("program output after the code", re.compile(r"^\s*(?:#+\s*)?Output\s*(?::.*)?$", re.M | re.I),
                       "a bare code answer may end with the program's output under an 'Output' line: only what comes "
                       "before it is parsed", Seen("codealpaca/code_alpaca_2k.json", 219, "# Output"))
 _PROGRAM_OUTPUT = PROGRAM_OUTPUT.pattern
@@ -112,10 +116,10 @@ def code_blocks(answer: str) -> list[tuple[str, str]]:
         return [("python", text)]
     if _SQL_START.match(text):
         return [("sql", text)]
-    if text[:1] in "{[" and text[-1:] in "}]" and '"' in text:
+    if text[:1] in "{[" and text[-1:] in "}]" and '"' in text and _JSON_START.match(text):
         if any(r.search(text) for r in NOT_A_BLOCK):
             return []
         return [("json", text)]
-    if _HTML_START.match(text):
+    if _HTML_START.match(text) and _HTML_TAG_EVIDENCE.search(text):
         return [("html", text)]
     return []

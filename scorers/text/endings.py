@@ -21,6 +21,7 @@ English and Chinese are covered; everything is a character test or a regular exp
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -203,7 +204,8 @@ def ending_kind(answer: str, *, verse: bool = False) -> str:
 
     Code (:data:`CODE_ENDS`) is cut only inside an open fence or bracket; verse (``verse``: the prompt asks for
     a poem or a song) needs no full stop, so only strong signs count there."""
-    a = _trimmed(answer)
+    # entity-escaped markup ends where its unescaped form does (Chinese Alpaca rows 6225, 8202: "&lt;/html&gt;")
+    a = _trimmed(html.unescape(answer) if "&lt;" in answer or "&gt;" in answer else answer)
     if unclosed_fence(a):
         return "fence"
     lines = _lines(a)

@@ -35,6 +35,14 @@ _ENGLISH_ONLY = frozenset("the and is are of to with that this for was were be i
 ENGLISH_SHARE = 0.25
 
 
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"\n]*\"|(?<!\w)'[^'\n]*'(?!\w)")
+
+
+def unquoted(text: str) -> str:
+    """``text`` without quoted material: the words of the asker, not the sentence they quote."""
+    return _QUOTED.sub(" ", text)
+
+
 def prose(text: str) -> str:
     """``text`` without code, URLs and file names: what its language is judged on."""
     return _URL.sub(" ", strip_code(text))

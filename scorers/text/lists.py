@@ -33,6 +33,7 @@ _LEADING_AND = re.compile(r"^(?:and|or|&)\s+|^(?:和|以及|与|及|或)")
 _LEAD_EN = re.compile(r"^(?P<lead>.{0,160}?\b(?:are|is|include|includes|including|were|was|such as|like)\b\s*:?\s*)", re.I)
 _LEAD_ZH = re.compile(r"^(?P<lead>[^。！？]{0,60}?(?:是|有|包括|包含|为|：|:))")
 _PUNCT_END = re.compile(r"[.。!！?？;；]+$")
+_INLINE_NUMBERS = re.compile(r"(?:^|(?<=\s)|(?<=[,，;；：:]))(\d{1,2})[.)、](?!\d)")
 
 
 def marker_class(line: str) -> str:
@@ -145,6 +146,9 @@ def count_items(answer: str, *, titles: bool = False) -> ItemCount | None:
     if len(lines) != 1:
         return None
     line = lines[0]
+    inline = _INLINE_NUMBERS.findall(line)
+    if len(inline) >= 2 and [int(n) for n in inline] == list(range(1, len(inline) + 1)):
+        return ItemCount(len(inline), len(inline), "numbered items on one line")  # "1. X 2. Y 3. Z"
     if len(sentence_ends(_PUNCT_END.sub("", line), cjk)) > 0:
         return None  # several sentences: prose, not a list
     if not titles:

@@ -64,6 +64,36 @@ def _honest_limit(answer: str, m: re.Match[str]) -> bool:
         HELPS_AFTER.pattern.search(answer, m.end()))
 
 
+#: prompts whose answer may say "I can't" as its content: a rewritten sentence, a joke, a dialogue, a poem, a
+#: translation (Alpaca rows 15445, 16723, 10581; Chinese Alpaca 7914, a Frost stanza "抱歉我不能同时旅行")
+CONTENT_NOT_REFUSAL = Rule(
+    "the refusal words are the content asked for",
+    re.compile(r"\b(?:rewrite|rephrase|paraphrase|reword|rearrange|reorder|restructure|translate|edit|correct|convert|"
+               r"change|transform|improve|fix|make (?:it|this|the sentence)|"
+               r"joke|pun|riddle|dialog(?:ue)?|conversation|script|story|poem|song|lyrics|skit|role-?play|character|"
+               r"advert\w*|slogan|tweet|quote|recite|stanza|verse)\b|改写|重写|翻译|笑话|对话|故事|诗|歌词|剧本|朗诵|背诵",
+               re.I),
+    "when the prompt asks for a rewritten sentence, a joke, a dialogue, a poem or a translation, 'I can't…' in the "
+    "answer is the content, not a refusal",
+    Seen("stanford_alpaca/alpaca_data.json", 16723, "Add a joke at the end of the sentence."))
+#: a refusal that names what it refuses: the request, the task, the question (not a sentence of the content)
+_NAMES_THE_REQUEST = re.compile(r"\b(?:help|assist)(?: you)? with (?:that|this|your)|\b(?:that|this|your) (?:request|task|"
+                                r"question|instruction)|\bthe task\b|\bprovide (?:an answer|that|this|the)|\bdo that\b|"
+                                r"\bcomplete (?:this|the|that)\b|\bfulfil+\b|\baccess (?:that|the internet|real-time)|\bbrowse\b|"
+                                r"这个任务|这个问题|这方面|无法回答|不能回答|无法完成|访问互联网", re.I)
+#: an honest "I can't" to a request no text can fulfil (play a song, make an image, build a physical object)
+IMPOSSIBLE_ASK = Rule(
+    "a request no text can fulfil",
+    re.compile(r"\b(?:play|sing|record|draw|paint|sketch|photograph|film|build|make|create|design|generate|render|"
+               r"bake|cook|deliver|send|call|buy|order|assemble)\b[^.?!\n]{0,40}?\b(?:song|music|video|audio|image|"
+               r"picture|photo|visual|drawing|painting|logo|poster|sculpture|puzzle|cake|meal|package|email to|phone|"
+               r"physical)\b|"
+               r"(?:画|绘制|播放|唱|拍)(?:一|出|个|张|幅|首)", re.I),
+    "declining a request for a picture, a sound or a physical act is the honest answer; the prompt is the defect "
+    "(non_text_output)",
+    Seen("stanford_alpaca/alpaca_data.json", 27866, "Create a visual of the solar system"))
+
+
 def _answered_about_itself(prompt: str, instruction: str) -> bool:
     return harmful_ask(prompt) is not None or about_the_assistant(instruction) is not None
 
@@ -71,8 +101,10 @@ def _answered_about_itself(prompt: str, instruction: str) -> bool:
 def refuses(answer: str, prompt: str, instruction: str) -> bool:
     """The answer refuses (or says it cannot do) a task that is not harmful and not about the assistant, and does
     not go on to help."""
-    if _answered_about_itself(prompt, instruction):
+    if _answered_about_itself(prompt, instruction) or IMPOSSIBLE_ASK.search(instruction):
         return False
+    if CONTENT_NOT_REFUSAL.search(instruction) and not _NAMES_THE_REQUEST.search(answer[:300]):
+        return False  # "I can't help but feel…" in a joke, "I can't do this" in a rewritten sentence
     m = REFUSAL.search(answer[:300]) or REFUSAL_OPENING.match(answer) or (len(answer) < 600 and REFUSAL.search(answer))
     if not m:
         return False
