@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._data import load  # noqa: E402
 from scorers import ModelConfig  # noqa: E402
 from scorers._minhash import build_shingles, lsh_params, near_duplicates  # noqa: E402
-from scorers._noise_text import units  # noqa: E402
+from scorers.text.script import units  # noqa: E402
 from scorers.context import ScoringContext  # noqa: E402
 from scorers.pipeline import resolve_scorers  # noqa: E402
 

@@ -4,7 +4,7 @@ A per-document loop (datasketch's ``MinHash.update`` per row) spends most of its
 here every shingle of the whole dataset is one ``uint64`` array, each permutation is one vectorised
 multiply-shift over it, and ``np.minimum.reduceat`` takes the per-document minimum.
 
-Shingles (see :func:`scorers._noise_text.units`):
+Shingles (see :func:`scorers.text.script.units`):
 
 * spaced languages: word n-grams; Chinese/Japanese: character n-grams;
 * two schemes so that short texts are still compared: documents of fewer than ``long_from + overlap``
@@ -28,8 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from scorers._noise_text import _CJK_CHAR as _CJK
-from scorers._noise_text import units
+from scorers.text.script import CJK_CHAR as _CJK
+from scorers.text.script import units
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -115,7 +115,7 @@ _WORD_RUN = re.compile(r"[^\W_]+")
 
 
 def _all_units(texts: Sequence[str]) -> list[tuple[list[str], bool]]:
-    """:func:`~scorers._noise_text.units` of every text, normalising the whole corpus in one pass.
+    """:func:`~scorers.text.script.units` of every text, normalising the whole corpus in one pass.
 
     Same tokens as ``units`` (a word is a maximal run of letters/digits once punctuation is a space);
     Chinese/Japanese texts go through ``units`` itself.

@@ -6,8 +6,6 @@ share one embedding pass, one neighbour search and one language pass per audit.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,57 +13,12 @@ import numpy as np
 
 from scorers.context import ScoringContext
 from scorers.embeddings import unit_rows
+from scorers.text import script
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-_WORD = re.compile(r"[a-z][a-z0-9'+#-]*[a-z0-9+#]|[a-z]")
-_CONTRACTION = re.compile(r"(?:n't|'s|'m|'re|'ve|'ll|'d)$")
-
-
-def english_stopwords() -> frozenset[str]:
-    from scorers._stopwords import english
-
-    return english()
-
-
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
-
-
-def words(text: str, *, keep_stopwords: bool = False) -> list[str]:
-    """Lower-cased word tokens: regex words for Latin script, jieba segmentation for Chinese runs.
-
-    Stop words (:mod:`scorers._stopwords`) are dropped unless ``keep_stopwords``; a contraction is
-    looked up by its stem (``i'm`` → ``i``, ``people's`` → ``people``), and its stem is what is kept.
-    """
-    low = text.lower().replace("\u2019", "'")
-    out = _WORD.findall(_CJK_RUN.sub(" ", low))
-    if not keep_stopwords:
-        stop = english_stopwords()
-        kept = []
-        for w in out:
-            stem = _CONTRACTION.sub("", w).rstrip("'")
-            # a contraction's stub ("can't" → "ca", "won't" → "wo") is no word
-            if stem in stop or len(stem) < 2 or (stem != w and len(stem) < 3):
-                continue
-            kept.append(stem)
-        out = kept
-    runs = _CJK_RUN.findall(low)
-    if runs:
-        from scorers._stopwords import CHINESE
-
-        jieba = _jieba()
-        for run in runs:
-            for w in jieba.lcut(run):
-                if keep_stopwords or (len(w) > 1 and w not in CHINESE):
-                    out.append(w)
-    return out
-
-
-def has_cjk(text: str) -> bool:
-    return _CJK_RUN.search(text) is not None
+# the text-reading layer's word splitter and script test, under the names the diversity and consistency
+# scorers call them by
+words = script.words
+has_cjk = script.has_cjk
 
 
 def languages(ctx: ScoringContext) -> list[str]:
@@ -75,7 +28,7 @@ def languages(ctx: ScoringContext) -> list[str]:
         return [f["language"] for f in res.fields]
 
     def detect() -> list[str]:
-        from scorers.text_stats import detect_language
+        from scorers.text.language import detect_language
 
         return [detect_language(t) for t in ctx.texts("prompt")]
 

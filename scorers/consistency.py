@@ -35,12 +35,13 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.task_mix import cue_label
-from scorers.text_stats import normalise_for_match
+from scorers.text.lists import marker_class
+from scorers.text.numbers import numbers
+from scorers.text.script import normalise_for_match
 
 #: Task types whose long answers may rightly differ between two askings of the same question.
 OPEN_ENDED = frozenset({"brainstorming", "creative_writing"})
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-_NUM = re.compile(r"-?\d+(?:[.,]\d+)*")
 
 
 def normalise_answer(text: str) -> str:
@@ -48,10 +49,6 @@ def normalise_answer(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).casefold()
     t = re.sub(r"\b(the|a|an|it is|it's|answer is|the answer is)\b", " ", t)
     return " ".join(_PUNCT.sub(" ", t).split())
-
-
-def numbers(text: str) -> list[str]:
-    return [n.replace(",", "") for n in _NUM.findall(unicodedata.normalize("NFKC", text))]
 
 
 def is_short(text: str, max_words: int) -> bool:
@@ -241,8 +238,6 @@ class AnswerAgreement(Scorer):
 # --------------------------------------------------------------------------------------------------
 # internal: format and length inside a cluster
 # --------------------------------------------------------------------------------------------------
-_NUMBERED = re.compile(r"^\s*\d+[.)、]\s", re.M)
-_BULLET = re.compile(r"^\s*[-*•]\s", re.M)
 _TABLE = re.compile(r"^\s*\|.*\|\s*$", re.M)
 _CODE = re.compile(r"```|^\s*(def |class |import |function |#include|SELECT |public )", re.M)
 
@@ -267,9 +262,10 @@ def answer_format(text: str) -> str:
         return "code"
     if len(_TABLE.findall(t)) >= 2:
         return "table"
-    if len(_NUMBERED.findall(t)) >= 2:
+    markers = [marker_class(ln) for ln in t.splitlines()]
+    if markers.count("number") >= 2:
         return "numbered_list"
-    if len(_BULLET.findall(t)) >= 2:
+    if markers.count("bullet") >= 2:
         return "bullet_list"
     words = len(t.split()) if not V.has_cjk(t) else len(t) / 2
     if words <= 1:

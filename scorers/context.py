@@ -95,7 +95,7 @@ class ScoringContext:
     # --- what the encoder can read ----------------------------------------------------------------
     def reading_languages(self, view: str) -> list[str]:
         """The language of one view of every sample, as a model must read it (memoised)."""
-        from scorers.noise_language import reading_language
+        from scorers.text.language import reading_language
 
         return self.memo(f"reading_language:{view}", lambda: [reading_language(t) for t in self.texts(view)])
 

@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from scorers import _vectors as V
+from scorers.text import script
 from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -73,9 +74,8 @@ def _log_sat(words: int, cap: int) -> float:
 
 
 def word_count(text: str) -> int:
-    """Words for Latin script; for Chinese, characters / 1.5 (about one word per 1.5 characters)."""
-    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    return len(re.findall(r"[A-Za-z0-9]+", text)) + int(round(cjk / 1.5))
+    """Words for Latin script; for Chinese, characters / 1.5 (:func:`scorers.text.script.word_count`)."""
+    return int(round(script.word_count(text)))
 
 
 def features(prompt: str, answer: str) -> dict[str, float]:

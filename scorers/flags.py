@@ -94,6 +94,8 @@ FLAG_CODES: dict[str, FlagCode] = {f.code: f for f in (
        "the answer is a placeholder (<nooutput>, N/A, …)"),
     _c("placeholder_input", "junk_answer", _N, "defect", "warning",
        "the input is a placeholder left over from generation (<noinput>, No input, …)"),
+    _c("unfilled_template", "junk_answer", _N, "defect", "info",
+       "template variables left unfilled in the answer ({{name}}, {author}, [Your Name]) where no template was asked"),
     _c("restated_instruction", "junk_answer", _N, "defect", "warning", "the answer only repeats the instruction"),
     _c("refusal", "junk_answer", _N, "defect", "error", "the answer refuses or says the task cannot be done"),
     _c("ai_boilerplate", "junk_answer", _N, "defect", "warning",

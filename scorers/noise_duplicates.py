@@ -1,6 +1,6 @@
 """Duplicates at every level: exact (sample, instruction, answer), near (MinHash + LSH), conflicting.
 
-Exact matching is on :func:`~scorers._noise_text.normalise_strict` text (NFKC, case, whitespace and
+Exact matching is on :func:`~scorers.text.script.normalise_strict` text (NFKC, case, whitespace and
 punctuation ignored).  In every duplicate group the first sample (lowest position) is the one kept;
 the others are flagged with ``related`` = the rest of the group, so each count traces back to rows.
 """
@@ -16,17 +16,13 @@ from typing import Any
 from pydantic import Field
 
 from scorers._minhash import near_duplicates
-from scorers._noise_text import (
-    jaccard,
-    normalise_strict,
-    result_from_flags,
-    same_names,
-    same_numbers,
-    split_input,
-    token_set,
-    units,
-    without_fillers,
-)
+from scorers._noise_text import result_from_flags
+from scorers.text.cues import MATHS, TASK_CUE
+from scorers.text.numbers import (final_number, numbers, quoted, same_content, same_names, same_numbers, same_quotes,
+                                  same_subject)
+from scorers.text.prompt import split_input, template_lines, without_fillers, without_template
+from scorers.text.code import looks_like_code
+from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -36,13 +32,17 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _key(text: str) -> str:
+    return normalise_strict(text) + "\x01" + "\x01".join(quoted(text))
+
+
 def sample_key(s: Sample) -> bytes:
-    parts = [normalise_strict(s.system or "")] + [f"{t.role}:{normalise_strict(t.content)}" for t in s.turns]
+    parts = [_key(s.system or "")] + [f"{t.role}:{_key(t.content)}" for t in s.turns]
     return _digest("\x00".join(parts))
 
 
 def prompt_key(s: Sample) -> str:
-    return normalise_strict(s.prompt_text)
+    return _key(s.prompt_text)
 
 
 def _sample_keys(samples: Sequence[Sample], ctx: ScoringContext) -> list[bytes]:
@@ -73,7 +73,7 @@ class ExactDuplicate(Scorer):
     """Samples whose whole conversation repeats another's exactly (ignoring case, spaces, punctuation)."""
 
     name = "exact_duplicate"
-    version = "2"
+    version = "3"
     dimension = "noise"
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -95,7 +95,7 @@ class DuplicateInstruction(Scorer):
     """Samples that ask exactly the same thing as an earlier sample (the whole prompt, normalised)."""
 
     name = "duplicate_instruction"
-    version = "1"
+    version = "2"
     dimension = "noise"
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -120,6 +120,10 @@ class DuplicateInstruction(Scorer):
 class DuplicateAnswerParams(ScorerParams):
     min_chars: int = Field(20, ge=1, description="Answers shorter than this (normalised) are not compared: "
                                                   "short labels such as 'Positive' repeat legitimately.")
+    min_words: int = Field(12, ge=1, description=(
+        "Answers of fewer words (CJK: characters / 3) are not compared either: two questions may share a short "
+        "true answer ('James Buchanan, the 15th President of the United States.', Dolly row 2253) and stock "
+        "one-line replies are not copied answers."))
 
 
 @register
@@ -127,15 +131,22 @@ class DuplicateAnswer(Scorer):
     """Samples whose answer repeats another sample's answer under a different instruction."""
 
     name = "duplicate_answer"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = DuplicateAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        akeys = [normalise_strict(a) for a in ctx.texts("answer")]
+        answers = ctx.texts("answer")
+        # code keeps its symbols: ">=" and ">" are other programs (Code Alpaca rows 1624, 1614)
+        akeys = [normalise_for_match(a) if looks_like_code(a) else normalise_strict(a) for a in answers]
         pkeys = _prompt_keys(samples, ctx)
-        short = [len(k) < self.params.min_chars or s.is_plain_text for k, s in zip(akeys, samples)]
-        groups = _groups(akeys, skip=short)
+
+        def short(a: str, key: str) -> bool:
+            toks, cjk = units(a)
+            return len(key) < self.params.min_chars or len(toks) < self.params.min_words * (3 if cjk else 1)
+
+        short_ = [s.is_plain_text or short(a, k) for a, k, s in zip(answers, akeys, samples)]
+        groups = _groups(akeys, skip=short_)
         flags: list[list[Flag]] = [[] for _ in samples]
         for g in groups:
             seen = {pkeys[g[0]]}
@@ -166,16 +177,31 @@ class NearDuplicateParams(ScorerParams):
         "shared input passage are not near duplicates."))
 
 
+def _question_texts(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[str], list[str]]:
+    """(prompts, instruction heads) without the template lines most prompts share and without politeness: what
+    two prompts are compared on (memoised per audit)."""
+
+    def compute() -> tuple[list[str], list[str]]:
+        raw = ctx.texts("prompt")
+        lines = template_lines(raw)
+        prompts = [without_template(t, lines) for t in raw]
+        heads = [without_fillers(without_template(split_input(s)[0], lines)) for s in samples]
+        return prompts, heads
+
+    return ctx.memo("noise:question_texts", compute)
+
+
 def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: NearDuplicateParams) -> Any:
     """Near-duplicate prompt groups (memoised per parameters, shared with conflicting_answers)."""
 
     def compute() -> Any:
-        heads = [token_set(without_fillers(split_input(s)[0])) for s in samples]
-        prompts = ctx.texts("prompt")
+        prompts, head_texts = _question_texts(samples, ctx)
+        heads = [token_set(h) for h in head_texts]
 
         def accept(i: int, j: int) -> bool:
             return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
-                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j]))
+                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j])
+                    and same_subject(head_texts[i], head_texts[j]) and same_quotes(prompts[i], prompts[j]))
 
         return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm, seed=ctx.seed,
                                word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
@@ -194,7 +220,7 @@ class NearDuplicate(Scorer):
     """
 
     name = "near_duplicate"
-    version = "2"
+    version = "3"
     dimension = "noise"
     Params = NearDuplicateParams
 
@@ -240,12 +266,27 @@ class ConflictingAnswersParams(ScorerParams):
                                                  "pairwise.")
 
 
-_FINAL_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
+def _same_value(a: str, b: str, rel: float = 0.01) -> bool:
+    """Two numbers that agree to within 1% (the same value at another precision)."""
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a == b
+    return abs(x - y) <= rel * max(abs(x), abs(y)) or x == y
 
 
-def _final_number(text: str) -> str | None:
-    found = _FINAL_NUMBER.findall(text)
-    return found[-1].replace(",", "") if found else None
+#: a reply (a sentence or more, a clause) is not a value two answers can disagree on: "不客气！祝您晚宴愉快！" and
+#: "不用谢，能帮到你我很开心。" both say you are welcome (OASST-zh rows 10, 11)
+_SENTENCE_INSIDE = re.compile(r"[.!?;]\s+\S|[。！？；，]\s*\S")
+VALUE_WORDS = 5
+
+
+def single_value(answer: str) -> bool:
+    """A label, a yes/no, a number, a name or a short list of names: one value, not a conversational reply."""
+    a = answer.strip()
+    toks, cjk = units(a)
+    return not _SENTENCE_INSIDE.search(a) and len(toks) <= (2 * VALUE_WORDS if cjk else VALUE_WORDS) or (
+        not cjk and "," in a and all(len(part.split()) <= 3 for part in a.rstrip(".").split(",")))
 
 
 @register
@@ -253,7 +294,7 @@ class ConflictingAnswers(Scorer):
     """Same or nearly the same prompt, substantially different answers: both samples are flagged."""
 
     name = "conflicting_answers"
-    version = "1"
+    version = "2"
     dimension = "noise"
     Params = ConflictingAnswersParams
     after = ("near_duplicate",)
@@ -269,27 +310,32 @@ class ConflictingAnswers(Scorer):
         else:
             groups = near_duplicate_groups(samples, ctx, NearDuplicateParams()).groups
         answers = ctx.texts("answer")
-        prompts = ctx.texts("prompt")
+        prompts, head_texts = _question_texts(samples, ctx)
         flags: list[list[Flag]] = [[] for _ in samples]
         conflicts: dict[int, dict[int, float]] = defaultdict(dict)
         n_pairs = 0
         for g in groups:
-            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text][: self.params.max_group]
+            # a thank-you or a greeting has no one right reply (OASST-zh rows 10/11, 375/374)
+            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text
+                 and not TASK_CUE["chat"].search(samples[p].instruction)][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
             asks = {p: token_set(without_fillers(prompts[p])) for p in g}
+            heads = {p: head_texts[p] for p in g}
             for a_i, a in enumerate(g):
                 for b in g[a_i + 1:]:
                     if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
-                            or not same_numbers(prompts[a], prompts[b])):
+                            or not same_numbers(prompts[a], prompts[b])
+                            or not same_content(heads[a], heads[b])):
                         continue
                     overlap = jaccard(sets[a], sets[b])
-                    given = {n.replace(",", "") for n in _FINAL_NUMBER.findall(samples[a].instruction)}
-                    if self._conflict(answers[a], answers[b], overlap, given):
+                    maths = bool(MATHS.search(heads[a]))
+                    given = set(numbers(samples[a].instruction))
+                    if self._conflict(answers[a], answers[b], overlap, given, maths):
                         conflicts[a][b] = conflicts[b][a] = overlap
                         n_pairs += 1
         for pos, others in conflicts.items():
             worst = min(others, key=lambda o: (others[o], o))
-            mine, theirs = _final_number(answers[pos]), _final_number(answers[worst])
+            mine, theirs = final_number(answers[pos]), final_number(answers[worst])
             detail = (f"its final number is {mine}, theirs {theirs}" if mine and theirs and mine != theirs
                       else f"the answers share only {others[worst]:.0%} of their words")
             flags[pos].append(Flag("conflicting_answers", "noise", "warning",
@@ -300,9 +346,11 @@ class ConflictingAnswers(Scorer):
         return result_from_flags(samples, flags, {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0,
                                                   "groups_compared": len(groups)})
 
-    def _conflict(self, a: str, b: str, overlap: float, given: set[str]) -> bool:
-        na, nb = _final_number(a), _final_number(b)
-        if given and na is not None and nb is not None and na != nb and not {na, nb} & given:
-            return True  # a problem with numbers, solved to different results (not numbers quoted from it)
+    def _conflict(self, a: str, b: str, overlap: float, given: set[str], maths: bool) -> bool:
+        na, nb = final_number(a), final_number(b)
+        if maths and given and na is not None and nb is not None and na != nb and not {na, nb} & given:
+            return True  # a maths problem solved to different results (not numbers quoted from it)
+        if na is not None and nb is not None and _same_value(na, nb):
+            return False  # "6" and "这句话共有6个字。", "40075千米" and "约40,000公里" (OASST-zh rows 307/308, 429)
         short = all(len(units(t)[0]) <= self.params.short_answer_units * (3 if units(t)[1] else 1) for t in (a, b))
-        return short and overlap < self.params.max_answer_overlap
+        return short and single_value(a) and single_value(b) and overlap < self.params.max_answer_overlap

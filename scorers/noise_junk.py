@@ -11,7 +11,6 @@ Every check is a regular expression or a count: this family needs no model and r
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections import Counter
@@ -21,116 +20,20 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from scorers._noise_endings import (
-    closes_sentences,
-    ending_kind,
-    ends_punctuated,
-    final_fragment,
-    fragment_size,
-    median_sentence_size,
-)
-from scorers._noise_text import (
-    has_answer_turn,
-    jaccard,
-    normalise_strict,
-    result_from_flags,
-    split_input,
-    strip_code,
-    token_set,
-    units,
-)
+from scorers._noise_text import result_from_flags
+from scorers.text import cues, damage, placeholders, refusals, repetition
+from scorers.text.code import strip_code
+from scorers.text.endings import closes_sentences, ending_kind, ends_punctuated, final_fragment, fragment_size
+from scorers.text.prompt import has_answer_turn, split_input
+from scorers.text.script import jaccard, normalise_strict, token_set
+from scorers.text.sentences import median_sentence_size
+from scorers.text.rules import Rule, Seen, first
+from scorers.text.templates import template_artefact
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
 D = "noise"
-
-# --- placeholders -----------------------------------------------------------------------------
-# compared after normalise_strict with spaces removed ("<No Output>" -> "nooutput", "N/A" -> "na")
-_PLACEHOLDER_ANSWERS = frozenset({
-    "nooutput", "nooutputs", "noanswer", "noresponse", "nooutputrequired", "nooutputneeded", "na", "notapplicable",
-    "output", "blank", "empty", "tbd", "todo", "placeholder", "insertanswerhere", "answerhere", "youranswerhere",
-    "无输出", "无回答", "暂无", "暂无答案", "无答案", "没有输出", "输出",
-})
-_PLACEHOLDER_INPUTS = frozenset({
-    "noinput", "noinputs", "none", "na", "null", "nil", "blank", "empty", "noinputrequired", "noinputneeded",
-    "noinputnecessary", "noinputgiven", "noinputprovided", "notapplicable", "input", "image", "noimage",
-    "无", "无输入", "空", "没有", "没有输入", "不需要输入", "无需输入", "输入",
-})
-_BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
-_BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
-                            r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
-_NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
-
-
-def _squash(text: str) -> str:
-    return normalise_strict(text).replace(" ", "")
-
-
-def is_placeholder(text: str, vocabulary: frozenset[str]) -> bool:
-    t = html.unescape(text).strip()
-    if not t:
-        return False
-    if _squash(t) in vocabulary:
-        return True
-    m = _BRACKETED.match(t)
-    return bool(m and _BRACKET_WORDS.search(m.group(1)))
-
-
-# --- refusals and AI boilerplate ----------------------------------------------------------------
-_REFUSAL = re.compile("|".join([
-    r"\bI(?:'m| am)\s+(?:sorry|afraid)\b[^.!?\n]{0,80}?\b(?:can(?:no|')t|can not|unable|not able|won't|will not|"
-    r"don't|do not)\b",
-    r"\b(?:I|we)\s+(?:cannot|can't|can not|am unable to|'m unable to|am not able to|'m not able to|"
-    r"won't be able to|will not be able to|am not capable of)\s+(?:\w+\s+){0,2}?(?:provide|help|assist|answer|"
-    r"fulfil|fulfill|complete|comply|generate|create|write|do|perform|access|browse|open|see|view|watch|listen|draw|"
-    r"paint|display|show|play|process|determine|give|make|share|offer|produce|read|visit|predict|know|physically)",
-    r"\bI\s+(?:do not|don't)\s+(?:have|possess)\s+(?:access|the ability|the capability|personal|real-time|"
-    r"any (?:information|data|way)|enough information|the means|eyes|a physical|opinions|feelings)",
-    r"(?:抱歉|对不起|很遗憾|不好意思)[，,。！\s]*(?:但是?)?(?:我|作为)[^。！？\n]{0,30}?(?:无法|不能|没有办法|做不到|不可以)",
-    r"我(?:无法|不能|没有能力|没办法)(?:为您|为你|帮您|帮你)?(?:提供|回答|完成|帮助|访问|浏览|查看|观看|收听|打开|"
-    r"生成|绘制|画|执行|满足|预测|获取|理解)",
-]), re.I)
-# "This instruction cannot be completed by a GPT model": only as the opening of an answer
-_REFUSAL_OPENING = re.compile(r"^\W*(?:this|that|the)\s+(?:task|request|instruction)\s+(?:is|cannot be)\s+"
-                              r"(?:not\s+)?(?:possible|completed|fulfilled|beyond)", re.I)
-_BOILERPLATE = re.compile("|".join([
-    r"\bas an? (?:AI|artificial intelligence|large language model|language model|LLM|AI language model|"
-    r"AI assistant|virtual assistant|chatbot)\b(?!-)[^.!?\n]{0,40}?\b(?:I|me|my)\b",
-    r"\bI(?:'m| am) (?:just |only )?an? (?:AI|artificial intelligence|language model|large language model|"
-    r"AI language model|AI assistant|computer program)\b",
-    r"\bmy (?:training data|knowledge cut-?off)\b",
-    r"作为一?(?:个|名)?(?:AI|人工智能|语言模型|AI语言模型|AI助手|大语言模型|聊天机器人|虚拟助手)",
-    r"我(?:只)?是一?(?:个|名)(?:AI|人工智能|语言模型|AI语言模型|AI助手|计算机程序)",
-]), re.I)
-
-
-# requests whose refusal is the right answer (self-harm, weapons, crimes against others), and questions
-# about the assistant itself, whose honest answer mentions that it is an AI and what it cannot do
-_HARMFUL_ASK = re.compile("|".join([
-    r"\b(?:hurt|harm|kill|cut|starve|injure)(?:ing)?\s+(?:myself|yourself|himself|herself|themselves)\b",
-    r"\bsuicid|\bself[- ]harm|\bend my (?:own )?life\b",
-    r"\b(?:make|build|assemble|create|build)\s+(?:a |an |my own )?(?:bomb|explosive|pipe bomb|molotov|bioweapon|"
-    r"nerve agent|poison)\b",
-    r"\bhow (?:to|do i|can i|could i|would i)\s+(?:kill|murder|poison|stab|kidnap|rob|steal|shoplift|hack into|"
-    r"break into|stalk|launder)\b",
-    r"自杀|自残|伤害自己|杀人|制作炸弹|制造炸弹|怎么偷|如何偷|制毒",
-]), re.I)
-_ABOUT_THE_ASSISTANT = re.compile(
-    r"^\W*(?:who|what) are you\b|\bare you (?:an? )?(?:ai|human|robot|bot|real person|sentient|conscious|machine)\b|"
-    r"\bintroduce yourself\b|\byour (?:limitations|capabilities|limits)\b|"
-    r"\bwhat (?:kinds? of |sorts? of )?(?:questions|things|tasks) (?:can't|cannot|can not|are) you\b|"
-    r"你是谁|你是什么|介绍一下?你自己|你的局限", re.I)
-
-
-# --- repetition ---------------------------------------------------------------------------------
-def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
-    """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
-    if len(toks) < n + 1:
-        return 0.0
-    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
-    return 1.0 - len(set(grams)) / len(grams)
-
 
 class JunkAnswerParams(ScorerParams):
     repetition_threshold: float = Field(0.5, gt=0.0, le=1.0, description=(
@@ -142,10 +45,11 @@ class JunkAnswerParams(ScorerParams):
 
 @register
 class JunkAnswer(Scorer):
-    """Empty or placeholder answers and inputs, restated instructions, refusals, AI boilerplate, repetition."""
+    """Empty or placeholder answers and inputs, unfilled template variables, restated instructions, refusals, AI
+    boilerplate, repetition."""
 
     name = "junk_answer"
-    version = "2"
+    version = "3"
     dimension = D
     Params = JunkAnswerParams
 
@@ -165,58 +69,43 @@ class JunkAnswer(Scorer):
         a = ans.strip().strip("\u200b\ufeff")
         if not has_answer_turn(s) or not a:
             out.append(Flag("empty_answer", D, "error", "the answer is empty"))
-        elif is_placeholder(a, _PLACEHOLDER_ANSWERS) or _NOOUTPUT_ANYWHERE.search(a):
+        elif placeholders.placeholder_answer(a):
             out.append(Flag("placeholder_answer", D, "error",
                             f"the answer is a placeholder ({a[:30]!r}), not an answer"))
-        if inp and is_placeholder(inp, _PLACEHOLDER_INPUTS):
+        if inp and placeholders.placeholder_input(inp):
             out.append(Flag("placeholder_input", D, "warning",
                             f"the input is a placeholder ({inp.strip()[:30]!r}) left over from generation; "
                             "drop it or give real content"))
         if not a or out and out[0].code == "placeholder_answer":
             return out
+        left = placeholders.unfilled_templates(a, s.prompt_text)
+        if left:
+            out.append(Flag("unfilled_template", D, "warning",
+                            f"template variables were left unfilled in the answer ({', '.join(left[:3])}); the "
+                            "instruction did not ask for a template"))
+        asked_to_repeat = bool(cues.REPEAT_ASKED.search(s.prompt_text))
         na, nh = normalise_strict(a), normalise_strict(head)
-        if nh and (na == nh or na == normalise_strict(s.instruction) or (
+        if nh and not asked_to_repeat and (na == nh or na == normalise_strict(s.instruction) or (
                 0.9 * len(nh) <= len(na) <= 1.05 * len(nh) and len(na.split()) >= 3
                 and jaccard(token_set(a), token_set(head)) >= 0.95)):
             out.append(Flag("restated_instruction", D, "warning",
                             "the answer only repeats the instruction instead of answering it"))
-        early = a[:300]
-        if _HARMFUL_ASK.search(s.prompt_text) or _ABOUT_THE_ASSISTANT.search(head):
-            pass  # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
-        elif _REFUSAL.search(early) or _REFUSAL_OPENING.match(a) or (len(a) < 600 and _REFUSAL.search(a)):
+        # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
+        if refusals.refuses(a, s.prompt_text, head):
             out.append(Flag("refusal", D, "error" if len(a) < 300 else "warning",
                             "the answer refuses or says the task cannot be done (teaches the model to refuse)"))
-        elif _BOILERPLATE.search(a):
+        elif refusals.boilerplate(a, s.prompt_text, head):
             out.append(Flag("ai_boilerplate", D, "warning",
                             "the answer contains AI-assistant boilerplate (\u201cas an AI language model\u2026\u201d)"))
-        toks, cjk = units(a)
-        min_units = self.params.repetition_min_units * (3 if cjk else 1)
-        if len(toks) >= min_units:
-            frac = repeated_ngram_fraction(toks, 8 if cjk else 4)
-            if frac > self.params.repetition_threshold:
-                out.append(Flag("repetition", D, "warning",
-                                f"{frac:.0%} of the answer's {'8-character' if cjk else '4-word'} sequences repeat "
-                                "earlier ones (degenerate repetition)"))
+        rep = repetition.degenerate(a, head, threshold=self.params.repetition_threshold,
+                                    min_units=self.params.repetition_min_units)
+        if rep is not None and not asked_to_repeat:
+            out.append(Flag("repetition", D, "warning",
+                            f"the answer repeats itself: {rep.describe()} (degenerate repetition)"))
         return out
 
 
 # --- truncation and merged instructions ----------------------------------------------------------
-_MERGED = re.compile("|".join([
-    r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:",
-    r"^\s*#{0,4}\s*Instruction\s*:",
-    r"^\s*#{2,4}\s*(?:Instruction|Response|Input|Output)\b",
-    r"^\s*#{2,4}\s*$",
-    r"^\s*(?:\d{1,3}\s*[.、]\s*)?指令\s*[:：]",
-    r"^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
-    r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>",
-]), re.M)
-_CHAT_TOKENS = re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>")
-# a prompt that asks for a task ("Create a task that a GPT model can complete…"): "Instruction:" is the answer
-_ASKS_FOR_A_TASK = re.compile(
-    r"\b(?:create|write|generate|design|make|come up with|provide|give|compose|construct)\b[^.?!\n]{0,40}?"
-    r"\b(?:task|instruction|prompt)s?\b|(?:创建|编写|生成|设计|写|给出)[^。？！\n]{0,20}?(?:任务|指令)", re.I)
-
-
 class BrokenAnswerParams(ScorerParams):
     style_min_samples: int = Field(50, ge=1, description=(
         "From this many long answers (multi-sentence answers for the sentence check) up, the dataset's own "
@@ -225,11 +114,12 @@ class BrokenAnswerParams(ScorerParams):
         "Prose that stops without final punctuation counts as truncated only when at most this share of the "
         "dataset's long answers (40+ characters) end without punctuation at all (human-written sets such "
         "as Dolly often do, and there a missing full stop alone says nothing)."))
-    sentence_max_rate: float = Field(0.08, ge=0.0, le=1.0, description=(
-        "Otherwise a last sentence left without its full stop after finished sentences still counts when at "
-        "most this share of the dataset's multi-sentence answers end that way (Dolly's writers close 96% of "
-        "them), and only when it is shorter than the dataset's median sentence: a fragment, not a whole "
-        "sentence that lost its full stop."))
+    sentence_max_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Otherwise (a dataset whose writers often leave the final full stop out) a last sentence left without "
+        "its full stop after finished sentences counts only when at most this share of the dataset's "
+        "multi-sentence answers end that way, and only when it is shorter than the dataset's median sentence. "
+        "Off by default: read by hand, 15 of 18 such flags on Dolly were complete answers that only lacked "
+        "their full stop (issue #12); there only strong signs (a comma, an open bracket, a function word…) count."))
 
 
 @register
@@ -237,13 +127,14 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "2"
+    version = "3"
     dimension = D
     Params = BrokenAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
-        kinds = ["ok" if s.is_plain_text else ending_kind(a) for s, a in zip(samples, answers)]
+        kinds = ["ok" if s.is_plain_text else ending_kind(a, verse=bool(cues.SONG.search(s.instruction)))
+                 for s, a in zip(samples, answers)]
         style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
         for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
@@ -261,7 +152,7 @@ class BrokenAnswer(Scorer):
                                        f"the last sentence stops without its full stop (\u2026{tail!r}) although "
                                        f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
                                        "answers close it"))
-            m = (_CHAT_TOKENS if _ASKS_FOR_A_TASK.search(split_input(s)[0]) else _MERGED).search(a)
+            m = template_artefact(a, split_input(s)[0])
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
@@ -299,36 +190,12 @@ class BrokenAnswer(Scorer):
 
 
 # --- damaged text ---------------------------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf]|Â[\u0080-\u00bf]|â€[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
-                       r"\u017e\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
-                       r"\u2039\u203a\u20ac\u2122]|ï¿½|锟斤拷|烫烫烫|屯屯屯|\ufffd")
-# UTF-8 Chinese/Japanese read as cp1252: "æˆ'" for 我 (a lead byte E4–E9 then two continuation bytes)
-_MOJIBAKE_CJK = re.compile(r"[\u00e4-\u00e9][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
-                           r"\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030"
-                           r"\u2039\u203a\u20ac\u2122]{1,2}")
-_ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
-_LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
-_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
-                   r"blockquote|code|pre)\b[^<>]{0,200}>|&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
-                   # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
-                   r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
-_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
-_MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
-_CODEY = re.compile(r"\b(?:html|xml|css|markup|tag|tags|web ?page|website|web (?:article|format|page)|javascript|"
-                    r"python|java|json|regex|"
-                    r"regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|"
-                    r"encode|decode|c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|"
-                    r"underlined|boldface|strikethrough|font|fonts)\b|"
-                    r"代码|编程|函数|网页|程序|加粗|斜体", re.I)
-
-
 @register
 class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
 
     name = "text_damage"
-    version = "2"
+    version = "3"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -339,28 +206,29 @@ class TextDamage(Scorer):
         out: list[Flag] = []
         parts = ([("system prompt", s.system)] if s.system else []) + [
             ("answer" if t.role == "assistant" else t.role + " turn", t.content) for t in s.turns]
-        where_ctrl = sorted({w for w, t in parts if _CONTROL.search(t)})
+        where_ctrl = sorted({w for w, t in parts if damage.control_characters(t)})
         if where_ctrl:
-            chars = Counter(c for _, t in parts for c in _CONTROL.findall(t))
+            chars = Counter(c for _, t in parts for c in damage.control_characters(t))
             shown = ", ".join(f"U+{ord(c):04X}" for c, _ in chars.most_common(3))
             out.append(Flag("control_characters", D, "error",
                             f"invisible control characters ({shown}) in the {' and '.join(where_ctrl)}"))
-        where_moji = sorted({w for w, t in parts if _MOJIBAKE.search(t) or len(_MOJIBAKE_CJK.findall(t)) >= 3})
+        where_moji = sorted({w for w, t in parts if damage.mojibake(t)})
         if where_moji:
             out.append(Flag("mojibake", D, "warning",
                             f"garbled characters from a wrong text encoding (mojibake) in the {' and '.join(where_moji)}"))
-        codey = bool(_CODEY.search(s.prompt_text))
-        # an answer that presents markup as such ("use the CSS property…") shows its tags on purpose, but
-        # its entities (&lt;head&gt;) are still escaping damage
-        shown = _HTML_ENTITY if _MARKUP_TALK.search(strip_code(s.answer)) else _HTML
-        if not codey:
-            where_esc = sorted({w for w, t in parts if _ESCAPED.search(strip_code(t))
-                                or len(_LITERAL_NEWLINE.findall(strip_code(t))) >= 2})
+        # a prompt about code or markup (a React component, a template, bold text) shows tags and escapes on
+        # purpose, and so does an answer that presents markup as such ("use the CSS property…"); entities
+        # (&lt;head&gt;) are escaping damage unless escaping is the subject
+        about_markup = bool(cues.ABOUT_CODE_OR_MARKUP.search(s.prompt_text) or cues.TASK_CUE["coding"].search(s.prompt_text))
+        if not about_markup:
+            where_esc = sorted({w for w, t in parts if damage.escaped(strip_code(t))})
             if where_esc:
                 out.append(Flag("escaped_unicode", D, "warning",
                                 f"escape sequences (\\u…, \\x…, \\n) left in the text of the {' and '.join(where_esc)} "
                                 "instead of the characters they stand for"))
-            where_html = sorted({w for w, t in parts if shown.search(strip_code(t))})
+        entities_only = about_markup or bool(damage.MARKUP_TALK.search(strip_code(s.answer)))
+        if not damage.ABOUT_ESCAPING.search(s.prompt_text):
+            where_html = sorted({w for w, t in parts if damage.markup(strip_code(t), entities_only=entities_only)})
             if where_html:
                 out.append(Flag("markup_residue", D, "warning",
                                 f"HTML tags or entities left in the {' and '.join(where_html)} (scraping residue)"))
@@ -394,7 +262,9 @@ _NON_TEXT = re.compile(
     r"meme|icon|banner|flyer|cartoon|comic strip|animation|video|audio clip|sound effect|recording|jingle|"
     r"artwork|collage|mural|sculpture|3d model)s?\b"
     r"|(?:^|请|帮我|给我|为我)\s*(?:画|绘制|绘画|手绘|素描)(?:一|出|个|张|幅)|设计(?:一个|一款|一张|一幅)?(?:标志|logo|海报|图标|插图)"
-    r"|(?:生成|创作|制作|创建|拍)(?:一张|一幅|一个|一段|摄)?(?:图片|图像|照片|插画|海报|视频|音频|动画|录音)",
+    # "创建照片说明" asks for a caption (a text), not a photo (Chinese Alpaca rows 7362, 7570)
+    r"|(?:生成|创作|制作|创建|拍)(?:一张|一幅|一个|一段|摄)?(?:图片|图像|照片|插画|海报|视频|音频|动画|录音)"
+    r"(?!的?(?:说明|描述|标题|文字|配文|字幕|脚本|文案))",
     re.I)
 
 
@@ -407,13 +277,12 @@ def _has_content(head: str, inp: str, ref_end: int) -> bool:
 
 
 _IMAGE_LINK = re.compile(r"!\[[^\]]*\]\([^)]*\)?|https?://\S+|\S+\.(?:png|jpe?g|gif|svg|mp3|mp4|wav)\b", re.I)
-_DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite)\b|查询|数据库", re.I)
 
 
 def _media_named(head: str, inp: str, ref_end: int) -> bool:
     """Whether a referred picture or painting is named or described in words ("the painting Mona Lisa",
     an input "Van Gogh's The Starry Night", "a dog asleep in the sun"): then it needs no eyes."""
-    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not is_placeholder(inp, _PLACEHOLDER_INPUTS):
+    if inp.strip() and len(_IMAGE_LINK.sub("", inp).strip()) >= 3 and not placeholders.placeholder_input(inp):
         return True
     return bool(re.match(r"\s+(?:of\s+|by\s+|called\s+|titled\s+|named\s+)?[\"“'‘]?[A-Z《「“]", head[ref_end:])) or bool(
         re.match(r"\s*[《「“\"]", head[ref_end:]))
@@ -427,12 +296,26 @@ def _only_pointer(head: str, inp: str) -> bool:
     return len(_URL.sub("", head).strip()) < 300
 
 
+#: prompts whose pointers and pictures are not content the answer needed to see (read on the instruction)
+CONTENT_NOT_NEEDED: tuple[Rule, ...] = (
+    Rule("coding task: pointers are data", cues.TASK_CUE["coding"],
+         "a coding task: a URL, a web page or an email is what the code works on (a curl target, a page to parse)",
+         Seen("codealpaca/code_alpaca_2k.json", 1959, "Write a Python program to parse a given web page")),
+    Rule("a fetching tool is declared", re.compile(r"\b(?:request|browse|fetch|open_url|get_url|scrape)\((?:url|link|query)?\)"),
+         "the prompt declares a tool that fetches pages (request(url)): fetching the URL is the task",
+         Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 6163, "request(url)")),
+    Rule("maths problem: story nouns", cues.MATHS.pattern,
+         "a maths problem: a photo album, a painting or a video card are part of the story",
+         Seen("gsm8k_alpaca_format/gsm_8k_train.json", 7271, "how many photos")),
+)
+
+
 @register
 class UnseenContent(Scorer):
     """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
 
     name = "unseen_content"
-    version = "2"
+    version = "3"
     dimension = D
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
@@ -446,10 +329,11 @@ class UnseenContent(Scorer):
     def check(self, s: Sample) -> list[Flag]:
         out: list[Flag] = []
         head, inp = split_input(s)
-        prompt = s.prompt_text
-        url = _URL.search(prompt)
-        media = _MEDIA_REF.search(head)
-        text_ref = _TEXT_REF.search(head)
+        exempt = first(CONTENT_NOT_NEEDED, head)
+        # only the user's own last turn points: URLs the assistant wrote and earlier turns are not pointers
+        url = _URL.search(s.instruction) if exempt is None else None
+        media = _MEDIA_REF.search(head) if exempt is None and not s.history else None
+        text_ref = _TEXT_REF.search(head) if exempt is None and not s.history else None
         if url and not _URL_TASK.search(head) and _only_pointer(head, inp):
             out.append(Flag("unseen_content", D, "warning",
                             f"the prompt points to a web page ({url.group(0)[:60]}) the model cannot open, so the "
@@ -458,10 +342,10 @@ class UnseenContent(Scorer):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {media.group(0)!r}, which a text-only model cannot see"))
         elif text_ref and not _has_content(head, inp, text_ref.end()) and not (
-                _DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
+                cues.DATABASE.search(head) and text_ref.group(0).lower().endswith("table")):
             out.append(Flag("unseen_content", D, "warning",
                             f"the instruction refers to {text_ref.group(0)!r} but no such content is given"))
-        m = _NON_TEXT.search(head)
+        m = _NON_TEXT.search(head) if exempt is None else None
         if m:
             out.append(Flag("non_text_output", D, "warning",
                             f"the instruction asks for an image, audio or video ({m.group(0).strip()!r}), which "

@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from scorers._noise_text import normalise_strict, original, result_from_flags
+from scorers._noise_text import result_from_flags
+from scorers.text.prompt import original
+from scorers.text.script import normalise_strict
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample

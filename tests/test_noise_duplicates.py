@@ -1,6 +1,6 @@
 from scorers import Sample, Turn, run_audit, sample
 from scorers._minhash import near_duplicates
-from scorers._noise_text import normalise_strict, units
+from scorers.text.script import normalise_strict, units
 
 
 def _flags(out, pos):
@@ -29,7 +29,8 @@ def test_exact_duplicate_chinese_and_full_width() -> None:
 
 
 def test_instruction_and_answer_level_duplicates() -> None:
-    long_answer = "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen."
+    long_answer = ("Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the "
+                   "chloroplasts of green leaves.")
     rows = [sample(0, "Explain photosynthesis.", long_answer),
             sample(1, "explain photosynthesis", "Plants make food from light."),
             sample(2, "Describe how plants breathe.", long_answer),
@@ -41,6 +42,14 @@ def test_instruction_and_answer_level_duplicates() -> None:
     assert _flags(out, 2) == ["duplicate_answer"]
     assert _flags(out, 3) == ["exact_duplicate"]
     assert _flags(out, 0) == _flags(out, 4) == _flags(out, 5) == []
+    # two questions may share a short true answer (Dolly row 2253); code keeps its symbols (Code Alpaca 1624)
+    rows = [sample(0, "Who is the only US president elected from Pennsylvania?",
+                   "James Buchanan, the 15th President of the United States."),
+            sample(1, "Who was the 15th US president?", "James Buchanan, the 15th President of the United States."),
+            sample(2, "Select the adult students.", "SELECT * FROM students WHERE age >= 18 AND enrolled = 1 ORDER BY name;"),
+            sample(3, "Select students older than 18.", "SELECT * FROM students WHERE age > 18 AND enrolled = 1 ORDER BY name;")]
+    out = run_audit(rows, scorers=["duplicate_answer"])
+    assert all(_flags(out, i) == [] for i in range(4))
 
 
 def test_units_words_for_spaced_text_characters_for_chinese() -> None:
@@ -96,7 +105,7 @@ def test_conflicting_answers_flag_both_samples() -> None:
     rows = [sample(0, "Is the following review positive or negative? The food was cold.", "Negative"),
             sample(1, "Is the following review positive or negative? The food was cold!", "Positive"),
             sample(2, "Is the following review positive or negative? The food was cold.", "negative."),
-            sample(3, "天空是什么颜色的？", "天空通常是蓝色的。"), sample(4, "天空是什么颜色的", "草是绿色的，树也是。")]
+            sample(3, "天空是什么颜色的？", "蓝色。"), sample(4, "天空是什么颜色的", "绿色")]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert "conflicting_answers" in _flags(out, 1)
     assert sorted(f["related"] for f in out.samples[1]["flags"] if f["code"] == "conflicting_answers") == [[0, 2]]

@@ -1,6 +1,7 @@
 import pytest
 
-from scorers._noise_endings import closes_sentences, ending_kind, final_fragment, median_sentence_size
+from scorers.text.endings import closes_sentences, ending_kind, final_fragment
+from scorers.text.sentences import median_sentence_size
 
 
 @pytest.mark.parametrize("answer", [
@@ -74,6 +75,6 @@ def test_closes_sentences_measures_multi_sentence_answers_only() -> None:
 
 def test_fragment_and_median_sentence() -> None:
     assert final_fragment("It rains here. The streets are wet and") == "The streets are wet and"
-    answers = ["One two three four. Five six seven eight nine.", "A b c d e f. G h i."]
+    answers = ["One two three four. Five six seven eight nine.", "Ants bees cats dogs eels fish. Goats hens ibis."]
     assert median_sentence_size(answers) == 4.5  # sentences of 4, 5, 6 and 3 words
     assert median_sentence_size(["今天下雨了。街道很湿。外面很冷。"]) == 4  # characters: 5, 4, 4

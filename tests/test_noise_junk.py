@@ -1,7 +1,8 @@
 import pytest
 
 from scorers import Sample, Turn, run_audit, sample
-from scorers.noise_junk import ending_kind, repeated_ngram_fraction
+from scorers.text.endings import ending_kind
+from scorers.text.repetition import repeated_ngram_fraction
 
 JUNK = ["junk_answer", "broken_answer", "text_damage", "unseen_content", "extreme_length"]
 
@@ -69,10 +70,25 @@ def test_refusals_english_and_chinese(answer: str) -> None:
 
 
 def test_ai_boilerplate_that_still_answers() -> None:
-    ans = "As an AI language model I have no favourites, but many people love Bach's cello suites for their clarity."
-    assert codes(audit([sample(0, "What is your favourite music?", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]
-    zh = "作为一个人工智能，我没有个人喜好。不过很多人喜欢巴赫的大提琴组曲，因为它们结构清晰、旋律优美。"
-    assert codes(audit([sample(0, "你最喜欢什么音乐？", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+    ans = "As an AI language model I have no personal taste, but Bach's cello suites are admired for their clarity."
+    assert codes(audit([sample(0, "Describe Bach's cello suites.", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+    zh = "作为一个人工智能，我没有个人喜好。不过巴赫的大提琴组曲结构清晰、旋律优美。"
+    assert codes(audit([sample(0, "介绍一下巴赫的大提琴组曲。", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
+
+
+@pytest.mark.parametrize("question,answer", [
+    # alpagasus/dolly_3k.json row 882; llama_factory/oaast_sft_zh.json rows 51 and 25: asked about the assistant
+    ("What is your favourite music?", "As an AI language model I have no favourites, but many love Bach's suites."),
+    ("什么事情让你感到高兴？", "作为一个人工智能，我没有感情，所以不能像人类一样感到高兴。"),
+    ("你最喜欢以上哪一首", "我是一个AI，没有特别的喜好。"),
+    # row 183: an honest limit of access, then help
+    ("你可以帮我查一下明天北京到杭州的火车票吗？",
+     "我只是一个人工智能助理，在没有联网权限的情况下不能够查询目前的火车票情况。您可以自行前往www.12306.cn进行查询。"),
+    # row 27
+    ("查一下纽约今天的天气", "对不起，作为一个语言模型，我无法实时地查询天气。但我能告诉您如何查询纽约的天气情况。"),
+])
+def test_saying_what_the_assistant_is_where_that_is_the_answer(question: str, answer: str) -> None:
+    assert codes(audit([sample(0, question, answer)], ["junk_answer"]), 0) == []
 
 
 def test_degenerate_repetition() -> None:
@@ -130,12 +146,22 @@ def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
     rows.append(sample(101, "Why ski?", "The mountain is close to Canada. The ski conditions are also the best in "
                                          "the whole state which makes it an ideal mountain for a family vacation"))
     rows.append(sample(102, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
+    # Dolly row 1310: a complete human answer that only lacks its full stop
+    rows.append(sample(103, "What is the difference between pork roll and taylor ham",
+                       "If a person is from Southern or Central New Jersey they will call it Pork roll. "
+                       "Either way it is the same breakfast meat"))
     out = audit(rows, ["broken_answer"])
     summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
     assert summary["unpunctuated_prose_counts_as_truncated"] is False  # 40% end without a full stop
     assert summary["multi_sentence_closed_rate"] > 0.95
-    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
+    # by default, where writers often leave the final full stop out, only strong signs count
+    assert summary["unclosed_sentence_counts_as_truncated"] == "never"
     assert codes(out, 100) == ["truncated_answer"]  # "they would be": strong anyway
+    assert codes(out, 101) == [] and codes(out, 102) == [] and codes(out, 103) == []
+    # a user who trusts the dataset's closed sentences can count fragments shorter than its sentences
+    out = run_audit(rows, scorers=["broken_answer"], params={"broken_answer": {"sentence_max_rate": 0.08}})
+    summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
+    assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
     assert codes(out, 101) == []  # a whole (long) last sentence that lost its full stop
     assert codes(out, 102) == ["truncated_answer"]  # a fragment shorter than the dataset's sentences
     assert "close it" in out.samples[102]["flags"][0]["reason"]
@@ -288,7 +314,8 @@ def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() ->
             sample(6, "What's your favorite baseball team?",
                    "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
     out = audit(rows, ["junk_answer"])
-    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], ["ai_boilerplate"]]
+    # row 6 asks the assistant's favourite team (Dolly row 882): saying it is an AI is the answer
+    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], []]
 
 
 def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
@@ -301,3 +328,32 @@ def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
     out = audit([asked, asked_zh, merged, leaked], ["broken_answer"])
     assert codes(out, 0) == [] and codes(out, 1) == []
     assert codes(out, 2) == ["merged_instructions"] and codes(out, 3) == ["merged_instructions"]
+
+
+# --- unfilled template variables ----------------------------------------------------------------------------
+@pytest.mark.parametrize("instruction,answer,left", [
+    # stanford_alpaca/alpaca_data.json row 308: the recipient was given, the letter still says [Name]
+    ("Draft a letter of appreciation for the given recipient.\n\nMr. John Smith",
+     "Dear [Name],\n\nI am writing to thank you for your support.", "[Name]"),
+    ("Write a short bio of the author.", "{{author_name}} was born in 1970 and writes novels.", "{{author_name}}"),
+    ("Write a short bio of the author.", "The book by {author} sold a million copies.", "{author}"),
+    ("Reply to the customer.", "Thanks for writing, <insert name>. We will refund you.", "<insert name>"),
+    ("给客户写一封道歉信。", "尊敬的客户：\n\n非常抱歉给您带来不便。\n\n[你的名字]", "[你的名字]"),
+])
+def test_unfilled_template_variables_are_named(instruction: str, answer: str, left: str) -> None:
+    out = audit([sample(0, instruction, answer)], ["junk_answer"])
+    assert codes(out, 0) == ["unfilled_template"]
+    assert left in out.samples[0]["flags"][0]["reason"]
+
+
+@pytest.mark.parametrize("instruction,answer", [
+    ("Write a template email with [Name] placeholders for a job offer.", "Dear [Name],\n\nWe are pleased to offer you…"),
+    ("Create a fill-in-the-blank form letter.", "Dear {{recipient}}, your order {{order_id}} has shipped."),
+    ("Explain the local volatility model.", "The volatility $\\sigma(S_t, t)$ is a function {S_t} of the price."),
+    ("Write a Python function that greets a user.", 'def greet(name):\n    return f"Hello {name}"'),
+    # stanford_alpaca/alpaca_data.json row 171: the email to answer is itself addressed to [Company]
+    ("Create a response for a customer's email about a refund issue.\n\nDear [Company],\n\nI want a refund.",
+     "Dear [Customer],\n\nWe will process your refund.  Kind regards, [Company]"),
+])
+def test_asked_templates_code_and_maths_are_not_unfilled_variables(instruction: str, answer: str) -> None:
+    assert codes(audit([sample(0, instruction, answer)], ["junk_answer"]), 0) == []

@@ -1,7 +1,7 @@
 import pytest
 
 from scorers import Sample, Turn, run_audit, sample
-from scorers.noise_language import language_of
+from scorers.text.language import language_of
 
 
 def codes(rows):

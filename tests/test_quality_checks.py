@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from scorers import run_audit, sample
-from scorers.quality_asks import AND_MAY_JOIN, check_completeness, count_items, count_sentences
+from scorers.quality_asks import check_completeness, count_items, count_sentences
 from scorers.quality_checks import (UnsafeExpression, check_accuracy, find_equations, instruction_expression, safe_eval,
                                     unit_conversion)
 from scorers.quality_code import check_code
-from scorers.quality_style import broken_formatting, task_type
+from scorers.quality_style import broken_formatting, formatting_problems, task_type
 
 
 def _codes(findings) -> list[str]:
@@ -51,8 +51,9 @@ def test_chains_rounding_and_things_that_are_not_equations() -> None:
 
 def test_final_answer_must_come_out_of_the_steps() -> None:
     steps = "He buys 3 * 4 = 12 apples.\nHe eats 12 - 5 = 7 apples.\n"
-    assert _codes(check_accuracy("Tom has 4 bags of 3 apples and eats 5.", steps + "So he has 7 apples left.")) == []
-    bad = check_accuracy("Tom has 4 bags of 3 apples and eats 5.", steps + "So he has 9 apples left.")
+    q = "Tom has 4 bags of 3 apples and eats 5. How many apples are left?"
+    assert _codes(check_accuracy(q, steps + "So he has 7 apples left.")) == []
+    bad = check_accuracy(q, steps + "So he has 9 apples left.")
     assert _codes(bad) == ["final_answer_not_derived"] and "9" in bad.flags[0].reason
     # a step written with unit words still supports the final answer
     words = "He has 3 * 4 = 12 red apples.\nHe has 2 * 5 = 10 green apples.\n12 red apples + 10 green apples = 22 apples"
@@ -99,9 +100,10 @@ def test_prose_has_nothing_to_check() -> None:
 
 # --- completeness -----------------------------------------------------------------------------------
 def test_item_counts() -> None:
-    assert count_items("1. a\n2. b\n3. c") == (3, "list items")
-    assert count_items("red, green and blue") == (3, "comma-separated items" + AND_MAY_JOIN)
-    assert count_items("red, green, blue") == (3, "comma-separated items")
+    three = count_items("1. a\n2. b\n3. c")
+    assert (three.low, three.high, three.how) == (3, 3, "list items")
+    colours = count_items("red, green and blue")  # "and" joins the last two, or is inside one item
+    assert (colours.low, colours.high, colours.how) == (2, 3, "comma-separated items") and colours.allows(3)
     assert count_items("A long paragraph of prose that lists nothing in particular at all.") is None
     f = check_completeness("List 5 fruits.", "1. apple\n2. pear\n3. plum")
     assert _codes(f) == ["item_count_mismatch"] and "5" in f.flags[0].reason and "3" in f.flags[0].reason
@@ -138,10 +140,17 @@ def test_formats_questions_and_missing_answers() -> None:
     assert _codes(check_completeness("Create a table of planets and moons.", "Mars has two moons.")) == ["format_not_table"]
     f = check_completeness("Why is the sky blue? What causes ocean tides?", "The sky looks blue because air scatters blue light.")
     assert _codes(f) == ["question_not_addressed"] and "tides" in f.flags[0].reason
-    assert _codes(check_completeness("Say hi.", "<nooutput>")) == ["answer_missing"]
+    # empty, placeholder and cut-off answers are incomplete (score 0) and flagged once, by the noise dimension
+    missing = check_completeness("Say hi.", "<nooutput>")
+    assert _codes(missing) == [] and missing.score == 0.0
     assert check_completeness("Say hi.", "").score == 0.0
-    cut = "The history of the region is long. " * 8 + "Its rulers built roads, bridges and"
-    assert _codes(check_completeness("Tell me about the region.", cut)) == ["answer_truncated"]
+    cut = ("The history of the region is long. Farmers settled the valleys first. Traders followed the rivers. "
+           "Towns grew around the markets. Its rulers built roads, bridges and")
+    truncated = check_completeness("Tell me about the region.", cut)
+    assert _codes(truncated) == [] and truncated.score == 0.0
+    out = run_audit([sample(0, "Say hi.", "<nooutput>"), sample(1, "Tell me about the region.", cut)],
+                    scorers=["junk_answer", "broken_answer", "answer_completeness"])
+    assert [[f["code"] for f in r["flags"]] for r in out.samples] == [["placeholder_answer"], ["truncated_answer"]]
 
 
 # --- conciseness and clarity -------------------------------------------------------------------------
@@ -151,13 +160,15 @@ def test_style_signals_through_the_pipeline() -> None:
                        " ".join(f"The review mentions point {k} which suggests a generally positive tone overall." for k in range(20))))
     rows.append(sample(26, "Explain rain.", "Rain falls from clouds. Rain falls from clouds. Rain falls from clouds. "
                        "Rain falls from clouds when droplets grow heavy."))
-    rows.append(sample(27, "Explain snow.", "As an AI language model, I think snow is maybe frozen water, perhaps. "
-                       "I hope this helps!"))
+    rows.append(sample(27, "Explain snow.", "I think snow is frozen water, but I'm not sure. "
+                       "I hope this helps! Feel free to ask more."))
     rows.append(sample(28, "Show a table.", "| a | b |\n|---|\n| 1 | 2 | 3 |\n```python\nx = 1"))
-    out = run_audit(rows, scorers=["answer_conciseness", "answer_clarity", "answer_quality"])
+    out = run_audit(rows, scorers=["answer_conciseness", "answer_clarity", "answer_quality", "junk_answer"])
     codes = [{f["code"] for f in r["flags"]} for r in out.samples]
     assert "verbose_for_task" in codes[25] and not any("verbose_for_task" in c for c in codes[:25])
-    assert "repetitive" in codes[26]
+    # one idea, one code: the repetition is flagged by the noise dimension and costs conciseness
+    assert "repetition" in codes[26] and "repetitive" not in codes[26]
+    assert out.samples[26]["answer_conciseness"]["score"] < 1.0
     assert {"filler_phrases", "hedging"} <= codes[27]
     assert "broken_formatting" in codes[28]
     bd = [r["answer_quality_breakdown"] for r in out.samples]
@@ -167,8 +178,10 @@ def test_style_signals_through_the_pipeline() -> None:
 
 def test_broken_formatting_and_task_types() -> None:
     assert broken_formatting("fine text") == []
-    assert any("mojibake" in p for p in broken_formatting("donâ€™t"))
-    assert any("artefact" in p for p in broken_formatting("Answer.\n### Instruction: do more"))
+    # mojibake and template artefacts lower clarity; they are flagged by the noise dimension, not here
+    assert any("mojibake" in p for p in formatting_problems("donâ€™t")) and broken_formatting("donâ€™t") == []
+    assert any("artefact" in p for p in formatting_problems("Answer.\n### Instruction: do more"))
+    assert broken_formatting("| a | b |\n| 1 | 2 | 3 |") != []
     assert task_type("Write an essay about dogs.") == "write+long"
     assert task_type("Classify this.") == "classify"
 
@@ -235,5 +248,6 @@ def test_sentence_ranges_and_song_choruses() -> None:
     assert _codes(check_completeness("Explain it in one sentence.", two)) == ["too_many_sentences"]
     chorus = "\n".join(["Shine on, shine on, little star in the sky tonight"] * 6)
     out = run_audit([sample(0, "Compose a song about the night sky.", chorus),
-                     sample(1, "Describe the night sky.", chorus)], scorers=["answer_conciseness"])
-    assert out.samples[0]["flags"] == [] and [f["code"] for f in out.samples[1]["flags"]] == ["repetitive"]
+                     sample(1, "Describe the night sky.", chorus)], scorers=["answer_conciseness", "junk_answer"])
+    assert out.samples[0]["flags"] == [] and [f["code"] for f in out.samples[1]["flags"]] == ["repetition"]
+    assert out.samples[0]["answer_conciseness"]["score"] > out.samples[1]["answer_conciseness"]["score"]

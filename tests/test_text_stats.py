@@ -1,5 +1,6 @@
 from scorers import run_audit, sample
-from scorers.text_stats import detect_language, normalise_for_match
+from scorers.text.language import detect_language
+from scorers.text.script import normalise_for_match
 
 
 def test_lengths_in_chars_and_tokens() -> None:

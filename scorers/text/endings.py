@@ -1,4 +1,4 @@
-"""How an answer ends: the truncation signals read by ``broken_answer`` (not a scorer module).
+"""How an answer ends: finished, cut off, or a last sentence left without its full stop.
 
 :func:`ending_kind` sorts an answer's ending into
 
@@ -12,21 +12,25 @@
   ``。`` in an answer that uses it.  What that means depends on the dataset's habits, which
   :func:`closes_sentences` measures;
 * ``"weak"``: one long sentence that stops without punctuation (weaker still);
-* ``"ok"``: finished, or unpunctuated in a way finished text is: titles and names, "key: value" lines,
-  hashtags, attributions, URLs, worked computations and their results, quotations, table rows,
-  headings, a letter's signature.
+* ``"ok"``: finished, or unpunctuated in a way finished text is — the table :data:`FINISHED` (titles and
+  names, "key: value" lines, hashtags, attributions, URLs, worked computations…), and quotations, table rows,
+  headings and a letter's signature.
 
 English and Chinese are covered; everything is a character test or a regular expression.
 """
 
 from __future__ import annotations
 
+import html
 import re
-import statistics
 import unicodedata
 from collections.abc import Sequence
 
-from scorers._noise_text import cjk_ratio, strip_code
+from scorers.text.code import looks_like_code, strip_code, unclosed_fence
+from scorers.text.lists import BARE_MARKER, LIST_ITEM, list_block
+from scorers.text.rules import Rule, Seen
+from scorers.text.script import is_cjk
+from scorers.text.sentences import ANY_END, sentence_ends, sentence_size
 
 TERMINAL = set(".!?。！？…\"”’'»」』）)]}>*`|~$%_=#;/\\")
 STRONG_CUT = set(",，、:：-–—([{（【《“‘")
@@ -41,20 +45,15 @@ NEVER_LAST = frozenset("a an the and or but of to with from into than whose thei
 #: "it" / "you" after one of these is the subject of a clause that never came ("… because it", "… when you")
 _CLAUSE_OPENERS = frozenset("because when while if since although though until whether unless".split())
 PRONOUNS = frozenset("i you he she it we they one".split())
-_ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc inc ltd jr sr no fig approx co corp mt ft oz lb lbs dept "
-                           "gen col sgt rev prof ca cf al".split())
-# a sentence end inside a line: ". " / "! " / "? " after a lowercase word, a number or a closing quote,
-# followed by a capital or a number (so "Mr. Smith", "U.S. Army", "e.g. this" are not sentence ends)
-_SENTENCE_END_EN = re.compile(r"(?<=[a-z0-9%)\"”’'])[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])")
-_SENTENCE_END_CJK = re.compile(r"[。！？!?]+[”’」』）)]*|(?<=[\u4e00-\u9fff])\.(?!\d)")
-_ANY_SENTENCE_END = re.compile(r"(?<!\b\d)(?<!\b\d\d)[.!?](?:\s|$)|[。！？]")  # not "2." of a list
 _INLINE_ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]\s")  # "1. Movies 2. Music 3. …" on one line
-# list markers, with the "A。" / "4。" of machine-translated Chinese lists
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,3}[.)、。]\s*|[a-zA-Z](?:[.)]\s+|。)|[一二三四五六七八九十]{1,3}[、。.])")
-_BARE_MARKER = re.compile(r"^\s*(?:[-*•·+]|\d{1,3}[.)、]|[a-zA-Z][.)])\s*$")
-_FENCE_LINE = re.compile(r"^\s*```")
 _TABLE_RULE = re.compile(r"[|:\-\s]+")
 _HTML_BLOCK = re.compile(r"<(/?)(html|body|table|ul|ol|div|svg|form|select|head)\b[^<>]*>", re.I)
+_ELISION = re.compile(r"(?<!\w)'(?:em|cause|til|tis|twas|n'?|bout|round|s)\b|\b(?:rock|n)'|'\d|\w+in'(?=\s|$)", re.I)
+_OPEN_DOUBLE = re.compile(r'(?:^|[\s(\[])"\w[^"]*$')
+_SINGLE_QUOTE = re.compile(r"(?<![A-Za-z])'|'(?![A-Za-z])")
+_OPEN_SINGLE = re.compile(r"(?:^|\s)'[A-Za-z][^']*$")
+_WORKED = re.compile(r"=\s*[$€£¥]?\d")  # a worked computation line ("85 - 22 = 63 marbles")
+_RESULT = re.compile(r"\d\S*(?:\s+\S+){0,3}$")  # a number among the last words
 
 
 def _trimmed(answer: str) -> str:
@@ -63,13 +62,6 @@ def _trimmed(answer: str) -> str:
 
 def _lines(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
-
-
-def unclosed_fence(answer: str) -> bool:
-    """An odd number of ``` fence lines.  Inline ```x``` pairs (common in converted StackExchange
-    text) and a stray ``` at the end of a prose line are not fences."""
-    fences = [ln for ln in answer.splitlines() if _FENCE_LINE.match(ln) and "```" not in ln.lstrip()[3:]]
-    return len(fences) % 2 == 1
 
 
 def unbalanced(text: str) -> str | None:
@@ -88,19 +80,16 @@ def unbalanced(text: str) -> str | None:
     return stack[-1] if stack else None
 
 
-_ELISION = re.compile(r"(?<!\w)'(?:em|cause|til|tis|twas|n'?|bout|round|s)\b|\b(?:rock|n)'|'\d", re.I)
-
-
 def open_quote(line: str) -> bool:
     """A quotation opened in the line and never closed (“…, or an odd number of straight quotes the last
-    of which opens a quotation rather than marking inches)."""
+    of which opens a quotation rather than marking inches; "Stayin'" and "rock 'n' roll" are elisions)."""
     if line.count("\u201c") > line.count("\u201d"):
         return True
-    if line.count('"') % 2 == 1 and re.search(r'(?:^|[\s(\[])"\w[^"]*$', line):
+    if line.count('"') % 2 == 1 and _OPEN_DOUBLE.search(line):
         return True
     line = _ELISION.sub("", line)
-    quotes = re.findall(r"(?<![A-Za-z])'|'(?![A-Za-z])", line)  # single quotes that are not apostrophes
-    return len(quotes) % 2 == 1 and bool(re.search(r"(?:^|\s)'[A-Za-z][^']*$", line))
+    quotes = _SINGLE_QUOTE.findall(line)  # single quotes that are not apostrophes
+    return len(quotes) % 2 == 1 and bool(_OPEN_SINGLE.search(line))
 
 
 def unclosed_html_block(answer: str) -> bool:
@@ -117,46 +106,9 @@ def ends_punctuated(text: str) -> bool:
     return ch in TERMINAL or unicodedata.category(ch)[0] == "S" or ch.isdigit()
 
 
-def _is_cjk(text: str) -> bool:
-    return cjk_ratio(text) > 0.3
-
-
-def _marker_class(line: str) -> str:
-    m = _LIST_ITEM.match(line)
-    if not m:
-        return ""
-    mark = m.group(0).strip()
-    return "bullet" if mark[0] in "-*•·" else "number" if mark[0].isdigit() else "letter"
-
-
-def _list_block(lines: list[str]) -> list[str]:
-    """The earlier items of the list the last line belongs to (same kind of marker, no other line between)."""
-    kind = _marker_class(lines[-1])
-    block: list[str] = []
-    for ln in reversed(lines[:-1]):
-        if _marker_class(ln) != kind:
-            break
-        block.append(ln)
-    return block
-
-
-def _sentence_ends(body: str, cjk: bool) -> list[re.Match[str]]:
-    if cjk:
-        return list(_SENTENCE_END_CJK.finditer(body))
-    out = []
-    for m in _SENTENCE_END_EN.finditer(body):
-        before = body[: m.start()]
-        word = re.search(r"(\w+)$", before)  # "Mr.", "etc.", "e.g.", an initial, "2." of an inline list
-        if word and (len(word.group(1)) == 1 or word.group(1).lower() in _ABBREVIATIONS
-                     or re.search(r"\b(?:e\.g|i\.e)$|(?:^|\s)\d{1,2}$", before)):
-            continue
-        out.append(m)
-    return out
-
-
 def sign_off(line: str) -> bool:
     """A letter's closing line ("Sincerely,", "此致，")."""
-    return line[-1] in ",，" and len(line.split()) <= 3 and len(line) <= (6 if _is_cjk(line) else 20)
+    return line[-1] in ",，" and len(line.split()) <= 3 and len(line) <= (6 if is_cjk(line) else 20)
 
 
 def not_prose(line: str) -> bool:
@@ -171,24 +123,24 @@ def final_segment(lines: list[str]) -> str | None:
     ``""`` means the last sentence is closed.  Lists, headings, quotes and table rows are not prose.
     """
     last = lines[-1]
-    item = _LIST_ITEM.match(last)
+    item = LIST_ITEM.match(last)
     if not_prose(last):
         return None
-    cjk = _is_cjk(last)
+    cjk = is_cjk(last)
     body = last.rstrip()
     closed = ends_punctuated(body)
     if closed:
         body = body[:-1]
-    ends = _sentence_ends(body, cjk)
+    ends = sentence_ends(body, cjk)
     if item:  # a list item holding several sentences, in a list whose items close theirs
-        items = _list_block(lines)
+        items = list_block(lines)
         if not (ends and ends[0].start() > item.end() and items and all(ln[-1] in ".!?。！？" for ln in items)):
             return None
         return "" if closed else last[ends[-1].end():].strip()
     if ends:
         return "" if closed else last[ends[-1].end():].strip()
     prev = lines[-2] if len(lines) > 1 else ""
-    if (prev and (prev[-1] in ".!?。！？" or _WORKED.search(prev)) and not _LIST_ITEM.match(prev) and prev[0] != "#"
+    if (prev and (prev[-1] in ".!?。！？" or _WORKED.search(prev)) and not LIST_ITEM.match(prev) and prev[0] != "#"
             and not sign_off(prev)):
         # a new paragraph after a closed one (or after a worked computation), or the next line of a sentence
         return "" if closed else last
@@ -197,12 +149,27 @@ def final_segment(lines: list[str]) -> str | None:
     return None
 
 
-# '"…" – Steve Jobs', '- Franklin D. Roosevelt', "—— 鲁迅"
-_ATTRIBUTION = re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff](?:\s[A-Z]\.|[^.!?,，]){0,40}$|^[-–—―~]")
-_TAGGED = re.compile(r"[#＃@＠]\s?[\w-]+\W*$")  # hashtags and mentions closing a post
-_NAME_LIKE = re.compile(r"\w[./]\w+$|\d$")  # example.com, main.py, 3.14
-_RESULT = re.compile(r"\d\S*(?:\s+\S+){0,3}$")  # a number among the last words
-_WORKED = re.compile(r"=\s*[$€£¥]?\d")  # a worked computation line ("85 - 22 = 63 marbles")
+#: endings without punctuation that finished text has (each read on the last segment of an answer)
+FINISHED: tuple[Rule, ...] = (
+    Rule("attribution", re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff](?:\s[A-Z]\.|[^.!?,，]){0,40}$|^[-–—―~]"),
+         "a quotation's author after a dash ('\"…\" – Steve Jobs', '—— 鲁迅')",
+         Seen("stanford_alpaca/alpaca_data.json", 2300, " - Winston Churchill")),
+    Rule("hashtag or mention", re.compile(r"[#＃@＠]\s?[\w-]+\W*$"),
+         "hashtags and mentions closing a post",
+         Seen("stanford_alpaca/alpaca_data.json", 164, "#refreshing")),
+    Rule("address or file name", re.compile(r"(?:https?://|www\.)\S+$|\w[./][\w-]+$|\d$"),
+         "a URL, a file name or a number as the last word (example.com, main.py, 3.14)",
+         Seen("alpagasus/dolly_3k.json", 980, "https://en.wikipedia.org/wiki/Three-body_problem")),
+    Rule("worked computation", _WORKED,
+         "a worked computation line ('85 - 22 = 63 marbles')",
+         Seen("gsm8k_alpaca_format/gsm_8k_train.json", 0, "48+24 = 72 clips altogether")),
+)
+
+
+#: a comma list of capitalised items: titles and names, whatever word the last one ends on ("Let it be")
+TITLE_LIST = Rule("list of titles", re.compile(r"^(?:[\"“'‘]?[A-Z0-9][^,]{0,60},\s*){2,}[\"“'‘]?[A-Z0-9][^,]{0,60}$"),
+                  "a comma list of capitalised items (song or book titles, names): its last word is a title's",
+                  Seen("alpagasus/dolly_3k.json", 1102, "Y.M.C.A, Let's Get it On, I'll be there and Let it be"))
 
 
 def _label_end(line: str) -> int:
@@ -217,34 +184,50 @@ def _key_value(line: str, cjk: bool) -> bool:
     return colon > 0 and (len(value) <= 15 if cjk else len(value.split()) <= 6)
 
 
-def _looks_finished(segment: str, cjk: bool, earlier: Sequence[str] = ()) -> bool:
-    """Unpunctuated endings that are not cuts: titles and names, key: value lines, hashtags, attributions,
-    URLs and file names, worked computations."""
-    words = segment.split()
-    if (not words or _ATTRIBUTION.search(segment) or _TAGGED.search(segment) or _NAME_LIKE.search(words[-1])
-            or _WORKED.search(segment)):
+def _title_case(segment: str) -> bool:
+    worded = [w for w in segment.split() if any(c.isalpha() for c in w)]
+    return bool(worded) and sum(1 for w in worded if w[0].isupper()) >= 0.6 * len(worded)
+
+
+def looks_finished(segment: str, cjk: bool, earlier: Sequence[str] = ()) -> bool:
+    """Unpunctuated endings that are not cuts: the :data:`FINISHED` rules, "key: value" lines (unless such
+    lines close elsewhere in the answer) and, in Latin script, titles and lists of names."""
+    if not segment.split() or any(r.search(segment) for r in FINISHED):
         return True
     if _key_value(segment, cjk) and not any(_label_end(ln) and ln[-1] in ".!?。！？" for ln in earlier):
         return True  # a "key: value" line of a table-like answer ("答案：2颗糖果"), unless such lines close here
-    if not cjk:
-        worded = [w for w in words if any(c.isalpha() for c in w)]
-        if worded and sum(1 for w in worded if w[0].isupper()) >= 0.6 * len(worded):
-            return True  # a title or a list of names
-    return False
+    return not cjk and _title_case(segment)
 
 
-def ending_kind(answer: str) -> str:
-    """``"fence"``, ``"strong"``, ``"unclosed"``, ``"weak"`` or ``"ok"`` (see the module docstring)."""
-    a = _trimmed(answer)
+def ending_kind(answer: str, *, verse: bool = False) -> str:
+    """``"fence"``, ``"strong"``, ``"unclosed"``, ``"weak"`` or ``"ok"`` (see the module docstring).
+
+    Code (:data:`CODE_ENDS`) is cut only inside an open fence or bracket; verse (``verse``: the prompt asks for
+    a poem or a song) needs no full stop, so only strong signs count there."""
+    # entity-escaped markup ends where its unescaped form does (Chinese Alpaca rows 6225, 8202: "&lt;/html&gt;")
+    a = _trimmed(html.unescape(answer) if "&lt;" in answer or "&gt;" in answer else answer)
     if unclosed_fence(a):
         return "fence"
     lines = _lines(a)
-    if not lines or len(a) < (15 if _is_cjk(a) else 40):
+    if not lines or len(a) < (15 if is_cjk(a) else 40):
         return "ok"
+    if looks_like_code(a):
+        return "strong" if unbalanced(a[-2000:]) is not None or unclosed_html_block(a) else "ok"
+    kind = _ending(a, lines)
+    return "ok" if verse and kind in ("unclosed", "weak") else kind
+
+
+#: why an answer that is code is judged only by its fences and brackets
+CODE_ENDS = Rule("code ends anywhere", re.compile(r"\breturn \w+$|;\s*$"),
+                 "code ends on any statement ('return a', 'export default X;'): only an open fence or bracket is a cut",
+                 Seen("codealpaca/code_alpaca_2k.json", 1732, "return a"))
+
+
+def _ending(a: str, lines: list[str]) -> str:
     last = lines[-1]
     if last.startswith("<") and unclosed_html_block(strip_code(a)):
         return "strong"  # markup that stops inside a <table>, <ul>, <div>…
-    if _BARE_MARKER.match(last) and len(lines) > 1 and _LIST_ITEM.match(lines[-2]):
+    if BARE_MARKER.match(last) and len(lines) > 1 and LIST_ITEM.match(lines[-2]):
         return "strong"  # the next item was started and nothing written
     if last.endswith(" ="):
         return "strong"  # an equation without its right-hand side
@@ -269,12 +252,12 @@ def _stops_mid_phrase(a: str, lines: list[str]) -> bool:
     if last[-1] in STRONG_CUT and not sign_off(last):
         return True
     words = last.split()
-    if not _is_cjk(last) and len(words) >= 2 and (
+    if not is_cjk(last) and len(words) >= 2 and (
             words[-1].lower() in NEVER_LAST or words[-1] == "I" or words[-2:] == ["and", "it"]
             or (words[-1].lower() in ("it", "you") and words[-2].lower().strip(",") in _CLAUSE_OPENERS)):
         return True
-    if _LIST_ITEM.match(last):  # every earlier item of this list was punctuated, this one is not
-        items = _list_block(lines)
+    if LIST_ITEM.match(last):  # every earlier item of this list was punctuated, this one is not
+        items = list_block(lines)
         # (items that end on commas are clauses of one sentence: the last one closes it)
         return len(items) >= 2 and (all(o[-1] in TERMINAL or o[-1] in "。！？" for o in items)
                                     or all(o[-1] in ",;，；" for o in items))
@@ -285,29 +268,31 @@ def _unpunctuated(a: str, lines: list[str]) -> str:
     """An ending on a plain word: ``"unclosed"`` after finished sentences, ``"weak"`` for one long
     sentence, ``"strong"`` on a function word, ``"ok"`` when it looks finished."""
     last = lines[-1]
-    cjk = _is_cjk(last)
+    cjk = is_cjk(last)
     words = last.split()
     segment = final_segment(lines)
     if segment:
         said = [w.lower().strip("\"'(,") for w in segment.split()]
         if not cjk and len(said) <= 2 and (said[0] in FUNCTION_WORDS or said[0] in PRONOUNS):
             return "strong"  # a sentence begun and stopped at once (". In", ". This young", ". He")
-        if (_looks_finished(segment, cjk, lines[:-1]) or (not cjk and words[-1][0].isupper() and words[-1] != "I")
+        if (looks_finished(segment, cjk, lines[:-1]) or (not cjk and words[-1][0].isupper() and words[-1] != "I")
                 or (not cjk and _RESULT.search(segment) and _WORKED.search(a))):
             return "ok"  # also a sentence that ends on a name ("… in Vermont"), a solution's result ("… 28 buttons")
         if cjk or len(said) >= 3:
             return "strong" if not cjk and said[-1] in FUNCTION_WORDS else "unclosed"
     size = len(last) if cjk else len(words)
-    if _looks_finished(last, cjk, lines[:-1]) or size < (12 if cjk else 8) or last[-1].isdigit():
+    if looks_finished(last, cjk, lines[:-1]) or size < (12 if cjk else 8) or last[-1].isdigit():
+        return "ok"
+    if not cjk and TITLE_LIST.search(last):
         return "ok"
     if not cjk and words[-1].lower().strip("\"'") in FUNCTION_WORDS:
         return "strong"
-    if _LIST_ITEM.match(last) and any(o[-1] not in TERMINAL for o in lines[:-1] if _LIST_ITEM.match(o)):
+    if LIST_ITEM.match(last) and any(o[-1] not in TERMINAL for o in lines[:-1] if LIST_ITEM.match(o)):
         return "ok"  # a list whose items carry no full stops is a style, not a cut
     if len(_INLINE_ITEM.findall(last)) >= 3:
         return "ok"  # a numbered list written on one line
     # one long sentence, or a shorter one in an answer that punctuates elsewhere
-    if not _ANY_SENTENCE_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
+    if not ANY_END.search(a[: len(a) - len(last)] + last[:-1]) and size < (40 if cjk else 15):
         return "ok"
     return "weak"
 
@@ -317,7 +302,7 @@ def closes_sentences(answer: str) -> bool | None:
     it holds only one (or is a list, a heading, code).  The dataset-level share of ``True`` tells whether
     its writers close their sentences, i.e. whether an ``"unclosed"`` ending means anything there."""
     a = _trimmed(answer)
-    if len(a) < (15 if _is_cjk(a[-200:]) else 40) or unclosed_fence(a):
+    if len(a) < (15 if is_cjk(a[-200:]) else 40) or unclosed_fence(a):
         return None
     lines = _lines(a)
     segment = final_segment(lines)
@@ -325,7 +310,7 @@ def closes_sentences(answer: str) -> bool | None:
         return None
     if segment == "":
         return True
-    return None if _looks_finished(segment, _is_cjk(lines[-1]), lines[:-1]) else False
+    return None if looks_finished(segment, is_cjk(lines[-1]), lines[:-1]) else False
 
 
 def final_fragment(answer: str) -> str:
@@ -334,20 +319,5 @@ def final_fragment(answer: str) -> str:
     return (final_segment(lines) or "") if lines else ""
 
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|[。！？]|\n+")
-
-
-def median_sentence_size(answers: Sequence[str], sample: int = 5000) -> float:
-    """The median length of the dataset's sentences (of its first ``sample`` answers): words, or
-    characters for Chinese/Japanese; sentences under three words (headings, labels) are not counted."""
-    sizes = []
-    for a in answers[:sample]:
-        for sent in _SENTENCE_SPLIT.split(a):
-            size = len(sent.strip()) if _is_cjk(sent) else len(sent.split())
-            if size >= 3:
-                sizes.append(size)
-    return statistics.median(sizes) if sizes else 0.0
-
-
 def fragment_size(fragment: str) -> int:
-    return len(fragment) if _is_cjk(fragment) else len(fragment.split())
+    return sentence_size(fragment)
