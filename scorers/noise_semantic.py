@@ -21,7 +21,7 @@ from pydantic import Field
 from scorers._minhash import UnionFind
 from scorers._noise_text import result_from_flags
 from scorers.text.cues import OPEN_ENDED
-from scorers.text.numbers import same_numbers
+from scorers.text.numbers import same_names, same_numbers
 from scorers.text.script import units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
@@ -100,7 +100,7 @@ class SemanticDuplicate(Scorer):
     """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
 
     name = "semantic_duplicate"
-    version = "2"
+    version = "3"
     dimension = "noise"
     Params = SemanticDuplicateParams
     needs_models = ("embedding_model",)
@@ -137,8 +137,10 @@ class SemanticDuplicate(Scorer):
                                                   seed=ctx.seed)]
         else:
             found = self._aligned_pairs(ctx, keep_rows, threshold, summary)
-        # a maths problem with other numbers is another problem
-        pairs = [(a, b, sim) for a, b, sim in found if same_numbers(texts[a], texts[b])]
+        # a maths problem with other numbers is another problem; the same template about another named entity
+        # ("… students at Hogwarts in Hufflepuff / Gryffindor house", Dolly 2769) is another question
+        pairs = [(a, b, sim) for a, b, sim in found
+                 if same_numbers(texts[a], texts[b]) and same_names(texts[a], texts[b])]
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
         for i, j, sim in pairs:

@@ -100,6 +100,21 @@ def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> No
     assert groups[2] == groups[3] is not None  # the same numbers in another order: the same problem
 
 
+def test_the_same_template_about_another_named_entity_is_not_a_semantic_duplicate() -> None:
+    """Dolly 2769 / 1099, read by hand (bench/flag_verdicts.jsonl): Hufflepuff vs Gryffindor classmates are other
+    questions; the official languages of Belgium vs the languages spoken in Belgium are the same one."""
+    rows = [sample(0, "Who are some students at Hogwarts in Hufflepuff house that were in the same year as Harry "
+                      "Potter?", "Cedric Diggory"),
+            sample(1, "Who are some students at Hogwarts in Gryffindor house that were in the same year as Harry "
+                      "Potter?", "Ron Weasley"),
+            sample(2, "What are the official languages of Belgium?", "Dutch, French and German."),
+            sample(3, "What languages are spoken in Belgium?", "Dutch, French and German.")]
+    out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
+    groups = [r.get("semantic_group") for r in out.samples]
+    assert groups[0] is None and groups[1] is None
+    assert groups[2] == groups[3] is not None
+
+
 def test_an_open_ended_task_may_be_answered_on_any_topic() -> None:
     from scorers.noise_semantic import MismatchedAnswer
     from tests._embed_fakes import context_with
