@@ -249,11 +249,26 @@ def inject(base: list[Sample], other_language: list[Sample], zh: bool, seed: int
     return Injected(out, kind)
 
 
+def _shown(flags: list[dict]) -> list[dict]:
+    """The flags as a report shows them: through the precision gate of scorers/flags.py (a code measured
+    wrong on real rows is not raised; one between 0.60 and 0.90 is capped at info)."""
+    from scorers.base import Flag
+    from scorers.flags import gate
+
+    out = []
+    for f in flags:
+        g = gate(Flag(f["code"], f["dimension"], f["severity"], f["reason"], tuple(f.get("related", ()))))
+        if g is not None:
+            out.append({**f, "severity": g.severity})
+    return out
+
+
 def evaluate(inj: Injected, flags: list[list[dict]], defective: dict[int, set[str]] | None = None) -> dict:
     """Recall per injected type, precision per code, false positives on the untouched rows: raw, and on
     the untouched rows not adjudicated as defective (``defective``: row -> codes checked by eye)."""
     defective = defective or {}
     per_type_hits: Counter[str] = Counter()
+    per_type_detected: Counter[str] = Counter()  # by the detectors, before the precision gate
     per_type_total: Counter[str] = Counter()
     code_tp: Counter[str] = Counter()
     code_all: Counter[str] = Counter()
@@ -265,8 +280,9 @@ def evaluate(inj: Injected, flags: list[list[dict]], defective: dict[int, set[st
     clean = clean_flagged = 0  # untouched rows not adjudicated as defective
     adjudicated = adjudicated_flagged = adjudicated_other_codes = 0
     fp_examples: dict[str, list[int]] = defaultdict(list)
-    for pos, fl in enumerate(flags):
+    for pos, raw in enumerate(flags):
         t = inj.kind.get(pos)
+        fl = _shown(raw)
         serious = {f["code"] for f in fl if f["severity"] != "info"}
         every = {f["code"] for f in fl}
         for c in every:
@@ -294,7 +310,9 @@ def evaluate(inj: Injected, flags: list[list[dict]], defective: dict[int, set[st
         elif t != "partner":
             per_type_total[t] += 1
             per_type_hits[t] += bool(every & TYPES[t][0])
-    return {"hits": per_type_hits, "total": per_type_total, "code_tp": code_tp, "code_all": code_all,
+            per_type_detected[t] += bool({f["code"] for f in raw} & TYPES[t][0])
+    return {"hits": per_type_hits, "detected": per_type_detected, "total": per_type_total,
+            "code_tp": code_tp, "code_all": code_all,
             "code_real": code_real,
             "untouched": untouched, "untouched_flagged": untouched_flagged, "untouched_any": untouched_info,
             "clean": clean, "clean_flagged": clean_flagged, "adjudicated": adjudicated,
@@ -314,7 +332,10 @@ def merge(results: list[dict]) -> dict:
 
 
 def print_table(r: dict) -> None:
-    print(f"\n{'injected type':<22}{'rows':>6}{'found':>7}{'recall':>8}{'goal':>7}")
+    print("\nrecall: a row counts as found when a flag of its type's codes is shown (after the precision gate, any "
+          "severity);\ndetected: raised by the detectors before the gate (a code held back by the gate is still "
+          "measured here)")
+    print(f"\n{'injected type':<22}{'rows':>6}{'found':>7}{'recall':>8}{'goal':>7}{'detected':>10}")
     inj_rows = inj_hits = 0
     for t in TYPES:
         if t == "partner" or not r["total"].get(t):
@@ -322,7 +343,8 @@ def print_table(r: dict) -> None:
         rec = r["hits"][t] / r["total"][t]
         goal = GOALS.get(t)
         mark = "" if goal is None else ("  ok" if rec >= goal else "  MISS")
-        print(f"{t:<22}{r['total'][t]:>6}{r['hits'][t]:>7}{rec:>8.3f}{goal if goal else '':>7}{mark}")
+        det = r["detected"][t] / r["total"][t]
+        print(f"{t:<22}{r['total'][t]:>6}{r['hits'][t]:>7}{rec:>8.3f}{goal if goal else '':>7}{det:>10.3f}{mark}")
         inj_rows += r["total"][t]
         inj_hits += r["hits"][t]
     print(f"{'overall':<22}{inj_rows:>6}{inj_hits:>7}{inj_hits / max(inj_rows, 1):>8.3f}")
@@ -370,7 +392,8 @@ def detection(args: argparse.Namespace) -> None:
         base = load(path, limit)
         inj = inject(base, en_donors if zh else zh_donors, zh, seed=args.seed + k, rate=args.rate)
         t0 = time.perf_counter()
-        out = run_audit(inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache)
+        out = run_audit(inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache,
+                        gate_flags=False)
         dt = time.perf_counter() - t0
         r = evaluate(inj, [rec["flags"] for rec in out.samples], adjudicated[path])
         results.append(r)
