@@ -3,9 +3,14 @@ says what it measures (issue #13, with the Dolly 3k rows that motivated each rul
 
 from __future__ import annotations
 
+from functools import partial
 from scorers import run_audit, sample
 from scorers.answer_quality import HOW_TO_RANK, NO_DEFECT
 from scorers.quality_length import asked_length
+
+# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
+# (tests/test_flag_gate.py tests the gate)
+run_audit = partial(run_audit, gate_flags=False)
 
 LONG_LETTER = ("Dear Mum and Dad,\n\n" + " ".join([
     "A tortoise is a quiet, patient friend who would teach me to care for another living thing.",
@@ -34,22 +39,35 @@ def _clean_rows(n: int = 24):
 
 def test_a_defect_found_lowers_the_score() -> None:
     rows = _clean_rows()
-    cut = "The word aurora is derived from the name of the Roman goddess of the dawn, and the"
-    rows.append(sample(24, "Where does the word aurora come from?", cut))
+    rows.append(sample(24, "Write a short thank-you note to my teacher.",
+                       "Dear [Teacher's Name],\n\nThank you for everything you taught me this year.\n\nBest,\n[Your Name]"))
     # (Dolly row 882, "What's your favorite baseball team?" → "As a Large Language Model (LLM), I don't have any
     # favorite…", was read and judged the honest answer to a question about the assistant: no defect there)
     rows.append(sample(25, "What is the capital of Australia?",
                        "As an AI language model, I can tell you that the capital of Australia is Canberra."))
-    rows.append(sample(26, "Name a colour.", "<nooutput>"))
+    rows.append(sample(26, "Name a colour.", ""))
     s, out = _scores(rows)
     assert s[0] == 1.0
     for i in (24, 25, 26):
         assert s[i] <= 0.5, (i, s[i], out.samples[i]["answer_defects"])
-    assert "truncated_answer" in out.samples[24]["answer_defects"] or "answer_truncated" in out.samples[24]["answer_defects"]
+    assert "unfilled_template" in out.samples[24]["answer_defects"]
     assert "ai_boilerplate" in out.samples[25]["answer_defects"]
+    assert "empty_answer" in out.samples[26]["answer_defects"]
     assert out.samples[0]["answer_defects"] == []
     # an error costs more than a warning
     assert s[26] < s[25]
+
+
+def test_a_code_the_gate_holds_back_is_no_defect() -> None:
+    """truncated_answer was right on about a quarter of the rows people read (docs/flag-precision.md): the
+    detector still raises it (raw flags), but it does not lower the quality score."""
+    rows = _clean_rows()
+    rows.append(sample(24, "Where does the word aurora come from?",
+                       "The word aurora is derived from the name of the Roman goddess of the dawn, and the"))
+    out = run_audit(rows, scorers=["broken_answer", "answer_quality"])
+    s = [r["scores"]["answer_quality"] for r in out.samples]
+    assert any(f["code"] == "truncated_answer" for f in out.samples[24]["flags"])  # raised (the gate is off here)
+    assert out.samples[24]["answer_defects"] == [] and s[24] > 0.5  # not multiplied down as a defect
 
 
 def test_length_is_judged_against_what_the_instruction_asks_for() -> None:
@@ -81,7 +99,7 @@ def test_a_list_that_labels_each_item_is_not_repetition() -> None:
 
 
 def test_headline_without_a_ranking_signal_is_the_share_without_defects() -> None:
-    rows = _clean_rows(8) + [sample(8, "Name a colour.", "<nooutput>"), sample(9, "Say hi.", "")]
+    rows = _clean_rows(8) + [sample(8, "Name a colour.", ""), sample(9, "Say hi.", "")]
     s, out = _scores(rows)
     dim = out.report["dimensions"]["answer_quality"]
     assert dim["measures"] == NO_DEFECT and dim["how_to_rank"] == HOW_TO_RANK

@@ -30,7 +30,9 @@ def test_aliases_map_old_codes_to_one_code() -> None:
 
 @pytest.mark.parametrize(("right", "n", "allowed"), [
     (0, 0, "info"),       # never seen on the panel: not trusted beyond "worth a look"
-    (9, 10, "error"),     # few verdicts: the point estimate decides
+    (9, 10, "error"),     # 10 to 29 verdicts: the point estimate decides
+    (2, 2, "info"),       # fewer than 10: at most info, however right
+    (9, 9, "info"),
     (8, 10, "info"),
     (5, 10, "off"),
     (29, 30, "error"),    # 30+ verdicts: the Wilson lower bound must reach 0.75 too
@@ -80,3 +82,44 @@ def test_report_lists_code_precision_and_held_back_counts() -> None:
 def test_scorer_listing_names_its_codes() -> None:
     info = registry()["broken_answer"].describe()
     assert {c["code"] for c in info["flag_codes"]} == {"truncated_answer", "merged_instructions"}
+
+
+_RANK = {"off": 0, "info": 1, "warning": 2, "error": 3}
+
+
+def test_every_code_is_raised_no_higher_than_its_measured_precision_allows() -> None:
+    """The declared ceiling of each code agrees with its adjudicated precision (scorers/flag_precision.json):
+    warning/error only at ≥ 0.90 (and a Wilson lower bound ≥ 0.75 from 30 verdicts), info from 0.60, and a code
+    never read on the panel at most info."""
+    measured = table.measured()["codes"]
+    for code, f in table.FLAG_CODES.items():
+        entry = measured.get(code)
+        if entry is None:
+            allowed = "info"  # no verdict yet: not trusted beyond "worth a look"
+        else:
+            p = entry["pooled"]
+            allowed = table.ceiling_for(p["right"], p["verdicts"])
+            assert p["allowed"] == allowed, f"{code}: flag_precision.json is stale (bench/flag_precision.py table --write)"
+        assert _RANK[f.ceiling] <= _RANK[allowed if allowed != "error" else "error"], (
+            f"{code} is declared {f.ceiling!r} but its measured precision allows at most {allowed!r}: "
+            f"{entry and entry['pooled']}")
+
+
+def test_measured_counts_come_from_the_verdict_file() -> None:
+    """Each dataset's verdict counts in flag_precision.json are the verdicts in bench/flag_verdicts.jsonl of the
+    rows it sampled — nobody edits the figures by hand."""
+    import json
+    from collections import Counter
+
+    from tests.paths import ROOT
+
+    path = ROOT / "bench" / "flag_verdicts.jsonl"
+    verdicts = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            v = json.loads(line)
+            verdicts[(v["dataset"], int(v["row"]), table.canonical(v["code"]))] = v["verdict"]
+    for code, entry in table.measured()["codes"].items():
+        for ds, d in entry["datasets"].items():
+            got = Counter(verdicts[(ds, r, code)] for r in d["rows_read"] if (ds, r, code) in verdicts)
+            assert (got["right"], got["wrong"], got["debatable"]) == (d["right"], d["wrong"], d["debatable"]), (code, ds)

@@ -221,7 +221,7 @@ def test_empty_and_one_row_audits_render() -> None:
 
 
 def test_answer_quality_headline_says_what_it_measures() -> None:
-    rows = [sample(i, f"Name capital number {i}.", f"City {i}.") for i in range(9)] + [sample(9, "Name a colour.", "<nooutput>")]
+    rows = [sample(i, f"Name capital number {i}.", f"City {i}.") for i in range(9)] + [sample(9, "Name a colour.", "")]
     out = run_audit(rows, scorers=["answer_quality"])
     html = render_report_html(out.report, out.samples, texts_from_samples(rows))
     assert "Share of answers with no defect found <b>0.90</b>" in html
