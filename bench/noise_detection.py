@@ -257,7 +257,8 @@ def _shown(flags: list[dict]) -> list[dict]:
 
     out = []
     for f in flags:
-        g = gate(Flag(f["code"], f["dimension"], f["severity"], f["reason"], tuple(f.get("related", ()))))
+        g = gate(Flag(f["code"], f.get("dimension", ""), f["severity"], f.get("reason", ""),
+                      tuple(f.get("related", ()))))
         if g is not None:
             out.append({**f, "severity": g.severity})
     return out
