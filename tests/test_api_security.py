@@ -80,7 +80,7 @@ def _finished_training_job(settings, toy_model: Path) -> str:
     from sqlalchemy import select
 
     from app.db.models import Job, Project
-    from app.jobs import queue
+    from app.db import queue
 
     with session_scope(settings.db_url) as s:
         pid = s.scalar(select(Project.id).where(Project.name == "default"))

@@ -11,7 +11,7 @@ from app.api.deps import ProjectDep, ReaderDep, SessionDep, SettingsDep, job_rea
 from app.api.schemas import INT32_MAX, AuditCreate, AuditCurationItem, AuditRead, AuditSamplePage, JobRead, ScorerRead
 from app.db.models import SampleRow
 from app.errors import AppError
-from app.jobs import queue
+from app.db import queue
 from app.services import audits as svc
 from app.services import curation as curation_svc
 from app.services import links

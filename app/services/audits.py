@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Audit, AuditSample, Dataset, Job, is_id, new_id
 from app.errors import AppError, RowError, not_found
-from app.jobs import queue
-from app.jobs.capabilities import audit_job_kind
+from app.db import queue
 from app.services.datasets import get_dataset
+from app.services.job_kinds import audit_job_kind
 from app.settings import Settings
 from scorers.base import DIMENSIONS, registry
 from scorers.pipeline import AuditOutput, dumps

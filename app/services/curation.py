@@ -14,7 +14,7 @@ from app.curation.policy import RANK_FIELDS, Budget, CurationPolicy
 from app.curation.select import Selection, longest_subset, random_subset, select
 from app.db.models import Audit, Dataset, Job, SampleRow, is_id
 from app.errors import AppError, not_found
-from app.jobs import queue
+from app.db import queue
 from app.services.audits import all_records, get_audit
 from app.services.datasets import create_derived, get_dataset
 from app.settings import Settings

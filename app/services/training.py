@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Job, TrainingMetric, is_id
 from app.errors import AppError, RowError, not_found
-from app.jobs import queue
+from app.db import queue
 from app.services.base_models import resolve_base_model
 from app.services.datasets import get_dataset, load_samples
 from app.settings import Settings
