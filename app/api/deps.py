@@ -62,10 +62,10 @@ AdminDep = Annotated[Project, Depends(get_admin)]
 def job_read(session: Session, settings: Settings, job) -> JobRead:  # noqa: ANN001
     """A job as the API shows it, with its place in the queue while queued."""
     from app.api.schemas import JobRead
-    from app.db.queue import queue_position
+    from app.services.jobs import queue_position
 
     read = JobRead.model_validate(job)
-    read.queue_position = queue_position(session, job, settings.worker.lanes)
+    read.queue_position = queue_position(session, settings, job)
     return read
 def get_reader(request: Request, session: SessionDep, settings: SettingsDep,
                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:

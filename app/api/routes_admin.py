@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, SessionDep
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.db.models import ApiKey, Project
+from app.db.models import ApiKey
 from app.services import auth as svc
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -35,5 +35,4 @@ def create_key(body: ApiKeyCreate, admin: AdminDep, session: SessionDep) -> ApiK
 def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> ApiKeyRead:
     row = svc.revoke_key(session, key_id)
     session.commit()
-    project = session.get(Project, row.project_id)
-    return _read(row, project.name if project else "")
+    return _read(row, svc.project_name(session, row.project_id))

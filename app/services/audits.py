@@ -181,6 +181,17 @@ def dataset_of(session: Session, audit: Audit) -> Dataset:
     return ds
 
 
+def conversations(session: Session, dataset_id: str, indices: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The stored conversation of each of these rows (the samples endpoints return them with the results)."""
+    from app.db.models import SampleRow
+
+    if not indices:
+        return {}
+    rows = session.execute(select(SampleRow.idx, SampleRow.conversation)
+                           .where(SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(list(indices))))
+    return {idx: conv for idx, conv in rows}
+
+
 def all_records(session: Session, audit: Audit) -> list[str]:
     return list(session.scalars(select(AuditSample.record).where(AuditSample.audit_id == audit.id).order_by(AuditSample.idx)))
 
