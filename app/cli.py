@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -267,7 +266,7 @@ def audit(
     names = [n.strip() for n in scorers.split(",")] if scorers else None
     models = s.model_config_for_scorers()
     if full_tier_max_samples is not None:
-        models = dataclasses.replace(models, full_tier_max_samples=full_tier_max_samples)
+        models = models.model_copy(update={"full_tier_max_samples": full_tier_max_samples})
     _quiet_model_loading()
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
