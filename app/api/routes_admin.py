@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, SessionDep
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.db.models import ApiKey
 from app.services import auth as svc
+
+if TYPE_CHECKING:
+    from app.db.models import ApiKey
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
