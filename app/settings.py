@@ -90,6 +90,9 @@ class ModelSettings(ModelConfig):
     models for training may come from."""
 
     model_config = ConfigDict(frozen=False, extra="ignore")
+    #: mutable, so not hashable (the frozen parent's hash would also let pydantic share one default instance
+    #: between Settings objects instead of copying it)
+    __hash__ = None  # type: ignore[assignment]
 
     roots: list[Path] = Field(default_factory=list, description=(
         "Directories base models may be loaded from (`base_model` is a path under one of them, absolute or relative "
@@ -114,7 +117,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     upload: UploadSettings = UploadSettings()
     worker: WorkerSettings = WorkerSettings()
-    models: ModelSettings = ModelSettings()
+    models: ModelSettings = Field(default_factory=ModelSettings)
     database: DatabaseSettings = DatabaseSettings()
     links: LinkSettings = LinkSettings()
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
