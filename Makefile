@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup run worker test bench clean
+.PHONY: setup run worker lint test bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ run: setup  ## start the API on http://127.0.0.1:8000 (docs at /docs) with local
 worker: setup  ## a worker on its own (how GPU machines join; point SFTAUDIT_DATABASE_URL at the shared PostgreSQL)
 	$(BIN)/sftaudit worker
 
-test: setup  ## the whole suite, on SQLite and PostgreSQL (127.0.0.1:5432, or SFTAUDIT_TEST_PG_URL)
+lint: setup  ## the house rules: ruff (lint + format check), mypy against its shrinking baseline, import contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/mypy_baseline.py
+	$(BIN)/lint-imports --no-cache
+
+test: lint  ## the house rules, then the whole suite, on SQLite and PostgreSQL (127.0.0.1:5432, or SFTAUDIT_TEST_PG_URL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
 import signal
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -61,7 +60,7 @@ def keys_create(project: Annotated[str, typer.Option(help="Project the key belon
 
 
 @keys_app.command("list")
-def keys_list(project: Annotated[Optional[str], typer.Option(help="Only this project's keys.")] = None) -> None:
+def keys_list(project: Annotated[str | None, typer.Option(help="Only this project's keys.")] = None) -> None:
     """List API keys: id, prefix, project, scope, name, created, revoked (never the keys themselves)."""
     from app.db.session import session_scope
     from app.services.auth import list_keys
@@ -95,9 +94,9 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its pri
 
 @app.command()
 def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
-           lane: Annotated[Optional[str], typer.Option(help="Take only the job kinds of this lane (settings worker.lanes).")] = None,
-           kinds: Annotated[Optional[str], typer.Option(help="Take only these job kinds (comma-separated).")] = None,
-           parent_pid: Annotated[Optional[int], typer.Option(help="Stop when this process is gone (set by serve).")] = None) -> None:
+           lane: Annotated[str | None, typer.Option(help="Take only the job kinds of this lane (settings worker.lanes).")] = None,
+           kinds: Annotated[str | None, typer.Option(help="Take only these job kinds (comma-separated).")] = None,
+           parent_pid: Annotated[int | None, typer.Option(help="Stop when this process is gone (set by serve).")] = None) -> None:
     """Run a worker that claims and runs jobs from the database (GPU machines join this way).
 
     SIGTERM or SIGINT: the running job is handed back to the queue and the worker exits; a second
@@ -146,9 +145,9 @@ def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty
 
 
 @app.command()
-def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated[Optional[int], typer.Option()] = None,
-          workers: Annotated[Optional[int], typer.Option(help="Worker processes per lane (default: worker.concurrency).")] = None,
-          lanes: Annotated[Optional[str], typer.Option(help="Lanes to start workers for, comma-separated (default: every "
+def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
+          workers: Annotated[int | None, typer.Option(help="Worker processes per lane (default: worker.concurrency).")] = None,
+          lanes: Annotated[str | None, typer.Option(help="Lanes to start workers for, comma-separated (default: every "
                                                             "lane in worker.lanes).")] = None) -> None:
     """Start the API and local worker processes (SQLite + local workers by default).
 
@@ -198,7 +197,7 @@ def serve(host: Annotated[Optional[str], typer.Option()] = None, port: Annotated
 def link(
     kind: Annotated[str, typer.Argument(help="audit | curation")],
     ident: Annotated[str, typer.Argument(help="The audit or curation id.")],
-    base_url: Annotated[Optional[str], typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")] = None,
 ) -> None:
     """Print signed browser links to a finished audit's report and sample browser, or a curation's report."""
     from app.db.migrate import upgrade
@@ -234,21 +233,20 @@ def link(
 def audit(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")] = Path("out"),
-    scorers: Annotated[Optional[str], typer.Option(help="Comma-separated scorer names (default: all).")] = None,
-    params: Annotated[Optional[str], typer.Option(help='Scorer parameters as JSON: {"scorer": {"param": value}}.')] = None,
-    format: Annotated[Optional[str], typer.Option(help="Force the record format.")] = None,
-    field_map: Annotated[Optional[str], typer.Option(help='Rename fields, JSON: {"instruction": "question"}.')] = None,
+    scorers: Annotated[str | None, typer.Option(help="Comma-separated scorer names (default: all).")] = None,
+    params: Annotated[str | None, typer.Option(help='Scorer parameters as JSON: {"scorer": {"param": value}}.')] = None,
+    format: Annotated[str | None, typer.Option(help="Force the record format.")] = None,
+    field_map: Annotated[str | None, typer.Option(help='Rename fields, JSON: {"instruction": "question"}.')] = None,
     on_error: Annotated[str, typer.Option(help="reject | skip bad rows.")] = "reject",
     seed: int = 0,
-    reference: Annotated[Optional[Path], typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
-    full_tier_max_samples: Annotated[Optional[int], typer.Option(help=(
+    reference: Annotated[Path | None, typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
+    full_tier_max_samples: Annotated[int | None, typer.Option(help=(
         "Embed every sample with the full encoder up to this many samples (default from settings: 10000); above "
         "it, duplicate/mismatch/relevance checks search on the aligned fast tier and verify on the full encoder."))] = None,
 ) -> None:
     """Audit a file without a server: writes OUT/report.json, OUT/samples.jsonl and OUT/report.html."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from app.errors import AppError
     from app.local import read_file_samples
@@ -268,7 +266,7 @@ def audit(
     names = [n.strip() for n in scorers.split(",")] if scorers else None
     models = s.model_config_for_scorers()
     if full_tier_max_samples is not None:
-        models = dataclasses.replace(models, full_tier_max_samples=full_tier_max_samples)
+        models = models.model_copy(update={"full_tier_max_samples": full_tier_max_samples})
     _quiet_model_loading()
     t0 = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),

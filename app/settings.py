@@ -12,8 +12,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scorers.models import ModelConfig
 
 
 class StorageSettings(BaseModel):
@@ -52,7 +54,6 @@ class WorkerSettings(BaseModel):
     heartbeat_seconds: float = Field(10.0, description="How often a running job renews its lease.")
     poll_seconds: float = Field(1.0, description="Idle worker polling interval.")
     max_attempts: int = Field(3, description="Attempts before a job is failed with the last reason.")
-    executor: str = Field("local", description="Job executor backend: `local` (in-process) or `subprocess`.")
     handler_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
     gpus: int = Field(1, description="GPUs a training job uses on this worker; > 1 launches torchrun (one process per GPU).")
     prefer_kinds: list[str] | None = Field(None, description=(
@@ -84,26 +85,20 @@ class DatabaseSettings(BaseModel):
     retry_after_seconds: int = Field(5, ge=1, description="Retry-After sent with a 503 while the database is unavailable.")
 
 
-class ModelSettings(BaseModel):
+class ModelSettings(ModelConfig):
+    """The model roles (``scorers.models.ModelConfig``: one field per role, declared once there) and where base
+    models for training may come from."""
+
+    model_config = ConfigDict(frozen=False, extra="ignore")
+    #: mutable, so not hashable (the frozen parent's hash would also let pydantic share one default instance
+    #: between Settings objects instead of copying it)
+    __hash__ = None  # type: ignore[assignment]
+
     roots: list[Path] = Field(default_factory=list, description=(
         "Directories base models may be loaded from (`base_model` is a path under one of them, absolute or relative "
         "to it). Default: `<data_dir>/models`. Nothing outside them is ever opened."))
     registry: dict[str, Path] = Field(default_factory=dict, description=(
         "Named base models the operator made available: name → model directory (`base_model: \"name\"`)."))
-    embedding_model: str | None = Field(None, description="sentence-transformers dir; default: packaged all-MiniLM-L6-v2.")
-    fast_embedding_model: str | None = None
-    tokenizer: str | None = None
-    language_model: str | None = None
-    reward_model: str | None = None
-    judge_url: str | None = None
-    judge_model: str | None = None
-    device: str | None = None
-    embedding_languages: str | None = Field(None, description=(
-        "Languages the embedding model reads, e.g. 'en,zh' or '*' (default: from its model card or name; unknown "
-        "models are taken as English-only). Embedding judgements are made only for rows in these languages."))
-    full_tier_max_samples: int = Field(10000, ge=0, description=(
-        "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
-        "above it they search on the aligned fast tier and verify candidates on the full encoder."))
 
 
 class LinkSettings(BaseModel):
@@ -122,7 +117,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     upload: UploadSettings = UploadSettings()
     worker: WorkerSettings = WorkerSettings()
-    models: ModelSettings = ModelSettings()
+    models: ModelSettings = Field(default_factory=ModelSettings)
     database: DatabaseSettings = DatabaseSettings()
     links: LinkSettings = LinkSettings()
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
@@ -137,10 +132,9 @@ class Settings(BaseSettings):
     def model_roots(self) -> list[Path]:
         return list(self.models.roots) or [self.storage.data_dir / "models"]
 
-    def model_config_for_scorers(self):
-        from scorers.models import ModelConfig
-
-        return ModelConfig(**self.models.model_dump(exclude={"roots", "registry"}))
+    def model_config_for_scorers(self) -> ModelConfig:
+        """The model roles alone (what the scorers read), without the training-only ``roots`` and ``registry``."""
+        return ModelConfig(**self.models.model_dump(include=set(ModelConfig.model_fields)))
 
 
 @lru_cache

@@ -230,7 +230,7 @@ def main() -> None:
 
     if "alpaca" not in args.skip and "throughput" not in args.skip:  # one section: either name skips it
         samples = gts[0][1]
-        print(f"\n== Alpaca 52k: throughput per component (2 shared cores, under contention) ==")
+        print("\n== Alpaca 52k: throughput per component (2 shared cores, under contention) ==")
         total = 0.0
         for name in MODEL_FREE[:-1]:
             t = time.perf_counter()

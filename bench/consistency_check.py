@@ -27,7 +27,7 @@ def external() -> None:
     pick = rng.sample(range(len(refs)), 400)
     own, swapped = pick[:200], pick[200:]
     samples, truth = [], []
-    for k, i in enumerate(own):
+    for i in own:
         samples.append(Sample(index=len(samples), turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[i].answer))))
         truth.append("supported")
     for k, i in enumerate(swapped):

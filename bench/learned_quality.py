@@ -143,7 +143,7 @@ def run_alpaca(args) -> None:
 
 def print_table(title: str, table: dict, args) -> None:
     print(f"\n  {title}: mean ± sd over seeds {args.seeds}")
-    print(f"  | method | " + " | ".join(f"{k} labels" for k in args.labels) + " |")
+    print("  | method | " + " | ".join(f"{k} labels" for k in args.labels) + " |")
     print("  |---|" + "---|" * len(args.labels))
     for name in dict.fromkeys(name for name, _ in table):
         cells = [f"{np.mean(v):.3f} ± {np.std(v):.3f}" if (v := table.get((name, k))) else "–" for k in args.labels]

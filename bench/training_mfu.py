@@ -65,7 +65,7 @@ def main() -> None:
     import torch
 
     from app.training.runner import run_training
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
     from scorers.samples import Sample, Turn
 
     if not torch.cuda.is_available() and not args.tiny:

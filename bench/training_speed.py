@@ -48,7 +48,7 @@ def load_rows(n: int):
 def ours(model_dir, rows, method, steps, batch, packing=False, max_length=512) -> tuple[float, float]:
     """(tokens per wall second, tokens per CPU second of this process) of the training loop."""
     from app.training.runner import run_training
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
 
     spec = TrainingSpec(base_model=str(model_dir), method=method, lr=1e-4, max_steps=steps, batch_size=batch,
                         scheduler="constant", max_grad_norm=1.0, lora_dropout=0.0, packing=packing,
@@ -66,9 +66,9 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> tuple[f
     from transformers import Trainer, TrainingArguments
 
     from app.training.data import BatchPlan
-    from app.training.formatting import Formatter, load_tokenizer
+    from app.training_spec.formatting import Formatter, load_tokenizer
     from app.training.model import apply_method, load_model
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
 
     spec = TrainingSpec(base_model=str(model_dir), method=method, lora_dropout=0.0)
     tok = load_tokenizer(model_dir)
@@ -102,7 +102,7 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> tuple[f
 
 def epoch_steps(model_dir, rows, batch, max_length=512) -> int:
     from app.training.data import BatchPlan
-    from app.training.formatting import Formatter, load_tokenizer
+    from app.training_spec.formatting import Formatter, load_tokenizer
 
     tok = load_tokenizer(model_dir)
     enc, _ = Formatter(tok, max_length=max_length).encode_all(rows)
@@ -131,7 +131,7 @@ def trainable(model_dir, method: str) -> tuple[int, int]:
     import torch
 
     from app.training.model import apply_method, load_model
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
 
     model = apply_method(load_model(model_dir, "causal_lm", 0, torch.device("cpu")), method,
                          TrainingSpec(base_model=str(model_dir), method=method), "causal_lm")
@@ -141,7 +141,7 @@ def trainable(model_dir, method: str) -> tuple[int, int]:
 def padding_share(model_dir, rows, batch, max_length=512) -> float:
     """Share of the tokens computed that are padding, without packing (what packing removes)."""
     from app.training.data import BatchPlan
-    from app.training.formatting import Formatter, load_tokenizer
+    from app.training_spec.formatting import Formatter, load_tokenizer
 
     tok = load_tokenizer(model_dir)
     enc, _ = Formatter(tok, max_length=max_length).encode_all(rows)

@@ -7,8 +7,9 @@ A role whose path is unset or missing is reported by scorers as *not computed*, 
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def packaged_minilm_path() -> Path | None:
@@ -20,32 +21,34 @@ def packaged_minilm_path() -> Path | None:
     return path if (path / "config.json").exists() else None
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    #: sentence-transformers model directory; ``None`` = the packaged all-MiniLM-L6-v2.
-    embedding_model: str | None = None
-    #: fast-tier static embedding directory (model2vec); optional.
-    fast_embedding_model: str | None = None
-    #: tokenizer used for token counts (a ``tokenizer.json`` or a directory holding one);
-    #: ``None`` = the embedding model's tokenizer.
-    tokenizer: str | None = None
-    #: causal LM directory for perplexity / IFD.
-    language_model: str | None = None
-    #: sequence-classification reward model directory.
-    reward_model: str | None = None
-    #: OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported.
-    judge_url: str | None = None
-    #: the model name sent to ``judge_url``; without a ``judge_url``, a local chat model directory run in-process.
-    judge_model: str | None = None
-    device: str | None = None  # "cpu", "cuda", None = auto
-    #: the languages the embedding model reads ("en,zh", or "*" for all); unset = from the model card / name.
-    #: Embedding judgements (duplicates in other words, mismatched/off-topic answers, answer agreement, label
-    #: errors) are made only for rows in these languages; other rows are reported as not judged.
-    embedding_languages: str | None = None
-    #: dataset-wide embedding checks (semantic duplicates, mismatched answers, relevance) run the full
-    #: encoder over every sample up to this many samples; above it they search on the fast tier aligned
-    #: to the full encoder and verify only the candidates on the full encoder (see ScoringContext).
-    full_tier_max_samples: int = 10000
+class ModelConfig(BaseModel):
+    """The model roles, one field each. The service's settings (``SFTAUDIT_MODELS__<ROLE>``) extend this class, so a
+    new role is one field here and nothing else."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    embedding_model: str | None = Field(
+        None, description="sentence-transformers model directory; unset = the packaged all-MiniLM-L6-v2.")
+    fast_embedding_model: str | None = Field(None, description="Fast-tier static embedding directory (model2vec).")
+    tokenizer: str | None = Field(None, description=(
+        "Tokenizer used for token counts (a `tokenizer.json` or a directory holding one); unset = the embedding "
+        "model's tokenizer."))
+    language_model: str | None = Field(None, description="Causal LM directory for perplexity / IFD.")
+    reward_model: str | None = Field(None, description="Sequence-classification reward model directory.")
+    judge_url: str | None = Field(None, description=(
+        "OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported."))
+    judge_model: str | None = Field(None, description=(
+        "The model name sent to `judge_url`; without a `judge_url`, a local chat model directory run in-process."))
+    device: str | None = Field(None, description="`cpu`, `cuda`; unset = auto.")
+    embedding_languages: str | None = Field(None, description=(
+        "Languages the embedding model reads, e.g. 'en,zh' or '*' (default: from its model card or name; unknown "
+        "models are taken as English-only). Embedding judgements (duplicates in other words, mismatched/off-topic "
+        "answers, answer agreement, label errors) are made only for rows in these languages; other rows are "
+        "reported as not judged."))
+    full_tier_max_samples: int = Field(10000, ge=0, description=(
+        "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
+        "above it they search on the fast tier aligned to the full encoder and verify only the candidates on the "
+        "full encoder (see ScoringContext)."))
 
     def path(self, role: str) -> Path | None:
         if role == "embedding_model":

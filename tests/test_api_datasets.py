@@ -69,7 +69,7 @@ def test_field_map_and_format_override(client) -> None:
 
 
 def test_containers_csv_parquet_gzip_and_raw_bodies(client) -> None:
-    csv_bytes = "instruction,input,output\nSay hi,,Hi\n\"Multi\nline\",x,y\n".encode()
+    csv_bytes = b"instruction,input,output\nSay hi,,Hi\n\"Multi\nline\",x,y\n"
     r = upload(client, csv_bytes, filename="d.csv")
     assert r.status_code == 201, r.text
     assert r.json()["rows"] == 2

@@ -201,7 +201,7 @@ def test_nul_in_an_artifact_path_is_not_found(client, settings) -> None:
 
     from app.db.models import Project
     from app.db.session import session_scope
-    from app.jobs import queue
+    from app.db import queue
 
     with session_scope(settings.db_url) as s:  # a finished training job with one artifact
         job = queue.enqueue(s, s.scalar(select(Project.id)), "training", {"spec": {}, "datasets": {}}, 1)

@@ -80,7 +80,7 @@ def _finished_training_job(settings, toy_model: Path) -> str:
     from sqlalchemy import select
 
     from app.db.models import Job, Project
-    from app.jobs import queue
+    from app.db import queue
 
     with session_scope(settings.db_url) as s:
         pid = s.scalar(select(Project.id).where(Project.name == "default"))
@@ -108,7 +108,7 @@ def test_projects_cannot_reach_each_others_artifacts(client, settings, toy_model
     assert own.status_code == 202, own.text
     assert own.json()["spec"]["base_model"] == f"job:{job_id}", "the job keeps the reference, not a server path"
     from app.services.training import resolved_spec
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
 
     with session_scope(settings.db_url) as s:  # what the worker runs: the reference resolved for its project
         spec = TrainingSpec.model_validate(own.json()["spec"])

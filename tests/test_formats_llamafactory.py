@@ -75,7 +75,7 @@ def test_reward_training_reads_both_sides_of_the_preference_rows(settings) -> No
     from app.db.session import session_scope
     from app.services.datasets import IngestOptions, StoredUpload, ingest_upload, load_samples
     from app.services.training import load_training_samples
-    from app.training.spec import TrainingSpec
+    from app.training_spec.spec import TrainingSpec
 
     path = settings.storage.data_dir / "pref.json"
     path.parent.mkdir(parents=True, exist_ok=True)

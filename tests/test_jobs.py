@@ -14,7 +14,7 @@ import pytest
 
 from app.db.models import Job
 from app.db.session import session_scope
-from app.jobs import queue
+from app.db import queue
 from app.jobs.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -79,7 +79,7 @@ def test_alpaca_report_has_every_section_and_the_headline_figures_in_plain_html(
     # every scorer that ran is listed with its version; uncomputed dimensions say why
     for s in out.report["scorers"]:
         assert s["name"] in page.text["scorer-table"]
-    for d, info in out.report["dimensions"].items():
+    for info in out.report["dimensions"].values():
         if info["status"] == "not_computed":
             assert info["reason"] in page.text["not-computed"]
     assert f"{out.report['dimensions']['noise']['score']:.2f}" in page.text["headline-scores"]

@@ -17,7 +17,7 @@ import httpx
 
 from app.db.models import Audit, Job, Project, new_id
 from app.db.session import session_scope
-from app.jobs import queue
+from app.db import queue
 
 ROOT = Path(__file__).resolve().parents[1]
 

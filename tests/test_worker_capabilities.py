@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from app.db.models import Job, Project
 from app.db.session import session_scope
-from app.jobs import capabilities, queue
+from app.db import queue
+from app.jobs import capabilities
+from app.services import job_kinds
 from app.jobs.worker import Worker
 from app.settings import ModelSettings
 
@@ -62,7 +64,7 @@ def test_a_worker_prefers_gpu_kinds_only_when_it_sees_a_gpu(settings, monkeypatc
     (["text_length", "exact_duplicate"], {"language_model": "/models/lm"}, "audit"),
 ])
 def test_audit_job_kind(scorers, models, kind) -> None:
-    assert capabilities.audit_job_kind(scorers, ModelSettings(**models)) == kind
+    assert job_kinds.audit_job_kind(scorers, ModelSettings(**models)) == kind
 
 
 def test_a_model_audit_runs_through_the_api_like_any_audit(client, settings, tmp_path) -> None:

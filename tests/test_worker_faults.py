@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app.db.models import Job, Project
 from app.db.session import session_scope
-from app.jobs import queue
+from app.db import queue
 from app.jobs.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]

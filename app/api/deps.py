@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,6 +14,9 @@ from app.db.session import session_scope
 from app.errors import AppError
 from app.services.auth import key_for, project_for_key
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.api.schemas import JobRead
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -56,13 +59,13 @@ def get_admin(session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials
 AdminDep = Annotated[Project, Depends(get_admin)]
 
 
-def job_read(session: Session, settings: Settings, job) -> "JobRead":  # noqa: ANN001
+def job_read(session: Session, settings: Settings, job) -> JobRead:  # noqa: ANN001
     """A job as the API shows it, with its place in the queue while queued."""
     from app.api.schemas import JobRead
-    from app.jobs.queue import queue_position
+    from app.services.jobs import queue_position
 
     read = JobRead.model_validate(job)
-    read.queue_position = queue_position(session, job, settings.worker.lanes)
+    read.queue_position = queue_position(session, settings, job)
     return read
 def get_reader(request: Request, session: SessionDep, settings: SettingsDep,
                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     async def health() -> JSONResponse:
         from app.services.health import check
 
-        report = await run_in_threadpool(check, settings)
+        report = HealthRead.model_validate(await run_in_threadpool(check, settings))
         headers = {"Retry-After": str(settings.database.retry_after_seconds)} if not report.database.ok else None
         return JSONResponse(report.model_dump(mode="json"), status_code=200 if report.database.ok else 503,
                             headers=headers)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, SessionDep
 from app.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.db.models import ApiKey, Project
 from app.services import auth as svc
+
+if TYPE_CHECKING:
+    from app.db.models import ApiKey
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -35,5 +39,4 @@ def create_key(body: ApiKeyCreate, admin: AdminDep, session: SessionDep) -> ApiK
 def revoke_key(key_id: str, admin: AdminDep, session: SessionDep) -> ApiKeyRead:
     row = svc.revoke_key(session, key_id)
     session.commit()
-    project = session.get(Project, row.project_id)
-    return _read(row, project.name if project else "")
+    return _read(row, svc.project_name(session, row.project_id))

@@ -9,11 +9,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.deps import ProjectDep, ReaderDep, SessionDep, SettingsDep, job_read
 from app.api.schemas import INT32_MAX, AuditCreate, AuditCurationItem, AuditRead, AuditSamplePage, JobRead, ScorerRead
-from app.db.models import SampleRow
 from app.errors import AppError
-from app.jobs import queue
 from app.services import audits as svc
 from app.services import curation as curation_svc
+from app.services import jobs as jobs_svc
 from app.services import links
 
 router = APIRouter(tags=["audits"])
@@ -71,11 +70,9 @@ def audit_samples(audit_id: str, project: ReaderDep, session: SessionDep, settin
                                                     limit=min(limit, settings.page_max), cursor=cursor or None,
                                                     cluster=cluster, difficulty_level=difficulty_level or None)
     items = [json.loads(r) for r in records]
-    if items:
-        convs = dict(session.query(SampleRow.idx, SampleRow.conversation)
-                     .filter(SampleRow.dataset_id == audit.dataset_id, SampleRow.idx.in_([i["index"] for i in items])).all())
-        for it in items:
-            it["conversation"] = convs.get(it["index"])
+    convs = svc.conversations(session, audit.dataset_id, [i["index"] for i in items])
+    for it in items:
+        it["conversation"] = convs.get(it["index"])
     return AuditSamplePage(items=items, next_cursor=next_cursor, total=total)
 
 
@@ -84,7 +81,7 @@ def audit_sample(audit_id: str, index: Annotated[int, FPath(ge=0, le=INT32_MAX)]
                  session: SessionDep) -> dict:
     audit, _ = svc.get_audit(session, project.id, audit_id)
     rec = json.loads(svc.sample_record(session, audit, index))
-    rec["conversation"] = session.get(SampleRow, (audit.dataset_id, index)).conversation  # type: ignore[union-attr]
+    rec["conversation"] = svc.conversations(session, audit.dataset_id, [index]).get(index)
     return rec
 
 
@@ -128,12 +125,12 @@ def get_browser(audit_id: str) -> HTMLResponse:
 
 @router.get("/v1/jobs/{job_id}", response_model=JobRead, tags=["jobs"])
 def get_job(job_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> JobRead:
-    return job_read(session, settings, queue.get_job(session, project.id, job_id))
+    return job_read(session, settings, jobs_svc.get_job(session, project.id, job_id))
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=JobRead, tags=["jobs"])
 def cancel_job(job_id: str, project: ProjectDep, session: SessionDep, settings: SettingsDep) -> JobRead:
-    job = queue.request_cancel(session, queue.get_job(session, project.id, job_id))
+    job = jobs_svc.cancel_job(session, project.id, job_id)
     session.commit()
     return job_read(session, settings, job)
 

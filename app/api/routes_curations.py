@@ -11,8 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import ProjectDep, ReaderDep, SessionDep, SettingsDep, job_read
 from app.api.schemas import DatasetRead, IdRef, JobRead, Name
 from app.curation.policy import CurationPolicy
-from app.db.models import Dataset
-from app.errors import AppError
 from app.services import audits as audits_svc
 from app.services import curation as svc
 from app.services import links
@@ -50,12 +48,13 @@ class CurationRead(BaseModel):
 
 def _read(session, job, settings=None, base: str = "") -> CurationRead:
     result = job.result or {}
-    get = lambda i: DatasetRead.model_validate(session.get(Dataset, i)) if i and session.get(Dataset, i) else None  # noqa: E731
+    curated, baselines = svc.result_datasets(session, job)
     return CurationRead(
         id=job.id, status=job.status, progress=job.progress, step=job.step, error=job.error,
         dataset_id=job.payload["dataset_id"], audit_id=job.payload["audit_id"], policy=job.payload["policy"],
-        counts=result.get("counts"), warnings=result.get("warnings") or [], curated=get(result.get("curated_dataset_id")),
-        baselines={k: v for k, i in (result.get("baselines") or {}).items() if (v := get(i)) is not None},
+        counts=result.get("counts"), warnings=result.get("warnings") or [],
+        curated=DatasetRead.model_validate(curated) if curated is not None else None,
+        baselines={k: DatasetRead.model_validate(ds) for k, ds in baselines.items()},
         job=job_read(session, settings, job) if settings is not None else JobRead.model_validate(job),
         links=links.links_for(settings, base, report=f"/v1/curations/{job.id}/report.html")
         if job.status == "succeeded" and settings is not None else None,
@@ -83,20 +82,7 @@ def curation_report(curation_id: str, project: ReaderDep, session: SessionDep, s
     from app.reporting.html import render_report_html
     from app.reporting.view import needed_text_indices
 
-    job = svc.get_curation(session, project.id, curation_id)
-    if job.status != "succeeded":
-        raise AppError(409, "curation_not_finished", f"curation {curation_id} is {job.status}")
-    audit, _ = audits_svc.get_audit(session, project.id, job.payload["audit_id"])
-    parent = job.payload["dataset_id"]
-    result = job.result or {}
-    subsets = {}
-    for name, ds_id in (("curated", result["curated_dataset_id"]), *result.get("baselines", {}).items()):
-        ds = session.get(Dataset, ds_id)
-        subsets[name] = [i for d, i in ((ds.lineage or {}).get("sources", []) if ds else []) if d == parent]
-    counts = result.get("counts", {})
-    curation = {"policy": job.payload["policy"], "kept": counts.get("kept"),
-                "dropped_by_reason": counts.get("dropped_by_reason", {}), "subsets": subsets,
-                "warnings": result.get("warnings") or []}
+    audit, curation = svc.report_section(session, project.id, curation_id)
     samples = [json.loads(r) for r in audits_svc.all_records(session, audit)]
     texts = audits_svc.sample_texts(session, audit.dataset_id, needed_text_indices(samples))
     return HTMLResponse(render_report_html(json.loads(audit.report_json or "{}"), samples, texts, curation,

@@ -10,7 +10,7 @@ from app.api.deps import ProjectDep, SessionDep, SettingsDep
 from app.api.schemas import IdRef, UtcDatetime
 from app.db.session import session_scope
 from app.services import experiments as svc
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 
 router = APIRouter(tags=["experiments"])
 

@@ -14,8 +14,8 @@ from app.api.schemas import INT32_MAX, IdRef, JobRead
 from app.db.session import session_scope
 from app.services import training as svc
 from app.services.datasets import get_dataset
-from app.training.plans import PlanRead, PlanRequest, recommend_plan, with_training_job
-from app.training.spec import TrainingSpec
+from app.training_spec.plans import PlanRead, PlanRequest, recommend_plan, with_training_job
+from app.training_spec.spec import TrainingSpec
 
 router = APIRouter(tags=["training"])
 

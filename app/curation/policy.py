@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scorers import flags
+
 DIMENSIONS = ("diversity", "answer_quality", "consistency", "difficulty", "noise")
 #: per-sample fields a policy can rank by besides the dimensions: the learned quality ranker's estimate
 #: that the answer is good (needs an audit where the ``learned_quality`` scorer ran).
@@ -44,9 +46,9 @@ class CurationPolicy(BaseModel):
     max_scores: dict[str, float] = Field(default_factory=dict, description="Per-dimension upper bounds (0–1).")
     dedupe: bool = Field(False, description="Keep only the best sample of each duplicate group.")
     duplicate_flags: list[str] = Field(
-        default_factory=lambda: ["exact_duplicate", "near_duplicate", "semantic_duplicate", "duplicate_instruction",
-                                 "duplicate_answer"],
-        description="Flag codes whose `related` samples form duplicate groups.")
+        default_factory=lambda: sorted(flags.codes_of_kind("duplicate")),
+        description="Flag codes whose `related` samples form duplicate groups (default: every code whose kind is "
+                    "`duplicate` in the flag table, scorers/flags.py).")
     budget: Budget | None = None
     rank_by: str = Field("overall", description="'overall' (mean of the quality dimensions), one dimension, or "
                                                 "'learned_quality' (the learned ranker's per-sample estimate).")

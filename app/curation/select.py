@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app.curation.policy import LEVELS, RANK_FIELDS, CurationPolicy
+from scorers import flags
 
 QUALITY_DIMS = ("answer_quality", "noise", "consistency", "diversity")
 
@@ -41,7 +42,11 @@ def overall_score(rec: dict[str, Any], rank_by: str) -> float:
     return float(sum(vals) / len(vals)) if vals else 0.0
 
 
-def duplicate_groups(records: Sequence[dict[str, Any]], codes: set[str]) -> list[set[int]]:
+def duplicate_groups(records: Sequence[Mapping[str, Any]], codes: Collection[str] | None = None) -> list[set[int]]:
+    """Groups of rows that repeat each other: every flag of these codes (default: the codes whose kind is
+    ``duplicate`` in ``scorers.flags``) joins its row with its ``related`` rows (union-find). Groups of two or more.
+    """
+    codes = flags.codes_of_kind("duplicate") if codes is None else set(codes)
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 #: (role, content) or (role, content, loss_weight): a weight is kept only where the upload gave one
-#: (LLaMA-Factory's per-message ``loss_weight``; training honours it, see app/training/formatting.py).
+#: (LLaMA-Factory's per-message ``loss_weight``; training honours it, see app/training_spec/formatting.py).
 Turns = list[tuple[str, str] | tuple[str, str, float]]
 FORMATS = ("alpaca", "sharegpt", "messages", "pairs", "text", "preference")
 

@@ -2,7 +2,7 @@
 
 * An audit whose scorers run a configured local model — the language model (perplexity, IFD), the
   reward model, or a local judge model — is queued as kind ``model_audit`` (the same handler as
-  ``audit``; :func:`audit_job_kind`).
+  ``audit``; ``app/services/job_kinds.py`` names the kind when the audit is queued).
 * A worker claims the kinds in ``worker.prefer_kinds`` before any other queued job (oldest first
   within each group).  Unset (the default), a worker that sees a CUDA GPU prefers ``model_audit`` and
   ``training``; a worker without one prefers nothing.  So a GPU machine joined to a deployment with
@@ -12,33 +12,10 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterable
 from functools import lru_cache
 
-from app.settings import ModelSettings, Settings
-
-MODEL_AUDIT = "model_audit"
-GPU_KINDS = (MODEL_AUDIT, "training")
-#: model roles whose scorers run a local transformers model (a forward pass per sample: GPU work)
-LOCAL_MODEL_ROLES = ("language_model", "reward_model")
-
-
-def runs_local_model(needs_models: Iterable[str], models: ModelSettings) -> bool:
-    for role in needs_models:
-        if role in LOCAL_MODEL_ROLES and getattr(models, role):
-            return True
-        if role == "judge" and models.judge_model and not models.judge_url:  # a local judge model, no endpoint
-            return True
-    return False
-
-
-def audit_job_kind(scorers: Iterable[str], models: ModelSettings) -> str:
-    """``model_audit`` when a selected scorer runs a configured local model, else ``audit``."""
-    from scorers.base import registry
-
-    reg = registry()
-    return MODEL_AUDIT if any(runs_local_model(reg[n].needs_models, models) for n in scorers) else "audit"
-
+from app.services.job_kinds import GPU_KINDS
+from app.settings import Settings
 
 @lru_cache(maxsize=1)
 def gpu_visible() -> bool:

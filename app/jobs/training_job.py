@@ -24,7 +24,7 @@ from app.errors import AppError
 from app.services.training import artifacts_dir, load_training_samples, resolved_spec
 from app.training.cli import ERROR_FILE, EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, PROGRESS_FILE, STOP_FILE, write_samples
 from app.training.launch import launch_command
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 
 PHASE_SHARE = {"validating": 0.0, "loading": 0.02, "training": 0.05, "evaluating": 0.05, "exporting": 0.97}
 

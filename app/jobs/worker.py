@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
 
+from app.db import queue, workers
 from app.db.session import configure, session_scope
-from app.jobs import liveness, queue
 from app.jobs.capabilities import preferred_kinds
 from app.jobs.executor import Executor, InlineExecutor, Outcome, ProcessExecutor
 from app.jobs.handlers import JobCancelled, JobContext, handlers
@@ -155,7 +155,7 @@ class Worker:
         try:
             with session_scope(self.settings.db_url) as s:
                 status = queue.hand_back(s, claim, "its worker stopped")
-                liveness.stopped(s, self.worker_id)
+                workers.stopped(s, self.worker_id)
             log.warning("job %s did not stop within %.0f s; handed back (%s); exiting",
                         claim.id, self.settings.worker.stop_grace_seconds, status)
         except DB_ERRORS:
@@ -248,7 +248,7 @@ class Worker:
             current = self._current
             try:
                 with session_scope(self.settings.db_url) as s:
-                    liveness.beat(s, self.worker_id, current.id if current else None)
+                    workers.beat(s, self.worker_id, current.id if current else None)
             except DB_ERRORS as e:
                 log.warning("worker heartbeat not recorded (%s)", type(e).__name__)
 
@@ -287,13 +287,13 @@ class Worker:
             self._stop.set()
             try:
                 with session_scope(self.settings.db_url) as s:
-                    liveness.stopped(s, self.worker_id)
+                    workers.stopped(s, self.worker_id)
             except DB_ERRORS:
                 log.warning("could not mark worker %s stopped; its heartbeat simply ages out", self.worker_id)
         return done
 
     def _register(self, kinds: list[str]) -> bool:
         with session_scope(self.settings.db_url) as s:
-            liveness.register(s, self.worker_id, self.lane, list(self.kinds) or [])
+            workers.register(s, self.worker_id, self.lane, list(self.kinds) or [])
         log.info("worker %s registered (lane %s, kinds %s)", self.worker_id, self.lane or "any", ", ".join(kinds))
         return True

@@ -12,8 +12,8 @@ Per-sample keys that get their own section when a scorer writes them (all option
 * ``task_type``, ``language`` — bars;
 * ``difficulty`` (0–1) and ``difficulty_level`` (easy/medium/hard) — the mix, against a
   ``"target_mix": {"easy": .., "medium": .., "hard": ..}`` found in a difficulty figure;
-* ``duplicate_group`` — duplicate groups (otherwise groups are built from flags whose code names a
-  duplicate, joined through their ``related`` indices);
+* ``duplicate_group`` — duplicate groups (otherwise groups are built from the flags whose kind is
+  ``duplicate`` in ``scorers.flags``, joined through their ``related`` indices);
 * ``answer_quality_breakdown`` — ``{component: score}`` per sample.
 """
 
@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.curation.select import duplicate_groups as flag_groups
+from scorers import flags
 from scorers.base import DIMENSIONS
 
 TITLES = {
@@ -141,7 +143,8 @@ def held_back(report: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _example(index: int, flag: Mapping[str, Any], texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
-    reference = "reference" in flag["code"]
+    meta = flags.spec(flag["code"])
+    reference = meta is not None and meta.kind == "reference"
     return {
         "index": index,
         "instruction": text_of(texts, index, "instruction", 240),
@@ -158,40 +161,23 @@ def _example(index: int, flag: Mapping[str, Any], texts: Mapping[int, Mapping[st
 def duplicate_groups(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
     """Groups of samples that repeat each other, biggest first.
 
-    From the per-sample ``duplicate_group`` field when a scorer wrote it; otherwise from flags whose code
-    names a duplicate, joining each flagged sample with its ``related`` indices (union-find).
+    From the per-sample ``duplicate_group`` field when a scorer wrote it; otherwise from the flags whose kind
+    is ``duplicate`` in ``scorers.flags``, joined through their ``related`` indices (the groups curation dedupes).
     """
+    dup_codes = flags.codes_of_kind("duplicate")
     members: dict[Any, list[int]] = defaultdict(list)
-    codes: dict[Any, set[str]] = defaultdict(set)
     if any(rec.get("duplicate_group") is not None for rec in samples):
         for rec in samples:
             g = rec.get("duplicate_group")
             if g is not None:
                 members[g].append(rec["index"])
-                codes[g].update(f["code"] for f in rec.get("flags", ()) if "duplicate" in f["code"])
         source = "duplicate_group field"
     else:
-        parent: dict[int, int] = {}
-
-        def find(x: int) -> int:
-            parent.setdefault(x, x)
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        flag_code: dict[int, set[str]] = defaultdict(set)
-        for rec in samples:
-            for f in rec.get("flags", ()):
-                if "duplicate" in f["code"]:
-                    find(rec["index"])
-                    flag_code[rec["index"]].add(f["code"])
-                    for r in f.get("related", ()):
-                        parent[find(r)] = find(rec["index"])
-        for x in list(parent):
-            members[find(x)].append(x)
-            codes[find(x)].update(flag_code.get(x, ()))
+        for n, group in enumerate(flag_groups(samples, dup_codes)):
+            members[n] = list(group)
         source = "duplicate flags"
+    row_codes = {rec["index"]: {f["code"] for f in rec.get("flags", ()) if f["code"] in dup_codes} for rec in samples}
+    codes = {key: set().union(*(row_codes.get(i, set()) for i in m)) for key, m in members.items()}
     groups = sorted(((sorted(m), sorted(codes[key])) for key, m in members.items() if len(m) > 1),
                     key=lambda gc: (-len(gc[0]), gc[0][0]))
     shown = []
@@ -203,13 +189,15 @@ def duplicate_groups(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, M
 
 
 def conflicts(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
-    """Pairs of samples whose answers disagree (consistency flags, and any flag whose code names a conflict)."""
+    """Pairs of samples whose answers disagree: flags whose kind (``scorers.flags``) is ``conflict`` (the related
+    rows are of this dataset) or ``reference`` (the related rows are of the reference set)."""
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for rec in samples:
         for f in rec.get("flags", ()):
-            if not (f["dimension"] == "consistency" or "conflict" in f["code"]) or not f.get("related"):
+            meta = flags.spec(f["code"])
+            if meta is None or meta.kind not in ("conflict", "reference") or not f.get("related"):
                 continue
-            reference = "reference" in f["code"]
+            reference = meta.kind == "reference"
             for r in f["related"]:
                 key = (rec["index"], r) if reference else tuple(sorted((rec["index"], r)))
                 if key in pairs:

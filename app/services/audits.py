@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Audit, AuditSample, Dataset, Job, is_id, new_id
 from app.errors import AppError, RowError, not_found
-from app.jobs import queue
-from app.jobs.capabilities import audit_job_kind
+from app.db import queue
 from app.services.datasets import get_dataset
+from app.services.job_kinds import audit_job_kind
 from app.settings import Settings
 from scorers.base import DIMENSIONS, registry
 from scorers.pipeline import AuditOutput, dumps
@@ -179,6 +179,17 @@ def dataset_of(session: Session, audit: Audit) -> Dataset:
     if ds is None:
         raise not_found("dataset", audit.dataset_id)
     return ds
+
+
+def conversations(session: Session, dataset_id: str, indices: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The stored conversation of each of these rows (the samples endpoints return them with the results)."""
+    from app.db.models import SampleRow
+
+    if not indices:
+        return {}
+    rows = session.execute(select(SampleRow.idx, SampleRow.conversation)
+                           .where(SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(list(indices))))
+    return {idx: conv for idx, conv in rows}
 
 
 def all_records(session: Session, audit: Audit) -> list[str]:

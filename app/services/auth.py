@@ -78,6 +78,11 @@ def find_key(session: Session, ref: str) -> ApiKey:
     return rows[0]
 
 
+def project_name(session: Session, project_id: str) -> str:
+    project = session.get(Project, project_id)
+    return project.name if project else ""
+
+
 def revoke_key(session: Session, ref: str) -> ApiKey:
     """Revoke a key (idempotent: revoking a revoked key keeps its first revocation time)."""
     row = find_key(session, ref)

@@ -14,7 +14,7 @@ from app.curation.policy import RANK_FIELDS, Budget, CurationPolicy
 from app.curation.select import Selection, longest_subset, random_subset, select
 from app.db.models import Audit, Dataset, Job, SampleRow, is_id
 from app.errors import AppError, not_found
-from app.jobs import queue
+from app.db import queue
 from app.services.audits import all_records, get_audit
 from app.services.datasets import create_derived, get_dataset
 from app.settings import Settings
@@ -68,6 +68,35 @@ def curations_of_audit(session: Session, project_id: str, audit_id: str) -> list
                                Job.payload["audit_id"].as_string() == audit_id)
          .order_by(Job.created_at.desc(), Job.id))
     return list(session.scalars(q))
+
+
+def result_datasets(session: Session, job: Job) -> tuple[Dataset | None, dict[str, Dataset]]:
+    """The curated dataset a finished curation made, and its baselines by name (those still present)."""
+    result = job.result or {}
+    curated_id = result.get("curated_dataset_id")
+    curated = session.get(Dataset, curated_id) if curated_id else None
+    baselines = {name: ds for name, ds_id in (result.get("baselines") or {}).items()
+                 if ds_id and (ds := session.get(Dataset, ds_id)) is not None}
+    return curated, baselines
+
+
+def report_section(session: Session, project_id: str, curation_id: str) -> tuple[Audit, dict[str, Any]]:
+    """What the curation report shows beside its audit's report: the policy, kept vs dropped by reason, and which
+    source rows each subset (curated, random, longest) holds, rebuilt from the subsets' lineage."""
+    job = get_curation(session, project_id, curation_id)
+    if job.status != "succeeded":
+        raise AppError(409, "curation_not_finished", f"curation {curation_id} is {job.status}")
+    audit, _ = get_audit(session, project_id, job.payload["audit_id"])
+    parent = job.payload["dataset_id"]
+    result = job.result or {}
+    subsets = {}
+    for name, ds_id in (("curated", result["curated_dataset_id"]), *result.get("baselines", {}).items()):
+        ds = session.get(Dataset, ds_id)
+        subsets[name] = [i for d, i in ((ds.lineage or {}).get("sources", []) if ds else []) if d == parent]
+    counts = result.get("counts", {})
+    return audit, {"policy": job.payload["policy"], "kept": counts.get("kept"),
+                   "dropped_by_reason": counts.get("dropped_by_reason", {}), "subsets": subsets,
+                   "warnings": result.get("warnings") or []}
 
 
 def _rows(session: Session, dataset_id: str, indices: list[int]) -> list[tuple[int, dict, str | None]]:

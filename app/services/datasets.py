@@ -145,7 +145,7 @@ def reap_stale_staging(session: Session, settings: Settings) -> int:
     from datetime import timedelta
 
     from app.db.models import utcnow
-    from app.jobs import queue
+    from app.db import queue
 
     cutoff = utcnow() - timedelta(seconds=settings.upload.staging_timeout_seconds)
     stale = list(session.scalars(select(Dataset).where(Dataset.status == "staging", Dataset.created_at < cutoff)
@@ -306,7 +306,7 @@ def original_line(row: SampleRow) -> str:
 
 def request_delete(session: Session, settings: Settings, ds: Dataset) -> Job:
     """Hide the dataset at once and queue its purge (the rows go in batches, outside the request)."""
-    from app.jobs import queue
+    from app.db import queue
 
     ds.status = "deleting"
     # queued audits of it would only fail later: cancel them now

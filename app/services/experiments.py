@@ -15,7 +15,7 @@ from app.services.curation import get_curation
 from app.services.datasets import create_derived, get_dataset
 from app.services.training import create_training_job
 from app.settings import Settings
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 
 ARMS = ("curated", "random", "longest")
 

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Job, TrainingMetric, is_id
 from app.errors import AppError, RowError, not_found
-from app.jobs import queue
+from app.db import queue
 from app.services.base_models import resolve_base_model
 from app.services.datasets import get_dataset, load_samples
 from app.settings import Settings
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 
 
 def _stage_datasets(spec: TrainingSpec, dataset_id: str | None, stage_datasets: dict[str, str] | None) -> dict[str, str]:
@@ -50,7 +50,7 @@ def _preference_pair(sample):
     their original record; any other row must already have ``meta["rejected"]``.
     """
     from app.ingest.formats import rejected_reply
-    from app.training.pairs import pair_from_hh_rlhf
+    from app.training_spec.pairs import pair_from_hh_rlhf
 
     original = sample.meta.get("original") or {}
     if isinstance(original.get("chosen"), str) and isinstance(original.get("rejected"), str):
@@ -79,8 +79,8 @@ def _check_datasets(session: Session, project_id: str, mapping: dict[str, str]) 
 
 def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]) -> dict[str, Any]:
     """Tokenise every row with the model's tokenizer (torch-free) and refuse unusable data, naming the row."""
-    from app.training.formatting import DataValidationError
-    from app.training.runner import validate_data
+    from app.training_spec.formatting import DataValidationError
+    from app.training_spec.checks import validate_data
 
     samples = load_training_samples(session, spec, mapping)
     try:
@@ -92,8 +92,8 @@ def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]
 
 def preview(session: Session, settings: Settings, project_id: str, spec: TrainingSpec, dataset_id: str | None,
             stage_datasets: dict[str, str] | None, n: int) -> list[dict[str, Any]]:
-    from app.training.formatting import DataValidationError
-    from app.training.runner import preview_masking
+    from app.training_spec.formatting import DataValidationError
+    from app.training_spec.checks import preview_masking
 
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
     _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids

@@ -1,9 +1,6 @@
 """The training engine the job worker calls (see docs/training.md).
 
-Importing this package is cheap and torch-free, so the API process can use the spec and the plan
-recommender; the torch-heavy modules (runner, loop, model, data, reward) load only when called.
+Its torch-free contracts — the spec, the plan recommender, chat formatting, reward pairs and the data
+checks the API runs before queueing — live in ``app.training_spec``; everything here is engine
+code the API process never imports (the torch-heavy modules load only when called).
 """
-
-from app.training.spec import StageSpec, TrainingSpec
-
-__all__ = ["StageSpec", "TrainingSpec"]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample
 
 EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED = 0, 2, 3
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
 
-    from app.training.formatting import DataValidationError
+    from app.training_spec.formatting import DataValidationError
     from app.training.runner import run_training
 
     spec = TrainingSpec.model_validate_json(args.spec.read_text())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from app.training.formatting import IGNORE, Encoded
+from app.training_spec.formatting import IGNORE, Encoded
 
 
 @dataclass

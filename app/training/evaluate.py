@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample
 
 
@@ -22,7 +22,7 @@ def held_out_loss(final_dir: Path, spec: TrainingSpec, samples: Sequence[Sample]
     from transformers import AutoModelForCausalLM
 
     from app.training.data import eval_batches
-    from app.training.formatting import Formatter, load_tokenizer
+    from app.training_spec.formatting import Formatter, load_tokenizer
     from app.training.loop import causal_lm_objective, evaluate
     from app.training.model import pick_device
 

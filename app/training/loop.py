@@ -22,7 +22,7 @@ from torch import nn
 
 from app.training import checkpoint
 from app.training.distributed import Dist
-from app.training.formatting import IGNORE
+from app.training_spec.formatting import IGNORE
 from app.training.model import load_trainable_state, trainable_state
 
 

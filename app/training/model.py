@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from app.training.formatting import load_tokenizer  # noqa: F401  (re-exported for callers)
-from app.training.spec import PROMPT_LEARNING_METHODS
+from app.training_spec.formatting import load_tokenizer  # noqa: F401  (re-exported for callers)
+from app.training_spec.spec import PROMPT_LEARNING_METHODS
 
 
 def pick_device() -> torch.device:

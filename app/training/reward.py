@@ -17,10 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from app.training.formatting import DataValidationError, Formatter
-# torch-free parts live in pairs.py (the API validates reward data with them); re-exported here
-from app.training.pairs import PairRow, encode_pairs, pair_from_hh_rlhf  # noqa: F401
-from scorers.samples import Sample, Turn
+# the torch-free parts (parsing and encoding pairs) are app/training_spec/pairs.py: the API validates reward data with them
+from app.training_spec.pairs import PairRow
 
 @dataclass
 class PairBatch:

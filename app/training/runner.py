@@ -14,78 +14,15 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.training.formatting import DataValidationError, Formatter, preview, validate_encoded
-from app.training.spec import ADAPTER_METHODS, BOTTLENECK_METHODS, PROMPT_LEARNING_METHODS, StageSpec, TrainingSpec
+from app.training_spec.checks import SamplesArg, encode_stage, spec_tokenizer, stage_samples
+from app.training_spec.formatting import DataValidationError
+from app.training_spec.spec import ADAPTER_METHODS, BOTTLENECK_METHODS, PROMPT_LEARNING_METHODS, StageSpec, TrainingSpec
 from scorers.samples import Sample
-
-SamplesArg = Sequence[Sample] | Mapping[str, Sequence[Sample]]
-
-
-# --- data checks, usable before queueing (no torch) -------------------------------------------------
-def _stage_samples(spec: TrainingSpec, samples: SamplesArg) -> dict[str, Sequence[Sample]]:
-    stages = spec.resolved_stages()
-    if isinstance(samples, Mapping):
-        missing = [s.name for s in stages if s.name not in samples]
-        extra = [k for k in samples if k not in {s.name for s in stages}]
-        if missing or extra:
-            raise DataValidationError(None, f"samples must be keyed by stage name: missing {missing}, unknown {extra}")
-        return {s.name: samples[s.name] for s in stages}
-    if len(stages) != 1:
-        raise DataValidationError(None, "a multi-stage spec needs samples as a dict: stage name -> samples")
-    return {stages[0].name: samples}
-
-
-def _formatter(spec: TrainingSpec, stage: StageSpec, tokenizer) -> Formatter:
-    return Formatter(tokenizer, mode=stage.mode or spec.mode, max_length=spec.max_length, overlength=spec.overlength)
-
-
-def _load_tokenizer(spec: TrainingSpec):
-    from app.training.formatting import load_tokenizer
-
-    return load_tokenizer(spec.base_model)
-
-
-def _encode_stage(spec: TrainingSpec, stage: StageSpec, tokenizer, samples: Sequence[Sample]):
-    fmt = _formatter(spec, stage, tokenizer)
-    if spec.task == "reward":
-        from app.training.pairs import encode_pairs
-
-        rows, report = encode_pairs(fmt, samples)
-        if not rows:
-            raise DataValidationError(None, f"stage {stage.name!r}: no rows left after the over-length policy")
-        return rows, report
-    rows, rep = fmt.encode_all(samples)
-    validate_encoded(rows, stage.mode or spec.mode)
-    if not rows:
-        raise DataValidationError(None, f"stage {stage.name!r}: no rows left after the over-length policy")
-    return rows, rep.to_dict()
-
-
-def validate_data(spec: TrainingSpec, samples: SamplesArg, tokenizer=None) -> dict[str, Any]:
-    """Refuse data that would train badly; raises :class:`DataValidationError` naming the row.
-
-    Returns per-stage counts (rows in/kept, truncated, dropped as over-length).
-    """
-    tokenizer = tokenizer or _load_tokenizer(spec)
-    by_stage = _stage_samples(spec, samples)
-    out = {}
-    for stage in spec.resolved_stages():
-        _, report = _encode_stage(spec, stage, tokenizer, by_stage[stage.name])
-        out[stage.name] = report
-    return out
-
-
-def preview_masking(spec: TrainingSpec, samples: SamplesArg, n: int = 3, tokenizer=None) -> list[dict[str, Any]]:
-    """The first ``n`` samples (of the first stage) rendered with their label mask."""
-    tokenizer = tokenizer or _load_tokenizer(spec)
-    by_stage = _stage_samples(spec, samples)
-    stage = spec.resolved_stages()[0]
-    return preview(_formatter(spec, stage, tokenizer), by_stage[stage.name], n)
 
 
 # --- phases -------------------------------------------------------------------------------------------
@@ -160,8 +97,8 @@ def run_training(
 
     # validating: every stage's data before any weights load
     emit({"phase": "validating"})
-    tokenizer = _load_tokenizer(spec)
-    by_stage = _stage_samples(spec, samples)
+    tokenizer = spec_tokenizer(spec)
+    by_stage = stage_samples(spec, samples)
     stages = spec.resolved_stages()
     reports, plans, evals = _prepare_batches(spec, stages, tokenizer, by_stage)
     phases = plan_phases(spec, stages, [len(plans[s.name]) for s in stages], dist.world)
@@ -259,7 +196,7 @@ def _prepare_batches(spec: TrainingSpec, stages: list[StageSpec], tokenizer, by_
     reports, plans, evals = {}, {}, {}
     pad = tokenizer.pad_token_id
     for stage in stages:
-        rows, reports[stage.name] = _encode_stage(spec, stage, tokenizer, by_stage[stage.name])
+        rows, reports[stage.name] = encode_stage(spec, stage, tokenizer, by_stage[stage.name])
         train_rows, eval_rows = split_eval(rows, spec.eval_fraction, spec.seed)
         if spec.task == "reward":
             plans[stage.name] = PairPlan(train_rows, spec.batch_size, pad, spec.seed)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.training.bottleneck import CONFIG_FILE, WEIGHTS_FILE, load_adapter_model
 from app.training.runner import run_training
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from training_factories import generate_beside_base, memorisable
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.training.cli import EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, main, write_samples
 from app.training.launch import launch_command
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample, Turn
 from training_factories import memorisable
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from app.training.data import BatchPlan, collate_packed, collate_padded, pack_rows, split_eval
-from app.training.formatting import IGNORE, Formatter
+from app.training_spec.formatting import IGNORE, Formatter
 from app.training.loop import accumulate, causal_lm_objective
 from app.training.model import load_model, load_tokenizer
 from training_factories import memorisable

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.training.formatting import IGNORE, DataValidationError, Formatter, preview, validate_encoded
+from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, preview, validate_encoded
 from app.training.model import load_tokenizer
 from scorers.samples import Sample, Turn, sample
 
@@ -117,8 +117,8 @@ def test_real_tool_call_and_chinese_rows_validate_with_every_reply_trained(share
     """Glaive ShareGPT tool-calling conversations and Chinese alpaca rows through the real formatter."""
     import json
 
-    from app.training.runner import validate_data
-    from app.training.spec import TrainingSpec
+    from app.training_spec.checks import validate_data
+    from app.training_spec.spec import TrainingSpec
 
     roles = {"human": "user", "gpt": "assistant", "function_call": "function_call", "observation": "tool"}
     glaive = json.loads((shared_data / "llama_factory" / "glaive_toolcall_en_demo.json").read_text())[:20]

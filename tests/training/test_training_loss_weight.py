@@ -8,10 +8,10 @@ import torch
 
 from app.training.cli import read_samples, write_samples
 from app.training.data import collate_padded
-from app.training.formatting import IGNORE, DataValidationError, Formatter, validate_encoded
+from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, validate_encoded
 from app.training.loop import causal_lm_objective
 from app.training.model import load_model, load_tokenizer
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample, Turn
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from app.training.runner import run_training
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from training_factories import generate_beside_base, memorisable, plain_text
 
 LR = {"full": 3e-3, "freeze": 5e-3, "lora": 5e-2, "dora": 5e-2, "prompt_tuning": 1.0, "prefix_tuning": 0.1,

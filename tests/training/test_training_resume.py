@@ -9,7 +9,7 @@ import torch
 
 from app.training import checkpoint
 from app.training.runner import run_training
-from app.training.spec import TrainingSpec
+from app.training_spec.spec import TrainingSpec
 from training_factories import memorisable
 
 

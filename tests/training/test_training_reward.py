@@ -8,10 +8,11 @@ import json
 import pytest
 import torch
 
-from app.training.formatting import DataValidationError
-from app.training.reward import pair_from_hh_rlhf
-from app.training.runner import run_training, validate_data
-from app.training.spec import TrainingSpec
+from app.training_spec.formatting import DataValidationError
+from app.training_spec.pairs import pair_from_hh_rlhf
+from app.training.runner import run_training
+from app.training_spec.checks import validate_data
+from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample, Turn
 
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from app.training.plans import PlanRequest, recommend_plan
-from app.training.spec import TrainingSpec
+from app.training_spec.plans import PlanRequest, recommend_plan
+from app.training_spec.spec import TrainingSpec
 
 
 def test_spec_refuses_incoherent_combinations():
@@ -34,7 +34,7 @@ def test_stages_inherit_unset_fields():
 
 
 def test_api_side_imports_stay_free_of_torch():
-    code = ("import sys; import app.training, app.training.spec, app.training.plans; "
+    code = ("import sys; import app.training, app.training_spec, app.training_spec.spec, app.training_spec.plans, app.training_spec.pairs, app.training_spec.checks; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -71,8 +71,8 @@ def test_preview_and_validation_run_without_torch(chat_model):
     """The API's preview endpoint calls these in-process: they must not pull in torch."""
     code = (
         "import sys, json\n"
-        "from app.training.runner import preview_masking, validate_data\n"
-        "from app.training.spec import TrainingSpec\n"
+        "from app.training_spec.checks import preview_masking, validate_data\n"
+        "from app.training_spec.spec import TrainingSpec\n"
         "from scorers.samples import sample\n"
         f"spec = TrainingSpec(base_model={str(chat_model)!r})\n"
         "rows = [sample(i, 'what is one?', 'red cat.') for i in range(4)]\n"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.training.formatting import DataValidationError, Formatter
+from app.training_spec.formatting import DataValidationError, Formatter
 from scorers.samples import Sample, Turn
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")

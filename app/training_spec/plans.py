@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.training.spec import StageSpec, TrainingSpec
+from app.training_spec.spec import StageSpec, TrainingSpec
 
 CPT_MIN_TOKENS = 1_000_000_000
 CPT_FLOOR_TOKENS = 50_000_000  # below this, CPT is noise even for unusual data
