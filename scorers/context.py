@@ -6,7 +6,9 @@ computes lazily, once, and caches by text hash and model id (see :mod:`scorers.e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +38,53 @@ class ScoringContext:
     #: quality labels for some samples, by sample ``index``: 1.0 = good … 0.0 = bad (a 1–5 rating r is
     #: given as (r - 1) / 4). Read by the learned ranker; ``None`` when the dataset has no labels.
     labels: Mapping[int, float] | None = None
+    #: the least time between two inner progress reports (:meth:`step`); callers may report per item.
+    progress_interval: float = 0.5
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the share of the whole audit's bar the running scorer's current part covers, where its next part starts,
+    #: and what the bar says meanwhile (set by the pipeline, narrowed by :meth:`part`)
+    _span: tuple[float, float] = field(default=(0.0, 1.0), repr=False)
+    _cursor: float = field(default=0.0, repr=False)
+    _label: str = field(default="", repr=False)
+    _last_step: float = field(default=float("-inf"), repr=False)
+
+    # --- progress from inside a scorer --------------------------------------------------------
+    def begin(self, lo: float, hi: float, label: str) -> None:
+        """The pipeline hands the next scorer its share ``[lo, hi]`` of the bar."""
+        self._span, self._cursor, self._label = (lo, hi), lo, label
+        self._last_step = float("-inf")
+        self.progress(lo, label)
+
+    def step(self, done: int, total: int, what: str = "") -> None:
+        """``done`` of ``total`` items of the running scorer's current part are done.
+
+        Cheap enough to call per item or per batch: it reports at most once per ``progress_interval``
+        (and always when ``done == total``). ``what`` names the items (``"embedding answers"``).
+        """
+        if total <= 0:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last_step < self.progress_interval:
+            return
+        self._last_step = now
+        lo, hi = self._span
+        frac = lo + (hi - lo) * min(max(done / total, 0.0), 1.0)
+        self.progress(frac, f"{self._label} ({what + ' ' if what else ''}{done:,}/{total:,})")
+
+    @contextmanager
+    def part(self, share: float | None = None) -> Iterator[None]:
+        """Narrow inner progress to the next ``share`` (0–1) of the current part; :meth:`step` calls inside
+        report within it. ``None``: half of what is left (for work whose size is not known in advance, such as
+        an embedding that may be cached — the bar keeps moving and never runs past the part)."""
+        lo, hi = self._span
+        start = min(max(lo, self._cursor), hi)
+        end = start + (hi - start) / 2 if share is None else min(hi, start + (hi - lo) * max(share, 0.0))
+        outer = self._span
+        self._span, self._cursor = (start, end), start
+        try:
+            yield
+        finally:
+            self._span, self._cursor = outer, end
 
     # --- embeddings -------------------------------------------------------------------------
     def embedder(self, tier: str = "full"):
@@ -47,9 +95,11 @@ class ScoringContext:
             self._memo[key] = get_embedder(self.models, tier=tier, cache_dir=self.cache_dir)
         return self._memo[key]
 
-    def embed(self, texts: Sequence[str], tier: str = "full") -> np.ndarray:
-        """L2-normalised embeddings for ``texts`` (float32, shape (n, d))."""
-        return self.embedder(tier).encode(list(texts))
+    def embed(self, texts: Sequence[str], tier: str = "full", what: str = "texts embedded") -> np.ndarray:
+        """L2-normalised embeddings for ``texts`` (float32, shape (n, d)); reports inner progress as it encodes
+        (in half of what is left of the running scorer's current part)."""
+        with self.part():
+            return self.embedder(tier).encode(list(texts), progress=lambda done, total: self.step(done, total, what))
 
     def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
         """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``, ``context``
@@ -64,7 +114,7 @@ class ScoringContext:
             if tier == "aligned":
                 self._memo[key] = self.alignment().apply(self.embeddings(view, tier="fast"))
             else:
-                self._memo[key] = self.embed(self.texts(view), tier=tier)
+                self._memo[key] = self.embed(self.texts(view), tier=tier, what=f"{view}s embedded")
         return self._memo[key]
 
     def resolve_tier(self, tier: str) -> str:
@@ -80,7 +130,9 @@ class ScoringContext:
 
         def fit():
             views = [self.texts("instruction"), self.texts("answer")]
-            return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed)
+            with self.part():
+                return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed,
+                                     progress=lambda done, total: self.step(done, total, "texts embedded to align tiers"))
 
         return self.memo("alignment", fit)
 

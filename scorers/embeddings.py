@@ -23,7 +23,7 @@ import os
 import sqlite3
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +95,11 @@ class BaseEmbedder:
         return {"model": self.source_name, "tier": self.tier, "backend": self.backend,
                 "languages": model_languages(self.source_name)}
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
+    progress_chunk = 512
+
+    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """``progress(done, total)`` hears how many of the texts not yet cached are encoded, chunk by chunk."""
         keys = [text_key(self.model_id, t) for t in texts]
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
         if missing and self._disk is not None:
@@ -106,12 +110,19 @@ class BaseEmbedder:
                 todo[k] = t
         self.stats["cached"] += len(texts) - len(todo)
         if todo:
-            fresh = self._encode_uncached(list(todo.values()))
-            new = dict(zip(todo.keys(), fresh))
-            self._memory.update(new)
-            if self._disk is not None:
-                self._disk.put_many(new)
-            self.stats["encoded"] += len(todo)
+            items = list(todo.items())
+            if progress is not None:  # chunks of similar length (little padding), reported as each is done
+                items.sort(key=lambda kv: len(kv[1]))
+            chunk = self.progress_chunk if progress is not None else len(items)
+            for start in range(0, len(items), chunk):
+                part = items[start:start + chunk]
+                new = dict(zip((k for k, _ in part), self._encode_uncached([t for _, t in part])))
+                self._memory.update(new)
+                if self._disk is not None:
+                    self._disk.put_many(new)
+                self.stats["encoded"] += len(part)
+                if progress is not None:
+                    progress(start + len(part), len(items))
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._memory[k] for k in keys]).astype(np.float32, copy=False)
@@ -140,6 +151,7 @@ class Embedder(BaseEmbedder):
         super().__init__(model_path, cache_dir)
         self.device = device
         self.batch_size = batch_size
+        self.progress_chunk = batch_size * 8  # whole batches: chunked encoding gives the same vectors as one call
         self.max_seq_length = max_seq_length
         self._model = None
 
@@ -192,6 +204,7 @@ class StaticEmbedder(BaseEmbedder):
 
     tier = "fast"
     backend = "model2vec"
+    progress_chunk = 8192  # a multiple of the encode batch: the same batches as one call
 
     def __init__(self, model_path: Path, cache_dir: str | None = None, source_name: str | None = None,
                  max_tokens: int = 512):
@@ -238,7 +251,8 @@ class Alignment:
 
 
 def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: BaseEmbedder, *, seed: int = 0,
-                  rows: int = 1000, alpha: float = 1.0) -> Alignment:
+                  rows: int = 1000, alpha: float = 1.0,
+                  progress: Callable[[int, int], None] | None = None) -> Alignment:
     """Fit the fast→full map on ``rows`` seeded samples (every view's text of each, e.g. instruction
     and answer), holding out every fifth text to measure agreement, then refit on all of them."""
     from sklearn.linear_model import Ridge
@@ -248,7 +262,7 @@ def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: Base
     texts = list(dict.fromkeys(v[i] for i in pick for v in views if v[i].strip()))
     if len(texts) < 10:
         raise NotComputed(f"too few texts ({len(texts)}) to align the fast embedding tier with the full encoder")
-    x, y = fast.encode(texts), full.encode(texts)
+    x, y = fast.encode(texts), full.encode(texts, progress=progress)
     held = np.arange(len(texts)) % 5 == 4
     probe = Ridge(alpha=alpha).fit(x[~held], y[~held])
     pred = unit_rows(probe.predict(x[held]))

@@ -141,16 +141,38 @@ def run_audit(
     (``bench/flag_precision.py``), which must see every flag the detectors raise.
     """
     instances = resolve_scorers(scorers, params)
+    forward = Forward(progress)
     ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
-                         cache_dir=cache_dir, progress=progress, reference=reference, labels=labels)
+                         cache_dir=cache_dir, progress=forward, reference=reference, labels=labels)
     runs: list[ScorerRun] = []
     n = len(samples)
-    for i, scorer in enumerate(instances):
-        progress(i / max(len(instances), 1), f"scoring: {scorer.name}")
+    weights = progress_weights(instances, ctx.models)
+    total, done = sum(weights) or 1.0, 0.0
+    for scorer, weight in zip(instances, weights):
+        ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}")
         runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags))
         ctx.results[scorer.name] = runs[-1].result
-    progress(1.0, "assembling report")
+        done += weight
+    forward(1.0, "assembling report")
     return assemble(samples, runs, dataset_info or {})
+
+
+def progress_weights(instances: Sequence[Scorer], models: ModelConfig) -> list[float]:
+    """Each scorer's share of the progress bar: its cost hint, a sliver when it will not run (its model is not
+    configured, so it is reported ``not_computed`` at once)."""
+    return [float(type(s).cost) if type(s).availability(models)[0] else 0.01 for s in instances]
+
+
+class Forward:
+    """Passes progress on, never backwards: a scorer's inner parts may each count from zero, and a rounded or
+    re-estimated fraction must not make the bar jump back."""
+
+    def __init__(self, progress: ProgressFn):
+        self.progress, self.fraction = progress, 0.0
+
+    def __call__(self, fraction: float, step: str) -> None:
+        self.fraction = max(self.fraction, min(max(fraction, 0.0), 1.0))
+        self.progress(self.fraction, step)
 
 
 def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *,
