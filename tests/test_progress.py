@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -28,7 +29,7 @@ class SteppingScorer(Scorer):
     dimension = "profile"
     cost = 50.0
 
-    def score(self, samples, ctx):  # noqa: ANN001
+    def score(self, samples, ctx):
         for i in range(ITEMS):
             time.sleep(ITEM_SECONDS)
             ctx.step(i + 1, ITEMS, "items")
@@ -50,7 +51,7 @@ def _samples(n: int = 4) -> list[Sample]:
 
 
 def _is_monotonic(xs: list[float]) -> bool:
-    return all(b >= a for a, b in zip(xs, xs[1:]))
+    return all(b >= a for a, b in pairwise(xs))
 
 
 # --- the pipeline ----------------------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def test_chunked_encoding_reports_progress_and_gives_the_same_vectors() -> None:
         def dimension(self) -> int:
             return 2
 
-        def _encode_uncached(self, texts):  # noqa: ANN001
+        def _encode_uncached(self, texts):
             return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
 
     texts = ["a" * k for k in (5, 1, 4, 2, 3, 7, 6)]
@@ -134,20 +135,20 @@ def test_eta_is_non_negative_and_falls_on_a_steady_workload() -> None:
     now = [0.0]
     eta = Eta(clock=lambda: now[0])
     values = []
-    for t in range(0, 101):  # 1 % a second: 100 s of work
+    for t in range(101):  # 1 % a second: 100 s of work
         now[0] = float(t)
         values.append(eta.update(t / 100))
     assert values[0] is None  # nothing to go on yet
     known = [v for v in values if v is not None]
     assert len(known) >= 95 and all(v >= 0 for v in known)
-    assert all(b < a for a, b in zip(known, known[1:]))
+    assert all(b < a for a, b in pairwise(known))
     assert values[50] == pytest.approx(50, rel=0.05) and values[-1] == 0.0
 
 
 def test_eta_bends_instead_of_jumping_when_the_pace_changes() -> None:
     now = [0.0]
     eta = Eta(clock=lambda: now[0])
-    for t in range(0, 11):
+    for t in range(11):
         now[0] = float(t)
         eta.update(t / 100)  # 1 %/s: 90 s left at t = 10
     before = eta.current()
@@ -172,7 +173,7 @@ def test_throttle_writes_at_most_once_per_interval_and_then_the_last_report() ->
     time.sleep(0.3)  # the held report is written when its interval is up
     assert writes[-1][1:] == (1.0, "step 100")
     assert len(writes) <= (writes[-1][0] - start) / 0.2 + 2
-    gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:])]
+    gaps = [b[0] - a[0] for a, b in pairwise(writes)]
     assert all(g >= 0.19 for g in gaps), gaps
 
 
@@ -183,7 +184,7 @@ def test_audit_job_progress_moves_inside_a_slow_scorer_and_ends_at_one(client, s
     written: list[tuple[float, str, float | None]] = []
     real = queue.report_progress
 
-    def spy(session, c, fraction, step, result=None, eta_seconds=None):  # noqa: ANN001
+    def spy(session, c, fraction, step, result=None, eta_seconds=None):
         written.append((fraction, step, eta_seconds))
         return real(session, c, fraction, step, result, eta_seconds=eta_seconds)
 
@@ -219,6 +220,6 @@ def test_eta_in_the_job_read_falls_while_a_steady_job_runs(client, settings, pro
     assert all(e >= 0 for _, e in seen)
     assert _is_monotonic([p for p, _ in seen])
     etas = [e for _, e in seen]
-    assert all(b <= a + 0.5 for a, b in zip(etas, etas[1:])), etas  # falls (within timing jitter)
+    assert all(b <= a + 0.5 for a, b in pairwise(etas)), etas  # falls (within timing jitter)
     assert etas[-1] < etas[0] - 1.0, etas
     assert client.get(f"/v1/jobs/{jid}").json()["eta_seconds"] is None
