@@ -59,7 +59,7 @@ class ScoringContext:
         """``done`` of ``total`` items of the running scorer's current part are done.
 
         Cheap enough to call per item or per batch: it reports at most once per ``progress_interval``
-        (and always when ``done == total``). ``what`` names the items (``"embedding answers"``).
+        (and always when ``done == total``). ``what`` names the items (``"answers embedded"``).
         """
         if total <= 0:
             return
