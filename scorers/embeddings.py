@@ -96,7 +96,7 @@ class BaseEmbedder:
                 "languages": model_languages(self.source_name)}
 
     #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
-    progress_chunk = 512
+    progress_chunk = 256
 
     def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """``progress(done, total)`` hears how many of the texts not yet cached are encoded, chunk by chunk."""
@@ -151,7 +151,7 @@ class Embedder(BaseEmbedder):
         super().__init__(model_path, cache_dir)
         self.device = device
         self.batch_size = batch_size
-        self.progress_chunk = batch_size * 8  # whole batches: chunked encoding gives the same vectors as one call
+        self.progress_chunk = batch_size * 4  # whole batches: chunked encoding gives the same vectors as one call
         self.max_seq_length = max_seq_length
         self._model = None
 

@@ -108,6 +108,7 @@ class SemanticDuplicate(Scorer):
 
     name = "semantic_duplicate"
     cost = 22  # 184 s on the 84k-row mixed file (issue #15)
+    vectors = ("instruction",)
     version = "2"
     dimension = "noise"
     Params = SemanticDuplicateParams
@@ -269,6 +270,7 @@ class MismatchedAnswer(Scorer):
 
     name = "mismatched_answer"
     cost = 7  # 58 s on the 84k-row mixed file
+    vectors = ("context", "answer")
     version = "2"
     dimension = "noise"
     Params = MismatchedAnswerParams

@@ -146,7 +146,7 @@ def run_audit(
                          cache_dir=cache_dir, progress=forward, reference=reference, labels=labels)
     runs: list[ScorerRun] = []
     n = len(samples)
-    weights = progress_weights(instances, ctx.models)
+    weights = progress_weights(instances, ctx)
     total, done = sum(weights) or 1.0, 0.0
     for scorer, weight in zip(instances, weights):
         ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}")
@@ -157,10 +157,33 @@ def run_audit(
     return assemble(samples, runs, dataset_info or {})
 
 
-def progress_weights(instances: Sequence[Scorer], models: ModelConfig) -> list[float]:
-    """Each scorer's share of the progress bar: its cost hint, a sliver when it will not run (its model is not
-    configured, so it is reported ``not_computed`` at once)."""
-    return [float(type(s).cost) if type(s).availability(models)[0] else 0.01 for s in instances]
+#: what the full encoder costs per 10,000 texts, in the units of ``Scorer.cost`` (84 texts/s on 2 cores,
+#: docs/benchmarks.md): on a dataset small enough for the full tier, encoding is most of an audit's time.
+ENCODE_COST = 120.0
+#: views whose texts are mostly the same (the embedder caches by text): encoding one encodes the others
+_SAME_TEXTS = {"instruction": "question", "context": "question", "prompt": "question"}
+
+
+def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[float]:
+    """Each scorer's share of the progress bar: its cost hint, plus — when every row goes through the full
+    encoder (``models.full_tier_max_samples``) — encoding the views it is the first to embed; a sliver when it
+    will not run (its model is not configured, so it is reported ``not_computed`` at once)."""
+    full = ctx.resolve_tier("auto") == "full"
+    encoded: set[str] = set()
+    weights = []
+    for scorer in instances:
+        cls = type(scorer)
+        if not cls.availability(ctx.models)[0]:
+            weights.append(0.01)
+            continue
+        weight = float(cls.cost)
+        for view in cls.vectors if full else ():
+            texts = _SAME_TEXTS.get(view, view)
+            if texts not in encoded:
+                encoded.add(texts)
+                weight += ENCODE_COST
+        weights.append(weight)
+    return weights
 
 
 class Forward:

@@ -65,6 +65,7 @@ class AnswerRelevance(Scorer):
 
     name = "answer_relevance"
     cost = 16  # 138 s on the 84k-row mixed file
+    vectors = ("context", "answer")
     version = "1"
     dimension = "answer_quality"
     Params = RelevanceParams

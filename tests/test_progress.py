@@ -3,6 +3,7 @@ front of the job row, and the ETA as the API and the estimator give it."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from itertools import pairwise
@@ -70,11 +71,27 @@ def test_a_slow_scorer_moves_the_bar_from_inside_and_it_never_goes_back(stepping
 
 
 def test_a_scorer_that_will_not_run_takes_a_sliver_of_the_bar() -> None:
-    from scorers.models import ModelConfig
+    from scorers.context import ScoringContext
 
     instances = resolve_scorers(["answer_perplexity", "text_length"])
-    weights = progress_weights(instances, ModelConfig())  # no language model configured
+    weights = progress_weights(instances, ScoringContext(samples=_samples()))  # no language model configured
     assert weights == [0.01, 3.5]
+
+
+def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding() -> None:
+    from scorers.context import ScoringContext
+    from scorers.models import ModelConfig
+    from scorers.pipeline import ENCODE_COST
+
+    models = ModelConfig()  # the packaged MiniLM: the embedding scorers run
+    instances = resolve_scorers(["answer_relevance", "mismatched_answer", "semantic_duplicate"])
+    assert [type(s).name for s in instances] == ["answer_relevance", "mismatched_answer", "semantic_duplicate"]
+    full = progress_weights(instances, ScoringContext(samples=_samples(), models=models))
+    # relevance encodes questions and answers; mismatch reuses both; semantic_duplicate's instructions are the
+    # questions already encoded
+    assert full == [16 + 2 * ENCODE_COST, 7, 22]
+    aligned = dataclasses.replace(models, full_tier_max_samples=0)  # "large": search on the aligned tier
+    assert progress_weights(instances, ScoringContext(samples=_samples(), models=aligned)) == [16, 7, 22]
 
 
 def test_parts_narrow_inner_progress_and_halves_keep_moving() -> None:
