@@ -18,6 +18,9 @@ from scorers.models import ModelConfig
 from scorers.samples import Sample
 
 ProgressFn = Callable[[float, str], None]
+#: what encoding costs per 10,000 texts not yet cached, by tier, in the units of ``Scorer.cost`` (about seconds
+#: on 2 cores: the full encoder embeds 84 texts/s, docs/benchmarks.md; the static fast tier thousands)
+ENCODE_COST = {"full": 120.0, "fast": 2.0}
 
 
 def _no_progress(fraction: float, step: str) -> None:
@@ -47,13 +50,23 @@ class ScoringContext:
     _cursor: float = field(default=0.0, repr=False)
     _label: str = field(default="", repr=False)
     _last_step: float = field(default=float("-inf"), repr=False)
+    _per_cost: float | None = field(default=None, repr=False)  # bar per unit of cost in the running scorer
 
     # --- progress from inside a scorer --------------------------------------------------------
-    def begin(self, lo: float, hi: float, label: str) -> None:
-        """The pipeline hands the next scorer its share ``[lo, hi]`` of the bar."""
+    def begin(self, lo: float, hi: float, label: str, weight: float | None = None) -> None:
+        """The pipeline hands the next scorer its share ``[lo, hi]`` of the bar, for ``weight`` units of cost
+        (:data:`ENCODE_COST` then sizes the part of it that encoding takes)."""
         self._span, self._cursor, self._label = (lo, hi), lo, label
+        self._per_cost = (hi - lo) / weight if weight else None
         self._last_step = float("-inf")
         self.progress(lo, label)
+
+    def _share_for(self, cost: float) -> float | None:
+        """The share of the current part that ``cost`` units take (``None``: not known, half of what is left)."""
+        lo, hi = self._span
+        if self._per_cost is None or hi <= lo:
+            return None
+        return cost * self._per_cost / (hi - lo)
 
     def step(self, done: int, total: int, what: str = "") -> None:
         """``done`` of ``total`` items of the running scorer's current part are done.
@@ -96,10 +109,13 @@ class ScoringContext:
         return self._memo[key]
 
     def embed(self, texts: Sequence[str], tier: str = "full", what: str = "texts embedded") -> np.ndarray:
-        """L2-normalised embeddings for ``texts`` (float32, shape (n, d)); reports inner progress as it encodes
-        (in half of what is left of the running scorer's current part)."""
-        with self.part():
-            return self.embedder(tier).encode(list(texts), progress=lambda done, total: self.step(done, total, what))
+        """L2-normalised embeddings for ``texts`` (float32, shape (n, d)); reports inner progress as it encodes, in
+        the part of the running scorer's bar that encoding the texts not yet cached costs (:data:`ENCODE_COST`)."""
+        embedder, texts = self.embedder(tier), list(texts)
+        pending = getattr(embedder, "pending", None)
+        todo = pending(texts) if pending is not None else len(texts)
+        with self.part(self._share_for(todo * ENCODE_COST.get(tier, ENCODE_COST["full"]) / 10_000)):
+            return embedder.encode(texts, progress=lambda done, total: self.step(done, total, what))
 
     def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
         """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``, ``context``

@@ -98,12 +98,21 @@ class BaseEmbedder:
     #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
     progress_chunk = 256
 
-    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """``progress(done, total)`` hears how many of the texts not yet cached are encoded, chunk by chunk."""
-        keys = [text_key(self.model_id, t) for t in texts]
+    def pending(self, texts: Sequence[str]) -> int:
+        """How many distinct texts of ``texts`` are in neither cache (what :meth:`encode` will have to encode)."""
+        return len(self._missing([text_key(self.model_id, t) for t in texts]))
+
+    def _missing(self, keys: list[bytes]) -> list[bytes]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
         if missing and self._disk is not None:
             self._memory.update(self._disk.get_many(missing))
+            missing = [k for k in missing if k not in self._memory]
+        return missing
+
+    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """``progress(done, total)`` hears how many of the texts not yet cached are encoded, chunk by chunk."""
+        keys = [text_key(self.model_id, t) for t in texts]
+        self._missing(keys)
         todo: dict[bytes, str] = {}
         for k, t in zip(keys, texts):
             if k not in self._memory and k not in todo:

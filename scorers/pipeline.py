@@ -26,7 +26,7 @@ from scorers.base import (
     get_scorer,
     registry,
 )
-from scorers.context import ProgressFn, ScoringContext, _no_progress
+from scorers.context import ENCODE_COST, ProgressFn, ScoringContext, _no_progress
 from scorers.models import ModelConfig
 from scorers.samples import Sample
 
@@ -149,7 +149,7 @@ def run_audit(
     weights = progress_weights(instances, ctx)
     total, done = sum(weights) or 1.0, 0.0
     for scorer, weight in zip(instances, weights):
-        ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}")
+        ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
         runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags))
         ctx.results[scorer.name] = runs[-1].result
         done += weight
@@ -157,31 +157,30 @@ def run_audit(
     return assemble(samples, runs, dataset_info or {})
 
 
-#: what the full encoder costs per 10,000 texts, in the units of ``Scorer.cost`` (84 texts/s on 2 cores,
-#: docs/benchmarks.md): on a dataset small enough for the full tier, encoding is most of an audit's time.
-ENCODE_COST = 120.0
 #: views whose texts are mostly the same (the embedder caches by text): encoding one encodes the others
 _SAME_TEXTS = {"instruction": "question", "context": "question", "prompt": "question"}
 
 
 def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[float]:
-    """Each scorer's share of the progress bar: its cost hint, plus — when every row goes through the full
-    encoder (``models.full_tier_max_samples``) — encoding the views it is the first to embed; a sliver when it
-    will not run (its model is not configured, so it is reported ``not_computed`` at once)."""
+    """Each scorer's share of the progress bar, in units of ``Scorer.cost`` × rows / 10,000: its cost hint, plus —
+    when every row goes through the full encoder (``models.full_tier_max_samples``) — encoding the views it is the
+    first to embed (:data:`ENCODE_COST`; on an encoding that turns out cached the bar moves on at once); a sliver
+    when it will not run (its model is not configured, so it is reported ``not_computed`` at once)."""
+    rows = len(ctx.samples) / 10_000
     full = ctx.resolve_tier("auto") == "full"
     encoded: set[str] = set()
     weights = []
     for scorer in instances:
         cls = type(scorer)
         if not cls.availability(ctx.models)[0]:
-            weights.append(0.01)
+            weights.append(0.01 * rows)
             continue
-        weight = float(cls.cost)
+        weight = float(cls.cost) * rows
         for view in cls.vectors if full else ():
             texts = _SAME_TEXTS.get(view, view)
             if texts not in encoded:
                 encoded.add(texts)
-                weight += ENCODE_COST
+                weight += ENCODE_COST["full"] * rows
         weights.append(weight)
     return weights
 

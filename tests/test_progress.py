@@ -75,23 +75,41 @@ def test_a_scorer_that_will_not_run_takes_a_sliver_of_the_bar() -> None:
 
     instances = resolve_scorers(["answer_perplexity", "text_length"])
     weights = progress_weights(instances, ScoringContext(samples=_samples()))  # no language model configured
-    assert weights == [0.01, 3.5]
+    assert [w * 10_000 / 4 for w in weights] == pytest.approx([0.01, 3.5])  # cost × rows / 10,000
 
 
 def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding() -> None:
-    from scorers.context import ScoringContext
+    from scorers.context import ENCODE_COST, ScoringContext
     from scorers.models import ModelConfig
-    from scorers.pipeline import ENCODE_COST
 
     models = ModelConfig()  # the packaged MiniLM: the embedding scorers run
     instances = resolve_scorers(["answer_relevance", "mismatched_answer", "semantic_duplicate"])
     assert [type(s).name for s in instances] == ["answer_relevance", "mismatched_answer", "semantic_duplicate"]
+    per_row = lambda ws: [w * 10_000 / 4 for w in ws]
     full = progress_weights(instances, ScoringContext(samples=_samples(), models=models))
     # relevance encodes questions and answers; mismatch reuses both; semantic_duplicate's instructions are the
     # questions already encoded
-    assert full == [16 + 2 * ENCODE_COST, 7, 22]
+    assert per_row(full) == pytest.approx([16 + 2 * ENCODE_COST["full"], 7, 22])
     aligned = dataclasses.replace(models, full_tier_max_samples=0)  # "large": search on the aligned tier
-    assert progress_weights(instances, ScoringContext(samples=_samples(), models=aligned)) == [16, 7, 22]
+    assert per_row(progress_weights(instances, ScoringContext(samples=_samples(), models=aligned))) == pytest.approx(
+        [16, 7, 22])
+
+
+def test_encoding_takes_the_part_of_the_bar_its_cost_says() -> None:
+    import numpy as np
+
+    from scorers.context import ENCODE_COST, ScoringContext
+    from tests._embed_fakes import FakeEmbedder
+
+    seen: list[float] = []
+    ctx = ScoringContext(samples=[], progress=lambda f, s: seen.append(f), progress_interval=0.0)
+    ctx._memo["embedder:full"] = FakeEmbedder({}, 8, tier="full")
+    one = 100 * ENCODE_COST["full"] / 10_000  # what encoding 100 texts costs
+    ctx.begin(0.0, 0.8, "scoring: x", weight=4 * one)  # a scorer that encodes 200 texts and as much again of work
+    ctx.embed([f"question {i}" for i in range(100)])
+    assert seen[-1] == pytest.approx(0.2) and np.all(np.diff(seen) >= 0)
+    ctx.embed([f"answer {i}" for i in range(100)])
+    assert seen[-1] == pytest.approx(0.4)  # the rest of the scorer's share is left for the rest of its work
 
 
 def test_parts_narrow_inner_progress_and_halves_keep_moving() -> None:
