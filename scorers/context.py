@@ -18,9 +18,21 @@ from scorers.models import ModelConfig
 from scorers.samples import Sample
 
 ProgressFn = Callable[[float, str], None]
-#: what encoding costs per 10,000 texts not yet cached, by tier, in the units of ``Scorer.cost`` (about seconds
-#: on 2 cores: the full encoder embeds 84 texts/s, docs/benchmarks.md; the static fast tier thousands)
-ENCODE_COST = {"full": 120.0, "fast": 2.0}
+
+
+def text_weight(text: str) -> int:
+    """How much encoding one text weighs on the full encoder: a fixed part per text plus its length up to the
+    encoder's 256-token window (~1,000 characters). Fitted on Alpaca: answers (267 characters on average) take
+    2.4× as long as questions (82)."""
+    return 50 + min(len(text), 1000)
+
+
+def encode_cost(texts: Sequence[str], tier: str = "full") -> float:
+    """What encoding ``texts`` costs, in the units of ``Scorer.cost`` (about seconds on 2 cores): the full encoder
+    embeds 84 Alpaca texts/s (docs/benchmarks.md); the static fast tier thousands."""
+    if tier == "fast":
+        return 2e-4 * len(texts)
+    return 5.3e-5 * sum(text_weight(t) for t in texts)
 
 
 def _no_progress(fraction: float, step: str) -> None:
@@ -55,7 +67,7 @@ class ScoringContext:
     # --- progress from inside a scorer --------------------------------------------------------
     def begin(self, lo: float, hi: float, label: str, weight: float | None = None) -> None:
         """The pipeline hands the next scorer its share ``[lo, hi]`` of the bar, for ``weight`` units of cost
-        (:data:`ENCODE_COST` then sizes the part of it that encoding takes)."""
+        (:func:`encode_cost` then sizes the part of it that encoding takes)."""
         self._span, self._cursor, self._label = (lo, hi), lo, label
         self._per_cost = (hi - lo) / weight if weight else None
         self._last_step = float("-inf")
@@ -68,11 +80,12 @@ class ScoringContext:
             return None
         return cost * self._per_cost / (hi - lo)
 
-    def step(self, done: int, total: int, what: str = "") -> None:
+    def step(self, done: int, total: int, what: str = "", fraction: float | None = None) -> None:
         """``done`` of ``total`` items of the running scorer's current part are done.
 
         Cheap enough to call per item or per batch: it reports at most once per ``progress_interval``
-        (and always when ``done == total``). ``what`` names the items (``"answers embedded"``).
+        (and always when ``done == total``). ``what`` names the items (``"answers embedded"``); ``fraction``, when
+        the items weigh differently, is the share of the part's work done (default ``done / total``).
         """
         if total <= 0:
             return
@@ -81,7 +94,7 @@ class ScoringContext:
             return
         self._last_step = now
         lo, hi = self._span
-        frac = lo + (hi - lo) * min(max(done / total, 0.0), 1.0)
+        frac = lo + (hi - lo) * min(max(done / total if fraction is None else fraction, 0.0), 1.0)
         self.progress(frac, f"{self._label} ({what + ' ' if what else ''}{done:,}/{total:,})")
 
     @contextmanager
@@ -110,12 +123,16 @@ class ScoringContext:
 
     def embed(self, texts: Sequence[str], tier: str = "full", what: str = "texts embedded") -> np.ndarray:
         """L2-normalised embeddings for ``texts`` (float32, shape (n, d)); reports inner progress as it encodes, in
-        the part of the running scorer's bar that encoding the texts not yet cached costs (:data:`ENCODE_COST`)."""
+        the part of the running scorer's bar that encoding the texts not yet cached costs (:func:`encode_cost`)."""
         embedder, texts = self.embedder(tier), list(texts)
         pending = getattr(embedder, "pending", None)
-        todo = pending(texts) if pending is not None else len(texts)
-        with self.part(self._share_for(todo * ENCODE_COST.get(tier, ENCODE_COST["full"]) / 10_000)):
-            return embedder.encode(texts, progress=lambda done, total: self.step(done, total, what))
+        todo = pending(texts) if pending is not None else texts
+
+        def heard(done: int, total: int, fraction: float | None = None) -> None:
+            self.step(done, total, what, fraction)
+
+        with self.part(self._share_for(encode_cost(todo, tier))):
+            return embedder.encode(texts, progress=heard)
 
     def embeddings(self, view: str = "instruction", tier: str = "full") -> np.ndarray:
         """Embeddings of one view of every sample: ``instruction``, ``answer``, ``prompt``, ``text``, ``context``
@@ -148,7 +165,8 @@ class ScoringContext:
             views = [self.texts("instruction"), self.texts("answer")]
             with self.part():
                 return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed,
-                                     progress=lambda done, total: self.step(done, total, "texts embedded to align tiers"))
+                                     progress=lambda done, total, fraction=None: self.step(
+                                         done, total, "texts embedded to align tiers", fraction))
 
         return self.memo("alignment", fit)
 

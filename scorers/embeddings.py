@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from scorers.base import NotComputed
+from scorers.context import text_weight
 from scorers.models import ModelConfig
 
 _EMBEDDERS: dict[tuple[str, str, str | None, str | None], BaseEmbedder] = {}
@@ -98,9 +99,11 @@ class BaseEmbedder:
     #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
     progress_chunk = 256
 
-    def pending(self, texts: Sequence[str]) -> int:
-        """How many distinct texts of ``texts`` are in neither cache (what :meth:`encode` will have to encode)."""
-        return len(self._missing([text_key(self.model_id, t) for t in texts]))
+    def pending(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts of ``texts`` that are in neither cache (what :meth:`encode` will have to encode)."""
+        keys = [text_key(self.model_id, t) for t in texts]
+        missing = set(self._missing(keys))
+        return list({k: t for k, t in zip(keys, texts) if k in missing}.values())
 
     def _missing(self, keys: list[bytes]) -> list[bytes]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
@@ -109,8 +112,9 @@ class BaseEmbedder:
             missing = [k for k in missing if k not in self._memory]
         return missing
 
-    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-        """``progress(done, total)`` hears how many of the texts not yet cached are encoded, chunk by chunk."""
+    def encode(self, texts: list[str], progress: Callable[[int, int, float], None] | None = None) -> np.ndarray:
+        """``progress(done, total, fraction)`` hears how many of the texts not yet cached are encoded, chunk by
+        chunk, and what share of the work that is (texts weigh by their length: :func:`text_weight`)."""
         keys = [text_key(self.model_id, t) for t in texts]
         self._missing(keys)
         todo: dict[bytes, str] = {}
@@ -123,6 +127,7 @@ class BaseEmbedder:
             if progress is not None:  # chunks of similar length (little padding), reported as each is done
                 items.sort(key=lambda kv: len(kv[1]))
             chunk = self.progress_chunk if progress is not None else len(items)
+            weight, work = 0, sum(text_weight(t) for _, t in items) if progress is not None else 1
             for start in range(0, len(items), chunk):
                 part = items[start:start + chunk]
                 new = dict(zip((k for k, _ in part), self._encode_uncached([t for _, t in part])))
@@ -131,7 +136,8 @@ class BaseEmbedder:
                     self._disk.put_many(new)
                 self.stats["encoded"] += len(part)
                 if progress is not None:
-                    progress(start + len(part), len(items))
+                    weight += sum(text_weight(t) for _, t in part)
+                    progress(start + len(part), len(items), weight / work)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._memory[k] for k in keys]).astype(np.float32, copy=False)
@@ -261,7 +267,7 @@ class Alignment:
 
 def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: BaseEmbedder, *, seed: int = 0,
                   rows: int = 1000, alpha: float = 1.0,
-                  progress: Callable[[int, int], None] | None = None) -> Alignment:
+                  progress: Callable[[int, int, float], None] | None = None) -> Alignment:
     """Fit the fast→full map on ``rows`` seeded samples (every view's text of each, e.g. instruction
     and answer), holding out every fifth text to measure agreement, then refit on all of them."""
     from sklearn.linear_model import Ridge

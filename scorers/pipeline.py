@@ -26,7 +26,7 @@ from scorers.base import (
     get_scorer,
     registry,
 )
-from scorers.context import ENCODE_COST, ProgressFn, ScoringContext, _no_progress
+from scorers.context import ProgressFn, ScoringContext, _no_progress, encode_cost
 from scorers.models import ModelConfig
 from scorers.samples import Sample
 
@@ -162,10 +162,12 @@ _SAME_TEXTS = {"instruction": "question", "context": "question", "prompt": "ques
 
 
 def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[float]:
-    """Each scorer's share of the progress bar, in units of ``Scorer.cost`` × rows / 10,000: its cost hint, plus —
-    when every row goes through the full encoder (``models.full_tier_max_samples``) — encoding the views it is the
-    first to embed (:data:`ENCODE_COST`; on an encoding that turns out cached the bar moves on at once); a sliver
-    when it will not run (its model is not configured, so it is reported ``not_computed`` at once)."""
+    """Each scorer's share of the progress bar, in units of ``Scorer.cost`` × rows / 10,000 (about seconds).
+
+    Its cost hint, plus — when every row goes through the full encoder (``models.full_tier_max_samples``) —
+    encoding the views it is the first to embed (:func:`scorers.context.encode_cost`; should they turn out cached,
+    the bar moves on at once); a sliver when it will not run (its model is not configured, so it is reported
+    ``not_computed`` at once)."""
     rows = len(ctx.samples) / 10_000
     full = ctx.resolve_tier("auto") == "full"
     encoded: set[str] = set()
@@ -180,7 +182,7 @@ def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[f
             texts = _SAME_TEXTS.get(view, view)
             if texts not in encoded:
                 encoded.add(texts)
-                weight += ENCODE_COST["full"] * rows
+                weight += encode_cost(ctx.texts(view))
         weights.append(weight)
     return weights
 

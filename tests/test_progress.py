@@ -79,7 +79,7 @@ def test_a_scorer_that_will_not_run_takes_a_sliver_of_the_bar() -> None:
 
 
 def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding() -> None:
-    from scorers.context import ENCODE_COST, ScoringContext
+    from scorers.context import ScoringContext, encode_cost
     from scorers.models import ModelConfig
 
     models = ModelConfig()  # the packaged MiniLM: the embedding scorers run
@@ -89,7 +89,10 @@ def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding(
     full = progress_weights(instances, ScoringContext(samples=_samples(), models=models))
     # relevance encodes questions and answers; mismatch reuses both; semantic_duplicate's instructions are the
     # questions already encoded
-    assert per_row(full) == pytest.approx([16 + 2 * ENCODE_COST["full"], 7, 22])
+    ctx = ScoringContext(samples=_samples(), models=models)
+    questions, answers = encode_cost(ctx.texts("context")), encode_cost(ctx.texts("answer"))
+    assert questions > 0 and answers > 0
+    assert full == pytest.approx([(16 * 4 / 10_000) + questions + answers, 7 * 4 / 10_000, 22 * 4 / 10_000])
     aligned = dataclasses.replace(models, full_tier_max_samples=0)  # "large": search on the aligned tier
     assert per_row(progress_weights(instances, ScoringContext(samples=_samples(), models=aligned))) == pytest.approx(
         [16, 7, 22])
@@ -98,17 +101,20 @@ def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding(
 def test_encoding_takes_the_part_of_the_bar_its_cost_says() -> None:
     import numpy as np
 
-    from scorers.context import ENCODE_COST, ScoringContext
+    from scorers.context import ScoringContext, encode_cost
     from tests._embed_fakes import FakeEmbedder
 
     seen: list[float] = []
     ctx = ScoringContext(samples=[], progress=lambda f, s: seen.append(f), progress_interval=0.0)
     ctx._memo["embedder:full"] = FakeEmbedder({}, 8, tier="full")
-    one = 100 * ENCODE_COST["full"] / 10_000  # what encoding 100 texts costs
-    ctx.begin(0.0, 0.8, "scoring: x", weight=4 * one)  # a scorer that encodes 200 texts and as much again of work
-    ctx.embed([f"question {i}" for i in range(100)])
-    assert seen[-1] == pytest.approx(0.2) and np.all(np.diff(seen) >= 0)
-    ctx.embed([f"answer {i}" for i in range(100)])
+    questions = [f"question {i}?" for i in range(100)]
+    answers = [f"answer {i}: " + "many words " * 30 for i in range(100)]  # longer: they cost more to encode
+    q, a = encode_cost(questions), encode_cost(answers)
+    assert a > 3 * q
+    ctx.begin(0.0, 0.8, "scoring: x", weight=2 * (q + a))  # a scorer that encodes both and as much again of work
+    ctx.embed(questions)
+    assert seen[-1] == pytest.approx(0.8 * q / (2 * (q + a))) and np.all(np.diff(seen) >= 0)
+    ctx.embed(answers)
     assert seen[-1] == pytest.approx(0.4)  # the rest of the scorer's share is left for the rest of its work
 
 
@@ -159,9 +165,11 @@ def test_chunked_encoding_reports_progress_and_gives_the_same_vectors() -> None:
             return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
 
     texts = ["a" * k for k in (5, 1, 4, 2, 3, 7, 6)]
-    heard: list[tuple[int, int]] = []
-    chunked = Counting().encode(texts, progress=lambda d, t: heard.append((d, t)))
-    assert heard == [(3, 7), (6, 7), (7, 7)]
+    heard: list[tuple[int, int, float]] = []
+    chunked = Counting().encode(texts, progress=lambda d, t, f: heard.append((d, t, f)))
+    assert [(d, t) for d, t, _ in heard] == [(3, 7), (6, 7), (7, 7)]
+    work = sum(50 + k for k in range(1, 8))  # a text weighs 50 + its length
+    assert [f for _, _, f in heard] == pytest.approx([(150 + 6) / work, (300 + 1 + 2 + 3 + 4 + 5 + 6) / work, 1.0])
     assert np.array_equal(chunked, Counting().encode(texts))
 
 
