@@ -113,8 +113,8 @@ class JobRead(BaseModel):
     step: str = Field(description="What the job is doing now (for a slow scorer: with items done / total).")
     eta_seconds: float | None = Field(None, description=(
         "While running: the seconds left, estimated from the time since the attempt started and the fraction done "
-        "(smoothed; as of the worker's last report, at most a second or so old). Null while not yet known and "
-        "once the job is no longer running."))
+        "(smoothed), as of the worker's last progress report (written at most once per "
+        "`worker.progress_interval_seconds`). Null while not yet known and once the job is no longer running."))
     attempts: int
     max_attempts: int
     error: str | None
