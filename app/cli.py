@@ -249,6 +249,7 @@ def audit(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.errors import AppError
+    from app.jobs.progress import Eta, format_eta
     from app.local import read_file_samples
     from scorers.pipeline import run_audit
 
@@ -269,12 +270,17 @@ def audit(
         models = models.model_copy(update={"full_tier_max_samples": full_tier_max_samples})
     _quiet_model_loading()
     t0 = time.perf_counter()
+    eta = Eta()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        task = bar.add_task("scoring", total=1.0)
+                  TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False) as bar:
+        task = bar.add_task("scoring", total=1.0, eta="")
+
+        def progress(fraction: float, step: str) -> None:  # the step, how far, and the time left (smoothed)
+            bar.update(task, completed=fraction, description=step[:72], eta=format_eta(eta.update(fraction)))
+
         result = run_audit(samples, names, json.loads(params) if params else None, models=models,
                            seed=seed, cache_dir=str(s.storage.cache), reference=ref, dataset_info=info,
-                           progress=lambda f, step: bar.update(task, completed=f, description=step[:40]))
+                           progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(result.report_json(), encoding="utf-8")
     with (out / "samples.jsonl").open("w", encoding="utf-8") as fh:

@@ -53,6 +53,8 @@ class WorkerSettings(BaseModel):
     lease_seconds: float = Field(60.0, description="A claimed job is re-queued if its worker stops renewing for this long.")
     heartbeat_seconds: float = Field(10.0, description="How often a running job renews its lease.")
     poll_seconds: float = Field(1.0, description="Idle worker polling interval.")
+    progress_interval_seconds: float = Field(
+        1.0, gt=0, description="A running job's progress and ETA are written to its row at most this often.")
     max_attempts: int = Field(3, description="Attempts before a job is failed with the last reason.")
     handler_modules: list[str] = Field(default_factory=list, description="Extra modules that register job handlers.")
     gpus: int = Field(1, description="GPUs a training job uses on this worker; > 1 launches torchrun (one process per GPU).")

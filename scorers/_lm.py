@@ -16,7 +16,7 @@ torch and transformers are imported lazily (the API process imports the scorer m
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,12 +210,14 @@ def _position_logits(model, ids, mask, rows, cols):
 
 
 def answer_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, batch_size: int,
-                  batch_tokens: int | None = None) -> np.ndarray:
-    """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (length-sorted, right-padded batches)."""
+                  batch_tokens: int | None = None, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (length-sorted, right-padded batches).
+    ``progress(done, total)`` hears the rows scored after each batch."""
     import torch
 
     dev = next(model.parameters()).device
     out = np.full(len(seqs), np.nan)
+    done = 0
     for idx in length_batches([len(s) for s in seqs], batch_size, batch_tokens):
         width = max(len(seqs[i]) for i in idx)
         ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
@@ -236,4 +238,7 @@ def answer_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], 
         sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, r_t, loss.double())
         counts = torch.tensor([answer_lens[i] for i in idx], dtype=torch.float64)
         out[idx] = (sums / counts).numpy()
+        done += len(idx)
+        if progress is not None:
+            progress(done, len(seqs))
     return out

@@ -248,7 +248,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, max_bucket: int = 64
 
 
 def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float, sig: np.ndarray | None = None,
-           margin: float = 0.15) -> list[tuple[int, int, float]]:
+           margin: float = 0.15, progress: Callable[[int, int], None] | None = None) -> list[tuple[int, int, float]]:
     """Exact Jaccard of each candidate pair; keep those at or above ``threshold`` (as input positions).
 
     With signatures, pairs whose MinHash estimate is below ``threshold - margin`` are dropped first, all
@@ -262,7 +262,9 @@ def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float, sig: np.ndarr
             est[a0:a0 + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
         pairs = pairs[est >= threshold - margin]
     out: list[tuple[int, int, float]] = []
-    for i, j in pairs:
+    for k, (i, j) in enumerate(pairs):
+        if progress is not None and k % 4096 == 0:
+            progress(k, len(pairs))
         si, sj = sizes[i], sizes[j]
         if min(si, sj) < threshold * max(si, sj):  # Jaccard ≤ smaller / larger
             continue
@@ -303,10 +305,13 @@ class NearDuplicates:
 
 def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: int = 128, seed: int = 0,
                     word_n: int = 5, cjk_n: int = 3, short_n: int = 2, long_from: int = 30,
-                    overlap: int = 20, accept: Callable[[int, int], bool] | None = None) -> NearDuplicates:
+                    overlap: int = 20, accept: Callable[[int, int], bool] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> NearDuplicates:
     """Groups of texts whose shingle sets have Jaccard ≥ ``threshold`` (linked transitively).
 
     ``accept(i, j)`` can veto a verified pair (e.g. two different tasks on one shared passage).
+    ``progress(done, n)`` hears how many texts' candidate pairs are verified (a text in two shingle
+    groups counts in each, capped at ``n``).
     """
     n = len(texts)
     bands, rows = lsh_params(threshold, num_perm)
@@ -315,6 +320,7 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
     n_cand = 0
     n_ok = 0
     found: dict[tuple[int, int], float] = {}
+    docs_done = 0
     for sets in build_shingles(texts, word_n=word_n, cjk_n=cjk_n, short_n=short_n,
                                long_from=long_from, overlap=overlap):
         if len(sets.docs) < 2:
@@ -322,7 +328,11 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
         sig = signatures(sets, num_perm, seed)
         pairs = candidate_pairs(sig, bands, rows)
         n_cand += len(pairs)
-        for i, j, jac in verify(sets, pairs, threshold, sig):
+        base, size = docs_done, len(sets.docs)
+        if progress is not None:
+            def in_group(k: int, total: int, base: int = base, size: int = size) -> None:
+                progress(min(n, base + size * k // max(total, 1)), n)
+        for i, j, jac in verify(sets, pairs, threshold, sig, progress=in_group if progress is not None else None):
             if accept is not None and not accept(i, j):
                 continue
             n_ok += 1
@@ -332,6 +342,9 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
             for a, b in ((i, j), (j, i)):
                 if a not in partner or jac > partner[a][1] or (jac == partner[a][1] and b < partner[a][0]):
                     partner[a] = (b, jac)
+        docs_done = min(n, docs_done + size)
+        if progress is not None:
+            progress(docs_done, n)
     comps: dict[int, list[int]] = {}
     for p in sorted(partner):
         comps.setdefault(uf.find(p), []).append(p)

@@ -122,6 +122,12 @@ class Scorer(ABC):
     after: ClassVar[tuple[str, ...]] = ()
     #: model roles this scorer needs (keys of ``ModelConfig``); checked by :meth:`availability`.
     needs_models: ClassVar[tuple[str, ...]] = ()
+    #: expected cost, roughly seconds per 10,000 rows on a 2-core machine (most model-free scorers: about 1).
+    #: Only the ratios matter: they weight each scorer's share of an audit's progress bar.
+    cost: ClassVar[float] = 1.0
+    #: the views (``instruction``, ``context``, ``answer``, …) this scorer embeds on every row with the full
+    #: encoder when the dataset is small enough for the full tier: the first scorer to need a view pays for it.
+    vectors: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: ScorerParams | dict[str, Any] | None = None):
         if params is None:

@@ -23,12 +23,13 @@ import os
 import sqlite3
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from scorers.base import NotComputed
+from scorers.context import text_weight
 from scorers.models import ModelConfig
 
 _EMBEDDERS: dict[tuple[str, str, str | None, str | None], BaseEmbedder] = {}
@@ -95,23 +96,48 @@ class BaseEmbedder:
         return {"model": self.source_name, "tier": self.tier, "backend": self.backend,
                 "languages": model_languages(self.source_name)}
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
+    progress_chunk = 256
+
+    def pending(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts of ``texts`` that are in neither cache (what :meth:`encode` will have to encode)."""
         keys = [text_key(self.model_id, t) for t in texts]
+        missing = set(self._missing(keys))
+        return list({k: t for k, t in zip(keys, texts) if k in missing}.values())
+
+    def _missing(self, keys: list[bytes]) -> list[bytes]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
         if missing and self._disk is not None:
             self._memory.update(self._disk.get_many(missing))
+            missing = [k for k in missing if k not in self._memory]
+        return missing
+
+    def encode(self, texts: list[str], progress: Callable[[int, int, float], None] | None = None) -> np.ndarray:
+        """``progress(done, total, fraction)`` hears how many of the texts not yet cached are encoded, chunk by
+        chunk, and what share of the work that is (texts weigh by their length: :func:`text_weight`)."""
+        keys = [text_key(self.model_id, t) for t in texts]
+        self._missing(keys)
         todo: dict[bytes, str] = {}
         for k, t in zip(keys, texts):
             if k not in self._memory and k not in todo:
                 todo[k] = t
         self.stats["cached"] += len(texts) - len(todo)
         if todo:
-            fresh = self._encode_uncached(list(todo.values()))
-            new = dict(zip(todo.keys(), fresh))
-            self._memory.update(new)
-            if self._disk is not None:
-                self._disk.put_many(new)
-            self.stats["encoded"] += len(todo)
+            items = list(todo.items())
+            if progress is not None:  # chunks of similar length (little padding), reported as each is done
+                items.sort(key=lambda kv: len(kv[1]))
+            chunk = self.progress_chunk if progress is not None else len(items)
+            weight, work = 0, sum(text_weight(t) for _, t in items) if progress is not None else 1
+            for start in range(0, len(items), chunk):
+                part = items[start:start + chunk]
+                new = dict(zip((k for k, _ in part), self._encode_uncached([t for _, t in part])))
+                self._memory.update(new)
+                if self._disk is not None:
+                    self._disk.put_many(new)
+                self.stats["encoded"] += len(part)
+                if progress is not None:
+                    weight += sum(text_weight(t) for _, t in part)
+                    progress(start + len(part), len(items), weight / work)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._memory[k] for k in keys]).astype(np.float32, copy=False)
@@ -140,6 +166,7 @@ class Embedder(BaseEmbedder):
         super().__init__(model_path, cache_dir)
         self.device = device
         self.batch_size = batch_size
+        self.progress_chunk = batch_size * 4  # whole batches: chunked encoding gives the same vectors as one call
         self.max_seq_length = max_seq_length
         self._model = None
 
@@ -192,6 +219,7 @@ class StaticEmbedder(BaseEmbedder):
 
     tier = "fast"
     backend = "model2vec"
+    progress_chunk = 8192  # a multiple of the encode batch: the same batches as one call
 
     def __init__(self, model_path: Path, cache_dir: str | None = None, source_name: str | None = None,
                  max_tokens: int = 512):
@@ -238,7 +266,8 @@ class Alignment:
 
 
 def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: BaseEmbedder, *, seed: int = 0,
-                  rows: int = 1000, alpha: float = 1.0) -> Alignment:
+                  rows: int = 1000, alpha: float = 1.0,
+                  progress: Callable[[int, int, float], None] | None = None) -> Alignment:
     """Fit the fast→full map on ``rows`` seeded samples (every view's text of each, e.g. instruction
     and answer), holding out every fifth text to measure agreement, then refit on all of them."""
     from sklearn.linear_model import Ridge
@@ -248,7 +277,7 @@ def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: Base
     texts = list(dict.fromkeys(v[i] for i in pick for v in views if v[i].strip()))
     if len(texts) < 10:
         raise NotComputed(f"too few texts ({len(texts)}) to align the fast embedding tier with the full encoder")
-    x, y = fast.encode(texts), full.encode(texts)
+    x, y = fast.encode(texts), full.encode(texts, progress=progress)
     held = np.arange(len(texts)) % 5 == 4
     probe = Ridge(alpha=alpha).fit(x[~held], y[~held])
     pred = unit_rows(probe.predict(x[held]))

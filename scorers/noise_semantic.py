@@ -11,7 +11,7 @@ large dataset in one piece:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,8 +40,11 @@ def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, *, block: int = 1024, exact_below: int = 5000,
-                  seed: int = 0) -> list[tuple[int, int, float]]:
-    """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold."""
+                  seed: int = 0, progress: Callable[[int, int], None] | None = None) -> list[tuple[int, int, float]]:
+    """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold.
+
+    ``progress(done, total)`` hears the blocks of rows searched (a block's cost grows with the rows after it,
+    so the first blocks take longer than the last)."""
     n = emb.shape[0]
     if n < 2:
         return []
@@ -50,9 +53,13 @@ def similar_pairs(emb: np.ndarray, threshold: float, *, block: int = 1024, exact
     else:
         groups = _cluster_blocks(emb, seed)
     found: dict[tuple[int, int], float] = {}
+    total, done = sum(math.ceil(len(m) / block) for m in groups), 0
     for members in groups:
         sub = emb[members]
         for a0, a1 in _blocks(len(members), block):
+            if progress is not None:
+                progress(done, total)
+                done += 1
             sims = sub[a0:a1] @ sub[a0:].T
             ii, jj = np.nonzero(sims >= threshold)
             for i, j in zip(ii, jj):
@@ -100,6 +107,8 @@ class SemanticDuplicate(Scorer):
     """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
 
     name = "semantic_duplicate"
+    cost = 22  # 184 s on the 84k-row mixed file (issue #15)
+    vectors = ("instruction",)
     version = "3"
     dimension = "noise"
     Params = SemanticDuplicateParams
@@ -132,9 +141,10 @@ class SemanticDuplicate(Scorer):
             # embed only what is compared (the embedder caches by text, so other scorers still share it)
             emb = (ctx.embeddings(self.params.view) if usable.all()
                    else ctx.embed([texts[i] for i in keep_rows]))
-            found = [(int(keep_rows[i]), int(keep_rows[j]), s)
-                     for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
-                                                  seed=ctx.seed)]
+            with ctx.part(1.0):  # what is left of the bar once the vectors are there
+                found = [(int(keep_rows[i]), int(keep_rows[j]), s)
+                         for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
+                                                      seed=ctx.seed, progress=self._searched(ctx))]
         else:
             found = self._aligned_pairs(ctx, keep_rows, threshold, summary)
         # a maths problem with other numbers is another problem; the same template about another named entity
@@ -176,14 +186,20 @@ class SemanticDuplicate(Scorer):
                                            for g in sorted(groups, key=len, reverse=True)[:5]]})
         return result_from_flags(samples, flags, summary, fields)
 
+    @staticmethod
+    def _searched(ctx: ScoringContext) -> Callable[[int, int], None]:
+        return lambda done, total: ctx.step(done, total, "blocks searched")
+
     def _aligned_pairs(self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float,
                        summary: dict[str, Any]) -> list[tuple[int, int, float]]:
         """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
         p = self.params
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
-        cands = sorted(((int(keep_rows[i]), int(keep_rows[j]), s)
-                        for i, j, s in similar_pairs(aligned, p.candidate_threshold, exact_below=p.exact_below,
-                                                     seed=ctx.seed)), key=lambda t: (-t[2], t[0], t[1]))
+        with ctx.part():
+            cands = sorted(((int(keep_rows[i]), int(keep_rows[j]), s)
+                            for i, j, s in similar_pairs(aligned, p.candidate_threshold, exact_below=p.exact_below,
+                                                         seed=ctx.seed, progress=self._searched(ctx))),
+                           key=lambda t: (-t[2], t[0], t[1]))
         rows: dict[int, None] = {}
         checked = []
         for i, j, _ in cands:
@@ -255,6 +271,8 @@ class MismatchedAnswer(Scorer):
     """Answers that do not address their instruction (swapped or misaligned rows), found by embeddings."""
 
     name = "mismatched_answer"
+    cost = 7  # 58 s on the 84k-row mixed file
+    vectors = ("context", "answer")
     version = "2"
     dimension = "noise"
     Params = MismatchedAnswerParams

@@ -26,7 +26,7 @@ from scorers.base import (
     get_scorer,
     registry,
 )
-from scorers.context import ProgressFn, ScoringContext, _no_progress
+from scorers.context import ProgressFn, ScoringContext, _no_progress, encode_cost
 from scorers.models import ModelConfig
 from scorers.samples import Sample
 
@@ -141,16 +141,62 @@ def run_audit(
     (``bench/flag_precision.py``), which must see every flag the detectors raise.
     """
     instances = resolve_scorers(scorers, params)
+    forward = Forward(progress)
     ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
-                         cache_dir=cache_dir, progress=progress, reference=reference, labels=labels)
+                         cache_dir=cache_dir, progress=forward, reference=reference, labels=labels)
     runs: list[ScorerRun] = []
     n = len(samples)
-    for i, scorer in enumerate(instances):
-        progress(i / max(len(instances), 1), f"scoring: {scorer.name}")
+    weights = progress_weights(instances, ctx)
+    total, done = sum(weights) or 1.0, 0.0
+    for scorer, weight in zip(instances, weights):
+        ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
         runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags))
         ctx.results[scorer.name] = runs[-1].result
-    progress(1.0, "assembling report")
+        done += weight
+    forward(1.0, "assembling report")
     return assemble(samples, runs, dataset_info or {})
+
+
+#: views whose texts are mostly the same (the embedder caches by text): encoding one encodes the others
+_SAME_TEXTS = {"instruction": "question", "context": "question", "prompt": "question"}
+
+
+def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[float]:
+    """Each scorer's share of the progress bar, in units of ``Scorer.cost`` × rows / 10,000 (about seconds).
+
+    Its cost hint, plus — when every row goes through the full encoder (``models.full_tier_max_samples``) —
+    encoding the views it is the first to embed (:func:`scorers.context.encode_cost`; should they turn out cached,
+    the bar moves on at once); a sliver when it will not run (its model is not configured, so it is reported
+    ``not_computed`` at once)."""
+    rows = len(ctx.samples) / 10_000
+    full = ctx.resolve_tier("auto") == "full"
+    encoded: set[str] = set()
+    weights = []
+    for scorer in instances:
+        cls = type(scorer)
+        if not cls.availability(ctx.models)[0]:
+            weights.append(0.01 * rows)
+            continue
+        weight = float(cls.cost) * rows
+        for view in cls.vectors if full else ():
+            texts = _SAME_TEXTS.get(view, view)
+            if texts not in encoded:
+                encoded.add(texts)
+                weight += encode_cost(ctx.texts(view))
+        weights.append(weight)
+    return weights
+
+
+class Forward:
+    """Passes progress on, never backwards: a scorer's inner parts may each count from zero, and a rounded or
+    re-estimated fraction must not make the bar jump back."""
+
+    def __init__(self, progress: ProgressFn):
+        self.progress, self.fraction = progress, 0.0
+
+    def __call__(self, fraction: float, step: str) -> None:
+        self.fraction = max(self.fraction, min(max(fraction, 0.0), 1.0))
+        self.progress(self.fraction, step)
 
 
 def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *,

@@ -191,6 +191,7 @@ class AnswerJudge(Scorer):
     """LLM judge (OpenAI-compatible endpoint) rating accuracy, completeness, conciseness and clarity with a fixed rubric."""
 
     name = "answer_judge"
+    cost = 20000  # generation per row, ~0.26 rows/s with a local judge on CPU
     version = "1"
     dimension = "answer_quality"
     Params = JudgeParams

@@ -64,6 +64,8 @@ class AnswerRelevance(Scorer):
     """Relevance: instruction–answer similarity calibrated against shuffled pairs of the same dataset."""
 
     name = "answer_relevance"
+    cost = 16  # 138 s on the 84k-row mixed file
+    vectors = ("context", "answer")
     version = "1"
     dimension = "answer_quality"
     Params = RelevanceParams

@@ -25,9 +25,11 @@ class FakeEmbedder:
         lang = "multilingual" if "multilingual" in self.source_name else "en"
         return {"model": self.source_name, "tier": self.tier, "backend": "test", "languages": lang}
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], progress=None) -> np.ndarray:
         out = []
-        for t in texts:
+        for k, t in enumerate(texts):
+            if progress is not None:
+                progress(k + 1, len(texts))
             v = self.vectors.get(t)
             if v is None:
                 seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=4).digest(), "little")

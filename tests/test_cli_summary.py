@@ -65,4 +65,5 @@ def test_cli_audit_hides_model_loading_bars_and_prints_the_report_url(tmp_path) 
     report = json.loads((out_dir / "report.json").read_text())
     assert report["scorers"][0]["status"] == "ok"  # the encoder did load
     assert "Loading weights" not in res.stderr
+    assert "assembling report" in res.stderr and "ETA 0 s" in res.stderr  # the progress line's last state
     assert f"open in a browser: {(out_dir / 'report.html').resolve().as_uri()}" in res.stderr.replace("\n", "")

@@ -20,10 +20,11 @@ router = APIRouter(tags=["audits"])
 
 def _read(audit, job, session=None, settings=None, with_report: bool = True, base: str = "") -> AuditRead:  # noqa: ANN001
     done = job.status == "succeeded" and bool(audit.report_json)
+    read = job_read(session, settings, job) if session is not None else JobRead.model_validate(job)
     return AuditRead(
         id=audit.id, dataset_id=audit.dataset_id, reference_dataset_id=audit.reference_dataset_id, status=job.status,
-        progress=job.progress, step=job.step, error=job.error, scorers=audit.scorers, params=audit.params,
-        seed=audit.seed, job=job_read(session, settings, job) if session is not None else JobRead.model_validate(job),
+        progress=job.progress, step=job.step, eta_seconds=read.eta_seconds, error=job.error, scorers=audit.scorers,
+        params=audit.params, seed=audit.seed, job=read,
         created_at=audit.created_at,
         report=json.loads(audit.report_json) if with_report and done else None,
         links=links.links_for(settings, base, report=f"/v1/audits/{audit.id}/report.html",

@@ -107,8 +107,14 @@ class JobRead(BaseModel):
     id: str
     kind: str
     status: str = Field(description="queued | running | succeeded | failed | cancelled")
-    progress: float = Field(description="Fraction done, 0–1.")
-    step: str = Field(description="What the job is doing now.")
+    progress: float = Field(description=(
+        "Fraction of the work done, 0–1. An audit's share per scorer is weighted by the scorer's expected cost, and "
+        "slow scorers move it from inside (items done / total); it never goes backwards within an attempt."))
+    step: str = Field(description="What the job is doing now (for a slow scorer: with items done / total).")
+    eta_seconds: float | None = Field(None, description=(
+        "While running: the seconds left, estimated from the time since the attempt started and the fraction done "
+        "(smoothed), as of the worker's last progress report (written at most once per "
+        "`worker.progress_interval_seconds`). Null while not yet known and once the job is no longer running."))
     attempts: int
     max_attempts: int
     error: str | None
@@ -120,6 +126,12 @@ class JobRead(BaseModel):
     queue_position: int | None = Field(
         None, description="While queued: 1 = next to be claimed in its lane, 2 = one job ahead, …")
 
+    @model_validator(mode="after")
+    def _eta_only_while_running(self) -> JobRead:
+        if self.status != "running":  # a finished, queued or handed-back job has no time left to estimate
+            self.eta_seconds = None
+        return self
+
 
 class AuditRead(BaseModel):
     id: str
@@ -128,6 +140,7 @@ class AuditRead(BaseModel):
     status: str
     progress: float
     step: str
+    eta_seconds: float | None = Field(None, description="While running: seconds left, estimated (see the job's).")
     error: str | None
     scorers: list[str]
     params: dict[str, Any]

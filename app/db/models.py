@@ -98,6 +98,8 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     step: Mapped[str] = mapped_column(String(300), default="")
+    #: seconds left as the worker estimated them at its last progress report (None: not known yet)
+    eta_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

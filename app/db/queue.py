@@ -93,8 +93,9 @@ def heartbeat(session: Session, c: Claim, lease_seconds: float) -> tuple[bool, b
     return (res.rowcount or 0) == 1, cancel
 
 
-def report_progress(session: Session, c: Claim, fraction: float, step: str, result: dict[str, Any] | None = None) -> bool:
-    values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "step": step[:300]}
+def report_progress(session: Session, c: Claim, fraction: float, step: str, result: dict[str, Any] | None = None,
+                    eta_seconds: float | None = None) -> bool:
+    values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "step": step[:300], "eta_seconds": eta_seconds}
     if result is not None:
         values["result"] = result
     res = session.execute(update(Job).where(_mine(c)).values(**values).execution_options(synchronize_session=False))

@@ -32,6 +32,7 @@ from app.db.session import configure, session_scope
 from app.jobs.capabilities import preferred_kinds
 from app.jobs.executor import Executor, InlineExecutor, Outcome, ProcessExecutor
 from app.jobs.handlers import JobCancelled, JobContext, handlers
+from app.jobs.progress import Eta, Throttle
 from app.services.datasets import reap_stale_staging
 from app.settings import Settings
 
@@ -70,12 +71,18 @@ def make_context(*, settings: Settings, job_id: str, project_id: str, kind: str,
                 state["cancel"] = cancel or not ok
         return state["cancel"]
 
-    def progress(fraction: float, step: str) -> None:
+    def write(fraction: float, step: str, eta_seconds: float | None) -> None:
         try:
             with session_scope(url) as s:
-                queue.report_progress(s, claim, fraction, step)
+                queue.report_progress(s, claim, fraction, step, eta_seconds=eta_seconds)
         except DB_ERRORS as e:
             log.warning("job %s: progress not recorded, database unavailable (%s)", job_id, type(e).__name__)
+
+    # the handler may report per item; the row hears at most one report per interval, with the ETA
+    eta, throttled = Eta(), Throttle(write, settings.worker.progress_interval_seconds)
+
+    def progress(fraction: float, step: str) -> None:
+        throttled(fraction, step, eta.update(fraction))
         if cancelled():
             raise JobCancelled()
 
