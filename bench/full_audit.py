@@ -37,8 +37,6 @@ def main() -> None:
     args = ap.parse_args()
     if args.model_cache:
         os.environ["SFTAUDIT_MODEL_CACHE"] = args.model_cache
-    import dataclasses
-
     from app.local import read_file_samples
     from app.settings import Settings
     from scorers.embeddings import get_embedder
@@ -47,7 +45,7 @@ def main() -> None:
     settings = Settings()
     models = settings.model_config_for_scorers()
     if args.full_tier_max_samples is not None:
-        models = dataclasses.replace(models, full_tier_max_samples=args.full_tier_max_samples)
+        models = models.model_copy(update={"full_tier_max_samples": args.full_tier_max_samples})
     t0 = time.perf_counter()
     samples, info = read_file_samples(Path(args.file), settings)
     print(f"{Path(args.file).name}: {len(samples)} samples read in {time.perf_counter() - t0:.1f} s; "

@@ -3,14 +3,13 @@ front of the job row, and the ETA as the API and the estimator give it."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from itertools import pairwise
 
 import pytest
 
-from app.jobs import queue
+from app.db import queue
 from app.jobs.progress import Eta, Throttle, format_eta
 from app.jobs.worker import Worker
 from scorers import Sample
@@ -93,7 +92,7 @@ def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding(
     questions, answers = encode_cost(ctx.texts("context")), encode_cost(ctx.texts("answer"))
     assert questions > 0 and answers > 0
     assert full == pytest.approx([(16 * 4 / 10_000) + questions + answers, 7 * 4 / 10_000, 22 * 4 / 10_000])
-    aligned = dataclasses.replace(models, full_tier_max_samples=0)  # "large": search on the aligned tier
+    aligned = models.model_copy(update={"full_tier_max_samples": 0})  # "large": search on the aligned tier
     assert per_row(progress_weights(instances, ScoringContext(samples=_samples(), models=aligned))) == pytest.approx(
         [16, 7, 22])
 
