@@ -163,12 +163,14 @@ class ScoringContext:
         """The fast→full linear map fitted on a seeded sample of this dataset (memoised)."""
         from scorers.embeddings import fit_alignment
 
+        def embedded(done: int, total: int, fraction: float | None = None) -> None:
+            self.step(done, total, "texts embedded to align tiers", fraction)
+
         def fit():
             views = [self.texts("instruction"), self.texts("answer")]
             with self.part():
                 return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed,
-                                     progress=lambda done, total, fraction=None: self.step(
-                                         done, total, "texts embedded to align tiers", fraction))
+                                     progress=embedded)
 
         return self.memo("alignment", fit)
 
