@@ -54,6 +54,7 @@ def _child(kind: str, ctx_args: dict[str, Any], conn: Any) -> None:
     spec = handlers(settings)[kind]
     ctx = make_context(settings=settings, **ctx_args)
     out = _call(spec, ctx)
+    ctx.close()
     conn.send((out.status, out.result, out.error))
     conn.close()
 

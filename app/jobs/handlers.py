@@ -35,6 +35,8 @@ class JobContext:
     worker_id: str = ""
     #: True once the worker is stopping: a JobCancelled raised then hands the job back instead of cancelling it
     interrupted: Callable[[], bool] = lambda: False
+    #: called once the handler returned: writes the progress report still held back by the throttle
+    close: Callable[[], None] = lambda: None
 
     def check_cancel(self) -> None:
         if self.cancelled():

@@ -88,7 +88,7 @@ def make_context(*, settings: Settings, job_id: str, project_id: str, kind: str,
 
     return JobContext(job_id=job_id, project_id=project_id, kind=kind, attempt=attempt, payload=payload,
                       settings=settings, progress=progress, cancelled=cancelled, worker_id=worker_id,
-                      interrupted=stopping)
+                      interrupted=stopping, close=throttled.close)
 
 
 class Heartbeat(threading.Thread):
@@ -224,6 +224,7 @@ class Worker:
                 executor = self.executors["process" if spec.isolated else "inline"]
                 outcome = executor.run(spec, ctx, alive=lambda: not beat.lost)
             finally:
+                ctx.close()  # the last progress report held back, before the outcome is recorded
                 beat.stop_event.set()
                 beat.join()
             self._retry(f"recording job {claim.id}", lambda: self._record(claim, outcome),
