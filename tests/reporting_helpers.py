@@ -76,7 +76,7 @@ def add_family_fields(out: AuditOutput, samples: list[Sample], k: int = 6) -> No
                                            "conciseness": float(max(0.0, 1 - answer_len[i] / 2000))}
         rec["scores"]["answer_quality"] = float(np.mean(list(rec["answer_quality_breakdown"].values())))
     # samples 0 and 1 as a conflicting pair (their real texts, side by side)
-    conflict = Flag("conflicting_answer", "consistency", "warning", "a near-identical question is answered differently", (1,))
+    conflict = Flag("conflicting_answers", "consistency", "warning", "a near-identical question is answered differently", (1,))
     out.samples[0]["flags"].append(conflict.to_dict())
     dims = out.report["dimensions"]
     dims["diversity"]["figures"]["clusters_tfidf"] = {"clusters": clusters, "k": k}
