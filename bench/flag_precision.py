@@ -79,7 +79,9 @@ BY_KEY = {p.key: p for p in PANEL}
 
 # --- run -------------------------------------------------------------------------------------------------------------
 
-def run(keys: list[str], work: Path, cache: str | None) -> None:
+def run(keys: list[str], work: Path, cache: str | None, only: list[str] | None = None) -> None:
+    """Audit each panel dataset (gate off) and store its flags.  ``only``: re-run just these scorers and replace
+    their codes' flags in the stored ones (after a change to one scorer, the rest of the panel still holds)."""
     from app.local import read_file_samples
     from app.settings import Settings
     from scorers.pipeline import run_audit
@@ -91,15 +93,21 @@ def run(keys: list[str], work: Path, cache: str | None) -> None:
         t0 = time.perf_counter()
         samples, info = read_file_samples(DATA / ds.path, settings, format=ds.format)
         out = run_audit(samples, models=models, seed=0, cache_dir=cache or str(settings.storage.cache),
-                        dataset_info=info, gate_flags=False)
+                        dataset_info=info, gate_flags=False, **({"scorers": only} if only else {}))
         d = work / key
         d.mkdir(parents=True, exist_ok=True)
+        kept: dict[int, list[dict[str, Any]]] = {}
+        if only:  # the other scorers' flags as stored, this scorer's anew
+            kept = {row: [f for f in fl if (sp := flag_table.spec(f["code"])) is None or sp.scorer not in only]
+                    for row, fl in load_flags(work, key).items()}
         with (d / "flags.jsonl").open("w", encoding="utf-8") as fh:
             for rec in out.samples:
-                fh.write(json.dumps({"index": rec["index"], "flags": rec["flags"]}, ensure_ascii=False) + "\n")
-        (d / "report.json").write_text(out.report_json(), encoding="utf-8")
-        print(f"{key}: {len(samples)} rows, {sum(out.report['flags'].values())} flags, "
-              f"{time.perf_counter() - t0:.0f} s", flush=True)
+                fl = kept.get(rec["index"], []) + rec["flags"]
+                fh.write(json.dumps({"index": rec["index"], "flags": fl}, ensure_ascii=False) + "\n")
+        if not only:
+            (d / "report.json").write_text(out.report_json(), encoding="utf-8")
+        print(f"{key}: {len(samples)} rows, {sum(out.report['flags'].values())} flags"
+              f"{' of ' + ', '.join(only) if only else ''}, {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 # --- the sample ------------------------------------------------------------------------------------------------------
@@ -350,13 +358,14 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="embedding cache dir (default: the settings' cache)")
     ap.add_argument("--out", type=Path, default=WORK / "packets")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--only", default=None, help="run: re-run just these scorers (comma-separated) over stored flags")
     args = ap.parse_args()
     keys = [k.strip() for k in args.datasets.split(",") if k.strip()]
     unknown = sorted(set(keys) - set(BY_KEY))
     if unknown:
         sys.exit(f"unknown panel datasets: {', '.join(unknown)}; known: {', '.join(BY_KEY)}")
     if args.command == "run":
-        run(keys, args.work, args.cache)
+        run(keys, args.work, args.cache, [x for x in args.only.split(",") if x] if args.only else None)
     elif args.command == "packets":
         packets(args.work, args.out, keys)
     else:

@@ -104,7 +104,7 @@ FLAG_CODES: dict[str, FlagCode] = {f.code: f for f in (
        "AI-assistant boilerplate in an answer (\"As an AI language model…\")"),
     _c("repetition", "junk_answer", _N, "defect", "off",
        "the answer degenerates into repeating itself", aliases=("repetitive",)),
-    _c("truncated_answer", "broken_answer", _N, "defect", "off", "the answer is cut off",
+    _c("truncated_answer", "broken_answer", _N, "defect", "error", "the answer is cut off",
        aliases=("answer_truncated",)),
     _c("merged_instructions", "broken_answer", _N, "defect", "info",
        "another generated task's text (or a template marker) is inside the answer"),

@@ -23,7 +23,7 @@ from pydantic import Field
 from scorers._noise_text import result_from_flags
 from scorers.text import cues, damage, placeholders, refusals, repetition
 from scorers.text.code import strip_code
-from scorers.text.endings import closes_sentences, ending_kind, ends_punctuated, final_fragment, fragment_size
+from scorers.text.endings import certain_cut, closes_sentences, ending_kind, ends_punctuated, final_fragment, fragment_size
 from scorers.text.prompt import has_answer_turn, split_input
 from scorers.text.script import jaccard, normalise_strict, token_set
 from scorers.text.sentences import median_sentence_size
@@ -127,7 +127,7 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "3"
+    version = "4"
     dimension = D
     Params = BrokenAnswerParams
 
@@ -137,28 +137,28 @@ class BrokenAnswer(Scorer):
                  for s, a in zip(samples, answers)]
         style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
+        fields: list[dict[str, Any]] = [{} for _ in samples]
         for pos, (s, a, kind) in enumerate(zip(samples, answers, kinds)):
             if s.is_plain_text:
                 continue
             tail = a.rstrip()[-40:].replace("\n", " ")
-            if kind == "fence":
-                flags[pos].append(Flag("truncated_answer", D, "error",
-                                       "the answer opens a ``` code block and never closes it (cut off)"))
-            elif kind == "strong" or (kind == "weak" and style["unpunctuated_prose_counts_as_truncated"]):
-                flags[pos].append(Flag("truncated_answer", D, "warning",
-                                       f"the answer stops mid-sentence (\u2026{tail!r})"))
-            elif kind == "unclosed" and self._unclosed_counts(a, style, answers):
-                flags[pos].append(Flag("truncated_answer", D, "warning",
-                                       f"the last sentence stops without its full stop (\u2026{tail!r}) although "
-                                       f"{style['multi_sentence_closed_rate']:.0%} of this dataset's multi-sentence "
-                                       "answers close it"))
+            # raised only on a certain cut: the style-based readings of a missing full stop were right on a fifth
+            # of the real rows people read (docs/flag-precision.md); they stay a field, not a flag
+            cut = certain_cut(a, verse=bool(cues.SONG.search(s.instruction)))
+            if cut is not None:
+                flags[pos].append(Flag("truncated_answer", D, "error" if cut.name == "open code block" else "warning",
+                                       f"the answer stops where no text can end ({cut.name}: \u2026{tail!r})"))
+            elif (kind == "strong" or (kind == "weak" and style["unpunctuated_prose_counts_as_truncated"])
+                    or (kind == "unclosed" and self._unclosed_counts(a, style, answers))):
+                fields[pos]["ending"] = "possibly cut"
             m = template_artefact(a, split_input(s)[0])
             if m:
                 flags[pos].append(Flag("merged_instructions", D, "error",
                                        f"the answer contains another task's text ({m.group(0).strip()[:40]!r}): "
                                        "generated instructions were merged into it"))
         applies = [not s.is_plain_text for s in samples]
-        return result_from_flags(samples, flags, style, applies=applies)
+        style["possibly_cut"] = sum(1 for f in fields if f)
+        return result_from_flags(samples, flags, style, fields, applies=applies)
 
     def _style(self, samples: Sequence[Sample], answers: Sequence[str], kinds: Sequence[str]) -> dict[str, Any]:
         """How the dataset's writers end their answers, which decides what a missing full stop means."""

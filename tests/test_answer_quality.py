@@ -59,14 +59,15 @@ def test_a_defect_found_lowers_the_score() -> None:
 
 
 def test_a_code_the_gate_holds_back_is_no_defect() -> None:
-    """truncated_answer was right on about a quarter of the rows people read (docs/flag-precision.md): the
+    """wrong_language was right on about four in ten of the rows people read (docs/flag-precision.md): the
     detector still raises it (raw flags), but it does not lower the quality score."""
     rows = _clean_rows()
-    rows.append(sample(24, "Where does the word aurora come from?",
-                       "The word aurora is derived from the name of the Roman goddess of the dawn, and the"))
-    out = run_audit(rows, scorers=["broken_answer", "answer_quality"])
+    rows.append(sample(24, "Explain what photosynthesis is in simple terms for a child.",
+                       "La photosynthèse est le processus par lequel les plantes vertes transforment la lumière en "
+                       "énergie."))
+    out = run_audit(rows, scorers=["wrong_language", "answer_quality"])
     s = [r["scores"]["answer_quality"] for r in out.samples]
-    assert any(f["code"] == "truncated_answer" for f in out.samples[24]["flags"])  # raised (the gate is off here)
+    assert any(f["code"] == "wrong_language" for f in out.samples[24]["flags"])  # raised (the gate is off here)
     assert out.samples[24]["answer_defects"] == [] and s[24] > 0.5  # not multiplied down as a defect
 
 

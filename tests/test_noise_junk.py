@@ -131,8 +131,10 @@ def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
                     for i in range(60)]
     out1 = audit(punctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
     out2 = audit(unpunctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
-    assert codes(out1, 60) == ["truncated_answer"]
-    assert codes(out2, 60) == []  # in a dataset that never ends with a full stop, a missing one says nothing
+    # a missing full stop is no certain cut: it is a field ("possibly cut"), not a flag (right on a fifth of the
+    # real rows people read), and only where the dataset's writers end their answers with one
+    assert codes(out1, 60) == [] and out1.samples[60].get("ending") == "possibly cut"
+    assert out2.samples[60].get("ending") is None  # a dataset that never ends with a full stop: it says nothing
     strong = "There are many reasons to exercise regularly, for example it improves your sleep and"
     assert codes(audit([sample(0, "Why exercise?", strong)], ["broken_answer"]), 0) == ["truncated_answer"]
 
@@ -161,15 +163,15 @@ def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
     assert summary["multi_sentence_closed_rate"] > 0.95
     # by default, where writers often leave the final full stop out, only strong signs count
     assert summary["unclosed_sentence_counts_as_truncated"] == "never"
-    assert codes(out, 100) == ["truncated_answer"]  # "they would be": strong anyway
-    assert codes(out, 101) == [] and codes(out, 102) == [] and codes(out, 103) == []
+    assert out.samples[100].get("ending") == "possibly cut"  # "they would be": strong, though "be" ends sentences
+    assert codes(out, 100) == codes(out, 101) == codes(out, 102) == codes(out, 103) == []
+    assert out.samples[101].get("ending") is None and out.samples[103].get("ending") is None
     # a user who trusts the dataset's closed sentences can count fragments shorter than its sentences
     out = run_audit(rows, scorers=["broken_answer"], params={"broken_answer": {"sentence_max_rate": 0.08}})
     summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
     assert summary["unclosed_sentence_counts_as_truncated"] == "when shorter than the median sentence"
-    assert codes(out, 101) == []  # a whole (long) last sentence that lost its full stop
-    assert codes(out, 102) == ["truncated_answer"]  # a fragment shorter than the dataset's sentences
-    assert "close it" in out.samples[102]["flags"][0]["reason"]
+    assert out.samples[101].get("ending") is None  # a whole (long) last sentence that lost its full stop
+    assert out.samples[102].get("ending") == "possibly cut"  # a fragment shorter than the dataset's sentences
 
 
 def test_unclosed_sentences_say_nothing_where_writers_leave_them_open() -> None:
@@ -188,7 +190,35 @@ def test_chinese_answers_that_stop_after_closed_sentences() -> None:
     rows += [sample(60, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n因此，小明还剩9个"),
              sample(61, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n答案：9个糖果")]
     out = audit(rows, ["broken_answer"])
-    assert codes(out, 60) == ["truncated_answer"] and codes(out, 61) == []
+    assert out.samples[60].get("ending") == "possibly cut" and out.samples[61].get("ending") is None
+    assert codes(out, 60) == []  # Chinese clauses are never a certain cut
+
+
+def test_certain_cuts_are_read_from_real_rows() -> None:
+    """The rows people read (bench/flag_verdicts.jsonl): right where prose stops on a comma or on a word no
+    sentence ends on; wrong where a list, a computation, a verse or a word list only lacks its full stop."""
+    from scorers.text.endings import certain_cut
+
+    cut = {  # hh-rlhf harmless-base test 1952, 1050, 533; Dolly 2075; Alpaca 11604
+        "I’m not sure I understand how this thing performs.  Ah, that seemed to": "dangling word",
+        "That’s a really tough question, and depends on the situation and": "dangling word",
+        "There are lots of ways to do that.  If you want to learn more about this sort of thing,": "dangling comma",
+        "The word aurora is derived from the name of the Roman goddess of the dawn,": "dangling comma",
+        "Some code:\n```python\nprint('hi')": "open code block"}
+    for text, rule in cut.items():
+        assert (r := certain_cut(text)) is not None and r.name == rule, text
+    finished = [
+        "Since gas costs $2 a gallon, this means Tony spends 40*2=$80 on gas every month,",  # GSM8K 3894
+        "Stayin' Alive, Y.M.C.A, Let's Get it On, I'll be there and Let it be",  # Dolly 1102
+        "Lead climbing is safer with a rope. So come now Jude, you must go out and get her",  # LIMA 922
+        "It is getting pretty obsolete in a world of GUIs, though",  # LIMA 255
+        "Not only is walking good for your heart, it can also help you to manage stress",  # Dolly 2971
+        "dog lazy the over jumped fox brown quick The",  # Code Alpaca 238
+        "不过通过努力和坚持，你可以重新赢得别人的信任，",
+    ]
+    for text in finished:
+        assert certain_cut(text) is None, text
+    assert certain_cut("A poem that stops on a line ending with and", verse=True) is None
 
 
 @pytest.mark.parametrize("answer", [

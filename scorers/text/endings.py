@@ -321,3 +321,51 @@ def final_fragment(answer: str) -> str:
 
 def fragment_size(fragment: str) -> int:
     return sentence_size(fragment)
+
+
+# --- certain cuts --------------------------------------------------------------------------------------------------
+#: a word no finished English sentence ends on: articles, prepositions, conjunctions, auxiliaries, determiners
+#: (object pronouns, "be" and "though" end finished sentences: "get her", "Let it be", "…, though")
+DANGLING_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for with from into onto than as that which whose "
+    "is are was were been being am has have had do does did will would can could should may might must shall "
+    "if because although while whereas unless until since so such very more most any some every each "
+    "my your their its our this these those not no".split())
+
+#: the endings that are a cut whatever the dataset's habits: where a writer cannot have stopped (issue #12: of the
+#: truncation flags people read, the ones right were these; the ones wrong were lists, code, computations, verse
+#: and Chinese clauses that only lacked their final full stop)
+CERTAIN_CUTS: tuple[Rule, ...] = (
+    Rule("open code block", None, "a ``` block is opened and never closed",
+         Seen("llama_factory/lima.json", 404, "xytext=(i - 0.25, p95 + 0.1) ```")),
+    Rule("dangling word", None,
+         "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
+         "auxiliary or determiner), lower-case, after at least six words",
+         Seen("hh_rlhf/harmless-base/test.jsonl.gz", 1952, "Ah, that seemed to")),
+    Rule("dangling comma", None,
+         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
+         "(a computation ending 'x=12 peaches,' is finished)",
+         Seen("alpagasus/dolly_3k.json", 2075, "the name of the Roman goddess of the dawn,")),
+)
+
+
+def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
+    """The :data:`CERTAIN_CUTS` rule an answer's ending matches, or ``None``.  Code, lists, tables, headings,
+    letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation."""
+    a = _trimmed(html.unescape(answer) if "&" in answer else answer)
+    if unclosed_fence(a):
+        return CERTAIN_CUTS[0]
+    lines = _lines(a)
+    if verse or not lines or len(a) < 40 or looks_like_code(a):
+        return None
+    last = lines[-1]
+    words = last.split()
+    if (is_cjk(last) or LIST_ITEM.match(last) or not_prose(last) or sign_off(last) or len(words) < 6
+            or any(ch.isdigit() for ch in last[-30:]) or "=" in last):
+        return None
+    if last[-1] == ",":
+        return CERTAIN_CUTS[2]
+    w = words[-1]
+    if w.isalpha() and w.islower() and w in DANGLING_WORDS:
+        return CERTAIN_CUTS[1]
+    return None
