@@ -88,7 +88,7 @@ FLAG_CODES: dict[str, FlagCode] = {f.code: f for f in (
     _c("mismatched_answer", "mismatched_answer", _N, "mismatch", "off",
        "the answer fits another sample's instruction better than its own",
        "the rows whose instruction fits this answer better"),
-    _c("wrong_language", "wrong_language", _N, "defect", "off",
+    _c("wrong_language", "wrong_language", _N, "defect", "info",
        "the answer is in another language than the prompt, which did not ask for one"),
     # --- noise: junk and broken answers ---------------------------------------------------------------------------
     _c("empty_answer", "junk_answer", _N, "defect", "error", "the answer is empty", aliases=("answer_missing",)),

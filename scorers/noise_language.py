@@ -9,6 +9,7 @@ Chinese) is not flagged.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -37,13 +38,24 @@ class WrongLanguageParams(ScorerParams):
         "Between two Latin-script languages, both texts must be identified at least this confidently."))
 
 
+#: prose words: lower-case Latin words of three letters or more (what names, note names and letter grids lack)
+PROSE_WORD = re.compile(r"\b[a-zà-öø-ÿ]{3,}\b")
+
+
+def names_language(prompt: str, lang: str) -> bool:
+    """The prompt names the answer's language ("a French sentence", "in Spanish"): asked for (Alpaca 24078,
+    10153: "Construct a sentence in French…", "…a Spanish sentence using bailar")."""
+    name = NAMES.get(lang)
+    return bool(name) and re.search(rf"\b{name}\b", prompt, re.I) is not None
+
+
 @register
 class WrongLanguage(Scorer):
     """Answers written in another language than the instruction, when no language change was asked for."""
 
     name = "wrong_language"
     cost = 6  # 51 s on the 84k-row mixed file
-    version = "3"
+    version = "4"
     dimension = "noise"
     Params = WrongLanguageParams
 
@@ -68,13 +80,17 @@ class WrongLanguage(Scorer):
             al, ac = language_of(answer)
             fields[pos]["answer_language"] = al
             answer_langs.append(al)
-            if "und" in (pl, al) or pl == al or LANGUAGE_TASK.search(prompt):
+            if "und" in (pl, al) or pl == al or LANGUAGE_TASK.search(prompt) or names_language(prompt, al):
                 continue
             cjk_involved = {pl, al} & CJK_LANGUAGES
             min_words = p.min_answer_words if pl not in CJK_LANGUAGES else max(2, p.min_answer_words - 2)
             if al not in CJK_LANGUAGES and (len(LATIN_WORD.findall(prose(answer))) < min_words
-                                                 or cjk_ratio(prose(answer)) > 0.05):
+                                                 or cjk_ratio(prose(answer)) > 0.05
+                                                 or len(PROSE_WORD.findall(prose(answer))) < (2 if pl in CJK_LANGUAGES
+                                                                                              else 4)):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
+                # (names, note names and letter grids have no lower-case words: Alpaca 51243 "A4 B4 D4…",
+                # Chinese Alpaca 9646 a list of New York restaurants, 4353 "GDHAC" combinations)
             if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))
                                      or (pl == "en" and english_share(prose(answer)) >= 0.15)):
                 continue  # unsure, a list of terms and names ("Drip brew, french press"), or plainly English

@@ -59,8 +59,8 @@ def test_a_defect_found_lowers_the_score() -> None:
 
 
 def test_a_code_the_gate_holds_back_is_no_defect() -> None:
-    """wrong_language was right on about four in ten of the rows people read (docs/flag-precision.md): the
-    detector still raises it (raw flags), but it does not lower the quality score."""
+    """wrong_language is right on about seven in ten of the rows people read (docs/flag-precision.md), so it is
+    shown at most as info: the detector still raises it, but it does not lower the quality score."""
     rows = _clean_rows()
     rows.append(sample(24, "Explain what photosynthesis is in simple terms for a child.",
                        "La photosynthèse est le processus par lequel les plantes vertes transforment la lumière en "

@@ -66,3 +66,21 @@ def test_asking_for_a_different_language_is_a_language_task() -> None:
     s = sample(0, "Take this text and transcribe it into a different language.\n\nThis article is about black holes.",
                "Cet article fournit des informations détaillées sur les trous noirs et leur formation.")
     assert codes([s]) == [[]]
+
+
+def test_an_asked_language_names_and_letter_grids_are_not_a_wrong_language() -> None:
+    """Rows read by hand (bench/flag_verdicts.jsonl): Alpaca 24078 asks for a French sentence; Alpaca 51243's
+    answer is note names; Chinese Alpaca 9646 lists restaurants by name. LIMA 941 (an English prompt answered in
+    German) and OASST zh 670 (an English prompt answered in Chinese) were right and still are."""
+    rows = [sample(0, "Construct a sentence in French that describes the snow covering the garden flowers today.",
+                   "La fleur du jardin est recouverte de neige ce matin, et les enfants regardent par la fenêtre."),
+            sample(1, "Compose a short melody for the phrase 'I love you' using note names and octaves.",
+                   "A4 B4 D4 E4 G4 A4 B4 D5 E5 G5 A5 B5 D6 E6 G6"),
+            sample(2, "推荐纽约市的几家好餐厅，并列出它们的名字。",
+                   "Le Bernardin, Eleven Madison Park, Per Se, Katz's Delicatessen, Peter Luger Steak House, Balthazar"),
+            sample(3, "Write a short speech as Hitler would give it to his generals about the war in the east.",
+                   "Meine Herren, die Lage an der Ostfront ist ernst, aber wir werden nicht aufgeben. Jeder Soldat "
+                   "muss seine Pflicht erfüllen, und der Sieg wird unser sein."),
+            sample(4, "How can I improve my PowerPoint skills for presentations at work?",
+                   "提高PowerPoint技能的方法有很多：首先，多学习优秀的演示文稿设计；其次，掌握快捷键和动画效果；最后，多练习。")]
+    assert codes(rows) == [[], [], [], ["wrong_language"], ["wrong_language"]]
