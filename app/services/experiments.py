@@ -61,10 +61,10 @@ def create_experiment(session: Session, settings: Settings, project_id: str, cur
     arm_data = {"curated": curation.result["curated_dataset_id"],
                 **{b: curation.result["baselines"][b] for b in dict.fromkeys(baselines)}, **extra_arms}
     arms: dict[str, Any] = {}
-    for arm in arm_data:
-        job, _ = create_training_job(session, settings, project_id, spec, arm_data[arm], None,
+    for arm, dataset_id in arm_data.items():
+        job, _ = create_training_job(session, settings, project_id, spec, dataset_id, None,
                                      extra={"eval_dataset_id": evalset.id, "experiment_arm": arm})
-        arms[arm] = {"dataset_id": arm_data[arm], "job_id": job.id}
+        arms[arm] = {"dataset_id": dataset_id, "job_id": job.id}
     exp = Experiment(project_id=project_id, curation_id=curation.id, eval_dataset_id=evalset.id, arms=arms,
                      spec=spec.model_dump(mode="json"))
     session.add(exp)
