@@ -237,8 +237,12 @@ def main() -> None:
             cur = c.get(f"/v1/curations/{cur['id']}").json()
             assert cur["status"] == "succeeded", cur
             curated_id = cur["curated"]["id"]
-            kept = {x["source_index"] for x in
-                    c.get(f"/v1/datasets/{curated_id}/lineage", params={"limit": 100000}).json()["items"]}
+            kept: set[int] = set()
+            while len(kept) < cur["counts"]["kept"]:
+                page = c.get(f"/v1/datasets/{curated_id}/lineage", params={"offset": len(kept)}).json()
+                if not page["items"]:
+                    break
+                kept |= {x["source_index"] for x in page["items"]}
             assert len(kept) == cur["counts"]["kept"], "lineage page did not cover the curated set"
             exp = c.post("/v1/experiments", json={
                 "curation_id": cur["id"], "spec": {**spec, "seed": seed}, "eval_dataset_id": held_id,
