@@ -176,6 +176,8 @@ def main() -> None:
     ap.add_argument("--max-chars", type=int, default=500,
                     help="base: Dolly rows whose instruction, context and answer total at most this many characters")
     ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--steps", type=int, default=None,
+                    help="train every arm for this many optimiser steps (equal compute) instead of --epochs")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N Dolly rows (a smoke run)")
     ap.add_argument("--base-model", default=None)
@@ -203,7 +205,8 @@ def main() -> None:
                         models={"roots": [str(Path(model).parent)]})
     policy = {"drop_severities": ["error", "warning"], "dedupe": True}
     spec = {"base_model": model, "method": "full", "epochs": args.epochs, "batch_size": args.batch_size,
-            "lr": args.lr, "max_length": args.max_length, "overlength": "truncate", "warmup_ratio": 0.05, "save_steps": 100000}
+            "lr": args.lr, "max_length": args.max_length, "overlength": "truncate", "warmup_ratio": 0.05,
+            "save_steps": 100000, **({"max_steps": args.steps} if args.steps else {})}
     results: list[dict[str, Any]] = []
     with TestClient(create_app(settings)) as c:
         with session_scope(settings.db_url) as s:
@@ -265,19 +268,19 @@ def main() -> None:
                    "dropped_by_reason": cur["counts"]["dropped_by_reason"],
                    "audit_s": t_audit, "train_s": t_train, "seed_s": time.perf_counter() - t_seed}
             results.append(res)
+            if args.out:
+                Path(args.out).write_text(json.dumps(results, indent=1))
             print(f"seed {seed}: 4 arms trained in {t_train:.0f}s; curated kept "
                   f"{len(kept)} of {len(noisy)}; " + ", ".join(f"{a} {v['loss']:.4f}" for a, v in res["arms"].items()),
                   flush=True)
     report(results, args, time.perf_counter() - t_all)
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, wall: float) -> None:
     arms = ("all", "curated", "random", "oracle")
     loss = {a: [r["arms"][a]["loss"] for r in results] for a in arms}
     print(f"\nnoise-injection closed loop: Dolly, {args.share:.0%} of the training rows corrupted, seeds "
-          f"{args.seeds}, {args.epochs:g} epochs, held-out {args.held_out} clean rows")
+          f"{args.seeds}, {f'{args.steps} steps' if args.steps else f'{args.epochs:g} epochs'} per arm, held-out {args.held_out} clean rows")
     print(f"{'arm':<8} {'rows (mean)':>11} {'held-out loss':>20} {'token acc':>10}")
     for a in arms:
         m, sd = mean_sd(loss[a])
