@@ -1,7 +1,7 @@
 """Curation pays, shown by the product: inject the defects the audit detects into a clean base, then train
 the same recipe on four arms through the experiment API and compare their loss on clean held-out rows.
 
-    python bench/noise_loop.py [--seeds 0,1,2] [--share 0.25] [--held-out 300] [--epochs 3]
+    python bench/noise_loop.py [--seeds 0,1,2] [--share 0.25] [--held-out 300] [--epochs 1 | --steps 150]
 
 1. Clean base: Dolly 3k (human-written, ``alpagasus/dolly_3k.json``). A fixed 300 rows are held out first
    (the same for every seed); no arm ever trains on them.
