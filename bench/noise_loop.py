@@ -3,7 +3,8 @@ the same recipe on four arms through the experiment API and compare their loss o
 
     python bench/noise_loop.py [--seeds 0,1,2] [--share 0.25] [--held-out 300] [--epochs 1 | --steps 150]
 
-1. Clean base: Dolly 3k (human-written, ``alpagasus/dolly_3k.json``). A fixed 300 rows are held out first
+1. Clean base: the Dolly 3k rows (human-written, ``alpagasus/dolly_3k.json``) of at most ``--max-chars``
+   (500) characters. A fixed 300 rows are held out first
    (the same for every seed); no arm ever trains on them.
 2. Per seed, ``inject_defects`` corrupts ``--share`` of the remaining rows, the same number of rows of each
    kind (:data:`KINDS`): empty, placeholder, truncated, swapped, wrong-language (a Chinese answer) and looping
