@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import peak_rss_mb, shared_data
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
@@ -25,6 +27,7 @@ from app.db.session import session_scope
 from app.jobs.worker import Worker
 from app.services.auth import create_key
 from app.settings import Settings
+from bench._common import peak_rss_mb, shared_data
 
 AUDIT_SCORERS = ["exact_duplicate", "duplicate_instruction", "near_duplicate", "junk_answer", "broken_answer",
                  "text_damage", "unseen_content", "wrong_language", "extreme_length", "answer_quality", "difficulty",

@@ -128,6 +128,36 @@ def test_closed_loop_experiment(client, settings, toy_model) -> None:
         assert arm["rows"] == 8 and arm["held_out_loss"] > 0 and 0 <= arm["held_out_accuracy"] <= 1
 
 
+def test_experiment_with_extra_arms_and_chosen_baselines(client, settings, toy_model) -> None:
+    """The noise loop's arms: the curated subset, its random baseline only, and two datasets of the project's
+    own (the whole uncurated upload, a clean reference), all evaluated on one given held-out set."""
+    rows = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
+            for i in range(20)]
+    ds, clean, held = dataset(client, rows), dataset(client, rows[:12]), dataset(client, rows[:4])
+    audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate"]}).json()
+    Worker(settings).run_once()
+    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}).json()
+    Worker(settings).run_once()
+    spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 1, "batch_size": 4}
+    body = {"curation_id": cur["id"], "spec": spec, "baselines": ["random"], "extra_arms": {"all": ds, "oracle": clean}}
+    r = client.post("/v1/experiments", json=body)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "eval_dataset_required", r.text
+    r = client.post("/v1/experiments", json={**body, "extra_arms": {"random": ds}, "eval_dataset_id": held})
+    assert r.status_code == 422 and "random" in r.json()["error"]["message"], r.text
+    r = client.post("/v1/experiments", json={**body, "extra_arms": {"bad name!": ds}, "eval_dataset_id": held})
+    assert r.status_code == 422, r.text
+    r = client.post("/v1/experiments", json={**body, "extra_arms": {"all": "ds_" + "0" * 26}, "eval_dataset_id": held})
+    assert r.status_code in (404, 422), r.text
+    r = client.post("/v1/experiments", json={**body, "eval_dataset_id": held})
+    assert r.status_code == 202, r.text
+    exp = r.json()
+    assert set(exp["arms"]) == {"curated", "random", "all", "oracle"} and exp["eval_dataset_id"] == held
+    assert exp["arms"]["all"]["dataset_id"] == ds and exp["arms"]["all"]["rows"] == 20
+    assert exp["arms"]["oracle"]["rows"] == 12 and exp["arms"]["random"]["rows"] == 8
+    jobs = {arm: client.get(f"/v1/jobs/{a['job_id']}").json() for arm, a in exp["arms"].items()}
+    assert all(j["status"] == "queued" for j in jobs.values()) and len({j["id"] for j in jobs.values()}) == 4
+
+
 def test_reward_model_from_preference_pairs(client, settings, toy_model) -> None:
     pairs = [{"chosen": f"\n\nHuman: what is number {i}?\n\nAssistant: red cat.",
               "rejected": f"\n\nHuman: what is number {i}?\n\nAssistant: no."} for i in range(8)]

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.deps import ProjectDep, SessionDep, SettingsDep
 from app.api.schemas import IdRef, UtcDatetime
@@ -21,6 +21,12 @@ class ExperimentCreate(BaseModel):
     spec: TrainingSpec = Field(description="The one recipe every arm trains with.")
     eval_dataset_id: IdRef | None = Field(None, description="Held-out rows; default: rows of the parent no arm uses.")
     held_out_rows: int = Field(200, ge=1, le=100_000)
+    baselines: list[Literal["random", "longest"]] = Field(
+        ["random", "longest"], max_length=2, description="Which of the curation's baselines to train beside it.")
+    extra_arms: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], IdRef] = Field(
+        {}, max_length=8, description="More datasets of this project to train with the same recipe, by arm name "
+        "(e.g. the whole uncurated dataset, or a reference set); needs eval_dataset_id, since default held-out rows "
+        "are drawn from the curated dataset's parent and could be in an extra arm.")
 
 
 class ExperimentRead(BaseModel):
@@ -48,12 +54,12 @@ def _read(exp, table) -> ExperimentRead:
 
 @router.post("/v1/experiments", status_code=status.HTTP_202_ACCEPTED, response_model=ExperimentRead,
              description="Train the same recipe on the curated subset, the random subset and the longest-answers "
-                         "subset, and report each one's loss on the same held-out rows.")
+                         "subset (and any extra datasets), and report each one's loss on the same held-out rows.")
 async def create_experiment(body: ExperimentCreate, project: ProjectDep, settings: SettingsDep) -> ExperimentRead:
     def work() -> ExperimentRead:
         with session_scope(settings.db_url) as s:
             exp = svc.create_experiment(s, settings, project.id, body.curation_id, body.spec, body.eval_dataset_id,
-                                        body.held_out_rows)
+                                        body.held_out_rows, body.baselines, body.extra_arms)
             return _read(*svc.get_experiment(s, project.id, exp.id))
 
     return await run_in_threadpool(work)

@@ -4,6 +4,7 @@ longest-answers baselines, each evaluated on the same held-out rows, side by sid
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -40,20 +41,30 @@ def _held_out(session: Session, curation: Job, size: int, seed: int) -> Dataset:
 
 
 def create_experiment(session: Session, settings: Settings, project_id: str, curation_id: str, spec: TrainingSpec,
-                      eval_dataset_id: str | None, held_out_rows: int) -> Experiment:
+                      eval_dataset_id: str | None, held_out_rows: int, baselines: Sequence[str] = ARMS[1:],
+                      extra_arms: Mapping[str, str] | None = None) -> Experiment:
+    """Queue one training job per arm: the curated subset, the chosen baselines and any extra datasets
+    (``extra_arms``: name -> dataset id, e.g. the uncurated dataset), all evaluated on the same rows."""
+    extra_arms = dict(extra_arms or {})
     curation = get_curation(session, project_id, curation_id)
     if curation.status != "succeeded":
         raise AppError(409, "curation_not_finished", f"curation {curation_id} is {curation.status}")
     if spec.stages:
         raise AppError(422, "invalid_spec", "experiments compare single-stage recipes")
+    if clash := sorted(set(extra_arms) & set(ARMS)):
+        raise AppError(422, "invalid_arms", f"extra_arms: {clash[0]!r} is the name of a curation arm; choose another")
+    if extra_arms and not eval_dataset_id:
+        raise AppError(422, "eval_dataset_required", "extra_arms need eval_dataset_id: the default held-out rows come "
+                       "from the curated dataset's parent and could be in an extra arm")
     evalset = get_dataset(session, project_id, eval_dataset_id) if eval_dataset_id else \
         _held_out(session, curation, held_out_rows, spec.seed)
-    arm_data = {"curated": curation.result["curated_dataset_id"], **curation.result["baselines"]}
+    arm_data = {"curated": curation.result["curated_dataset_id"],
+                **{b: curation.result["baselines"][b] for b in dict.fromkeys(baselines)}, **extra_arms}
     arms: dict[str, Any] = {}
-    for arm in ARMS:
-        job, _ = create_training_job(session, settings, project_id, spec, arm_data[arm], None,
+    for arm, dataset_id in arm_data.items():
+        job, _ = create_training_job(session, settings, project_id, spec, dataset_id, None,
                                      extra={"eval_dataset_id": evalset.id, "experiment_arm": arm})
-        arms[arm] = {"dataset_id": arm_data[arm], "job_id": job.id}
+        arms[arm] = {"dataset_id": dataset_id, "job_id": job.id}
     exp = Experiment(project_id=project_id, curation_id=curation.id, eval_dataset_id=evalset.id, arms=arms,
                      spec=spec.model_dump(mode="json"))
     session.add(exp)
