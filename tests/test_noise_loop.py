@@ -53,15 +53,19 @@ def test_copies_repeat_an_earlier_clean_row(base) -> None:
 
 #: the least share of each kind its scorers must catch here; a cut answer can end where a sentence or list item
 #: could have ended ("... which is composed", "- Taper 2 weeks"), and broken_answer misses some of those
-#: (bench/noise_detection.py measures its recall on injected cuts)
+#: (bench/noise_detection.py measures its recall on injected cuts).  A cut that is not certain is caught as the
+#: field ``ending: "possibly cut"`` rather than a flag (issue #12: a missing full stop alone was right on a fifth
+#: of the real rows people read).
 MIN_CAUGHT = {"truncated_answer": 0.6}
 
 
 @pytest.mark.slow
 def test_every_kind_is_detected_by_its_scorer(base) -> None:
     noisy, kind = inject_defects(base, 0.25, seed=0, other_language=ZH)
-    out = run_audit([to_sample(i, r) for i, r in enumerate(noisy)], scorers=detecting_scorers())
-    codes = [{f["code"] for f in rec["flags"]} for rec in out.samples]
+    # the detectors themselves (gate off): the curation sees only what the precision gate lets through
+    out = run_audit([to_sample(i, r) for i, r in enumerate(noisy)], scorers=detecting_scorers(), gate_flags=False)
+    codes = [{f["code"] for f in rec["flags"]} | ({"truncated_answer"} if rec.get("ending") == "possibly cut" else set())
+             for rec in out.samples]
     for k, expected in KINDS.items():
         rows = [i for i, x in kind.items() if x == k]
         caught = [i for i in rows if codes[i] & expected]
