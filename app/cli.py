@@ -46,9 +46,11 @@ def _migrated_settings():
 
 
 @keys_app.command("create")
-def keys_create(project: Annotated[str, typer.Option(help="Project the key belongs to.")] = "default",
-                name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-                admin: Annotated[bool, typer.Option(help="Also allow the key-management routes (/v1/admin/keys).")] = False) -> None:
+def keys_create(
+    project: Annotated[str, typer.Option(help="Project the key belongs to.")] = "default",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    admin: Annotated[bool, typer.Option(help="Also allow the key-management routes (/v1/admin/keys).")] = False,
+) -> None:
     """Create an API key and print it (it is shown only once)."""
     from app.db.session import session_scope
     from app.services.auth import create_key
@@ -71,8 +73,10 @@ def keys_list(project: Annotated[str | None, typer.Option(help="Only this projec
         typer.echo("id\tprefix\tproject\tscope\tname\tcreated\trevoked")
         for k, p in rows:
             revoked = k.revoked_at.isoformat(timespec="seconds") + "Z" if k.revoked_at else "-"
-            typer.echo(f"{k.id}\t{k.prefix}\t{p}\t{k.scope}\t{k.name or '-'}\t"
-                       f"{k.created_at.isoformat(timespec='seconds')}Z\t{revoked}")
+            typer.echo(
+                f"{k.id}\t{k.prefix}\t{p}\t{k.scope}\t{k.name or '-'}\t"
+                f"{k.created_at.isoformat(timespec='seconds')}Z\t{revoked}"
+            )
 
 
 @keys_app.command("revoke")
@@ -93,10 +97,14 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's id or its pri
 
 
 @app.command()
-def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
-           lane: Annotated[str | None, typer.Option(help="Take only the job kinds of this lane (settings worker.lanes).")] = None,
-           kinds: Annotated[str | None, typer.Option(help="Take only these job kinds (comma-separated).")] = None,
-           parent_pid: Annotated[int | None, typer.Option(help="Stop when this process is gone (set by serve).")] = None) -> None:
+def worker(
+    once: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+    lane: Annotated[
+        str | None, typer.Option(help="Take only the job kinds of this lane (settings worker.lanes).")
+    ] = None,
+    kinds: Annotated[str | None, typer.Option(help="Take only these job kinds (comma-separated).")] = None,
+    parent_pid: Annotated[int | None, typer.Option(help="Stop when this process is gone (set by serve).")] = None,
+) -> None:
     """Run a worker that claims and runs jobs from the database (GPU machines join this way).
 
     SIGTERM or SIGINT: the running job is handed back to the queue and the worker exits; a second
@@ -139,16 +147,25 @@ def worker(once: Annotated[bool, typer.Option(help="Exit when the queue is empty
             typer.echo(f"database unavailable ({type(e).__name__}); retrying in {delay:.0f} s", err=True)
             time.sleep(delay)
             delay = min(delay * 2, s.worker.db_retry_max_seconds)
-    typer.echo(f"worker {w.worker_id} (lane {lane or 'any'}) polling {s.db_url.split('@')[-1]} for: "
-               f"{', '.join(w.handlers)}", err=True)
+    typer.echo(
+        f"worker {w.worker_id} (lane {lane or 'any'}) polling {s.db_url.split('@')[-1]} for: {', '.join(w.handlers)}",
+        err=True,
+    )
     w.run_forever(idle_exit=0.0 if once else None)
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[int | None, typer.Option()] = None,
-          workers: Annotated[int | None, typer.Option(help="Worker processes per lane (default: worker.concurrency).")] = None,
-          lanes: Annotated[str | None, typer.Option(help="Lanes to start workers for, comma-separated (default: every "
-                                                            "lane in worker.lanes).")] = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes per lane (default: worker.concurrency).")
+    ] = None,
+    lanes: Annotated[
+        str | None,
+        typer.Option(help="Lanes to start workers for, comma-separated (default: every lane in worker.lanes)."),
+    ] = None,
+) -> None:
     """Start the API and local worker processes (SQLite + local workers by default).
 
     Workers are supervised: one that dies is restarted (and the restart logged). SIGTERM or SIGINT
@@ -166,16 +183,22 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
     with session_scope(s.db_url) as session:
         if count_keys(session) == 0:
             plain, _ = create_key(session, "default", "first key", "admin")
-            typer.secho(f"\nNo API keys existed, so an admin key was created for project 'default'. It is shown only "
-                        f"once:\n\n    {plain}\n\nUse it as: Authorization: Bearer {plain}\n", fg="green")
+            typer.secho(
+                f"\nNo API keys existed, so an admin key was created for project 'default'. It is shown only "
+                f"once:\n\n    {plain}\n\nUse it as: Authorization: Bearer {plain}\n",
+                fg="green",
+            )
     n = s.worker.concurrency if workers is None else workers
     chosen = [x.strip() for x in lanes.split(",") if x.strip()] if lanes else list(s.worker.lanes)
     unknown = [x for x in chosen if x not in s.worker.lanes]
     if unknown:
         typer.echo(f"unknown lane(s) {', '.join(unknown)}; configured: {', '.join(s.worker.lanes)}", err=True)
         raise typer.Exit(2)
-    supervisor = Supervisor({lane: n for lane in chosen} if n > 0 else {}, backoff=s.worker.restart_backoff_seconds,
-                            grace=s.worker.stop_grace_seconds)
+    supervisor = Supervisor(
+        {lane: n for lane in chosen} if n > 0 else {},
+        backoff=s.worker.restart_backoff_seconds,
+        grace=s.worker.stop_grace_seconds,
+    )
 
     def stop_now(signum, _frame) -> None:  # noqa: ANN001
         # uvicorn restores this handler and re-raises the signal once it has shut down: leave through
@@ -197,7 +220,9 @@ def serve(host: Annotated[str | None, typer.Option()] = None, port: Annotated[in
 def link(
     kind: Annotated[str, typer.Argument(help="audit | curation")],
     ident: Annotated[str, typer.Argument(help="The audit or curation id.")],
-    base_url: Annotated[str | None, typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Where the API is reached (default: http://HOST:PORT from settings).")
+    ] = None,
 ) -> None:
     """Print signed browser links to a finished audit's report and sample browser, or a curation's report."""
     from app.db.migrate import upgrade
@@ -231,18 +256,30 @@ def link(
 
 @app.command()
 def audit(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")] = Path("out"),
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Dataset file (JSON, JSONL, CSV, Parquet; .gz ok).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory for report.json and samples.jsonl.")
+    ] = Path("out"),
     scorers: Annotated[str | None, typer.Option(help="Comma-separated scorer names (default: all).")] = None,
     params: Annotated[str | None, typer.Option(help='Scorer parameters as JSON: {"scorer": {"param": value}}.')] = None,
     format: Annotated[str | None, typer.Option(help="Force the record format.")] = None,
     field_map: Annotated[str | None, typer.Option(help='Rename fields, JSON: {"instruction": "question"}.')] = None,
     on_error: Annotated[str, typer.Option(help="reject | skip bad rows.")] = "reject",
     seed: int = 0,
-    reference: Annotated[Path | None, typer.Option(help="Reference set (question → answer) for external consistency.")] = None,
-    full_tier_max_samples: Annotated[int | None, typer.Option(help=(
-        "Embed every sample with the full encoder up to this many samples (default from settings: 10000); above "
-        "it, duplicate/mismatch/relevance checks search on the aligned fast tier and verify on the full encoder."))] = None,
+    reference: Annotated[
+        Path | None, typer.Option(help="Reference set (question → answer) for external consistency.")
+    ] = None,
+    full_tier_max_samples: Annotated[
+        int | None,
+        typer.Option(
+            help=(
+                "Embed every sample with the full encoder up to this many samples (default from settings: 10000); above "
+                "it, duplicate/mismatch/relevance checks search on the aligned fast tier and verify on the full encoder."
+            )
+        ),
+    ] = None,
 ) -> None:
     """Audit a file without a server: writes OUT/report.json, OUT/samples.jsonl and OUT/report.html."""
     from rich.console import Console
@@ -256,8 +293,9 @@ def audit(
     console = Console(stderr=True)
     s = _settings()
     try:
-        samples, info = read_file_samples(file, s, format=format, field_map=json.loads(field_map) if field_map else None,
-                                          on_error=on_error)
+        samples, info = read_file_samples(
+            file, s, format=format, field_map=json.loads(field_map) if field_map else None, on_error=on_error
+        )
         ref = read_file_samples(reference, s)[0] if reference else None
     except AppError as e:
         console.print(f"[red]{e.message}[/red]")
@@ -271,16 +309,31 @@ def audit(
     _quiet_model_loading()
     t0 = time.perf_counter()
     eta = Eta()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[eta]}"),
+        console=console,
+        transient=False,
+    ) as bar:
         task = bar.add_task("scoring", total=1.0, eta="")
 
         def progress(fraction: float, step: str) -> None:  # the step, how far, and the time left (smoothed)
             bar.update(task, completed=fraction, description=step[:72], eta=format_eta(eta.update(fraction)))
 
-        result = run_audit(samples, names, json.loads(params) if params else None, models=models,
-                           seed=seed, cache_dir=str(s.storage.cache), reference=ref, dataset_info=info,
-                           progress=progress)
+        result = run_audit(
+            samples,
+            names,
+            json.loads(params) if params else None,
+            models=models,
+            seed=seed,
+            cache_dir=str(s.storage.cache),
+            reference=ref,
+            dataset_info=info,
+            progress=progress,
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(result.report_json(), encoding="utf-8")
     with (out / "samples.jsonl").open("w", encoding="utf-8") as fh:
@@ -315,7 +368,9 @@ def flag_table_rows(samples: list[dict]) -> tuple[list[tuple[str, str, int, int]
     """
     from app.reporting.view import flag_codes
 
-    codes = sorted(flag_codes(samples, {}), key=lambda c: (_SEVERITY_RANK.get(c["severity"], 3), -c["samples"], c["code"]))
+    codes = sorted(
+        flag_codes(samples, {}), key=lambda c: (_SEVERITY_RANK.get(c["severity"], 3), -c["samples"], c["code"])
+    )
     serious = [c for c in codes if c["severity"] in ("error", "warning")]
     info = [c for c in codes if c["severity"] not in ("error", "warning")]
     shown = serious + info[:FLAG_TABLE_INFO_ROWS]

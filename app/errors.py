@@ -14,8 +14,11 @@ class RowError:
     field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in {"line": self.line, "index": self.index, "field": self.field,
-                                  "reason": self.reason}.items() if v is not None}
+        return {
+            k: v
+            for k, v in {"line": self.line, "index": self.index, "field": self.field, "reason": self.reason}.items()
+            if v is not None
+        }
 
 
 @dataclass
@@ -44,5 +47,7 @@ def bad_request(message: str, code: str = "bad_request", **extra: Any) -> AppErr
     return AppError(400, code, message, extra=extra)
 
 
-def unprocessable(message: str, code: str = "invalid_input", errors: list[RowError] | None = None, **extra: Any) -> AppError:
+def unprocessable(
+    message: str, code: str = "invalid_input", errors: list[RowError] | None = None, **extra: Any
+) -> AppError:
     return AppError(422, code, message, errors or [], extra)

@@ -15,18 +15,36 @@ from app.settings import Settings
 from scorers.samples import Sample
 
 
-def read_file_samples(path: Path, settings: Settings, *, format: str | None = None,
-                      field_map: Mapping[str, str] | None = None, on_error: OnError = "reject") -> tuple[list[Sample], dict[str, Any]]:
+def read_file_samples(
+    path: Path,
+    settings: Settings,
+    *,
+    format: str | None = None,
+    field_map: Mapping[str, str] | None = None,
+    on_error: OnError = "reject",
+) -> tuple[list[Sample], dict[str, Any]]:
     lim = settings.upload
     stream, gzipped = open_payload(path, lim.max_decompressed_bytes)
     stats = IngestStats()
     with stream:
         container = sniff_container(stream, container_hint(path.name, None))
         samples = [
-            Sample.from_dict({"index": row["idx"], **row["conversation"]},
-                             meta={"original": load_json(row["original"]), **({"warnings": row["warnings"]} if row["warnings"] else {})})
-            for row in normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes, lim.max_depth),
-                                         format, field_map, on_error, stats, lim.max_errors_reported, lim.max_rows)
+            Sample.from_dict(
+                {"index": row["idx"], **row["conversation"]},
+                meta={
+                    "original": load_json(row["original"]),
+                    **({"warnings": row["warnings"]} if row["warnings"] else {}),
+                },
+            )
+            for row in normalise_records(
+                iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes, lim.max_depth),
+                format,
+                field_map,
+                on_error,
+                stats,
+                lim.max_errors_reported,
+                lim.max_rows,
+            )
         ]
     h = hashlib.sha256()
     with path.open("rb") as f:

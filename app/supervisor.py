@@ -83,11 +83,20 @@ class Supervisor:
                         continue
                     slot.history.append(code)
                     ran = now - slot.started
-                    slot.backoff = self.base_backoff if ran >= STABLE_SECONDS or not slot.backoff \
+                    slot.backoff = (
+                        self.base_backoff
+                        if ran >= STABLE_SECONDS or not slot.backoff
                         else min(slot.backoff * 2, MAX_BACKOFF)
+                    )
                     slot.restart_at = now + slot.backoff
-                    log.error("%s (pid %d) exited with code %s after %.0f s; restarting in %.1f s",
-                              slot.name, slot.proc.pid, code, ran, slot.backoff)  # type: ignore[union-attr]
+                    log.error(
+                        "%s (pid %d) exited with code %s after %.0f s; restarting in %.1f s",
+                        slot.name,
+                        slot.proc.pid,  # type: ignore[union-attr]
+                        code,
+                        ran,
+                        slot.backoff,
+                    )
 
     def stop(self) -> None:
         """SIGTERM every worker (they hand their jobs back), then SIGKILL whatever outlives the grace time."""

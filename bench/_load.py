@@ -52,8 +52,13 @@ def load(rel: str, limit: int | None = None, seed: int = 0) -> list[Sample]:
         if "conversations" in r:
             out.append(sharegpt_sample(i, r))
         elif "question" in r:
-            out.append(Sample(index=i, turns=(Turn("user", r["question"]), Turn("assistant", r["std_answer"])),
-                              meta={"original": r}))
+            out.append(
+                Sample(
+                    index=i,
+                    turns=(Turn("user", r["question"]), Turn("assistant", r["std_answer"])),
+                    meta={"original": r},
+                )
+            )
         else:
             out.append(alpaca_sample(i, r))
     return out

@@ -24,7 +24,9 @@ def data_dir() -> Path:
 
 def alpaca_sample(index: int, row: dict) -> Sample:
     user = f"{row['instruction']}\n\n{row['input']}" if row.get("input") else row["instruction"]
-    return Sample(index=index, turns=(Turn("user", user), Turn("assistant", row.get("output") or "")), meta={"original": row})
+    return Sample(
+        index=index, turns=(Turn("user", user), Turn("assistant", row.get("output") or "")), meta={"original": row}
+    )
 
 
 def load_alpaca(name: str = "stanford_alpaca/alpaca_data.json") -> list[dict]:
@@ -71,7 +73,9 @@ def kto_samples() -> tuple[list[Sample], list[int]]:
     rows = json.loads((data_dir() / "llama_factory/kto_en_demo.json").read_text())
     samples = []
     for i, r in enumerate(rows):
-        turns = tuple(Turn(m["role"] if m["role"] in ("user", "assistant") else "user", m["content"]) for m in r["messages"])
+        turns = tuple(
+            Turn(m["role"] if m["role"] in ("user", "assistant") else "user", m["content"]) for m in r["messages"]
+        )
         samples.append(Sample(index=i, turns=turns))
     return samples, [int(bool(r["label"])) for r in rows]
 
@@ -120,7 +124,7 @@ def alter_final_answers(rows: list[dict], seed: int = 0) -> list[dict]:
             if new != value and new >= 0:
                 break
         text = str(int(new)) if "." not in old else f"{new:.{len(old.split('.')[1])}f}"
-        out.append(dict(r, output=r["output"][: m.start(1)] + text + r["output"][m.end(1):]))
+        out.append(dict(r, output=r["output"][: m.start(1)] + text + r["output"][m.end(1) :]))
     return out
 
 
@@ -132,20 +136,31 @@ def chinese_samples() -> dict[str, list[Sample]]:
     oaast = load_alpaca("llama_factory/oaast_sft_zh.json")
     oaast_samples = []
     for i, r in enumerate(oaast):
-        turns = tuple(Turn(role, text) for pair in r.get("history") or [] for role, text in zip(("user", "assistant"), pair))
+        turns = tuple(
+            Turn(role, text) for pair in r.get("history") or [] for role, text in zip(("user", "assistant"), pair)
+        )
         user = f"{r['instruction']}\n\n{r['input']}" if r.get("input") else r["instruction"]
-        oaast_samples.append(Sample(index=i, turns=turns + (Turn("user", user), Turn("assistant", r["output"])), meta={"original": r}))
+        oaast_samples.append(
+            Sample(index=i, turns=turns + (Turn("user", user), Turn("assistant", r["output"])), meta={"original": r})
+        )
     return {
         "alpaca_chinese_carbonz0 (zh-data-part-00)": alpaca_samples(zh),
-        "BELLE eval_set": [Sample(index=i, turns=(Turn("user", r["question"]), Turn("assistant", r["std_answer"])))
-                           for i, r in enumerate(belle)],
+        "BELLE eval_set": [
+            Sample(index=i, turns=(Turn("user", r["question"]), Turn("assistant", r["std_answer"])))
+            for i, r in enumerate(belle)
+        ],
         "oaast_sft_zh": oaast_samples,
     }
 
 
-_ASK_START = re.compile(r"^(?:explain|describe|list|name|give|provide|suggest|write|identify|compare|summari[sz]e|"
-                        r"discuss|outline|define|state|recommend|predict|analy[sz]e|evaluate)\b", re.I)
-_ZH_ASK_START = re.compile(r"^(?:解释|描述|列出|列举|说出|给出|提供|建议|写|找出|比较|总结|讨论|概述|定义|推荐|预测|分析|评估|介绍|说明)")
+_ASK_START = re.compile(
+    r"^(?:explain|describe|list|name|give|provide|suggest|write|identify|compare|summari[sz]e|"
+    r"discuss|outline|define|state|recommend|predict|analy[sz]e|evaluate)\b",
+    re.I,
+)
+_ZH_ASK_START = re.compile(
+    r"^(?:解释|描述|列出|列举|说出|给出|提供|建议|写|找出|比较|总结|讨论|概述|定义|推荐|预测|分析|评估|介绍|说明)"
+)
 
 
 def combined_asks(rows: list[dict], n: int = 1000, seed: int = 0, zh: bool = False) -> list[tuple[str, str, str, int]]:
@@ -158,15 +173,30 @@ def combined_asks(rows: list[dict], n: int = 1000, seed: int = 0, zh: bool = Fal
     every ask is addressed, in the data's own words). Styles: numbered parts ("1. … 2. …", "1、…",
     "（1）…"), a joined "Additionally, …" sentence, and two questions in a row."""
     start = _ZH_ASK_START if zh else _ASK_START
-    ok = [r for r in rows if not r.get("input") and "\n" not in r["instruction"] and len(r["instruction"]) < 120
-          and r["output"].strip() and len(r["output"]) < 1500]
+    ok = [
+        r
+        for r in rows
+        if not r.get("input")
+        and "\n" not in r["instruction"]
+        and len(r["instruction"]) < 120
+        and r["output"].strip()
+        and len(r["output"]) < 1500
+    ]
     rng = random.Random(seed)
     out: list[tuple[str, str, str, int]] = []
     asks = [r for r in ok if start.match(r["instruction"])]
-    questions = [r for r in ok if r["instruction"].rstrip().endswith(("?", "？")) and r["instruction"].count("?") + r["instruction"].count("？") == 1]
+    questions = [
+        r
+        for r in ok
+        if r["instruction"].rstrip().endswith(("?", "？"))
+        and r["instruction"].count("?") + r["instruction"].count("？") == 1
+    ]
     rng.shuffle(asks)
     rng.shuffle(questions)
-    for a, b in [*zip(asks[0 : 2 * n : 2], asks[1 : 2 * n : 2]), *zip(questions[0 : 2 * n : 2], questions[1 : 2 * n : 2])]:
+    for a, b in [
+        *zip(asks[0 : 2 * n : 2], asks[1 : 2 * n : 2]),
+        *zip(questions[0 : 2 * n : 2], questions[1 : 2 * n : 2]),
+    ]:
         x, y = a["instruction"].strip(), b["instruction"].strip()
         if zh:
             styles = {"numbered (1、2、)": f"1、{x}\n2、{y}", "numbered (（1）（2）)": f"（1）{x}（2）{y}"}
@@ -175,8 +205,10 @@ def combined_asks(rows: list[dict], n: int = 1000, seed: int = 0, zh: bool = Fal
         elif x.endswith("?") and y.endswith("?"):
             styles = {"two questions": f"{x} {y}"}
         else:
-            styles = {"numbered (1. 2.)": f"1. {x}\n2. {y}",
-                      "joined (Additionally, …)": f"{x.rstrip('.')}. Additionally, {y[0].lower()}{y[1:]}"}
+            styles = {
+                "numbered (1. 2.)": f"1. {x}\n2. {y}",
+                "joined (Additionally, …)": f"{x.rstrip('.')}. Additionally, {y[0].lower()}{y[1:]}",
+            }
         for style, ins in styles.items():
             out.append((style, ins, a["output"], 1))
             out.append((style, ins, f"{a['output']}\n\n{b['output']}", 0))

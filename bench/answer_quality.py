@@ -31,8 +31,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._quality_data import (alpaca_samples, alpagasus_labels, alter_final_answers, chinese_samples,  # noqa: E402
-                                 combined_asks, gsm8k_rows, hh_pairs, kto_samples, load_alpaca, oasst_siblings)
+from bench._quality_data import (  # noqa: E402
+    alpaca_samples,
+    alpagasus_labels,
+    alter_final_answers,
+    chinese_samples,
+    combined_asks,
+    gsm8k_rows,
+    hh_pairs,
+    kto_samples,
+    load_alpaca,
+    oasst_siblings,
+)
 from scorers import ModelConfig, run_audit  # noqa: E402
 from scorers.answer_quality import SUBDIMENSIONS  # noqa: E402
 from scorers.quality_asks import check_completeness  # noqa: E402
@@ -66,7 +76,9 @@ def columns(out) -> dict[str, list[float | None]]:
 _CACHE: dict = {}
 
 
-def audit(samples: list[Sample], scorers: list[str], models: ModelConfig | None = None, params=None, cache: bool = True):
+def audit(
+    samples: list[Sample], scorers: list[str], models: ModelConfig | None = None, params=None, cache: bool = True
+):
     key = (id(samples), tuple(scorers), repr(models), repr(params))
     if not cache or key not in _CACHE:
         _CACHE[key] = run_audit(samples, scorers=scorers, models=models or ModelConfig(), params=params, seed=0)
@@ -92,7 +104,10 @@ def reindex(samples: list[Sample]) -> list[Sample]:
 def ground_truths() -> list[tuple[str, list[Sample], list[int]]]:
     rows = load_alpaca()
     alpaca = alpaca_samples(rows)
-    out = [(f"alpagasus {f} kept vs dropped", alpaca, alpagasus_labels(rows, f)) for f in ("claude_t45.json", "helpfulness_t45.json")]
+    out = [
+        (f"alpagasus {f} kept vs dropped", alpaca, alpagasus_labels(rows, f))
+        for f in ("claude_t45.json", "helpfulness_t45.json")
+    ]
     hh, hl, _ = hh_pairs()
     out.append(("hh-rlhf harmless chosen vs rejected", hh, hl))
     kto, kl = kto_samples()
@@ -107,9 +122,14 @@ ASK_CODES = {"part_not_addressed", "ask_not_addressed", "question_not_addressed"
 
 def report_joined_asks() -> None:
     """Two real instructions joined into one: the first row's answer alone should be flagged, both answers not."""
-    print("\n== Joined instructions: two real asks in one, answered with the first answer only (flag expected) "
-          "or with both (no flag expected), 1,000 pairs per set (seed 0) ==")
-    for name, zh in (("stanford_alpaca/alpaca_data.json", False), ("alpaca_chinese_carbonz0/zh-data-part-00.json", True)):
+    print(
+        "\n== Joined instructions: two real asks in one, answered with the first answer only (flag expected) "
+        "or with both (no flag expected), 1,000 pairs per set (seed 0) =="
+    )
+    for name, zh in (
+        ("stanford_alpaca/alpaca_data.json", False),
+        ("alpaca_chinese_carbonz0/zh-data-part-00.json", True),
+    ):
         stats: dict[str, list[int]] = {}
         for style, ins, answer, label in combined_asks(load_alpaca(name), n=1000, zh=zh):
             hit = any(f.code in ASK_CODES for f in check_completeness(ins, answer, "").flags)
@@ -117,8 +137,10 @@ def report_joined_asks() -> None:
             st[0 if label else 2] += 1
             st[1 if label else 3] += hit
         for style, (pos, caught, neg, false) in stats.items():
-            print(f"  {name.split('/')[0]:<24} {style:<26} unanswered ask flagged {caught}/{pos} = {caught / pos:.1%}   "
-                  f"both answered but flagged {false}/{neg} = {false / neg:.1%}")
+            print(
+                f"  {name.split('/')[0]:<24} {style:<26} unanswered ask flagged {caught}/{pos} = {caught / pos:.1%}   "
+                f"both answered but flagged {false}/{neg} = {false / neg:.1%}"
+            )
 
 
 def main() -> None:
@@ -128,10 +150,18 @@ def main() -> None:
     ap.add_argument("--lm", default=None, help="causal LM directory for perplexity / IFD")
     ap.add_argument("--gguf-file", default=None)
     ap.add_argument("--lm-rows", type=int, default=60)
-    ap.add_argument("--lm-sets", nargs="*", default=["claude_t45", "hh-rlhf", "kto"],
-                    help="ground truths (substrings of their titles) to run the LM on; a 270M model on 2 CPU cores is slow")
-    ap.add_argument("--skip", nargs="*", default=[],
-                    help="sections to skip: auroc relevance (and swap) asks chinese gsm8k alpaca throughput lm")
+    ap.add_argument(
+        "--lm-sets",
+        nargs="*",
+        default=["claude_t45", "hh-rlhf", "kto"],
+        help="ground truths (substrings of their titles) to run the LM on; a 270M model on 2 CPU cores is slow",
+    )
+    ap.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        help="sections to skip: auroc relevance (and swap) asks chinese gsm8k alpaca throughput lm",
+    )
     args = ap.parse_args()
     gts = ground_truths()
 
@@ -141,7 +171,9 @@ def main() -> None:
             report_auroc(title, labels, audit(samples, MODEL_FREE))
 
     if "auroc" not in args.skip:
-        print("\n== Flag precision: share of flagged rows that the ground truth rates good (lower = the flag agrees) ==")
+        print(
+            "\n== Flag precision: share of flagged rows that the ground truth rates good (lower = the flag agrees) =="
+        )
         for title, samples, labels in gts:
             out = audit(samples, MODEL_FREE)
             base = sum(labels) / len(labels)
@@ -149,7 +181,9 @@ def main() -> None:
             for r, lab in zip(out.samples, labels):
                 for code in {f["code"] for f in r["flags"]}:
                     by_code.setdefault(code, []).append(lab)
-            cells = [f"{c}={np.mean(v):.2f}(n={len(v)})" for c, v in sorted(by_code.items(), key=lambda kv: -len(kv[1]))]
+            cells = [
+                f"{c}={np.mean(v):.2f}(n={len(v)})" for c, v in sorted(by_code.items(), key=lambda kv: -len(kv[1]))
+            ]
             print(f"  {title:<44} base={base:.2f}  " + "  ".join(cells))
 
     if "relevance" not in args.skip:
@@ -164,7 +198,9 @@ def main() -> None:
             print(f"    ({dt:.0f} s for {len(sub)} rows incl. embedding)")
 
     if "relevance" not in args.skip and "swap" not in args.skip:  # swap embeds too: skipping relevance skips it
-        print(f"\n== Swapped answers: 5% of answers moved to another instruction (Alpaca subset of {args.relevance_rows}, seed 0) ==")
+        print(
+            f"\n== Swapped answers: 5% of answers moved to another instruction (Alpaca subset of {args.relevance_rows}, seed 0) =="
+        )
         alpaca = gts[0][1]
         idx = subset(len(alpaca), args.relevance_rows)
         sub = reindex([alpaca[i] for i in idx])
@@ -180,9 +216,11 @@ def main() -> None:
         caught = len(moved_set & set(hit))
         false = len(set(hit) - moved_set)
         rel = [(r.get("answer_relevance") or {}).get("score") for r in out.samples]
-        print(f"  swapped {len(moved)}: flagged {caught} = {caught / len(moved):.1%}; other rows flagged {false} = "
-              f"{false / (len(sub) - len(moved)):.1%}; AUROC(relevance, not swapped) = "
-              f"{auroc([int(i not in moved_set) for i in range(len(sub))], rel):.3f}")
+        print(
+            f"  swapped {len(moved)}: flagged {caught} = {caught / len(moved):.1%}; other rows flagged {false} = "
+            f"{false / (len(sub) - len(moved)):.1%}; AUROC(relevance, not swapped) = "
+            f"{auroc([int(i not in moved_set) for i in range(len(sub))], rel):.3f}"
+        )
 
     if args.lm and "lm" not in args.skip:
         models = ModelConfig(language_model=args.lm)
@@ -194,8 +232,12 @@ def main() -> None:
             idx = subset(len(samples), args.lm_rows)
             sub = reindex([samples[i] for i in idx])
             t = time.perf_counter()
-            out = audit(sub, [*MODEL_FREE, "answer_perplexity", "answer_ifd"], models=models,
-                        params={"answer_perplexity": lm_params, "answer_ifd": lm_params})
+            out = audit(
+                sub,
+                [*MODEL_FREE, "answer_perplexity", "answer_ifd"],
+                models=models,
+                params={"answer_perplexity": lm_params, "answer_ifd": lm_params},
+            )
             dt = time.perf_counter() - t
             report_auroc(title, [labels[i] for i in idx], out)
             print(f"    ({dt:.0f} s for {len(sub)} rows, {len(sub) / dt:.2f} rows/s)")
@@ -209,8 +251,10 @@ def main() -> None:
             out = audit(samples, ["answer_completeness"])
             codes = Counter(f["code"] for r in out.samples for f in {f["code"]: f for f in r["flags"]}.values())
             checked = sum(1 for r in out.samples if (r.get("answer_completeness") or {}).get("checked"))
-            print(f"  {title:<44} rows={len(samples):>6} with checks={checked:>5}  " +
-                  "  ".join(f"{c}={n}" for c, n in codes.most_common()))
+            print(
+                f"  {title:<44} rows={len(samples):>6} with checks={checked:>5}  "
+                + "  ".join(f"{c}={n}" for c, n in codes.most_common())
+            )
 
     if "gsm8k" not in args.skip:
         print("\n== GSM8K: altered final answers (seed 0) ==")
@@ -241,23 +285,34 @@ def main() -> None:
         t = time.perf_counter()
         out = audit(samples, MODEL_FREE, cache=False)
         dt = time.perf_counter() - t
-        print(f"  {'all model-free + combine':<22} {dt:6.1f} s  {len(samples) / dt:8.0f} rows/s (sum of parts {total:.1f} s)")
+        print(
+            f"  {'all model-free + combine':<22} {dt:6.1f} s  {len(samples) / dt:8.0f} rows/s (sum of parts {total:.1f} s)"
+        )
         from scorers.quality_checks import instruction_expression, unit_conversion
 
         maths = [s for s in samples if instruction_expression(s.instruction) or unit_conversion(s.instruction)]
-        wrong = [s for s in maths if any(f.code in {"wrong_result", "wrong_conversion"}
-                                         for f in check_accuracy(s.instruction, s.answer).flags)]
+        wrong = [
+            s
+            for s in maths
+            if any(
+                f.code in {"wrong_result", "wrong_conversion"} for f in check_accuracy(s.instruction, s.answer).flags
+            )
+        ]
         worked = [r for r in out.samples if (r.get("answer_quality_breakdown") or {}).get("accuracy") is not None]
-        print(f"\n== Alpaca maths: {len(maths)} rows ask for a computation or conversion we can redo; "
-              f"{len(wrong)} ({len(wrong) / max(len(maths), 1):.0%}) state a wrong result; "
-              f"{len(worked)} rows have any checkable accuracy claim ==")
+        print(
+            f"\n== Alpaca maths: {len(maths)} rows ask for a computation or conversion we can redo; "
+            f"{len(wrong)} ({len(wrong) / max(len(maths), 1):.0%}) state a wrong result; "
+            f"{len(worked)} rows have any checkable accuracy claim =="
+        )
         print("\n== Alpaca 52k: flags per code (samples) ==")
         for code, c in sorted(out.report["flagged_samples"].items(), key=lambda kv: -kv[1]):
             print(f"  {code:<28} {c}")
         flagged = [i for i, r in enumerate(out.samples) if r["flags"]]
         print(f"  samples with any flag: {len(flagged)} of {len(samples)}")
         print("\n== 20 flagged Alpaca rows (seed 0; verbose_for_task-only rows skipped) ==")
-        pick = [i for i in flagged if {f["code"] for f in out.samples[i]["flags"]} - {"verbose_for_task", "hard_to_read"}]
+        pick = [
+            i for i in flagged if {f["code"] for f in out.samples[i]["flags"]} - {"verbose_for_task", "hard_to_read"}
+        ]
         for i in sorted(random.Random(0).sample(pick, min(20, len(pick)))):
             s = samples[i]
             print(f"  [{i}] Q: {s.instruction[:140]!r}\n       A: {s.answer[:160]!r}")

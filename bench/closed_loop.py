@@ -29,9 +29,21 @@ from app.services.auth import create_key
 from app.settings import Settings
 from bench._common import peak_rss_mb, shared_data
 
-AUDIT_SCORERS = ["exact_duplicate", "duplicate_instruction", "near_duplicate", "junk_answer", "broken_answer",
-                 "text_damage", "unseen_content", "wrong_language", "extreme_length", "answer_quality", "difficulty",
-                 "language", "text_length"]
+AUDIT_SCORERS = [
+    "exact_duplicate",
+    "duplicate_instruction",
+    "near_duplicate",
+    "junk_answer",
+    "broken_answer",
+    "text_damage",
+    "unseen_content",
+    "wrong_language",
+    "extreme_length",
+    "answer_quality",
+    "difficulty",
+    "language",
+    "text_length",
+]
 
 
 def build_model(rows: list[dict], out: Path, hidden: int, layers: int) -> Path:
@@ -44,16 +56,32 @@ def build_model(rows: list[dict], out: Path, hidden: int, layers: int) -> Path:
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=4000, special_tokens=SPECIALS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=4000, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     texts = [r["instruction"] + "\n" + r.get("input", "") + "\n" + r["output"] for r in rows[:20000]]
     tok.train_from_iterator(texts, trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="<pad>", additional_special_tokens=["<|im_start|>", "<|im_end|>"])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+    )
     fast.chat_template = CHATML
-    cfg = LlamaConfig(vocab_size=len(fast), hidden_size=hidden, intermediate_size=hidden * 4, num_hidden_layers=layers,
-                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=1024,
-                      bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(fast),
+        hidden_size=hidden,
+        intermediate_size=hidden * 4,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=1024,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+        pad_token_id=fast.pad_token_id,
+    )
     torch.manual_seed(0)
     LlamaForCausalLM(cfg).save_pretrained(out)
     fast.save_pretrained(out)
@@ -89,18 +117,37 @@ def main() -> None:
         audit = c.post(f"/v1/datasets/{ds['id']}/audits", json={"scorers": AUDIT_SCORERS}).json()
         worker.run_once()
         audit = c.get(f"/v1/audits/{audit['id']}").json()
-        print(f"audit {audit['status']} in {time.perf_counter() - t:.1f}s; flags: "
-              + ", ".join(f"{k} {v}" for k, v in sorted(audit["report"]["flags"].items(), key=lambda kv: -kv[1])[:8]))
-        policy = {"drop_severities": ["error"], "dedupe": True, "budget": {"rows": args.budget},
-                  "diversity_threshold": "auto", "rank_by": "overall"}
+        print(
+            f"audit {audit['status']} in {time.perf_counter() - t:.1f}s; flags: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(audit["report"]["flags"].items(), key=lambda kv: -kv[1])[:8])
+        )
+        policy = {
+            "drop_severities": ["error"],
+            "dedupe": True,
+            "budget": {"rows": args.budget},
+            "diversity_threshold": "auto",
+            "rank_by": "overall",
+        }
         t = time.perf_counter()
         cur = c.post(f"/v1/datasets/{ds['id']}/curations", json={"audit_id": audit["id"], "policy": policy}).json()
         worker.run_once()
         cur = c.get(f"/v1/curations/{cur['id']}").json()
-        print(f"curation {cur['status']} in {time.perf_counter() - t:.1f}s: kept {cur['counts']['kept']} of "
-              f"{cur['counts']['input_rows']}; dropped by reason {cur['counts']['dropped_by_reason']}")
-        spec = {"base_model": base, "method": "full", "epochs": args.epochs, "batch_size": 16, "lr": 1e-3,
-                "max_length": 256, "overlength": "drop", "warmup_ratio": 0.05, "save_steps": 1000, "seed": 0}
+        print(
+            f"curation {cur['status']} in {time.perf_counter() - t:.1f}s: kept {cur['counts']['kept']} of "
+            f"{cur['counts']['input_rows']}; dropped by reason {cur['counts']['dropped_by_reason']}"
+        )
+        spec = {
+            "base_model": base,
+            "method": "full",
+            "epochs": args.epochs,
+            "batch_size": 16,
+            "lr": 1e-3,
+            "max_length": 256,
+            "overlength": "drop",
+            "warmup_ratio": 0.05,
+            "save_steps": 1000,
+            "seed": 0,
+        }
         exp = c.post("/v1/experiments", json={"curation_id": cur["id"], "spec": spec, "held_out_rows": args.held_out})
         if exp.status_code != 202:
             raise SystemExit(f"experiment refused: {exp.status_code} {exp.text}")
@@ -110,14 +157,18 @@ def main() -> None:
             worker.run_once()
             print(f"  trained one arm in {time.perf_counter() - t:.0f}s")
         exp = c.get(f"/v1/experiments/{exp['id']}").json()
-    print(f"\nclosed loop on Alpaca ({len(rows)} rows → {args.budget}), model {Path(base).name}, "
-          f"{args.epochs} epochs, held-out {args.held_out} rows; status {exp['status']}")
+    print(
+        f"\nclosed loop on Alpaca ({len(rows)} rows → {args.budget}), model {Path(base).name}, "
+        f"{args.epochs} epochs, held-out {args.held_out} rows; status {exp['status']}"
+    )
     print(f"{'arm':<9} {'rows':>5} {'held-out loss':>14} {'token acc':>10} {'loss / random':>14}")
     ref = exp["arms"]["random"]["held_out_loss"]
     for arm in ("curated", "random", "longest"):
         a = exp["arms"][arm]
-        print(f"{arm:<9} {a['rows']:>5} {a['held_out_loss']:>14.4f} {a['held_out_accuracy']:>10.4f} "
-              f"{a['held_out_loss'] / ref:>13.3f}x")
+        print(
+            f"{arm:<9} {a['rows']:>5} {a['held_out_loss']:>14.4f} {a['held_out_accuracy']:>10.4f} "
+            f"{a['held_out_loss'] / ref:>13.3f}x"
+        )
     print(f"total {time.perf_counter() - t_all:.0f}s, peak RSS {peak_rss_mb():.0f} MB")
 
 

@@ -28,11 +28,15 @@ def external() -> None:
     own, swapped = pick[:200], pick[200:]
     samples, truth = [], []
     for i in own:
-        samples.append(Sample(index=len(samples), turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[i].answer))))
+        samples.append(
+            Sample(index=len(samples), turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[i].answer)))
+        )
         truth.append("supported")
     for k, i in enumerate(swapped):
         j = swapped[(k + 1) % len(swapped)]
-        samples.append(Sample(index=len(samples), turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[j].answer))))
+        samples.append(
+            Sample(index=len(samples), turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[j].answer)))
+        )
         truth.append("contradicted")
     for s in load("stanford_alpaca/alpaca_data.json", limit=100):
         samples.append(Sample(index=len(samples), turns=s.turns))
@@ -47,21 +51,31 @@ def external() -> None:
     for want in ("supported", "contradicted", "no_reference"):
         c = Counter(g for g, w in zip(got, truth) if w == want)
         print(f"  truth={want:13s} -> {dict(c)}  (accuracy {c[want] / truth.count(want):.2f})")
-    print("  models:", fig["embedding"]["matching"]["model"], "/", fig["embedding"]["candidates"]["model"],
-          "| warning:", fig.get("warning", "-"))
+    print(
+        "  models:",
+        fig["embedding"]["matching"]["model"],
+        "/",
+        fig["embedding"]["candidates"]["model"],
+        "| warning:",
+        fig.get("warning", "-"),
+    )
 
 
 def internal() -> None:
     for rel, limit in [("llama_factory/oaast_sft_zh.json", None), ("stanford_alpaca/alpaca_data.json", 5000)]:
         samples = load(rel, limit=limit)
         t = time.perf_counter()
-        out = run_audit(samples, scorers=["language", "instruction_clusters", "task_type", "answer_agreement", "format_consistency"])
+        out = run_audit(
+            samples, scorers=["language", "instruction_clusters", "task_type", "answer_agreement", "format_consistency"]
+        )
         took = time.perf_counter() - t
         figs = out.report["dimensions"]["consistency"]["figures"]
         ag, fm = figs["answer_agreement"], figs["format_consistency"]
-        print(f"[internal] {rel} ({len(samples)} rows, {took:.1f}s): candidate pairs {ag['candidate_pairs']}, "
-              f"same-question pairs {ag['same_question_pairs']}, samples with disagreeing answers {ag['samples_flagged']}; "
-              f"format-inconsistent {fm['format_inconsistent']}, length outliers {fm['length_outliers']}")
+        print(
+            f"[internal] {rel} ({len(samples)} rows, {took:.1f}s): candidate pairs {ag['candidate_pairs']}, "
+            f"same-question pairs {ag['same_question_pairs']}, samples with disagreeing answers {ag['samples_flagged']}; "
+            f"format-inconsistent {fm['format_inconsistent']}, length outliers {fm['length_outliers']}"
+        )
         ex = [r for r in out.samples if any(f["code"] == "inconsistent_answers" for f in r["flags"])][:2]
         for r in ex:
             f = next(f for f in r["flags"] if f["code"] == "inconsistent_answers")

@@ -24,8 +24,12 @@ from scorers.samples import sample
 
 #: The README's example: drop errors and warnings, keep one of each duplicate group, keep the better half
 #: score-first with DEITA's diversity rule.
-EXAMPLE = {"drop_severities": ["error", "warning"], "dedupe": True, "budget": {"fraction": 0.5},
-           "diversity_threshold": "auto"}
+EXAMPLE = {
+    "drop_severities": ["error", "warning"],
+    "dedupe": True,
+    "budget": {"fraction": 0.5},
+    "diversity_threshold": "auto",
+}
 #: The example the README showed before: on a 2k-row set the 3,000-row budget never binds.
 OLD = {"drop_severities": ["error"], "dedupe": True, "budget": {"rows": 3000}, "diversity_threshold": "auto"}
 
@@ -36,15 +40,19 @@ def main() -> None:
     ap.add_argument("--cache-dir", default=os.environ.get("SFTAUDIT_VECTOR_CACHE", "/work/cache/vectors"))
     args = ap.parse_args()
     rows = [alpaca_row(r) for r in read_rows(shared_data() / args.path)]
-    samples = [sample(i, r["instruction"] + (f"\n\n{r['input']}" if r["input"].strip() else ""), r["output"])
-               for i, r in enumerate(rows)]
+    samples = [
+        sample(i, r["instruction"] + (f"\n\n{r['input']}" if r["input"].strip() else ""), r["output"])
+        for i, r in enumerate(rows)
+    ]
     t0 = time.perf_counter()
     out = run_audit(samples, seed=0, cache_dir=args.cache_dir)
     audit_s = time.perf_counter() - t0
     ctx = ScoringContext(samples=samples, cache_dir=args.cache_dir)
     emb = ctx.embeddings("instruction", tier="fast")
-    print(f"{args.path}: {len(samples):,} rows, default audit {audit_s:.0f} s (load {os.getloadavg()[0]:.1f}), "
-          f"peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"{args.path}: {len(samples):,} rows, default audit {audit_s:.0f} s (load {os.getloadavg()[0]:.1f}), "
+        f"peak RSS {peak_rss_mb():.0f} MB"
+    )
     for name, policy in (("example", EXAMPLE), ("old example", OLD)):
         sel = select(out.samples, CurationPolicy.model_validate(policy), lambda: emb)
         print(f"\n{name}: {json.dumps(policy)}")

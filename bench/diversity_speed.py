@@ -22,8 +22,17 @@ from scorers.context import ScoringContext
 from scorers.embeddings import get_embedder
 from scorers.models import ModelConfig
 
-FAMILIES = ["language", "instruction_clusters", "semantic_diversity", "lexical_diversity", "task_type",
-            "instruction_form", "difficulty", "answer_agreement", "format_consistency"]
+FAMILIES = [
+    "language",
+    "instruction_clusters",
+    "semantic_diversity",
+    "lexical_diversity",
+    "task_type",
+    "instruction_form",
+    "difficulty",
+    "answer_agreement",
+    "format_consistency",
+]
 
 
 def rss_gb() -> float:
@@ -55,8 +64,10 @@ def main() -> None:
     full.encode(sub)
     t_sub = time.perf_counter() - t
     t_full_est = t_sub * n / len(sub)
-    print(f"full tier ({full.describe()['model']}, {full.device}): {len(sub)} instructions in {t_sub:.1f}s "
-          f"({len(sub) / t_sub:,.0f} texts/s) -> EXTRAPOLATED {t_full_est / 60:.1f} min for {n}")
+    print(
+        f"full tier ({full.describe()['model']}, {full.device}): {len(sub)} instructions in {t_sub:.1f}s "
+        f"({len(sub) / t_sub:,.0f} texts/s) -> EXTRAPOLATED {t_full_est / 60:.1f} min for {n}"
+    )
 
     stamps: list[tuple[float, str]] = []
     t = time.perf_counter()
@@ -73,8 +84,10 @@ def main() -> None:
     print(f"fast-tier audit end to end (embedding + families): {(t_fast + t_fam) / 60:.2f} min (goal < 5 min)")
     print(f"peak RSS: {rss_gb():.2f} GB (goal < 4 GB)")
     div = out.report["dimensions"]["diversity"]
-    print(f"diversity headline {div['score']:.3f}; clusters k={div['figures']['instruction_clusters']['k']}; "
-          f"difficulty mix {out.report['dimensions']['difficulty']['figures']['difficulty']['mix']}")
+    print(
+        f"diversity headline {div['score']:.3f}; clusters k={div['figures']['instruction_clusters']['k']}; "
+        f"difficulty mix {out.report['dimensions']['difficulty']['figures']['difficulty']['mix']}"
+    )
     print(f"flags: {out.report['flags']}")
     ag = out.report["dimensions"]["consistency"]["figures"]["answer_agreement"]
     print("answer_agreement:", {k: v for k, v in ag.items() if k not in ("embedding", "sources")})

@@ -60,14 +60,19 @@ def run_mode(mode: str, rows: int, swap: float, seed: int, out: str) -> None:
     from scorers.models import ModelConfig
 
     samples, _ = subset(rows, swap, seed)
-    params = {"semantic_duplicate": {"search_tier": mode}, "mismatched_answer": {"search_tier": mode},
-              "answer_relevance": {"tier": mode}}
+    params = {
+        "semantic_duplicate": {"search_tier": mode},
+        "mismatched_answer": {"search_tier": mode},
+        "answer_relevance": {"tier": mode},
+    }
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
         res = run_audit(samples, scorers=SCORERS, params=params, models=ModelConfig(), cache_dir=cache)
         wall = time.perf_counter() - t
-    flagged = {c: sorted(r["index"] for r in res.samples if any(f["code"] == c for f in r["flags"]))
-               for c in ("semantic_duplicate", "mismatched_answer", "answer_off_topic")}
+    flagged = {
+        c: sorted(r["index"] for r in res.samples if any(f["code"] == c for f in r["flags"]))
+        for c in ("semantic_duplicate", "mismatched_answer", "answer_off_topic")
+    }
     groups = sorted(r["index"] for r in res.samples if "semantic_group" in r)
     figures = {d: res.report["dimensions"][d]["figures"] for d in ("noise", "answer_quality")}
     Path(out).write_text(json.dumps({"wall": wall, "flagged": flagged, "grouped": groups, "figures": figures}))
@@ -89,29 +94,52 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("full", "aligned"):
             path = os.path.join(tmp, f"{mode}.json")
-            subprocess.run([sys.executable, __file__, "--mode", mode, "--rows", str(args.rows), "--swap",
-                            str(args.swap), "--seed", str(args.seed), "--out", path], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--mode",
+                    mode,
+                    "--rows",
+                    str(args.rows),
+                    "--swap",
+                    str(args.swap),
+                    "--seed",
+                    str(args.seed),
+                    "--out",
+                    path,
+                ],
+                check=True,
+            )
             res[mode] = json.loads(Path(path).read_text())
             print(f"{mode:8s} wall {res[mode]['wall']:7.1f} s", flush=True)
     n = args.rows
-    print(f"\nAlpaca subset: {n} rows, {len(moved)} answers swapped (seed {args.seed}); load average "
-          f"{os.getloadavg()[0]:.1f}")
+    print(
+        f"\nAlpaca subset: {n} rows, {len(moved)} answers swapped (seed {args.seed}); load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
     full, al = res["full"], res["aligned"]
     print(f"time: full {full['wall']:.1f} s, aligned {al['wall']:.1f} s -> {full['wall'] / al['wall']:.2f}x faster")
     fs, as_ = set(full["flagged"]["semantic_duplicate"]), set(al["flagged"]["semantic_duplicate"])
     fg, ag = set(full["grouped"]), set(al["grouped"])
-    print(f"semantic_duplicate: full flags {len(fs)} rows ({len(fg)} in groups), aligned {len(as_)} rows ({len(ag)} in groups); "
-          f"aligned recall of full's grouped rows {len(fg & ag) / max(len(fg), 1):.3f}, "
-          f"aligned grouped rows not grouped by full {len(ag - fg)}")
+    print(
+        f"semantic_duplicate: full flags {len(fs)} rows ({len(fg)} in groups), aligned {len(as_)} rows ({len(ag)} in groups); "
+        f"aligned recall of full's grouped rows {len(fg & ag) / max(len(fg), 1):.3f}, "
+        f"aligned grouped rows not grouped by full {len(ag - fg)}"
+    )
     sd = al["figures"]["noise"]["semantic_duplicate"]
-    print(f"  aligned: {sd.get('candidate_pairs')} candidate pairs, {sd.get('verified_pairs')} verified, "
-          f"{sd.get('samples_embedded_full')} samples embedded on the full encoder; alignment {sd.get('alignment')}")
+    print(
+        f"  aligned: {sd.get('candidate_pairs')} candidate pairs, {sd.get('verified_pairs')} verified, "
+        f"{sd.get('samples_embedded_full')} samples embedded on the full encoder; alignment {sd.get('alignment')}"
+    )
     clean = n - len(moved)
     for code in ("mismatched_answer", "answer_off_topic"):
         for mode in ("full", "aligned"):
             got = set(res[mode]["flagged"][code])
-            print(f"{code:18s} {mode:8s} swapped recall {len(got & moved) / max(len(moved), 1):.3f}  "
-                  f"false positives {len(got - moved) / clean:.4f} of untouched rows ({len(got - moved)})")
+            print(
+                f"{code:18s} {mode:8s} swapped recall {len(got & moved) / max(len(moved), 1):.3f}  "
+                f"false positives {len(got - moved) / clean:.4f} of untouched rows ({len(got - moved)})"
+            )
     for name, dim in (("mismatched_answer", "noise"), ("answer_relevance", "answer_quality")):
         f = al["figures"][dim][name]
         print(f"  aligned {name}: verified on full {f.get('verified_full')} of {f.get('doubtful')} doubtful")

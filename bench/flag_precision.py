@@ -79,6 +79,7 @@ BY_KEY = {p.key: p for p in PANEL}
 
 # --- run -------------------------------------------------------------------------------------------------------------
 
+
 def run(keys: list[str], work: Path, cache: str | None, only: list[str] | None = None) -> None:
     """Audit each panel dataset (gate off) and store its flags.  ``only``: re-run just these scorers and replace
     their codes' flags in the stored ones (after a change to one scorer, the rest of the panel still holds)."""
@@ -92,25 +93,38 @@ def run(keys: list[str], work: Path, cache: str | None, only: list[str] | None =
         ds = BY_KEY[key]
         t0 = time.perf_counter()
         samples, info = read_file_samples(DATA / ds.path, settings, format=ds.format)
-        out = run_audit(samples, models=models, seed=0, cache_dir=cache or str(settings.storage.cache),
-                        dataset_info=info, gate_flags=False, **({"scorers": only} if only else {}))
+        out = run_audit(
+            samples,
+            models=models,
+            seed=0,
+            cache_dir=cache or str(settings.storage.cache),
+            dataset_info=info,
+            gate_flags=False,
+            **({"scorers": only} if only else {}),
+        )
         d = work / key
         d.mkdir(parents=True, exist_ok=True)
         kept: dict[int, list[dict[str, Any]]] = {}
         if only:  # the other scorers' flags as stored, this scorer's anew
-            kept = {row: [f for f in fl if (sp := flag_table.spec(f["code"])) is None or sp.scorer not in only]
-                    for row, fl in load_flags(work, key).items()}
+            kept = {
+                row: [f for f in fl if (sp := flag_table.spec(f["code"])) is None or sp.scorer not in only]
+                for row, fl in load_flags(work, key).items()
+            }
         with (d / "flags.jsonl").open("w", encoding="utf-8") as fh:
             for rec in out.samples:
                 fl = kept.get(rec["index"], []) + rec["flags"]
                 fh.write(json.dumps({"index": rec["index"], "flags": fl}, ensure_ascii=False) + "\n")
         if not only:
             (d / "report.json").write_text(out.report_json(), encoding="utf-8")
-        print(f"{key}: {len(samples)} rows, {sum(out.report['flags'].values())} flags"
-              f"{' of ' + ', '.join(only) if only else ''}, {time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"{key}: {len(samples)} rows, {sum(out.report['flags'].values())} flags"
+            f"{' of ' + ', '.join(only) if only else ''}, {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
 
 
 # --- the sample ------------------------------------------------------------------------------------------------------
+
 
 def _rank(key: str, row: int, code: str) -> str:
     return hashlib.sha1(f"{SEED}:{key}:{row}:{code}".encode()).hexdigest()
@@ -132,8 +146,9 @@ def sample(flags: dict[int, list[dict[str, Any]]], key: str) -> dict[str, list[i
     for row, fl in flags.items():
         for f in fl:
             rows_by_code[flag_table.canonical(f["code"])].add(row)
-    return {code: sorted(rows, key=lambda r: _rank(key, r, code))[:PER_CODE]
-            for code, rows in sorted(rows_by_code.items())}
+    return {
+        code: sorted(rows, key=lambda r: _rank(key, r, code))[:PER_CODE] for code, rows in sorted(rows_by_code.items())
+    }
 
 
 def load_verdicts(path: Path = VERDICTS) -> dict[tuple[str, int, str], dict[str, Any]]:
@@ -154,13 +169,21 @@ def load_verdicts(path: Path = VERDICTS) -> dict[tuple[str, int, str], dict[str,
 
 # --- packets for adjudication ----------------------------------------------------------------------------------------
 
+
 def _rows(ds: PanelSet) -> list[dict[str, Any]]:
     from app.local import read_file_samples
     from app.settings import Settings
 
     samples, _ = read_file_samples(DATA / ds.path, Settings(), format=ds.format)
-    return [{"index": s.index, "system": s.system, "turns": [[t.role, t.content] for t in s.turns],
-             "original": s.meta.get("original")} for s in samples]
+    return [
+        {
+            "index": s.index,
+            "system": s.system,
+            "turns": [[t.role, t.content] for t in s.turns],
+            "original": s.meta.get("original"),
+        }
+        for s in samples
+    ]
 
 
 def _clip(text: Any, limit: int) -> Any:
@@ -175,8 +198,9 @@ def packets(work: Path, out: Path, keys: list[str]) -> None:
     for key in keys:
         ds = BY_KEY[key]
         flags = load_flags(work, key)
-        todo = [(code, row) for code, rows in sample(flags, key).items() for row in rows
-                if (key, row, code) not in verdicts]
+        todo = [
+            (code, row) for code, rows in sample(flags, key).items() for row in rows if (key, row, code) not in verdicts
+        ]
         if not todo:
             continue
         rows = _rows(ds)
@@ -186,19 +210,28 @@ def packets(work: Path, out: Path, keys: list[str]) -> None:
                 spec = flag_table.spec(code)
                 related = sorted({r for f in mine for r in f.get("related", [])})[:3]
                 packet = {
-                    "dataset": key, "row": row, "code": code,
+                    "dataset": key,
+                    "row": row,
+                    "code": code,
                     "claim": spec.meaning if spec else code,
                     "flag_reasons": [f["reason"] for f in mine],
-                    "sample": {**rows[row], "turns": [[r, _clip(t, 6000)] for r, t in rows[row]["turns"]],
-                               "original": None},
-                    "related_rows": [{"index": r, "turns": [[x, _clip(t, 1500)] for x, t in rows[r]["turns"]]}
-                                     for r in related if r < len(rows) and spec and spec.kind != "reference"],
+                    "sample": {
+                        **rows[row],
+                        "turns": [[r, _clip(t, 6000)] for r, t in rows[row]["turns"]],
+                        "original": None,
+                    },
+                    "related_rows": [
+                        {"index": r, "turns": [[x, _clip(t, 1500)] for x, t in rows[r]["turns"]]}
+                        for r in related
+                        if r < len(rows) and spec and spec.kind != "reference"
+                    ],
                 }
                 fh.write(json.dumps(packet, ensure_ascii=False) + "\n")
         print(f"{key}: {len(todo)} rows to adjudicate → {out / (key + '.jsonl')}")
 
 
 # --- the table ---------------------------------------------------------------------------------------------------------
+
 
 def _as_flag(f: dict[str, Any]):
     from scorers.base import Flag
@@ -208,8 +241,13 @@ def _as_flag(f: dict[str, Any]):
 
 def _figures(right: int, n: int) -> dict[str, Any]:
     lo, hi = flag_table.wilson_interval(right, n)
-    return {"right": right, "verdicts": n, "precision": round(right / n, 4) if n else None,
-            "low": round(lo, 4), "high": round(hi, 4)}
+    return {
+        "right": right,
+        "verdicts": n,
+        "precision": round(right / n, 4) if n else None,
+        "low": round(lo, 4),
+        "high": round(hi, 4),
+    }
 
 
 def table(work: Path, keys: list[str], write: bool) -> dict[str, Any]:
@@ -220,40 +258,67 @@ def table(work: Path, keys: list[str], write: bool) -> dict[str, Any]:
     for key in keys:
         flags = load_flags(work, key)
         raised = Counter(flag_table.canonical(f["code"]) for fl in flags.values() for f in fl)
-        shown = Counter(flag_table.canonical(f["code"]) for fl in flags.values() for f in fl
-                        if (g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info")
-        rows_shown = sum(1 for fl in flags.values()
-                         if any((g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info" for f in fl))
-        rows_flagged = Counter(flag_table.canonical(f["code"]) for fl in flags.values()
-                               for f in {x["code"]: x for x in fl}.values())
+        shown = Counter(
+            flag_table.canonical(f["code"])
+            for fl in flags.values()
+            for f in fl
+            if (g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info"
+        )
+        rows_shown = sum(
+            1
+            for fl in flags.values()
+            if any((g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info" for f in fl)
+        )
+        rows_flagged = Counter(
+            flag_table.canonical(f["code"]) for fl in flags.values() for f in {x["code"]: x for x in fl}.values()
+        )
         for code, rows in sample(flags, key).items():
             got = [verdicts.get((key, r, code)) for r in rows]
             missing += sum(v is None for v in got)
             vs = Counter(v["verdict"] for v in got if v is not None)
             n = sum(vs.values())
             per_code[code]["datasets"][key] = {
-                "raised": raised[code], "rows_flagged": rows_flagged[code], "sampled": rows,
+                "raised": raised[code],
+                "rows_flagged": rows_flagged[code],
+                "sampled": rows,
                 "rows_read": [r for r, v in zip(rows, got) if v is not None],
-                "wrong": vs["wrong"], "debatable": vs["debatable"], **_figures(vs["right"], n)}
+                "wrong": vs["wrong"],
+                "debatable": vs["debatable"],
+                **_figures(vs["right"], n),
+            }
         per_set[key] = {"rows": len(flags), "raised": dict(raised), "shown": dict(shown), "rows_shown": rows_shown}
     codes: dict[str, Any] = {}
     for code, entry in sorted(per_code.items()):
         ds = entry["datasets"]
         right = sum(d["right"] for d in ds.values())
         n = sum(d["verdicts"] for d in ds.values())
-        pooled = {**_figures(right, n), "wrong": sum(d["wrong"] for d in ds.values()),
-                  "debatable": sum(d["debatable"] for d in ds.values()),
-                  "raised": sum(d["raised"] for d in ds.values()), "allowed": flag_table.ceiling_for(right, n)}
+        pooled = {
+            **_figures(right, n),
+            "wrong": sum(d["wrong"] for d in ds.values()),
+            "debatable": sum(d["debatable"] for d in ds.values()),
+            "raised": sum(d["raised"] for d in ds.values()),
+            "allowed": flag_table.ceiling_for(right, n),
+        }
         codes[code] = {"pooled": pooled, "datasets": ds}
-    result = {"panel": [p.key for p in PANEL if p.key in keys], "per_code_sample": PER_CODE, "seed": SEED,
-              "codes": codes}
+    result = {
+        "panel": [p.key for p in PANEL if p.key in keys],
+        "per_code_sample": PER_CODE,
+        "seed": SEED,
+        "codes": codes,
+    }
     _print(result, per_set, missing)
     result["per_set"] = per_set
     if write:
-        slim = {**result, "codes": {c: {"pooled": e["pooled"],
-                                        "datasets": {k: {x: v for x, v in d.items() if x != "sampled"}
-                                                     for k, d in e["datasets"].items()}}
-                                    for c, e in codes.items()}}
+        slim = {
+            **result,
+            "codes": {
+                c: {
+                    "pooled": e["pooled"],
+                    "datasets": {k: {x: v for x, v in d.items() if x != "sampled"} for k, d in e["datasets"].items()},
+                }
+                for c, e in codes.items()
+            },
+        }
         slim.pop("per_set", None)
         PRECISION.write_text(json.dumps(slim, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {PRECISION}")
@@ -269,16 +334,22 @@ def _print(result: dict[str, Any], per_set: dict[str, Any], missing: int) -> Non
     print(f"{'code':28} {'dataset':12} {'raised':>7} {'read':>5} {'prec':>5}  95% interval   wrong deb")
     for code, e in result["codes"].items():
         for key, d in e["datasets"].items():
-            print(f"{code:28} {key:12} {d['raised']:7d} {d['verdicts']:5d} {pct(d['precision'])}  "
-                  f"[{d['low']:.2f}, {d['high']:.2f}]  {d['wrong']:5d} {d['debatable']:3d}")
+            print(
+                f"{code:28} {key:12} {d['raised']:7d} {d['verdicts']:5d} {pct(d['precision'])}  "
+                f"[{d['low']:.2f}, {d['high']:.2f}]  {d['wrong']:5d} {d['debatable']:3d}"
+            )
         p = e["pooled"]
         spec = flag_table.spec(code)
-        print(f"{code:28} {'POOLED':12} {p['raised']:7d} {p['verdicts']:5d} {pct(p['precision'])}  "
-              f"[{p['low']:.2f}, {p['high']:.2f}]  {p['wrong']:5d} {p['debatable']:3d}   allowed: {p['allowed']}, "
-              f"declared: {spec.ceiling if spec else '?'}")
+        print(
+            f"{code:28} {'POOLED':12} {p['raised']:7d} {p['verdicts']:5d} {pct(p['precision'])}  "
+            f"[{p['low']:.2f}, {p['high']:.2f}]  {p['wrong']:5d} {p['debatable']:3d}   allowed: {p['allowed']}, "
+            f"declared: {spec.ceiling if spec else '?'}"
+        )
     print()
-    print("what a user sees, per dataset (flags at warning/error after the gate; precision weights each code "
-          "by its count there):")
+    print(
+        "what a user sees, per dataset (flags at warning/error after the gate; precision weights each code "
+        "by its count there):"
+    )
     print(f"{'dataset':12} {'rows':>7} {'rows w/e':>9} {'share':>6} {'w/e flags':>9} {'est. precision':>15}")
     for key, s in per_set.items():
         total = sum(s["shown"].values())
@@ -291,8 +362,10 @@ def _print(result: dict[str, Any], per_set: dict[str, Any], missing: int) -> Non
             else:
                 unknown += count
         est = right / (total - unknown) if total - unknown else float("nan")
-        print(f"{key:12} {s['rows']:7d} {s['rows_shown']:9d} {s['rows_shown'] / max(s['rows'], 1):6.1%} {total:9d} "
-              f"{est:15.3f}" + (f"  ({unknown} flags of codes without verdicts here)" if unknown else ""))
+        print(
+            f"{key:12} {s['rows']:7d} {s['rows_shown']:9d} {s['rows_shown'] / max(s['rows'], 1):6.1%} {total:9d} "
+            f"{est:15.3f}" + (f"  ({unknown} flags of codes without verdicts here)" if unknown else "")
+        )
     if missing:
         print(f"\n{missing} sampled rows have no verdict yet (run `packets`).")
 
@@ -313,6 +386,7 @@ def _user_view(result: dict[str, Any], key: str, s: dict[str, Any]) -> tuple[int
 
 def markdown(result: dict[str, Any]) -> str:
     """docs/flag-precision.md: the published table (written by ``table --write``; do not edit by hand)."""
+
     def f(x: float | None) -> str:
         return "–" if x is None else f"{x:.2f}"
 
@@ -333,20 +407,31 @@ def markdown(result: dict[str, Any]) -> str:
         p = e["pooled"]
         spec = flag_table.spec(code)
         per = ", ".join(f"{k} {d['right']}/{d['verdicts']}" for k, d in e["datasets"].items() if d["verdicts"])
-        lines.append(f"| `{code}` | {spec.ceiling if spec else '?'} | {f(p['precision'])} | [{f(p['low'])}, {f(p['high'])}] "
-                     f"| {p['verdicts']} | {p['raised']:,} | {per} |")
+        lines.append(
+            f"| `{code}` | {spec.ceiling if spec else '?'} | {f(p['precision'])} | [{f(p['low'])}, {f(p['high'])}] "
+            f"| {p['verdicts']} | {p['raised']:,} | {per} |"
+        )
     never = sorted(c for c in flag_table.FLAG_CODES if c not in result["codes"])
     if never:
-        lines += ["", "Never raised on the panel (not measured, so at most info): "
-                  + ", ".join(f"`{c}`" for c in never) + "."]
-    lines += ["", "## What a user sees, per dataset", "",
-              "Warning/error flags after the gate; their precision weights each code by how often it is raised there.",
-              "", "| dataset | rows | rows with a warning/error | share | warning/error flags | est. precision |",
-              "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Never raised on the panel (not measured, so at most info): " + ", ".join(f"`{c}`" for c in never) + ".",
+        ]
+    lines += [
+        "",
+        "## What a user sees, per dataset",
+        "",
+        "Warning/error flags after the gate; their precision weights each code by how often it is raised there.",
+        "",
+        "| dataset | rows | rows with a warning/error | share | warning/error flags | est. precision |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, s in result.get("per_set", {}).items():
         total, est, unknown = _user_view(result, key, s)
-        lines.append(f"| {key} | {s['rows']:,} | {s['rows_shown']:,} | {s['rows_shown'] / max(s['rows'], 1):.1%} | "
-                     f"{total:,} | {f(est)}{f' ({unknown} unread)' if unknown else ''} |")
+        lines.append(
+            f"| {key} | {s['rows']:,} | {s['rows_shown']:,} | {s['rows_shown'] / max(s['rows'], 1):.1%} | "
+            f"{total:,} | {f(est)}{f' ({unknown} unread)' if unknown else ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 

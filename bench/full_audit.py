@@ -48,12 +48,18 @@ def main() -> None:
         models = models.model_copy(update={"full_tier_max_samples": args.full_tier_max_samples})
     t0 = time.perf_counter()
     samples, info = read_file_samples(Path(args.file), settings)
-    print(f"{Path(args.file).name}: {len(samples)} samples read in {time.perf_counter() - t0:.1f} s; "
-          f"full_tier_max_samples={models.full_tier_max_samples}", flush=True)
+    print(
+        f"{Path(args.file).name}: {len(samples)} samples read in {time.perf_counter() - t0:.1f} s; "
+        f"full_tier_max_samples={models.full_tier_max_samples}",
+        flush=True,
+    )
 
     t = time.perf_counter()
     get_embedder(models, tier="fast")._load()  # distils the fast tier on first use
-    print(f"fast tier ready in {time.perf_counter() - t:.1f} s (distilled now unless already in the model cache)", flush=True)
+    print(
+        f"fast tier ready in {time.perf_counter() - t:.1f} s (distilled now unless already in the model cache)",
+        flush=True,
+    )
 
     steps: list[tuple[float, str]] = []
 
@@ -71,8 +77,10 @@ def main() -> None:
         if t2 - t1 >= 0.5:
             print(f"  {name:42s} {t2 - t1:7.1f}")
     flagged = sum(1 for r in out.samples if r["flags"])
-    print(f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB; "
-          f"load average {os.getloadavg()[0]:.1f}; {flagged} samples flagged")
+    print(
+        f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB; "
+        f"load average {os.getloadavg()[0]:.1f}; {flagged} samples flagged"
+    )
     for dim, d in out.report["dimensions"].items():
         print(f"  {dim:15s} {d.get('score')}")
     if args.baseline:
@@ -86,8 +94,10 @@ def main() -> None:
             full_fresh.encode(sub)
             rate = len(sub) / (time.perf_counter() - t)
         est = len(texts) / rate
-        print(f"\nbaseline: full encoder {rate:.0f} texts/s on {len(sub)} random texts -> every instruction and answer "
-              f"({len(texts)}) would take {est:.0f} s alone; audit wall / that = {wall / est:.2f}")
+        print(
+            f"\nbaseline: full encoder {rate:.0f} texts/s on {len(sub)} random texts -> every instruction and answer "
+            f"({len(texts)}) would take {est:.0f} s alone; audit wall / that = {wall / est:.2f}"
+        )
     tmp.cleanup()
 
 

@@ -29,8 +29,13 @@ def baseline(url: str, path: Path) -> float:
     """json.load + one executemany of (id, idx, record JSON) rows: the least any ingest must do."""
     eng = create_engine(url)
     md = MetaData()
-    t = Table("bare_rows", md, Column("dataset_id", String(32), primary_key=True), Column("idx", Integer, primary_key=True),
-              Column("data", JSON))
+    t = Table(
+        "bare_rows",
+        md,
+        Column("dataset_id", String(32), primary_key=True),
+        Column("idx", Integer, primary_key=True),
+        Column("data", JSON),
+    )
     md.drop_all(eng)
     md.create_all(eng)
     t0 = time.perf_counter()
@@ -38,7 +43,9 @@ def baseline(url: str, path: Path) -> float:
     ds = uuid.uuid4().hex
     with eng.begin() as c:
         for i in range(0, len(rows), 5000):
-            c.execute(insert(t), [{"dataset_id": ds, "idx": i + j, "data": r} for j, r in enumerate(rows[i:i + 5000])])
+            c.execute(
+                insert(t), [{"dataset_id": ds, "idx": i + j, "data": r} for j, r in enumerate(rows[i : i + 5000])]
+            )
     dt = time.perf_counter() - t0
     md.drop_all(eng)
     eng.dispose()

@@ -40,8 +40,15 @@ from scorers.pipeline import resolve_scorers  # noqa: E402
 from scorers.quality_learned import LearnedQuality  # noqa: E402
 from scorers.samples import Sample  # noqa: E402
 
-AUDIT = ["answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity", "junk_answer",
-         "broken_answer", "answer_quality"]
+AUDIT = [
+    "answer_accuracy",
+    "answer_completeness",
+    "answer_conciseness",
+    "answer_clarity",
+    "junk_answer",
+    "broken_answer",
+    "answer_quality",
+]
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
 
 
@@ -53,7 +60,9 @@ def audit_context(samples: list[Sample], cache_dir: str | None) -> ScoringContex
     return ctx
 
 
-def learned(ctx: ScoringContext, labelled: np.ndarray, y: np.ndarray, seed: int, tier: str = "auto") -> tuple[np.ndarray, dict]:
+def learned(
+    ctx: ScoringContext, labelled: np.ndarray, y: np.ndarray, seed: int, tier: str = "auto"
+) -> tuple[np.ndarray, dict]:
     ctx.labels = {int(ctx.samples[i].index): float(y[i]) for i in labelled}
     ctx.seed = seed
     res = LearnedQuality({"tier": tier, "propose": 0}).score(ctx.samples, ctx)
@@ -126,18 +135,23 @@ def run_alpaca(args) -> None:
                 t = time.perf_counter()
                 prob, summary = learned(ctx, labelled, y, seed)
                 dt = time.perf_counter() - t
-                cells = {"learned_quality": auroc(y[test], prob[test]),
-                         "shorter answer": auroc(y[test], -length[test]),
-                         "longer answer": auroc(y[test], length[test]),
-                         "TF-IDF + LR": auroc(y[test], tfidf_scores(texts, labelled, y, seed)[test]),
-                         "fast embeddings + LR": auroc(y[test], embedding_scores(ctx, labelled, y, seed)[test]),
-                         "answer_quality (model-free)": auroc(y[test], aq[test])}
+                cells = {
+                    "learned_quality": auroc(y[test], prob[test]),
+                    "shorter answer": auroc(y[test], -length[test]),
+                    "longer answer": auroc(y[test], length[test]),
+                    "TF-IDF + LR": auroc(y[test], tfidf_scores(texts, labelled, y, seed)[test]),
+                    "fast embeddings + LR": auroc(y[test], embedding_scores(ctx, labelled, y, seed)[test]),
+                    "answer_quality (model-free)": auroc(y[test], aq[test]),
+                }
                 for name, v in cells.items():
                     table.setdefault((name, k), []).append(v)
-                print(f"  seed {seed} labels {k:>5} (good {int(y[labelled].sum())}): " +
-                      "  ".join(f"{name}={v:.3f}" for name, v in cells.items()) +
-                      f"  [learned_quality cv_auroc={summary['cv_auroc']:.3f}, C={summary['regularisation_C']}, "
-                      f"tiers={summary['features']['embedding_tiers']}, {dt:.0f} s]", flush=True)
+                print(
+                    f"  seed {seed} labels {k:>5} (good {int(y[labelled].sum())}): "
+                    + "  ".join(f"{name}={v:.3f}" for name, v in cells.items())
+                    + f"  [learned_quality cv_auroc={summary['cv_auroc']:.3f}, C={summary['regularisation_C']}, "
+                    f"tiers={summary['features']['embedding_tiers']}, {dt:.0f} s]",
+                    flush=True,
+                )
         print_table(label_file, table, args)
 
 
@@ -152,8 +166,10 @@ def print_table(title: str, table: dict, args) -> None:
         lq = np.mean(table[("learned_quality", k)])
         trivial = max(np.mean(table[(m, k)]) for m in ("shorter answer", "longer answer", "TF-IDF + LR"))
         every = max(trivial, np.mean(table[("fast embeddings + LR", k)]))
-        print(f"  {k} labels: learned_quality − best trivial baseline (length, TF-IDF) = {lq - trivial:+.3f}; "
-              f"− best baseline incl. embeddings + LR = {lq - every:+.3f}")
+        print(
+            f"  {k} labels: learned_quality − best trivial baseline (length, TF-IDF) = {lq - trivial:+.3f}; "
+            f"− best baseline incl. embeddings + LR = {lq - every:+.3f}"
+        )
 
 
 def pairwise(scores: np.ndarray, pair: np.ndarray, chosen: np.ndarray, pairs: np.ndarray) -> float:
@@ -174,26 +190,33 @@ def run_hh(args) -> None:
     length = np.array([len(s.answer) for s in samples], dtype=float)
     aq = np.array([1.0 if v is None else v for v in ctx.results["answer_quality"].scores])
     n_pairs = int(pair.max()) + 1
-    print(f"\n== hh-rlhf harmless-base: labels from {args.pairs} pairs, pairwise accuracy on the other "
-          f"{n_pairs - args.pairs} pairs ==")
+    print(
+        f"\n== hh-rlhf harmless-base: labels from {args.pairs} pairs, pairwise accuracy on the other "
+        f"{n_pairs - args.pairs} pairs =="
+    )
     table: dict[str, list[float]] = {}
     for seed in args.seeds:
         perm = np.random.default_rng(seed).permutation(n_pairs)
-        train, held = perm[: args.pairs], perm[args.pairs:]
+        train, held = perm[: args.pairs], perm[args.pairs :]
         labelled = np.flatnonzero(np.isin(pair, train))
         t = time.perf_counter()
         prob, summary = learned(ctx, labelled, y, seed)
         dt = time.perf_counter() - t
-        cells = {"learned_quality": pairwise(prob, pair, chosen, held),
-                 "TF-IDF + LR": pairwise(tfidf_scores(texts, labelled, y, seed), pair, chosen, held),
-                 "fast embeddings + LR": pairwise(embedding_scores(ctx, labelled, y, seed), pair, chosen, held),
-                 "shorter answer": pairwise(-length, pair, chosen, held),
-                 "answer_quality (model-free)": pairwise(aq, pair, chosen, held)}
+        cells = {
+            "learned_quality": pairwise(prob, pair, chosen, held),
+            "TF-IDF + LR": pairwise(tfidf_scores(texts, labelled, y, seed), pair, chosen, held),
+            "fast embeddings + LR": pairwise(embedding_scores(ctx, labelled, y, seed), pair, chosen, held),
+            "shorter answer": pairwise(-length, pair, chosen, held),
+            "answer_quality (model-free)": pairwise(aq, pair, chosen, held),
+        }
         for name, v in cells.items():
             table.setdefault(name, []).append(v)
-        print(f"  seed {seed}: " + "  ".join(f"{name}={v:.3f}" for name, v in cells.items()) +
-              f"  [cv_auroc={summary['cv_auroc']:.3f}, tiers={summary['features']['embedding_tiers']}, {dt:.0f} s]",
-              flush=True)
+        print(
+            f"  seed {seed}: "
+            + "  ".join(f"{name}={v:.3f}" for name, v in cells.items())
+            + f"  [cv_auroc={summary['cv_auroc']:.3f}, tiers={summary['features']['embedding_tiers']}, {dt:.0f} s]",
+            flush=True,
+        )
     print("\n  | method | pairwise accuracy |\n  |---|---|")
     for name, v in table.items():
         print(f"  | {name} | {np.mean(v):.3f} ± {np.std(v):.3f} |")

@@ -41,8 +41,10 @@ from scorers.quality_judge import RUBRIC, JudgeParams  # noqa: E402
 from scorers.samples import Sample  # noqa: E402
 
 SPECIALS = ["<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
-TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 
 
 def build_models(root: Path, texts: list[str], args) -> tuple[Path, Path]:
@@ -54,24 +56,45 @@ def build_models(root: Path, texts: list[str], args) -> tuple[Path, Path]:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=args.vocab, special_tokens=SPECIALS,
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   additional_special_tokens=SPECIALS[3:])
+    tok.train_from_iterator(
+        texts,
+        trainers.BpeTrainer(
+            vocab_size=args.vocab, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        additional_special_tokens=SPECIALS[3:],
+    )
     fast.chat_template = TEMPLATE
-    shape = dict(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.mlp, num_hidden_layers=args.layers,
-                 num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=4096,
-                 tie_word_embeddings=True, pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    shape = dict(
+        vocab_size=args.vocab,
+        hidden_size=args.hidden,
+        intermediate_size=args.mlp,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        num_key_value_heads=args.kv_heads,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
     lm_dir, rm_dir = root / "lm", root / "rm"
     torch.manual_seed(0)
     LlamaForCausalLM(LlamaConfig(**shape)).save_pretrained(lm_dir)
     LlamaForSequenceClassification(LlamaConfig(**shape, num_labels=1)).save_pretrained(rm_dir)
     for d in (lm_dir, rm_dir):
         fast.save_pretrained(d)
-    print(f"tokenizer: byte-level BPE, {len(fast)} tokens learned (model vocabulary {args.vocab}); "
-          f"model: {args.layers} layers × hidden {args.hidden}, MLP {args.mlp}, "
-          f"{sum(p.numel() for p in LlamaForCausalLM(LlamaConfig(**shape)).parameters()) / 1e6:.1f}M parameters "
-          f"(output layer {args.vocab * args.hidden / 1e6:.1f}M, tied)")
+    print(
+        f"tokenizer: byte-level BPE, {len(fast)} tokens learned (model vocabulary {args.vocab}); "
+        f"model: {args.layers} layers × hidden {args.hidden}, MLP {args.mlp}, "
+        f"{sum(p.numel() for p in LlamaForCausalLM(LlamaConfig(**shape)).parameters()) / 1e6:.1f}M parameters "
+        f"(output layer {args.vocab * args.hidden / 1e6:.1f}M, tied)"
+    )
     return lm_dir, rm_dir
 
 
@@ -82,8 +105,10 @@ def timed(fn):
 
 
 def report(name: str, rows: int, naive_s: float, batched_s: float, agreement: str) -> None:
-    print(f"{name:<18} naive {rows / naive_s:8.2f} rows/s   product {rows / batched_s:8.2f} rows/s   "
-          f"× {naive_s / batched_s:5.2f}   ({agreement})")
+    print(
+        f"{name:<18} naive {rows / naive_s:8.2f} rows/s   product {rows / batched_s:8.2f} rows/s   "
+        f"× {naive_s / batched_s:5.2f}   ({agreement})"
+    )
 
 
 # --- perplexity / IFD -----------------------------------------------------------------------------------
@@ -96,7 +121,7 @@ def naive_losses(model, seqs: list[list[int]], answer_lens: list[int]) -> np.nda
         for seq, a in zip(seqs, answer_lens, strict=True):
             ids = torch.tensor([seq])
             logits = model(input_ids=ids, use_cache=False).logits[0]
-            out.append(torch.nn.functional.cross_entropy(logits[-a - 1:-1].float(), ids[0, -a:]).item())
+            out.append(torch.nn.functional.cross_entropy(logits[-a - 1 : -1].float(), ids[0, -a:]).item())
     return np.array(out)
 
 
@@ -111,8 +136,11 @@ def bench_lm(samples: list[Sample], lm_dir: Path) -> None:
     lens = [pr.answer_len for pr in pairs]
     passes = [[pr.conditional for pr in pairs], [pr.unconditional for pr in pairs]]
     tokens = sum(len(s) for seqs in passes for s in seqs)
-    print(f"\nperplexity + IFD: {len(pairs)} rows, 2 passes, {tokens} tokens ({sum(lens) * 2} of them answer tokens); "
-          f"answer-only output layer: {answer_head_ok(model)}")
+    print(
+        f"\nperplexity + IFD: {len(pairs)} rows, 2 passes, {tokens} tokens ({sum(lens) * 2} of them answer tokens); "
+        f"answer-only output layer: {answer_head_ok(model)}"
+    )
+
     def product():
         return [answer_losses(model, seqs, lens, tok.pad_token_id, p.batch_size, p.batch_tokens) for seqs in passes]
 
@@ -137,8 +165,13 @@ def naive_rewards(samples: list[Sample], tok, model, max_length: int) -> np.ndar
     out = []
     with torch.inference_mode():
         for s in samples:
-            enc = tok(s.prompt_text, s.answer, truncation="only_first" if s.prompt_text else True,
-                      max_length=max_length, return_tensors="pt")
+            enc = tok(
+                s.prompt_text,
+                s.answer,
+                truncation="only_first" if s.prompt_text else True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
             out.append(float(model(**enc).logits[0, 0]))
     return np.array(out)
 
@@ -153,7 +186,9 @@ def bench_reward(samples: list[Sample], rm_dir: Path) -> None:
     naive_rewards(samples[:2], tok, model, p.max_length)  # warm-up
     naive, t_naive = timed(lambda: naive_rewards(samples, tok, model, p.max_length))
     fast, t_fast = timed(lambda: rewards(samples, tok, model, p.batch_size, p.max_length, p.batch_tokens))
-    report("reward", len(samples), t_naive, t_fast, f"largest reward difference {float(np.max(np.abs(naive - fast))):.1e}")
+    report(
+        "reward", len(samples), t_naive, t_fast, f"largest reward difference {float(np.max(np.abs(naive - fast))):.1e}"
+    )
 
 
 # --- local judge ----------------------------------------------------------------------------------------
@@ -165,16 +200,25 @@ def bench_judge(samples: list[Sample], lm_dir: Path, max_tokens: int) -> None:
 
     judge = LocalJudge(str(lm_dir), "cpu", JudgeParams(max_tokens=max_tokens))
     tok, model = judge.tok, judge.model
-    config = GenerationConfig(max_new_tokens=max_tokens, min_new_tokens=max_tokens, do_sample=False,
-                              pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+    config = GenerationConfig(
+        max_new_tokens=max_tokens,
+        min_new_tokens=max_tokens,
+        do_sample=False,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
     prompts = [judge.prompt_ids(s) for s in samples]
-    print(f"\nlocal judge: {len(samples)} rows, prompts of {min(map(len, prompts))}–{max(map(len, prompts))} tokens, "
-          f"{max_tokens} new tokens each (greedy)")
+    print(
+        f"\nlocal judge: {len(samples)} rows, prompts of {min(map(len, prompts))}–{max(map(len, prompts))} tokens, "
+        f"{max_tokens} new tokens each (greedy)"
+    )
 
     def naive():
         with torch.inference_mode():
-            return [model.generate(input_ids=torch.tensor([ids]), generation_config=config)[0, len(ids):].tolist()
-                    for ids in prompts]
+            return [
+                model.generate(input_ids=torch.tensor([ids]), generation_config=config)[0, len(ids) :].tolist()
+                for ids in prompts
+            ]
 
     def batched():  # the product path, made to write exactly max_tokens tokens (as the naive one)
         original = model.generate
@@ -187,9 +231,14 @@ def bench_judge(samples: list[Sample], lm_dir: Path, max_tokens: int) -> None:
     model.generate(input_ids=torch.tensor([prompts[0]]), generation_config=config)  # warm-up
     _, t_naive = timed(naive)
     verdicts, t_fast = timed(batched)
-    report("local judge", len(samples), t_naive, t_fast,
-           f"{sum(v.error is not None and v.error.startswith('parse') for v in verdicts)} of {len(verdicts)} "
-           "replies unparseable, as expected of a random model")
+    report(
+        "local judge",
+        len(samples),
+        t_naive,
+        t_fast,
+        f"{sum(v.error is not None and v.error.startswith('parse') for v in verdicts)} of {len(verdicts)} "
+        "replies unparseable, as expected of a random model",
+    )
 
 
 def main() -> None:
@@ -217,8 +266,10 @@ def main() -> None:
     picked = [everything[i] for i in sorted(rng.sample(range(len(everything)), max(args.rows, args.judge_rows)))]
     samples = [s for s in picked if s.answer.strip()][: args.rows]
     texts = [s.text for s in rng.sample(everything, min(5000, len(everything)))] + [RUBRIC]
-    print(f"{len(samples)} rows of {args.data} (seed {args.seed}); torch {torch.__version__}, {args.threads} threads; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{len(samples)} rows of {args.data} (seed {args.seed}); torch {torch.__version__}, {args.threads} threads; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         lm_dir, rm_dir = build_models(Path(tmp), texts, args)
         signals = set(args.signals.split(","))

@@ -33,13 +33,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._data import load  # noqa: E402
 from scorers import ModelConfig, Sample, Turn, run_audit  # noqa: E402
 
-NOISE_SCORERS = ["exact_duplicate", "duplicate_instruction", "duplicate_answer", "near_duplicate",
-                 "conflicting_answers", "junk_answer", "broken_answer", "text_damage", "unseen_content",
-                 "wrong_language", "extreme_length"]
+NOISE_SCORERS = [
+    "exact_duplicate",
+    "duplicate_instruction",
+    "duplicate_answer",
+    "near_duplicate",
+    "conflicting_answers",
+    "junk_answer",
+    "broken_answer",
+    "text_damage",
+    "unseen_content",
+    "wrong_language",
+    "extreme_length",
+]
 EMBEDDING_SCORERS = ["semantic_duplicate", "mismatched_answer"]
 
-DUP_CODES = {"exact_duplicate", "duplicate_instruction", "duplicate_answer", "near_duplicate",
-             "semantic_duplicate", "conflicting_answers"}
+DUP_CODES = {
+    "exact_duplicate",
+    "duplicate_instruction",
+    "duplicate_answer",
+    "near_duplicate",
+    "semantic_duplicate",
+    "conflicting_answers",
+}
 #: injected type -> (codes that count as detecting it, codes that are also correct on such a row)
 TYPES: dict[str, tuple[set[str], set[str]]] = {
     "exact_duplicate": ({"exact_duplicate"}, DUP_CODES),
@@ -50,8 +66,10 @@ TYPES: dict[str, tuple[set[str], set[str]]] = {
     "control_characters": ({"control_characters"}, set()),
     "mojibake": ({"mojibake"}, set()),
     "truncated_answer": ({"truncated_answer"}, {"extreme_length"}),
-    "refusal": ({"refusal", "ai_boilerplate"}, {"mismatched_answer", "extreme_length", "duplicate_answer",
-                                                "conflicting_answers"}),
+    "refusal": (
+        {"refusal", "ai_boilerplate"},
+        {"mismatched_answer", "extreme_length", "duplicate_answer", "conflicting_answers"},
+    ),
     "wrong_language": ({"wrong_language"}, {"mismatched_answer", "extreme_length"}),
     "merged_instructions": ({"merged_instructions"}, {"extreme_length", "truncated_answer"}),
     "swapped_answer": ({"mismatched_answer"}, {"conflicting_answers", "wrong_language", "extreme_length"}),
@@ -69,9 +87,20 @@ def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, dict[int, set[str]]]
     for e in json.loads(path.read_text(encoding="utf-8"))["rows"]:
         out[e["base"]][e["row"]].add(e["code"])
     return out
-GOALS = {"exact_duplicate": 0.95, "empty_answer": 0.95, "placeholder_answer": 0.95, "control_characters": 0.95,
-         "near_duplicate": 0.85, "truncated_answer": 0.85, "refusal": 0.85, "wrong_language": 0.85,
-         "merged_instructions": 0.85, "swapped_answer": 0.85}
+
+
+GOALS = {
+    "exact_duplicate": 0.95,
+    "empty_answer": 0.95,
+    "placeholder_answer": 0.95,
+    "control_characters": 0.95,
+    "near_duplicate": 0.85,
+    "truncated_answer": 0.85,
+    "refusal": 0.85,
+    "wrong_language": 0.85,
+    "merged_instructions": 0.85,
+    "swapped_answer": 0.85,
+}
 
 PLACEHOLDERS_EN = ["<nooutput>", "N/A", "<No Output>", "No output", "<noanswer>", "[No output]", "n/a", "No Output."]
 PLACEHOLDERS_ZH = ["<无输出>", "无输出", "N/A", "<nooutput>"]
@@ -85,8 +114,12 @@ REFUSALS_EN = [
     "I cannot fulfill this request.",
     "Sorry, as an AI I don't have personal opinions or the ability to do that.",
 ]
-REFUSALS_ZH = ["抱歉，我无法完成这个任务。", "对不起，作为一个AI语言模型，我不能提供这方面的信息。",
-               "很抱歉，我没有办法回答这个问题。", "我无法访问互联网，因此不能回答这个问题。"]
+REFUSALS_ZH = [
+    "抱歉，我无法完成这个任务。",
+    "对不起，作为一个AI语言模型，我不能提供这方面的信息。",
+    "很抱歉，我没有办法回答这个问题。",
+    "我无法访问互联网，因此不能回答这个问题。",
+]
 BOILERPLATE_EN = "As an AI language model, I don't have personal experiences, but here is an answer. "
 BOILERPLATE_ZH = "作为一个AI语言模型，我没有个人经验，但可以回答。"
 CONTROL = [chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)]
@@ -121,8 +154,11 @@ def _cut(answer: str, rng: random.Random) -> str | None:
 
 
 def _cut_zh(answer: str, rng: random.Random) -> str | None:
-    cands = [i for i in range(int(0.4 * len(answer)), int(0.9 * len(answer)))
-             if "\u4e00" <= answer[i - 1] <= "\u9fff" and "\u4e00" <= answer[i] <= "\u9fff"]
+    cands = [
+        i
+        for i in range(int(0.4 * len(answer)), int(0.9 * len(answer)))
+        if "\u4e00" <= answer[i - 1] <= "\u9fff" and "\u4e00" <= answer[i] <= "\u9fff"
+    ]
     return answer[: rng.choice(cands)] if cands else None
 
 
@@ -130,17 +166,21 @@ def _perturb(text: str, zh: bool, rng: random.Random) -> str:
     """A near copy that keeps the meaning: a polite prefix, a dropped word, an added closing."""
     head, sep, tail = text.partition("\n\n")
     if zh:
-        edits = [lambda t: rng.choice(POLITE_ZH) + t, lambda t: t.rstrip("。") + "，谢谢。",
-                 lambda t: t.replace("的", "", 1)]
+        edits = [
+            lambda t: rng.choice(POLITE_ZH) + t,
+            lambda t: t.rstrip("。") + "，谢谢。",
+            lambda t: t.replace("的", "", 1),
+        ]
     else:
+
         def drop(t: str) -> str:
             ws = t.split()
             if len(ws) < 8:
                 return t + " Thanks!"
             k = rng.randrange(1, len(ws) - 1)
-            return " ".join(ws[:k] + ws[k + 1:])
-        edits = [lambda t: rng.choice(POLITE_EN) + t[:1].lower() + t[1:], lambda t: t.rstrip(".?!") + ", please.",
-                 drop]
+            return " ".join(ws[:k] + ws[k + 1 :])
+
+        edits = [lambda t: rng.choice(POLITE_EN) + t[:1].lower() + t[1:], lambda t: t.rstrip(".?!") + ", please.", drop]
     for e in rng.sample(edits, 2):
         head = e(head)
     return head + sep + tail
@@ -150,11 +190,13 @@ def _merge(answer: str, other: Sample, zh: bool, rng: random.Random) -> str:
     k = rng.randint(2, 19)
     if zh:
         return f"{answer}\n\n{k}. 指令：{other.instruction}\n{k}. 输出：\n{other.answer}"
-    fmt = rng.choice([
-        "{a}\n##\n{k}. Instruction: {q}\n{k}. Input:\n<noinput>\n{k}. Output:\n{o}",
-        "{a}\n\n### Instruction:\n{q}\n\n### Response:\n{o}",
-        "{a}\n\nInstruction: {q}\nOutput: {o}",
-    ])
+    fmt = rng.choice(
+        [
+            "{a}\n##\n{k}. Instruction: {q}\n{k}. Input:\n<noinput>\n{k}. Output:\n{o}",
+            "{a}\n\n### Instruction:\n{q}\n\n### Response:\n{o}",
+            "{a}\n\nInstruction: {q}\nOutput: {o}",
+        ]
+    )
     return fmt.format(a=answer, k=k, q=other.instruction, o=other.answer)
 
 
@@ -190,11 +232,17 @@ def inject(base: list[Sample], other_language: list[Sample], zh: bool, seed: int
                 src, dst = min(src, dst), max(src, dst)  # the copy comes later, the original is kept
                 s = out[src]
                 if t == "exact_duplicate":
-                    out[dst] = Sample(out[dst].index, tuple(Turn(x.role, x.content.upper() if rng.random() < 0.3
-                                                                 else x.content + " ") for x in s.turns), s.system)
+                    out[dst] = Sample(
+                        out[dst].index,
+                        tuple(
+                            Turn(x.role, x.content.upper() if rng.random() < 0.3 else x.content + " ") for x in s.turns
+                        ),
+                        s.system,
+                    )
                 else:
-                    out[dst] = Sample(out[dst].index, _turns(s, instruction=_perturb(s.instruction, zh, rng)).turns,
-                                      s.system)
+                    out[dst] = Sample(
+                        out[dst].index, _turns(s, instruction=_perturb(s.instruction, zh, rng)).turns, s.system
+                    )
                 kind[dst], kind[src] = t, "partner"
                 continue
             if t == "swapped_answer":
@@ -218,7 +266,9 @@ def inject(base: list[Sample], other_language: list[Sample], zh: bool, seed: int
                     head = s.instruction.split("\n\n")[0]
                 else:
                     head = s.instruction
-                new = _turns(s, instruction=head + "\n\n" + rng.choice(INPUT_PLACEHOLDERS_ZH if zh else INPUT_PLACEHOLDERS_EN))
+                new = _turns(
+                    s, instruction=head + "\n\n" + rng.choice(INPUT_PLACEHOLDERS_ZH if zh else INPUT_PLACEHOLDERS_EN)
+                )
             elif t == "control_characters":
                 a = s.answer
                 for _ in range(rng.randint(1, 3)):
@@ -257,8 +307,9 @@ def _shown(flags: list[dict]) -> list[dict]:
 
     out = []
     for f in flags:
-        g = gate(Flag(f["code"], f.get("dimension", ""), f["severity"], f.get("reason", ""),
-                      tuple(f.get("related", ()))))
+        g = gate(
+            Flag(f["code"], f.get("dimension", ""), f["severity"], f.get("reason", ""), tuple(f.get("related", ())))
+        )
         if g is not None:
             out.append({**f, "severity": g.severity})
     return out
@@ -312,13 +363,24 @@ def evaluate(inj: Injected, flags: list[list[dict]], defective: dict[int, set[st
             per_type_total[t] += 1
             per_type_hits[t] += bool(every & TYPES[t][0])
             per_type_detected[t] += bool({f["code"] for f in raw} & TYPES[t][0])
-    return {"hits": per_type_hits, "detected": per_type_detected, "total": per_type_total,
-            "code_tp": code_tp, "code_all": code_all,
-            "code_real": code_real,
-            "untouched": untouched, "untouched_flagged": untouched_flagged, "untouched_any": untouched_info,
-            "clean": clean, "clean_flagged": clean_flagged, "adjudicated": adjudicated,
-            "adjudicated_flagged": adjudicated_flagged, "adjudicated_other_codes": adjudicated_other_codes,
-            "fp_codes": fp_codes, "fp_examples": fp_examples}
+    return {
+        "hits": per_type_hits,
+        "detected": per_type_detected,
+        "total": per_type_total,
+        "code_tp": code_tp,
+        "code_all": code_all,
+        "code_real": code_real,
+        "untouched": untouched,
+        "untouched_flagged": untouched_flagged,
+        "untouched_any": untouched_info,
+        "clean": clean,
+        "clean_flagged": clean_flagged,
+        "adjudicated": adjudicated,
+        "adjudicated_flagged": adjudicated_flagged,
+        "adjudicated_other_codes": adjudicated_other_codes,
+        "fp_codes": fp_codes,
+        "fp_examples": fp_examples,
+    }
 
 
 def merge(results: list[dict]) -> dict:
@@ -333,9 +395,11 @@ def merge(results: list[dict]) -> dict:
 
 
 def print_table(r: dict) -> None:
-    print("\nrecall: a row counts as found when a flag of its type's codes is shown (after the precision gate, any "
-          "severity);\ndetected: raised by the detectors before the gate (a code held back by the gate is still "
-          "measured here)")
+    print(
+        "\nrecall: a row counts as found when a flag of its type's codes is shown (after the precision gate, any "
+        "severity);\ndetected: raised by the detectors before the gate (a code held back by the gate is still "
+        "measured here)"
+    )
     print(f"\n{'injected type':<22}{'rows':>6}{'found':>7}{'recall':>8}{'goal':>7}{'detected':>10}")
     inj_rows = inj_hits = 0
     for t in TYPES:
@@ -349,25 +413,36 @@ def print_table(r: dict) -> None:
         inj_rows += r["total"][t]
         inj_hits += r["hits"][t]
     print(f"{'overall':<22}{inj_rows:>6}{inj_hits:>7}{inj_hits / max(inj_rows, 1):>8.3f}")
-    print(f"\n{'flag code':<24}{'flagged rows':>13}{'correct':>9}{'precision':>11}"
-          f"{'+ real defects':>16}{'precision':>11}")
+    print(
+        f"\n{'flag code':<24}{'flagged rows':>13}{'correct':>9}{'precision':>11}{'+ real defects':>16}{'precision':>11}"
+    )
     for c in sorted(r["code_all"]):
         tp, real, n = r["code_tp"][c], r["code_real"][c], r["code_all"][c]
         print(f"{c:<24}{n:>13}{tp:>9}{tp / n:>11.3f}{real:>16}{(tp + real) / n:>11.3f}")
     tp, real, allc = sum(r["code_tp"].values()), sum(r["code_real"].values()), sum(r["code_all"].values())
-    print(f"{'all codes (micro)':<24}{allc:>13}{tp:>9}{tp / max(allc, 1):>11.3f}{real:>16}"
-          f"{(tp + real) / max(allc, 1):>11.3f}")
-    print("  (correct: on a row injected with a type the code belongs to; + real defects: on an untouched row "
-          "adjudicated as that defect)")
+    print(
+        f"{'all codes (micro)':<24}{allc:>13}{tp:>9}{tp / max(allc, 1):>11.3f}{real:>16}"
+        f"{(tp + real) / max(allc, 1):>11.3f}"
+    )
+    print(
+        "  (correct: on a row injected with a type the code belongs to; + real defects: on an untouched row "
+        "adjudicated as that defect)"
+    )
     u = r["untouched"]
-    print(f"\nuntouched rows: {u}; flagged (warning/error): {r['untouched_flagged']} = "
-          f"{r['untouched_flagged'] / max(u, 1):.2%} (raw: real defects of the bases included); "
-          f"with info flags: {r['untouched_any'] / max(u, 1):.2%}")
+    print(
+        f"\nuntouched rows: {u}; flagged (warning/error): {r['untouched_flagged']} = "
+        f"{r['untouched_flagged'] / max(u, 1):.2%} (raw: real defects of the bases included); "
+        f"with info flags: {r['untouched_any'] / max(u, 1):.2%}"
+    )
     c = r["clean"]
-    print(f"  on the {c} untouched rows not adjudicated as defective (bench/noise_adjudicated.json): "
-          f"{r['clean_flagged']} = {r['clean_flagged'] / max(c, 1):.2%} (goal <= 2%)")
-    print(f"  adjudicated defective rows among the untouched: {r['adjudicated']}, flagged with an adjudicated code: "
-          f"{r['adjudicated_flagged']}; other warning/error codes on them: {r['adjudicated_other_codes']}")
+    print(
+        f"  on the {c} untouched rows not adjudicated as defective (bench/noise_adjudicated.json): "
+        f"{r['clean_flagged']} = {r['clean_flagged'] / max(c, 1):.2%} (goal <= 2%)"
+    )
+    print(
+        f"  adjudicated defective rows among the untouched: {r['adjudicated']}, flagged with an adjudicated code: "
+        f"{r['adjudicated_flagged']}; other warning/error codes on them: {r['adjudicated_other_codes']}"
+    )
     print("  warning/error codes on untouched rows:", dict(r["fp_codes"].most_common()))
 
 
@@ -384,6 +459,7 @@ def detection(args: argparse.Namespace) -> None:
     # answers in the other language, prose only (an HTML snippet has no language to be wrong in)
     def prose(s: Sample) -> bool:
         return len(s.answer) >= 40 and not any(c in s.answer for c in "<>{}=;`&")
+
     en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
     zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
     scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS)
@@ -393,21 +469,26 @@ def detection(args: argparse.Namespace) -> None:
         base = load(path, limit)
         inj = inject(base, en_donors if zh else zh_donors, zh, seed=args.seed + k, rate=args.rate)
         t0 = time.perf_counter()
-        out = run_audit(inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache,
-                        gate_flags=False)
+        out = run_audit(
+            inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache, gate_flags=False
+        )
         dt = time.perf_counter() - t0
         r = evaluate(inj, [rec["flags"] for rec in out.samples], adjudicated[path])
         results.append(r)
-        print(f"\n=== {path}: {len(base)} rows, {sum(1 for v in inj.kind.values() if v != 'partner')} injected, "
-              f"audit {dt:.1f}s ===")
+        print(
+            f"\n=== {path}: {len(base)} rows, {sum(1 for v in inj.kind.values() if v != 'partner')} injected, "
+            f"audit {dt:.1f}s ==="
+        )
         print_table(r)
         for c, ex in sorted(r["fp_examples"].items()):
             for pos in ex[: args.show_fp]:
                 s = inj.samples[pos]
                 reason = next(f["reason"] for f in out.samples[pos]["flags"] if f["code"] == c)
                 real = " (adjudicated: a real defect)" if c in adjudicated[path].get(pos, ()) else ""
-                print(f"    FP?{real} [{c}] row {s.index}: {reason[:140]!r}\n        Q={s.instruction[:90]!r}\n"
-                      f"        A={s.answer[-90:]!r}")
+                print(
+                    f"    FP?{real} [{c}] row {s.index}: {reason[:140]!r}\n        Q={s.instruction[:90]!r}\n"
+                    f"        A={s.answer[-90:]!r}"
+                )
     print("\n=== all bases together ===")
     print_table(merge(results))
 
@@ -438,8 +519,10 @@ def alpaca(args: argparse.Namespace) -> None:
     for c, pos in shown:
         s = samples[pos]
         reason = next(f["reason"] for f in out.samples[pos]["flags"] if f["code"] == c)
-        print(f"- row {s.index} [{c}] {reason[:150]}\n    instruction: {s.instruction[:110]!r}\n"
-              f"    answer: {s.answer[:110]!r}")
+        print(
+            f"- row {s.index} [{c}] {reason[:150]}\n    instruction: {s.instruction[:110]!r}\n"
+            f"    answer: {s.answer[:110]!r}"
+        )
 
 
 def main() -> None:

@@ -66,9 +66,11 @@ def detecting_scorers() -> list[str]:
 #: kinds whose corruption needs an answer long enough to cut, loop or trade meaningfully
 LONG_ANSWER = 150
 _NEEDS_LONG = {"truncated_answer", "swapped_answer", "merged_instructions"}
-MERGE_FORMATS = ("{a}\n##\n{k}. Instruction: {q}\n{k}. Input:\n<noinput>\n{k}. Output:\n{o}",
-                 "{a}\n\n### Instruction:\n{q}\n\n### Response:\n{o}",
-                 "{a}\n\nInstruction: {q}\nOutput: {o}")
+MERGE_FORMATS = (
+    "{a}\n##\n{k}. Instruction: {q}\n{k}. Input:\n<noinput>\n{k}. Output:\n{o}",
+    "{a}\n\n### Instruction:\n{q}\n\n### Response:\n{o}",
+    "{a}\n\nInstruction: {q}\nOutput: {o}",
+)
 
 
 def _loop(answer: str, rng: random.Random) -> str:
@@ -77,11 +79,12 @@ def _loop(answer: str, rng: random.Random) -> str:
     long_enough = [i for i, s in enumerate(sentences) if len(s.split()) >= 4] or [0]
     k = rng.choice(long_enough[:3])
     said = sentences[k] if len(sentences[k].split()) >= 4 else answer.strip()
-    return " ".join(sentences[:k + 1] + [said] * rng.randint(4, 8))
+    return " ".join(sentences[: k + 1] + [said] * rng.randint(4, 8))
 
 
-def inject_defects(rows: list[dict[str, Any]], share: float, seed: int,
-                   other_language: list[str]) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def inject_defects(
+    rows: list[dict[str, Any]], share: float, seed: int, other_language: list[str]
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Corrupt ``share`` of ``rows`` (alpaca dicts), the same number of rows of each kind of :data:`KINDS`.
 
     Returns the noisy rows (same length and order) and ``{row index: kind}`` of the injected rows. Copies
@@ -144,7 +147,8 @@ def inject_defects(rows: list[dict[str, Any]], share: float, seed: int,
             elif k == "merged_instructions":
                 other = rows[rng.randrange(len(rows))]
                 out[i]["output"] = rng.choice(MERGE_FORMATS).format(
-                    a=rows[i]["output"], k=rng.randint(2, 19), q=other["instruction"], o=other["output"])
+                    a=rows[i]["output"], k=rng.randint(2, 19), q=other["instruction"], o=other["output"]
+                )
             kind[i] = k
             done += 1
     return out, kind
@@ -174,11 +178,19 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--max-chars", type=int, default=500,
-                    help="base: Dolly rows whose instruction, context and answer total at most this many characters")
+    ap.add_argument(
+        "--max-chars",
+        type=int,
+        default=500,
+        help="base: Dolly rows whose instruction, context and answer total at most this many characters",
+    )
     ap.add_argument("--epochs", type=float, default=1.0)
-    ap.add_argument("--steps", type=int, default=None,
-                    help="train every arm for this many optimiser steps (equal compute) instead of --epochs")
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train every arm for this many optimiser steps (equal compute) instead of --epochs",
+    )
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N Dolly rows (a smoke run)")
     ap.add_argument("--base-model", default=None)
@@ -196,18 +208,33 @@ def main() -> None:
     from bench.closed_loop import build_model
 
     t_all = time.perf_counter()
-    dolly = [r for r in json.loads((shared_data() / "alpagasus" / "dolly_3k.json").read_text(encoding="utf-8"))
-             if len(r["instruction"]) + len(r["input"]) + len(r["output"]) <= args.max_chars][:args.limit]
+    dolly = [
+        r
+        for r in json.loads((shared_data() / "alpagasus" / "dolly_3k.json").read_text(encoding="utf-8"))
+        if len(r["instruction"]) + len(r["input"]) + len(r["output"]) <= args.max_chars
+    ][: args.limit]
     base, held = split_base(dolly, args.held_out)
     zh = chinese_answers()
     tmp = Path(tempfile.mkdtemp(prefix="sftaudit-noise-loop-"))
     model = args.base_model or str(build_model(base, tmp / "model", args.hidden, args.layers))
-    settings = Settings(database_url=f"sqlite:///{tmp / 'db.sqlite'}", storage={"data_dir": tmp / "data"},
-                        models={"roots": [str(Path(model).parent)]})
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'db.sqlite'}",
+        storage={"data_dir": tmp / "data"},
+        models={"roots": [str(Path(model).parent)]},
+    )
     policy = {"drop_severities": ["error", "warning"], "dedupe": True}
-    spec = {"base_model": model, "method": "full", "epochs": args.epochs, "batch_size": args.batch_size,
-            "lr": args.lr, "max_length": args.max_length, "overlength": "truncate", "warmup_ratio": 0.05,
-            "save_steps": 100000, **({"max_steps": args.steps} if args.steps else {})}
+    spec = {
+        "base_model": model,
+        "method": "full",
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "max_length": args.max_length,
+        "overlength": "truncate",
+        "warmup_ratio": 0.05,
+        "save_steps": 100000,
+        **({"max_steps": args.steps} if args.steps else {}),
+    }
     results: list[dict[str, Any]] = []
     with TestClient(create_app(settings)) as c:
         with session_scope(settings.db_url) as s:
@@ -221,8 +248,10 @@ def main() -> None:
             return r.json()["id"]
 
         held_id = upload("dolly held out", held)
-        print(f"Dolly rows of at most {args.max_chars} characters: {len(dolly)}; {len(held)} held out, {len(base)} to train on; "
-              f"{args.share:.0%} injected per seed; model {Path(model).name}")
+        print(
+            f"Dolly rows of at most {args.max_chars} characters: {len(dolly)}; {len(held)} held out, {len(base)} to train on; "
+            f"{args.share:.0%} injected per seed; model {Path(model).name}"
+        )
         for seed in seeds:
             t_seed = time.perf_counter()
             noisy, kind = inject_defects(base, args.share, seed, zh)
@@ -235,8 +264,9 @@ def main() -> None:
             t_audit = time.perf_counter() - t
             assert audit["status"] == "succeeded", audit
             print(f"seed {seed}: audit in {t_audit:.0f}s", flush=True)
-            cur = c.post(f"/v1/datasets/{noisy_id}/curations",
-                         json={"audit_id": audit["id"], "policy": {**policy, "seed": seed}}).json()
+            cur = c.post(
+                f"/v1/datasets/{noisy_id}/curations", json={"audit_id": audit["id"], "policy": {**policy, "seed": seed}}
+            ).json()
             worker.run_once()
             cur = c.get(f"/v1/curations/{cur['id']}").json()
             assert cur["status"] == "succeeded", cur
@@ -248,9 +278,16 @@ def main() -> None:
                     break
                 kept |= {x["source_index"] for x in page["items"]}
             assert len(kept) == cur["counts"]["kept"], "lineage page did not cover the curated set"
-            exp = c.post("/v1/experiments", json={
-                "curation_id": cur["id"], "spec": {**spec, "seed": seed}, "eval_dataset_id": held_id,
-                "baselines": ["random"], "extra_arms": {"all": noisy_id, "oracle": oracle_id}})
+            exp = c.post(
+                "/v1/experiments",
+                json={
+                    "curation_id": cur["id"],
+                    "spec": {**spec, "seed": seed},
+                    "eval_dataset_id": held_id,
+                    "baselines": ["random"],
+                    "extra_arms": {"all": noisy_id, "oracle": oracle_id},
+                },
+            )
             if exp.status_code != 202:
                 raise SystemExit(f"experiment refused: {exp.status_code} {exp.text}")
             t = time.perf_counter()
@@ -260,28 +297,46 @@ def main() -> None:
             exp = c.get(f"/v1/experiments/{exp.json()['id']}").json()
             assert exp["status"] == "succeeded", exp
             dropped = set(range(len(noisy))) - kept
-            res = {"seed": seed, "arms": {a: {"rows": v["rows"], "loss": v["held_out_loss"],
-                                               "accuracy": v["held_out_accuracy"]} for a, v in exp["arms"].items()},
-                   "injected": len(kind), "injected_dropped": len(dropped & set(kind)),
-                   "clean": len(noisy) - len(kind), "clean_dropped": len(dropped - set(kind)),
-                   "per_kind": {k: [sum(1 for i, x in kind.items() if x == k and i in dropped),
-                                    sum(1 for x in kind.values() if x == k)] for k in KINDS},
-                   "dropped_by_reason": cur["counts"]["dropped_by_reason"],
-                   "audit_s": t_audit, "train_s": t_train, "seed_s": time.perf_counter() - t_seed}
+            res = {
+                "seed": seed,
+                "arms": {
+                    a: {"rows": v["rows"], "loss": v["held_out_loss"], "accuracy": v["held_out_accuracy"]}
+                    for a, v in exp["arms"].items()
+                },
+                "injected": len(kind),
+                "injected_dropped": len(dropped & set(kind)),
+                "clean": len(noisy) - len(kind),
+                "clean_dropped": len(dropped - set(kind)),
+                "per_kind": {
+                    k: [
+                        sum(1 for i, x in kind.items() if x == k and i in dropped),
+                        sum(1 for x in kind.values() if x == k),
+                    ]
+                    for k in KINDS
+                },
+                "dropped_by_reason": cur["counts"]["dropped_by_reason"],
+                "audit_s": t_audit,
+                "train_s": t_train,
+                "seed_s": time.perf_counter() - t_seed,
+            }
             results.append(res)
             if args.out:
                 Path(args.out).write_text(json.dumps(results, indent=1))
-            print(f"seed {seed}: 4 arms trained in {t_train:.0f}s; curated kept "
-                  f"{len(kept)} of {len(noisy)}; " + ", ".join(f"{a} {v['loss']:.4f}" for a, v in res["arms"].items()),
-                  flush=True)
+            print(
+                f"seed {seed}: 4 arms trained in {t_train:.0f}s; curated kept "
+                f"{len(kept)} of {len(noisy)}; " + ", ".join(f"{a} {v['loss']:.4f}" for a, v in res["arms"].items()),
+                flush=True,
+            )
     report(results, args, time.perf_counter() - t_all)
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, wall: float) -> None:
     arms = ("all", "curated", "random", "oracle")
     loss = {a: [r["arms"][a]["loss"] for r in results] for a in arms}
-    print(f"\nnoise-injection closed loop: Dolly, {args.share:.0%} of the training rows corrupted, seeds "
-          f"{args.seeds}, {f'{args.steps} steps' if args.steps else f'{args.epochs:g} epochs'} per arm, held-out {args.held_out} clean rows")
+    print(
+        f"\nnoise-injection closed loop: Dolly, {args.share:.0%} of the training rows corrupted, seeds "
+        f"{args.seeds}, {f'{args.steps} steps' if args.steps else f'{args.epochs:g} epochs'} per arm, held-out {args.held_out} clean rows"
+    )
     print(f"{'arm':<8} {'rows (mean)':>11} {'held-out loss':>20} {'token acc':>10}")
     for a in arms:
         m, sd = mean_sd(loss[a])
@@ -291,18 +346,27 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, wall: float)
     cur, rnd, orc = (statistics.fmean(loss[a]) for a in ("curated", "random", "oracle"))
     diffs = [r - c for r, c in zip(loss["random"], loss["curated"], strict=True)]
     d_m, d_sd = mean_sd(diffs)
-    pooled = ((statistics.stdev(loss["curated"]) ** 2 + statistics.stdev(loss["random"]) ** 2) / 2) ** 0.5 \
-        if len(results) > 1 else 0.0
-    print(f"curated − oracle {cur - orc:+.4f}; random − curated {rnd - cur:+.4f} → curated is "
-          f"{'closer to the oracle' if abs(cur - orc) < abs(rnd - cur) else 'closer to random'}")
-    print(f"gap to random: {d_m:.4f} = {d_m / d_sd if d_sd else float('inf'):.1f} sd of the per-seed differences "
-          f"(sd {d_sd:.4f}); {d_m / pooled if pooled else float('inf'):.1f} pooled sd of the two arms' losses")
+    pooled = (
+        ((statistics.stdev(loss["curated"]) ** 2 + statistics.stdev(loss["random"]) ** 2) / 2) ** 0.5
+        if len(results) > 1
+        else 0.0
+    )
+    print(
+        f"curated − oracle {cur - orc:+.4f}; random − curated {rnd - cur:+.4f} → curated is "
+        f"{'closer to the oracle' if abs(cur - orc) < abs(rnd - cur) else 'closer to random'}"
+    )
+    print(
+        f"gap to random: {d_m:.4f} = {d_m / d_sd if d_sd else float('inf'):.1f} sd of the per-seed differences "
+        f"(sd {d_sd:.4f}); {d_m / pooled if pooled else float('inf'):.1f} pooled sd of the two arms' losses"
+    )
     inj = sum(r["injected"] for r in results)
     inj_d = sum(r["injected_dropped"] for r in results)
     clean = sum(r["clean"] for r in results)
     clean_d = sum(r["clean_dropped"] for r in results)
-    print(f"curation dropped {inj_d} of {inj} injected rows (recall {inj_d / inj:.3f}) and {clean_d} of {clean} "
-          f"clean rows ({clean_d / clean:.3f}); precision of the drops {inj_d / max(1, inj_d + clean_d):.3f}")
+    print(
+        f"curation dropped {inj_d} of {inj} injected rows (recall {inj_d / inj:.3f}) and {clean_d} of {clean} "
+        f"clean rows ({clean_d / clean:.3f}); precision of the drops {inj_d / max(1, inj_d + clean_d):.3f}"
+    )
     for k in KINDS:
         hit = sum(r["per_kind"][k][0] for r in results)
         tot = sum(r["per_kind"][k][1] for r in results)
@@ -311,8 +375,10 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, wall: float)
     for r in results:
         reasons.update(r["dropped_by_reason"])
     print("dropped by reason (all seeds): " + ", ".join(f"{k} {v}" for k, v in reasons.most_common(12)))
-    print(f"wall time {wall / 60:.1f} min (audits {sum(r['audit_s'] for r in results):.0f}s, training "
-          f"{sum(r['train_s'] for r in results):.0f}s), peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"wall time {wall / 60:.1f} min (audits {sum(r['audit_s'] for r in results):.0f}s, training "
+        f"{sum(r['train_s'] for r in results):.0f}s), peak RSS {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

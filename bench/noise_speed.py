@@ -26,12 +26,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._data import load  # noqa: E402
 from scorers import ModelConfig  # noqa: E402
 from scorers._minhash import build_shingles, lsh_params, near_duplicates  # noqa: E402
-from scorers.text.script import units  # noqa: E402
 from scorers.context import ScoringContext  # noqa: E402
 from scorers.pipeline import resolve_scorers  # noqa: E402
+from scorers.text.script import units  # noqa: E402
 
-FAMILY = ["exact_duplicate", "duplicate_instruction", "duplicate_answer", "near_duplicate", "conflicting_answers",
-          "junk_answer", "broken_answer", "text_damage", "unseen_content", "wrong_language", "extreme_length"]
+FAMILY = [
+    "exact_duplicate",
+    "duplicate_instruction",
+    "duplicate_answer",
+    "near_duplicate",
+    "conflicting_answers",
+    "junk_answer",
+    "broken_answer",
+    "text_damage",
+    "unseen_content",
+    "wrong_language",
+    "extreme_length",
+]
 
 
 def peak_rss_mb() -> float:
@@ -58,7 +69,7 @@ def baseline_shingles(text: str) -> list[bytes]:
     n = (3 if cjk else 5) if len(us) >= 30 else 2
     if len(us) < n:
         return [" ".join(us).encode()] if us else []
-    return [" ".join(us[i:i + n]).encode() for i in range(len(us) - n + 1)]
+    return [" ".join(us[i : i + n]).encode() for i in range(len(us) - n + 1)]
 
 
 def datasketch_baseline(texts: list[str], threshold: float, num_perm: int) -> float:
@@ -77,9 +88,11 @@ def datasketch_baseline(texts: list[str], threshold: float, num_perm: int) -> fl
         sigs.append(m)
     n_cand = sum(len(lsh.query(m)) - 1 for m in sigs)
     dt = time.perf_counter() - t0
-    print(f"  datasketch per-document MinHash + LSH insert/query (bands x rows {lsh_params(threshold, num_perm)}, "
-          f"no verification): {dt:.2f}s ({len(texts) / dt:,.0f} docs/s), "
-          f"{n_cand // 2} candidate pairs (not verified)")
+    print(
+        f"  datasketch per-document MinHash + LSH insert/query (bands x rows {lsh_params(threshold, num_perm)}, "
+        f"no verification): {dt:.2f}s ({len(texts) / dt:,.0f} docs/s), "
+        f"{n_cand // 2} candidate pairs (not verified)"
+    )
     return dt
 
 
@@ -98,8 +111,8 @@ def exact_pairs(texts: list[str], threshold: float) -> set[tuple[int, int]]:
         xt = x.T.tocsr()
         sizes = sets.sizes.astype(np.float32)
         for a0 in range(0, m, 500):
-            inter = (x[a0:a0 + 500] @ xt).toarray()
-            jac = inter / (sizes[a0:a0 + 500, None] + sizes[None, :] - inter)
+            inter = (x[a0 : a0 + 500] @ xt).toarray()
+            jac = inter / (sizes[a0 : a0 + 500, None] + sizes[None, :] - inter)
             ii, jj = np.nonzero(jac >= threshold)
             for i, j in zip(ii + a0, jj):
                 if i < j:
@@ -131,9 +144,11 @@ def recall_check(prompts: list[str], threshold: float, num_perm: int, seed: int)
     nd = near_duplicates(texts, threshold=threshold, num_perm=num_perm, seed=seed)
     found = {(i, j) for i, j, _ in nd.pairs}
     hit = len(truth & found)
-    print(f"\nrecall of the LSH stage vs exact Jaccard >= {threshold} on {len(texts)} rows (4,500 Alpaca prompts + "
-          f"500 edited copies): {hit}/{len(truth)} = {hit / max(len(truth), 1):.3f} (goal >= 0.95); "
-          f"false pairs: {len(found - truth)} (verified, so 0 expected)")
+    print(
+        f"\nrecall of the LSH stage vs exact Jaccard >= {threshold} on {len(texts)} rows (4,500 Alpaca prompts + "
+        f"500 edited copies): {hit}/{len(truth)} = {hit / max(len(truth), 1):.3f} (goal >= 0.95); "
+        f"false pairs: {len(found - truth)} (verified, so 0 expected)"
+    )
 
 
 def main() -> None:
@@ -147,18 +162,24 @@ def main() -> None:
     print(f"loaded {len(samples)} rows in {time.perf_counter() - t0:.1f}s")
     family(samples)
     prompts = [s.prompt_text for s in samples]
-    print(f"\nnear-duplicate stage on {len(prompts)} prompts, {args.num_perm} permutations, threshold {args.threshold}:")
+    print(
+        f"\nnear-duplicate stage on {len(prompts)} prompts, {args.num_perm} permutations, threshold {args.threshold}:"
+    )
     t0 = time.perf_counter()
     nd = near_duplicates(prompts, threshold=args.threshold, num_perm=args.num_perm)
     ours = time.perf_counter() - t0
-    print(f"  vectorised (shingling + MinHash + LSH + exact verification): {ours:.2f}s "
-          f"({len(prompts) / ours:,.0f} docs/s), {nd.candidates} candidates, {len(nd.pairs)} verified pairs, "
-          f"{len(nd.groups)} groups")
+    print(
+        f"  vectorised (shingling + MinHash + LSH + exact verification): {ours:.2f}s "
+        f"({len(prompts) / ours:,.0f} docs/s), {nd.candidates} candidates, {len(nd.pairs)} verified pairs, "
+        f"{len(nd.groups)} groups"
+    )
     rows = prompts[: args.baseline_rows] if args.baseline_rows else prompts
     base = datasketch_baseline(rows, args.threshold, args.num_perm)
     base_full = base * len(prompts) / len(rows)
-    print(f"  speed-up: {base_full / ours:.1f}x (goal >= 10x)"
-          + ("" if len(rows) == len(prompts) else f" (baseline extrapolated from {len(rows)} rows)"))
+    print(
+        f"  speed-up: {base_full / ours:.1f}x (goal >= 10x)"
+        + ("" if len(rows) == len(prompts) else f" (baseline extrapolated from {len(rows)} rows)")
+    )
     recall_check(prompts, args.threshold, args.num_perm, seed=0)
     print(f"\npeak RSS of the whole run (datasketch baseline included): {peak_rss_mb():.0f} MB")
 

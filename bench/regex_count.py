@@ -93,8 +93,7 @@ def _count_pattern(pattern: str | bytes, flags: int = 0) -> Count:
 
 def _is_re_call(node: ast.Call) -> bool:
     f = node.func
-    return (isinstance(f, ast.Attribute) and f.attr in _RE_FUNCS and isinstance(f.value, ast.Name)
-            and f.value.id == "re")
+    return isinstance(f, ast.Attribute) and f.attr in _RE_FUNCS and isinstance(f.value, ast.Name) and f.value.id == "re"
 
 
 def count_module(path: Path) -> Count:
@@ -110,7 +109,9 @@ def count_module(path: Path) -> Count:
         try:
             value = eval(compile(ast.Expression(arg), str(path), "eval"), dict(vars(module)))  # noqa: S307 (our code)
         except Exception:
-            literal = "".join(n.value for n in ast.walk(arg) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+            literal = "".join(
+                n.value for n in ast.walk(arg) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            )
             bars = literal.count("|")
             total.add(Count(1, bars + 1, bars + 1 if bars else 0))
             continue
@@ -149,8 +150,10 @@ def main() -> None:
     print(f"{'module':42} {'regexes':>8} {'top-level alts':>15} {'all alts':>9}")
     for name, c in rows:
         print(f"{name:42} {c.regexes:8d} {c.top:15d} {c.alternatives:9d}")
-    print(f"{'TOTAL ' + args.folder + '/ (' + str(len(per)) + ' modules)':42} {total.regexes:8d} {total.top:15d} "
-          f"{total.alternatives:9d}")
+    print(
+        f"{'TOTAL ' + args.folder + '/ (' + str(len(per)) + ' modules)':42} {total.regexes:8d} {total.top:15d} "
+        f"{total.alternatives:9d}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,16 @@ from _load import load
 
 from scorers import run_audit
 
-MAP = {"open_qa": "open_qa", "general_qa": "open_qa", "closed_qa": "closed_qa", "classification": "classification",
-       "information_extraction": "extraction", "summarization": "summarisation", "brainstorming": "brainstorming",
-       "creative_writing": "creative_writing"}
+MAP = {
+    "open_qa": "open_qa",
+    "general_qa": "open_qa",
+    "closed_qa": "closed_qa",
+    "classification": "classification",
+    "information_extraction": "extraction",
+    "summarization": "summarisation",
+    "brainstorming": "brainstorming",
+    "creative_writing": "creative_writing",
+}
 
 
 def main() -> None:

@@ -23,10 +23,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-QWEN2_05B = dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True)
-TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, vocab_size=400, tie_word_embeddings=True)
+QWEN2_05B = dict(
+    hidden_size=896,
+    intermediate_size=4864,
+    num_hidden_layers=24,
+    num_attention_heads=14,
+    num_key_value_heads=2,
+    vocab_size=151936,
+    tie_word_embeddings=True,
+)
+TINY = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    vocab_size=400,
+    tie_word_embeddings=True,
+)
 
 
 def build(path: Path, shape: dict) -> Path:
@@ -36,8 +50,13 @@ def build(path: Path, shape: dict) -> Path:
     from app.training.toy import build_toy_tokenizer
 
     tok = build_toy_tokenizer(chat_template=False)
-    cfg = Qwen2Config(**shape, max_position_embeddings=4096, bos_token_id=tok.bos_token_id,
-                      eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    cfg = Qwen2Config(
+        **shape,
+        max_position_embeddings=4096,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
     torch.manual_seed(0)
     Qwen2ForCausalLM(cfg).save_pretrained(path)
     tok.save_pretrained(path)  # ids < 400 only; the FLOPs do not depend on which ids
@@ -79,21 +98,35 @@ def main() -> None:
     attn = 12 * shape["num_hidden_layers"] * shape["hidden_size"] * seq
     with tempfile.TemporaryDirectory() as d:
         model_dir = build(Path(d) / "m", shape)
-        print(f"shape {'tiny' if args.tiny else 'Qwen2-0.5B'}: {n / 1e6:.0f}M matmul params, seq {seq}, "
-              f"batch {args.batch}, bf16, device {'cuda' if torch.cuda.is_available() else 'cpu'}")
+        print(
+            f"shape {'tiny' if args.tiny else 'Qwen2-0.5B'}: {n / 1e6:.0f}M matmul params, seq {seq}, "
+            f"batch {args.batch}, bf16, device {'cuda' if torch.cuda.is_available() else 'cpu'}"
+        )
         for method in args.methods.split(","):
-            spec = TrainingSpec(base_model=str(model_dir), method=method, mode="pretrain", lr=1e-5 if method == "full"
-                                else 1e-4, max_steps=args.steps, batch_size=args.batch, max_length=seq,
-                                precision="bf16", gradient_checkpointing=args.gradient_checkpointing,
-                                scheduler="constant", lora_dropout=0.0, save_steps=10_000)
+            spec = TrainingSpec(
+                base_model=str(model_dir),
+                method=method,
+                mode="pretrain",
+                lr=1e-5 if method == "full" else 1e-4,
+                max_steps=args.steps,
+                batch_size=args.batch,
+                max_length=seq,
+                precision="bf16",
+                gradient_checkpointing=args.gradient_checkpointing,
+                scheduler="constant",
+                lora_dropout=0.0,
+                save_steps=10_000,
+            )
             with tempfile.TemporaryDirectory() as out:
                 res = run_training(spec, rows, Path(out), lambda e: None, lambda: False)
             ph = res["phases"][-1]
             tps = ph["tokens"] / ph["wall_s"]
             flops_per_token = (6 if method == "full" else 4) * n + attn
             mfu = tps * flops_per_token / (args.peak_tflops * 1e12)
-            print(f"{method:5s} {tps:10.0f} tok/s   MFU {mfu:6.1%}   (goal >= 35%; peers ~40% for LoRA on H100)",
-                  flush=True)
+            print(
+                f"{method:5s} {tps:10.0f} tok/s   MFU {mfu:6.1%}   (goal >= 35%; peers ~40% for LoRA on H100)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -36,12 +36,20 @@ def load_rows(n: int):
     if ALPACA.is_file():
         data = json.loads(ALPACA.read_text())[:n]
         src = "stanford_alpaca (first rows)"
-        return [sample(i, (r["instruction"] + ("\n\n" + r["input"] if r["input"] else "")), r["output"] or "ok")
-                for i, r in enumerate(data)], src
+        return [
+            sample(i, (r["instruction"] + ("\n\n" + r["input"] if r["input"] else "")), r["output"] or "ok")
+            for i, r in enumerate(data)
+        ], src
     rng = random.Random(0)
     words = "the cat dog tree river city water fire sun moon star code data model".split()
-    rows = [sample(i, " ".join(rng.choices(words, k=rng.randint(5, 40))),
-                   " ".join(rng.choices(words, k=int(rng.lognormvariate(3.5, 0.9)) + 1))) for i in range(n)]
+    rows = [
+        sample(
+            i,
+            " ".join(rng.choices(words, k=rng.randint(5, 40))),
+            " ".join(rng.choices(words, k=int(rng.lognormvariate(3.5, 0.9)) + 1)),
+        )
+        for i in range(n)
+    ]
     return rows, "synthetic, Alpaca-like lengths"
 
 
@@ -50,9 +58,20 @@ def ours(model_dir, rows, method, steps, batch, packing=False, max_length=512) -
     from app.training.runner import run_training
     from app.training_spec.spec import TrainingSpec
 
-    spec = TrainingSpec(base_model=str(model_dir), method=method, lr=1e-4, max_steps=steps, batch_size=batch,
-                        scheduler="constant", max_grad_norm=1.0, lora_dropout=0.0, packing=packing,
-                        max_length=max_length, save_steps=10_000, overlength="truncate")
+    spec = TrainingSpec(
+        base_model=str(model_dir),
+        method=method,
+        lr=1e-4,
+        max_steps=steps,
+        batch_size=batch,
+        scheduler="constant",
+        max_grad_norm=1.0,
+        lora_dropout=0.0,
+        packing=packing,
+        max_length=max_length,
+        save_steps=10_000,
+        overlength="truncate",
+    )
     with tempfile.TemporaryDirectory() as out:
         result = run_training(spec, rows, Path(out), lambda e: None, lambda: False)
     ph = result["phases"][-1]
@@ -66,8 +85,8 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> tuple[f
     from transformers import Trainer, TrainingArguments
 
     from app.training.data import BatchPlan
-    from app.training_spec.formatting import Formatter, load_tokenizer
     from app.training.model import apply_method, load_model
+    from app.training_spec.formatting import Formatter, load_tokenizer
     from app.training_spec.spec import TrainingSpec
 
     spec = TrainingSpec(base_model=str(model_dir), method=method, lora_dropout=0.0)
@@ -83,13 +102,23 @@ def hf_trainer(model_dir, rows, method, steps, batch, max_length=512) -> tuple[f
         return {"input_ids": b.input_ids, "labels": b.labels, "attention_mask": b.attention_mask}
 
     torch.manual_seed(0)
-    model = apply_method(load_model(model_dir, "causal_lm", tok.pad_token_id, torch.device("cpu")), method, spec,
-                         "causal_lm")
+    model = apply_method(
+        load_model(model_dir, "causal_lm", tok.pad_token_id, torch.device("cpu")), method, spec, "causal_lm"
+    )
     with tempfile.TemporaryDirectory() as out:
         args = TrainingArguments(
-            output_dir=out, per_device_train_batch_size=1, max_steps=steps, learning_rate=1e-4,
-            lr_scheduler_type="constant", max_grad_norm=1.0, save_strategy="no", report_to=[],
-            logging_steps=10_000, disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
+            output_dir=out,
+            per_device_train_batch_size=1,
+            max_steps=steps,
+            learning_rate=1e-4,
+            lr_scheduler_type="constant",
+            max_grad_norm=1.0,
+            save_strategy="no",
+            report_to=[],
+            logging_steps=10_000,
+            disable_tqdm=True,
+            use_cpu=True,
+            dataloader_num_workers=0,
             remove_unused_columns=False,
         )
         trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=collate)
@@ -121,9 +150,11 @@ def paired(fa, fb, repeats):
 
 
 def line(name: str, a, b, labels: tuple[str, str], goal: float | None) -> str:
-    return (f"{name:8s} wall: {labels[0]} {a[0]:7.0f} vs {labels[1]} {b[0]:7.0f} tok/s, ratio {a[0] / b[0]:4.2f} | "
-            f"cpu-time: {a[1]:7.0f} vs {b[1]:7.0f} tok/cpu-s, ratio {a[1] / b[1]:4.2f}"
-            + (f"  (goal >= {goal})" if goal is not None else ""))
+    return (
+        f"{name:8s} wall: {labels[0]} {a[0]:7.0f} vs {labels[1]} {b[0]:7.0f} tok/s, ratio {a[0] / b[0]:4.2f} | "
+        f"cpu-time: {a[1]:7.0f} vs {b[1]:7.0f} tok/cpu-s, ratio {a[1] / b[1]:4.2f}"
+        + (f"  (goal >= {goal})" if goal is not None else "")
+    )
 
 
 def trainable(model_dir, method: str) -> tuple[int, int]:
@@ -133,8 +164,12 @@ def trainable(model_dir, method: str) -> tuple[int, int]:
     from app.training.model import apply_method, load_model
     from app.training_spec.spec import TrainingSpec
 
-    model = apply_method(load_model(model_dir, "causal_lm", 0, torch.device("cpu")), method,
-                         TrainingSpec(base_model=str(model_dir), method=method), "causal_lm")
+    model = apply_method(
+        load_model(model_dir, "causal_lm", 0, torch.device("cpu")),
+        method,
+        TrainingSpec(base_model=str(model_dir), method=method),
+        "causal_lm",
+    )
     return sum(p.numel() for p in model.parameters() if p.requires_grad), sum(p.numel() for p in model.parameters())
 
 
@@ -175,14 +210,17 @@ def main() -> None:
     rows, src = load_rows(args.rows)
     with tempfile.TemporaryDirectory() as d:
         model_dir = build_toy_model(Path(d) / "m", hidden=args.hidden, layers=2)
-        print(f"data: {len(rows)} rows ({src}); model: Llama hidden={args.hidden} layers=2; batch={args.batch}; "
-              f"torch threads={torch.get_num_threads()}; best of {args.repeats}")
+        print(
+            f"data: {len(rows)} rows ({src}); model: Llama hidden={args.hidden} layers=2; batch={args.batch}; "
+            f"torch threads={torch.get_num_threads()}; best of {args.repeats}"
+        )
         steps = epoch_steps(model_dir, rows, args.batch)  # one epoch: both sides see every batch once
         # bottleneck adapters (method "adapter", Pfeiffer: one per feed-forward block) beside LoRA (r=8, all-linear)
         ad, lo = paired(
             lambda warmup=False: ours(model_dir, rows, "adapter", 2 if warmup else steps, args.batch),
             lambda warmup=False: ours(model_dir, rows, "lora", 2 if warmup else steps, args.batch),
-            args.repeats)
+            args.repeats,
+        )
         print(line("adapter", ad, lo, ("adapter", "LoRA"), None), flush=True)
         (ta, total), (tl, _) = trainable(model_dir, "adapter"), trainable(model_dir, "lora")
         print(f"         trainable params: adapter {ta:,} vs LoRA {tl:,} of {total:,}")
@@ -192,12 +230,14 @@ def main() -> None:
             a, b = paired(
                 lambda m=method, warmup=False: ours(model_dir, rows, m, 2 if warmup else steps, args.batch),
                 lambda m=method, warmup=False: hf_trainer(model_dir, rows, m, 2 if warmup else steps, args.batch),
-                args.repeats)
+                args.repeats,
+            )
             print(line(method, a, b, ("ours", "Trainer"), 0.95), flush=True)
         on, off = paired(
             lambda warmup=False: ours(model_dir, rows, "lora", 2 if warmup else steps, args.batch, packing=True),
             lambda warmup=False: ours(model_dir, rows, "lora", 2 if warmup else steps, args.batch, packing=False),
-            args.repeats)
+            args.repeats,
+        )
         pad = padding_share(model_dir, rows, args.batch)
         print(line("packing", on, off, ("on", "off"), 2.0))
         print(f"padding share without packing {pad:.0%} (ceiling from padding alone {1 / (1 - pad):.2f}x)")

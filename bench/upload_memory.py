@@ -62,19 +62,34 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    db = f"sqlite:///{tmp / 'db.sqlite'}" if args.db == "sqlite" else "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": db, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp / "data"),
-           "PYTHONPATH": str(ROOT)}
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "0"],
-                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    db = (
+        f"sqlite:///{tmp / 'db.sqlite'}"
+        if args.db == "sqlite"
+        else "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": db,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(tmp / "data"),
+        "PYTHONPATH": str(ROOT),
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         key = None
         while key is None:
             line = api.stdout.readline()
             if "Bearer " in line:
                 key = line.split("Bearer ", 1)[1].strip()
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
-                          timeout=3600) as c:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=3600
+        ) as c:
             while True:
                 try:
                     c.get("/health")
@@ -91,9 +106,13 @@ def main() -> None:
         r.raise_for_status()
         ds = r.json()
         mb = src.stat().st_size / 1e6
-        print(f"stored {ds['rows']} rows in {dt:.0f}s ({ds['rows'] / dt:.0f} rows/s, {mb / dt:.1f} MB/s) into {args.db}")
-        print(f"API peak RSS before {before:.0f} MB, after {peak:.0f} MB: growth {peak - before:.0f} MB "
-              f"= {(peak - before) / mb:.3f}x the file size (goal: <= 300 MB)")
+        print(
+            f"stored {ds['rows']} rows in {dt:.0f}s ({ds['rows'] / dt:.0f} rows/s, {mb / dt:.1f} MB/s) into {args.db}"
+        )
+        print(
+            f"API peak RSS before {before:.0f} MB, after {peak:.0f} MB: growth {peak - before:.0f} MB "
+            f"= {(peak - before) / mb:.3f}x the file size (goal: <= 300 MB)"
+        )
     finally:
         api.terminate()
         api.wait(30)

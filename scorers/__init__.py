@@ -7,12 +7,35 @@ Usage from a notebook::
     out.report["dimensions"]["noise"]
 """
 
-from scorers.base import DIMENSIONS, Flag, NotComputed, Scorer, ScorerParams, ScorerResult, get_scorer, register, registry
+from scorers.base import (
+    DIMENSIONS,
+    Flag,
+    NotComputed,
+    Scorer,
+    ScorerParams,
+    ScorerResult,
+    get_scorer,
+    register,
+    registry,
+)
 from scorers.models import ModelConfig
 from scorers.pipeline import AuditOutput, run_audit
 from scorers.samples import Sample, Turn, sample
 
 __all__ = [
-    "DIMENSIONS", "AuditOutput", "Flag", "ModelConfig", "NotComputed", "Sample", "Scorer", "ScorerParams",
-    "ScorerResult", "Turn", "get_scorer", "register", "registry", "run_audit", "sample",
+    "DIMENSIONS",
+    "AuditOutput",
+    "Flag",
+    "ModelConfig",
+    "NotComputed",
+    "Sample",
+    "Scorer",
+    "ScorerParams",
+    "ScorerResult",
+    "Turn",
+    "get_scorer",
+    "register",
+    "registry",
+    "run_audit",
+    "sample",
 ]

@@ -48,13 +48,17 @@ class LocalJudge:
         fits = []
         for i, ids in enumerate(prompts):
             if len(ids) > self.p.max_prompt_tokens:
-                out[i] = Verdict(error=f"request: the prompt has {len(ids)} tokens, more than max_prompt_tokens "
-                                       f"({self.p.max_prompt_tokens})", attempts=1)
+                out[i] = Verdict(
+                    error=f"request: the prompt has {len(ids)} tokens, more than max_prompt_tokens "
+                    f"({self.p.max_prompt_tokens})",
+                    attempts=1,
+                )
             else:
                 fits.append(i)
         pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else (self.tok.eos_token_id or 0)
-        config = GenerationConfig(max_new_tokens=self.p.max_tokens, do_sample=False, pad_token_id=pad,
-                                  eos_token_id=self.tok.eos_token_id)
+        config = GenerationConfig(
+            max_new_tokens=self.p.max_tokens, do_sample=False, pad_token_id=pad, eos_token_id=self.tok.eos_token_id
+        )
         dev = next(self.model.parameters()).device
         for batch in length_batches([len(prompts[i]) for i in fits], self.p.batch_size):
             rows = [fits[k] for k in batch]
@@ -62,10 +66,12 @@ class LocalJudge:
             ids = torch.full((len(rows), width), pad, dtype=torch.long)
             mask = torch.zeros((len(rows), width), dtype=torch.long)
             for r, i in enumerate(rows):  # left padding: every prompt ends where generation starts
-                ids[r, width - len(prompts[i]):] = torch.tensor(prompts[i], dtype=torch.long)
-                mask[r, width - len(prompts[i]):] = 1
+                ids[r, width - len(prompts[i]) :] = torch.tensor(prompts[i], dtype=torch.long)
+                mask[r, width - len(prompts[i]) :] = 1
             with torch.inference_mode():
-                generated = self.model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), generation_config=config)
+                generated = self.model.generate(
+                    input_ids=ids.to(dev), attention_mask=mask.to(dev), generation_config=config
+                )
             for r, i in enumerate(rows):
                 reply = self.tok.decode(generated[r, width:], skip_special_tokens=True)
                 try:

@@ -27,7 +27,14 @@ from scorers.base import NotComputed
 _MODELS: dict[tuple, Any] = {}
 _ANSWER_HEAD: dict[int, bool] = {}
 _LOCK = threading.Lock()
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer.model",
+    "vocab.json",
+    "vocab.txt",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
 
 
 def import_ml() -> None:
@@ -67,7 +74,9 @@ def check_directory(path: str, label: str, gguf_file: str | None = None) -> None
     """What the file system alone can tell: a directory with a config and a tokenizer."""
     p = Path(path)
     if not p.is_dir():
-        raise NotComputed(f"the {label} path {path} is not a directory (give the model's directory, as saved by save_pretrained)")
+        raise NotComputed(
+            f"the {label} path {path} is not a directory (give the model's directory, as saved by save_pretrained)"
+        )
     if gguf_file:
         if not (p / gguf_file).is_file():
             raise NotComputed(f"the {label} directory {path} has no file {gguf_file}")
@@ -75,8 +84,10 @@ def check_directory(path: str, label: str, gguf_file: str | None = None) -> None
     if not (p / "config.json").is_file():
         raise NotComputed(f"the {label} directory {path} has no config.json: it is not a transformers model directory")
     if not any((p / f).is_file() for f in TOKENIZER_FILES):
-        raise NotComputed(f"the {label} directory {path} has no tokenizer ({', '.join(TOKENIZER_FILES[:3])}, …): "
-                          "save the tokenizer beside the weights (tokenizer.save_pretrained)")
+        raise NotComputed(
+            f"the {label} directory {path} has no tokenizer ({', '.join(TOKENIZER_FILES[:3])}, …): "
+            "save the tokenizer beside the weights (tokenizer.save_pretrained)"
+        )
 
 
 def _first_line(e: BaseException) -> str:
@@ -108,18 +119,22 @@ def _load(mapping, auto_cls, path: str, label: str, device: str, gguf_file: str 
     missing = sorted(info.get("missing_keys") or [])
     if missing:
         archs = ", ".join(getattr(config, "architectures", None) or []) or config.model_type
-        raise NotComputed(f"the {label} checkpoint in {path} ({archs}) lacks {len(missing)} weight(s) of {kind} "
-                          f"(e.g. {missing[0]}); they would be random, so its scores would mean nothing")
+        raise NotComputed(
+            f"the {label} checkpoint in {path} ({archs}) lacks {len(missing)} weight(s) of {kind} "
+            f"(e.g. {missing[0]}); they would be random, so its scores would mean nothing"
+        )
     if len(tok) > model.get_input_embeddings().num_embeddings:
-        raise NotComputed(f"the {label} tokenizer in {path} has {len(tok)} tokens but the model embeds only "
-                          f"{model.get_input_embeddings().num_embeddings}: they do not belong together")
+        raise NotComputed(
+            f"the {label} tokenizer in {path} has {len(tok)} tokens but the model embeds only "
+            f"{model.get_input_embeddings().num_embeddings}: they do not belong together"
+        )
     return tok, model.to(device).eval()
 
 
 def load_causal_lm(path: str, device: str | None, gguf_file: str | None = None, label: str = "language model"):
     """(tokenizer, model) of a causal LM from a local directory (or .gguf file), loaded once per process."""
     import_ml()
-    from transformers import AutoModelForCausalLM, MODEL_FOR_CAUSAL_LM_MAPPING
+    from transformers import MODEL_FOR_CAUSAL_LM_MAPPING, AutoModelForCausalLM
 
     path, gguf_file = split_gguf(path, gguf_file)
     check_directory(path, label, gguf_file)
@@ -127,8 +142,15 @@ def load_causal_lm(path: str, device: str | None, gguf_file: str | None = None, 
     key = ("lm", path, dev, gguf_file)
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = _load(MODEL_FOR_CAUSAL_LM_MAPPING, AutoModelForCausalLM, path, label, dev, gguf_file,
-                                 "a causal language model")
+            _MODELS[key] = _load(
+                MODEL_FOR_CAUSAL_LM_MAPPING,
+                AutoModelForCausalLM,
+                path,
+                label,
+                dev,
+                gguf_file,
+                "a causal language model",
+            )
         return _MODELS[key]
 
 
@@ -142,9 +164,15 @@ def load_reward_model(path: str, device: str | None):
     key = ("rm", path, dev)
     with _LOCK:
         if key not in _MODELS:
-            tok, model = _load(MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING, AutoModelForSequenceClassification, path,
-                               "reward model", dev, None,
-                               "a sequence-classification (reward) model")
+            tok, model = _load(
+                MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING,
+                AutoModelForSequenceClassification,
+                path,
+                "reward model",
+                dev,
+                None,
+                "a sequence-classification (reward) model",
+            )
             if tok.pad_token_id is None:
                 tok.pad_token = tok.eos_token or tok.unk_token
             if model.config.pad_token_id is None:
@@ -209,8 +237,15 @@ def _position_logits(model, ids, mask, rows, cols):
     return logits[rows, cols - first]
 
 
-def answer_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, batch_size: int,
-                  batch_tokens: int | None = None, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def answer_losses(
+    model,
+    seqs: Sequence[list[int]],
+    answer_lens: Sequence[int],
+    pad_id: int,
+    batch_size: int,
+    batch_tokens: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (length-sorted, right-padded batches).
     ``progress(done, total)`` hears the rows scored after each batch."""
     import torch

@@ -55,7 +55,7 @@ class ShingleSets:
     offsets: np.ndarray
 
     def of(self, k: int) -> np.ndarray:
-        return self.hashes[self.offsets[k]:self.offsets[k + 1]]
+        return self.hashes[self.offsets[k] : self.offsets[k + 1]]
 
     @property
     def sizes(self) -> np.ndarray:
@@ -76,7 +76,7 @@ def _window_hashes(ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n: 
     if total >= n:
         h = np.zeros(total - n + 1, dtype=np.uint64)
         for j in range(n):
-            h = _splitmix(h ^ mixed[j:total - n + 1 + j] ^ np.uint64(j + 1))
+            h = _splitmix(h ^ mixed[j : total - n + 1 + j] ^ np.uint64(j + 1))
         # a window is valid when it ends inside the document it starts in
         w_owner = pos_owner[: total - n + 1]
         ends = starts[w_owner] + lengths[w_owner]
@@ -89,7 +89,7 @@ def _window_hashes(ids: np.ndarray, starts: np.ndarray, lengths: np.ndarray, n: 
         for t, d in enumerate(short):
             h1 = np.zeros(1, dtype=np.uint64)
             for j in range(int(lengths[d])):
-                h1 = _splitmix(h1 ^ mixed[starts[d] + j: starts[d] + j + 1] ^ np.uint64(j + 1))
+                h1 = _splitmix(h1 ^ mixed[starts[d] + j : starts[d] + j + 1] ^ np.uint64(j + 1))
             hs[t] = h1[0]
         out_h.append(hs)
         out_o.append(short)
@@ -132,8 +132,9 @@ def _all_units(texts: Sequence[str]) -> list[tuple[list[str], bool]]:
     return out
 
 
-def build_shingles(texts: Sequence[str], *, word_n: int = 5, cjk_n: int = 3, short_n: int = 2,
-                   long_from: int = 30, overlap: int = 20) -> list[ShingleSets]:
+def build_shingles(
+    texts: Sequence[str], *, word_n: int = 5, cjk_n: int = 3, short_n: int = 2, long_from: int = 30, overlap: int = 20
+) -> list[ShingleSets]:
     """Shingle every text in both schemes; returns [short scheme, long scheme]."""
     vocab: dict[str, int] = {}
     all_ids: list[int] = []
@@ -160,7 +161,7 @@ def build_shingles(texts: Sequence[str], *, word_n: int = 5, cjk_n: int = 3, sho
             sub = docs[is_cjk[docs] == cjk]
             if not len(sub):
                 continue
-            sub_ids = np.concatenate([ids[starts[d]:starts[d] + lengths[d]] for d in sub])
+            sub_ids = np.concatenate([ids[starts[d] : starts[d] + lengths[d]] for d in sub])
             sub_len = lengths[sub]
             sub_starts = np.zeros(len(sub), dtype=np.int64)
             np.cumsum(sub_len[:-1], out=sub_starts[1:])
@@ -218,7 +219,7 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, max_bucket: int = 64
     n = sig.shape[0]
     found: list[np.ndarray] = []
     for band in range(bands):
-        cols = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        cols = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
         key = np.zeros(n, dtype=np.uint64)
         for c in range(cols.shape[1]):
             key = _splitmix(key ^ cols[:, c])
@@ -247,8 +248,14 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int, max_bucket: int = 64
     return np.stack([code // n, code % n], axis=1)
 
 
-def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float, sig: np.ndarray | None = None,
-           margin: float = 0.15, progress: Callable[[int, int], None] | None = None) -> list[tuple[int, int, float]]:
+def verify(
+    sets: ShingleSets,
+    pairs: np.ndarray,
+    threshold: float,
+    sig: np.ndarray | None = None,
+    margin: float = 0.15,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[int, int, float]]:
     """Exact Jaccard of each candidate pair; keep those at or above ``threshold`` (as input positions).
 
     With signatures, pairs whose MinHash estimate is below ``threshold - margin`` are dropped first, all
@@ -258,8 +265,8 @@ def verify(sets: ShingleSets, pairs: np.ndarray, threshold: float, sig: np.ndarr
     if sig is not None and len(pairs):
         est = np.empty(len(pairs))
         for a0 in range(0, len(pairs), 65536):
-            p = pairs[a0:a0 + 65536]
-            est[a0:a0 + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
+            p = pairs[a0 : a0 + 65536]
+            est[a0 : a0 + 65536] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
         pairs = pairs[est >= threshold - margin]
     out: list[tuple[int, int, float]] = []
     for k, (i, j) in enumerate(pairs):
@@ -303,10 +310,20 @@ class NearDuplicates:
     rows: int = 0
 
 
-def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: int = 128, seed: int = 0,
-                    word_n: int = 5, cjk_n: int = 3, short_n: int = 2, long_from: int = 30,
-                    overlap: int = 20, accept: Callable[[int, int], bool] | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> NearDuplicates:
+def near_duplicates(
+    texts: Sequence[str],
+    *,
+    threshold: float = 0.7,
+    num_perm: int = 128,
+    seed: int = 0,
+    word_n: int = 5,
+    cjk_n: int = 3,
+    short_n: int = 2,
+    long_from: int = 30,
+    overlap: int = 20,
+    accept: Callable[[int, int], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> NearDuplicates:
     """Groups of texts whose shingle sets have Jaccard ≥ ``threshold`` (linked transitively).
 
     ``accept(i, j)`` can veto a verified pair (e.g. two different tasks on one shared passage).
@@ -321,8 +338,9 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
     n_ok = 0
     found: dict[tuple[int, int], float] = {}
     docs_done = 0
-    for sets in build_shingles(texts, word_n=word_n, cjk_n=cjk_n, short_n=short_n,
-                               long_from=long_from, overlap=overlap):
+    for sets in build_shingles(
+        texts, word_n=word_n, cjk_n=cjk_n, short_n=short_n, long_from=long_from, overlap=overlap
+    ):
         if len(sets.docs) < 2:
             continue
         sig = signatures(sets, num_perm, seed)
@@ -330,8 +348,10 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
         n_cand += len(pairs)
         base, size = docs_done, len(sets.docs)
         if progress is not None:
+
             def in_group(k: int, total: int, base: int = base, size: int = size) -> None:
                 progress(min(n, base + size * k // max(total, 1)), n)
+
         for i, j, jac in verify(sets, pairs, threshold, sig, progress=in_group if progress is not None else None):
             if accept is not None and not accept(i, j):
                 continue
@@ -349,6 +369,12 @@ def near_duplicates(texts: Sequence[str], *, threshold: float = 0.7, num_perm: i
     for p in sorted(partner):
         comps.setdefault(uf.find(p), []).append(p)
     groups = sorted((sorted(g) for g in comps.values() if len(g) > 1), key=lambda g: g[0])
-    return NearDuplicates(groups=groups, partner=partner, pairs=sorted((i, j, s) for (i, j), s in found.items()),
-                          pairs_verified=n_ok, candidates=n_cand,
-                          bands=bands, rows=rows)
+    return NearDuplicates(
+        groups=groups,
+        partner=partner,
+        pairs=sorted((i, j, s) for (i, j), s in found.items()),
+        pairs_verified=n_ok,
+        candidates=n_cand,
+        bands=bands,
+        rows=rows,
+    )

@@ -12,9 +12,13 @@ from scorers.base import SEVERITY_SCORE, Flag, ScorerResult, flag_counts
 from scorers.samples import Sample
 
 
-def result_from_flags(samples: Sequence[Sample], flags: list[list[Flag]], summary: dict[str, Any] | None = None,
-                      fields: list[dict[str, Any]] | None = None,
-                      applies: Sequence[bool] | None = None) -> ScorerResult:
+def result_from_flags(
+    samples: Sequence[Sample],
+    flags: list[list[Flag]],
+    summary: dict[str, Any] | None = None,
+    fields: list[dict[str, Any]] | None = None,
+    applies: Sequence[bool] | None = None,
+) -> ScorerResult:
     """Scores = the worst flag's severity score; ``applies[i] = False`` gives ``None`` for sample i.
 
     The summary counts flags per code and names up to five example samples (by ``index``) per code.
@@ -28,5 +32,6 @@ def result_from_flags(samples: Sequence[Sample], flags: list[list[Flag]], summar
             scores.append(min((SEVERITY_SCORE[f.severity] for f in fl), default=1.0))
     out_summary = flag_counts(samples, flags)
     out_summary.update(summary or {})
-    return ScorerResult(scores=scores, flags=flags, fields=fields or [{} for _ in range(n)], summary=out_summary,
-                        scores_from_flags=True)
+    return ScorerResult(
+        scores=scores, flags=flags, fields=fields or [{} for _ in range(n)], summary=out_summary, scores_from_flags=True
+    )

@@ -27,12 +27,24 @@ from scorers.samples import Sample
 
 #: per-sample fields of signal scorers → the numbers read from them (field key, value key).
 SIGNAL_VALUES: tuple[tuple[str, str], ...] = (
-    ("answer_accuracy", "score"), ("answer_completeness", "score"), ("answer_conciseness", "score"),
-    ("answer_conciseness", "length_ratio"), ("answer_clarity", "score"), ("answer_clarity", "mean_sentence_words"),
-    ("answer_relevance", "score"), ("answer_perplexity", "score"), ("answer_ifd", "score"), ("answer_reward", "score"),
-    ("answer_judge", "accuracy"), ("answer_judge", "completeness"), ("answer_judge", "conciseness"),
-    ("answer_judge", "clarity"), ("answer_quality_breakdown", "accuracy"), ("answer_quality_breakdown", "completeness"),
-    ("answer_quality_breakdown", "conciseness"), ("answer_quality_breakdown", "clarity"),
+    ("answer_accuracy", "score"),
+    ("answer_completeness", "score"),
+    ("answer_conciseness", "score"),
+    ("answer_conciseness", "length_ratio"),
+    ("answer_clarity", "score"),
+    ("answer_clarity", "mean_sentence_words"),
+    ("answer_relevance", "score"),
+    ("answer_perplexity", "score"),
+    ("answer_ifd", "score"),
+    ("answer_reward", "score"),
+    ("answer_judge", "accuracy"),
+    ("answer_judge", "completeness"),
+    ("answer_judge", "conciseness"),
+    ("answer_judge", "clarity"),
+    ("answer_quality_breakdown", "accuracy"),
+    ("answer_quality_breakdown", "completeness"),
+    ("answer_quality_breakdown", "conciseness"),
+    ("answer_quality_breakdown", "clarity"),
 )
 #: values that are heavy-tailed are read on a log scale.
 _LOG_VALUES = {"length_ratio", "mean_sentence_words"}

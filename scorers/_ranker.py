@@ -70,7 +70,9 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(b[ok], scores[ok]))
 
 
-def folds_of(values: np.ndarray, k: int, seed: int, groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def folds_of(
+    values: np.ndarray, k: int, seed: int, groups: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds (by good/bad/undecided), keeping rows of one prompt group together when given."""
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
@@ -79,7 +81,9 @@ def folds_of(values: np.ndarray, k: int, seed: int, groups: np.ndarray | None = 
     k = max(2, min(k, int(np.bincount(strata[strata < 2]).min()) if (strata < 2).any() else 2))
     if groups is not None and len(set(groups.tolist())) < len(groups):
         k = min(k, len(set(groups.tolist())))
-        return list(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(values)), strata, groups))
+        return list(
+            StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(values)), strata, groups)
+        )
     return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(values)), strata))
 
 
@@ -115,8 +119,15 @@ def _fit_pairs(x: np.ndarray, values: np.ndarray, groups: np.ndarray, C: float, 
     return model.coef_[0]
 
 
-def fit_ranker(x: np.ndarray, labelled: np.ndarray, values: np.ndarray, folds: int, seed: int,
-               groups: np.ndarray | None = None, blocks_from: int | None = None) -> Fit:
+def fit_ranker(
+    x: np.ndarray,
+    labelled: np.ndarray,
+    values: np.ndarray,
+    folds: int,
+    seed: int,
+    groups: np.ndarray | None = None,
+    blocks_from: int | None = None,
+) -> Fit:
     """Standardise ``x`` (every row), cross-validate on ``labelled`` rows, score every row.
 
     ``groups``: a prompt id per row; rows of one prompt stay in one fold, and comparison data is
@@ -161,8 +172,15 @@ def fit_ranker(x: np.ndarray, labelled: np.ndarray, values: np.ndarray, folds: i
         coef = model.coef_[0]
         prob = model.predict_proba(z)[:, 1]
     prob[labelled] = oof
-    return Fit(probability=prob, oof=oof, cv_auroc=auroc(values, oof), C=C, coef=coef, pairwise=pairwise,
-               block_weight=weight if blocks_from is not None else None)
+    return Fit(
+        probability=prob,
+        oof=oof,
+        cv_auroc=auroc(values, oof),
+        C=C,
+        coef=coef,
+        pairwise=pairwise,
+        block_weight=weight if blocks_from is not None else None,
+    )
 
 
 def calibration(values: np.ndarray, oof: np.ndarray, bins: int = 5) -> list[dict[str, float]]:
@@ -171,6 +189,13 @@ def calibration(values: np.ndarray, oof: np.ndarray, bins: int = 5) -> list[dict
     out = []
     for part in np.array_split(order, min(bins, len(order))):
         if len(part):
-            out.append({"predicted": float(oof[part].mean()), "observed": float(values[part].mean()),
-                        "labels": int(len(part)), "from": float(oof[part].min()), "to": float(oof[part].max())})
+            out.append(
+                {
+                    "predicted": float(oof[part].mean()),
+                    "observed": float(values[part].mean()),
+                    "labels": int(len(part)),
+                    "from": float(oof[part].min()),
+                    "to": float(oof[part].max()),
+                }
+            )
     return out

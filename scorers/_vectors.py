@@ -77,7 +77,9 @@ def knn(x: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     nlist = int(np.sqrt(n))
     rng = np.random.default_rng(seed)
     train = x[rng.choice(n, min(n, 30 * nlist), replace=False)]
-    cents = KMeans(n_clusters=nlist, init="random", random_state=seed, n_init=1, max_iter=25).fit(train).cluster_centers_
+    cents = (
+        KMeans(n_clusters=nlist, init="random", random_state=seed, n_init=1, max_iter=25).fit(train).cluster_centers_
+    )
     cents = unit_rows(cents).astype(np.float32)
     labels = np.concatenate([(x[i : i + 8192] @ cents.T).argmax(axis=1) for i in range(0, n, 8192)])
     probe = np.argsort(-(cents @ cents.T), axis=1)[:, :NPROBE]
@@ -120,8 +122,16 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
         return {}
     arr = np.asarray(values, dtype=np.float64)
     p = np.percentile(arr, [5, 25, 50, 75, 95])
-    return {"min": float(arr.min()), "p5": float(p[0]), "p25": float(p[1]), "median": float(p[2]),
-            "p75": float(p[3]), "p95": float(p[4]), "max": float(arr.max()), "mean": float(arr.mean())}
+    return {
+        "min": float(arr.min()),
+        "p5": float(p[0]),
+        "p25": float(p[1]),
+        "median": float(p[2]),
+        "p75": float(p[3]),
+        "p95": float(p[4]),
+        "max": float(arr.max()),
+        "mean": float(arr.mean()),
+    }
 
 
 def snippet(text: str, limit: int = 120) -> str:

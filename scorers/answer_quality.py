@@ -56,15 +56,21 @@ ANSWER_NOISE_IF_RUN = ("wrong_language", "mismatched_answer")
 #: noise codes that are about the prompt, not the answer.
 NOT_ANSWER_DEFECTS = frozenset({"placeholder_input"})
 NO_DEFECT = "share of answers with no defect found"
-HOW_TO_RANK = ("This counts defects; it does not rank ordinary answers. For a ranking, give labels (upload a label "
-               "file or keep/drop samples in the sample browser) and run learned_quality, configure an LLM judge "
-               "(answer_judge, or learned_quality with judge_budget), or configure a language or reward model "
-               "(answer_perplexity, answer_ifd, answer_reward).")
+HOW_TO_RANK = (
+    "This counts defects; it does not rank ordinary answers. For a ranking, give labels (upload a label "
+    "file or keep/drop samples in the sample browser) and run learned_quality, configure an LLM judge "
+    "(answer_judge, or learned_quality with judge_budget), or configure a language or reward model "
+    "(answer_perplexity, answer_ifd, answer_reward)."
+)
 
 
 class AnswerQualityParams(ScorerParams):
-    warning_factor: float = Field(0.5, ge=0, le=1, description="A defect raised as a warning multiplies the score by this.")
-    error_factor: float = Field(0.25, ge=0, le=1, description="A defect raised as an error multiplies the score by this.")
+    warning_factor: float = Field(
+        0.5, ge=0, le=1, description="A defect raised as a warning multiplies the score by this."
+    )
+    error_factor: float = Field(
+        0.25, ge=0, le=1, description="A defect raised as an error multiplies the score by this."
+    )
 
 
 def _signal_scores(name: str, result: Any, n: int) -> list[dict[str, float]]:
@@ -155,14 +161,18 @@ class AnswerQuality(Scorer):
         clean = sum(1 for d in defects if not d) / n if n else None
         scored = [s for s in scores if s is not None]
         if ranking:
-            headline = {"value": float(np.mean(scored)) if scored else None,
-                        "measures": f"mean answer quality (checks and {', '.join(ranking)})"}
+            headline = {
+                "value": float(np.mean(scored)) if scored else None,
+                "measures": f"mean answer quality (checks and {', '.join(ranking)})",
+            }
         else:
             headline = {"value": clean, "measures": NO_DEFECT, "how_to_rank": HOW_TO_RANK}
         summary = {
             "signals": used,
             "signals_not_run": [s for s in (*SIGNALS, JUDGE) if s not in used],
-            "subdimensions": {k: {"mean": float(np.mean(v)) if v else None, "samples": len(v)} for k, v in sub_values.items()},
+            "subdimensions": {
+                k: {"mean": float(np.mean(v)) if v else None, "samples": len(v)} for k, v in sub_values.items()
+            },
             "mapping": dict(SIGNALS, **{JUDGE: "accuracy, completeness, conciseness, clarity"}),
             "samples_with_defects": sum(1 for d in defects if d),
             "share_without_defect": clean,
@@ -177,5 +187,4 @@ class AnswerQuality(Scorer):
             if how.startswith("computed") and name in MODEL_FREE:
                 for i, fl in enumerate(results[name].flags):
                     flags[i].extend(fl)
-        return ScorerResult(scores=scores, flags=flags, fields=fields, summary=summary,
-                            dataset_score=headline["value"])
+        return ScorerResult(scores=scores, flags=flags, fields=fields, summary=summary, dataset_score=headline["value"])

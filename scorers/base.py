@@ -94,8 +94,11 @@ def flag_counts(samples: Sequence[Sample], flags: Sequence[Sequence[Flag]], exam
             ex = shown.setdefault(code, [])
             if len(ex) < examples:
                 ex.append(samples[i].index)
-    return {"flagged_samples": sum(1 for fl in flags if fl), "counts": dict(sorted(codes.items())),
-            "examples": dict(sorted(shown.items()))}
+    return {
+        "flagged_samples": sum(1 for fl in flags if fl),
+        "counts": dict(sorted(codes.items())),
+        "examples": dict(sorted(shown.items())),
+    }
 
 
 class NotComputed(Exception):

@@ -81,15 +81,32 @@ def _embed_positions(ctx: ScoringContext, view: str, positions: Sequence[int], t
 # internal: near-identical instructions, different answers
 # --------------------------------------------------------------------------------------------------
 class AgreementParams(ScorerParams):
-    candidate_similarity: float = Field(0.9, gt=0, le=1, description="Fast-tier instruction similarity that makes a pair a candidate.")
-    same_question: float = Field(0.9, gt=0, le=1, description="Full-tier instruction similarity at which two instructions count as the same question.")
-    short_answer_words: int = Field(5, ge=1, description="Answers of at most this many words are compared normalised, not by embeddings.")
-    disagree_below: float = Field(0.5, gt=-1, lt=1, description="Long answers disagree when their full-tier similarity is below this.")
+    candidate_similarity: float = Field(
+        0.9, gt=0, le=1, description="Fast-tier instruction similarity that makes a pair a candidate."
+    )
+    same_question: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Full-tier instruction similarity at which two instructions count as the same question.",
+    )
+    short_answer_words: int = Field(
+        5, ge=1, description="Answers of at most this many words are compared normalised, not by embeddings."
+    )
+    disagree_below: float = Field(
+        0.5, gt=-1, lt=1, description="Long answers disagree when their full-tier similarity is below this."
+    )
     cross_language: Literal["auto", "on", "off"] = Field(
-        "auto", description="Look for the same question in two languages: auto = only when the model is multilingual.")
-    max_candidates: int = Field(1000, ge=0, description=(
-        "Most samples verified on the full encoder per audit (its cost bound: ~30 s on 2 contended CPU cores); the most "
-        "similar candidate pairs are verified first, noise-family groups before embedding neighbours."))
+        "auto", description="Look for the same question in two languages: auto = only when the model is multilingual."
+    )
+    max_candidates: int = Field(
+        1000,
+        ge=0,
+        description=(
+            "Most samples verified on the full encoder per audit (its cost bound: ~30 s on 2 contended CPU cores); the most "
+            "similar candidate pairs are verified first, noise-family groups before embedding neighbours."
+        ),
+    )
 
 
 def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: AgreementParams) -> dict[tuple[int, int], float]:
@@ -151,8 +168,11 @@ class AnswerAgreement(Scorer):
         multilingual = full_info["languages"] == "multilingual"
         cross = p.cross_language == "on" or (p.cross_language == "auto" and multilingual)
         cand = candidate_pairs(samples, ctx, p)
-        cand = {(a, b): v for (a, b), v in cand.items() if ans[a].strip() and ans[b].strip()
-                and (cross or langs[a] == langs[b] or "und" in (langs[a], langs[b]))}
+        cand = {
+            (a, b): v
+            for (a, b), v in cand.items()
+            if ans[a].strip() and ans[b].strip() and (cross or langs[a] == langs[b] or "und" in (langs[a], langs[b]))
+        }
         # Instructions equal after normalising (case, width, spaces) are the same question for sure:
         # they skip the encoder, so its budget goes to the pairs that need judging.
         norm = [normalise_for_match(t) for t in ins]
@@ -161,24 +181,38 @@ class AnswerAgreement(Scorer):
         rd = ctx.readable(["context", "answer"])
         cand = {pr: v for pr, v in cand.items() if (rd[pr[0]] and rd[pr[1]]) or norm[pr[0]] == norm[pr[1]]}
         identical = sorted(pr for pr in cand if norm[pr[0]] == norm[pr[1]])
-        pairs, over_budget = within_budget({pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]},
-                                           p.max_candidates)
+        pairs, over_budget = within_budget(
+            {pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]}, p.max_candidates
+        )
         involved = sorted({x for pr in pairs for x in pr})
         qv = _embed_positions(ctx, "context", involved, "full")
         same = sorted(identical + [(a, b) for a, b in pairs if float(qv[a] @ qv[b]) >= p.same_question])
         # Two different asks about one shared passage ("headline for this article" / "people in this
         # article") embed alike because the passage dominates: their asks must match as well.
         heads = {x: ins[x].partition("\n\n")[0] for pr in same for x in pr}
-        with_passage = sorted({x for a, b in same if (heads[a] != ins[a] or heads[b] != ins[b]) and norm[a] != norm[b]
-                               for x in (a, b)})
+        with_passage = sorted(
+            {x for a, b in same if (heads[a] != ins[a] or heads[b] != ins[b]) and norm[a] != norm[b] for x in (a, b)}
+        )
         hv = dict(zip(with_passage, ctx.embed([heads[x] for x in with_passage], tier="full"))) if with_passage else {}
-        same = [(a, b) for a, b in same if (heads[a] == ins[a] and heads[b] == ins[b]) or norm[a] == norm[b]
-                or float(hv[a] @ hv[b]) >= p.same_question]
+        same = [
+            (a, b)
+            for a, b in same
+            if (heads[a] == ins[a] and heads[b] == ins[b])
+            or norm[a] == norm[b]
+            or float(hv[a] @ hv[b]) >= p.same_question
+        ]
         # Open-ended asks (brainstorming, creative writing) may rightly get different long answers.
         open_ended = {x for pr in same for x in pr if cue_label(samples[x].instruction, False) in OPEN_ENDED}
-        long_pos = sorted({x for a, b in same for x in (a, b)
-                           if not (is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words))
-                           and a not in open_ended and b not in open_ended})
+        long_pos = sorted(
+            {
+                x
+                for a, b in same
+                for x in (a, b)
+                if not (is_short(ans[a], p.short_answer_words) and is_short(ans[b], p.short_answer_words))
+                and a not in open_ended
+                and b not in open_ended
+            }
+        )
         av = _embed_positions(ctx, "answer", long_pos, "full")
         disagree: dict[int, dict[int, tuple[str, float | None]]] = defaultdict(dict)
         counts = Counter()
@@ -205,27 +239,47 @@ class AnswerAgreement(Scorer):
             worst = min(others, key=lambda o: (others[o][1] if others[o][1] is not None else -2.0, o))
             kind, sim = others[worst]
             related = tuple(sorted(samples[o].index for o in others))
-            how = (f"answers differ after normalising (“{V.snippet(ans[pos], 40)}” vs “{V.snippet(ans[worst], 40)}”)"
-                   if sim is None else f"answers are only {sim:.2f} similar")
+            how = (
+                f"answers differ after normalising (“{V.snippet(ans[pos], 40)}” vs “{V.snippet(ans[worst], 40)}”)"
+                if sim is None
+                else f"answers are only {sim:.2f} similar"
+            )
             if kind == "cross_language":
-                flags[pos].append(Flag("cross_language_disagreement", "consistency", "warning",
-                                       f"asks the same question as sample {samples[worst].index} in another language "
-                                       f"({langs[pos]} vs {langs[worst]}) but the {how}", related))
+                flags[pos].append(
+                    Flag(
+                        "cross_language_disagreement",
+                        "consistency",
+                        "warning",
+                        f"asks the same question as sample {samples[worst].index} in another language "
+                        f"({langs[pos]} vs {langs[worst]}) but the {how}",
+                        related,
+                    )
+                )
                 scores[pos] = min(scores[pos], 0.3)
             else:
-                flags[pos].append(Flag("inconsistent_answers", "consistency", "warning",
-                                       f"asks the same question as sample {samples[worst].index} but the {how}", related))
+                flags[pos].append(
+                    Flag(
+                        "inconsistent_answers",
+                        "consistency",
+                        "warning",
+                        f"asks the same question as sample {samples[worst].index} but the {how}",
+                        related,
+                    )
+                )
                 scores[pos] = min(scores[pos], 0.0 if sim is None else max(0.0, sim) * 0.5)
         summary: dict[str, Any] = {
-            "candidate_pairs": len(cand), "identical_instruction_pairs": len(identical),
-            "verified_pairs": len(pairs), "pairs_over_budget": over_budget,
-            "same_question_pairs": len(same), **counts,
+            "candidate_pairs": len(cand),
+            "identical_instruction_pairs": len(identical),
+            "verified_pairs": len(pairs),
+            "pairs_over_budget": over_budget,
+            "same_question_pairs": len(same),
+            **counts,
             "samples_flagged": len(disagree),
-            "sources": ["near_duplicate groups" if "near_duplicate" in ctx.results else None,
-                        "fast-tier neighbours"],
+            "sources": ["near_duplicate groups" if "near_duplicate" in ctx.results else None, "fast-tier neighbours"],
             "embedding": {"candidates": ctx.embedder("fast").describe(), "verification": full_info},
-            "cross_language": "checked" if cross else
-            "not checked: the embedding model is not multilingual (set cross_language='on' to force)",
+            "cross_language": "checked"
+            if cross
+            else "not checked: the embedding model is not multilingual (set cross_language='on' to force)",
         }
         summary["sources"] = [s for s in summary["sources"] if s]
         if not rd.all():
@@ -277,9 +331,15 @@ def answer_format(text: str) -> str:
 
 
 class FormatParams(ScorerParams):
-    majority: float = Field(0.7, gt=0.5, le=1, description="A format is the cluster's norm when at least this share of its answers use it.")
+    majority: float = Field(
+        0.7, gt=0.5, le=1, description="A format is the cluster's norm when at least this share of its answers use it."
+    )
     min_cluster: int = Field(8, ge=3, description="Smallest cluster whose format and length norms are judged.")
-    length_z: float = Field(3.5, gt=0, description="Robust z-score (median / MAD of log length) beyond which an answer's length is an outlier.")
+    length_z: float = Field(
+        3.5,
+        gt=0,
+        description="Robust z-score (median / MAD of log length) beyond which an answer's length is an outlier.",
+    )
 
 
 def cluster_groups(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[str], str]:
@@ -338,9 +398,16 @@ class FormatConsistency(Scorer):
                 examples = tuple(samples[x].index for x in pos_list if family[x] == top)[:3]
                 for x in pos_list:
                     if family[x] != top:
-                        flags[x].append(Flag("format_inconsistent", "consistency", "info",
-                                             f"answer is {fmts[x].replace('_', ' ')} while {top_n / len(pos_list):.0%} "
-                                             f"of its cluster ({c}) answer as {top.replace('_', ' ')}", examples))
+                        flags[x].append(
+                            Flag(
+                                "format_inconsistent",
+                                "consistency",
+                                "info",
+                                f"answer is {fmts[x].replace('_', ' ')} while {top_n / len(pos_list):.0%} "
+                                f"of its cluster ({c}) answer as {top.replace('_', ' ')}",
+                                examples,
+                            )
+                        )
                         scores[x] = min(scores[x], 0.5)
                         n_fmt += 1
             logs = np.log1p(np.asarray([len(ans[x]) for x in pos_list], dtype=np.float64))
@@ -353,13 +420,25 @@ class FormatConsistency(Scorer):
                 z = (logs[i] - med) / mad
                 if abs(z) > p.length_z:
                     word = "longer" if z > 0 else "shorter"
-                    flags[x].append(Flag("answer_length_outlier", "consistency", "info",
-                                         f"answer ({len(ans[x])} characters) is far {word} than is usual in its cluster "
-                                         f"({c}, median {np.expm1(med):.0f} characters; robust z {z:+.1f})", typical))
+                    flags[x].append(
+                        Flag(
+                            "answer_length_outlier",
+                            "consistency",
+                            "info",
+                            f"answer ({len(ans[x])} characters) is far {word} than is usual in its cluster "
+                            f"({c}, median {np.expm1(med):.0f} characters; robust z {z:+.1f})",
+                            typical,
+                        )
+                    )
                     scores[x] = min(scores[x], 0.6)
                     n_len += 1
-        summary = {"grouped_by": source, "format_mix": dict(Counter(fmts).most_common()), "cluster_norms": norms,
-                   "format_inconsistent": n_fmt, "length_outliers": n_len}
+        summary = {
+            "grouped_by": source,
+            "format_mix": dict(Counter(fmts).most_common()),
+            "cluster_norms": norms,
+            "format_inconsistent": n_fmt,
+            "length_outliers": n_len,
+        }
         return ScorerResult(scores=scores, flags=flags, fields=[{"answer_format": f} for f in fmts], summary=summary)
 
 
@@ -367,11 +446,24 @@ class FormatConsistency(Scorer):
 # external: a reference set
 # --------------------------------------------------------------------------------------------------
 class ReferenceParams(ScorerParams):
-    match_similarity: float = Field(0.85, gt=0, le=1, description="Full-tier question similarity at which a reference question matches.")
-    candidate_similarity: float = Field(0.6, gt=-1, le=1, description="Fast-tier similarity a reference question needs to be checked on the full encoder.")
-    support_from: float = Field(0.75, gt=-1, le=1, description="Long answers at least this similar to the reference answer are supported.")
-    contradict_below: float = Field(0.5, gt=-1, le=1, description="Long answers less similar than this to the reference answer are contradicted.")
-    short_answer_words: int = Field(5, ge=1, description="Reference answers of at most this many words are compared normalised.")
+    match_similarity: float = Field(
+        0.85, gt=0, le=1, description="Full-tier question similarity at which a reference question matches."
+    )
+    candidate_similarity: float = Field(
+        0.6,
+        gt=-1,
+        le=1,
+        description="Fast-tier similarity a reference question needs to be checked on the full encoder.",
+    )
+    support_from: float = Field(
+        0.75, gt=-1, le=1, description="Long answers at least this similar to the reference answer are supported."
+    )
+    contradict_below: float = Field(
+        0.5, gt=-1, le=1, description="Long answers less similar than this to the reference answer are contradicted."
+    )
+    short_answer_words: int = Field(
+        5, ge=1, description="Reference answers of at most this many words are compared normalised."
+    )
 
 
 def _top_refs(x: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -380,7 +472,9 @@ def _top_refs(x: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     sim = np.empty((len(x), k), dtype=np.float32)
     for start in range(0, len(x), 2048):
         s = x[start : start + 2048] @ r.T
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else np.tile(np.arange(s.shape[1]), (len(s), 1))
+        part = (
+            np.argpartition(-s, k - 1, axis=1)[:, :k] if k < s.shape[1] else np.tile(np.arange(s.shape[1]), (len(s), 1))
+        )
         ps = np.take_along_axis(s, part, axis=1)
         order = np.argsort(-ps, axis=1, kind="stable")
         idx[start : start + 2048] = np.take_along_axis(part, order, axis=1)
@@ -433,7 +527,13 @@ class ReferenceAgreement(Scorer):
         for i, (j, qs) in sorted(matched.items()):
             if i in ref_vec:
                 a_sim = float(av[i] @ ref_vec[i])
-                status = "supported" if a_sim >= p.support_from else "contradicted" if a_sim < p.contradict_below else "unclear"
+                status = (
+                    "supported"
+                    if a_sim >= p.support_from
+                    else "contradicted"
+                    if a_sim < p.contradict_below
+                    else "unclear"
+                )
                 how = f"answer is {a_sim:.2f} similar to the reference answer"
                 score = max(0.0, min(1.0, a_sim))
             else:
@@ -445,17 +545,33 @@ class ReferenceAgreement(Scorer):
             scores[i] = score
             fields[i] = {"reference_status": status, "reference_index": refs[j].index, "reference_match": qs}
             if status == "contradicted":
-                flags[i].append(Flag("contradicts_reference", "consistency", "warning",
-                                     f"matches reference question {refs[j].index} ({qs:.2f} similar) but the {how}",
-                                     (refs[j].index,)))
+                flags[i].append(
+                    Flag(
+                        "contradicts_reference",
+                        "consistency",
+                        "warning",
+                        f"matches reference question {refs[j].index} ({qs:.2f} similar) but the {how}",
+                        (refs[j].index,),
+                    )
+                )
             elif status == "unclear":
-                flags[i].append(Flag("reference_unclear", "consistency", "info",
-                                     f"matches reference question {refs[j].index} ({qs:.2f} similar); the {how}, "
-                                     "neither clearly supported nor contradicted", (refs[j].index,)))
-        summary = {**counts, "reference_rows": len(refs), "matched": len(matched),
-                   "embedding": {"candidates": ctx.embedder("fast").describe(),
-                                 "matching": ctx.embedder("full").describe()},
-                   "note": "related indices of contradicts_reference / reference_unclear flags are reference-set rows"}
+                flags[i].append(
+                    Flag(
+                        "reference_unclear",
+                        "consistency",
+                        "info",
+                        f"matches reference question {refs[j].index} ({qs:.2f} similar); the {how}, "
+                        "neither clearly supported nor contradicted",
+                        (refs[j].index,),
+                    )
+                )
+        summary = {
+            **counts,
+            "reference_rows": len(refs),
+            "matched": len(matched),
+            "embedding": {"candidates": ctx.embedder("fast").describe(), "matching": ctx.embedder("full").describe()},
+            "note": "related indices of contradicts_reference / reference_unclear flags are reference-set rows",
+        }
         if not rd.all():
             summary["not_judged"] = ctx.not_judged(~rd)
             for i in np.flatnonzero(~rd):

@@ -169,14 +169,20 @@ class ScoringContext:
         def fit():
             views = [self.texts("instruction"), self.texts("answer")]
             with self.part():
-                return fit_alignment(views, self.embedder("fast"), self.embedder("full"), seed=self.seed,
-                                     progress=embedded)
+                return fit_alignment(
+                    views, self.embedder("fast"), self.embedder("full"), seed=self.seed, progress=embedded
+                )
 
         return self.memo("alignment", fit)
 
     def texts(self, view: str) -> list[str]:
-        attr = {"instruction": "instruction", "answer": "answer", "prompt": "prompt_text", "text": "text",
-                "context": "context"}[view]
+        attr = {
+            "instruction": "instruction",
+            "answer": "answer",
+            "prompt": "prompt_text",
+            "text": "text",
+            "context": "context",
+        }[view]
         key = f"texts:{view}"
         if key not in self._memo:
             self._memo[key] = [getattr(s, attr) for s in self.samples]
@@ -213,19 +219,26 @@ class ScoringContext:
         langs: dict[str, int] = {}  # rows by the language of their first view the model does not read
         per_view = [self.reading_languages(view) for view in views]
         for i in rows:
-            lang = next((vl[i] for vl in per_view if served is not None and vl[i] not in served and vl[i] != "und"), None)
+            lang = next(
+                (vl[i] for vl in per_view if served is not None and vl[i] not in served and vl[i] != "und"), None
+            )
             if lang is not None:
                 langs[lang] = langs.get(lang, 0) + 1
         model = self.models.path("embedding_model")
         name = model.name if model is not None and model.name != "model" else "all-MiniLM-L6-v2"
         return {
-            "rows": int(len(rows)), "share": float(len(rows) / max(len(self.samples), 1)),
+            "rows": int(len(rows)),
+            "share": float(len(rows) / max(len(self.samples), 1)),
             "languages": dict(sorted(langs.items(), key=lambda kv: -kv[1])),
-            "reason": (f"the embedding model {name} reads {', '.join(sorted(served or ())) or 'every language'} "
-                       f"(from {source}); rows in other languages are not judged by it"),
-            "fix": ("configure a multilingual sentence-transformers model from a local directory "
-                    "(SFTAUDIT_MODELS__EMBEDDING_MODEL=/models/paraphrase-multilingual-MiniLM-L12-v2) and, if its "
-                    "model card does not list its languages, SFTAUDIT_MODELS__EMBEDDING_LANGUAGES=en,zh"),
+            "reason": (
+                f"the embedding model {name} reads {', '.join(sorted(served or ())) or 'every language'} "
+                f"(from {source}); rows in other languages are not judged by it"
+            ),
+            "fix": (
+                "configure a multilingual sentence-transformers model from a local directory "
+                "(SFTAUDIT_MODELS__EMBEDDING_MODEL=/models/paraphrase-multilingual-MiniLM-L12-v2) and, if its "
+                "model card does not list its languages, SFTAUDIT_MODELS__EMBEDDING_LANGUAGES=en,zh"
+            ),
         }
 
     # --- tokens ------------------------------------------------------------------------------

@@ -33,36 +33,54 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from scorers import _vectors as V
-from scorers.text import script
 from scorers.base import Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.text import script
 
 LEVELS = ("easy", "medium", "hard")
 WEIGHTS: dict[str, float] = {
-    "instruction_len": 0.10, "answer_len": 0.15, "constraints": 0.10, "sub_questions": 0.10,
-    "structure": 0.10, "reasoning": 0.15, "math": 0.20, "code": 0.10,
+    "instruction_len": 0.10,
+    "answer_len": 0.15,
+    "constraints": 0.10,
+    "sub_questions": 0.10,
+    "structure": 0.10,
+    "reasoning": 0.15,
+    "math": 0.20,
+    "code": 0.10,
 }
 _I = re.IGNORECASE | re.ASCII  # ASCII \b: "用Python" still has a word boundary before "Python"
 _CONSTRAINT = re.compile(
     r"\b(must|should not|shouldn't|do not|don't|without|at least|at most|no more than|no less than|exactly|only|"
     r"within \d+|in (under|less than|fewer than)? ?\d+ (words|sentences|characters|lines|paragraphs)|"
-    r"make sure|ensure|be sure to|limit(ed)? to|include|avoid)\b|必须|不要|不能|至少|最多|不超过|只能|要求|字以内|确保|避免", _I)
+    r"make sure|ensure|be sure to|limit(ed)? to|include|avoid)\b|必须|不要|不能|至少|最多|不超过|只能|要求|字以内|确保|避免",
+    _I,
+)
 _STRUCTURE = re.compile(
     r"\b(table|json|yaml|csv|markdown|bullet(ed)? (points?|list)|numbered list|in a list|list of|step[- ]by[- ]step|"
-    r"steps|outline|format(ted)?|template|headings?|columns?)\b|表格|列表|步骤|格式|分点|大纲", _I)
+    r"steps|outline|format(ted)?|template|headings?|columns?)\b|表格|列表|步骤|格式|分点|大纲",
+    _I,
+)
 _REASONING = re.compile(
     r"\b(why|explain|justify|prove|proof|derive|compare|contrast|analy[sz]e|evaluate|reason(ing)?|infer|deduce|"
-    r"step[- ]by[- ]step|pros and cons|trade-?offs?|implications?|critically)\b|为什么|解释|证明|推理|推导|分析|比较|评价|原因", _I)
+    r"step[- ]by[- ]step|pros and cons|trade-?offs?|implications?|critically)\b|为什么|解释|证明|推理|推导|分析|比较|评价|原因",
+    _I,
+)
 _MATH_WORDS = re.compile(
     r"\b(calculate|compute|solve|equation|sum|total|average|percent(age)?|probability|ratio|how many|how much|"
-    r"per (hour|day|week|month)|each|altogether|remaining|left)\b|计算|求|方程|总共|一共|平均|百分之|概率|多少|几", _I)
+    r"per (hour|day|week|month)|each|altogether|remaining|left)\b|计算|求|方程|总共|一共|平均|百分之|概率|多少|几",
+    _I,
+)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")
 _EQUATION = re.compile(r"\d\s*[-+*/×÷x]\s*\d[\d.\s+\-*/×÷x()]*=\s*\$?\d|<<[^>]*>>")
 _CODE = re.compile(
     r"```|^\s*(def|class|import|from \w+ import|function|public|#include|SELECT|for|while|if)\b.*[:{(]|"
-    r"\b(python|javascript|java|c\+\+|sql|html|css|regex|function|algorithm)\b|[{};]\s*$|代码|编程|函数", _I | re.M)
-_ENUM = re.compile(r"(^|\n)\s*(\d+[.)、]|[-*•]\s)|\b(first|second|then|finally|also|additionally)\b|首先|其次|然后|最后", _I)
+    r"\b(python|javascript|java|c\+\+|sql|html|css|regex|function|algorithm)\b|[{};]\s*$|代码|编程|函数",
+    _I | re.M,
+)
+_ENUM = re.compile(
+    r"(^|\n)\s*(\d+[.)、]|[-*•]\s)|\b(first|second|then|finally|also|additionally)\b|首先|其次|然后|最后", _I
+)
 
 
 def _sat(x: float, cap: float) -> float:
@@ -85,8 +103,11 @@ def features(prompt: str, answer: str) -> dict[str, float]:
     qmarks = ask.count("?") + ask.count("？")
     enum = len(_ENUM.findall(head))
     numbers = len(_NUMBER.findall(ask))
-    math_score = (0.35 * _sat(numbers, 3) + 0.35 * _sat(len(_EQUATION.findall(answer[:4000])), 2)
-                  + 0.3 * _sat(len(_MATH_WORDS.findall(ask)), 2))
+    math_score = (
+        0.35 * _sat(numbers, 3)
+        + 0.35 * _sat(len(_EQUATION.findall(answer[:4000])), 2)
+        + 0.3 * _sat(len(_MATH_WORDS.findall(ask)), 2)
+    )
     code = 1.0 if _CODE.search(ask) else 0.6 if _CODE.search(answer[:4000]) else 0.0
     return {
         "instruction_len": _log_sat(word_count(ask), 200),
@@ -108,12 +129,20 @@ class DifficultyParams(ScorerParams):
     easy_below: float = Field(0.18, gt=0, lt=1, description="difficulty below this is easy.")
     hard_from: float = Field(0.32, gt=0, lt=1, description="difficulty at or above this is hard.")
     target_mix: dict[str, float] | None = Field(
-        None, description="Wanted shares of easy/medium/hard (e.g. {'easy': 0.3, 'medium': 0.4, 'hard': 0.3}); "
-                          "the summary reports the gap.")
-    ifd_weight: float = Field(0.3, ge=0, le=1, description=(
-        "Share of the difficulty taken from IFD when the answer_ifd scorer ran (a language model is configured): "
-        "difficulty = (1 - w) * rule-based + w * IFD feature, the feature being IFD mapped linearly from "
-        "0.5 (0) to 1.1 (1), since a higher IFD means the instruction helps less."))
+        None,
+        description="Wanted shares of easy/medium/hard (e.g. {'easy': 0.3, 'medium': 0.4, 'hard': 0.3}); "
+        "the summary reports the gap.",
+    )
+    ifd_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the difficulty taken from IFD when the answer_ifd scorer ran (a language model is configured): "
+            "difficulty = (1 - w) * rule-based + w * IFD feature, the feature being IFD mapped linearly from "
+            "0.5 (0) to 1.1 (1), since a higher IFD means the instruction helps less."
+        ),
+    )
 
     @field_validator("target_mix")
     @classmethod
@@ -182,13 +211,18 @@ class Difficulty(Scorer):
         levels = [f["difficulty_level"] for f in fields]
         overall = mix(levels)
         summary: dict[str, Any] = {
-            "mix": overall, "counts": dict(Counter(levels)),
+            "mix": overall,
+            "counts": dict(Counter(levels)),
             "difficulty": V.percentiles([s for s in scores if s is not None]),
             "cut_points": {"easy_below": p.easy_below, "hard_from": p.hard_from},
-            "weights": WEIGHTS, "feature_means": dict(feature_means),
-            "method": ("rule-based complexity features blended with IFD (weight "
-                       f"{p.ifd_weight}) where the answer_ifd scorer ran" if ifd is not None else
-                       "rule-based complexity features (no language model configured, so IFD is not included)"),
+            "weights": WEIGHTS,
+            "feature_means": dict(feature_means),
+            "method": (
+                "rule-based complexity features blended with IFD (weight "
+                f"{p.ifd_weight}) where the answer_ifd scorer ran"
+                if ifd is not None
+                else "rule-based complexity features (no language model configured, so IFD is not included)"
+            ),
         }
         clusters = V.cluster_labels(ctx)
         if clusters is not None:
@@ -201,6 +235,9 @@ class Difficulty(Scorer):
             summary["target_mix"] = p.target_mix
             summary["gap_to_target"] = gap
             summary["total_variation_to_target"] = 0.5 * sum(abs(v) for v in gap.values())
-            summary["advice"] = [f"{'add' if g < 0 else 'remove'} about {abs(g) * len(samples):.0f} {k} samples"
-                                 for k, g in gap.items() if abs(g) >= 0.05]
+            summary["advice"] = [
+                f"{'add' if g < 0 else 'remove'} about {abs(g) * len(samples):.0f} {k} samples"
+                for k, g in gap.items()
+                if abs(g) >= 0.05
+            ]
         return ScorerResult(scores=scores, flags=[[] for _ in samples], fields=fields, summary=summary)

@@ -39,8 +39,12 @@ class ClusterParams(ScorerParams):
     max_k: int = Field(40, ge=1, description="Most clusters considered (also capped at rows/10).")
     silhouette_sample: int = Field(2000, ge=100, description="Rows used to compare candidate k by silhouette.")
     keywords: int = Field(8, ge=1, le=50, description="c-TF-IDF keywords reported per cluster.")
-    under_ratio: float = Field(0.25, gt=0, lt=1, description="A cluster below this × the mean cluster size is under-represented.")
-    over_ratio: float = Field(3.0, gt=1, description="A cluster above this × the mean cluster size is over-represented.")
+    under_ratio: float = Field(
+        0.25, gt=0, lt=1, description="A cluster below this × the mean cluster size is under-represented."
+    )
+    over_ratio: float = Field(
+        3.0, gt=1, description="A cluster above this × the mean cluster size is over-represented."
+    )
 
 
 def choose_k(x: np.ndarray, candidates: Sequence[int], seed: int, sample: int) -> tuple[int, dict[int, float]]:
@@ -165,14 +169,20 @@ class InstructionClusters(Scorer):
             centre /= max(float(np.linalg.norm(centre)), 1e-12)
             rep = members[np.argsort(-(x[members] @ centre), kind="stable")[:3]]
             status = "under" if sizes[c] < p.under_ratio * mean else "over" if sizes[c] > p.over_ratio * mean else "ok"
-            clusters.append({
-                "id": c, "size": int(sizes[c]), "share": float(sizes[c] / n), "keywords": keywords[c],
-                "representatives": [{"index": samples[i].index, "instruction": V.snippet(texts[i])} for i in rep],
-                "representation": status,
-            })
+            clusters.append(
+                {
+                    "id": c,
+                    "size": int(sizes[c]),
+                    "share": float(sizes[c] / n),
+                    "keywords": keywords[c],
+                    "representatives": [{"index": samples[i].index, "instruction": V.snippet(texts[i])} for i in rep],
+                    "representation": status,
+                }
+            )
         flags: list[list[Flag]] = [[] for _ in range(n)]
         summary: dict[str, Any] = {
-            "k": k, "k_candidates": {str(kk): v for kk, v in sil.items()},
+            "k": k,
+            "k_candidates": {str(kk): v for kk, v in sil.items()},
             "k_rule": "best silhouette (cosine) on a random subsample among k in [√n/4, √n] (bounded by min_k, max_k, n/10)",
             "size_entropy": normalised_entropy(sizes.tolist()),
             "clusters": sorted(clusters, key=lambda c: -c["size"]),
@@ -191,11 +201,17 @@ class InstructionClusters(Scorer):
 # --------------------------------------------------------------------------------------------------
 class SemanticParams(ScorerParams):
     tier: Tier = Field("fast", description="Embedding tier: fast (static, dataset-wide) or full (encoder).")
-    view: Literal["context", "instruction", "text"] = Field("context", description=(
-        "Which text is embedded: context (the instruction; for a multi-turn chat the end of the conversation "
-        "before the answer), instruction (the last user turn) or text (the whole sample)."))
+    view: Literal["context", "instruction", "text"] = Field(
+        "context",
+        description=(
+            "Which text is embedded: context (the instruction; for a multi-turn chat the end of the conversation "
+            "before the answer), instruction (the last user turn) or text (the whole sample)."
+        ),
+    )
     neighbours: int = Field(10, ge=1, le=100, description="Neighbours that define a sample's local redundancy.")
-    crowded: float = Field(0.9, gt=0, le=1, description="Local redundancy at or above which a sample is flagged as crowded.")
+    crowded: float = Field(
+        0.9, gt=0, le=1, description="Local redundancy at or above which a sample is flagged as crowded."
+    )
 
 
 def vendi_score(x: np.ndarray) -> float:
@@ -252,22 +268,34 @@ class SemanticDiversity(Scorer):
         readable = ctx.readable([p.view])
         for i in np.flatnonzero((redundancy >= p.crowded) & readable):  # judge only what the model reads
             close = tuple(int(samples[j].index) for j in idx[i][sim[i] >= p.crowded][:5])
-            flags[i].append(Flag("crowded_neighbourhood", "diversity", "info",
-                                 f"its {p.neighbours} nearest instructions are on average {redundancy[i]:.2f} "
-                                 "cosine-similar: this region of the data is crowded", close))
+            flags[i].append(
+                Flag(
+                    "crowded_neighbourhood",
+                    "diversity",
+                    "info",
+                    f"its {p.neighbours} nearest instructions are on average {redundancy[i]:.2f} "
+                    "cosine-similar: this region of the data is crowded",
+                    close,
+                )
+            )
         dataset = headline(vendi, x.shape[1])
         summary = {
             "headline": dataset,
             "headline_rule": "log(Vendi) / log(embedding dimension)",
-            "vendi": vendi, "vendi_max": min(n, x.shape[1]),
+            "vendi": vendi,
+            "vendi_max": min(n, x.shape[1]),
             "mean_nn_distance": nn_dist,
             "local_redundancy": V.percentiles(redundancy.tolist()),
             "crowded_samples": int((redundancy >= p.crowded).sum()),
-            "embedding": V.embedding_info(ctx, p.tier), "view": p.view,
+            "embedding": V.embedding_info(ctx, p.tier),
+            "view": p.view,
         }
         return ScorerResult(
-            scores=[float(1.0 - r) for r in redundancy], flags=flags,
-            fields=[{"local_redundancy": float(r)} for r in redundancy], summary=summary, dataset_score=dataset,
+            scores=[float(1.0 - r) for r in redundancy],
+            flags=flags,
+            fields=[{"local_redundancy": float(r)} for r in redundancy],
+            summary=summary,
+            dataset_score=dataset,
         )
 
 
@@ -275,7 +303,11 @@ class SemanticDiversity(Scorer):
 # lexical spread and profile
 # --------------------------------------------------------------------------------------------------
 class LexicalParams(ScorerParams):
-    sample_size: int = Field(2000, ge=10, description="Answers sampled for distinct-n (distinct-n falls with corpus size, so a fixed sample keeps datasets comparable).")
+    sample_size: int = Field(
+        2000,
+        ge=10,
+        description="Answers sampled for distinct-n (distinct-n falls with corpus size, so a fixed sample keeps datasets comparable).",
+    )
 
 
 def distinct_n(token_lists: Sequence[list[str]], n: int) -> float:
@@ -318,7 +350,9 @@ class LexicalDiversity(Scorer):
         toks = [answer_tokens(answers[i]) for i in pick]
         langs = V.languages(ctx)
         summary = {
-            "distinct_1": distinct_n(toks, 1), "distinct_2": distinct_n(toks, 2), "distinct_sample": int(len(pick)),
+            "distinct_1": distinct_n(toks, 1),
+            "distinct_2": distinct_n(toks, 2),
+            "distinct_sample": int(len(pick)),
             "instruction_words": V.percentiles([len(answer_tokens(t)) for t in ctx.texts("instruction")]),
             "answer_words": V.percentiles([len(t) for t in toks]),
             "languages": dict(Counter(langs).most_common()),

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,8 +34,12 @@ from scorers.models import ModelConfig
 
 _EMBEDDERS: dict[tuple[str, str, str | None, str | None], BaseEmbedder] = {}
 #: Models whose name marks them as English-only (the report warns for other languages).
-_ENGLISH_ONLY = re.compile(r"(all-minilm|all-mpnet|all-distilroberta|msmarco|bge-[a-z]+-en|gte-[a-z]+$|e5-[a-z]+-v2$|-en\b)", re.I)
-_MULTILINGUAL = re.compile(r"(multilingual|labse|xlm|bge-m3|m3e|text2vec|chinese|-zh\b|paraphrase-multi|distiluse)", re.I)
+_ENGLISH_ONLY = re.compile(
+    r"(all-minilm|all-mpnet|all-distilroberta|msmarco|bge-[a-z]+-en|gte-[a-z]+$|e5-[a-z]+-v2$|-en\b)", re.I
+)
+_MULTILINGUAL = re.compile(
+    r"(multilingual|labse|xlm|bge-m3|m3e|text2vec|chinese|-zh\b|paraphrase-multi|distiluse)", re.I
+)
 _LOCK = threading.Lock()
 
 
@@ -93,8 +97,12 @@ class BaseEmbedder:
 
     def describe(self) -> dict[str, str]:
         """Which model and tier produced a figure (goes into every scorer summary that uses vectors)."""
-        return {"model": self.source_name, "tier": self.tier, "backend": self.backend,
-                "languages": model_languages(self.source_name)}
+        return {
+            "model": self.source_name,
+            "tier": self.tier,
+            "backend": self.backend,
+            "languages": model_languages(self.source_name),
+        }
 
     #: texts encoded between two progress reports (when ``encode`` is given a progress callback)
     progress_chunk = 256
@@ -129,7 +137,7 @@ class BaseEmbedder:
             chunk = self.progress_chunk if progress is not None else len(items)
             weight, work = 0, sum(text_weight(t) for _, t in items) if progress is not None else 1
             for start in range(0, len(items), chunk):
-                part = items[start:start + chunk]
+                part = items[start : start + chunk]
                 new = dict(zip((k for k, _ in part), self._encode_uncached([t for _, t in part])))
                 self._memory.update(new)
                 if self._disk is not None:
@@ -142,13 +150,13 @@ class BaseEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._memory[k] for k in keys]).astype(np.float32, copy=False)
 
-
     @property
     def dimension(self) -> int:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
+
 
 class Embedder(BaseEmbedder):
     """Sentence embeddings from a local sentence-transformers directory (the full tier).
@@ -161,8 +169,14 @@ class Embedder(BaseEmbedder):
     tier = "full"
     backend = "sentence-transformers"
 
-    def __init__(self, model_path: Path, device: str | None = None, cache_dir: str | None = None,
-                 batch_size: int = 64, max_seq_length: int = 256):
+    def __init__(
+        self,
+        model_path: Path,
+        device: str | None = None,
+        cache_dir: str | None = None,
+        batch_size: int = 64,
+        max_seq_length: int = 256,
+    ):
         super().__init__(model_path, cache_dir)
         self.device = device
         self.batch_size = batch_size
@@ -196,8 +210,11 @@ class Embedder(BaseEmbedder):
         model = self._load()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vecs = model.encode(
-            [texts[i] for i in order], batch_size=self.batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=False,
+            [texts[i] for i in order],
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
         )
         out = np.empty_like(vecs)
         out[np.asarray(order)] = vecs
@@ -221,8 +238,9 @@ class StaticEmbedder(BaseEmbedder):
     backend = "model2vec"
     progress_chunk = 8192  # a multiple of the encode batch: the same batches as one call
 
-    def __init__(self, model_path: Path, cache_dir: str | None = None, source_name: str | None = None,
-                 max_tokens: int = 512):
+    def __init__(
+        self, model_path: Path, cache_dir: str | None = None, source_name: str | None = None, max_tokens: int = 512
+    ):
         super().__init__(model_path, cache_dir, source_name)
         self.max_tokens = max_tokens
         self._model = None
@@ -265,9 +283,16 @@ class Alignment:
         return unit_rows(fast @ self.weight + self.bias).astype(np.float32)
 
 
-def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: BaseEmbedder, *, seed: int = 0,
-                  rows: int = 1000, alpha: float = 1.0,
-                  progress: Callable[[int, int, float], None] | None = None) -> Alignment:
+def fit_alignment(
+    views: Sequence[Sequence[str]],
+    fast: BaseEmbedder,
+    full: BaseEmbedder,
+    *,
+    seed: int = 0,
+    rows: int = 1000,
+    alpha: float = 1.0,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> Alignment:
     """Fit the fast→full map on ``rows`` seeded samples (every view's text of each, e.g. instruction
     and answer), holding out every fifth text to measure agreement, then refit on all of them."""
     from sklearn.linear_model import Ridge
@@ -283,8 +308,13 @@ def fit_alignment(views: Sequence[Sequence[str]], fast: BaseEmbedder, full: Base
     pred = unit_rows(probe.predict(x[held]))
     agreement = float(np.einsum("ij,ij->i", pred, y[held]).mean())
     model = Ridge(alpha=alpha).fit(x, y)
-    info = {"method": "ridge regression fast → full, fitted on this dataset", "sample_rows": int(len(pick)),
-            "texts": len(texts), "alpha": alpha, "heldout_cosine_to_full": agreement}
+    info = {
+        "method": "ridge regression fast → full, fitted on this dataset",
+        "sample_rows": int(len(pick)),
+        "texts": len(texts),
+        "alpha": alpha,
+        "heldout_cosine_to_full": agreement,
+    }
     return Alignment(model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32), pick, info)
 
 
@@ -373,7 +403,7 @@ def card_languages(model_path: Path | None) -> list[str]:
         value = m.group(1).strip()
         if value:  # language: en   /   language: [en, zh]
             out += [v.strip(" '\"") for v in value.strip("[]").split(",") if v.strip(" '\"")]
-        for item in front[k + 1:]:  # language:\n- en\n- zh
+        for item in front[k + 1 :]:  # language:\n- en\n- zh
             if not item.lstrip().startswith("-"):
                 break
             out.append(item.strip().lstrip("-").strip(" '\""))
@@ -392,8 +422,9 @@ def served_languages(models: ModelConfig) -> tuple[frozenset[str] | None, str]:
     if setting:
         if setting == "*":
             return None, "the setting models.embedding_languages"
-        return frozenset(x.strip().lower() for x in setting.split(",") if x.strip()), \
-            "the setting models.embedding_languages"
+        return frozenset(
+            x.strip().lower() for x in setting.split(",") if x.strip()
+        ), "the setting models.embedding_languages"
     path = models.path("embedding_model")
     listed = card_languages(path)
     codes = {x.split("-")[0].split("_")[0] for x in listed if x != "multilingual"}
@@ -404,8 +435,9 @@ def served_languages(models: ModelConfig) -> tuple[frozenset[str] | None, str]:
     name = model_display_name(path) if path else ""
     if model_languages(name) == "multilingual":
         return None, "the model's name"
-    return frozenset({"en"}), ("the model's name" if model_languages(name) == "en"
-                               else "a default (unknown model: assumed English-only)")
+    return frozenset({"en"}), (
+        "the model's name" if model_languages(name) == "en" else "a default (unknown model: assumed English-only)"
+    )
 
 
 def language_warning(languages: Sequence[str], embedder: BaseEmbedder, threshold: float = 0.05) -> str | None:
@@ -417,9 +449,11 @@ def language_warning(languages: Sequence[str], embedder: BaseEmbedder, threshold
     if share <= threshold:
         return None
     top = ", ".join(sorted(set(other), key=other.count, reverse=True)[:3])
-    return (f"{share:.0%} of samples are not English ({top}) but the embedding model {embedder.source_name} is "
-            "English-only: clusters and similarities for them are unreliable; configure a multilingual "
-            "model (e.g. paraphrase-multilingual-MiniLM-L12-v2) for this data")
+    return (
+        f"{share:.0%} of samples are not English ({top}) but the embedding model {embedder.source_name} is "
+        "English-only: clusters and similarities for them are unreliable; configure a multilingual "
+        "model (e.g. paraphrase-multilingual-MiniLM-L12-v2) for this data"
+    )
 
 
 def get_embedder(models: ModelConfig, tier: str = "full", cache_dir: str | None = None) -> BaseEmbedder:
@@ -443,8 +477,13 @@ def get_embedder(models: ModelConfig, tier: str = "full", cache_dir: str | None 
                         raise NotComputed(f"fast embedding model path {fast} does not exist")
                 else:
                     fast = build_fast_model(path)
-                _EMBEDDERS[key] = StaticEmbedder(fast, cache_dir=cache_dir, source_name=f"{model_display_name(path)} (model2vec distilled)"
-                                                 if not models.fast_embedding_model else fast.name)
+                _EMBEDDERS[key] = StaticEmbedder(
+                    fast,
+                    cache_dir=cache_dir,
+                    source_name=f"{model_display_name(path)} (model2vec distilled)"
+                    if not models.fast_embedding_model
+                    else fast.name,
+                )
         return _EMBEDDERS[key]
 
 

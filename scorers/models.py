@@ -28,27 +28,46 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     embedding_model: str | None = Field(
-        None, description="sentence-transformers model directory; unset = the packaged all-MiniLM-L6-v2.")
+        None, description="sentence-transformers model directory; unset = the packaged all-MiniLM-L6-v2."
+    )
     fast_embedding_model: str | None = Field(None, description="Fast-tier static embedding directory (model2vec).")
-    tokenizer: str | None = Field(None, description=(
-        "Tokenizer used for token counts (a `tokenizer.json` or a directory holding one); unset = the embedding "
-        "model's tokenizer."))
+    tokenizer: str | None = Field(
+        None,
+        description=(
+            "Tokenizer used for token counts (a `tokenizer.json` or a directory holding one); unset = the embedding "
+            "model's tokenizer."
+        ),
+    )
     language_model: str | None = Field(None, description="Causal LM directory for perplexity / IFD.")
     reward_model: str | None = Field(None, description="Sequence-classification reward model directory.")
-    judge_url: str | None = Field(None, description=(
-        "OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported."))
-    judge_model: str | None = Field(None, description=(
-        "The model name sent to `judge_url`; without a `judge_url`, a local chat model directory run in-process."))
+    judge_url: str | None = Field(
+        None, description=("OpenAI-compatible judge endpoint (base URL); the key is passed separately, never reported.")
+    )
+    judge_model: str | None = Field(
+        None,
+        description=(
+            "The model name sent to `judge_url`; without a `judge_url`, a local chat model directory run in-process."
+        ),
+    )
     device: str | None = Field(None, description="`cpu`, `cuda`; unset = auto.")
-    embedding_languages: str | None = Field(None, description=(
-        "Languages the embedding model reads, e.g. 'en,zh' or '*' (default: from its model card or name; unknown "
-        "models are taken as English-only). Embedding judgements (duplicates in other words, mismatched/off-topic "
-        "answers, answer agreement, label errors) are made only for rows in these languages; other rows are "
-        "reported as not judged."))
-    full_tier_max_samples: int = Field(10000, ge=0, description=(
-        "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
-        "above it they search on the fast tier aligned to the full encoder and verify only the candidates on the "
-        "full encoder (see ScoringContext)."))
+    embedding_languages: str | None = Field(
+        None,
+        description=(
+            "Languages the embedding model reads, e.g. 'en,zh' or '*' (default: from its model card or name; unknown "
+            "models are taken as English-only). Embedding judgements (duplicates in other words, mismatched/off-topic "
+            "answers, answer agreement, label errors) are made only for rows in these languages; other rows are "
+            "reported as not judged."
+        ),
+    )
+    full_tier_max_samples: int = Field(
+        10000,
+        ge=0,
+        description=(
+            "Up to this many samples, duplicate/mismatch/relevance checks embed every sample with the full encoder; "
+            "above it they search on the fast tier aligned to the full encoder and verify only the candidates on the "
+            "full encoder (see ScoringContext)."
+        ),
+    )
 
     def path(self, role: str) -> Path | None:
         if role == "embedding_model":
@@ -70,8 +89,10 @@ class ModelConfig(BaseModel):
             if self.judge_url:
                 return True, None
             if not self.judge_model:
-                return False, ("no LLM judge configured: set judge_url (an OpenAI-compatible endpoint) or judge_model "
-                               "to a local chat model directory")
+                return False, (
+                    "no LLM judge configured: set judge_url (an OpenAI-compatible endpoint) or judge_model "
+                    "to a local chat model directory"
+                )
             if not Path(self.judge_model).exists():
                 return False, f"judge model path {self.judge_model} does not exist (and no judge_url is set)"
             return True, None

@@ -17,15 +17,23 @@ from pydantic import Field
 
 from scorers._minhash import near_duplicates
 from scorers._noise_text import result_from_flags
-from scorers.text.cues import MATHS, TASK_CUE
-from scorers.text.numbers import (final_number, numbers, quoted, same_content, same_names, same_numbers, same_quotes,
-                                  same_subject)
-from scorers.text.prompt import split_input, template_lines, without_fillers, without_template
-from scorers.text.code import looks_like_code
-from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.text.code import looks_like_code
+from scorers.text.cues import MATHS, TASK_CUE
+from scorers.text.numbers import (
+    final_number,
+    numbers,
+    quoted,
+    same_content,
+    same_names,
+    same_numbers,
+    same_quotes,
+    same_subject,
+)
+from scorers.text.prompt import split_input, template_lines, without_fillers, without_template
+from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
 
 
 def _digest(text: str) -> bytes:
@@ -63,9 +71,12 @@ def _groups(keys: Sequence[Any], skip: Sequence[bool] | None = None) -> list[lis
 
 def _dup_summary(samples: Sequence[Sample], groups: list[list[int]], flagged: int) -> dict[str, Any]:
     n = len(samples)
-    return {"groups": len(groups), "redundant_samples": flagged,
-            "duplicate_rate": flagged / n if n else 0.0,
-            "largest_groups": [[samples[p].index for p in g] for g in sorted(groups, key=len, reverse=True)[:5]]}
+    return {
+        "groups": len(groups),
+        "redundant_samples": flagged,
+        "duplicate_rate": flagged / n if n else 0.0,
+        "largest_groups": [[samples[p].index for p in g] for g in sorted(groups, key=len, reverse=True)[:5]],
+    }
 
 
 @register
@@ -83,9 +94,16 @@ class ExactDuplicate(Scorer):
             first = samples[g[0]].index
             for pos in g[1:]:
                 others = tuple(samples[p].index for p in g if p != pos)
-                flags[pos].append(Flag("exact_duplicate", "noise", "error",
-                                       f"repeats sample {first} exactly (same turns once case, spaces and "
-                                       "punctuation are ignored); keep one copy", others))
+                flags[pos].append(
+                    Flag(
+                        "exact_duplicate",
+                        "noise",
+                        "error",
+                        f"repeats sample {first} exactly (same turns once case, spaces and "
+                        "punctuation are ignored); keep one copy",
+                        others,
+                    )
+                )
         redundant = sum(len(g) - 1 for g in groups)
         return result_from_flags(samples, flags, _dup_summary(samples, groups, redundant))
 
@@ -110,20 +128,35 @@ class DuplicateInstruction(Scorer):
                     continue
                 seen.add(skeys[pos])
                 others = tuple(samples[p].index for p in g if p != pos)
-                flags[pos].append(Flag("duplicate_instruction", "noise", "warning",
-                                       f"asks exactly what sample {samples[g[0]].index} asks, with a different "
-                                       "answer", others))
+                flags[pos].append(
+                    Flag(
+                        "duplicate_instruction",
+                        "noise",
+                        "warning",
+                        f"asks exactly what sample {samples[g[0]].index} asks, with a different answer",
+                        others,
+                    )
+                )
         flagged = sum(1 for f in flags if f)
         return result_from_flags(samples, flags, _dup_summary(samples, groups, flagged))
 
 
 class DuplicateAnswerParams(ScorerParams):
-    min_chars: int = Field(20, ge=1, description="Answers shorter than this (normalised) are not compared: "
-                                                  "short labels such as 'Positive' repeat legitimately.")
-    min_words: int = Field(12, ge=1, description=(
-        "Answers of fewer words (CJK: characters / 3) are not compared either: two questions may share a short "
-        "true answer ('James Buchanan, the 15th President of the United States.', Dolly row 2253) and stock "
-        "one-line replies are not copied answers."))
+    min_chars: int = Field(
+        20,
+        ge=1,
+        description="Answers shorter than this (normalised) are not compared: "
+        "short labels such as 'Positive' repeat legitimately.",
+    )
+    min_words: int = Field(
+        12,
+        ge=1,
+        description=(
+            "Answers of fewer words (CJK: characters / 3) are not compared either: two questions may share a short "
+            "true answer ('James Buchanan, the 15th President of the United States.', Dolly row 2253) and stock "
+            "one-line replies are not copied answers."
+        ),
+    )
 
 
 @register
@@ -155,26 +188,48 @@ class DuplicateAnswer(Scorer):
                     continue
                 seen.add(pkeys[pos])
                 others = tuple(samples[p].index for p in g if p != pos)
-                flags[pos].append(Flag("duplicate_answer", "noise", "warning",
-                                       f"gives exactly the answer of sample {samples[g[0]].index} to a different "
-                                       "instruction", others))
+                flags[pos].append(
+                    Flag(
+                        "duplicate_answer",
+                        "noise",
+                        "warning",
+                        f"gives exactly the answer of sample {samples[g[0]].index} to a different instruction",
+                        others,
+                    )
+                )
         flagged = sum(1 for f in flags if f)
         return result_from_flags(samples, flags, _dup_summary(samples, groups, flagged))
 
 
 class NearDuplicateParams(ScorerParams):
-    threshold: float = Field(0.7, gt=0.0, le=1.0, description="Jaccard similarity of the prompts' shingle sets "
-                                                              "at or above which two samples are near duplicates.")
+    threshold: float = Field(
+        0.7,
+        gt=0.0,
+        le=1.0,
+        description="Jaccard similarity of the prompts' shingle sets "
+        "at or above which two samples are near duplicates.",
+    )
     num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
     word_ngram: int = Field(5, ge=1, le=10, description="Word n-gram size for spaced languages (long prompts).")
     cjk_ngram: int = Field(3, ge=1, le=10, description="Character n-gram size for Chinese/Japanese (long prompts).")
-    short_ngram: int = Field(2, ge=1, le=5, description="n-gram size for prompts under long_from units "
-                                                         "(so short templated prompts are still compared).")
-    long_from: int = Field(30, ge=5, description="Prompts of at least this many words (CJK: characters) use "
-                                                 "the long n-grams.")
-    min_instruction_overlap: float = Field(0.5, ge=0.0, le=1.0, description=(
-        "Word overlap (Jaccard) the instruction parts must also reach, so that two different tasks on one "
-        "shared input passage are not near duplicates."))
+    short_ngram: int = Field(
+        2,
+        ge=1,
+        le=5,
+        description="n-gram size for prompts under long_from units (so short templated prompts are still compared).",
+    )
+    long_from: int = Field(
+        30, ge=5, description="Prompts of at least this many words (CJK: characters) use the long n-grams."
+    )
+    min_instruction_overlap: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Word overlap (Jaccard) the instruction parts must also reach, so that two different tasks on one "
+            "shared input passage are not near duplicates."
+        ),
+    )
 
 
 def _question_texts(samples: Sequence[Sample], ctx: ScoringContext) -> tuple[list[str], list[str]]:
@@ -199,15 +254,27 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
         heads = [token_set(h) for h in head_texts]
 
         def accept(i: int, j: int) -> bool:
-            return (jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
-                    and same_numbers(prompts[i], prompts[j]) and same_names(prompts[i], prompts[j])
-                    and same_subject(head_texts[i], head_texts[j]) and same_quotes(prompts[i], prompts[j]))
+            return (
+                jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
+                and same_numbers(prompts[i], prompts[j])
+                and same_names(prompts[i], prompts[j])
+                and same_subject(head_texts[i], head_texts[j])
+                and same_quotes(prompts[i], prompts[j])
+            )
 
         with ctx.part(1.0):  # nearly all of the scorer's work
-            return near_duplicates([without_fillers(t) for t in prompts], threshold=p.threshold, num_perm=p.num_perm,
-                                   seed=ctx.seed, word_n=p.word_ngram, cjk_n=p.cjk_ngram, short_n=p.short_ngram,
-                                   long_from=p.long_from, accept=accept,
-                                   progress=lambda done, total: ctx.step(done, total, "prompts compared"))
+            return near_duplicates(
+                [without_fillers(t) for t in prompts],
+                threshold=p.threshold,
+                num_perm=p.num_perm,
+                seed=ctx.seed,
+                word_n=p.word_ngram,
+                cjk_n=p.cjk_ngram,
+                short_n=p.short_ngram,
+                long_from=p.long_from,
+                accept=accept,
+                progress=lambda done, total: ctx.step(done, total, "prompts compared"),
+            )
 
     return ctx.memo(f"noise:near:{p.model_dump_json()}", compute)
 
@@ -243,30 +310,64 @@ class NearDuplicate(Scorer):
                 seen.add(pkeys[pos])
                 partner, jac = nd.partner[pos]
                 others = tuple(samples[p].index for p in g if p != pos)
-                flags[pos].append(Flag("near_duplicate", "noise", "warning",
-                                       f"prompt nearly repeats sample {samples[partner].index} "
-                                       f"({jac:.0%} of their word/character n-grams are shared); group "
-                                       f"{gid} keeps sample {samples[g[0]].index}", others))
+                flags[pos].append(
+                    Flag(
+                        "near_duplicate",
+                        "noise",
+                        "warning",
+                        f"prompt nearly repeats sample {samples[partner].index} "
+                        f"({jac:.0%} of their word/character n-grams are shared); group "
+                        f"{gid} keeps sample {samples[g[0]].index}",
+                        others,
+                    )
+                )
                 flagged += 1
         summary = _dup_summary(samples, nd.groups, flagged)
-        summary.update({"samples_in_groups": sum(len(g) for g in nd.groups), "threshold": self.params.threshold,
-                        "lsh": {"bands": nd.bands, "rows": nd.rows, "candidate_pairs": nd.candidates,
-                                "verified_pairs": nd.pairs_verified}})
+        summary.update(
+            {
+                "samples_in_groups": sum(len(g) for g in nd.groups),
+                "threshold": self.params.threshold,
+                "lsh": {
+                    "bands": nd.bands,
+                    "rows": nd.rows,
+                    "candidate_pairs": nd.candidates,
+                    "verified_pairs": nd.pairs_verified,
+                },
+            }
+        )
         return result_from_flags(samples, flags, summary, fields)
 
 
 class ConflictingAnswersParams(ScorerParams):
-    max_answer_overlap: float = Field(0.2, ge=0.0, le=1.0, description=(
-        "Two short answers (labels, yes/no, a name) to the same prompt conflict when the Jaccard overlap of "
-        "their words (CJK: character pairs) is below this."))
-    short_answer_units: int = Field(12, ge=1, description=(
-        "Answers of at most this many words (CJK: characters × 3) are short; two long answers conflict only "
-        "when their final numbers differ (free-form answers may legitimately be worded differently)."))
-    min_prompt_overlap: float = Field(0.8, ge=0.0, le=1.0, description=(
-        "Two prompts of one near-duplicate group are the same question when their words overlap (Jaccard) at "
-        "least this much and they carry the same numbers."))
-    max_group: int = Field(50, ge=2, description="In larger groups only the first this many samples are compared "
-                                                 "pairwise.")
+    max_answer_overlap: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Two short answers (labels, yes/no, a name) to the same prompt conflict when the Jaccard overlap of "
+            "their words (CJK: character pairs) is below this."
+        ),
+    )
+    short_answer_units: int = Field(
+        12,
+        ge=1,
+        description=(
+            "Answers of at most this many words (CJK: characters × 3) are short; two long answers conflict only "
+            "when their final numbers differ (free-form answers may legitimately be worded differently)."
+        ),
+    )
+    min_prompt_overlap: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Two prompts of one near-duplicate group are the same question when their words overlap (Jaccard) at "
+            "least this much and they carry the same numbers."
+        ),
+    )
+    max_group: int = Field(
+        50, ge=2, description="In larger groups only the first this many samples are compared pairwise."
+    )
 
 
 def _same_value(a: str, b: str, rel: float = 0.01) -> bool:
@@ -288,8 +389,11 @@ def single_value(answer: str) -> bool:
     """A label, a yes/no, a number, a name or a short list of names: one value, not a conversational reply."""
     a = answer.strip()
     toks, cjk = units(a)
-    return not _SENTENCE_INSIDE.search(a) and len(toks) <= (2 * VALUE_WORDS if cjk else VALUE_WORDS) or (
-        not cjk and "," in a and all(len(part.split()) <= 3 for part in a.rstrip(".").split(",")))
+    return (
+        not _SENTENCE_INSIDE.search(a)
+        and len(toks) <= (2 * VALUE_WORDS if cjk else VALUE_WORDS)
+        or (not cjk and "," in a and all(len(part.split()) <= 3 for part in a.rstrip(".").split(",")))
+    )
 
 
 @register
@@ -319,16 +423,23 @@ class ConflictingAnswers(Scorer):
         n_pairs = 0
         for g in groups:
             # a thank-you or a greeting has no one right reply (OASST-zh rows 10/11, 375/374)
-            g = [p for p in g if answers[p].strip() and not samples[p].is_plain_text
-                 and not TASK_CUE["chat"].search(samples[p].instruction)][: self.params.max_group]
+            g = [
+                p
+                for p in g
+                if answers[p].strip()
+                and not samples[p].is_plain_text
+                and not TASK_CUE["chat"].search(samples[p].instruction)
+            ][: self.params.max_group]
             sets = {p: token_set(answers[p]) for p in g}
             asks = {p: token_set(without_fillers(prompts[p])) for p in g}
             heads = {p: head_texts[p] for p in g}
             for a_i, a in enumerate(g):
-                for b in g[a_i + 1:]:
-                    if (jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
-                            or not same_numbers(prompts[a], prompts[b])
-                            or not same_content(heads[a], heads[b])):
+                for b in g[a_i + 1 :]:
+                    if (
+                        jaccard(asks[a], asks[b]) < self.params.min_prompt_overlap
+                        or not same_numbers(prompts[a], prompts[b])
+                        or not same_content(heads[a], heads[b])
+                    ):
                         continue
                     overlap = jaccard(sets[a], sets[b])
                     maths = bool(MATHS.search(heads[a]))
@@ -339,15 +450,27 @@ class ConflictingAnswers(Scorer):
         for pos, others in conflicts.items():
             worst = min(others, key=lambda o: (others[o], o))
             mine, theirs = final_number(answers[pos]), final_number(answers[worst])
-            detail = (f"its final number is {mine}, theirs {theirs}" if mine and theirs and mine != theirs
-                      else f"the answers share only {others[worst]:.0%} of their words")
-            flags[pos].append(Flag("conflicting_answers", "noise", "warning",
-                                   f"answers the same prompt as sample {samples[worst].index} differently: {detail}",
-                                   tuple(sorted(samples[o].index for o in others))))
+            detail = (
+                f"its final number is {mine}, theirs {theirs}"
+                if mine and theirs and mine != theirs
+                else f"the answers share only {others[worst]:.0%} of their words"
+            )
+            flags[pos].append(
+                Flag(
+                    "conflicting_answers",
+                    "noise",
+                    "warning",
+                    f"answers the same prompt as sample {samples[worst].index} differently: {detail}",
+                    tuple(sorted(samples[o].index for o in others)),
+                )
+            )
         flagged = sum(1 for f in flags if f)
         n = len(samples)
-        return result_from_flags(samples, flags, {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0,
-                                                  "groups_compared": len(groups)})
+        return result_from_flags(
+            samples,
+            flags,
+            {"conflicting_pairs": n_pairs, "conflict_rate": flagged / n if n else 0.0, "groups_compared": len(groups)},
+        )
 
     def _conflict(self, a: str, b: str, overlap: float, given: set[str], maths: bool) -> bool:
         na, nb = final_number(a), final_number(b)

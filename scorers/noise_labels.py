@@ -27,27 +27,36 @@ import numpy as np
 from pydantic import Field
 
 from scorers._noise_text import result_from_flags
-from scorers.text.prompt import original
-from scorers.text.script import normalise_strict
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.text.prompt import original
+from scorers.text.script import normalise_strict
 
 
 class LabelErrorParams(ScorerParams):
-    label_fields: tuple[str, ...] = Field(("category", "class", "label"), description=(
-        "Fields of the source record tried, in order, as the sample's label."))
+    label_fields: tuple[str, ...] = Field(
+        ("category", "class", "label"),
+        description=("Fields of the source record tried, in order, as the sample's label."),
+    )
     use_answers: bool = Field(True, description="Without a label field, treat short recurring answers as labels.")
     max_label_words: int = Field(3, ge=1, description="Answers of at most this many words can be labels.")
     min_per_label: int = Field(5, ge=2, description="A label needs at least this many samples to be learned.")
     max_labels: int = Field(50, ge=2, description="More distinct labels than this is not a label set.")
     min_labelled: int = Field(30, ge=10, description="Fewer labelled samples than this: not computed.")
     folds: int = Field(5, ge=2, le=20, description="Cross-validation folds for the out-of-fold predictions.")
-    max_given_probability: float = Field(0.1, ge=0.0, le=1.0, description=(
-        "Only confident-learning issues whose given label gets at most this out-of-fold probability are "
-        "flagged (a weak classifier over overlapping categories otherwise flags whole categories)."))
-    min_suggested_probability: float = Field(0.6, ge=0.0, le=1.0, description=(
-        "…and whose suggested label gets at least this probability."))
+    max_given_probability: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Only confident-learning issues whose given label gets at most this out-of-fold probability are "
+            "flagged (a weak classifier over overlapping categories otherwise flags whole categories)."
+        ),
+    )
+    min_suggested_probability: float = Field(
+        0.6, ge=0.0, le=1.0, description=("…and whose suggested label gets at least this probability.")
+    )
 
 
 def _norm_label(value: str) -> str:
@@ -136,7 +145,8 @@ class LabelError(Scorer):
             raise NotComputed(
                 "no labels to check: no category/class field and no recurring short answers "
                 f"(need at least 2 labels with {p.min_per_label}+ samples each and {p.min_labelled}+ labelled "
-                "samples)")
+                "samples)"
+            )
         # embed only the labelled samples; a large labelled set uses the aligned fast tier (a classifier over
         # it separates classes as well, and the full encoder over e.g. 50k prompts would dominate the audit)
         if len(labelled) <= ctx.models.full_tier_max_samples:
@@ -149,8 +159,11 @@ class LabelError(Scorer):
         rows = np.arange(len(y))
         other = np.where(np.arange(len(classes))[None, :] == y[:, None], -1.0, probs)
         suggested_all = other.argmax(axis=1)
-        issues = (find_issues(y, probs) & (probs[rows, y] <= p.max_given_probability)
-                  & (probs[rows, suggested_all] >= p.min_suggested_probability))
+        issues = (
+            find_issues(y, probs)
+            & (probs[rows, y] <= p.max_given_probability)
+            & (probs[rows, suggested_all] >= p.min_suggested_probability)
+        )
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
         applies = [False] * len(samples)
@@ -163,19 +176,36 @@ class LabelError(Scorer):
             peer_rows = np.flatnonzero(y == suggested)
             sims = x[peer_rows] @ x[row]
             related = tuple(samples[labelled[peer_rows[r]]].index for r in np.argsort(-sims, kind="stable")[:3])
-            flags[pos].append(Flag(
-                "label_error", "noise", "warning",
-                f"labelled {classes[y[row]]!r}, but similar samples are labelled {classes[suggested]!r} "
-                f"(out-of-fold classifier: {probs[row, y[row]]:.0%} for the given label, "
-                f"{probs[row, suggested]:.0%} for {classes[suggested]!r}); related: the most similar samples "
-                "with that label", related))
+            flags[pos].append(
+                Flag(
+                    "label_error",
+                    "noise",
+                    "warning",
+                    f"labelled {classes[y[row]]!r}, but similar samples are labelled {classes[suggested]!r} "
+                    f"(out-of-fold classifier: {probs[row, y[row]]:.0%} for the given label, "
+                    f"{probs[row, suggested]:.0%} for {classes[suggested]!r}); related: the most similar samples "
+                    "with that label",
+                    related,
+                )
+            )
             fields[pos]["suggested_label"] = classes[suggested]
         for pos in np.flatnonzero(unread):
             fields[pos]["not_judged"] = [self.name]
-        result = result_from_flags(samples, flags, {
-            **({"not_judged": ctx.not_judged(unread, ["prompt"])} if unread.any() else {}),
-            "label_source": source, "labels": {c: counts[c] for c in classes}, "labelled_samples": len(labelled),
-            "label_issues": int(issues.sum()),
-            "classifier_accuracy": float((probs.argmax(axis=1) == y).mean()), "method": "confident learning (cleanlab) on out-of-fold "
-            "logistic-regression probabilities over prompt embeddings", "embedding_tier": tier}, fields, applies=applies)
+        result = result_from_flags(
+            samples,
+            flags,
+            {
+                **({"not_judged": ctx.not_judged(unread, ["prompt"])} if unread.any() else {}),
+                "label_source": source,
+                "labels": {c: counts[c] for c in classes},
+                "labelled_samples": len(labelled),
+                "label_issues": int(issues.sum()),
+                "classifier_accuracy": float((probs.argmax(axis=1) == y).mean()),
+                "method": "confident learning (cleanlab) on out-of-fold "
+                "logistic-regression probabilities over prompt embeddings",
+                "embedding_tier": tier,
+            },
+            fields,
+            applies=applies,
+        )
         return result

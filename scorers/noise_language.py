@@ -29,13 +29,22 @@ from scorers.text.script import cjk_ratio, letters
 
 class WrongLanguageParams(ScorerParams):
     min_prompt_letters: int = Field(10, ge=1, description="Prompts with fewer letters are not judged.")
-    min_answer_letters: int = Field(20, ge=1, description="Answers with fewer letters (after removing code) "
-                                                          "are not judged.")
-    min_answer_words: int = Field(6, ge=1, description="Latin-script answers with fewer words are not judged "
-                                                       "(names and short lists fool language id); two fewer "
-                                                       "suffice against a Chinese/Japanese/Korean prompt.")
-    min_confidence: float = Field(0.8, ge=0.0, le=1.0, description=(
-        "Between two Latin-script languages, both texts must be identified at least this confidently."))
+    min_answer_letters: int = Field(
+        20, ge=1, description="Answers with fewer letters (after removing code) are not judged."
+    )
+    min_answer_words: int = Field(
+        6,
+        ge=1,
+        description="Latin-script answers with fewer words are not judged "
+        "(names and short lists fool language id); two fewer "
+        "suffice against a Chinese/Japanese/Korean prompt.",
+    )
+    min_confidence: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description=("Between two Latin-script languages, both texts must be identified at least this confidently."),
+    )
 
 
 #: prose words: lower-case Latin words of three letters or more (what names, note names and letter grids lack)
@@ -68,15 +77,23 @@ class WrongLanguage(Scorer):
             if s.is_plain_text:
                 continue
             prompt, answer = s.instruction, s.answer
-            if (letters(prose(prompt)) < p.min_prompt_letters or letters(prose(answer)) < p.min_answer_letters
-                    or looks_like_code(prose(answer))):
+            if (
+                letters(prose(prompt)) < p.min_prompt_letters
+                or letters(prose(answer)) < p.min_answer_letters
+                or looks_like_code(prose(answer))
+            ):
                 continue
             head, inp = split_input(s)
             # the instruction part decides (its input may legitimately be in another language)
             # a sentence quoted in the instruction is material ("把“…”翻译成…", Chinese Alpaca rows 5343, 3342)
             own = unquoted(head)
-            pl, pc = language_of(own if letters(prose(own)) >= p.min_prompt_letters else
-                                 head if letters(prose(head)) >= p.min_prompt_letters else prompt)
+            pl, pc = language_of(
+                own
+                if letters(prose(own)) >= p.min_prompt_letters
+                else head
+                if letters(prose(head)) >= p.min_prompt_letters
+                else prompt
+            )
             al, ac = language_of(answer)
             fields[pos]["answer_language"] = al
             answer_langs.append(al)
@@ -84,22 +101,33 @@ class WrongLanguage(Scorer):
                 continue
             cjk_involved = {pl, al} & CJK_LANGUAGES
             min_words = p.min_answer_words if pl not in CJK_LANGUAGES else max(2, p.min_answer_words - 2)
-            if al not in CJK_LANGUAGES and (len(LATIN_WORD.findall(prose(answer))) < min_words
-                                                 or cjk_ratio(prose(answer)) > 0.05
-                                                 or len(PROSE_WORD.findall(prose(answer))) < (2 if pl in CJK_LANGUAGES
-                                                                                              else 4)):
+            if al not in CJK_LANGUAGES and (
+                len(LATIN_WORD.findall(prose(answer))) < min_words
+                or cjk_ratio(prose(answer)) > 0.05
+                or len(PROSE_WORD.findall(prose(answer))) < (2 if pl in CJK_LANGUAGES else 4)
+            ):
                 continue  # a name, a title, a short list, or mixed text: too little to call its language
                 # (names, note names and letter grids have no lower-case words: Alpaca 51243 "A4 B4 D4…",
                 # Chinese Alpaca 9646 a list of New York restaurants, 4353 "GDHAC" combinations)
-            if not cjk_involved and (min(pc, ac) < p.min_confidence or term_list(prose(answer))
-                                     or (pl == "en" and english_share(prose(answer)) >= 0.15)):
+            if not cjk_involved and (
+                min(pc, ac) < p.min_confidence
+                or term_list(prose(answer))
+                or (pl == "en" and english_share(prose(answer)) >= 0.15)
+            ):
                 continue  # unsure, a list of terms and names ("Drip brew, french press"), or plainly English
             if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it
                 continue
             if inp and language_of(inp)[0] == al:  # the content to work on is in the answer's language
                 continue
-            flags[pos].append(Flag("wrong_language", "noise", "warning",
-                                   f"the instruction is in {NAMES.get(pl, pl)} but the answer is in "
-                                   f"{NAMES.get(al, al)}, and the task does not ask for another language"))
-        return result_from_flags(samples, flags, {"answer_languages": dict(Counter(answer_langs).most_common(10))},
-                                 fields)
+            flags[pos].append(
+                Flag(
+                    "wrong_language",
+                    "noise",
+                    "warning",
+                    f"the instruction is in {NAMES.get(pl, pl)} but the answer is in "
+                    f"{NAMES.get(al, al)}, and the task does not ask for another language",
+                )
+            )
+        return result_from_flags(
+            samples, flags, {"answer_languages": dict(Counter(answer_langs).most_common(10))}, fields
+        )

@@ -20,12 +20,12 @@ from pydantic import Field
 
 from scorers._minhash import UnionFind
 from scorers._noise_text import result_from_flags
-from scorers.text.cues import OPEN_ENDED
-from scorers.text.numbers import same_names, same_numbers
-from scorers.text.script import units
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.text.cues import OPEN_ENDED
+from scorers.text.numbers import same_names, same_numbers
+from scorers.text.script import units
 
 #: cosine at or above which two instructions say the same thing, per embedding model (directory name).
 #: Calibrated on Alpaca pairs by eye: at 0.92 MiniLM pairs are paraphrases ("List three benefits of
@@ -39,8 +39,15 @@ def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, n)
 
 
-def similar_pairs(emb: np.ndarray, threshold: float, *, block: int = 1024, exact_below: int = 5000,
-                  seed: int = 0, progress: Callable[[int, int], None] | None = None) -> list[tuple[int, int, float]]:
+def similar_pairs(
+    emb: np.ndarray,
+    threshold: float,
+    *,
+    block: int = 1024,
+    exact_below: int = 5000,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[int, int, float]]:
     """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold.
 
     ``progress(done, total)`` hears the blocks of rows searched (a block's cost grows with the rows after it,
@@ -82,24 +89,49 @@ def _cluster_blocks(emb: np.ndarray, seed: int, per_cluster: int = 1000) -> list
 
 
 class SemanticDuplicateParams(ScorerParams):
-    threshold: float | None = Field(None, gt=0.0, le=1.0, description=(
-        "Cosine similarity of the instructions' embeddings at or above which two samples are semantic "
-        "duplicates; empty = the value calibrated for the embedding model (reported in the summary)."))
-    view: str = Field("context", description="What is embedded: context (the instruction; for a multi-turn chat "
-                                             "the end of the conversation before the answer), instruction (the "
-                                             "last user turn, with its input) or prompt (the whole conversation "
-                                             "before the answer, system prompt included).")
-    exact_below: int = Field(5000, ge=2, description="Up to this many samples the search is exact (blocked); "
-                                                     "above it, k-means clusters are searched.")
-    search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
-        "Where pairs are searched: full (the encoder on every sample), aligned (the fast tier mapped onto the "
-        "encoder's scale; candidate pairs are then verified on the full encoder) or auto (full up to the "
-        "models' full_tier_max_samples, aligned above)."))
-    candidate_threshold: float = Field(0.8, gt=0.0, le=1.0, description=(
-        "Aligned-tier cosine at or above which a pair is a candidate for full-encoder verification."))
-    max_verify: int = Field(5000, ge=0, description=(
-        "At most this many samples are embedded on the full encoder to verify candidates (most similar "
-        "pairs first); pairs beyond it are counted as unverified in the summary."))
+    threshold: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Cosine similarity of the instructions' embeddings at or above which two samples are semantic "
+            "duplicates; empty = the value calibrated for the embedding model (reported in the summary)."
+        ),
+    )
+    view: str = Field(
+        "context",
+        description="What is embedded: context (the instruction; for a multi-turn chat "
+        "the end of the conversation before the answer), instruction (the "
+        "last user turn, with its input) or prompt (the whole conversation "
+        "before the answer, system prompt included).",
+    )
+    exact_below: int = Field(
+        5000,
+        ge=2,
+        description="Up to this many samples the search is exact (blocked); above it, k-means clusters are searched.",
+    )
+    search_tier: Literal["auto", "full", "aligned"] = Field(
+        "auto",
+        description=(
+            "Where pairs are searched: full (the encoder on every sample), aligned (the fast tier mapped onto the "
+            "encoder's scale; candidate pairs are then verified on the full encoder) or auto (full up to the "
+            "models' full_tier_max_samples, aligned above)."
+        ),
+    )
+    candidate_threshold: float = Field(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        description=("Aligned-tier cosine at or above which a pair is a candidate for full-encoder verification."),
+    )
+    max_verify: int = Field(
+        5000,
+        ge=0,
+        description=(
+            "At most this many samples are embedded on the full encoder to verify candidates (most similar "
+            "pairs first); pairs beyond it are counted as unverified in the summary."
+        ),
+    )
 
 
 @register
@@ -123,8 +155,12 @@ class SemanticDuplicate(Scorer):
         n = len(samples)
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
-        summary: dict[str, Any] = {"threshold": threshold, "embedding_model": model_name, "view": self.params.view,
-                                   "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks"}
+        summary: dict[str, Any] = {
+            "threshold": threshold,
+            "embedding_model": model_name,
+            "view": self.params.view,
+            "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks",
+        }
         if n < 2:
             return result_from_flags(samples, flags, {**summary, "groups": 0, "duplicate_rate": 0.0}, fields)
         # a model judges only what it can read: rows in languages the encoder does not serve are not compared
@@ -139,18 +175,21 @@ class SemanticDuplicate(Scorer):
         texts = ctx.texts(self.params.view)
         if tier == "full":
             # embed only what is compared (the embedder caches by text, so other scorers still share it)
-            emb = (ctx.embeddings(self.params.view) if usable.all()
-                   else ctx.embed([texts[i] for i in keep_rows]))
+            emb = ctx.embeddings(self.params.view) if usable.all() else ctx.embed([texts[i] for i in keep_rows])
             with ctx.part(1.0):  # what is left of the bar once the vectors are there
-                found = [(int(keep_rows[i]), int(keep_rows[j]), s)
-                         for i, j, s in similar_pairs(emb, threshold, exact_below=self.params.exact_below,
-                                                      seed=ctx.seed, progress=self._searched(ctx))]
+                found = [
+                    (int(keep_rows[i]), int(keep_rows[j]), s)
+                    for i, j, s in similar_pairs(
+                        emb, threshold, exact_below=self.params.exact_below, seed=ctx.seed, progress=self._searched(ctx)
+                    )
+                ]
         else:
             found = self._aligned_pairs(ctx, keep_rows, threshold, summary)
         # a maths problem with other numbers is another problem; the same template about another named entity
         # ("… students at Hogwarts in Hufflepuff / Gryffindor house", Dolly 2769) is another question
-        pairs = [(a, b, sim) for a, b, sim in found
-                 if same_numbers(texts[a], texts[b]) and same_names(texts[a], texts[b])]
+        pairs = [
+            (a, b, sim) for a, b, sim in found if same_numbers(texts[a], texts[b]) and same_names(texts[a], texts[b])
+        ]
         uf = UnionFind(n)
         best: dict[int, tuple[int, float]] = {}
         for i, j, sim in pairs:
@@ -174,32 +213,52 @@ class SemanticDuplicate(Scorer):
                 if pos == keep:
                     continue
                 partner, sim = best[pos]
-                flags[pos].append(Flag(
-                    "semantic_duplicate", "noise", "warning",
-                    f"asks the same thing as sample {samples[partner].index} in other words (embedding cosine "
-                    f"{sim:.2f} \u2265 {threshold:.2f}); keep sample {samples[keep].index} of this group: {why}",
-                    tuple(samples[p].index for p in g if p != pos)))
+                flags[pos].append(
+                    Flag(
+                        "semantic_duplicate",
+                        "noise",
+                        "warning",
+                        f"asks the same thing as sample {samples[partner].index} in other words (embedding cosine "
+                        f"{sim:.2f} \u2265 {threshold:.2f}); keep sample {samples[keep].index} of this group: {why}",
+                        tuple(samples[p].index for p in g if p != pos),
+                    )
+                )
                 flagged += 1
-        summary.update({"groups": len(groups), "redundant_samples": flagged, "duplicate_rate": flagged / n,
-                        "pairs": len(pairs),
-                        "largest_groups": [[samples[p].index for p in g]
-                                           for g in sorted(groups, key=len, reverse=True)[:5]]})
+        summary.update(
+            {
+                "groups": len(groups),
+                "redundant_samples": flagged,
+                "duplicate_rate": flagged / n,
+                "pairs": len(pairs),
+                "largest_groups": [[samples[p].index for p in g] for g in sorted(groups, key=len, reverse=True)[:5]],
+            }
+        )
         return result_from_flags(samples, flags, summary, fields)
 
     @staticmethod
     def _searched(ctx: ScoringContext) -> Callable[[int, int], None]:
         return lambda done, total: ctx.step(done, total, "blocks searched")
 
-    def _aligned_pairs(self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float,
-                       summary: dict[str, Any]) -> list[tuple[int, int, float]]:
+    def _aligned_pairs(
+        self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float, summary: dict[str, Any]
+    ) -> list[tuple[int, int, float]]:
         """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
         p = self.params
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
         with ctx.part():
-            cands = sorted(((int(keep_rows[i]), int(keep_rows[j]), s)
-                            for i, j, s in similar_pairs(aligned, p.candidate_threshold, exact_below=p.exact_below,
-                                                         seed=ctx.seed, progress=self._searched(ctx))),
-                           key=lambda t: (-t[2], t[0], t[1]))
+            cands = sorted(
+                (
+                    (int(keep_rows[i]), int(keep_rows[j]), s)
+                    for i, j, s in similar_pairs(
+                        aligned,
+                        p.candidate_threshold,
+                        exact_below=p.exact_below,
+                        seed=ctx.seed,
+                        progress=self._searched(ctx),
+                    )
+                ),
+                key=lambda t: (-t[2], t[0], t[1]),
+            )
         rows: dict[int, None] = {}
         checked = []
         for i, j, _ in cands:
@@ -217,9 +276,16 @@ class SemanticDuplicate(Scorer):
             sim = float(vecs[i] @ vecs[j])
             if sim >= threshold:
                 pairs.append((i, j, sim))
-        summary.update({"candidate_threshold": p.candidate_threshold, "candidate_pairs": len(cands),
-                        "verified_pairs": len(checked), "unverified_pairs": len(cands) - len(checked),
-                        "samples_embedded_full": len(order), "alignment": ctx.alignment().info})
+        summary.update(
+            {
+                "candidate_threshold": p.candidate_threshold,
+                "candidate_pairs": len(cands),
+                "verified_pairs": len(checked),
+                "unverified_pairs": len(cands) - len(checked),
+                "samples_embedded_full": len(order),
+                "alignment": ctx.alignment().info,
+            }
+        )
         return sorted(pairs)
 
     def _other_flags(self, ctx: ScoringContext, n: int) -> list[int]:
@@ -244,26 +310,59 @@ class SemanticDuplicate(Scorer):
 
 
 class MismatchedAnswerParams(ScorerParams):
-    max_similarity: float = Field(0.05, ge=-1.0, le=1.0, description=(
-        "An answer whose embedding cosine with its own instruction is below this does not address it."))
-    suspect_similarity: float = Field(0.3, ge=-1.0, le=1.0, description=(
-        "Below this, an answer is also flagged when it fits another instruction of the dataset (one of its "
-        "five best fits) whose own answer is below this too…"))
-    margin: float = Field(0.2, ge=0.0, le=2.0, description=(
-        "…by at least this much cosine; two answers that each fit the other's instruction better by this "
-        "much are flagged whatever their own similarity (swapped rows)."))
-    min_answer_words: int = Field(5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are "
-                                                        "not judged.")
-    search_below: int = Field(20000, ge=2, description="full tier: above this many samples the better-fitting "
-                                                       "instruction is not searched (only the absolute threshold applies).")
-    search_tier: Literal["auto", "full", "aligned"] = Field("auto", description=(
-        "full: every instruction and answer on the encoder; aligned: similarities on the fast tier mapped onto "
-        "the encoder's scale, the doubtful answers re-checked on the full encoder; auto: full up to the models' "
-        "full_tier_max_samples, aligned above."))
-    verify_below: float = Field(0.4, ge=-1.0, le=1.0, description=(
-        "aligned tier: answers whose aligned cosine with their instruction is below this are re-checked on the "
-        "full encoder (their better-fitting instruction is then searched for them only, at any dataset size)."))
-    max_verify: int = Field(1200, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first).")
+    max_similarity: float = Field(
+        0.05,
+        ge=-1.0,
+        le=1.0,
+        description=("An answer whose embedding cosine with its own instruction is below this does not address it."),
+    )
+    suspect_similarity: float = Field(
+        0.3,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Below this, an answer is also flagged when it fits another instruction of the dataset (one of its "
+            "five best fits) whose own answer is below this too…"
+        ),
+    )
+    margin: float = Field(
+        0.2,
+        ge=0.0,
+        le=2.0,
+        description=(
+            "…by at least this much cosine; two answers that each fit the other's instruction better by this "
+            "much are flagged whatever their own similarity (swapped rows)."
+        ),
+    )
+    min_answer_words: int = Field(
+        5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are not judged."
+    )
+    search_below: int = Field(
+        20000,
+        ge=2,
+        description="full tier: above this many samples the better-fitting "
+        "instruction is not searched (only the absolute threshold applies).",
+    )
+    search_tier: Literal["auto", "full", "aligned"] = Field(
+        "auto",
+        description=(
+            "full: every instruction and answer on the encoder; aligned: similarities on the fast tier mapped onto "
+            "the encoder's scale, the doubtful answers re-checked on the full encoder; auto: full up to the models' "
+            "full_tier_max_samples, aligned above."
+        ),
+    )
+    verify_below: float = Field(
+        0.4,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "aligned tier: answers whose aligned cosine with their instruction is below this are re-checked on the "
+            "full encoder (their better-fitting instruction is then searched for them only, at any dataset size)."
+        ),
+    )
+    max_verify: int = Field(
+        1200, ge=0, description="aligned tier: at most this many answers are re-checked (least similar first)."
+    )
 
 
 @register
@@ -284,8 +383,10 @@ class MismatchedAnswer(Scorer):
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
         answers = ctx.texts("answer")
-        judged = np.array([not s.is_plain_text and len(units(a)[0]) >= p.min_answer_words
-                           for s, a in zip(samples, answers)], dtype=bool)
+        judged = np.array(
+            [not s.is_plain_text and len(units(a)[0]) >= p.min_answer_words for s, a in zip(samples, answers)],
+            dtype=bool,
+        )
         extra: dict[str, Any] = {}
         if n:  # a model judges only what it can read
             unread = judged & ~ctx.readable(["context", "answer"])
@@ -331,30 +432,50 @@ class MismatchedAnswer(Scorer):
             # swapped rows: each answer fits the other's instruction better (the own cosine may stay
             # moderate when the two topics are related)
             swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
-            robbed = (robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity
-                      and robbed_other[pos] - own[pos] >= p.margin)
+            robbed = (
+                robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity and robbed_other[pos] - own[pos] >= p.margin
+            )
             # an open-ended task ("Write a sentence…", "Make up a poem") may be answered on any topic: a
             # low cosine says nothing there, only a swap does
             if open_ended[pos]:
                 robbed = False
             if (own[pos] < p.max_similarity and not open_ended[pos]) or swapped or robbed:
                 related: tuple[int, ...] = ()
-                text = (f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})")
+                text = f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})"
                 if swapped or robbed:
                     other, fit = (j, best_other[pos]) if swapped else (int(robbed_idx[pos]), robbed_other[pos])
                     related = (samples[other].index,)
-                    text += (f"; it fits the instruction of sample {samples[other].index} far better ({fit:.2f}), "
-                             + ("and that sample's answer fits this instruction better than its own"
-                                if swapped else "whose own answer fits it poorly too")
-                             + " \u2014 rows may be swapped or misaligned")
+                    text += (
+                        f"; it fits the instruction of sample {samples[other].index} far better ({fit:.2f}), "
+                        + (
+                            "and that sample's answer fits this instruction better than its own"
+                            if swapped
+                            else "whose own answer fits it poorly too"
+                        )
+                        + " \u2014 rows may be swapped or misaligned"
+                    )
                 flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
-        summary = {"judged": int(judged.sum()), **extra, "search_tier": tier, **verify_info,
-                   "median_relevance": float(np.median(own[judged])),
-                   "better_fit_searched": bool(searched)}
+        summary = {
+            "judged": int(judged.sum()),
+            **extra,
+            "search_tier": tier,
+            **verify_info,
+            "median_relevance": float(np.median(own[judged])),
+            "better_fit_searched": bool(searched),
+        }
         return result_from_flags(samples, flags, summary, fields, applies=list(judged))
 
-    def _verify(self, ctx: ScoringContext, judged: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray,
-                own: np.ndarray, fits: tuple[np.ndarray, ...], searched: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    def _verify(
+        self,
+        ctx: ScoringContext,
+        judged: np.ndarray,
+        rows: np.ndarray,
+        q: np.ndarray,
+        a: np.ndarray,
+        own: np.ndarray,
+        fits: tuple[np.ndarray, ...],
+        searched: bool,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         """Re-check the doubtful answers on the full encoder: their own instruction and the better-fitting
         ones found on the aligned tier.  Returns which were re-checked: the others are never flagged on
         aligned similarities alone."""
@@ -363,7 +484,7 @@ class MismatchedAnswer(Scorer):
         doubt = judged & (own < p.verify_below)
         # least similar first: the same order as answer_relevance's re-check, so the two share the vectors
         order = [int(i) for i in np.argsort(own, kind="stable") if doubt[i]]
-        todo = order[:p.max_verify]
+        todo = order[: p.max_verify]
         if searched and todo:  # the better-fitting instructions, on the aligned tier, for the doubtful only
             pos_of = {int(r): k for k, r in enumerate(rows)}
             _better_fits(np.array([pos_of[i] for i in todo]), rows, q, a, own, p.suspect_similarity, *fits)
@@ -373,8 +494,7 @@ class MismatchedAnswer(Scorer):
             av = ctx.embed([ans[i] for i in todo])
             full_own = np.einsum("ij,ij->i", ctx.embed([ins[i] for i in todo]), av)
             # a better-fitting instruction matters only below suspect_similarity or for swapped pairs
-            need = [k for k, i in enumerate(todo)
-                    if full_own[k] < p.suspect_similarity or gain[i] >= p.margin - 0.1]
+            need = [k for k, i in enumerate(todo) if full_own[k] < p.suspect_similarity or gain[i] >= p.margin - 0.1]
             others = sorted({int(idx[todo[k]]) for k in need for idx in (best_idx, robbed_idx) if idx[todo[k]] >= 0})
             ov = dict(zip(others, ctx.embed([ins[j] for j in others]))) if others else {}
             own[todo] = full_own
@@ -386,13 +506,26 @@ class MismatchedAnswer(Scorer):
                         sim[todo[k]] = float(av[k] @ ov[int(idx[todo[k]])])
         checked = np.zeros(len(judged), dtype=bool)
         checked[todo] = True
-        return checked, {"verified_full": len(todo), "doubtful": len(order), "not_verified": len(order) - len(todo),
-                         "alignment": ctx.alignment().info}
+        return checked, {
+            "verified_full": len(todo),
+            "doubtful": len(order),
+            "not_verified": len(order) - len(todo),
+            "alignment": ctx.alignment().info,
+        }
 
 
-def _better_fits(which: np.ndarray, rows: np.ndarray, q: np.ndarray, a: np.ndarray, own: np.ndarray,
-                 suspect: float, best_other: np.ndarray, best_idx: np.ndarray, robbed_other: np.ndarray,
-                 robbed_idx: np.ndarray) -> None:
+def _better_fits(
+    which: np.ndarray,
+    rows: np.ndarray,
+    q: np.ndarray,
+    a: np.ndarray,
+    own: np.ndarray,
+    suspect: float,
+    best_other: np.ndarray,
+    best_idx: np.ndarray,
+    robbed_other: np.ndarray,
+    robbed_idx: np.ndarray,
+) -> None:
     """For the answers ``a[which]`` (positions in ``rows``): the most similar *other* instruction, and the
     most similar of the top five whose own answer fits it poorly too (below ``suspect``)."""
     m = len(rows)

@@ -70,8 +70,9 @@ class AuditOutput:
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(_clean(obj), ensure_ascii=False, sort_keys=True, indent=indent,
-                      separators=(",", ": ") if indent else (",", ":"))
+    return json.dumps(
+        _clean(obj), ensure_ascii=False, sort_keys=True, indent=indent, separators=(",", ": ") if indent else (",", ":")
+    )
 
 
 def _clean(obj: Any) -> Any:
@@ -142,8 +143,15 @@ def run_audit(
     """
     instances = resolve_scorers(scorers, params)
     forward = Forward(progress)
-    ctx = ScoringContext(samples=samples, models=models or ModelConfig(), seed=seed,
-                         cache_dir=cache_dir, progress=forward, reference=reference, labels=labels)
+    ctx = ScoringContext(
+        samples=samples,
+        models=models or ModelConfig(),
+        seed=seed,
+        cache_dir=cache_dir,
+        progress=forward,
+        reference=reference,
+        labels=labels,
+    )
     runs: list[ScorerRun] = []
     n = len(samples)
     weights = progress_weights(instances, ctx)
@@ -199,11 +207,13 @@ class Forward:
         self.progress(self.fraction, step)
 
 
-def _run_one(scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *,
-             gate_flags: bool = True) -> ScorerRun:
+def _run_one(
+    scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *, gate_flags: bool = True
+) -> ScorerRun:
     cls = type(scorer)
-    base = dict(name=cls.name, version=cls.version, dimension=cls.dimension,
-                parameters=scorer.params.model_dump(mode="json"))
+    base = dict(
+        name=cls.name, version=cls.version, dimension=cls.dimension, parameters=scorer.params.model_dump(mode="json")
+    )
     ok, reason = cls.availability(ctx.models)
     if not ok:
         return ScorerRun(**base, status="not_computed", reason=reason, result=None)
@@ -328,9 +338,10 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             dims[d]["reason"] = "no scorer of this dimension was run"
         elif dims[d]["score"] is None:
             dims[d]["status"] = "not_computed"
-            dims[d]["reason"] = "; ".join(
-                f"{r.name}: {r.reason}" for r in runs if r.dimension == d and r.reason
-            ) or "no scorer produced a score"
+            dims[d]["reason"] = (
+                "; ".join(f"{r.name}: {r.reason}" for r in runs if r.dimension == d and r.reason)
+                or "no scorer produced a score"
+            )
         else:
             dims[d]["status"] = "ok"
     for rec in records:
@@ -348,8 +359,14 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
         # rows a model-based judgement left out because the model cannot read their language, per scorer
         "not_judged": not_judged,
         "scorers": [
-            {"name": r.name, "version": r.version, "dimension": r.dimension, "parameters": r.parameters,
-             "status": r.status, "reason": r.reason}
+            {
+                "name": r.name,
+                "version": r.version,
+                "dimension": r.dimension,
+                "parameters": r.parameters,
+                "status": r.status,
+                "reason": r.reason,
+            }
             for r in runs
         ],
     }

@@ -36,36 +36,76 @@ from scorers.text.sentences import count_sentences
 
 DIM = "answer_quality"
 
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-          "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "a": 1, "single": 1, "a single": 1}
+_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "a": 1,
+    "single": 1,
+    "a single": 1,
+}
 _ZH = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
 _ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up with|identify|state|mention|recommend|share|offer|outline|brainstorm|find|propose|compose|make)"
 _COUNT_ASK = re.compile(
     rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{_N}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
-    re.I)
+    re.I,
+)
 # "in one sentence" said of the answer — not "the words in a sentence" (what the answer counts or uses)
-_SENTENCE_ASK = re.compile(rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
-                           rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+"
-                           rf"sentences?\b", re.I)
+_SENTENCE_ASK = re.compile(
+    rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
+    rf"\b(?:in|with|using|as|into|write)\s+(?:just\s+|only\s+|exactly\s+)?(a single|a|one|{_N[1:-1]})\s+"
+    rf"sentences?\b",
+    re.I,
+)
 # "a one-sentence summary", "answer in a single sentence" — not "from this single sentence" (Alpaca row 22452)
-_ONE_SENTENCE = re.compile(r"\b(?:one|single)[- ]sentence\s+(?:summary|answer|description|explanation|response|"
-                           r"definition|reply|story|review|pitch|tagline)\b", re.I)
-_WORD_LIMIT = re.compile(r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
-                         r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
-                         r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)", re.I)
+_ONE_SENTENCE = re.compile(
+    r"\b(?:one|single)[- ]sentence\s+(?:summary|answer|description|explanation|response|"
+    r"definition|reply|story|review|pitch|tagline)\b",
+    re.I,
+)
+_WORD_LIMIT = re.compile(
+    r"\b(?:in|with|of|within|under|below|to|at most|no more than|not more than|fewer than|less than|maximum of|max)\s+"
+    r"(?:(?:at most|no more than|not more than|fewer than|less than|a maximum of|under|about|around|approximately|exactly)\s+)?"
+    r"(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?words?\b(?!\s+(?:long|each)|\s*:)",
+    re.I,
+)
 # "a 250-300 word essay", "a 50-word summary", "100 words or less": a length for the piece the answer is
-_WORD_LIMIT2 = re.compile(r"(?:\b(?:write|compose|create|draft|generate|produce|give|provide|prepare)\s+(?:me\s+|us\s+)?"
-                          r"(?:a|an)\s+(?:short\s+|brief\s+)?)(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
-                          r"(?:essay|summary|story|paragraph|response|answer|description|poem|article|review|letter|"
-                          r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)", re.I)
-_ZH_COUNT = re.compile(r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)")
+_WORD_LIMIT2 = re.compile(
+    r"(?:\b(?:write|compose|create|draft|generate|produce|give|provide|prepare)\s+(?:me\s+|us\s+)?"
+    r"(?:a|an)\s+(?:short\s+|brief\s+)?)(\d{1,4})\s*(?:-\s*(\d{1,4})\s*)?[- ]words?(?:\s+or\s+(?:less|fewer)\b|\s+(?:long\s+)?"
+    r"(?:essay|summary|story|paragraph|response|answer|description|poem|article|review|letter|"
+    r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)",
+    re.I,
+)
+_ZH_COUNT = re.compile(
+    r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)"
+)
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
-_JSON_ASK = re.compile(r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON", re.I)
+_JSON_ASK = re.compile(
+    r"\b(?:in|as|into|using|return|output|format(?:ted)?(?: as)?|produce|generate|create|write)\s+(?:a\s+|an\s+|valid\s+)?JSON\b(?!\s+(?:and|or|vs|versus)\b)|JSON格式|以JSON",
+    re.I,
+)
 # a table to write — not 表格 alone, which is often a form in translated Chinese (Chinese Alpaca rows 8197, 2482)
-_TABLE_ASK = re.compile(r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|以表格|用表格|表格形式|制作(?:一个|一张)?表格|创建(?:一个|一张)?表格", re.I)
-_NO_TABLE = re.compile(r"\b(?:without|no|not|don'?t use|do not use)\s+(?:a\s+)?tables?\b|不要(?:用|使用)?表格|不用表格", re.I)
+_TABLE_ASK = re.compile(
+    r"\b(?:as|into|in the form of|create|make|construct|generate|build|produce|draw|design)\s+(?:a\s+|an\s+)?(?:\w+\s+)?table\b|\bin (?:a )?table (?:format|form)\b|\btabular\b|以表格|用表格|表格形式|制作(?:一个|一张)?表格|创建(?:一个|一张)?表格",
+    re.I,
+)
+_NO_TABLE = re.compile(
+    r"\b(?:without|no|not|don'?t use|do not use)\s+(?:a\s+)?tables?\b|不要(?:用|使用)?表格|不用表格", re.I
+)
 #: a maths problem that asks for a list ("List all the ways…") still has an item count to check
 LIST_ASKED = re.compile(r"^\W*(?:list|name|give|write|provide|generate|suggest)\b|列出|列举", re.I)
 #: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
@@ -157,9 +197,9 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
         z_match = _ZH_COUNT.search(ins)
         if z_match:
             want = (_num(z_match.group(1)), z_match.group(0))
-    if want and m is not None and re.search(r"\b(?:each|per|every)\b", ins[m.end():m.end() + 60], re.I):
+    if want and m is not None and re.search(r"\b(?:each|per|every)\b", ins[m.end() : m.end() + 60], re.I):
         want = None  # "10 words for each type": the count is per group, not for the whole answer
-    if want and z_match is not None and _ZH_PARTICIPANTS.search(ins[z_match.end():z_match.end() + 30]):
+    if want and z_match is not None and _ZH_PARTICIPANTS.search(ins[z_match.end() : z_match.end() + 30]):
         want = None
     if want and want[0] >= 2:
         got = count_items(answer, want[1])
@@ -168,27 +208,46 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
             at_least = bool(re.search(r"at least|或更多|以上", ins, re.I))
             if (got.high < want[0]) if at_least else not got.allows(want[0]):
                 f.failed += 1
-                f.flags.append(Flag("item_count_mismatch", DIM, "warning",
-                                    f"the instruction asks for {want[0]} {want[1]}; the answer gives {got} ({got.how})"))
+                f.flags.append(
+                    Flag(
+                        "item_count_mismatch",
+                        DIM,
+                        "warning",
+                        f"the instruction asks for {want[0]} {want[1]}; the answer gives {got} ({got.how})",
+                    )
+                )
     sent = None if coding else _SENTENCE_ASK.search(ins) or _ONE_SENTENCE.search(ins) or _ZH_ONE_SENTENCE.search(ins)
     if sent:
         n = 1 if sent.re is not _SENTENCE_ASK else _num(sent.group(1))
-        if re.match(r"\s*(?:or|to|-)\s*(two|three|four|five|\d)\b", ins[sent.end():], re.I):  # "a sentence or two"
-            n = _num(re.match(r"\s*(?:or|to|-)\s*(\w+)", ins[sent.end():]).group(1))
+        if re.match(r"\s*(?:or|to|-)\s*(two|three|four|five|\d)\b", ins[sent.end() :], re.I):  # "a sentence or two"
+            n = _num(re.match(r"\s*(?:or|to|-)\s*(\w+)", ins[sent.end() :]).group(1))
         got_s = count_sentences(answer)
         f.checked += 1
         if got_s > n:
             f.failed += 1
-            f.flags.append(Flag("too_many_sentences", DIM, "warning",
-                                f"the instruction asks for {n} sentence{'s' if n > 1 else ''}; the answer has {got_s}"))
+            f.flags.append(
+                Flag(
+                    "too_many_sentences",
+                    DIM,
+                    "warning",
+                    f"the instruction asks for {n} sentence{'s' if n > 1 else ''}; the answer has {got_s}",
+                )
+            )
     wl = _WORD_LIMIT.search(ins) or _WORD_LIMIT2.search(ins)
     if wl:
         lo = int(wl.group(1))
         hi = int(wl.group(2)) if wl.group(2) else lo
-        if re.search(r"at least|minimum|no fewer than|no less than|more than", ins[max(0, wl.start() - 20):wl.end()], re.I):
+        if re.search(
+            r"at least|minimum|no fewer than|no less than|more than", ins[max(0, wl.start() - 20) : wl.end()], re.I
+        ):
             hi = 100000  # a minimum ("at least 10 words", Alpaca row 50156): only too short could fail, and is rare
-        upper_only = bool(re.search(r"at most|no more than|not more than|fewer than|less than|under|within|maximum|max|or less|or fewer",
-                                    wl.group(0), re.I))
+        upper_only = bool(
+            re.search(
+                r"at most|no more than|not more than|fewer than|less than|under|within|maximum|max|or less|or fewer",
+                wl.group(0),
+                re.I,
+            )
+        )
         words = count_words(answer)
         if hi >= 3:
             f.checked += 1
@@ -196,8 +255,14 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
             too_short = not upper_only and words < lo * 0.5
             if too_long or too_short:
                 f.failed += 1
-                f.flags.append(Flag("word_limit_missed", DIM, "warning",
-                                    f"the instruction asks for {'at most ' if upper_only else ''}{wl.group(0).strip()}; the answer has {words} words"))
+                f.flags.append(
+                    Flag(
+                        "word_limit_missed",
+                        DIM,
+                        "warning",
+                        f"the instruction asks for {'at most ' if upper_only else ''}{wl.group(0).strip()}; the answer has {words} words",
+                    )
+                )
     else:
         zl = _ZH_CHAR_LIMIT.search(ins)
         if zl and re.search(r"不超过|少于|不多于|以内|之内", zl.group(0)):
@@ -206,20 +271,47 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
             f.checked += 1
             if chars > limit * 1.25 + 2:
                 f.failed += 1
-                f.flags.append(Flag("word_limit_missed", DIM, "warning",
-                                    f"the instruction asks for {zl.group(0)}; the answer has {chars} characters"))
+                f.flags.append(
+                    Flag(
+                        "word_limit_missed",
+                        DIM,
+                        "warning",
+                        f"the instruction asks for {zl.group(0)}; the answer has {chars} characters",
+                    )
+                )
     if _JSON_ASK.search(ins) and not (coding and code_blocks(answer)):  # code that produces the JSON asked for
         f.checked += 1
         try:
             json.loads(_extract_json(answer))
         except ValueError:
             f.failed += 1
-            f.flags.append(Flag("format_not_json", DIM, "warning", "the instruction asks for JSON; the answer holds no JSON that parses"))
-    if _TABLE_ASK.search(ins) and not DATABASE.search(ins) and not _NO_TABLE.search(ins) and not re.search(r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I):
+            f.flags.append(
+                Flag(
+                    "format_not_json",
+                    DIM,
+                    "warning",
+                    "the instruction asks for JSON; the answer holds no JSON that parses",
+                )
+            )
+    if (
+        _TABLE_ASK.search(ins)
+        and not DATABASE.search(ins)
+        and not _NO_TABLE.search(ins)
+        and not re.search(
+            r"\btable of contents\b|\btimetable\b|\bperiodic table\b|\btable (?:tennis|salt)\b", ins, re.I
+        )
+    ):
         f.checked += 1
         if not has_table(answer):
             f.failed += 1
-            f.flags.append(Flag("format_not_table", DIM, "warning", "the instruction asks for a table; the answer has no table (markdown, HTML or aligned columns)"))
+            f.flags.append(
+                Flag(
+                    "format_not_table",
+                    DIM,
+                    "warning",
+                    "the instruction asks for a table; the answer has no table (markdown, HTML or aligned columns)",
+                )
+            )
     _check_asks(f, instruction, input_text, answer)
     return f
 
@@ -243,13 +335,22 @@ def _check_asks(f: CompletenessFindings, instruction: str, input_text: str, answ
         if not ok:
             f.failed += 1
             text = ask.text if len(ask.text) <= 80 else ask.text[:77] + "…"
-            what = {"part": f"part {ask.ordinal} ({text!r})", "joined": f"{ask.label}: {text!r}",
-                    "question": repr(text)}[ask.kind]
+            what = {
+                "part": f"part {ask.ordinal} ({text!r})",
+                "joined": f"{ask.label}: {text!r}",
+                "question": repr(text),
+            }[ask.kind]
             verb = "asks" if ask.kind == "question" else "asks for"
             words = "no word of it" if ask.kind == "question" else "none of its own words"
             section = f" and no section is numbered {ask.ordinal}" if ask.ordinal is not None else ""
-            f.flags.append(Flag(_CODES[ask.kind], DIM, "warning",
-                                f"the instruction {verb} {what}; {words} appears in the answer{section}"))
+            f.flags.append(
+                Flag(
+                    _CODES[ask.kind],
+                    DIM,
+                    "warning",
+                    f"the instruction {verb} {what}; {words} appears in the answer{section}",
+                )
+            )
 
 
 @register
@@ -273,6 +374,14 @@ class AnswerCompleteness(Scorer):
             checked += f.checked
             failed += f.failed
             with_checks += f.checked > 0
-        return ScorerResult(scores=None, flags=flags, fields=fields,
-                            summary={"samples_checked": with_checks, "checks": checked, "checks_failed": failed,
-                                     "samples_failed": sum(1 for fl in flags if fl)})
+        return ScorerResult(
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "samples_checked": with_checks,
+                "checks": checked,
+                "checks_failed": failed,
+                "samples_failed": sum(1 for fl in flags if fl),
+            },
+        )

@@ -26,16 +26,22 @@ from scorers._findings import Findings
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code
+from scorers.samples import Sample
 from scorers.text.code import calls_a_tool, code_blocks, strip_fences
 from scorers.text.cues import COMPUTE, MATHS
 from scorers.text.rules import Rule, Seen
-from scorers.samples import Sample
 
 DIM = "answer_quality"
 
 # --- the safe evaluator --------------------------------------------------------------------------
-_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.Pow: operator.pow, ast.Mod: operator.mod}
+_BINOPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
+}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
 
 
@@ -81,7 +87,9 @@ _EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
 _EXPR_AT_START = re.compile(rf"\s*({_TERM}(?:\s*{_OP}\s*{_TERM})+)")
 _CLAIM = re.compile(rf"\s*(-?\s?{_NUM})")
 # a number, and one glued to a unit ("25ml", "10km"); not one glued to a variable or a suffix ("5A", "2nd")
-_NUMBER = re.compile(rf"(?<![A-Za-z0-9_.]){_NUM}(?:(?![A-Za-z])|(?=(?:ml|mg|kg|km|cm|mm|lbs?|oz|ft|mph|hrs?|mins?|g|l|m|s|h)\b))")
+_NUMBER = re.compile(
+    rf"(?<![A-Za-z0-9_.]){_NUM}(?:(?![A-Za-z])|(?=(?:ml|mg|kg|km|cm|mm|lbs?|oz|ft|mph|hrs?|mins?|g|l|m|s|h)\b))"
+)
 
 
 def parse_number(text: str) -> float:
@@ -127,20 +135,23 @@ class Equation:
     correct: bool
 
 
-
-
 _LATIN = re.compile(r"[A-Za-z]")
 #: the remainder written after a quotient: "余 2", "（余1）", "… 4", "remainder 1", "R 1"
 REMAINDER = Rule(
     "quotient with remainder",
-    re.compile(r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…|\.\.\.)\s*[:：]?\s*(\d+)"),
+    re.compile(
+        r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…|\.\.\.)\s*[:：]?\s*(\d+)"
+    ),
     "integer division written with its remainder is checked as such: 5 ÷ 3 = 1 余 2 is right",
-    Seen("belle/dev1K.json", 163, "14 ÷ 5 = 2 余 4"))
+    Seen("belle/dev1K.json", 163, "14 ÷ 5 = 2 余 4"),
+)
 _REMAINDER = REMAINDER.pattern
 MIXED_NUMBER = Rule(
-    "mixed number", re.compile(r"\d\s*又\s*$|\d\s+and\s+$"),
+    "mixed number",
+    re.compile(r"\d\s*又\s*$|\d\s+and\s+$"),
     "a fraction after a whole number and 又/and is the tail of a mixed number (2又1/4 = 2.25 is right)",
-    Seen("belle/dev1K.json", 129, "9/4 = 2又"))
+    Seen("belle/dev1K.json", 129, "9/4 = 2又"),
+)
 _DIVISION = re.compile(rf"^\s*({_NUM})\s*[/÷]\s*({_NUM})\s*$")
 
 
@@ -187,7 +198,12 @@ def find_equations(answer: str) -> list[Equation]:
                 continue  # "2又1/4": the fraction is the tail of a mixed number
             end = c.end()
             nxt = right[end : end + 2]
-            if _LATIN.match(nxt) or nxt[:1] == "/" and nxt[1:].isdigit() or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:]):
+            if (
+                _LATIN.match(nxt)
+                or nxt[:1] == "/"
+                and nxt[1:].isdigit()
+                or re.match(r"\s*[-+*/×÷^]\s*\(?[A-Za-z]", right[end:])
+            ):
                 continue  # "= 5A" (a variable) or "= 3/4" (a rewrite, not a result); "= 6元" is a result
             try:
                 value = safe_eval(to_python(expr))
@@ -195,8 +211,14 @@ def find_equations(answer: str) -> list[Equation]:
                 continue
             rem = _REMAINDER.match(right[end:])
             if rem:  # "5 ÷ 3 = 1 余 2", "29 ÷ 5 = 5 … 4": a quotient with its remainder
-                out.append(Equation(f"{expr} (with remainder)", f"{claimed} r {rem.group(1)}", value,
-                                    _division_with_remainder(expr, claimed, rem.group(1))))
+                out.append(
+                    Equation(
+                        f"{expr} (with remainder)",
+                        f"{claimed} r {rem.group(1)}",
+                        value,
+                        _division_with_remainder(expr, claimed, rem.group(1)),
+                    )
+                )
                 continue
             ok = close_enough(value, claimed) or _other_reading(expr, claimed, right[end:])
             out.append(Equation(expr, claimed, value, ok))
@@ -226,7 +248,9 @@ def _other_reading(expr: str, claimed: str, after: str) -> bool:
     return False
 
 
-_LOOSE_TOKEN = re.compile(rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])")
+_LOOSE_TOKEN = re.compile(
+    rf"(?P<num>{_NUM})|(?P<op>[-+*/×÷^−–]|\bx\b)|(?P<par>[()])|(?P<word>[A-Za-z][A-Za-z'-]*)|(?P<stop>[^\s])"
+)
 
 
 def loose_results(answer: str) -> set[float]:
@@ -360,10 +384,12 @@ _PERCENT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*\$?(\d[\d,]*(?:\.\d+)?)", 
 
 
 RANGE_OF_NUMBERS = Rule(
-    "range of numbers", re.compile(r"^\s*(\d+)-(\d+)\s*$"),
+    "range of numbers",
+    re.compile(r"^\s*(\d+)-(\d+)\s*$"),
     "a smaller and a larger whole number joined by a hyphen without spaces ('1-50') are a range unless the "
     "instruction says subtract",
-    Seen("codealpaca/code_alpaca_2k.json", 422, "1-50"))
+    Seen("codealpaca/code_alpaca_2k.json", 422, "1-50"),
+)
 _SUBTRACT = re.compile(r"\b(?:subtract\w*|minus|difference|take away)\b|减", re.I)
 
 
@@ -434,8 +460,18 @@ for names, dim, factor in [
 ]:
     for n in names:
         _UNITS[n] = (dim, factor)
-_TEMPS = {"c": "C", "celsius": "C", "°c": "C", "degrees celsius": "C", "f": "F", "fahrenheit": "F", "°f": "F",
-          "degrees fahrenheit": "F", "k": "K", "kelvin": "K"}
+_TEMPS = {
+    "c": "C",
+    "celsius": "C",
+    "°c": "C",
+    "degrees celsius": "C",
+    "f": "F",
+    "fahrenheit": "F",
+    "°f": "F",
+    "degrees fahrenheit": "F",
+    "k": "K",
+    "kelvin": "K",
+}
 _UNIT_WORD = r"(°?[a-z]+(?: [a-z]+)?)"
 _CONVERT = re.compile(rf"\bconvert\s+(-?\d[\d,]*(?:\.\d+)?)\s*{_UNIT_WORD}\s+(?:to|into|in)\s+{_UNIT_WORD}", re.I)
 
@@ -491,17 +527,29 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
     f.checked += len(equations)
     f.failed += len(wrong)
     for e in wrong[:max_reported]:
-        f.flags.append(Flag("arithmetic_error", DIM, "error",
-                            f"the answer writes {e.expression} = {e.claimed}, but {e.expression} is {_fmt(e.computed)}"))
+        f.flags.append(
+            Flag(
+                "arithmetic_error",
+                DIM,
+                "error",
+                f"the answer writes {e.expression} = {e.claimed}, but {e.expression} is {_fmt(e.computed)}",
+            )
+        )
     # only a maths problem's last number is a result to be derived: a number that ends an explanation of
     # mounting a disk image or of string formatting is not (LIMA rows 76, 178, 393)
     unsupported = final_answer_unsupported(answer, instruction, equations) if MATHS.search(instruction) else None
     if unsupported is not None:
         f.checked += 1
         f.failed += 1
-        f.flags.append(Flag("final_answer_not_derived", DIM, "warning",
-                            f"the final answer {unsupported} is not the result of any step of the worked solution "
-                            f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})"))
+        f.flags.append(
+            Flag(
+                "final_answer_not_derived",
+                DIM,
+                "warning",
+                f"the final answer {unsupported} is not the result of any step of the worked solution "
+                f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})",
+            )
+        )
     delegated = calls_a_tool(answer)  # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307)
     asked = None if delegated else instruction_expression(instruction)
     if asked is not None:
@@ -509,16 +557,28 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
         f.checked += 1
         if not answer_states(answer, value):
             f.failed += 1
-            f.flags.append(Flag("wrong_result", DIM, "error",
-                                f"the instruction asks for {expr}, which is {_fmt(value)}; the answer does not say {_fmt(value)}"))
+            f.flags.append(
+                Flag(
+                    "wrong_result",
+                    DIM,
+                    "error",
+                    f"the instruction asks for {expr}, which is {_fmt(value)}; the answer does not say {_fmt(value)}",
+                )
+            )
     conv = None if delegated else unit_conversion(instruction)
     if conv is not None:
         what, value = conv
         f.checked += 1
         if not states_within(answer, value):
             f.failed += 1
-            f.flags.append(Flag("wrong_conversion", DIM, "error",
-                                f"converting {what} gives about {value:.4g}; the answer states no number within 2% of it"))
+            f.flags.append(
+                Flag(
+                    "wrong_conversion",
+                    DIM,
+                    "error",
+                    f"converting {what} gives about {value:.4g}; the answer states no number within 2% of it",
+                )
+            )
     for lang, code in code_blocks(answer):
         err = check_code(lang, code)
         if lang in {"python", "py", "python3", "json", "sql", "mysql", "postgresql", "sqlite", "html", "xml"}:
@@ -554,7 +614,13 @@ class AnswerAccuracy(Scorer):
             failed += f.failed
             with_checks += f.checked > 0
         return ScorerResult(
-            scores=None, flags=flags, fields=fields,
-            summary={"samples_checked": with_checks, "checks": checked, "checks_failed": failed,
-                     "samples_failed": sum(1 for fl in flags if fl)},
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "samples_checked": with_checks,
+                "checks": checked,
+                "checks_failed": failed,
+                "samples_failed": sum(1 for fl in flags if fl),
+            },
         )

@@ -10,8 +10,25 @@ import ast
 import json
 from html.parser import HTMLParser
 
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "param",
-         "keygen", "command", "!doctype"}
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+    "param",
+    "keygen",
+    "command",
+    "!doctype",
+}
 
 
 class _TagBalance(HTMLParser):

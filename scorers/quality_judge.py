@@ -48,16 +48,25 @@ Reply with one JSON object and nothing else:
 
 class JudgeParams(ScorerParams):
     timeout_s: float = Field(60.0, gt=0, description="Seconds to wait for one reply.")
-    max_retries: int = Field(4, ge=0, le=20, description="Retries after a 429, a 5xx, a timeout or a dropped connection.")
-    backoff_s: float = Field(2.0, ge=0, description="First retry delay; doubles each retry (Retry-After wins when given).")
+    max_retries: int = Field(
+        4, ge=0, le=20, description="Retries after a 429, a 5xx, a timeout or a dropped connection."
+    )
+    backoff_s: float = Field(
+        2.0, ge=0, description="First retry delay; doubles each retry (Retry-After wins when given)."
+    )
     max_backoff_s: float = Field(60.0, ge=0, description="Longest single wait between retries.")
     concurrency: int = Field(4, ge=1, le=64, description="Requests in flight at once.")
-    max_answer_chars: int = Field(6000, ge=100, description="Instruction and answer are each cut to this many characters.")
-    json_mode: bool = Field(True, description="Ask for response_format=json_object (turn off for servers that reject it).")
+    max_answer_chars: int = Field(
+        6000, ge=100, description="Instruction and answer are each cut to this many characters."
+    )
+    json_mode: bool = Field(
+        True, description="Ask for response_format=json_object (turn off for servers that reject it)."
+    )
     max_tokens: int = Field(200, ge=16, description="Tokens the judge may write.")
     batch_size: int = Field(8, ge=1, le=256, description="Local judge model: prompts per generation batch.")
-    max_prompt_tokens: int = Field(4096, ge=64, description="Local judge model: a longer prompt is not judged (counted "
-                                                           "as a failed request).")
+    max_prompt_tokens: int = Field(
+        4096, ge=64, description="Local judge model: a longer prompt is not judged (counted as a failed request)."
+    )
 
 
 class JudgeParseError(ValueError):
@@ -143,7 +152,12 @@ class JudgeClient:
             return list(pool.map(self.judge, samples))
 
     def _body(self, s: Sample) -> dict:
-        body = {"model": self.model, "temperature": 0, "max_tokens": self.p.max_tokens, "messages": judge_messages(s, self.p)}
+        body = {
+            "model": self.model,
+            "temperature": 0,
+            "max_tokens": self.p.max_tokens,
+            "messages": judge_messages(s, self.p),
+        }
         if self.p.json_mode:
             body["response_format"] = {"type": "json_object"}
         return body
@@ -156,7 +170,7 @@ class JudgeClient:
         for attempt in range(self.p.max_retries + 1):
             if attempt:
                 time.sleep(min(self.p.max_backoff_s, delay))
-            delay = self.p.backoff_s * 2 ** attempt
+            delay = self.p.backoff_s * 2**attempt
             try:
                 r = self.client.post("chat/completions", json=body)
             except httpx.TimeoutException:
@@ -183,7 +197,9 @@ class JudgeClient:
                 return Verdict(ratings=parse_verdict(content or ""), attempts=attempt + 1)
             except JudgeParseError as e:
                 return Verdict(error=f"parse: {e}", attempts=attempt + 1)
-        return Verdict(error=f"request: gave up after {self.p.max_retries + 1} attempts ({last})", attempts=self.p.max_retries + 1)
+        return Verdict(
+            error=f"request: gave up after {self.p.max_retries + 1} attempts ({last})", attempts=self.p.max_retries + 1
+        )
 
 
 @register
@@ -225,22 +241,44 @@ class AnswerJudge(Scorer):
                 kind, _, detail = (v.error or "request: unknown").partition(": ")
                 errors[kind] += 1
                 code = "judge_reply_unparseable" if kind == "parse" else "judge_request_failed"
-                flags[i].append(Flag(code, "answer_quality", "info",
-                                     f"the LLM judge gave no usable rating ({detail}); this sample has no judge score"))
+                flags[i].append(
+                    Flag(
+                        code,
+                        "answer_quality",
+                        "info",
+                        f"the LLM judge gave no usable rating ({detail}); this sample has no judge score",
+                    )
+                )
                 fields.append({"answer_judge": None})
                 continue
             r = v.ratings
-            fields.append({"answer_judge": {**{k: (float(r[k]) - 1) / 4 for k in SUBDIMENSIONS},
-                                            "ratings": {k: r[k] for k in SUBDIMENSIONS}, "reason": r["reason"]}})
+            fields.append(
+                {
+                    "answer_judge": {
+                        **{k: (float(r[k]) - 1) / 4 for k in SUBDIMENSIONS},
+                        "ratings": {k: r[k] for k in SUBDIMENSIONS},
+                        "reason": r["reason"],
+                    }
+                }
+            )
         if live and errors["request"] == len(live):
-            raise NotComputed(f"the LLM judge answered none of {len(live)} requests (every request failed after retries)")
+            raise NotComputed(
+                f"the LLM judge answered none of {len(live)} requests (every request failed after retries)"
+            )
         rated = sum(1 for f in fields if f.get("answer_judge"))
         local = not ctx.models.judge_url
-        return ScorerResult(scores=None, flags=flags, fields=fields, summary={
-            "judge": "local model" if local else "endpoint",
-            "judge_model": Path(ctx.models.judge_model or "").name if local else ctx.models.judge_model,
-            "rubric_version": RUBRIC_VERSION, "requested": len(live),
-            "rated": rated, "parse_failures": errors["parse"], "request_failures": errors["request"],
-            "attempts": sum(v.attempts for v in verdicts.values()),
-        })
-
+        return ScorerResult(
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "judge": "local model" if local else "endpoint",
+                "judge_model": Path(ctx.models.judge_model or "").name if local else ctx.models.judge_model,
+                "rubric_version": RUBRIC_VERSION,
+                "requested": len(live),
+                "rated": rated,
+                "parse_failures": errors["parse"],
+                "request_failures": errors["request"],
+                "attempts": sum(v.attempts for v in verdicts.values()),
+            },
+        )

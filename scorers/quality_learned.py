@@ -34,23 +34,41 @@ from scorers.context import ScoringContext
 from scorers.quality_judge import SUBDIMENSIONS, JudgeClient, JudgeParams, _Fatal
 from scorers.samples import Sample
 
-HOW_TO_LABEL = ("upload a label file, label samples in the sample browser, or configure an LLM judge and set "
-                "judge_budget")
+HOW_TO_LABEL = (
+    "upload a label file, label samples in the sample browser, or configure an LLM judge and set judge_budget"
+)
 
 
 class LearnedQualityParams(ScorerParams):
     min_labels: int = Field(30, ge=4, description="Fewest labels (given and from the judge) to fit the ranker on.")
     folds: int = Field(5, ge=2, le=20, description="Cross-validation folds (fewer when a class has fewer labels).")
-    judge_budget: int = Field(0, ge=0, description=(
-        "Samples this audit may send to the configured LLM judge for a label (0 = never call the judge). "
-        "Samples that already have a label are never sent."))
-    tier: Literal["auto", "full", "fast", "both", "none"] = Field("auto", description=(
-        "Embedding tiers read as features: auto = full and fast up to the models' full_tier_max_samples, fast "
-        "above; none = no embeddings."))
+    judge_budget: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Samples this audit may send to the configured LLM judge for a label (0 = never call the judge). "
+            "Samples that already have a label are never sent."
+        ),
+    )
+    tier: Literal["auto", "full", "fast", "both", "none"] = Field(
+        "auto",
+        description=(
+            "Embedding tiers read as features: auto = full and fast up to the models' full_tier_max_samples, fast "
+            "above; none = no embeddings."
+        ),
+    )
     propose: int = Field(50, ge=0, le=500, description="How many samples to propose for labelling next.")
-    clusters: int = Field(20, ge=1, le=200, description=(
-        "Clusters to spread proposals and judge picks over, when the instruction_clusters scorer did not run."))
-    judge: JudgeParams = Field(default_factory=JudgeParams, description="How the judge is called (timeouts, retries, concurrency).")
+    clusters: int = Field(
+        20,
+        ge=1,
+        le=200,
+        description=(
+            "Clusters to spread proposals and judge picks over, when the instruction_clusters scorer did not run."
+        ),
+    )
+    judge: JudgeParams = Field(
+        default_factory=JudgeParams, description="How the judge is called (timeouts, retries, concurrency)."
+    )
 
 
 @register
@@ -61,8 +79,20 @@ class LearnedQuality(Scorer):
     version = "1"
     dimension = "answer_quality"
     Params = LearnedQualityParams
-    after = ("answer_quality", *MODEL_FREE, *ANSWER_NOISE, "answer_relevance", "answer_perplexity", "answer_ifd",
-             "answer_reward", "answer_judge", "task_type", "instruction_clusters", "wrong_language", "mismatched_answer")
+    after = (
+        "answer_quality",
+        *MODEL_FREE,
+        *ANSWER_NOISE,
+        "answer_relevance",
+        "answer_perplexity",
+        "answer_ifd",
+        "answer_reward",
+        "answer_judge",
+        "task_type",
+        "instruction_clusters",
+        "wrong_language",
+        "mismatched_answer",
+    )
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p: LearnedQualityParams = self.params  # type: ignore[assignment]
@@ -71,22 +101,32 @@ class LearnedQuality(Scorer):
         given = {pos[k]: float(v) for k, v in (ctx.labels or {}).items() if k in pos and 0.0 <= float(v) <= 1.0}
         judge_ok = p.judge_budget > 0 and bool(ctx.models.judge_url)
         if len(given) < p.min_labels and not judge_ok:
-            raise NotComputed(f"{len(given)} labelled samples, {p.min_labels} needed to learn answer quality: {HOW_TO_LABEL}")
+            raise NotComputed(
+                f"{len(given)} labelled samples, {p.min_labels} needed to learn answer quality: {HOW_TO_LABEL}"
+            )
         tiers = self._tiers(n, ctx)
         # memoised: a re-fit on other labels within one audit (or a bench) reuses the features
-        feats = ctx.memo(f"learned_quality:features:{','.join(tiers)}",
-                         lambda: build_features(samples, ctx, self._results(samples, ctx), tiers))
-        clusters = ctx.memo(f"learned_quality:clusters:{','.join(tiers)}:{p.clusters}", lambda: self._clusters(ctx, feats))
+        feats = ctx.memo(
+            f"learned_quality:features:{','.join(tiers)}",
+            lambda: build_features(samples, ctx, self._results(samples, ctx), tiers),
+        )
+        clusters = ctx.memo(
+            f"learned_quality:clusters:{','.join(tiers)}:{p.clusters}", lambda: self._clusters(ctx, feats)
+        )
         judged, judge_info = self._judge(samples, ctx, given, clusters) if judge_ok else ({}, {})
         labels = {**judged, **given}
         values = np.array([labels[i] for i in sorted(labels)])
         decided = binary(values)
         if len(labels) < p.min_labels:
-            raise NotComputed(f"{len(labels)} labelled samples ({len(given)} given, {len(judged)} from the judge), "
-                              f"{p.min_labels} needed to learn answer quality: {HOW_TO_LABEL}")
+            raise NotComputed(
+                f"{len(labels)} labelled samples ({len(given)} given, {len(judged)} from the judge), "
+                f"{p.min_labels} needed to learn answer quality: {HOW_TO_LABEL}"
+            )
         if min((decided == 1).sum(), (decided == 0).sum()) < 2:
-            raise NotComputed(f"the {len(labels)} labels are nearly all of one kind (good {int((decided == 1).sum())}, "
-                              f"bad {int((decided == 0).sum())}): label at least two good and two bad answers")
+            raise NotComputed(
+                f"the {len(labels)} labels are nearly all of one kind (good {int((decided == 1).sum())}, "
+                f"bad {int((decided == 0).sum())}): label at least two good and two bad answers"
+            )
         labelled = np.array(sorted(labels))
         groups = ctx.memo("learned_quality:prompt_groups", lambda: prompt_groups(samples))
         fit = fit_ranker(feats.matrix(), labelled, values, p.folds, ctx.seed, groups, blocks_from=len(feats.names))
@@ -94,8 +134,10 @@ class LearnedQuality(Scorer):
         priority = 1.0 - np.abs(2.0 * prob - 1.0)
         priority[labelled] = 0.0
         proposed = propose(priority, clusters, labelled, p.propose)
-        fields = [{"learned_quality": float(prob[i]),
-                   "label_priority": None if i in labels else float(priority[i])} for i in range(n)]
+        fields = [
+            {"learned_quality": float(prob[i]), "label_priority": None if i in labels else float(priority[i])}
+            for i in range(n)
+        ]
         mean = float(prob.mean()) if n else None
         cv = fit.cv_auroc
         summary = {
@@ -109,19 +151,25 @@ class LearnedQuality(Scorer):
             "fitted_on": "comparisons of answers to the same prompt" if fit.pairwise else "labels",
             "calibration": calibration(values, fit.oof),
             "top_features": top_features(feats, fit.coef),
-            "features": {"named": len(feats.names), "embedding_tiers": list(tiers),
-                         "columns": len(feats.column_names())},
+            "features": {
+                "named": len(feats.names),
+                "embedding_tiers": list(tiers),
+                "columns": len(feats.column_names()),
+            },
             "proposed_next": [samples[i].index for i in proposed],
             "judge_labels": [[samples[i].index, v] for i, v in sorted(judged.items())],
             **judge_info,
             "dimension_headline": {
                 "value": mean,
-                "measures": (f"estimated share of good answers (learned_quality from {len(labels)} labels"
-                             + (f", cross-validated AUROC {cv:.2f})" if cv is not None else ")")),
+                "measures": (
+                    f"estimated share of good answers (learned_quality from {len(labels)} labels"
+                    + (f", cross-validated AUROC {cv:.2f})" if cv is not None else ")")
+                ),
             },
         }
-        return ScorerResult(scores=[float(v) for v in prob], flags=[[] for _ in range(n)], fields=fields,
-                            summary=summary)
+        return ScorerResult(
+            scores=[float(v) for v in prob], flags=[[] for _ in range(n)], fields=fields, summary=summary
+        )
 
     # --- inputs ---------------------------------------------------------------------------------
     @staticmethod
@@ -130,7 +178,9 @@ class LearnedQuality(Scorer):
         results = dict(ctx.results)
         for name in (*MODEL_FREE, *ANSWER_NOISE, "answer_quality"):
             if results.get(name) is None:
-                results[name] = ctx.memo(f"answer_quality:{name}", lambda name=name: get_scorer(name)().score(samples, ctx))
+                results[name] = ctx.memo(
+                    f"answer_quality:{name}", lambda name=name: get_scorer(name)().score(samples, ctx)
+                )
         return results
 
     def _tiers(self, n: int, ctx: ScoringContext) -> tuple[str, ...]:
@@ -165,8 +215,9 @@ class LearnedQuality(Scorer):
         return MiniBatchKMeans(n_clusters=k, random_state=ctx.seed, n_init=3, batch_size=4096).fit_predict(x)
 
     # --- the judge ------------------------------------------------------------------------------
-    def _judge(self, samples: Sequence[Sample], ctx: ScoringContext, given: dict[int, float],
-               clusters: np.ndarray) -> tuple[dict[int, float], dict[str, Any]]:
+    def _judge(
+        self, samples: Sequence[Sample], ctx: ScoringContext, given: dict[int, float], clusters: np.ndarray
+    ) -> tuple[dict[int, float], dict[str, Any]]:
         """Labels from the judge for ``judge_budget`` samples spread across clusters."""
         p: LearnedQualityParams = self.params  # type: ignore[assignment]
         eligible = np.array([i for i, s in enumerate(samples) if i not in given and s.answer.strip()], dtype=int)

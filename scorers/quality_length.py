@@ -34,13 +34,15 @@ LONG_ASK = re.compile(
     r"history of|overview|compare|pros and cons|advantages and disadvantages|"
     r"(?:list|give|name|generate|provide|suggest|write) (?:me )?(?:\d{2}|[5-9]|five|six|seven|eight|nine|ten|some|several))\b|"
     r"文章|故事|作文|信|诗|代码|程序|方案|计划|介绍|解释|描述|详细|讨论|比较",
-    re.I)
+    re.I,
+)
 #: cue words of an ask for a label, a single fact or a rewrite of given material.
 SHORT_ASK = re.compile(
     r"\b(?:in (?:one|a single|a|two|three) words?|one[- ]word|yes or no|true or false|in one sentence|"
     r"what (?:year|day|date|time|colou?r|number)|how many|which (?:one|of)|choose|select|pick)\b|"
     r"一个词|是或否|对或错|一句话",
-    re.I)
+    re.I,
+)
 _SHORT_TASKS = {"classification", "extraction", "rewriting"}
 _LONG_TASKS = {"creative_writing", "brainstorming", "coding"}
 
@@ -62,4 +64,3 @@ def asked_length(instruction: str, task: str | None = None) -> AskedLength:
     if task in _SHORT_TASKS:  # "classify the sentiment of this review": the review is material, not the ask
         return "short"
     return "long" if LONG_ASK.search(ask) else "open"
-

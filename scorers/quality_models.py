@@ -34,8 +34,16 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 
-__all__ = ["answer_losses", "build_pair", "load_causal_lm", "load_reward_model", "prompt_ids", "lm_scores",
-           "percentile_scores", "rewards"]
+__all__ = [
+    "answer_losses",
+    "build_pair",
+    "load_causal_lm",
+    "load_reward_model",
+    "prompt_ids",
+    "lm_scores",
+    "percentile_scores",
+    "rewards",
+]
 
 
 # --- building the two passes --------------------------------------------------------------------------
@@ -89,11 +97,19 @@ def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair 
 
 class LMParams(ScorerParams):
     batch_size: int = Field(16, ge=1, le=512, description="Most sequences per forward pass.")
-    batch_tokens: int = Field(16384, ge=64, description="Most padded tokens per forward pass (length-sorted batches: "
-                                                        "short rows pack many to a batch, long ones few).")
+    batch_tokens: int = Field(
+        16384,
+        ge=64,
+        description="Most padded tokens per forward pass (length-sorted batches: "
+        "short rows pack many to a batch, long ones few).",
+    )
     max_length: int = Field(1024, ge=8, description="Longest conditional sequence (prompt + answer) in tokens.")
-    max_answer_tokens: int = Field(512, ge=1, description="Answers are cut to their first this many tokens in both passes.")
-    gguf_file: str | None = Field(None, description="File name inside the language-model directory when it is a GGUF checkpoint.")
+    max_answer_tokens: int = Field(
+        512, ge=1, description="Answers are cut to their first this many tokens in both passes."
+    )
+    gguf_file: str | None = Field(
+        None, description="File name inside the language-model directory when it is a GGUF checkpoint."
+    )
 
 
 def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> dict[str, Any]:
@@ -110,14 +126,33 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
         if live:
             lens = [pairs[i].answer_len for i in live]
             with ctx.part(0.5):  # the pass with the prompt (longer rows) …
-                cond[live] = answer_losses(model, [pairs[i].conditional for i in live], lens, pad, p.batch_size,
-                                           p.batch_tokens, progress=lambda d, t: ctx.step(d, t, "rows scored with the prompt"))
+                cond[live] = answer_losses(
+                    model,
+                    [pairs[i].conditional for i in live],
+                    lens,
+                    pad,
+                    p.batch_size,
+                    p.batch_tokens,
+                    progress=lambda d, t: ctx.step(d, t, "rows scored with the prompt"),
+                )
             with ctx.part(1.0):  # … and the one without it
-                unc[live] = answer_losses(model, [pairs[i].unconditional for i in live], lens, pad, p.batch_size,
-                                          p.batch_tokens, progress=lambda d, t: ctx.step(d, t, "rows scored without the prompt"))
-        return {"conditional": cond, "unconditional": unc, "answer_tokens": [pr.answer_len if pr else 0 for pr in pairs],
-                "template": bool(getattr(tok, "chat_template", None)), "device": str(next(model.parameters()).device),
-                "logits": "answer positions only" if answer_head_ok(model) else "from the first answer position"}
+                unc[live] = answer_losses(
+                    model,
+                    [pairs[i].unconditional for i in live],
+                    lens,
+                    pad,
+                    p.batch_size,
+                    p.batch_tokens,
+                    progress=lambda d, t: ctx.step(d, t, "rows scored without the prompt"),
+                )
+        return {
+            "conditional": cond,
+            "unconditional": unc,
+            "answer_tokens": [pr.answer_len if pr else 0 for pr in pairs],
+            "template": bool(getattr(tok, "chat_template", None)),
+            "device": str(next(model.parameters()).device),
+            "logits": "answer positions only" if answer_head_ok(model) else "from the first answer position",
+        }
 
     key = f"lm:{ctx.models.model_id('language_model')}:{p.model_dump_json()}"
     return ctx.memo(key, compute)
@@ -158,14 +193,30 @@ class AnswerPerplexity(Scorer):
         r = lm_scores(samples, ctx, self.params)
         ppl = np.exp(np.minimum(r["conditional"], 50.0))
         pct = percentile_scores(np.log(ppl), higher_is_better=False)
-        fields = [{"answer_perplexity": {"score": pct[i], "perplexity": float(ppl[i]) if np.isfinite(ppl[i]) else None,
-                                         "answer_tokens": r["answer_tokens"][i]}} for i in range(n)]
+        fields = [
+            {
+                "answer_perplexity": {
+                    "score": pct[i],
+                    "perplexity": float(ppl[i]) if np.isfinite(ppl[i]) else None,
+                    "answer_tokens": r["answer_tokens"][i],
+                }
+            }
+            for i in range(n)
+        ]
         finite = ppl[np.isfinite(ppl)]
-        return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields,
-                            summary={"median_perplexity": float(np.median(finite)) if len(finite) else None,
-                                     "chat_template": r["template"], "samples_scored": int(len(finite)),
-                                     "device": r["device"], "logits": r["logits"],
-                                     "score": "percentile of perplexity within the dataset (1 = lowest)"})
+        return ScorerResult(
+            scores=None,
+            flags=[[] for _ in range(n)],
+            fields=fields,
+            summary={
+                "median_perplexity": float(np.median(finite)) if len(finite) else None,
+                "chat_template": r["template"],
+                "samples_scored": int(len(finite)),
+                "device": r["device"],
+                "logits": r["logits"],
+                "score": "percentile of perplexity within the dataset (1 = lowest)",
+            },
+        )
 
 
 class IFDParams(LMParams):
@@ -200,26 +251,49 @@ class AnswerIFD(Scorer):
             # 1 below IFD 0.9, 0.5 at IFD 1.0, 0 from IFD 1.1
             fields.append({"answer_ifd": {"score": float(min(1.0, max(0.0, (1.1 - v) / 0.2))), "ifd": v}})
             if v >= self.params.flag_at:
-                flags[i].append(Flag("instruction_does_not_help", "answer_quality", "warning",
-                                     f"IFD {v:.2f}: the answer is no easier to predict with the instruction than without it "
-                                     f"(loss {r['conditional'][i]:.2f} given the instruction, {r['unconditional'][i]:.2f} alone)"))
+                flags[i].append(
+                    Flag(
+                        "instruction_does_not_help",
+                        "answer_quality",
+                        "warning",
+                        f"IFD {v:.2f}: the answer is no easier to predict with the instruction than without it "
+                        f"(loss {r['conditional'][i]:.2f} given the instruction, {r['unconditional'][i]:.2f} alone)",
+                    )
+                )
         finite = ifd[np.isfinite(ifd)]
-        return ScorerResult(scores=None, flags=flags, fields=fields,
-                            summary={"median_ifd": float(np.median(finite)) if len(finite) else None,
-                                     "samples_ifd_at_least_flag": int((finite >= self.params.flag_at).sum()),
-                                     "chat_template": r["template"], "samples_scored": int(len(finite)),
-                                     "device": r["device"], "logits": r["logits"]})
+        return ScorerResult(
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "median_ifd": float(np.median(finite)) if len(finite) else None,
+                "samples_ifd_at_least_flag": int((finite >= self.params.flag_at).sum()),
+                "chat_template": r["template"],
+                "samples_scored": int(len(finite)),
+                "device": r["device"],
+                "logits": r["logits"],
+            },
+        )
 
 
 # --- reward model ---------------------------------------------------------------------------------------
 class RewardParams(ScorerParams):
     batch_size: int = Field(16, ge=1, le=512, description="Most pairs per forward pass.")
     batch_tokens: int = Field(16384, ge=64, description="Most padded tokens per forward pass (length-sorted batches).")
-    max_length: int = Field(512, ge=8, description="Tokens of (instruction, answer) kept; the instruction is cut first.")
+    max_length: int = Field(
+        512, ge=8, description="Tokens of (instruction, answer) kept; the instruction is cut first."
+    )
 
 
-def rewards(samples: Sequence[Sample], tok, model, batch_size: int, max_length: int, batch_tokens: int | None = None,
-            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def rewards(
+    samples: Sequence[Sample],
+    tok,
+    model,
+    batch_size: int,
+    max_length: int,
+    batch_tokens: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
     """Reward of every (prompt, answer) pair: tokenised once, then length-sorted, dynamically padded batches;
     ``progress(done, total)`` hears the rows scored after each batch."""
     import torch
@@ -228,8 +302,10 @@ def rewards(samples: Sequence[Sample], tok, model, batch_size: int, max_length: 
     out = np.full(len(samples), np.nan)
     if not samples:
         return out
-    enc = [tok(s.prompt_text, s.answer, truncation="only_first" if s.prompt_text else True, max_length=max_length)
-           for s in samples]
+    enc = [
+        tok(s.prompt_text, s.answer, truncation="only_first" if s.prompt_text else True, max_length=max_length)
+        for s in samples
+    ]
     done = 0
     for idx in length_batches([len(e["input_ids"]) for e in enc], batch_size, batch_tokens):
         batch = tok.pad([enc[i] for i in idx], padding=True, return_tensors="pt")
@@ -259,11 +335,28 @@ class AnswerReward(Scorer):
         if n == 0:
             return ScorerResult(scores=None, flags=[], fields=[], summary={})
         tok, model = load_reward_model(str(ctx.models.path("reward_model")), ctx.models.device)
-        r = ctx.memo(f"reward:{ctx.models.model_id('reward_model')}:{self.params.model_dump_json()}",
-                     lambda: rewards(samples, tok, model, self.params.batch_size, self.params.max_length,
-                                     self.params.batch_tokens, progress=lambda d, t: ctx.step(d, t, "rows rewarded")))
+        r = ctx.memo(
+            f"reward:{ctx.models.model_id('reward_model')}:{self.params.model_dump_json()}",
+            lambda: rewards(
+                samples,
+                tok,
+                model,
+                self.params.batch_size,
+                self.params.max_length,
+                self.params.batch_tokens,
+                progress=lambda d, t: ctx.step(d, t, "rows rewarded"),
+            ),
+        )
         pct = percentile_scores(r, higher_is_better=True)
-        fields = [{"answer_reward": {"score": pct[i], "reward": float(r[i]) if np.isfinite(r[i]) else None}} for i in range(n)]
-        return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields,
-                            summary={"median_reward": float(np.nanmedian(r)) if np.isfinite(r).any() else None,
-                                     "score": "percentile of the reward within the dataset (1 = highest)"})
+        fields = [
+            {"answer_reward": {"score": pct[i], "reward": float(r[i]) if np.isfinite(r[i]) else None}} for i in range(n)
+        ]
+        return ScorerResult(
+            scores=None,
+            flags=[[] for _ in range(n)],
+            fields=fields,
+            summary={
+                "median_reward": float(np.nanmedian(r)) if np.isfinite(r).any() else None,
+                "score": "percentile of the reward within the dataset (1 = highest)",
+            },
+        )

@@ -37,21 +37,28 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # --- the prompt: head and material ----------------------------------------------------------------------
 _LEAD_LINE = re.compile(r"[:：]\s*$|\b(?:following|below)\b|以下|下面|下列|如下|给定|这篇|这段|这句", re.I)
-_QUOTES = re.compile(r"\"([^\"\n]{0,400})\"|“([^”\n]{0,400})”|「([^」\n]{0,400})」|『([^』\n]{0,400})』|`([^`\n]{0,200})`")
+_QUOTES = re.compile(
+    r"\"([^\"\n]{0,400})\"|“([^”\n]{0,400})”|「([^」\n]{0,400})」|『([^』\n]{0,400})』|`([^`\n]{0,200})`"
+)
 
 
 def _unquote(text: str) -> str:
     """``text`` with quoted sentences ("How's it going?") blanked out: they are material, not asks.
     A short quoted term ("真善美", "yes or no") keeps its words: it is part of the ask."""
+
     def repl(m: re.Match[str]) -> str:
         inner = next(g for g in m.groups() if g is not None)
         return " " if len(inner) > 30 or re.search(r"[.?!。？！]", inner) else inner
+
     return _QUOTES.sub(repl, text)
 
 
 #: a speaker's turn in a dialogue ("Person A: …", "客服：…"), not a label such as "Question: …".
-_SPEAKER = re.compile(r"^\s*[-*]?\s*(?!(?:Questions?|Q|Tasks?|Note|Context|Problem|Query|Prompt|Part|Step|Input|Text|Example|"
-                      r"问题|题目|要求|任务|注意|背景)\b)(?:[A-Z][\w .]{0,20}|[\u4e00-\u9fff\w]{1,8})\s*[:：]\s*\S", re.M)
+_SPEAKER = re.compile(
+    r"^\s*[-*]?\s*(?!(?:Questions?|Q|Tasks?|Note|Context|Problem|Query|Prompt|Part|Step|Input|Text|Example|"
+    r"问题|题目|要求|任务|注意|背景)\b)(?:[A-Z][\w .]{0,20}|[\u4e00-\u9fff\w]{1,8})\s*[:：]\s*\S",
+    re.M,
+)
 
 
 _LEAD_SENTENCE = re.compile(r"^[^\n]{4,200}?(?:[:：]|[.。](?=\s*\S))", re.S)
@@ -68,21 +75,34 @@ def split_prompt(instruction: str, material: str = "") -> tuple[str, str]:
         lead = m.group(0) if m and _LEAD_LINE.search(m.group(0)) and len(text) > m.end() + 10 else None
     if lead is None or not _LEAD_LINE.search(lead):
         return instruction, material
-    rest = text[len(lead):].strip()
+    rest = text[len(lead) :].strip()
     return lead, (rest + ("\n\n" + material if material.strip() else "")).strip()
 
 
 # --- numbered parts --------------------------------------------------------------------------------------
 _ZH_NUM = "一二三四五六七八九十"
-_EN_ORD = {"first": 1, "firstly": 1, "second": 2, "secondly": 2, "third": 3, "thirdly": 3, "fourth": 4, "fifth": 5,
-           "one": 1, "two": 2, "three": 3, "four": 4}
+_EN_ORD = {
+    "first": 1,
+    "firstly": 1,
+    "second": 2,
+    "secondly": 2,
+    "third": 3,
+    "thirdly": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+}
 _MARKERS = re.compile(
     r"(?P<digit>(?:^|(?<=[\s:：;；。.,，?？!！]))[（(]?(?P<d>\d{1,2})(?:[.．](?!\d)|[)）、]))"
     r"|(?P<letter>[（(](?P<l>[a-h])[)）]|(?:^|(?<=\s))(?P<l2>[a-h])\)(?=\s)|^[ \t]*(?P<l3>[a-h])\.(?=\s))"
     r"|(?P<label>\b(?:Part|Question|Task|Step|Q)\s*(?P<n>\d{1,2}|[A-D]|one|two|three|four)\b\s*[:.)]?)"
     r"|(?P<word>(?:^|(?<=[.!?:;]\s)|(?<=\n))(?P<w>First|Firstly|Second|Secondly|Third|Thirdly|Fourth|Fifth)\s*,)"
     r"|(?P<zh>(?:^|(?<=[\s：:；;。，,？?！!]))(?:第(?P<z1>[一二三四五六七八九十])(?=[，、：:,.．]|部分|题|个问题|点)|[（(](?P<z2>[一二三四五六七八九十])[)）]|(?P<z3>[一二三四五六七八九十])[、．]))",
-    re.M)
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -130,30 +150,42 @@ def _runs(text: str) -> list[tuple[int, int, int]] | None:
     return best if len(best) >= 2 else None
 
 
-_ASK_VERBS_EN = (r"explain|describe|give|provide|list|name|suggest|propose|justify|discuss|include|state|mention|identify|"
-                 r"recommend|outline|compare|contrast|predict|offer|tell|share|cite|define|illustrate|elaborate|detail|"
-                 r"analy[sz]e|evaluate|assess|highlight|summari[sz]e|write|create|design|generate|calculate|compute|find|"
-                 r"determine|show|prove|solve|choose|select|translate|rewrite|convert|classify|make|draft|compose|plan|"
-                 r"develop|research|argue|imagine|consider|brainstorm|estimate|derive|draw|construct|sketch|rank|review|"
-                 r"answer|reply|respond|add|come up with|talk about|walk me through|help me")
+_ASK_VERBS_EN = (
+    r"explain|describe|give|provide|list|name|suggest|propose|justify|discuss|include|state|mention|identify|"
+    r"recommend|outline|compare|contrast|predict|offer|tell|share|cite|define|illustrate|elaborate|detail|"
+    r"analy[sz]e|evaluate|assess|highlight|summari[sz]e|write|create|design|generate|calculate|compute|find|"
+    r"determine|show|prove|solve|choose|select|translate|rewrite|convert|classify|make|draft|compose|plan|"
+    r"develop|research|argue|imagine|consider|brainstorm|estimate|derive|draw|construct|sketch|rank|review|"
+    r"answer|reply|respond|add|come up with|talk about|walk me through|help me"
+)
 _ASK_ITEM_EN = re.compile(
     rf"^(?:please\s+|(?:can|could|would|will) you\s+(?:please\s+)?|i (?:want|need|would like)\b|now\s+|then\s+|also\s+|"
     rf"briefly\s+)?(?:{_ASK_VERBS_EN})\b|^(?:what|why|how|when|where|who|whom|which|whose|is|are|was|were|do|does|did|can|"
-    rf"could|should|would|will|has|have)\b|\?\s*$", re.I)
-_ZH_ASK_VERBS = ("说明|解释|描述|介绍|给出|提供|列出|列举|举例|举出|分析|比较|推荐|建议|讨论|指出|阐述|总结|概括|谈谈|说说|"
-                 "告诉|写出|写一|写|概述|预测|评价|补充|计算|设计|翻译|求|证明|判断|找出|回答|制定|规划|整理|编写|创作|说出|讲讲|讲述")
+    rf"could|should|would|will|has|have)\b|\?\s*$",
+    re.I,
+)
+_ZH_ASK_VERBS = (
+    "说明|解释|描述|介绍|给出|提供|列出|列举|举例|举出|分析|比较|推荐|建议|讨论|指出|阐述|总结|概括|谈谈|说说|"
+    "告诉|写出|写一|写|概述|预测|评价|补充|计算|设计|翻译|求|证明|判断|找出|回答|制定|规划|整理|编写|创作|说出|讲讲|讲述"
+)
 _ASK_ITEM_ZH = re.compile(
     rf"^(?:请|请你|你能|能否|可否|可以|帮我|给我|再|也|还)?(?:{_ZH_ASK_VERBS})|[？?]|[吗呢][。.]?\s*$|为什么|为何|如何|怎么|怎样|什么|"
-    r"哪|是否|多少|几[个种条]")
+    r"哪|是否|多少|几[个种条]"
+)
 #: a lead that hands the list over as asks: "answer the following", "回答以下问题", "I have three questions".
 _ANSWER_LEAD = re.compile(
     r"\b(?:answers?|respond(?:ing)? to|reply to|address|tackle|work through|do|complete|solve)\b(?:\s+[\w-]+){0,4}?\s+"
     r"(?:the\s+)?(?:following|these|below|each|all|both|next|questions?|tasks?|parts?|prompts?)\b"
     r"|\bI have (?:a few|some|several|a couple of|two|three|four|five|\d) questions\b|\bmy questions (?:are|:)"
-    r"|回答|解答|作答|答复|完成(?:以下|下列|下面|如下)|问题如下|以下(?:几个)?问题[：:]|下列问题[：:]|下面(?:的|几个)?问题[：:]", re.I)
+    r"|回答|解答|作答|答复|完成(?:以下|下列|下面|如下)|问题如下|以下(?:几个)?问题[：:]|下列问题[：:]|下面(?:的|几个)?问题[：:]",
+    re.I,
+)
 #: a lead that points at the list as something to work on ("the following", "these", "以下", "给定").
-_DATA_LEAD = re.compile(r"\b(?:following|given|below|above|these|this list|the list|options?|choices?)\b|以下|下面|下列|如下|"
-                        r"给定|上述|这些|这几|其中|选项|列表", re.I)
+_DATA_LEAD = re.compile(
+    r"\b(?:following|given|below|above|these|this list|the list|options?|choices?)\b|以下|下面|下列|如下|"
+    r"给定|上述|这些|这几|其中|选项|列表",
+    re.I,
+)
 
 
 def _is_ask_item(item: str) -> bool:
@@ -190,20 +222,28 @@ def numbered_parts(instruction: str, input_text: str) -> tuple[list[Ask], tuple[
         if not all(_is_ask_item(it) for _, it in items):
             return [], span
         lead = _unquote(lead)
-        if not _ANSWER_LEAD.search(lead) and (_DATA_LEAD.search(lead) or where == "input" or "?" in lead or "？" in lead):
+        if not _ANSWER_LEAD.search(lead) and (
+            _DATA_LEAD.search(lead) or where == "input" or "?" in lead or "？" in lead
+        ):
             return [], span  # "Classify the following questions: 1. … 2. …": the items are data
         return [Ask("part", f"part {k}", it, k) for k, it in items], span
     return [], None
 
 
 # --- asks joined to another --------------------------------------------------------------------------------
-_CONTENT_VERBS_EN = (r"explain|describe|give|provide|list|name|suggest|propose|justify|discuss|include|state|mention|identify|"
-                     r"recommend|outline|compare|contrast|predict|offer|tell|share|cite|define|illustrate|elaborate|detail|"
-                     r"analy[sz]e|evaluate|assess|note|point out|highlight")
+_CONTENT_VERBS_EN = (
+    r"explain|describe|give|provide|list|name|suggest|propose|justify|discuss|include|state|mention|identify|"
+    r"recommend|outline|compare|contrast|predict|offer|tell|share|cite|define|illustrate|elaborate|detail|"
+    r"analy[sz]e|evaluate|assess|note|point out|highlight"
+)
 _JOINED_EN = re.compile(
     rf"(?:,?\s+and also\s+|\s+as well as\s+(?=(?:{_CONTENT_VERBS_EN})(?:ing)?\b)|(?:,|;)\s*(?:and\s+)?then\s+|\s+and then\s+"
-    rf"|(?:^|(?<=[.!?])\s+)(?:also|additionally|in addition|furthermore|moreover|besides)\s*,?\s+)", re.I)
-_JOINED_Y_EN = re.compile(rf"^(?:please\s+|be sure to\s+|make sure to\s+|you should\s+|you must\s+)?(?:{_CONTENT_VERBS_EN})(?:ing)?\b", re.I)
+    rf"|(?:^|(?<=[.!?])\s+)(?:also|additionally|in addition|furthermore|moreover|besides)\s*,?\s+)",
+    re.I,
+)
+_JOINED_Y_EN = re.compile(
+    rf"^(?:please\s+|be sure to\s+|make sure to\s+|you should\s+|you must\s+)?(?:{_CONTENT_VERBS_EN})(?:ing)?\b", re.I
+)
 _JOINED_ZH = re.compile(r"[，,；;。]?\s*(?:并且|同时|另外|此外|还要|还需要?|以及|然后|接着|并请|也请|再请)")
 _JOINED_Y_ZH = re.compile(rf"^[，,]?\s*(?:请|也|还|再|要|需要|并|你)?(?:{_ZH_ASK_VERBS})")
 
@@ -213,14 +253,18 @@ def joined_asks(head: str) -> list[Ask]:
     text = _unquote(head)
     out = []
     for sentence in re.split(r"(?<=[.!?。！？\n])\s*", text):
-        core = re.sub(r"^(?:also|additionally|in addition|furthermore|moreover|besides)\s*,?\s*", "", sentence, flags=re.I)
+        core = re.sub(
+            r"^(?:also|additionally|in addition|furthermore|moreover|besides)\s*,?\s*", "", sentence, flags=re.I
+        )
         if sentence.rstrip().endswith(("?", "？")) or _SPEAKER.match(sentence) or not _is_ask_item(core):
             continue  # a question is checked as a question; a passage's sentence or a speaker's turn is no ask
         zh = bool(_CJK.search(sentence))
         splitter = _JOINED_ZH if zh else _JOINED_EN
         for m in splitter.finditer(sentence):
             before, after = sentence[: m.start()], sentence[m.end() :]
-            after = re.split(r"[.!?。！？]|,?\s+and (?:also|then)\b|(?:,|;)\s*then\b|[，,；;]\s*(?:并且|同时|然后|接着|以及)", after)[0]
+            after = re.split(
+                r"[.!?。！？]|,?\s+and (?:also|then)\b|(?:,|;)\s*then\b|[，,；;]\s*(?:并且|同时|然后|接着|以及)", after
+            )[0]
             conn = m.group(0).strip(" ,;，；。")
             # a second ask starts with a verb: "divisible by 15 and also a prime number" is one ask with a
             # constraint, and "以及它出现的原因" is too often worded differently in the answer to check
@@ -239,15 +283,21 @@ def _has_earlier_ask(text: str, sentence: str) -> bool:
 # --- questions ----------------------------------------------------------------------------------------------
 
 #: an English question reads as one ("A tuxedo, a blue suit, a gown?" is a list of options).
-_EN_QUESTION = re.compile(r"\b(?:what|why|how|when|where|who|whom|which|whose)\b|^(?:(?:and|but|or|so|also|then|now|and if so),?\s+)?"
-                          r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might|must|shall|isn't|"
-                          r"aren't|don't|doesn't|didn't|can't|won't)\b", re.I)
+_EN_QUESTION = re.compile(
+    r"\b(?:what|why|how|when|where|who|whom|which|whose)\b|^(?:(?:and|but|or|so|also|then|now|and if so),?\s+)?"
+    r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might|must|shall|isn't|"
+    r"aren't|don't|doesn't|didn't|can't|won't)\b",
+    re.I,
+)
 
 
 #: a question that points back ("Is this the right approach?", "这是为什么？") follows up the ask before it:
 #: it is answered by answering that one, in words of its topic, not its own.
-_ANAPHORA = re.compile(r"\b(?:this|it|its|they|them|these|those|such|the same|the inverse|the opposite)\b|"
-                      r"^(?:and\s+)?if (?:so|yes|not|no)\b|[这那它]", re.I)
+_ANAPHORA = re.compile(
+    r"\b(?:this|it|its|they|them|these|those|such|the same|the inverse|the opposite)\b|"
+    r"^(?:and\s+)?if (?:so|yes|not|no)\b|[这那它]",
+    re.I,
+)
 
 
 def _question_sentences(text: str) -> list[str]:
@@ -261,11 +311,20 @@ def _question_sentences(text: str) -> list[str]:
         for q in re.split(r"(?<=[.?!。？！．])", line):
             q = q.strip()
             q = re.split(r"[:：]", q)[-1].strip() or q
-            if _CJK.search(q):  # "…短信不回，我该怎么办？": the question is the last clause ("A，还是B？": the last two)
+            if _CJK.search(
+                q
+            ):  # "…短信不回，我该怎么办？": the question is the last clause ("A，还是B？": the last two)
                 clauses = [c for c in re.split(r"[，,]", q) if c.strip()] or [q]
-                q = "，".join(clauses[-2:] if len(clauses) > 1 and clauses[-1].strip().startswith("还是") else clauses[-1:]).strip()
-            if q.endswith(("?", "？")) and len(q) > 3 and not _DATA_LEAD.search(q) and not _ANAPHORA.search(q) and \
-                    (_CJK.search(q) or _EN_QUESTION.search(q)):
+                q = "，".join(
+                    clauses[-2:] if len(clauses) > 1 and clauses[-1].strip().startswith("还是") else clauses[-1:]
+                ).strip()
+            if (
+                q.endswith(("?", "？"))
+                and len(q) > 3
+                and not _DATA_LEAD.search(q)
+                and not _ANAPHORA.search(q)
+                and (_CJK.search(q) or _EN_QUESTION.search(q))
+            ):
                 out.append(q)
     return out
 
@@ -307,14 +366,19 @@ class AnswerText:
 
 
 #: a yes/no question: "Can you analyze text?", "你会有自己的思想吗？"
-_POLAR_EN = re.compile(r"^(?:(?:and|but|or|so|also|then|now),?\s+)?(?:is|are|was|were|do|does|did|can|could|should|would|will|"
-                       r"has|have|had|may|might|must|shall|isn't|aren't|don't|doesn't|didn't|can't|won't)\b", re.I)
+_POLAR_EN = re.compile(
+    r"^(?:(?:and|but|or|so|also|then|now),?\s+)?(?:is|are|was|were|do|does|did|can|could|should|would|will|"
+    r"has|have|had|may|might|must|shall|isn't|aren't|don't|doesn't|didn't|can't|won't)\b",
+    re.I,
+)
 _POLAR_ZH = re.compile(r"[吗么][？?]?\s*$|是不是|能不能|会不会|有没有|可不可以|要不要")
 #: an answer that opens with a yes, a no or a don't-know has answered a yes/no question in one word.
 _POLAR_REPLY = re.compile(
     r"^\W{0,3}(?:yes|yeah|yep|no|nope|not|sure|maybe|perhaps|possibly|probably|of course|certainly|absolutely|definitely|"
     r"indeed|correct|right|true|false|it depends|i don['’]?t know|i do not know|i['’]?m not sure|i am not sure|unfortunately|"
-    r"是的?|不是|不|没有|可以|不可以|能|不能|会|不会|当然|对|没错|也许|可能|有的?|不一定|这取决于)(?![A-Za-z])", re.I)
+    r"是的?|不是|不|没有|可以|不可以|能|不能|会|不会|当然|对|没错|也许|可能|有的?|不一定|这取决于)(?![A-Za-z])",
+    re.I,
+)
 
 
 #: an ask answered with instances, not a discussion ("Name three plants" → "Roses, tomatoes"; "Who wrote
@@ -335,12 +399,15 @@ _INSTANCE_ASK_EN = re.compile(
     r"capital|population|temperature|speed|distance|length|height|weight|date|year|time|price|cost|rate|percentage|"
     r"ratio|probability|score|code|output|uses|sources|examples|ways|tips|steps|advice|suggestions?|recommendations?|ideas?|"
     r"denominator|multiple|factor|root|average|mean|median|product|quotient|remainder|percent|conjugation|"
-    r"representation|longitude|latitude|coordinates|location|address)s?\b|what (?:are|were) some\b)", re.I)
+    r"representation|longitude|latitude|coordinates|location|address)s?\b|what (?:are|were) some\b)",
+    re.I,
+)
 _INSTANCE_ASK_ZH = re.compile(
     r"^(?:请|请你|你能|能否|帮我|给我|再|也|还)?(?:说出|列出|列举|举例|举出|写|创作|编写|推荐|建议|找出|给出|提供|生成|设计|"
     r"创建|想出|起|取|翻译|改写|计算|排序|分类|选出|挑选|输出)|谁|哪|几|多少|什么时候|何时|何地|[\d一二两三四五六七八九十]+[个种条项点件]|"
     r"类型|名称|名字|叫什么|术语|单词|词语|过去式|复数|同义词|反义词|翻译|怎么说|如何说|如何表达|如何回应|用什么(?:短语|词)|道歉|"
-    r"表示|变位|建议|有哪些")
+    r"表示|变位|建议|有哪些"
+)
 
 
 _WH = re.compile(r"(?<=[,;:] )(?:what|who|which|when|where|how)\b", re.I)
@@ -354,14 +421,23 @@ def addressed(ask: Ask, answer: AnswerText, other: str = "") -> bool | None:
     words count."""
     if ask.ordinal is not None and ask.ordinal in answer.ordinals:
         return True
-    if ask.kind == "question" and (_POLAR_ZH.search(ask.text) if _CJK.search(ask.text) else _POLAR_EN.match(ask.text)) \
-            and _POLAR_REPLY.match(answer.text.lstrip()):
+    if (
+        ask.kind == "question"
+        and (_POLAR_ZH.search(ask.text) if _CJK.search(ask.text) else _POLAR_EN.match(ask.text))
+        and _POLAR_REPLY.match(answer.text.lstrip())
+    ):
         return True
     t = ask.text.strip().lstrip("*-• ").strip()
     wh = _WH.search(t)  # "Imagine you are an animal, what kind of animal are you?": the question starts at "what"
-    if (_INSTANCE_ASK_ZH.search(t) if _CJK.search(t[:12]) else (_INSTANCE_ASK_EN.match(t) or
-                                                                  wh and _INSTANCE_ASK_EN.match(t[wh.start():]))) \
-            or "://" in t or "www." in t:
+    if (
+        (
+            _INSTANCE_ASK_ZH.search(t)
+            if _CJK.search(t[:12])
+            else (_INSTANCE_ASK_EN.match(t) or wh and _INSTANCE_ASK_EN.match(t[wh.start() :]))
+        )
+        or "://" in t
+        or "www." in t
+    ):
         return None  # answered with instances, or about a page the answer cannot quote
     words = content_stems(ask.text)
     grams = content_bigrams(ask.text)
@@ -393,4 +469,6 @@ def find_asks(instruction: str, input_text: str = "") -> list[tuple[Ask, str]]:
 _MAY_HAVE_ASKS = re.compile(
     r"[?？]|\d[.)．、]|[（(][\da-h一二三四五六七八九十][)）]|\b[a-h][.)]|第[一二]|[一二]、|\b(?:Part|Question|Task|Step|Q)\s*\d|"
     r"\b(?:First|also|then|as well as|additionally|in addition|furthermore|moreover|besides)\b|"
-    r"并且|同时|另外|此外|还要|还需|以及|然后|接着|并请|也请|再请", re.I)
+    r"并且|同时|另外|此外|还要|还需|以及|然后|接着|并请|也请|再请",
+    re.I,
+)

@@ -17,29 +17,54 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from scorers.text.script import units
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
+from scorers.text.script import units
 
 
 class RelevanceParams(ScorerParams):
-    tier: Literal["auto", "full", "fast", "aligned"] = Field("auto", description=(
-        "Embedding tier: full (the encoder on every sample), fast (static vectors), aligned (fast vectors mapped "
-        "onto the encoder's scale; answers it finds doubtful are re-scored on the full encoder) or auto (full "
-        "up to the models' full_tier_max_samples, aligned above)."))
-    verify_below: float = Field(0.9, gt=0, le=1, description=(
-        "aligned tier: samples scoring below this are re-scored on the full encoder (most doubtful first)."))
-    max_verify: int = Field(1200, ge=0, description="aligned tier: at most this many samples are re-scored on the full encoder.")
-    shuffles: int = Field(5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution.")
-    flag_below: float = Field(0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs.")
-    min_samples: int = Field(20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed.")
-    min_answer_words: int = Field(5, ge=1, description=(
-        "Shorter answers (a name, a number, a class label; CJK: characters) are not judged: a short answer to a "
-        "question that asks for one is normal, and its embedding says little about its topic."))
+    tier: Literal["auto", "full", "fast", "aligned"] = Field(
+        "auto",
+        description=(
+            "Embedding tier: full (the encoder on every sample), fast (static vectors), aligned (fast vectors mapped "
+            "onto the encoder's scale; answers it finds doubtful are re-scored on the full encoder) or auto (full "
+            "up to the models' full_tier_max_samples, aligned above)."
+        ),
+    )
+    verify_below: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description=(
+            "aligned tier: samples scoring below this are re-scored on the full encoder (most doubtful first)."
+        ),
+    )
+    max_verify: int = Field(
+        1200, ge=0, description="aligned tier: at most this many samples are re-scored on the full encoder."
+    )
+    shuffles: int = Field(
+        5, ge=1, le=50, description="Shuffled pairings drawn per sample to build the reference distribution."
+    )
+    flag_below: float = Field(
+        0.9, gt=0, lt=1, description="Flag an answer less similar to its instruction than this share of shuffled pairs."
+    )
+    min_samples: int = Field(
+        20, ge=3, description="Fewer scorable samples than this cannot be calibrated: not computed."
+    )
+    min_answer_words: int = Field(
+        5,
+        ge=1,
+        description=(
+            "Shorter answers (a name, a number, a class label; CJK: characters) are not judged: a short answer to a "
+            "question that asks for one is normal, and its embedding says little about its topic."
+        ),
+    )
 
 
-def calibrated_relevance(ins: np.ndarray, ans: np.ndarray, shuffles: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def calibrated_relevance(
+    ins: np.ndarray, ans: np.ndarray, shuffles: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(matched similarity, share of shuffled pairs below it, the shuffled similarities)."""
     n = len(ins)
     matched = np.einsum("ij,ij->i", ins, ans)
@@ -76,18 +101,36 @@ class AnswerRelevance(Scorer):
         if n == 0:
             return ScorerResult(scores=None, flags=[], fields=[], summary={})
         answers = ctx.texts("answer")
-        short = [bool(s.instruction.strip() and a.strip()) and len(units(a)[0]) < p.min_answer_words
-                 for s, a in zip(samples, answers)]
+        short = [
+            bool(s.instruction.strip() and a.strip()) and len(units(a)[0]) < p.min_answer_words
+            for s, a in zip(samples, answers)
+        ]
         readable = ctx.readable(["context", "answer"])  # a model judges only what it can read
-        unread = np.array([bool(s.instruction.strip() and a.strip()) and not short[i] and not readable[i]
-                           for i, (s, a) in enumerate(zip(samples, answers))], dtype=bool)
-        usable = [i for i, s in enumerate(samples)
-                  if s.instruction.strip() and answers[i].strip() and not short[i] and not unread[i]]
+        unread = np.array(
+            [
+                bool(s.instruction.strip() and a.strip()) and not short[i] and not readable[i]
+                for i, (s, a) in enumerate(zip(samples, answers))
+            ],
+            dtype=bool,
+        )
+        usable = [
+            i
+            for i, s in enumerate(samples)
+            if s.instruction.strip() and answers[i].strip() and not short[i] and not unread[i]
+        ]
         if len(usable) < p.min_samples:
-            why = (f"; {int(unread.sum())} rows are in languages the embedding model does not read: "
-                   + ctx.not_judged(unread)["fix"]) if unread.any() else ""
-            raise NotComputed(f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
-                              f"samples with an instruction and an answer it can judge (found {len(usable)}){why}")
+            why = (
+                (
+                    f"; {int(unread.sum())} rows are in languages the embedding model does not read: "
+                    + ctx.not_judged(unread)["fix"]
+                )
+                if unread.any()
+                else ""
+            )
+            raise NotComputed(
+                f"relevance is calibrated on the dataset itself and needs at least {p.min_samples} "
+                f"samples with an instruction and an answer it can judge (found {len(usable)}){why}"
+            )
         tier = ctx.resolve_tier(p.tier)
         ins = ctx.embeddings("context", tier=tier)[usable]
         ans = ctx.embeddings("answer", tier=tier)[usable]
@@ -105,29 +148,49 @@ class AnswerRelevance(Scorer):
                 fields[i]["answer_relevance"]["not_computed"] = "language not read by the embedding model"
                 fields[i]["not_judged"] = [self.name]
         for k, i in enumerate(usable):
-            fields[i] = {"answer_relevance": {"score": float(share[k]), "similarity": float(matched[k]), "tier": tiers[k]}}
+            fields[i] = {
+                "answer_relevance": {"score": float(share[k]), "similarity": float(matched[k]), "tier": tiers[k]}
+            }
             if share[k] < p.flag_below:
-                flags[i].append(Flag(
-                    "answer_off_topic", "answer_quality", "warning",
-                    f"the answer is less similar to its instruction (cosine {matched[k]:.2f}) than {1 - share[k]:.0%} of "
-                    f"randomly re-paired instructions and answers of this dataset are; it may answer another instruction"
-                    + ("" if tiers[k] == "full" else f" ({tiers[k]} embedding tier, not verified on the full encoder)")))
+                flags[i].append(
+                    Flag(
+                        "answer_off_topic",
+                        "answer_quality",
+                        "warning",
+                        f"the answer is less similar to its instruction (cosine {matched[k]:.2f}) than {1 - share[k]:.0%} of "
+                        f"randomly re-paired instructions and answers of this dataset are; it may answer another instruction"
+                        + (
+                            ""
+                            if tiers[k] == "full"
+                            else f" ({tiers[k]} embedding tier, not verified on the full encoder)"
+                        ),
+                    )
+                )
         return ScorerResult(
-            scores=None, flags=flags, fields=fields,
-            summary={"tier": tier, **extra, "matched_similarity_median": float(np.median(matched)),
-                     "shuffled_similarity_median": float(np.median(ref)),
-                     "shuffled_similarity_p90": float(np.quantile(ref, 0.9)),
-                     "samples_flagged": int((share < p.flag_below).sum()), "samples_scored": len(usable),
-                     "short_answers_not_judged": int(sum(short)),
-                     **({"not_judged": ctx.not_judged(unread)} if unread.any() else {})})
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "tier": tier,
+                **extra,
+                "matched_similarity_median": float(np.median(matched)),
+                "shuffled_similarity_median": float(np.median(ref)),
+                "shuffled_similarity_p90": float(np.quantile(ref, 0.9)),
+                "samples_flagged": int((share < p.flag_below).sum()),
+                "samples_scored": len(usable),
+                "short_answers_not_judged": int(sum(short)),
+                **({"not_judged": ctx.not_judged(unread)} if unread.any() else {}),
+            },
+        )
 
-    def _verify(self, ctx: ScoringContext, usable: list[int], matched: np.ndarray, share: np.ndarray,
-                tiers: list[str]) -> dict:
+    def _verify(
+        self, ctx: ScoringContext, usable: list[int], matched: np.ndarray, share: np.ndarray, tiers: list[str]
+    ) -> dict:
         """Re-score the doubtful samples on the full encoder, calibrated on the alignment sample's shuffled
         pairs (embedded on the full encoder already).  Updates ``matched``/``share``/``tiers`` in place."""
         p = self.params
         doubtful = [k for k in np.argsort(share, kind="stable") if share[k] < p.verify_below]
-        todo = doubtful[:p.max_verify]
+        todo = doubtful[: p.max_verify]
         ins_t, ans_t = ctx.texts("context"), ctx.texts("answer")
         sample = [int(r) for r in ctx.alignment().rows if ins_t[r].strip() and ans_t[r].strip()]
         if len(sample) < p.min_samples or not todo:
@@ -140,5 +203,10 @@ class AnswerRelevance(Scorer):
         share[todo] = share_below(ref, matched[todo])
         for k in todo:
             tiers[k] = "full"
-        return {"verified_full": len(todo), "doubtful": len(doubtful), "not_verified": len(doubtful) - len(todo),
-                "full_reference_samples": len(sample), "alignment": ctx.alignment().info}
+        return {
+            "verified_full": len(todo),
+            "doubtful": len(doubtful),
+            "not_verified": len(doubtful) - len(todo),
+            "full_reference_samples": len(sample),
+            "alignment": ctx.alignment().info,
+        }

@@ -43,7 +43,8 @@ _FILLER = re.compile(
     r"in today'?s (?:fast-paced|modern) world|without further ado|"
     r"all in all|last but not least|it goes without saying)\b|希望(?:这|以上)(?:对你|能)?有(?:所)?帮助|"
     r"值得注意的是|总而言之|众所周知",
-    re.I)
+    re.I,
+)
 #: the writer's doubt about their own answer ("I think", "I'm not sure", "我觉得"); modal words (maybe, probably,
 #: 可能) are not counted: how-to guides, advice and questions about possible causes use them rightly (read on
 #: LIMA, OASST-zh and BELLE: 1 of 37 such flags was right)
@@ -51,7 +52,8 @@ _HEDGE = re.compile(
     r"\b(?:i think|i believe|i guess|i suppose|i'?m not (?:sure|certain)|i am not (?:sure|certain)|i don'?t know|"
     r"not entirely (?:sure|clear)|hard to say|if i remember correctly|as far as i know)\b|"
     r"我觉得|我认为|我猜|我不确定|不太确定|我不知道|说不准|如果我没记错",
-    re.I)
+    re.I,
+)
 
 
 def table_columns_disagree(text: str) -> str | None:
@@ -87,22 +89,42 @@ def broken_formatting(text: str) -> list[str]:
 
 
 class ConcisenessParams(ScorerParams):
-    min_group: int = Field(20, ge=2, description="A task type needs this many answers to be its own reference; else the whole dataset is.")
-    verbose_ratio: float = Field(5.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type.")
+    min_group: int = Field(
+        20, ge=2, description="A task type needs this many answers to be its own reference; else the whole dataset is."
+    )
+    verbose_ratio: float = Field(
+        5.0, gt=1, description="Flag an answer this many times longer than the median answer of its task type."
+    )
     min_verbose_words: int = Field(100, ge=1, description="…and at least this many words long.")
-    repeat_share: float = Field(repetition.THRESHOLD, gt=0, le=1, description=(
-        "Lower the score of an answer more than this share of whose 4-word (CJK: 8-character) sequences repeat "
-        "earlier ones (the noise dimension flags it as `repetition`)."))
+    repeat_share: float = Field(
+        repetition.THRESHOLD,
+        gt=0,
+        le=1,
+        description=(
+            "Lower the score of an answer more than this share of whose 4-word (CJK: 8-character) sequences repeat "
+            "earlier ones (the noise dimension flags it as `repetition`)."
+        ),
+    )
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
-    min_fillers: int = Field(2, ge=1, description=(
-        "Flag filler only when at least this many different filler phrases occur (one phrase opening a real "
-        "point is style: 2 of 42 such flags were right when read on the panel)."))
+    min_fillers: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Flag filler only when at least this many different filler phrases occur (one phrase opening a real "
+            "point is style: 2 of 42 such flags were right when read on the panel)."
+        ),
+    )
 
 
 class ClarityParams(ScorerParams):
-    long_sentence: int = Field(45, ge=5, description=(
-        "Average sentence length (words) above which an English answer is hard to read; Chinese answers are "
-        "judged in characters against their own threshold (scorers.text.sentences.READABILITY)."))
+    long_sentence: int = Field(
+        45,
+        ge=5,
+        description=(
+            "Average sentence length (words) above which an English answer is hard to read; Chinese answers are "
+            "judged in characters against their own threshold (scorers.text.sentences.READABILITY)."
+        ),
+    )
     hedges: int = Field(2, ge=1, description="Flag an answer with at least this many phrases of doubt about itself.")
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
 
@@ -147,27 +169,59 @@ class AnswerConciseness(Scorer):
             ratio = units / max(ref, 5.0)
             score = 1.0
             if ratio > p.verbose_ratio / 2 and asked != "long":  # a long piece that was asked for is not verbose
-                score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0)) * (0.5 if asked == "open" else 1.0)
-            if (ratio >= p.verbose_ratio and units >= p.min_verbose_words and asked != "long"
-                    and not LENGTH_ASKED.search(s.prompt_text) and not TASK_CUE["chat"].search(s.instruction)):
-                fl.append(Flag("verbose_for_task", DIM, "info",
-                               f"the answer is {ratio:.1f}× the median length of answers to {task_type(s.instruction)!r} instructions "
-                               f"({units:.0f} vs {ref:.0f} words)"))
+                score -= min(1.0, math.log(ratio / (p.verbose_ratio / 2)) / math.log(5.0)) * (
+                    0.5 if asked == "open" else 1.0
+                )
+            if (
+                ratio >= p.verbose_ratio
+                and units >= p.min_verbose_words
+                and asked != "long"
+                and not LENGTH_ASKED.search(s.prompt_text)
+                and not TASK_CUE["chat"].search(s.instruction)
+            ):
+                fl.append(
+                    Flag(
+                        "verbose_for_task",
+                        DIM,
+                        "info",
+                        f"the answer is {ratio:.1f}× the median length of answers to {task_type(s.instruction)!r} instructions "
+                        f"({units:.0f} vs {ref:.0f} words)",
+                    )
+                )
             fillers = [m.group(0) for m in _FILLER.finditer(ans)]
             if fillers:
                 score -= p.penalty * min(len(fillers), 3) / 2
             if len({f.lower() for f in fillers}) >= p.min_fillers:  # one "Sure, here is" in a long answer is style
-                fl.append(Flag("filler_phrases", DIM, "info",
-                               f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}"))
+                fl.append(
+                    Flag(
+                        "filler_phrases",
+                        DIM,
+                        "info",
+                        f"filler that adds nothing: {', '.join(repr(x) for x in dict.fromkeys(fillers))}",
+                    )
+                )
             rep = repetition.degenerate(ans, s.instruction, threshold=p.repeat_share)
             if rep is not None:  # flagged once, as noise's `repetition`; here it costs conciseness
                 score -= 2 * p.penalty
             flags.append(fl)
-            fields.append({"answer_conciseness": {"score": max(0.0, min(1.0, score)), "length_ratio": round(ratio, 3),
-                                                  "asked_length": asked}})
-        return ScorerResult(scores=None, flags=flags, fields=fields,
-                            summary={"task_types": len(set(task_type(s.instruction) for s in samples)),
-                                     "samples_flagged": sum(1 for f in flags if f)})
+            fields.append(
+                {
+                    "answer_conciseness": {
+                        "score": max(0.0, min(1.0, score)),
+                        "length_ratio": round(ratio, 3),
+                        "asked_length": asked,
+                    }
+                }
+            )
+        return ScorerResult(
+            scores=None,
+            flags=flags,
+            fields=fields,
+            summary={
+                "task_types": len(set(task_type(s.instruction) for s in samples)),
+                "samples_flagged": sum(1 for f in flags if f),
+            },
+        )
 
 
 @register
@@ -197,15 +251,27 @@ class AnswerClarity(Scorer):
             if hard is not None:
                 mean, rule = hard
                 score -= min(1.0, (mean - rule.long_sentence) / rule.long_sentence) * 2 * p.penalty
-                fl.append(Flag("hard_to_read", DIM, "info",
-                               f"sentences average {mean:.0f} {rule.unit} (threshold for this language "
-                               f"{rule.long_sentence:.0f}); long run-on sentences are hard to follow"))
+                fl.append(
+                    Flag(
+                        "hard_to_read",
+                        DIM,
+                        "info",
+                        f"sentences average {mean:.0f} {rule.unit} (threshold for this language "
+                        f"{rule.long_sentence:.0f}); long run-on sentences are hard to follow",
+                    )
+                )
             creative = CREATIVE.search(s.instruction)
             hedges = [] if creative else [m.group(0) for m in _HEDGE.finditer(ans)]
             if len(hedges) >= p.hedges:
                 score -= p.penalty
-                fl.append(Flag("hedging", DIM, "info",
-                               f"{len(hedges)} hedging phrases ({', '.join(repr(h) for h in list(dict.fromkeys(hedges))[:4])}) make the answer sound unsure"))
+                fl.append(
+                    Flag(
+                        "hedging",
+                        DIM,
+                        "info",
+                        f"{len(hedges)} hedging phrases ({', '.join(repr(h) for h in list(dict.fromkeys(hedges))[:4])}) make the answer sound unsure",
+                    )
+                )
             problems = formatting_problems(ans)
             if problems:
                 score -= 2 * p.penalty
@@ -213,7 +279,15 @@ class AnswerClarity(Scorer):
             if shown:
                 fl.append(Flag("broken_formatting", DIM, "warning", "; ".join(shown)))
             flags.append(fl)
-            fields.append({"answer_clarity": {"score": max(0.0, min(1.0, score)), "mean_sentence_size": round(avg, 2),
-                                              "sentence_unit": unit}})
-        return ScorerResult(scores=None, flags=flags, fields=fields,
-                            summary={"samples_flagged": sum(1 for f in flags if f)})
+            fields.append(
+                {
+                    "answer_clarity": {
+                        "score": max(0.0, min(1.0, score)),
+                        "mean_sentence_size": round(avg, 2),
+                        "sentence_unit": unit,
+                    }
+                }
+            )
+        return ScorerResult(
+            scores=None, flags=flags, fields=fields, summary={"samples_flagged": sum(1 for f in flags if f)}
+        )

@@ -30,51 +30,126 @@ from scorers.text.cues import TASK_CUES
 from scorers.text.script import has_cjk, jieba_module
 
 TASK_TYPES: tuple[str, ...] = (
-    "open_qa", "closed_qa", "classification", "extraction", "summarisation", "rewriting",
-    "brainstorming", "creative_writing", "coding", "math_reasoning", "chat",
+    "open_qa",
+    "closed_qa",
+    "classification",
+    "extraction",
+    "summarisation",
+    "rewriting",
+    "brainstorming",
+    "creative_writing",
+    "coding",
+    "math_reasoning",
+    "chat",
 )
 
 _I = re.IGNORECASE | re.ASCII  # ASCII \b: "用Python" still has a word boundary before "Python"
 #: Cue patterns (:data:`scorers.text.cues.TASK_CUES`), tried in this order; the first that matches decides.
 CUES = TASK_CUES
-_QUESTION = re.compile(r"\?|？|^\s*(what|who|when|where|why|how|which|is|are|do|does|did|can|could|should|explain|describe|tell)\b|什么|为什么|怎么|如何|哪|吗|是否|谁", _I)
-_SUMMARY_CTX = re.compile(r"\b(summar\w*|brief\w*|describe|overview|tell me about|history|background)\b|^\s*(what|who) (is|was|are|were) ([\w'-]+\s?){1,5}\??\s*$", _I)
-_EXTRACT_CTX = re.compile(r"\b(list|extract|names? of|which \w+ (are|were) mentioned|comma|bullet|dates?|numbers?)\b", _I)
+_QUESTION = re.compile(
+    r"\?|？|^\s*(what|who|when|where|why|how|which|is|are|do|does|did|can|could|should|explain|describe|tell)\b|什么|为什么|怎么|如何|哪|吗|是否|谁",
+    _I,
+)
+_SUMMARY_CTX = re.compile(
+    r"\b(summar\w*|brief\w*|describe|overview|tell me about|history|background)\b|^\s*(what|who) (is|was|are|were) ([\w'-]+\s?){1,5}\??\s*$",
+    _I,
+)
+_EXTRACT_CTX = re.compile(
+    r"\b(list|extract|names? of|which \w+ (are|were) mentioned|comma|bullet|dates?|numbers?)\b", _I
+)
 
 #: A few labelled example instructions per task type; their embedding centroids are the
 #: zero-shot prototypes used when no cue word fires.
 PROTOTYPES: dict[str, list[str]] = {
-    "open_qa": ["What is the capital of Australia?", "Who invented the telephone?", "Why is the sky blue?",
-                "How does a refrigerator work?", "What are the health benefits of green tea?",
-                "When did the Roman Empire fall?", "天空为什么是蓝色的？", "谁发明了电话？"],
-    "closed_qa": ["Based on the passage, when was the company founded?", "According to the text, who won the award?",
-                  "Given this paragraph about the river, how long is it?", "From the reference text, what is the main cause?",
-                  "根据上面的文章，公司是哪一年成立的？"],
-    "classification": ["Classify each animal as a mammal or a reptile.", "Is this review positive or negative?",
-                       "Identify which instrument is string or woodwind.", "Which of these are fruits and which are vegetables?",
-                       "Categorise these sports as team or individual.", "判断这句话的情感是积极还是消极。"],
-    "extraction": ["Extract the names of all people mentioned in the text.", "List the dates mentioned in this paragraph.",
-                   "From the passage, list the ingredients in a comma separated list.", "Pull out the email addresses from this text.",
-                   "从下面的文本中提取所有的地名。"],
-    "summarisation": ["Summarise this article in two sentences.", "Give a brief summary of the passage.",
-                      "What are the main points of this text?", "TL;DR of the following paragraph.", "用一句话总结这段文字。"],
-    "rewriting": ["Rewrite this sentence in the passive voice.", "Translate 'good morning' into French.",
-                  "Paraphrase the following paragraph.", "Make this email sound more formal.",
-                  "Correct the grammar in this sentence.", "把这句话翻译成英文。", "请改写下面的句子。"],
-    "brainstorming": ["Give me some ideas for a birthday party.", "List five ways to save money.",
-                      "Suggest names for a coffee shop.", "What are some tips for staying productive at home?",
-                      "Brainstorm activities for a rainy day.", "给我一些减肥的建议。"],
-    "creative_writing": ["Write a poem about the ocean.", "Write a short story about a lost dog.",
-                         "Compose a song about friendship.", "Write a haiku about autumn.",
-                         "Write a letter to your future self.", "写一首关于春天的诗。", "写一个关于龙的故事。"],
-    "coding": ["Write a Python function that reverses a string.", "Fix the bug in this JavaScript code.",
-               "Write a SQL query to find the top 5 customers.", "Explain what this code does.",
-               "Implement binary search in Java.", "用Python写一个冒泡排序。"],
-    "math_reasoning": ["If a train travels 60 miles per hour for 3 hours, how far does it go?", "Solve for x: 2x + 3 = 11.",
-                       "Calculate the area of a circle with radius 4.", "Tom has 5 apples and gives away 2. How many are left?",
-                       "What is 15% of 80?", "小明有5个苹果，吃了2个，还剩几个？"],
-    "chat": ["Hi, how are you today?", "Thanks for your help!", "Who are you?", "Can we chat for a while?",
-             "Good morning!", "你好，你是谁？"],
+    "open_qa": [
+        "What is the capital of Australia?",
+        "Who invented the telephone?",
+        "Why is the sky blue?",
+        "How does a refrigerator work?",
+        "What are the health benefits of green tea?",
+        "When did the Roman Empire fall?",
+        "天空为什么是蓝色的？",
+        "谁发明了电话？",
+    ],
+    "closed_qa": [
+        "Based on the passage, when was the company founded?",
+        "According to the text, who won the award?",
+        "Given this paragraph about the river, how long is it?",
+        "From the reference text, what is the main cause?",
+        "根据上面的文章，公司是哪一年成立的？",
+    ],
+    "classification": [
+        "Classify each animal as a mammal or a reptile.",
+        "Is this review positive or negative?",
+        "Identify which instrument is string or woodwind.",
+        "Which of these are fruits and which are vegetables?",
+        "Categorise these sports as team or individual.",
+        "判断这句话的情感是积极还是消极。",
+    ],
+    "extraction": [
+        "Extract the names of all people mentioned in the text.",
+        "List the dates mentioned in this paragraph.",
+        "From the passage, list the ingredients in a comma separated list.",
+        "Pull out the email addresses from this text.",
+        "从下面的文本中提取所有的地名。",
+    ],
+    "summarisation": [
+        "Summarise this article in two sentences.",
+        "Give a brief summary of the passage.",
+        "What are the main points of this text?",
+        "TL;DR of the following paragraph.",
+        "用一句话总结这段文字。",
+    ],
+    "rewriting": [
+        "Rewrite this sentence in the passive voice.",
+        "Translate 'good morning' into French.",
+        "Paraphrase the following paragraph.",
+        "Make this email sound more formal.",
+        "Correct the grammar in this sentence.",
+        "把这句话翻译成英文。",
+        "请改写下面的句子。",
+    ],
+    "brainstorming": [
+        "Give me some ideas for a birthday party.",
+        "List five ways to save money.",
+        "Suggest names for a coffee shop.",
+        "What are some tips for staying productive at home?",
+        "Brainstorm activities for a rainy day.",
+        "给我一些减肥的建议。",
+    ],
+    "creative_writing": [
+        "Write a poem about the ocean.",
+        "Write a short story about a lost dog.",
+        "Compose a song about friendship.",
+        "Write a haiku about autumn.",
+        "Write a letter to your future self.",
+        "写一首关于春天的诗。",
+        "写一个关于龙的故事。",
+    ],
+    "coding": [
+        "Write a Python function that reverses a string.",
+        "Fix the bug in this JavaScript code.",
+        "Write a SQL query to find the top 5 customers.",
+        "Explain what this code does.",
+        "Implement binary search in Java.",
+        "用Python写一个冒泡排序。",
+    ],
+    "math_reasoning": [
+        "If a train travels 60 miles per hour for 3 hours, how far does it go?",
+        "Solve for x: 2x + 3 = 11.",
+        "Calculate the area of a circle with radius 4.",
+        "Tom has 5 apples and gives away 2. How many are left?",
+        "What is 15% of 80?",
+        "小明有5个苹果，吃了2个，还剩几个？",
+    ],
+    "chat": [
+        "Hi, how are you today?",
+        "Thanks for your help!",
+        "Who are you?",
+        "Can we chat for a while?",
+        "Good morning!",
+        "你好，你是谁？",
+    ],
 }
 
 
@@ -150,9 +225,12 @@ class TaskType(Scorer):
         present = [v for v in shares.values() if v > 0]
         entropy = -sum(v * math.log(v) for v in present) / math.log(len(TASK_TYPES)) if present else 0.0
         summary: dict[str, Any] = {
-            "mix": {k: mix.get(k, 0) for k in TASK_TYPES}, "shares": shares, "mix_entropy": entropy,
+            "mix": {k: mix.get(k, 0) for k in TASK_TYPES},
+            "shares": shares,
+            "mix_entropy": entropy,
             "missing_types": [k for k in TASK_TYPES if mix.get(k, 0) == 0],
-            "decided_by": dict(Counter(how)), "method": "cue words, then nearest labelled prototype (zero-shot)",
+            "decided_by": dict(Counter(how)),
+            "method": "cue words, then nearest labelled prototype (zero-shot)",
         }
         if info:
             summary["embedding"] = info
@@ -163,9 +241,16 @@ class TaskType(Scorer):
 # --------------------------------------------------------------------------------------------------
 # instruction form
 # --------------------------------------------------------------------------------------------------
-_LEAD_IN = re.compile(r"^\s*((please|kindly|now|also|then|and|ok|okay)[,\s]+|(can|could|would|will) you( please)?\s+|i (want|need|would like) you to\s+|help me( to)?\s+|let'?s\s+)+", _I)
-_WH = frozenset("what who whom whose when where why how which is are was were do does did can could should would will shall may might has have had".split())
-_DETERMINERS = frozenset("a an the this that these those some any my your our their its his her each every all one two three four five six seven eight nine ten few several following given short brief new list of".split())
+_LEAD_IN = re.compile(
+    r"^\s*((please|kindly|now|also|then|and|ok|okay)[,\s]+|(can|could|would|will) you( please)?\s+|i (want|need|would like) you to\s+|help me( to)?\s+|let'?s\s+)+",
+    _I,
+)
+_WH = frozenset(
+    "what who whom whose when where why how which is are was were do does did can could should would will shall may might has have had".split()
+)
+_DETERMINERS = frozenset(
+    "a an the this that these those some any my your our their its his her each every all one two three four five six seven eight nine ten few several following given short brief new list of".split()
+)
 _ZH_LEAD = re.compile(r"^\s*(请你|请|麻烦你|麻烦|帮我|帮忙|你能|你可以|能否|可以)")
 
 
@@ -231,9 +316,12 @@ class InstructionForm(Scorer):
         with_verb = sum(verbs.values())
         top_share = sum(c for _, c in verbs.most_common(5)) / with_verb if with_verb else 0.0
         summary = {
-            "distinct_verbs": len(verbs), "distinct_verb_object_pairs": len(pairs),
-            "top_verbs": dict(verbs.most_common(p.top)), "top_verb_object_pairs": dict(pairs.most_common(p.top)),
-            "top5_verb_share": top_share, "samples_without_verb": n - with_verb,
+            "distinct_verbs": len(verbs),
+            "distinct_verb_object_pairs": len(pairs),
+            "top_verbs": dict(verbs.most_common(p.top)),
+            "top_verb_object_pairs": dict(pairs.most_common(p.top)),
+            "top5_verb_share": top_share,
+            "samples_without_verb": n - with_verb,
             "method": "rule-based English imperative parse; jieba POS for Chinese",
         }
         return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields, summary=summary)

@@ -16,13 +16,22 @@ from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text.language import detect_language
 
+
 def _percentiles(values: Sequence[int]) -> dict[str, float]:
     if not values:
         return {}
     arr = np.asarray(values, dtype=np.float64)
     p = np.percentile(arr, [5, 25, 50, 75, 95])
-    return {"min": float(arr.min()), "p5": p[0], "p25": p[1], "median": p[2], "p75": p[3],
-            "p95": p[4], "max": float(arr.max()), "mean": float(arr.mean())}
+    return {
+        "min": float(arr.min()),
+        "p5": p[0],
+        "p25": p[1],
+        "median": p[2],
+        "p75": p[3],
+        "p95": p[4],
+        "max": float(arr.max()),
+        "mean": float(arr.mean()),
+    }
 
 
 @register
@@ -77,7 +86,9 @@ class Language(Scorer):
     Params = LanguageParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        langs = ctx.memo(f"language:{self.params.view}", lambda: [detect_language(t) for t in ctx.texts(self.params.view)])
+        langs = ctx.memo(
+            f"language:{self.params.view}", lambda: [detect_language(t) for t in ctx.texts(self.params.view)]
+        )
         counts = Counter(langs)
         return ScorerResult(
             scores=None,

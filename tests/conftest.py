@@ -4,7 +4,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from paths import ROOT, shared_data_dir  # noqa: F401
 
 
@@ -22,8 +21,19 @@ import uuid  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("SFTAUDIT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-_TABLES = ("labels", "workers", "experiments", "training_metrics", "audit_samples", "audits", "samples", "jobs", "datasets",
-           "api_keys", "projects")
+_TABLES = (
+    "labels",
+    "workers",
+    "experiments",
+    "training_metrics",
+    "audit_samples",
+    "audits",
+    "samples",
+    "jobs",
+    "datasets",
+    "api_keys",
+    "projects",
+)
 
 
 def _pg_available() -> str | None:
@@ -85,8 +95,11 @@ def db_url(request, tmp_path):
 def settings(db_url, tmp_path):
     from app.settings import Settings
 
-    return Settings(database_url=db_url, storage={"data_dir": tmp_path / "data"},
-                    worker={"lease_seconds": 5, "heartbeat_seconds": 0.5, "poll_seconds": 0.1})
+    return Settings(
+        database_url=db_url,
+        storage={"data_dir": tmp_path / "data"},
+        worker={"lease_seconds": 5, "heartbeat_seconds": 0.5, "poll_seconds": 0.1},
+    )
 
 
 @pytest.fixture

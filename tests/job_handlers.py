@@ -67,8 +67,9 @@ def _register_slow_scorer() -> None:
 
         def score(self, samples, ctx):  # noqa: ANN001
             time.sleep(float(os.environ.get("SFTAUDIT_TEST_SLOW_SECONDS", "3")))
-            return ScorerResult(scores=None, flags=[[] for _ in samples], fields=[{} for _ in samples],
-                                summary={"rows": len(samples)})
+            return ScorerResult(
+                scores=None, flags=[[] for _ in samples], fields=[{} for _ in samples], summary={"rows": len(samples)}
+            )
 
 
 _register_slow_scorer()

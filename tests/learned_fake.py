@@ -36,22 +36,33 @@ class FakeLearnedQuality(Scorer):
         p = self.params
         given = dict(ctx.labels or {})
         if len(given) < p.min_labels and p.judge_budget == 0:
-            raise NotComputed(f"{len(given)} labels, {p.min_labels} needed: upload a label file, label samples in "
-                              "the sample browser, or configure an LLM judge and set judge_budget")
-        judged = {s.index: 1.0 if len(s.answer) > 3 else 0.0
-                  for s in samples if s.index not in given}
+            raise NotComputed(
+                f"{len(given)} labels, {p.min_labels} needed: upload a label file, label samples in "
+                "the sample browser, or configure an LLM judge and set judge_budget"
+            )
+        judged = {s.index: 1.0 if len(s.answer) > 3 else 0.0 for s in samples if s.index not in given}
         judged = dict(list(judged.items())[: p.judge_budget])
         labels = {**given, **judged}
         n = len(samples)
         scores = [labels.get(s.index, 1 - s.index / max(n, 1)) for s in samples]
         unlabelled = [s.index for s in samples if s.index not in labels]
         return ScorerResult(
-            scores=scores, flags=[[] for _ in samples],
-            fields=[{"learned_quality": v, "label_priority": 0.0 if s.index in labels else 1.0}
-                    for s, v in zip(samples, scores, strict=True)],
-            summary={"labels_used": len(labels), "label_sources": {"given": len(given), "judge": len(judged)},
-                     "cv_auroc": None, "calibration": [], "top_features": [], "proposed_next": unlabelled[:50],
-                     "judge_labels": [[i, v] for i, v in sorted(judged.items())]})
+            scores=scores,
+            flags=[[] for _ in samples],
+            fields=[
+                {"learned_quality": v, "label_priority": 0.0 if s.index in labels else 1.0}
+                for s, v in zip(samples, scores, strict=True)
+            ],
+            summary={
+                "labels_used": len(labels),
+                "label_sources": {"given": len(given), "judge": len(judged)},
+                "cv_auroc": None,
+                "calibration": [],
+                "top_features": [],
+                "proposed_next": unlabelled[:50],
+                "judge_labels": [[i, v] for i, v in sorted(judged.items())],
+            },
+        )
 
 
 @pytest.fixture

@@ -25,8 +25,10 @@ def alpaca_samples(path: Path, n: int) -> list[Sample]:
     """The first ``n`` rows of an alpaca-format file, then copies of rows ``REPEATED``."""
     rows = json.loads(path.read_text(encoding="utf-8"))[:n]
     rows += [rows[i] for i in REPEATED]
-    return [sample(i, r["instruction"] + ("\n\n" + r["input"] if r.get("input") else ""), r["output"])
-            for i, r in enumerate(rows)]
+    return [
+        sample(i, r["instruction"] + ("\n\n" + r["input"] if r.get("input") else ""), r["output"])
+        for i, r in enumerate(rows)
+    ]
 
 
 def texts_of(samples: list[Sample]) -> dict[int, dict[str, str]]:
@@ -61,8 +63,13 @@ def add_family_fields(out: AuditOutput, samples: list[Sample], k: int = 6) -> No
     clusters = []
     for c in range(k):
         centroid = np.asarray(x[labels == c].mean(axis=0)).ravel()
-        clusters.append({"id": c, "size": int((labels == c).sum()),
-                         "keywords": [t.strip() for t in terms[np.argsort(-centroid)[:4]]]})
+        clusters.append(
+            {
+                "id": c,
+                "size": int((labels == c).sum()),
+                "keywords": [t.strip() for t in terms[np.argsort(-centroid)[:4]]],
+            }
+        )
     answer_len = np.asarray([rec["answer_chars"] for rec in out.samples], dtype=float)
     cuts = np.quantile(answer_len, [1 / 3, 2 / 3])
     rank = answer_len.argsort().argsort() / max(len(answer_len) - 1, 1)
@@ -71,18 +78,28 @@ def add_family_fields(out: AuditOutput, samples: list[Sample], k: int = 6) -> No
         rec["map_x"], rec["map_y"] = float(reduced[i, 0]), float(reduced[i, 1])
         rec["task_type"] = "open_qa" if instructions[i].rstrip().endswith(("?", "？")) else "generation"
         rec["difficulty"] = float(rank[i])
-        rec["difficulty_level"] = "easy" if answer_len[i] <= cuts[0] else "medium" if answer_len[i] <= cuts[1] else "hard"
-        rec["answer_quality_breakdown"] = {"completeness": float(min(1.0, answer_len[i] / 200)),
-                                           "conciseness": float(max(0.0, 1 - answer_len[i] / 2000))}
+        rec["difficulty_level"] = (
+            "easy" if answer_len[i] <= cuts[0] else "medium" if answer_len[i] <= cuts[1] else "hard"
+        )
+        rec["answer_quality_breakdown"] = {
+            "completeness": float(min(1.0, answer_len[i] / 200)),
+            "conciseness": float(max(0.0, 1 - answer_len[i] / 2000)),
+        }
         rec["scores"]["answer_quality"] = float(np.mean(list(rec["answer_quality_breakdown"].values())))
     # samples 0 and 1 as a conflicting pair (their real texts, side by side)
-    conflict = Flag("conflicting_answers", "consistency", "warning", "a near-identical question is answered differently", (1,))
+    conflict = Flag(
+        "conflicting_answers", "consistency", "warning", "a near-identical question is answered differently", (1,)
+    )
     out.samples[0]["flags"].append(conflict.to_dict())
     dims = out.report["dimensions"]
     dims["diversity"]["figures"]["clusters_tfidf"] = {"clusters": clusters, "k": k}
     dims["difficulty"]["figures"]["length_terciles"] = {"target_mix": {"easy": 0.2, "medium": 0.5, "hard": 0.3}}
-    for d, figure in (("diversity", "clusters_tfidf"), ("difficulty", "length_terciles"), ("answer_quality", "length_proxy"),
-                      ("consistency", "conflict_pair")):
+    for d, figure in (
+        ("diversity", "clusters_tfidf"),
+        ("difficulty", "length_terciles"),
+        ("answer_quality", "length_proxy"),
+        ("consistency", "conflict_pair"),
+    ):
         scored = sum(1 for rec in out.samples if d in rec["scores"])
         dims[d].update(status="ok", score=0.5, reason=None, scorers=[figure], samples_scored=scored)
 
@@ -96,9 +113,11 @@ def curation_of(out: AuditOutput, size: int) -> dict[str, Any]:
     random = sorted(int(i) for i in rng.choice([r["index"] for r in recs], size, replace=False))
     longest = [r["index"] for r in sorted(recs, key=lambda r: (-r["answer_chars"], r["index"]))[:size]]
     flagged = len(recs) - len(clean)
-    return {"policy": {"drop_flags": ["exact_duplicate"], "budget": size},
-            "dropped_by_reason": {"flagged": flagged, "budget": len(clean) - len(curated)},
-            "subsets": {"curated": sorted(r["index"] for r in curated), "random": random, "longest": longest}}
+    return {
+        "policy": {"drop_flags": ["exact_duplicate"], "budget": size},
+        "dropped_by_reason": {"flagged": flagged, "budget": len(clean) - len(curated)},
+        "subsets": {"curated": sorted(r["index"] for r in curated), "random": random, "longest": longest},
+    }
 
 
 def record_with_conversation(rec: dict[str, Any], s: Sample) -> dict[str, Any]:

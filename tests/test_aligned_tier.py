@@ -4,13 +4,13 @@ and verify their candidates on the full encoder (used above ``full_tier_max_samp
 from __future__ import annotations
 
 from functools import partial
+
 import numpy as np
 import pytest
 
 from scorers import run_audit, sample
 from scorers.embeddings import fit_alignment
 from scorers.models import ModelConfig
-
 from tests._embed_fakes import FakeEmbedder
 from tests.test_quality_relevance import _rows, swapped_samples
 
@@ -63,21 +63,35 @@ def test_semantic_duplicates_on_the_aligned_tier_are_verified_on_the_full_encode
     pairs = _rows()
     rows = [sample(i, q, a) for i, (q, a) in enumerate(pairs)]
     n = len(rows)
-    rows += [sample(n, "List three benefits of regular exercise.", "It helps."),
-             sample(n + 1, "Name three benefits of exercising regularly.", "Better sleep, lower stress and a stronger heart.")]
+    rows += [
+        sample(n, "List three benefits of regular exercise.", "It helps."),
+        sample(
+            n + 1, "Name three benefits of exercising regularly.", "Better sleep, lower stress and a stronger heart."
+        ),
+    ]
     params = {"semantic_duplicate": {"threshold": 0.8, "candidate_threshold": 0.5}}
     full = run_audit(rows, scorers=["semantic_duplicate"], params=params)
     aligned = run_audit(rows, scorers=["semantic_duplicate"], params=params, models=ALIGNED)
     fig = aligned.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]
-    assert fig["search_tier"] == "aligned" and full.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]["search_tier"] == "full"
+    assert (
+        fig["search_tier"] == "aligned"
+        and full.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]["search_tier"] == "full"
+    )
     assert fig["verified_pairs"] >= 1 and fig["samples_embedded_full"] >= 2
     assert 0 < fig["alignment"]["heldout_cosine_to_full"] <= 1
     groups = lambda out: sorted(r["index"] for r in out.samples if "semantic_group" in r)  # noqa: E731
     assert groups(aligned) == groups(full) == [n, n + 1]
     # a candidate is never flagged on aligned similarity alone: with no verification budget nothing is flagged
-    none = run_audit(rows, scorers=["semantic_duplicate"], models=ALIGNED,
-                     params={"semantic_duplicate": {**params["semantic_duplicate"], "max_verify": 0}})
-    assert groups(none) == [] and none.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]["unverified_pairs"] >= 1
+    none = run_audit(
+        rows,
+        scorers=["semantic_duplicate"],
+        models=ALIGNED,
+        params={"semantic_duplicate": {**params["semantic_duplicate"], "max_verify": 0}},
+    )
+    assert (
+        groups(none) == []
+        and none.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]["unverified_pairs"] >= 1
+    )
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ says what it measures (issue #13, with the Dolly 3k rows that motivated each rul
 from __future__ import annotations
 
 from functools import partial
+
 from scorers import run_audit, sample
 from scorers.answer_quality import HOW_TO_RANK, NO_DEFECT
 from scorers.quality_length import asked_length
@@ -12,20 +13,26 @@ from scorers.quality_length import asked_length
 # (tests/test_flag_gate.py tests the gate)
 run_audit = partial(run_audit, gate_flags=False)
 
-LONG_LETTER = ("Dear Mum and Dad,\n\n" + " ".join([
-    "A tortoise is a quiet, patient friend who would teach me to care for another living thing.",
-    "Tortoises live for decades, so ours could grow up with me and keep me company at university.",
-    "They eat dandelions, clover and lettuce, which we already grow in the garden at no cost.",
-    "Unlike a dog, a tortoise needs no walks in the rain, and it will never chew the sofa.",
-    "I have read three books about tortoise care and can explain how to set up its enclosure.",
-    "The pet shop owner says a Hermann's tortoise suits a family like ours with a small garden.",
-    "I promise to clean its house every Saturday morning before I play any video games.",
-    "Looking after it would teach me responsibility, which you always say I need more of.",
-    "It would also help with my biology homework, since we are studying reptiles this term.",
-    "My friend Priya has had one for five years and says it is the calmest animal she knows.",
-    "I will pay for its food from my pocket money, and I have already saved twenty pounds.",
-    "Please think about it over the weekend, and I will make you breakfast on Sunday either way."]) +
-    "\n\nLove, Sam")
+LONG_LETTER = (
+    "Dear Mum and Dad,\n\n"
+    + " ".join(
+        [
+            "A tortoise is a quiet, patient friend who would teach me to care for another living thing.",
+            "Tortoises live for decades, so ours could grow up with me and keep me company at university.",
+            "They eat dandelions, clover and lettuce, which we already grow in the garden at no cost.",
+            "Unlike a dog, a tortoise needs no walks in the rain, and it will never chew the sofa.",
+            "I have read three books about tortoise care and can explain how to set up its enclosure.",
+            "The pet shop owner says a Hermann's tortoise suits a family like ours with a small garden.",
+            "I promise to clean its house every Saturday morning before I play any video games.",
+            "Looking after it would teach me responsibility, which you always say I need more of.",
+            "It would also help with my biology homework, since we are studying reptiles this term.",
+            "My friend Priya has had one for five years and says it is the calmest animal she knows.",
+            "I will pay for its food from my pocket money, and I have already saved twenty pounds.",
+            "Please think about it over the weekend, and I will make you breakfast on Sunday either way.",
+        ]
+    )
+    + "\n\nLove, Sam"
+)
 
 
 def _scores(rows, **kw):
@@ -39,12 +46,22 @@ def _clean_rows(n: int = 24):
 
 def test_a_defect_found_lowers_the_score() -> None:
     rows = _clean_rows()
-    rows.append(sample(24, "Write a short thank-you note to my teacher.",
-                       "Dear [Teacher's Name],\n\nThank you for everything you taught me this year.\n\nBest,\n[Your Name]"))
+    rows.append(
+        sample(
+            24,
+            "Write a short thank-you note to my teacher.",
+            "Dear [Teacher's Name],\n\nThank you for everything you taught me this year.\n\nBest,\n[Your Name]",
+        )
+    )
     # (Dolly row 882, "What's your favorite baseball team?" → "As a Large Language Model (LLM), I don't have any
     # favorite…", was read and judged the honest answer to a question about the assistant: no defect there)
-    rows.append(sample(25, "What is the capital of Australia?",
-                       "As an AI language model, I can tell you that the capital of Australia is Canberra."))
+    rows.append(
+        sample(
+            25,
+            "What is the capital of Australia?",
+            "As an AI language model, I can tell you that the capital of Australia is Canberra.",
+        )
+    )
     rows.append(sample(26, "Name a colour.", ""))
     s, out = _scores(rows)
     assert s[0] == 1.0
@@ -62,9 +79,13 @@ def test_a_code_the_gate_holds_back_is_no_defect() -> None:
     """wrong_language is right on about seven in ten of the rows people read (docs/flag-precision.md), so it is
     shown at most as info: the detector still raises it, but it does not lower the quality score."""
     rows = _clean_rows()
-    rows.append(sample(24, "Explain what photosynthesis is in simple terms for a child.",
-                       "La photosynthèse est le processus par lequel les plantes vertes transforment la lumière en "
-                       "énergie."))
+    rows.append(
+        sample(
+            24,
+            "Explain what photosynthesis is in simple terms for a child.",
+            "La photosynthèse est le processus par lequel les plantes vertes transforment la lumière en énergie.",
+        )
+    )
     out = run_audit(rows, scorers=["wrong_language", "answer_quality"])
     s = [r["scores"]["answer_quality"] for r in out.samples]
     assert any(f["code"] == "wrong_language" for f in out.samples[24]["flags"])  # raised (the gate is off here)
@@ -76,9 +97,13 @@ def test_length_is_judged_against_what_the_instruction_asks_for() -> None:
     assert asked_length("Write a short story about a dragon.") == "long"
     assert asked_length("Classify these as cheese or bread: Gouda, Focaccia.") == "short"
     assert asked_length("Who is RFK?") == "open"
-    short = [sample(i, f"Write a thank-you note number {i}.", "Thank you so much for the lovely gift.") for i in range(24)]
-    rows = short + [sample(24, "Write a letter to my mum and dad detailing why they should buy me a tortoise.", LONG_LETTER),
-                    sample(25, "Write a one-word label for this note.", LONG_LETTER)]
+    short = [
+        sample(i, f"Write a thank-you note number {i}.", "Thank you so much for the lovely gift.") for i in range(24)
+    ]
+    rows = short + [
+        sample(24, "Write a letter to my mum and dad detailing why they should buy me a tortoise.", LONG_LETTER),
+        sample(25, "Write a one-word label for this note.", LONG_LETTER),
+    ]
     out = run_audit(rows, scorers=["answer_conciseness"])
     conc = [r["answer_conciseness"]["score"] for r in out.samples]
     assert conc[24] == 1.0 and out.samples[24]["flags"] == []  # the letter that was asked for is not verbose
@@ -89,8 +114,10 @@ def test_a_list_that_labels_each_item_is_not_repetition() -> None:
     items = ["Gouda", "Focaccia", "Brie", "Baguette", "Cheddar", "Brioche", "Ciabatta", "Manchego"]
     kinds = ["cheese", "bread", "cheese", "bread", "cheese", "bread", "bread", "cheese"]
     answer = "\n".join(f"{a} is a type of {k}." for a, k in zip(items, kinds))
-    out = run_audit([sample(0, "Tell me whether these are cheese or bread: " + ", ".join(items), answer)],
-                    scorers=["answer_conciseness"])
+    out = run_audit(
+        [sample(0, "Tell me whether these are cheese or bread: " + ", ".join(items), answer)],
+        scorers=["answer_conciseness"],
+    )
     assert out.samples[0]["flags"] == []
     loop = "\n".join(["Gouda is a type of cheese."] * 8)
     out = run_audit([sample(0, "Describe Gouda.", loop)], scorers=["answer_conciseness", "junk_answer"])

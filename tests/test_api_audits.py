@@ -40,7 +40,11 @@ def test_audit_end_to_end(client, settings) -> None:
     assert rep["dataset"]["rows"] == 5 and rep["dataset"]["format"] == "alpaca"
     assert rep["dataset"]["languages"] == {"en": 4, "zh": 1}
     assert rep["flags"] == {"exact_duplicate": 2}
-    assert {s["name"]: s["status"] for s in rep["scorers"]} == {"exact_duplicate": "ok", "text_length": "ok", "language": "ok"}
+    assert {s["name"]: s["status"] for s in rep["scorers"]} == {
+        "exact_duplicate": "ok",
+        "text_length": "ok",
+        "language": "ok",
+    }
     assert set(rep["dimensions"]) == {"diversity", "answer_quality", "consistency", "difficulty", "noise"}
 
     page = client.get(f"/v1/audits/{audit['id']}/samples", params={"flag": "exact_duplicate"}).json()
@@ -68,8 +72,11 @@ def test_samples_pagination_and_sort(client, settings) -> None:
         assert len(seen) == 30 and len({i for _, i in seen}) == 30, sort
         key = sort.lstrip("-")
         values = [i if key == "index" else (s, i) for s, i in seen]
-        expected = sorted(values, reverse=sort.startswith("-")) if key == "index" else \
-            sorted(values, key=lambda v: (-v[0] if sort.startswith("-") else v[0], v[1]))
+        expected = (
+            sorted(values, reverse=sort.startswith("-"))
+            if key == "index"
+            else sorted(values, key=lambda v: (-v[0] if sort.startswith("-") else v[0], v[1]))
+        )
         assert values == expected, sort
     bad = client.get(f"/v1/audits/{audit['id']}/samples", params={"sort": "colour"})
     assert bad.status_code == 422

@@ -120,9 +120,16 @@ def test_size_limits(settings, api_key) -> None:
     assert list((settings.storage.uploads).glob("*")) == [], "rejected uploads leave no file behind"
 
 
-@pytest.mark.parametrize("bad", ['{"conversations": []}', '{"conversations": [{"from": "alien", "value": "x"}]}',
-                                 '{"messages": [{"role": "user", "content": "only a question"}]}',
-                                 '{"instruction": ["not", "a", "string"], "output": "x"}', '[1, 2]'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"conversations": []}',
+        '{"conversations": [{"from": "alien", "value": "x"}]}',
+        '{"messages": [{"role": "user", "content": "only a question"}]}',
+        '{"instruction": ["not", "a", "string"], "output": "x"}',
+        "[1, 2]",
+    ],
+)
 def test_structurally_wrong_rows_are_4xx(client, bad) -> None:
     r = post(client, bad.encode())
     assert 400 <= r.status_code < 500, r.text

@@ -26,8 +26,10 @@ ROWS = [{"instruction": f"Question {i % 6}", "input": "", "output": "Answer " + 
 def test_curation_with_dedupe_budget_and_baselines(client, settings) -> None:
     ds = dataset(client, ROWS)
     audit = audited(client, settings, ds)
-    r = client.post(f"/v1/datasets/{ds}/curations",
-                    json={"audit_id": audit, "policy": {"dedupe": True, "budget": {"rows": 4}}, "name": "best4"})
+    r = client.post(
+        f"/v1/datasets/{ds}/curations",
+        json={"audit_id": audit, "policy": {"dedupe": True, "budget": {"rows": 4}}, "name": "best4"},
+    )
     assert r.status_code == 202, r.text
     cur = r.json()
     assert cur["status"] == "queued"
@@ -50,7 +52,9 @@ def test_curation_with_dedupe_budget_and_baselines(client, settings) -> None:
 
 def test_mixing_datasets_with_ratios(client, settings) -> None:
     general = dataset(client, ROWS)
-    domain = dataset(client, [{"instruction": f"Domain q {i}", "input": "", "output": f"Domain a {i}"} for i in range(10)])
+    domain = dataset(
+        client, [{"instruction": f"Domain q {i}", "input": "", "output": f"Domain a {i}"} for i in range(10)]
+    )
     audit = audited(client, settings, general)
     policy = {"budget": {"rows": 10}, "mix": [{"dataset_id": domain, "ratio": 0.3}]}
     cur = client.post(f"/v1/datasets/{general}/curations", json={"audit_id": audit, "policy": policy}).json()
@@ -77,7 +81,9 @@ def test_curation_errors(client, settings) -> None:
 def test_curation_report_page(client, settings) -> None:
     ds = dataset(client, ROWS)
     audit = audited(client, settings, ds)
-    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit, "policy": {"budget": {"rows": 5}}}).json()
+    cur = client.post(
+        f"/v1/datasets/{ds}/curations", json={"audit_id": audit, "policy": {"budget": {"rows": 5}}}
+    ).json()
     assert client.get(f"/v1/curations/{cur['id']}/report.html").status_code == 409
     Worker(settings).run_once()
     page = client.get(f"/v1/curations/{cur['id']}/report.html")

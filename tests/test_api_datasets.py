@@ -12,8 +12,13 @@ import pyarrow.parquet as pq
 ALPACA = [
     {"instruction": "Give three tips for staying healthy.", "input": "", "output": "Eat well, sleep, move."},
     {"instruction": "Translate to French.", "input": "Good morning", "output": "Bonjour"},
-    {"instruction": "保持健康的三个提示。", "input": "", "output": "多运动。", "system": "你是助手。",
-     "history": [["你好", "你好！"]]},
+    {
+        "instruction": "保持健康的三个提示。",
+        "input": "",
+        "output": "多运动。",
+        "system": "你是助手。",
+        "history": [["你好", "你好！"]],
+    },
 ]
 
 
@@ -30,8 +35,10 @@ def test_upload_alpaca_json_and_read_back(client) -> None:
     page = client.get(f"/v1/datasets/{ds['id']}/samples", params={"offset": 1, "limit": 2}).json()
     assert page["total"] == 3 and [s["index"] for s in page["items"]] == [1, 2]
     second = page["items"][0]["conversation"]
-    assert second["turns"] == [{"role": "user", "content": "Translate to French.\n\nGood morning"},
-                               {"role": "assistant", "content": "Bonjour"}]
+    assert second["turns"] == [
+        {"role": "user", "content": "Translate to French.\n\nGood morning"},
+        {"role": "assistant", "content": "Bonjour"},
+    ]
     third = page["items"][1]
     assert third["conversation"]["system"] == "你是助手。"
     assert [t["role"] for t in third["conversation"]["turns"]] == ["user", "assistant", "user", "assistant"]
@@ -41,11 +48,27 @@ def test_upload_alpaca_json_and_read_back(client) -> None:
 
 
 def test_formats_are_detected(client) -> None:
-    sharegpt = [{"conversations": [{"from": "system", "value": "Be brief."}, {"from": "human", "value": "Hi"},
-                                   {"from": "gpt", "value": "Hello"}, {"from": "function_call", "value": "{}"},
-                                   {"from": "observation", "value": "42"}, {"from": "gpt", "value": "It is 42."}]}]
-    messages = [{"messages": [{"role": "system", "content": "S"}, {"role": "user", "content": [{"type": "text", "text": "Q"}]},
-                              {"role": "assistant", "content": "A"}]}]
+    sharegpt = [
+        {
+            "conversations": [
+                {"from": "system", "value": "Be brief."},
+                {"from": "human", "value": "Hi"},
+                {"from": "gpt", "value": "Hello"},
+                {"from": "function_call", "value": "{}"},
+                {"from": "observation", "value": "42"},
+                {"from": "gpt", "value": "It is 42."},
+            ]
+        }
+    ]
+    messages = [
+        {
+            "messages": [
+                {"role": "system", "content": "S"},
+                {"role": "user", "content": [{"type": "text", "text": "Q"}]},
+                {"role": "assistant", "content": "A"},
+            ]
+        }
+    ]
     pairs = [{"question": "What is 2+2?", "answer": "4"}]
     text = [{"text": "Plain pre-training text."}]
     cases = {"sharegpt": sharegpt, "messages": messages, "pairs": pairs, "text": text}
@@ -62,14 +85,16 @@ def test_formats_are_detected(client) -> None:
 
 def test_field_map_and_format_override(client) -> None:
     rows = [{"q": "Why is the sky blue?", "a": "Rayleigh scattering."}]
-    r = upload(client, json.dumps(rows).encode(), format="pairs", field_map=json.dumps({"instruction": "q", "output": "a"}))
+    r = upload(
+        client, json.dumps(rows).encode(), format="pairs", field_map=json.dumps({"instruction": "q", "output": "a"})
+    )
     assert r.status_code == 201, r.text
     conv = client.get(f"/v1/datasets/{r.json()['id']}/samples").json()["items"][0]["conversation"]
     assert conv["turns"][0]["content"] == "Why is the sky blue?"
 
 
 def test_containers_csv_parquet_gzip_and_raw_bodies(client) -> None:
-    csv_bytes = b"instruction,input,output\nSay hi,,Hi\n\"Multi\nline\",x,y\n"
+    csv_bytes = b'instruction,input,output\nSay hi,,Hi\n"Multi\nline",x,y\n'
     r = upload(client, csv_bytes, filename="d.csv")
     assert r.status_code == 201, r.text
     assert r.json()["rows"] == 2
@@ -79,7 +104,9 @@ def test_containers_csv_parquet_gzip_and_raw_bodies(client) -> None:
     assert r.status_code == 201 and r.json()["rows"] == 2
     r = upload(client, gzip.compress(json.dumps(ALPACA).encode()), filename="d.json.gz")
     assert r.status_code == 201 and r.json()["ingest"]["gzip"] is True and r.json()["rows"] == 3
-    r = client.post("/v1/datasets?name=raw", content=json.dumps(ALPACA).encode(), headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/v1/datasets?name=raw", content=json.dumps(ALPACA).encode(), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 201 and r.json()["rows"] == 3 and r.json()["name"] == "raw"
     body = "\n".join(json.dumps(x) for x in ALPACA).encode()
     r = client.post("/v1/datasets", content=body, headers={"Content-Type": "application/x-ndjson"})

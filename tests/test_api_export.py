@@ -38,18 +38,29 @@ def test_alpaca_export_keeps_input_apart_and_extra_fields(client) -> None:
 
 def test_alpaca_export_of_renamed_fields_and_other_formats(client) -> None:
     rows = [{"q": "What is 2+2?", "ctx": "Show work.", "a": "4", "source": "gsm"}]
-    ds = upload(client, "r.jsonl", json.dumps(rows).encode(),
-                field_map=json.dumps({"instruction": "q", "input": "ctx", "output": "a"}), format="alpaca")["id"]
-    assert json.loads(export(client, ds, "alpaca")) == {"instruction": "What is 2+2?", "input": "Show work.", "output": "4",
-                                                       "source": "gsm"}
+    ds = upload(
+        client,
+        "r.jsonl",
+        json.dumps(rows).encode(),
+        field_map=json.dumps({"instruction": "q", "input": "ctx", "output": "a"}),
+        format="alpaca",
+    )["id"]
+    assert json.loads(export(client, ds, "alpaca")) == {
+        "instruction": "What is 2+2?",
+        "input": "Show work.",
+        "output": "4",
+        "source": "gsm",
+    }
     chat = [{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}], "id": "c1"}]
     ds = upload(client, "c.json", json.dumps(chat).encode())["id"]
     assert json.loads(export(client, ds, "alpaca")) == {"instruction": "hi", "input": "", "output": "hello", "id": "c1"}
 
 
 def test_original_format_writes_back_the_uploaded_rows_unchanged(client) -> None:
-    lines = ['{"output": "4", "instruction":  "What is 2+2?", "input": ""}',
-             '{"instruction":"Name a colour.","output":"Blue.","extra":{"b":1,"a":[1,2]}}']
+    lines = [
+        '{"output": "4", "instruction":  "What is 2+2?", "input": ""}',
+        '{"instruction":"Name a colour.","output":"Blue.","extra":{"b":1,"a":[1,2]}}',
+    ]
     body = ("\n".join(lines) + "\n").encode()
     ds = upload(client, "d.jsonl", body)["id"]
     assert export(client, ds, "original").encode() == body
@@ -59,13 +70,16 @@ def test_original_format_writes_back_the_uploaded_rows_unchanged(client) -> None
 
 
 def test_curated_dataset_has_its_own_checksum_and_a_paged_lineage(client, settings) -> None:
-    rows = [{"instruction": f"Question {i % 2000}", "input": "", "output": f"Answer {i % 2000} " + "x" * (i % 50)}
-            for i in range(3000)]
+    rows = [
+        {"instruction": f"Question {i % 2000}", "input": "", "output": f"Answer {i % 2000} " + "x" * (i % 50)}
+        for i in range(3000)
+    ]
     parent = upload(client, "big.jsonl", "\n".join(json.dumps(r) for r in rows).encode())
     audit = client.post(f"/v1/datasets/{parent['id']}/audits", json={"scorers": ["exact_duplicate"]}).json()
     Worker(settings).run_once()
-    cur = client.post(f"/v1/datasets/{parent['id']}/curations",
-                      json={"audit_id": audit["id"], "policy": {"budget": {"rows": 2500}}}).json()
+    cur = client.post(
+        f"/v1/datasets/{parent['id']}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 2500}}}
+    ).json()
     Worker(settings).run_once()
     r = client.get(f"/v1/curations/{cur['id']}")
     assert len(r.content) < 12_000, len(r.content)  # was 338 KB for 3k rows: every row's lineage inline

@@ -8,15 +8,19 @@ import io
 import json
 
 import pytest
+from learned_fake import fake_ranker  # noqa: F401  (fixture)
 
 from app.jobs.worker import Worker
-from learned_fake import fake_ranker  # noqa: F401  (fixture)
 
 ROWS = [
     {"instruction": "What is 2+2?", "input": "", "output": "4"},
     {"instruction": "Name a colour.", "input": "", "output": "Blue."},
     {"instruction": "Name a colour.", "input": "", "output": "Blue."},  # an exact duplicate of row 1
-    {"instruction": "Write a haiku about rain.", "input": "", "output": "Soft rain on the roof / the garden drinks slowly / grey sky, green leaves"},
+    {
+        "instruction": "Write a haiku about rain.",
+        "input": "",
+        "output": "Soft rain on the roof / the garden drinks slowly / grey sky, green leaves",
+    },
     {"instruction": "Translate 'cat' to French.", "input": "", "output": "chat"},
     {"instruction": "保持健康的三个提示。", "input": "", "output": "多运动，多睡觉，均衡饮食。"},
 ]
@@ -47,13 +51,32 @@ def hashes(client, ds: str) -> list[str]:
 
 def test_label_file_by_index_every_kind_of_value(client) -> None:
     ds = make_dataset(client)
-    r = upload(client, ds, jsonl({"index": 0, "label": "good"}, {"index": 1, "label": "DROP"}, {"index": 3, "rating": 4},
-                                 {"index": 4, "score": 0.25}, {"index": 5, "label": False, "note": "ignored column"}))
+    r = upload(
+        client,
+        ds,
+        jsonl(
+            {"index": 0, "label": "good"},
+            {"index": 1, "label": "DROP"},
+            {"index": 3, "rating": 4},
+            {"index": 4, "score": 0.25},
+            {"index": 5, "label": False, "note": "ignored column"},
+        ),
+    )
     assert r.status_code == 200, r.text
-    assert r.json() == {"rows": 5, "samples_labelled": 5, "created": 5, "updated": 0,
-                        "by_key": {"index": 5, "content_hash": 0}}
-    assert labels_of(client, ds) == {0: (1.0, "upload", "good"), 1: (0.0, "upload", "drop"), 3: (0.75, "upload", "4"),
-                                     4: (0.25, "upload", None), 5: (0.0, "upload", "false")}
+    assert r.json() == {
+        "rows": 5,
+        "samples_labelled": 5,
+        "created": 5,
+        "updated": 0,
+        "by_key": {"index": 5, "content_hash": 0},
+    }
+    assert labels_of(client, ds) == {
+        0: (1.0, "upload", "good"),
+        1: (0.0, "upload", "drop"),
+        3: (0.75, "upload", "4"),
+        4: (0.25, "upload", None),
+        5: (0.0, "upload", "false"),
+    }
     page = client.get(f"/v1/datasets/{ds}/labels", params={"source": "upload", "limit": 2}).json()
     assert page["total"] == 5 and [x["index"] for x in page["items"]] == [0, 1]
     assert page["by_source"] == {"upload": 5, "browser": 0, "judge": 0}
@@ -75,25 +98,37 @@ def test_content_hash_is_exposed_and_keys_labels(client) -> None:
     assert r.status_code == 200, r.text
     # a hash labels every row with that content (both copies of the duplicate)
     assert r.json()["samples_labelled"] == 3 and r.json()["by_key"] == {"index": 0, "content_hash": 2}
-    assert labels_of(client, other) == {3: (0.0, "upload", "bad"), 4: (0.0, "upload", "bad"), 2: (1.0, "upload", "keep")}
+    assert labels_of(client, other) == {
+        3: (0.0, "upload", "bad"),
+        4: (0.0, "upload", "bad"),
+        2: (1.0, "upload", "keep"),
+    }
 
 
-@pytest.mark.parametrize("text, line, field, reason", [
-    (jsonl({"index": 0, "label": "good"}, {"index": 1, "rating": 7}), 2, "rating", "not a rating"),
-    (jsonl({"index": 0, "rating": 2.5}), 1, "rating", "integer from 1"),
-    (jsonl({"index": 0, "score": 1.5}), 1, "score", "from 0 (bad) to 1"),
-    (jsonl({"index": 0, "label": "maybe"}), 1, "label", "not a label"),
-    (jsonl({"index": 0, "label": 1}), 1, "label", "'rating'"),  # a bare 1 is never guessed
-    (jsonl({"index": 0, "label": "good"}, {"index": 9, "label": "good"}), 2, "index", "no row 9"),
-    (jsonl({"index": -1, "label": "good"}), 1, "index", "not a row index"),
-    (jsonl({"label": "good"}), 1, None, "no sample key"),
-    (jsonl({"index": 0}), 1, None, "no label"),
-    (jsonl({"index": 0, "label": "good", "score": 1}), 1, None, "one label field"),
-    (jsonl({"content_hash": "ab" * 32, "label": "good"}), 1, "content_hash", "no sample of this dataset"),
-    (jsonl({"content_hash": "xyz", "label": "good"}), 1, "content_hash", "64 hex digits"),
-    (jsonl({"index": 0, "label": "good"}, {"index": 0, "label": "bad"}), 2, None, "labelled twice (first on line 1)"),
-    ('{"index": 0, "label": "good"}\n{"index": 1, "label": \n', 2, None, "malformed JSON"),
-])
+@pytest.mark.parametrize(
+    "text, line, field, reason",
+    [
+        (jsonl({"index": 0, "label": "good"}, {"index": 1, "rating": 7}), 2, "rating", "not a rating"),
+        (jsonl({"index": 0, "rating": 2.5}), 1, "rating", "integer from 1"),
+        (jsonl({"index": 0, "score": 1.5}), 1, "score", "from 0 (bad) to 1"),
+        (jsonl({"index": 0, "label": "maybe"}), 1, "label", "not a label"),
+        (jsonl({"index": 0, "label": 1}), 1, "label", "'rating'"),  # a bare 1 is never guessed
+        (jsonl({"index": 0, "label": "good"}, {"index": 9, "label": "good"}), 2, "index", "no row 9"),
+        (jsonl({"index": -1, "label": "good"}), 1, "index", "not a row index"),
+        (jsonl({"label": "good"}), 1, None, "no sample key"),
+        (jsonl({"index": 0}), 1, None, "no label"),
+        (jsonl({"index": 0, "label": "good", "score": 1}), 1, None, "one label field"),
+        (jsonl({"content_hash": "ab" * 32, "label": "good"}), 1, "content_hash", "no sample of this dataset"),
+        (jsonl({"content_hash": "xyz", "label": "good"}), 1, "content_hash", "64 hex digits"),
+        (
+            jsonl({"index": 0, "label": "good"}, {"index": 0, "label": "bad"}),
+            2,
+            None,
+            "labelled twice (first on line 1)",
+        ),
+        ('{"index": 0, "label": "good"}\n{"index": 1, "label": \n', 2, None, "malformed JSON"),
+    ],
+)
 def test_bad_label_rows_get_a_422_naming_the_line_and_nothing_is_stored(client, text, line, field, reason) -> None:
     ds = make_dataset(client)
     upload(client, ds, jsonl({"index": 5, "label": "good"}))
@@ -121,13 +156,25 @@ def test_label_one_sample_undo_and_delete(client) -> None:
     ds = make_dataset(client)
     r = client.put(f"/v1/datasets/{ds}/labels/3", json={"label": "keep"})
     assert r.status_code == 200, r.text
-    assert r.json()["label"]["value"] == 1.0 and r.json()["label"]["source"] == "browser" and r.json()["previous"] is None
+    assert (
+        r.json()["label"]["value"] == 1.0 and r.json()["label"]["source"] == "browser" and r.json()["previous"] is None
+    )
     r = client.put(f"/v1/datasets/{ds}/labels/3", json={"label": "drop"})
     prev = r.json()["previous"]
     assert r.json()["label"]["value"] == 0.0 and prev["value"] == 1.0 and prev["raw"] == "keep"
     assert client.put(f"/v1/datasets/{ds}/labels/3", json={"rating": 3}).json()["label"]["value"] == 0.5
-    assert client.put(f"/v1/datasets/{ds}/labels/3", json={"score": 0.9, "source": "upload"}).json()["label"]["source"] == "upload"
-    for bad in ({}, {"label": "good", "score": 1}, {"score": 2}, {"rating": 0}, {"label": "meh"}, {"score": 1, "source": "x"}):
+    assert (
+        client.put(f"/v1/datasets/{ds}/labels/3", json={"score": 0.9, "source": "upload"}).json()["label"]["source"]
+        == "upload"
+    )
+    for bad in (
+        {},
+        {"label": "good", "score": 1},
+        {"score": 2},
+        {"rating": 0},
+        {"label": "meh"},
+        {"score": 1, "source": "x"},
+    ):
         assert client.put(f"/v1/datasets/{ds}/labels/3", json=bad).status_code == 422, bad
     assert client.put(f"/v1/datasets/{ds}/labels/99", json={"label": "good"}).status_code == 404
     assert client.delete(f"/v1/datasets/{ds}/labels/3").status_code == 204
@@ -142,11 +189,18 @@ def test_export_jsonl_and_csv_and_upload_the_export_again(client) -> None:
     h = hashes(client, ds)
     lines = [json.loads(x) for x in client.get(f"/v1/datasets/{ds}/labels/export").text.splitlines()]
     assert [(x["index"], x["content_hash"], x["score"], x["source"], x["raw"]) for x in lines] == [
-        (0, h[0], 1.0, "upload", "good"), (3, h[3], 0.25, "upload", "2"), (4, h[4], 0.0, "browser", "bad")]
+        (0, h[0], 1.0, "upload", "good"),
+        (3, h[3], 0.25, "upload", "2"),
+        (4, h[4], 0.0, "browser", "bad"),
+    ]
     r = client.get(f"/v1/datasets/{ds}/labels/export", params={"format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(r.text)))
-    assert [(int(x["index"]), float(x["score"]), x["raw"]) for x in table] == [(0, 1.0, "good"), (3, 0.25, "2"), (4, 0.0, "bad")]
+    assert [(int(x["index"]), float(x["score"]), x["raw"]) for x in table] == [
+        (0, 1.0, "good"),
+        (3, 0.25, "2"),
+        (4, 0.0, "bad"),
+    ]
     assert client.get(f"/v1/datasets/{ds}/labels/export", params={"format": "xml"}).status_code == 422
     # the CSV export, minus its index column, labels another upload of the same rows (in another order) by content
     other = make_dataset(client, list(reversed(ROWS)))
@@ -216,8 +270,13 @@ def test_audit_hands_labels_to_the_ranker_and_keeps_the_judges(client, settings)
     assert run["status"] == "ok"
     assert summary["label_sources"] == {"given": 3, "judge": 2} and summary["judge_labels"] == [[1, 1.0], [2, 1.0]]
     assert first["job"]["result"]["labels_given"] == 3 and first["job"]["result"]["judge_labels_stored"] == 2
-    assert labels_of(client, ds) == {0: (0.0, "upload", "bad"), 1: (1.0, "judge", None), 2: (1.0, "judge", None),
-                                     3: (1.0, "upload", "5"), 4: (0.0, "browser", "drop")}
+    assert labels_of(client, ds) == {
+        0: (0.0, "upload", "bad"),
+        1: (1.0, "judge", None),
+        2: (1.0, "judge", None),
+        3: (1.0, "upload", "5"),
+        4: (0.0, "browser", "drop"),
+    }
     rec = client.get(f"/v1/audits/{first['id']}/samples/0").json()
     assert rec["learned_quality"] == 0.0  # the person's label reached the ranker
 

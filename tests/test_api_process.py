@@ -113,22 +113,45 @@ def test_api_process_never_imports_torch(db_url, tmp_path) -> None:
     from app.training.toy import build_toy_model
 
     model = build_toy_model(tmp_path / "models" / "toy")
-    out = subprocess.run([sys.executable, "-c", API_SCRIPT, db_url, str(tmp_path / "data"), str(model)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", API_SCRIPT, db_url, str(tmp_path / "data"), str(model)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 def test_cli_audit_writes_report_and_samples(tmp_path) -> None:
-    rows = [{"instruction": "What is 2+2?", "input": "", "output": "4"}, {"instruction": "What is 2+2?", "input": "", "output": "4"},
-            {"instruction": "Name a colour.", "input": "", "output": "Blue."}]
+    rows = [
+        {"instruction": "What is 2+2?", "input": "", "output": "4"},
+        {"instruction": "What is 2+2?", "input": "", "output": "4"},
+        {"instruction": "Name a colour.", "input": "", "output": "Blue."},
+    ]
     src = tmp_path / "d.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows))
     out_dir = tmp_path / "out"
-    env_cmd = [sys.executable, "-m", "app.cli", "audit", str(src), "--out", str(out_dir),
-               "--scorers", "exact_duplicate,text_length,language"]
-    res = subprocess.run(env_cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                         env={**__import__("os").environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")})
+    env_cmd = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "audit",
+        str(src),
+        "--out",
+        str(out_dir),
+        "--scorers",
+        "exact_duplicate,text_length,language",
+    ]
+    res = subprocess.run(
+        env_cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")},
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads((out_dir / "report.json").read_text())
     assert report["dataset"]["rows"] == 3 and report["flags"] == {"exact_duplicate": 1}
@@ -139,15 +162,26 @@ def test_cli_audit_writes_report_and_samples(tmp_path) -> None:
     html = (out_dir / "report.html").read_text()
     assert "<html" in html and "exact_duplicate" in html
     first = (out_dir / "report.json").read_bytes()
-    res2 = subprocess.run(env_cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")})
+    res2 = subprocess.run(
+        env_cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")},
+    )
     assert res2.returncode == 0 and (out_dir / "report.json").read_bytes() == first
 
 
 def test_cli_audit_bad_file_exits_2_with_line(tmp_path) -> None:
     src = tmp_path / "bad.jsonl"
     src.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "c"}\n')
-    res = subprocess.run([sys.executable, "-m", "app.cli", "audit", str(src), "--out", str(tmp_path / "o")], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", str(src), "--out", str(tmp_path / "o")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 2
     assert "'line': 2" in res.stderr and "'field': 'output'" in res.stderr

@@ -14,11 +14,20 @@ from app.jobs.worker import Worker
 
 GOOD = {"instruction": "Say hi", "input": "", "output": "Hi"}
 ROUTES_WITH_AN_ID = [
-    ("get", "/v1/datasets/{x}"), ("get", "/v1/datasets/{x}/samples"), ("get", "/v1/datasets/{x}/export"),
-    ("delete", "/v1/datasets/{x}"), ("get", "/v1/audits/{x}"), ("get", "/v1/audits/{x}/report.json"),
-    ("get", "/v1/audits/{x}/samples"), ("get", "/v1/audits/{x}/report.html"), ("get", "/v1/jobs/{x}"),
-    ("post", "/v1/jobs/{x}/cancel"), ("get", "/v1/curations/{x}"), ("get", "/v1/training-jobs/{x}"),
-    ("get", "/v1/training-jobs/{x}/metrics"), ("get", "/v1/training-jobs/{x}/artifacts"),
+    ("get", "/v1/datasets/{x}"),
+    ("get", "/v1/datasets/{x}/samples"),
+    ("get", "/v1/datasets/{x}/export"),
+    ("delete", "/v1/datasets/{x}"),
+    ("get", "/v1/audits/{x}"),
+    ("get", "/v1/audits/{x}/report.json"),
+    ("get", "/v1/audits/{x}/samples"),
+    ("get", "/v1/audits/{x}/report.html"),
+    ("get", "/v1/jobs/{x}"),
+    ("post", "/v1/jobs/{x}/cancel"),
+    ("get", "/v1/curations/{x}"),
+    ("get", "/v1/training-jobs/{x}"),
+    ("get", "/v1/training-jobs/{x}/metrics"),
+    ("get", "/v1/training-jobs/{x}/artifacts"),
     ("get", "/v1/experiments/{x}"),
 ]
 
@@ -152,8 +161,10 @@ def test_a_row_nested_too_deep_for_storage_is_refused_in_json_arrays_too(client)
 def test_garbage_and_truncated_gzip(client, settings) -> None:
     r = post(client, b"\x1f\x8bgarbage", filename="d.jsonl.gz")
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_gzip", r.text
-    varied = [{"instruction": f"Question {i}: what is {i * 7919 % 1000} squared?", "output": str((i * 7919 % 1000) ** 2)}
-              for i in range(400)]  # varied rows: half the compressed bytes inflate to many whole rows
+    varied = [
+        {"instruction": f"Question {i}: what is {i * 7919 % 1000} squared?", "output": str((i * 7919 % 1000) ** 2)}
+        for i in range(400)
+    ]  # varied rows: half the compressed bytes inflate to many whole rows
     whole = gzip.compress(jsonl(*varied))
     r = post(client, whole[: len(whole) // 2], filename="d.jsonl.gz", on_error="skip")
     assert r.status_code == 201, r.text
@@ -173,12 +184,17 @@ def test_out_of_range_numbers_are_422(client, settings) -> None:
     assert client.get("/v1/datasets", params={"offset": 10**20}).status_code == 422
     assert client.get(f"/v1/datasets/{ds}/samples", params={"offset": 10**20}).status_code == 422
     assert client.get(f"/v1/datasets/{ds}/samples", params={"limit": 10**20}).status_code == 422
-    r = client.post(f"/v1/datasets/{ds}/audits", content=b'{"seed": 1e30}', headers={"Content-Type": "application/json"})
+    r = client.post(
+        f"/v1/datasets/{ds}/audits", content=b'{"seed": 1e30}', headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     r = client.post(f"/v1/datasets/{ds}/audits", json={"seed": -1})
     assert r.status_code == 422, r.text
-    r = client.post("/v1/training-jobs", content=b'{"dataset_id": "%s", "spec": {"base_model": "m", "max_steps": 1e20}}'
-                    % ds.encode(), headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/v1/training-jobs",
+        content=b'{"dataset_id": "%s", "spec": {"base_model": "m", "max_steps": 1e20}}' % ds.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 422, r.text
     r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": "m", "seed": 2**40}})
     assert r.status_code == 422, r.text
@@ -186,7 +202,9 @@ def test_out_of_range_numbers_are_422(client, settings) -> None:
     Worker(settings).run_once()
     assert client.get(f"/v1/audits/{audit['id']}/samples/{10**20}").status_code == 422
     assert client.get(f"/v1/audits/{audit['id']}/samples", params={"cluster": 10**20}).status_code == 422
-    r = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 10**20}}})
+    r = client.post(
+        f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 10**20}}}
+    )
     assert r.status_code == 422, r.text
 
 
@@ -199,9 +217,9 @@ def test_empty_reference_id_is_not_found(client) -> None:
 def test_nul_in_an_artifact_path_is_not_found(client, settings) -> None:
     from sqlalchemy import select
 
+    from app.db import queue
     from app.db.models import Project
     from app.db.session import session_scope
-    from app.db import queue
 
     with session_scope(settings.db_url) as s:  # a finished training job with one artifact
         job = queue.enqueue(s, s.scalar(select(Project.id)), "training", {"spec": {}, "datasets": {}}, 1)
@@ -223,9 +241,16 @@ def test_empty_scorer_list_is_refused_not_a_full_audit(client) -> None:
 
 
 # --- 11. a rejected upload leaves no file --------------------------------------------------------------------
-@pytest.mark.parametrize("fields,query", [({"on_error": "bogus"}, None), ({"field_map": "not json"}, None),
-                                          ({"format": "klingon"}, None), ({}, {"on_error": "bogus"}),
-                                          ({"name": "x" * 400}, None)])
+@pytest.mark.parametrize(
+    "fields,query",
+    [
+        ({"on_error": "bogus"}, None),
+        ({"field_map": "not json"}, None),
+        ({"format": "klingon"}, None),
+        ({}, {"on_error": "bogus"}),
+        ({"name": "x" * 400}, None),
+    ],
+)
 def test_uploads_refused_for_an_option_leave_no_file(client, settings, fields, query) -> None:
     r = post(client, jsonl(*[GOOD] * 50), params=query, **fields)
     assert r.status_code == 422, r.text
@@ -235,7 +260,7 @@ def test_uploads_refused_for_an_option_leave_no_file(client, settings, fields, q
 # --- 14. where an error is -----------------------------------------------------------------------------------
 def test_csv_bad_utf8_names_the_physical_line_and_column(client) -> None:
     lines = ["instruction,output"] + [f'"question {i} ' + "pad " * 20 + f'",answer {i}' for i in range(1, 3000)]
-    lines[2000] = 'caf\xe9 question,answer'  # line 2001 of the file
+    lines[2000] = "caf\xe9 question,answer"  # line 2001 of the file
     body = "\n".join(lines).encode("latin-1")
     r = post(client, body, filename="d.csv")
     assert r.status_code == 422, r.text

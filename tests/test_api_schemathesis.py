@@ -23,13 +23,30 @@ from schemathesis.checks import (
 from app.api.main import create_app
 from app.db.session import session_scope
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 #: bounded for CI: a few generated requests per operation, a few short call chains
-STATELESS = hsettings(max_examples=6, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-STATEFUL = hsettings(max_examples=12, stateful_step_count=5, deadline=None, derandomize=True, database=None,
-                     suppress_health_check=list(HealthCheck))
+STATELESS = hsettings(
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+)
+STATEFUL = hsettings(
+    max_examples=12,
+    stateful_step_count=5,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def _project(settings, app) -> dict[str, str]:
@@ -43,8 +60,12 @@ def _project(settings, app) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {key}"}
     rows = "\n".join(json.dumps({"instruction": f"Q{i}?", "output": f"A{i}."}) for i in range(3)).encode()
     with TestClient(app) as c:
-        assert c.post("/v1/datasets", files={"file": ("seed.jsonl", rows)}, data={"name": "seed"},
-                      headers=headers).status_code == 201
+        assert (
+            c.post(
+                "/v1/datasets", files={"file": ("seed.jsonl", rows)}, data={"name": "seed"}, headers=headers
+            ).status_code
+            == 201
+        )
     return headers
 
 
@@ -64,6 +85,7 @@ def test_every_operation_answers_as_documented(fuzzed) -> None:
     assert len(operations) >= 30, "every operation of the API"
     failures: dict[str, str] = {}
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @STATELESS
         def check(case) -> None:  # noqa: ANN001

@@ -15,7 +15,9 @@ from app.db.session import session_scope
 from app.services.auth import create_key
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]} for i in range(8)]
+ROWS = [
+    {"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]} for i in range(8)
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +62,19 @@ def test_base_model_only_from_roots_registry_or_own_jobs(client, settings, toy_m
     link = toy_model.parent / "sneaky"
     link.symlink_to(outside, target_is_directory=True)
     try:
-        answers = {base: train(base, "/v1/training-jobs/preview") for base in
-                   (str(outside), "/etc", "/nonexistent/x", "../elsewhere", f"{toy_model.parent}/../elsewhere",
-                    "sneaky", "", "job:nope")}
+        answers = {
+            base: train(base, "/v1/training-jobs/preview")
+            for base in (
+                str(outside),
+                "/etc",
+                "/nonexistent/x",
+                "../elsewhere",
+                f"{toy_model.parent}/../elsewhere",
+                "sneaky",
+                "",
+                "job:nope",
+            )
+        }
     finally:
         link.unlink()
     for base, r in answers.items():
@@ -79,8 +91,8 @@ def _finished_training_job(settings, toy_model: Path) -> str:
 
     from sqlalchemy import select
 
-    from app.db.models import Job, Project
     from app.db import queue
+    from app.db.models import Job, Project
 
     with session_scope(settings.db_url) as s:
         pid = s.scalar(select(Project.id).where(Project.name == "default"))
@@ -151,12 +163,22 @@ def test_cli_lists_and_revokes_keys(settings, tmp_path) -> None:
 
     from app.api.main import create_app
 
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": settings.db_url, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "d"),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": settings.db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "d"),
+        "PYTHONPATH": str(ROOT),
+    }
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "app.cli", "keys", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "keys", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     with session_scope(settings.db_url) as s:
         key, _ = create_key(s, "cli-proj", "laptop")

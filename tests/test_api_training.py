@@ -9,8 +9,10 @@ import pytest
 
 from app.jobs.worker import Worker
 
-ROWS = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
-        for i in range(12)]
+ROWS = [
+    {"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
+    for i in range(12)
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,15 @@ def dataset(client, rows=ROWS) -> str:
 
 def test_lora_job_end_to_end(client, settings, toy_model) -> None:
     ds = dataset(client)
-    spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 4, "batch_size": 4, "lr": 0.03,
-            "save_steps": 2, "eval_fraction": 0.2}
+    spec = {
+        "base_model": str(toy_model),
+        "method": "lora",
+        "max_steps": 4,
+        "batch_size": 4,
+        "lr": 0.03,
+        "save_steps": 2,
+        "eval_fraction": 0.2,
+    }
     preview = client.post("/v1/training-jobs/preview", json={"dataset_id": ds, "spec": spec, "n": 2})
     assert preview.status_code == 200, preview.text
     assert len(preview.json()["samples"]) == 2
@@ -79,7 +88,9 @@ def test_spec_errors_are_4xx(client, toy_model) -> None:
     ds = dataset(client)
     r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": "/nope", "method": "lora"}})
     assert r.status_code == 422 and r.json()["error"]["errors"][0]["field"] == "base_model"
-    r = client.post("/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": str(toy_model), "method": "magic"}})
+    r = client.post(
+        "/v1/training-jobs", json={"dataset_id": ds, "spec": {"base_model": str(toy_model), "method": "magic"}}
+    )
     assert r.status_code == 422
     r = client.post("/v1/training-jobs", json={"spec": {"base_model": str(toy_model)}})
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_dataset"
@@ -88,8 +99,10 @@ def test_spec_errors_are_4xx(client, toy_model) -> None:
 
 def test_plan_recommendation(client) -> None:
     ds = dataset(client)
-    r = client.post("/v1/training-plans/recommend",
-                    json={"domain_corpus_tokens": 3_000_000_000, "domain_dataset_id": ds, "keep_general_ability": True})
+    r = client.post(
+        "/v1/training-plans/recommend",
+        json={"domain_corpus_tokens": 3_000_000_000, "domain_dataset_id": ds, "keep_general_ability": True},
+    )
     assert r.status_code == 200, r.text
     plan = r.json()
     assert plan["stages"][0]["mode"] == "pretrain" and plan["reasons"]
@@ -98,12 +111,20 @@ def test_plan_recommendation(client) -> None:
 
 
 def test_closed_loop_experiment(client, settings, toy_model) -> None:
-    rows = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]
-             + (" and more" * (i % 4))} for i in range(30)]
+    rows = [
+        {
+            "instruction": f"what is number {i}?",
+            "input": "",
+            "output": ["red cat.", "blue dog.", "green tree."][i % 3] + (" and more" * (i % 4)),
+        }
+        for i in range(30)
+    ]
     ds = dataset(client, rows)
     audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate"]}).json()
     Worker(settings).run_once()
-    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}).json()
+    cur = client.post(
+        f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}
+    ).json()
     Worker(settings).run_once()
     spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 2, "batch_size": 4, "lr": 0.03}
     r = client.post("/v1/experiments", json={"curation_id": cur["id"], "spec": spec, "held_out_rows": 5})
@@ -112,6 +133,7 @@ def test_closed_loop_experiment(client, settings, toy_model) -> None:
     assert set(exp["arms"]) == {"curated", "random", "longest"} and exp["status"] == "queued"
     held = client.get(f"/v1/datasets/{exp['eval_dataset_id']}").json()
     assert held["rows"] == 5 and held["lineage"]["kind"] == "held_out"
+
     def source_rows(dataset_id: str) -> set[int]:
         return {x["source_index"] for x in client.get(f"/v1/datasets/{dataset_id}/lineage").json()["items"]}
 
@@ -131,12 +153,16 @@ def test_closed_loop_experiment(client, settings, toy_model) -> None:
 def test_experiment_with_extra_arms_and_chosen_baselines(client, settings, toy_model) -> None:
     """The noise loop's arms: the curated subset, its random baseline only, and two datasets of the project's
     own (the whole uncurated upload, a clean reference), all evaluated on one given held-out set."""
-    rows = [{"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
-            for i in range(20)]
+    rows = [
+        {"instruction": f"what is number {i}?", "input": "", "output": ["red cat.", "blue dog.", "green tree."][i % 3]}
+        for i in range(20)
+    ]
     ds, clean, held = dataset(client, rows), dataset(client, rows[:12]), dataset(client, rows[:4])
     audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate"]}).json()
     Worker(settings).run_once()
-    cur = client.post(f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}).json()
+    cur = client.post(
+        f"/v1/datasets/{ds}/curations", json={"audit_id": audit["id"], "policy": {"budget": {"rows": 8}}}
+    ).json()
     Worker(settings).run_once()
     spec = {"base_model": str(toy_model), "method": "lora", "max_steps": 1, "batch_size": 4}
     body = {"curation_id": cur["id"], "spec": spec, "baselines": ["random"], "extra_arms": {"all": ds, "oracle": clean}}
@@ -159,8 +185,13 @@ def test_experiment_with_extra_arms_and_chosen_baselines(client, settings, toy_m
 
 
 def test_reward_model_from_preference_pairs(client, settings, toy_model) -> None:
-    pairs = [{"chosen": f"\n\nHuman: what is number {i}?\n\nAssistant: red cat.",
-              "rejected": f"\n\nHuman: what is number {i}?\n\nAssistant: no."} for i in range(8)]
+    pairs = [
+        {
+            "chosen": f"\n\nHuman: what is number {i}?\n\nAssistant: red cat.",
+            "rejected": f"\n\nHuman: what is number {i}?\n\nAssistant: no.",
+        }
+        for i in range(8)
+    ]
     body = "\n".join(json.dumps(p) for p in pairs).encode()
     ds = client.post("/v1/datasets", files={"file": ("hh.jsonl", body)}).json()
     assert ds["format"] == "preference"

@@ -24,8 +24,10 @@ def _model_root(request):
 
 
 def test_provenance_and_model_card_name_dataset_audit_and_curation(client, settings, toy_model) -> None:
-    rows = [{"instruction": f"what is number {i % 9}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]}
-            for i in range(12)]
+    rows = [
+        {"instruction": f"what is number {i % 9}?", "input": "", "output": ["red cat.", "blue dog."][i % 2]}
+        for i in range(12)
+    ]
     ds = client.post("/v1/datasets", files={"file": ("d.json", json.dumps(rows).encode())}).json()["id"]
     audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": ["exact_duplicate"]}).json()["id"]
     Worker(settings).run_once()

@@ -26,9 +26,13 @@ SESSION_TYPES = {"SessionDep", "Session"}
 
 def _imports(tree: ast.AST) -> list[tuple[int, str]]:
     """Imports that run: those under ``if TYPE_CHECKING:`` name a type for the checker and are left out."""
-    typing_only = {id(n) for node in ast.walk(tree)
-                   if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
-                   for stmt in node.body for n in ast.walk(stmt)}
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for stmt in node.body
+        for n in ast.walk(stmt)
+    }
     out = []
     for node in ast.walk(tree):
         if id(node) in typing_only:
@@ -59,22 +63,38 @@ def _session_names(tree: ast.AST) -> set[str]:
 def route_violations(source: str, filename: str = "<route>") -> list[str]:
     """Every place a route module reaches past the services: a forbidden import, or a query on a session."""
     tree = ast.parse(source, filename)
-    found = [f"{filename}:{line}: imports {name}" for line, name in _imports(tree)
-             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_ROUTES)]
+    found = [
+        f"{filename}:{line}: imports {name}"
+        for line, name in _imports(tree)
+        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_ROUTES)
+    ]
     sessions = _session_names(tree)
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in sessions
-                and node.func.attr not in SESSION_CALLS_ALLOWED):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in sessions
+            and node.func.attr not in SESSION_CALLS_ALLOWED
+        ):
             found.append(f"{filename}:{node.lineno}: {node.func.value.id}.{node.func.attr}() in a route")
     return sorted(set(found))
 
 
 def test_import_contracts_hold():
     """The layers of pyproject.toml's [tool.importlinter]; the output names the broken arrow and its chain."""
-    run = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
-                                                "sys.exit(lint_imports(no_cache=True, no_logo=True))"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(no_cache=True, no_logo=True))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
 
@@ -88,22 +108,29 @@ def test_routes_call_services_not_the_store(path: Path):
     assert route_violations(path.read_text(), path.name) == []
 
 
-@pytest.mark.parametrize(("snippet", "expected"), [
-    ("from sqlalchemy import select\n", "imports sqlalchemy"),
-    ("from app.db.models import Dataset\n", "imports app.db.models"),
-    ("from app.db import queue\n", "imports app.db.queue"),
-    ("from app.jobs.worker import Worker\n", "imports app.jobs"),
-    ("def r(session: SessionDep):\n    return session.get(Dataset, 1)\n", "session.get() in a route"),
-    ("def r(session: 'SessionDep'):\n    return session.query(X).all()\n", "session.query() in a route"),
-    ("def r(settings):\n    with session_scope(settings.db_url) as s:\n        s.execute(text('SELECT 1'))\n",
-     "s.execute() in a route"),
-])
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        ("from sqlalchemy import select\n", "imports sqlalchemy"),
+        ("from app.db.models import Dataset\n", "imports app.db.models"),
+        ("from app.db import queue\n", "imports app.db.queue"),
+        ("from app.jobs.worker import Worker\n", "imports app.jobs"),
+        ("def r(session: SessionDep):\n    return session.get(Dataset, 1)\n", "session.get() in a route"),
+        ("def r(session: 'SessionDep'):\n    return session.query(X).all()\n", "session.query() in a route"),
+        (
+            "def r(settings):\n    with session_scope(settings.db_url) as s:\n        s.execute(text('SELECT 1'))\n",
+            "s.execute() in a route",
+        ),
+    ],
+)
 def test_the_route_check_catches_what_it_forbids(snippet: str, expected: str):
     assert any(expected in v for v in route_violations(snippet)), route_violations(snippet)
 
 
 def test_the_route_check_lets_routes_end_their_transaction():
-    ok = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.db.models import Audit\n"
-          "from app.services import audits as svc\n"
-          "def r(session: SessionDep, d: dict):\n    svc.create(session)\n    session.commit()\n    return d.get('x')\n")
+    ok = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.db.models import Audit\n"
+        "from app.services import audits as svc\n"
+        "def r(session: SessionDep, d: dict):\n    svc.create(session)\n    session.commit()\n    return d.get('x')\n"
+    )
     assert route_violations(ok) == []

@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 import pytest
-
-from app.jobs.worker import Worker
 from learned_fake import fake_ranker  # noqa: F401  (fixture)
 from test_reporting_chromium import ARTIFACTS, browser, serve, watch  # noqa: F401  (fixtures)
+
+from app.jobs.worker import Worker
 
 N = 60
 PATTERN = "ggbgbbggggbgbggbbggg"  # the verdicts typed for the first 20 proposed samples
@@ -34,8 +34,10 @@ def service(tmp_path, fake_ranker, serve) -> dict[str, Any]:  # noqa: F811
     upgrade(settings.db_url)
     with session_scope(settings.db_url) as s:
         key, _ = create_key(s, "default")
-    rows = [{"instruction": f"Question {i}: what is {i} plus {i}?", "input": "", "output": f"{i} plus {i} is {2 * i}."}
-            for i in range(N)]
+    rows = [
+        {"instruction": f"Question {i}: what is {i} plus {i}?", "input": "", "output": f"{i} plus {i} is {2 * i}."}
+        for i in range(N)
+    ]
     app = create_app(settings, migrate=False)
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {key}"

@@ -8,10 +8,10 @@ import os
 import subprocess
 import sys
 
+from paths import ROOT
 from rich.console import Console
 
 from app.cli import FLAG_TABLE_INFO_ROWS, _summary, flag_table_rows
-from paths import ROOT
 
 
 def _flag(code: str, severity: str) -> dict:
@@ -53,14 +53,22 @@ def test_summary_prints_the_severity_column_and_and_n_more(tmp_path) -> None:
 
 
 def test_cli_audit_hides_model_loading_bars_and_prints_the_report_url(tmp_path) -> None:
-    rows = [{"instruction": f"Name fruit number {i}.", "input": "", "output": f"Fruit {i} is an apple."} for i in range(6)]
+    rows = [
+        {"instruction": f"Name fruit number {i}.", "input": "", "output": f"Fruit {i} is an apple."} for i in range(6)
+    ]
     src = tmp_path / "d.jsonl"
     src.write_text("\n".join(json.dumps(r) for r in rows))
     out_dir = tmp_path / "out"
     env = {**os.environ, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data")}
     env.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
-    res = subprocess.run([sys.executable, "-m", "app.cli", "audit", str(src), "--out", str(out_dir),
-                          "--scorers", "semantic_duplicate"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "app.cli", "audit", str(src), "--out", str(out_dir), "--scorers", "semantic_duplicate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads((out_dir / "report.json").read_text())
     assert report["scorers"][0]["status"] == "ok"  # the encoder did load

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from functools import partial
+
 import numpy as np
 import pytest
 
 from scorers import ScorerResult, run_audit, sample
 from scorers.consistency import (
-    AnswerAgreement, FormatConsistency, ReferenceAgreement, answer_format, normalise_answer, short_agree,
+    AnswerAgreement,
+    FormatConsistency,
+    ReferenceAgreement,
+    answer_format,
+    normalise_answer,
+    short_agree,
 )
 from scorers.context import ScoringContext
 from tests._embed_fakes import context_with
@@ -64,8 +70,9 @@ def test_long_answers_and_cross_language_pairs_use_embeddings() -> None:
     ans = [s.answer for s in rows]
     vecs = _pair_vectors(ins, [0, 0, 0, 1, 1]) | _pair_vectors(ans, [2, 3, 2, 4, 4])
     ctx = context_with(rows, vecs, 8)
-    ctx.results["language"] = ScorerResult(scores=None, flags=[[]] * 5,
-                                           fields=[{"language": lang} for lang in ("en", "en", "zh", "en", "zh")])
+    ctx.results["language"] = ScorerResult(
+        scores=None, flags=[[]] * 5, fields=[{"language": lang} for lang in ("en", "en", "zh", "en", "zh")]
+    )
     res = AnswerAgreement({"cross_language": "on"}).score(rows, ctx)
     codes = [[f.code for f in fl] for fl in res.flags]
     assert codes[1] == ["inconsistent_answers"] and codes[0] == ["inconsistent_answers"]
@@ -79,8 +86,9 @@ def test_noise_family_duplicate_groups_are_candidates() -> None:
     rows = [sample(0, "Name a primary colour.", "Red"), sample(1, "Name one primary colour!", "Blue")]
     vecs = {"Name a primary colour.": np.array([1.0, 0, 0]), "Name one primary colour!": np.array([0.95, 0.3, 0])}
     ctx = context_with(rows, vecs, 3)
-    ctx.results["near_duplicate"] = ScorerResult(scores=[1.0, 1.0], flags=[[], []],
-                                                 fields=[{"duplicate_group": 0}, {"duplicate_group": 0}])
+    ctx.results["near_duplicate"] = ScorerResult(
+        scores=[1.0, 1.0], flags=[[], []], fields=[{"duplicate_group": 0}, {"duplicate_group": 0}]
+    )
     res = AnswerAgreement({"candidate_similarity": 0.99, "same_question": 0.9}).score(rows, ctx)
     assert [f.code for f in res.flags[0]] == ["inconsistent_answers"]
     assert "near_duplicate groups" in res.summary["sources"]
@@ -114,13 +122,17 @@ def test_format_and_length_outliers_inside_a_cluster() -> None:
 
 
 def test_reference_agreement_supported_contradicted_and_unmatched() -> None:
-    refs = [sample(100, "What is the capital of France?", "Paris"),
-            sample(101, "How do plants make food?", "Plants make food by photosynthesis using sunlight, water and CO2.")]
-    rows = [sample(0, "What is the capital of France?", "It's Paris."),
-            sample(1, "What's the capital of France?", "Marseille"),
-            sample(2, "How do plants make food?", "Plants use photosynthesis: light, water and carbon dioxide."),
-            sample(3, "How do plants make their food?", "By eating insects at night."),
-            sample(4, "Write a limerick about a cat.", "There once was a cat...")]
+    refs = [
+        sample(100, "What is the capital of France?", "Paris"),
+        sample(101, "How do plants make food?", "Plants make food by photosynthesis using sunlight, water and CO2."),
+    ]
+    rows = [
+        sample(0, "What is the capital of France?", "It's Paris."),
+        sample(1, "What's the capital of France?", "Marseille"),
+        sample(2, "How do plants make food?", "Plants use photosynthesis: light, water and carbon dioxide."),
+        sample(3, "How do plants make their food?", "By eating insects at night."),
+        sample(4, "Write a limerick about a cat.", "There once was a cat..."),
+    ]
     vecs = _pair_vectors([r.instruction for r in refs + rows], [0, 1, 0, 0, 1, 1, 5])
     vecs |= _pair_vectors([refs[1].answer, rows[2].answer, rows[3].answer], [2, 2, 3])
     ctx = context_with(rows, vecs, 8, reference=refs)
@@ -151,15 +163,29 @@ def test_verification_budget_keeps_the_most_similar_pairs() -> None:
 
 def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements() -> None:
     article = "\n\n" + "The city council approved a new park with a lake and a library next to it. " * 3
-    rows = [sample(0, "Write a headline for this article." + article, "Council Approves Lakeside Park and Library"),
-            sample(1, "List the places named in this article." + article, "park, lake, library, city hall area"),
-            sample(2, "Give me some ideas for a birthday party.", "A picnic, a karaoke night, or a treasure hunt with friends."),
-            sample(3, "Give me some ideas for a birthday party!", "Rent a bowling lane, bake a huge cake and invite the neighbours.")]
+    rows = [
+        sample(0, "Write a headline for this article." + article, "Council Approves Lakeside Park and Library"),
+        sample(1, "List the places named in this article." + article, "park, lake, library, city hall area"),
+        sample(
+            2, "Give me some ideas for a birthday party.", "A picnic, a karaoke night, or a treasure hunt with friends."
+        ),
+        sample(
+            3,
+            "Give me some ideas for a birthday party!",
+            "Rent a bowling lane, bake a huge cake and invite the neighbours.",
+        ),
+    ]
     e = np.eye(6)
-    vecs = {rows[0].instruction: e[0], rows[1].instruction: e[0],
-            "Write a headline for this article.": e[4], "List the places named in this article.": e[5],
-            rows[2].instruction: e[1], rows[3].instruction: e[1] + 0.01 * e[2],
-            rows[2].answer: e[2], rows[3].answer: e[3]}
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[1].instruction: e[0],
+        "Write a headline for this article.": e[4],
+        "List the places named in this article.": e[5],
+        rows[2].instruction: e[1],
+        rows[3].instruction: e[1] + 0.01 * e[2],
+        rows[2].answer: e[2],
+        rows[3].answer: e[3],
+    }
     res = AnswerAgreement().score(rows, context_with(rows, vecs, 6))
     assert not any(res.flags)
     assert res.summary["open_ended_pairs_not_judged"] == 1
@@ -175,11 +201,15 @@ def test_different_asks_on_one_passage_and_open_ended_asks_are_not_disagreements
 
 
 def test_identical_instructions_need_no_encoder_verification() -> None:
-    rows = [sample(0, "Name a primary colour.", "Red"), sample(1, "name a  PRIMARY colour.", "Blue"),
-            sample(2, "Name a primary colour.", "red")]
+    rows = [
+        sample(0, "Name a primary colour.", "Red"),
+        sample(1, "name a  PRIMARY colour.", "Blue"),
+        sample(2, "Name a primary colour.", "red"),
+    ]
     ctx = context_with(rows, {}, 3)
-    ctx.results["near_duplicate"] = ScorerResult(scores=[1.0] * 3, flags=[[], [], []],
-                                                 fields=[{"duplicate_group": 0}] * 3)
+    ctx.results["near_duplicate"] = ScorerResult(
+        scores=[1.0] * 3, flags=[[], [], []], fields=[{"duplicate_group": 0}] * 3
+    )
     res = AnswerAgreement({"max_candidates": 0}).score(rows, ctx)  # no encoder budget at all
     assert res.summary["identical_instruction_pairs"] == 3 and res.summary["verified_pairs"] == 0
     assert [f.related for f in res.flags[1]] == [(0, 2)]
@@ -187,8 +217,10 @@ def test_identical_instructions_need_no_encoder_verification() -> None:
 
 
 def test_a_plain_text_majority_sets_no_format_norm() -> None:
-    rows = [sample(i, f"Explain topic {i}", "A fairly long plain answer that explains the topic in several words.")
-            for i in range(8)]
+    rows = [
+        sample(i, f"Explain topic {i}", "A fairly long plain answer that explains the topic in several words.")
+        for i in range(8)
+    ]
     rows += [sample(8, "Explain topic 8", "Short plain answer."), sample(9, "Explain topic 9", "1. a\n2. b")]
     ctx = ScoringContext(rows)
     ctx.results["instruction_clusters"] = ScorerResult(scores=None, flags=[[]] * 10, fields=[{"cluster": 0}] * 10)
@@ -203,8 +235,9 @@ def test_format_norms_are_per_cluster_and_task_type_when_both_ran() -> None:
     rows += [sample(10 + i, f"Explain review {i}", "A longer explanation of the review in words.") for i in range(9)]
     ctx = ScoringContext(rows)
     ctx.results["instruction_clusters"] = ScorerResult(scores=None, flags=[[]] * 19, fields=[{"cluster": 0}] * 19)
-    ctx.results["task_type"] = ScorerResult(scores=None, flags=[[]] * 19, fields=[{"task_type": "classification"}] * 10
-                                            + [{"task_type": "open_qa"}] * 9)
+    ctx.results["task_type"] = ScorerResult(
+        scores=None, flags=[[]] * 19, fields=[{"task_type": "classification"}] * 10 + [{"task_type": "open_qa"}] * 9
+    )
     res = FormatConsistency().score(rows, ctx)
     assert res.summary["grouped_by"] == "instruction_clusters × task_type"
     assert res.summary["cluster_norms"] == {"0/classification": {"format": "one_word", "share": 0.9}}

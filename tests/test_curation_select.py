@@ -24,20 +24,36 @@ def flag(code, sev="warning", related=()):
 
 
 def test_drop_by_flag_severity_and_threshold_each_with_one_reason() -> None:
-    records = [rec(0), rec(1, flags=[flag("empty_answer", "error")]), rec(2, flags=[flag("refusal", "warning")]),
-               rec(3, quality=0.1), rec(4, noise=0.2)]
-    sel = select(records, CurationPolicy(drop_flags=["refusal"], drop_severities=["error"],
-                                         min_scores={"answer_quality": 0.3, "noise": 0.5}))
+    records = [
+        rec(0),
+        rec(1, flags=[flag("empty_answer", "error")]),
+        rec(2, flags=[flag("refusal", "warning")]),
+        rec(3, quality=0.1),
+        rec(4, noise=0.2),
+    ]
+    sel = select(
+        records,
+        CurationPolicy(
+            drop_flags=["refusal"], drop_severities=["error"], min_scores={"answer_quality": 0.3, "noise": 0.5}
+        ),
+    )
     assert sel.kept == [0]
-    assert sel.dropped == {1: "severity:error:empty_answer", 2: "flag:refusal", 3: "min_score:answer_quality",
-                           4: "min_score:noise"}
+    assert sel.dropped == {
+        1: "severity:error:empty_answer",
+        2: "flag:refusal",
+        3: "min_score:answer_quality",
+        4: "min_score:noise",
+    }
     assert sum(sel.counts().values()) == len(records) - len(sel.kept)
 
 
 def test_dedupe_keeps_the_best_of_each_group() -> None:
-    records = [rec(0, quality=0.4, flags=[flag("near_duplicate", related=[1, 2])]),
-               rec(1, quality=0.9, flags=[flag("near_duplicate", related=[0])]),
-               rec(2, quality=0.7, flags=[flag("near_duplicate", related=[0])]), rec(3)]
+    records = [
+        rec(0, quality=0.4, flags=[flag("near_duplicate", related=[1, 2])]),
+        rec(1, quality=0.9, flags=[flag("near_duplicate", related=[0])]),
+        rec(2, quality=0.7, flags=[flag("near_duplicate", related=[0])]),
+        rec(3),
+    ]
     assert duplicate_groups(records, {"near_duplicate"}) == [{0, 1, 2}]
     sel = select(records, CurationPolicy(dedupe=True))
     assert sel.kept == [1, 3] and sel.dropped == {0: "duplicate:kept_best_of_group", 2: "duplicate:kept_best_of_group"}
@@ -95,6 +111,8 @@ def test_rank_by_learned_quality_reads_the_per_sample_field() -> None:
     assert select(records, CurationPolicy(rank_by="answer_quality", budget={"rows": 2})).kept == [0, 1]
     # the best of a duplicate group is the one the ranker likes best
     dup = [{**records[0], "flags": [flag("exact_duplicate", related=[1])]}, records[1]]
-    assert select(dup, CurationPolicy(rank_by="learned_quality", dedupe=True)).dropped == {0: "duplicate:kept_best_of_group"}
+    assert select(dup, CurationPolicy(rank_by="learned_quality", dedupe=True)).dropped == {
+        0: "duplicate:kept_best_of_group"
+    }
     with pytest.raises(ValidationError):
         CurationPolicy(rank_by="learned_qualty")

@@ -56,8 +56,9 @@ class BlackHole:
 
 
 def _client(url: str, tmp_path, **database) -> TestClient:
-    settings = Settings(database_url=url, storage={"data_dir": tmp_path / "data"},
-                        database={"connect_timeout_seconds": 2, **database})
+    settings = Settings(
+        database_url=url, storage={"data_dir": tmp_path / "data"}, database={"connect_timeout_seconds": 2, **database}
+    )
     return TestClient(create_app(settings, migrate=False))
 
 
@@ -68,8 +69,11 @@ def test_database_down_is_503_with_retry_after(tmp_path) -> None:
             r = getattr(c, method)(path, headers={"Authorization": "Bearer sfta_x"})
             assert r.status_code == 503, (path, r.status_code, r.text)
             assert r.headers["Retry-After"] == "5" and r.json()["error"]["code"] == "database_unavailable"
-        r = c.post("/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())},
-                   headers={"Authorization": "Bearer sfta_x"})
+        r = c.post(
+            "/v1/datasets",
+            files={"file": ("d.jsonl", json.dumps(GOOD).encode())},
+            headers={"Authorization": "Bearer sfta_x"},
+        )
         assert r.status_code == 503, r.text
         health = c.get("/health")
         assert health.status_code == 503 and health.json()["database"]["ok"] is False
@@ -95,9 +99,13 @@ def sqlite_settings(tmp_path) -> Settings:
 
     url = f"sqlite:///{tmp_path / 'locks.db'}"
     upgrade(url)
-    return Settings(database_url=url, storage={"data_dir": tmp_path / "data"},
-                    database={"sqlite_busy_timeout_seconds": 0.3}, upload={"insert_batch": 50},
-                    worker={"lease_seconds": 5, "heartbeat_seconds": 0.5, "poll_seconds": 0.1})
+    return Settings(
+        database_url=url,
+        storage={"data_dir": tmp_path / "data"},
+        database={"sqlite_busy_timeout_seconds": 0.3},
+        upload={"insert_batch": 50},
+        worker={"lease_seconds": 5, "heartbeat_seconds": 0.5, "poll_seconds": 0.1},
+    )
 
 
 def _key(settings: Settings) -> str:
@@ -178,8 +186,11 @@ def test_a_failed_ingest_leaves_nothing_behind(client, settings) -> None:
 def test_delete_hides_at_once_and_purges_in_a_job(client, settings) -> None:
     settings.upload.insert_batch = 40
     rows = [{"instruction": f"question {i}", "output": f"answer {i}"} for i in range(130)]
-    ds = client.post("/v1/datasets", files={"file": ("d.jsonl", "\n".join(map(json.dumps, rows)).encode())},
-                     headers={"Idempotency-Key": "k1"}).json()
+    ds = client.post(
+        "/v1/datasets",
+        files={"file": ("d.jsonl", "\n".join(map(json.dumps, rows)).encode())},
+        headers={"Idempotency-Key": "k1"},
+    ).json()
     audit = client.post(f"/v1/datasets/{ds['id']}/audits", json={"scorers": ["exact_duplicate"]}).json()
     assert Worker(settings).run_once() == audit["job"]["id"]
     file_count = len(list(settings.storage.uploads.glob("*")))
@@ -191,8 +202,9 @@ def test_delete_hides_at_once_and_purges_in_a_job(client, settings) -> None:
     assert client.get(f"/v1/audits/{audit['id']}").status_code == 404
     assert client.get("/v1/datasets").json()["total"] == 0
     assert client.delete(f"/v1/datasets/{ds['id']}").status_code == 404
-    again = client.post("/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())},
-                        headers={"Idempotency-Key": "k1"})
+    again = client.post(
+        "/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())}, headers={"Idempotency-Key": "k1"}
+    )
     assert again.status_code == 201, "a deleted dataset releases its Idempotency-Key"
     with session_scope(settings.db_url) as s:
         assert s.scalar(select(func.count()).select_from(SampleRow).where(SampleRow.dataset_id == ds["id"])) == 130
@@ -216,18 +228,36 @@ def test_an_abandoned_staging_dataset_is_purged_by_a_worker(client, settings) ->
 
     with session_scope(settings.db_url) as s:
         pid = s.scalar(select(Project.id))
-        ds = Dataset(project_id=pid, name="half", format="", sha256="0" * 64, status="staging", idempotency_key="k",
-                     created_at=utcnow() - timedelta(days=1))
+        ds = Dataset(
+            project_id=pid,
+            name="half",
+            format="",
+            sha256="0" * 64,
+            status="staging",
+            idempotency_key="k",
+            created_at=utcnow() - timedelta(days=1),
+        )
         s.add(ds)
         s.flush()
         ds_id = ds.id
-    insert_batches(settings.db_url, ds_id, iter([{"idx": i, "conversation": {"system": None, "turns": []},
-                                                  "original": None, "warnings": None} for i in range(30)]), 10)
+    insert_batches(
+        settings.db_url,
+        ds_id,
+        iter(
+            [
+                {"idx": i, "conversation": {"system": None, "turns": []}, "original": None, "warnings": None}
+                for i in range(30)
+            ]
+        ),
+        10,
+    )
     assert client.get("/v1/datasets").json()["total"] == 0
     assert client.get(f"/v1/datasets/{ds_id}").status_code == 404
     Worker(settings).run_once()
     with session_scope(settings.db_url) as s:
         assert s.get(Dataset, ds_id) is None
         assert s.scalar(select(func.count()).select_from(SampleRow)) == 0
-    r = client.post("/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())}, headers={"Idempotency-Key": "k"})
+    r = client.post(
+        "/v1/datasets", files={"file": ("d.jsonl", json.dumps(GOOD).encode())}, headers={"Idempotency-Key": "k"}
+    )
     assert r.status_code == 201, "the abandoned upload's key is free again"

@@ -7,16 +7,22 @@ from scorers import ScorerResult, run_audit, sample
 from scorers.context import ScoringContext
 from scorers.difficulty import Difficulty, combine, features
 
-GSM = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
-       "How many clips did Natalia sell altogether in April and May?",
-       "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May.\n#### 72")
+GSM = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+    "How many clips did Natalia sell altogether in April and May?",
+    "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May.\n#### 72",
+)
 EASY = ("What is the capital of France?", "Paris.")
-CODE = ("Write a Python function that returns the n-th Fibonacci number. It must run in O(n) time and must not "
-        "use recursion. Explain why it is correct, step by step, and give the answer as a numbered list.",
-        "1. Keep two variables.\n2. Loop n times.\n```python\ndef fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n"
-        "        a, b = b, a + b\n    return a\n```")
-ZH_MATH = ("小明有15个苹果，每天吃3个，吃了4天后，他又买了8个。请计算他现在一共有多少个苹果？请写出计算步骤。",
-           "首先，4天吃了 3×4=12 个。\n然后，剩下 15-12=3 个。\n最后，3+8=11 个。\n答：一共有11个苹果。")
+CODE = (
+    "Write a Python function that returns the n-th Fibonacci number. It must run in O(n) time and must not "
+    "use recursion. Explain why it is correct, step by step, and give the answer as a numbered list.",
+    "1. Keep two variables.\n2. Loop n times.\n```python\ndef fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n"
+    "        a, b = b, a + b\n    return a\n```",
+)
+ZH_MATH = (
+    "小明有15个苹果，每天吃3个，吃了4天后，他又买了8个。请计算他现在一共有多少个苹果？请写出计算步骤。",
+    "首先，4天吃了 3×4=12 个。\n然后，剩下 15-12=3 个。\n最后，3+8=11 个。\n答：一共有11个苹果。",
+)
 ZH_EASY = ("法国的首都是哪里？", "巴黎。")
 
 
@@ -37,8 +43,16 @@ def test_word_problems_and_constrained_code_are_harder_than_factual_qa() -> None
 
 def test_features_saturate_in_unit_range() -> None:
     f = features("Explain why? " * 500 + "must " * 50, "```python\nx = 1 + 2 = 3\n```" * 200)
-    assert set(f) == {"instruction_len", "answer_len", "constraints", "sub_questions", "structure", "reasoning",
-                      "math", "code"}
+    assert set(f) == {
+        "instruction_len",
+        "answer_len",
+        "constraints",
+        "sub_questions",
+        "structure",
+        "reasoning",
+        "math",
+        "code",
+    }
     assert all(0.0 <= v <= 1.0 for v in f.values())
     assert combine(f) <= 1.0 and combine(features("", "")) == 0.0
 
@@ -57,8 +71,9 @@ def test_target_mix_gap_and_advice() -> None:
 def test_mix_is_reported_per_instruction_cluster() -> None:
     samples = [sample(i, q, a) for i, (q, a) in enumerate([EASY, EASY, CODE, CODE])]
     ctx = ScoringContext(samples)
-    ctx.results["instruction_clusters"] = ScorerResult(scores=None, flags=[[]] * 4,
-                                                       fields=[{"cluster": c} for c in (0, 0, 1, 1)])
+    ctx.results["instruction_clusters"] = ScorerResult(
+        scores=None, flags=[[]] * 4, fields=[{"cluster": c} for c in (0, 0, 1, 1)]
+    )
     s = Difficulty().score(samples, ctx).summary
     assert s["mix_by_cluster"]["0"]["easy"] == 1.0 and s["mix_by_cluster"]["1"]["hard"] == 1.0
     assert s["mix_by_cluster"]["1"]["size"] == 2
@@ -76,13 +91,22 @@ def test_ifd_blends_into_difficulty_when_a_language_model_ran() -> None:
     from scorers.difficulty import Difficulty
     from scorers.samples import sample as mk
 
-    rows = [mk(0, "What is the capital of France?", "Paris."), mk(1, "What is the capital of France?", "Paris."),
-            mk(2, "What is the capital of France?", "Paris.")]
+    rows = [
+        mk(0, "What is the capital of France?", "Paris."),
+        mk(1, "What is the capital of France?", "Paris."),
+        mk(2, "What is the capital of France?", "Paris."),
+    ]
     plain = Difficulty().score(rows, ScoringContext(samples=rows))
     ctx = ScoringContext(samples=rows)
-    ctx.results["answer_ifd"] = ScorerResult(scores=None, flags=[[], [], []], fields=[
-        {"answer_ifd": {"score": 0.9, "ifd": 0.5}}, {"answer_ifd": {"score": 0.1, "ifd": 1.1}},
-        {"answer_ifd": {"score": None, "ifd": None}}])
+    ctx.results["answer_ifd"] = ScorerResult(
+        scores=None,
+        flags=[[], [], []],
+        fields=[
+            {"answer_ifd": {"score": 0.9, "ifd": 0.5}},
+            {"answer_ifd": {"score": 0.1, "ifd": 1.1}},
+            {"answer_ifd": {"score": None, "ifd": None}},
+        ],
+    )
     blended = Difficulty({"ifd_weight": 0.5}).score(rows, ctx)
     base = plain.scores[0]
     assert blended.scores[0] == 0.5 * base and blended.scores[1] == 0.5 * base + 0.5

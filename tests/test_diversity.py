@@ -7,14 +7,25 @@ import pytest
 
 from scorers import run_audit, sample
 from scorers.diversity import (
-    InstructionClusters, LexicalDiversity, SemanticDiversity, answer_tokens, candidate_ks, ctfidf_keywords,
-    distinct_n, normalised_entropy, vendi_score,
+    InstructionClusters,
+    LexicalDiversity,
+    SemanticDiversity,
+    answer_tokens,
+    candidate_ks,
+    ctfidf_keywords,
+    distinct_n,
+    normalised_entropy,
+    vendi_score,
 )
 from tests._embed_fakes import blobs, context_with
 
 TOPICS = {
     "cooking": ["How do I bake bread with yeast?", "Give a recipe for tomato soup.", "How long should pasta boil?"],
-    "code": ["Write a Python function to sort a list.", "Fix this Python loop bug.", "Explain Python list comprehension."],
+    "code": [
+        "Write a Python function to sort a list.",
+        "Fix this Python loop bug.",
+        "Explain Python list comprehension.",
+    ],
     "zh": ["如何学习机器学习算法？", "机器学习算法有哪些类型？", "推荐一本机器学习算法的书。"],
 }
 
@@ -39,7 +50,7 @@ def test_clusters_recover_topics_with_keywords_and_representatives() -> None:
     labels = [f["cluster"] for f in res.fields]
     assert res.summary["k"] == 3
     for start in (0, 30, 60):  # each topic is one cluster
-        assert len(set(labels[start:start + 30])) == 1
+        assert len(set(labels[start : start + 30])) == 1
     assert len(set(labels)) == 3
     by_kw = {tuple(c["keywords"]): c for c in res.summary["clusters"]}
     all_kw = [w for kws in by_kw for w in kws]
@@ -69,7 +80,12 @@ def test_candidate_k_band_grows_with_data() -> None:
 
 
 def test_ctfidf_prefers_words_specific_to_a_cluster() -> None:
-    docs = [["bread", "bake", "common"], ["bread", "oven", "common"], ["python", "code", "common"], ["python", "bug", "common"]]
+    docs = [
+        ["bread", "bake", "common"],
+        ["bread", "oven", "common"],
+        ["python", "code", "common"],
+        ["python", "bug", "common"],
+    ]
     kws = ctfidf_keywords(docs, np.array([0, 0, 1, 1]), 2, 1)
     assert kws == [["bread"], ["python"]]
 
@@ -101,8 +117,11 @@ def test_distinct_n_on_english_and_chinese() -> None:
     assert distinct_n([["a", "b", "a", "b"]], 1) == 0.5
     assert math.isclose(distinct_n([["a", "b", "a", "b"]], 2), 2 / 3)
     assert answer_tokens("巴黎 是 首都. Paris!") == ["巴", "黎", "是", "首", "都", "paris"]
-    rows = [sample(0, "Where is the cat sitting?", "the cat sat"), sample(1, "Where did the cat sit?", "the cat sat"),
-            sample(2, "猫在哪里坐着呢？", "猫坐着")]
+    rows = [
+        sample(0, "Where is the cat sitting?", "the cat sat"),
+        sample(1, "Where did the cat sit?", "the cat sat"),
+        sample(2, "猫在哪里坐着呢？", "猫坐着"),
+    ]
     out = run_audit(rows, scorers=["language", "lexical_diversity"])
     fig = out.report["dimensions"]["diversity"]["figures"]["lexical_diversity"]
     assert fig["distinct_1"] == pytest.approx((3 + 3) / 9, abs=1e-6)

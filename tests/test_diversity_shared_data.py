@@ -16,7 +16,9 @@ pytestmark = pytest.mark.shared_data
 
 def _rows(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8")
-    return json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x.strip()]
+    return (
+        json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x.strip()]
+    )
 
 
 def _load(path: Path, limit: int | None = None) -> list[Sample]:
@@ -51,9 +53,16 @@ def test_diversity_anchor_dummy_below_alpaca_below_dolly(shared_data: Path) -> N
 
 
 def test_task_type_agrees_with_dolly_categories(shared_data: Path) -> None:
-    mapping = {"open_qa": "open_qa", "general_qa": "open_qa", "closed_qa": "closed_qa", "classification": "classification",
-               "information_extraction": "extraction", "summarization": "summarisation",
-               "brainstorming": "brainstorming", "creative_writing": "creative_writing"}
+    mapping = {
+        "open_qa": "open_qa",
+        "general_qa": "open_qa",
+        "closed_qa": "closed_qa",
+        "classification": "classification",
+        "information_extraction": "extraction",
+        "summarization": "summarisation",
+        "brainstorming": "brainstorming",
+        "creative_writing": "creative_writing",
+    }
     samples = _load(shared_data / "alpagasus/dolly_3k.json")
     out = run_audit(samples, scorers=["task_type"])
     hits = sum(r["task_type"] == mapping[s.meta["original"]["category"]] for r, s in zip(out.samples, samples))
@@ -63,8 +72,9 @@ def test_task_type_agrees_with_dolly_categories(shared_data: Path) -> None:
 def test_gsm8k_is_harder_than_alpaca_short_factual_qa(shared_data: Path) -> None:
     gsm = _load(shared_data / "gsm8k_alpaca_format/gsm_8k_train.json", 300)
     alpaca = _load(shared_data / "stanford_alpaca/alpaca_data.json", 5000)
-    short_qa = [s for s in alpaca if re.match(r"^(what|who|when|where) (is|was) ", s.instruction, re.I)
-                and len(s.answer) < 200][:300]
+    short_qa = [
+        s for s in alpaca if re.match(r"^(what|who|when|where) (is|was) ", s.instruction, re.I) and len(s.answer) < 200
+    ][:300]
     assert len(short_qa) >= 30
     g = run_audit(gsm, scorers=["difficulty"]).report["dimensions"]["difficulty"]["figures"]["difficulty"]
     q = run_audit(short_qa, scorers=["difficulty"]).report["dimensions"]["difficulty"]["figures"]["difficulty"]
@@ -78,11 +88,16 @@ def test_belle_reference_set_supports_own_answers_and_contradicts_swapped(shared
     rng = random.Random(1)
     picked = rng.sample(range(len(refs)), 12)
     own, swapped = picked[:6], picked[6:]
-    samples = [Sample(index=k, turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[i].answer)))
-               for k, i in enumerate(own)]
-    samples += [Sample(index=6 + k, turns=(Turn("user", refs[i].instruction),
-                                            Turn("assistant", refs[swapped[(k + 1) % 6]].answer)))
-                for k, i in enumerate(swapped)]
+    samples = [
+        Sample(index=k, turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[i].answer)))
+        for k, i in enumerate(own)
+    ]
+    samples += [
+        Sample(
+            index=6 + k, turns=(Turn("user", refs[i].instruction), Turn("assistant", refs[swapped[(k + 1) % 6]].answer))
+        )
+        for k, i in enumerate(swapped)
+    ]
     out = run_audit(samples, scorers=["reference_agreement"], reference=refs)
     # the default encoder (MiniLM) reads English only: Chinese rows are not judged, and the report says why
     assert [r["reference_status"] for r in out.samples] == ["not_judged"] * 12
@@ -91,8 +106,9 @@ def test_belle_reference_set_supports_own_answers_and_contradicts_swapped(shared
     # an operator may declare that the encoder reads Chinese; the comparison then runs as before
     from scorers.models import ModelConfig
 
-    forced = run_audit(samples, scorers=["reference_agreement"], reference=refs,
-                       models=ModelConfig(embedding_languages="*"))
+    forced = run_audit(
+        samples, scorers=["reference_agreement"], reference=refs, models=ModelConfig(embedding_languages="*")
+    )
     status = [r["reference_status"] for r in forced.samples]
     assert status[:6].count("supported") == 6
     assert status[6:].count("supported") <= 2

@@ -8,8 +8,12 @@ from scorers import _vectors as V
 from scorers.context import ScoringContext
 from scorers.embeddings import get_embedder, language_warning, model_languages
 
-TEXTS = ["What is the capital of France?", "Which city is the capital of France?", "Write a poem about the sea.",
-         "法国的首都是哪里？"]
+TEXTS = [
+    "What is the capital of France?",
+    "Which city is the capital of France?",
+    "Write a poem about the sea.",
+    "法国的首都是哪里？",
+]
 
 
 @pytest.mark.slow
@@ -34,8 +38,12 @@ def test_full_tier_minilm_with_cache_reuse() -> None:
     assert np.allclose(a[::-1], b, atol=1e-6)  # same vectors whatever the order (length-sorted batches)
     assert emb.stats["cached"] - before["cached"] >= 3  # second call served from the cache
     assert a[0] @ a[1] > 0.8 > a[0] @ a[2]
-    assert emb.describe() == {"model": "all-MiniLM-L6-v2", "tier": "full", "backend": "sentence-transformers",
-                              "languages": "en"}
+    assert emb.describe() == {
+        "model": "all-MiniLM-L6-v2",
+        "tier": "full",
+        "backend": "sentence-transformers",
+        "languages": "en",
+    }
 
 
 def test_disk_cache_survives_a_new_embedder(tmp_path) -> None:
@@ -86,8 +94,15 @@ def test_listing_the_registry_imports_no_model_libraries() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from scorers import registry; registry(); "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'model2vec', 'jieba') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; from scorers import registry; registry(); "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'model2vec', 'jieba') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=__import__("pathlib").Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "[]"

@@ -28,18 +28,21 @@ def test_aliases_map_old_codes_to_one_code() -> None:
     assert "near_duplicate" in table.codes_of_kind("duplicate") and "refusal" not in table.codes_of_kind("duplicate")
 
 
-@pytest.mark.parametrize(("right", "n", "allowed"), [
-    (0, 0, "info"),       # never seen on the panel: not trusted beyond "worth a look"
-    (9, 10, "error"),     # 10 to 29 verdicts: the point estimate decides
-    (2, 2, "info"),       # fewer than 10: at most info, however right
-    (9, 9, "info"),
-    (8, 10, "info"),
-    (5, 10, "off"),
-    (29, 30, "error"),    # 30+ verdicts: the Wilson lower bound must reach 0.75 too
-    (28, 30, "error"),
-    (27, 30, "info"),      # 0.90, but the lower bound is 0.744
-    (54, 60, "error"),
-])
+@pytest.mark.parametrize(
+    ("right", "n", "allowed"),
+    [
+        (0, 0, "info"),  # never seen on the panel: not trusted beyond "worth a look"
+        (9, 10, "error"),  # 10 to 29 verdicts: the point estimate decides
+        (2, 2, "info"),  # fewer than 10: at most info, however right
+        (9, 9, "info"),
+        (8, 10, "info"),
+        (5, 10, "off"),
+        (29, 30, "error"),  # 30+ verdicts: the Wilson lower bound must reach 0.75 too
+        (28, 30, "error"),
+        (27, 30, "info"),  # 0.90, but the lower bound is 0.744
+        (54, 60, "error"),
+    ],
+)
 def test_ceiling_rule(right: int, n: int, allowed: str) -> None:
     assert table.ceiling_for(right, n) == allowed
 
@@ -60,7 +63,8 @@ def test_gate_caps_holds_back_and_rescores(monkeypatch) -> None:
         scores=[0.0, 0.5, 1.0],
         flags=[[Flag("refusal", "noise", "error", "r")], [Flag("repetition", "noise", "warning", "r")], []],
         summary={"counts": {"refusal": 1, "repetition": 1}, "flagged_samples": 2, "examples": {}},
-        scores_from_flags=True)
+        scores_from_flags=True,
+    )
     held = gate_result(res, samples)
     assert held == {"repetition": 1}
     assert [f.severity for f in res.flags[0]] == ["info"] and res.flags[1] == []
@@ -99,10 +103,13 @@ def test_every_code_is_raised_no_higher_than_its_measured_precision_allows() -> 
         else:
             p = entry["pooled"]
             allowed = table.ceiling_for(p["right"], p["verdicts"])
-            assert p["allowed"] == allowed, f"{code}: flag_precision.json is stale (bench/flag_precision.py table --write)"
+            assert p["allowed"] == allowed, (
+                f"{code}: flag_precision.json is stale (bench/flag_precision.py table --write)"
+            )
         assert _RANK[f.ceiling] <= _RANK[allowed if allowed != "error" else "error"], (
             f"{code} is declared {f.ceiling!r} but its measured precision allows at most {allowed!r}: "
-            f"{entry and entry['pooled']}")
+            f"{entry and entry['pooled']}"
+        )
 
 
 def test_measured_counts_come_from_the_verdict_file() -> None:
@@ -122,4 +129,7 @@ def test_measured_counts_come_from_the_verdict_file() -> None:
     for code, entry in table.measured()["codes"].items():
         for ds, d in entry["datasets"].items():
             got = Counter(verdicts[(ds, r, code)] for r in d["rows_read"] if (ds, r, code) in verdicts)
-            assert (got["right"], got["wrong"], got["debatable"]) == (d["right"], d["wrong"], d["debatable"]), (code, ds)
+            assert (got["right"], got["wrong"], got["debatable"]) == (d["right"], d["wrong"], d["debatable"]), (
+                code,
+                ds,
+            )

@@ -15,19 +15,33 @@ def part(text: str) -> list[dict]:
 
 
 LF_SFT = [
-    {"messages": [{"role": "system", "content": part("You are a helpful assistant."), "loss_weight": 0.0},
-                  {"role": "user", "content": part("Hello, who are you?"), "loss_weight": 0.0},
-                  {"role": "assistant", "content": part("I am an AI assistant."), "loss_weight": 1.0}]},
-    {"messages": [{"role": "user", "content": part("Name a colour."), "loss_weight": 0.0},
-                  {"role": "assistant", "content": part("Draft: red."), "loss_weight": 0.0},
-                  {"role": "user", "content": part("Another?"), "loss_weight": 0.0},
-                  {"role": "assistant", "content": part("Blue."), "loss_weight": 0.5}]},
+    {
+        "messages": [
+            {"role": "system", "content": part("You are a helpful assistant."), "loss_weight": 0.0},
+            {"role": "user", "content": part("Hello, who are you?"), "loss_weight": 0.0},
+            {"role": "assistant", "content": part("I am an AI assistant."), "loss_weight": 1.0},
+        ]
+    },
+    {
+        "messages": [
+            {"role": "user", "content": part("Name a colour."), "loss_weight": 0.0},
+            {"role": "assistant", "content": part("Draft: red."), "loss_weight": 0.0},
+            {"role": "user", "content": part("Another?"), "loss_weight": 0.0},
+            {"role": "assistant", "content": part("Blue."), "loss_weight": 0.5},
+        ]
+    },
 ]
 LF_PREFERENCE = [
-    {"conversations": [{"from": "human", "value": "What is 2+2?"}],
-     "chosen": {"from": "gpt", "value": "2 + 2 = 4."}, "rejected": {"from": "gpt", "value": "5."}},
-    {"conversations": [{"from": "system", "value": "Be kind."}, {"from": "human", "value": "Say hi."}],
-     "chosen": {"from": "gpt", "value": "Hi there!"}, "rejected": {"from": "gpt", "value": "No."}},
+    {
+        "conversations": [{"from": "human", "value": "What is 2+2?"}],
+        "chosen": {"from": "gpt", "value": "2 + 2 = 4."},
+        "rejected": {"from": "gpt", "value": "5."},
+    },
+    {
+        "conversations": [{"from": "system", "value": "Be kind."}, {"from": "human", "value": "Say hi."}],
+        "chosen": {"from": "gpt", "value": "Hi there!"},
+        "rejected": {"from": "gpt", "value": "No."},
+    },
 ]
 
 
@@ -36,12 +50,20 @@ def test_content_parts_with_value_and_loss_weights_are_read() -> None:
     assert detect_format(rec, {}) == "messages"
     system, turns = NORMALISERS["messages"](rec, {})
     assert system is None
-    assert turns == [("user", "Name a colour.", 0.0), ("assistant", "Draft: red.", 0.0), ("user", "Another?", 0.0),
-                     ("assistant", "Blue.", 0.5)]
-    tool = {"messages": [{"role": "user", "content": part("6*8?")},
-                         {"role": "assistant", "content": [{"type": "tool_call", "value": '{"name": "mul"}'}]},
-                         {"role": "tool", "content": part("48")},
-                         {"role": "assistant", "content": part("48.")}]}
+    assert turns == [
+        ("user", "Name a colour.", 0.0),
+        ("assistant", "Draft: red.", 0.0),
+        ("user", "Another?", 0.0),
+        ("assistant", "Blue.", 0.5),
+    ]
+    tool = {
+        "messages": [
+            {"role": "user", "content": part("6*8?")},
+            {"role": "assistant", "content": [{"type": "tool_call", "value": '{"name": "mul"}'}]},
+            {"role": "tool", "content": part("48")},
+            {"role": "assistant", "content": part("48.")},
+        ]
+    }
     assert [t[0] for t in NORMALISERS["messages"](tool, {})[1]] == ["user", "function_call", "tool", "assistant"]
 
 
@@ -63,8 +85,10 @@ def test_upload_keeps_loss_weight_and_the_chosen_side_is_audited(client, setting
     pref = r.json()
     assert pref["format"] == "preference"
     conv = client.get(f"/v1/datasets/{pref['id']}/samples").json()["items"][1]["conversation"]
-    assert conv == {"system": "Be kind.", "turns": [{"role": "user", "content": "Say hi."},
-                                                     {"role": "assistant", "content": "Hi there!"}]}
+    assert conv == {
+        "system": "Be kind.",
+        "turns": [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "Hi there!"}],
+    }
     audit = client.post(f"/v1/datasets/{pref['id']}/audits", json={"scorers": ["text_length"]}).json()
     Worker(settings).run_once()
     rec = client.get(f"/v1/audits/{audit['id']}/samples/0").json()
@@ -84,19 +108,25 @@ def test_reward_training_reads_both_sides_of_the_preference_rows(settings) -> No
 
     with session_scope(settings.db_url) as s:
         project_id = get_or_create_project(s, "p").id
-    ds, _ = ingest_upload(settings, project_id, StoredUpload(path, "0" * 64, path.stat().st_size, "pref.json", None),
-                          IngestOptions())
+    ds, _ = ingest_upload(
+        settings, project_id, StoredUpload(path, "0" * 64, path.stat().st_size, "pref.json", None), IngestOptions()
+    )
     with session_scope(settings.db_url) as s:
         spec = TrainingSpec(base_model="/nowhere", task="reward", method="lora")
         pairs = load_training_samples(s, spec, {"main": ds.id})
-        assert [(p.turns[-1].content, p.meta["rejected"]) for p in pairs] == [("2 + 2 = 4.", "5."), ("Hi there!", "No.")]
+        assert [(p.turns[-1].content, p.meta["rejected"]) for p in pairs] == [
+            ("2 + 2 = 4.", "5."),
+            ("Hi there!", "No."),
+        ]
         assert pairs[1].system == "Be kind."
         assert all("loss_weights" not in x.meta for x in load_samples(s, ds.id))
 
 
 def test_other_preference_shapes() -> None:
-    v1 = {"chosen_messages": [{"role": "user", "content": part("Q")}, {"role": "assistant", "content": part("good")}],
-          "rejected_messages": [{"role": "user", "content": part("Q")}, {"role": "assistant", "content": part("bad")}]}
+    v1 = {
+        "chosen_messages": [{"role": "user", "content": part("Q")}, {"role": "assistant", "content": part("good")}],
+        "rejected_messages": [{"role": "user", "content": part("Q")}, {"role": "assistant", "content": part("bad")}],
+    }
     assert detect_format(v1, {}) == "preference"
     assert NORMALISERS["preference"](v1, {})[1] == [("user", "Q"), ("assistant", "good")]
     assert rejected_reply(v1) == "bad"
@@ -105,12 +135,25 @@ def test_other_preference_shapes() -> None:
 
 
 def test_bad_preference_rows_name_the_field(client) -> None:
-    bad = [LF_PREFERENCE[0], {"conversations": [{"from": "human", "value": "Q"}], "chosen": {"from": "gpt", "value": "A"}}]
+    bad = [
+        LF_PREFERENCE[0],
+        {"conversations": [{"from": "human", "value": "Q"}], "chosen": {"from": "gpt", "value": "A"}},
+    ]
     r = client.post("/v1/datasets", files={"file": ("p.json", json.dumps(bad).encode())})
     assert r.status_code == 422
-    assert r.json()["error"]["errors"][0] == {"line": 1, "index": 1, "field": "rejected",
-                                             "reason": "missing: expected a message object or a list of messages"}
-    image = [{"messages": [{"role": "user", "content": [{"type": "image_url", "value": "cat.jpg"}]},
-                           {"role": "assistant", "content": part("A cat.")}]}]
+    assert r.json()["error"]["errors"][0] == {
+        "line": 1,
+        "index": 1,
+        "field": "rejected",
+        "reason": "missing: expected a message object or a list of messages",
+    }
+    image = [
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "image_url", "value": "cat.jpg"}]},
+                {"role": "assistant", "content": part("A cat.")},
+            ]
+        }
+    ]
     r = client.post("/v1/datasets", files={"file": ("i.json", json.dumps(image).encode())})
     assert r.status_code == 422 and "image_url" in r.json()["error"]["errors"][0]["reason"]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from app.db import queue
 from app.db.models import Job
 from app.db.session import session_scope
-from app.db import queue
 from app.jobs.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def project_id(settings, api_key) -> str:
-    from app.db.models import Project
     from sqlalchemy import select
+
+    from app.db.models import Project
 
     with session_scope(settings.db_url) as s:
         return s.scalar(select(Project.id))
@@ -114,13 +115,23 @@ def test_isolated_job_runs_in_child_and_a_crashed_child_fails_the_job_not_the_wo
 
 
 def _start_worker(settings, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": settings.db_url,
-           "SFTAUDIT_STORAGE__DATA_DIR": str(settings.storage.data_dir),
-           "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]',
-           "SFTAUDIT_WORKER__LEASE_SECONDS": "2", "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3",
-           "SFTAUDIT_WORKER__POLL_SECONDS": "0.1", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *extra], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": settings.db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(settings.storage.data_dir),
+        "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]',
+        "SFTAUDIT_WORKER__LEASE_SECONDS": "2",
+        "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3",
+        "SFTAUDIT_WORKER__POLL_SECONDS": "0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", *extra],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _wait(pred, timeout=60.0, what="condition"):

@@ -11,24 +11,32 @@ from scorers import sample
 from scorers.context import ScoringContext
 from scorers.embeddings import card_languages, served_languages
 from scorers.models import ModelConfig
-from scorers.text.language import reading_language
 from scorers.pipeline import run_audit
+from scorers.text.language import reading_language
 from tests._embed_fakes import FakeEmbedder
 from tests.paths import shared_data_dir
 
-EMBEDDING_JUDGEMENTS = ("semantic_duplicate", "mismatched_answer", "answer_relevance", "answer_agreement",
-                        "label_error")
+EMBEDDING_JUDGEMENTS = (
+    "semantic_duplicate",
+    "mismatched_answer",
+    "answer_relevance",
+    "answer_agreement",
+    "label_error",
+)
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("Why do babies cry so much?", "en"),  # the compact lid model says Spanish at 0.99 (Dolly row)
-    ("How long should I bake bread at 200 degrees?", "en"),
-    ("为什么婴儿哭这么多？", "zh"),
-    ("El perro come la comida de la casa", "es"),
-    ("Wie geht es dir heute?", "de"),
-    ("Farrokh Bulsara", "und"),  # a name: too short to tell, and never a reason to skip a row
-    ("def f(x): return x + 1", "und"),  # code is code
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Why do babies cry so much?", "en"),  # the compact lid model says Spanish at 0.99 (Dolly row)
+        ("How long should I bake bread at 200 degrees?", "en"),
+        ("为什么婴儿哭这么多？", "zh"),
+        ("El perro come la comida de la casa", "es"),
+        ("Wie geht es dir heute?", "de"),
+        ("Farrokh Bulsara", "und"),  # a name: too short to tell, and never a reason to skip a row
+        ("def f(x): return x + 1", "und"),  # code is code
+    ],
+)
 def test_reading_language(text: str, lang: str) -> None:
     assert reading_language(text) == lang
 
@@ -49,12 +57,22 @@ def test_served_languages_from_setting_card_and_default(tmp_path) -> None:
 
 
 def _mixed_rows() -> list:
-    en = [("Summarise the plot of Hamlet in two sentences.", "Prince Hamlet seeks revenge on his uncle, who murdered "
-           "his father. His hesitation leads to the deaths of nearly everyone at court."),
-          ("Explain why the sky is blue to a child.", "Sunlight is made of many colours, and the air scatters the "
-           "blue part the most, so blue light reaches your eyes from every direction.")]
-    zh = [("解释为什么天空是蓝色的。", "太阳光由多种颜色组成，空气分子对蓝光的散射最强，所以我们看到的天空是蓝色的。"),
-          ("写一首关于秋天的短诗。", "秋风起，落叶飞，雁南归，夜渐长。")]
+    en = [
+        (
+            "Summarise the plot of Hamlet in two sentences.",
+            "Prince Hamlet seeks revenge on his uncle, who murdered "
+            "his father. His hesitation leads to the deaths of nearly everyone at court.",
+        ),
+        (
+            "Explain why the sky is blue to a child.",
+            "Sunlight is made of many colours, and the air scatters the "
+            "blue part the most, so blue light reaches your eyes from every direction.",
+        ),
+    ]
+    zh = [
+        ("解释为什么天空是蓝色的。", "太阳光由多种颜色组成，空气分子对蓝光的散射最强，所以我们看到的天空是蓝色的。"),
+        ("写一首关于秋天的短诗。", "秋风起，落叶飞，雁南归，夜渐长。"),
+    ]
     rows = []
     for k in range(12):
         q, a = (en + zh)[k % 4]
@@ -85,16 +103,28 @@ def test_english_encoder_does_not_judge_chinese_rows() -> None:
 
 def test_short_answers_are_not_judged_for_relevance() -> None:
     topics = ["bread", "tea", "rain", "chess", "bees", "tides", "kites", "glass", "maps", "salt"]
-    rows = [sample(k, f"Explain in a few sentences how {t} works.", f"{t.capitalize()} is a topic with a long "
-                   f"history; here is how {t} works, step by step, in plain words for a curious reader.")
-            for k, t in enumerate(topics * 2)]
-    short = {20: ("Who was the lead singer of Queen?", "Farrokh Bulsara"), 21: ("What is 7 times 6?", "42"),
-             22: ("Name a Biblical king.", "King Herod"), 23: ("Give a word for 'on fire' in slang.", "Lit")}
+    rows = [
+        sample(
+            k,
+            f"Explain in a few sentences how {t} works.",
+            f"{t.capitalize()} is a topic with a long "
+            f"history; here is how {t} works, step by step, in plain words for a curious reader.",
+        )
+        for k, t in enumerate(topics * 2)
+    ]
+    short = {
+        20: ("Who was the lead singer of Queen?", "Farrokh Bulsara"),
+        21: ("What is 7 times 6?", "42"),
+        22: ("Name a Biblical king.", "King Herod"),
+        23: ("Give a word for 'on fire' in slang.", "Lit"),
+    }
     rows += [sample(k, q, a) for k, (q, a) in short.items()]
     out = run_audit(rows, scorers=["answer_relevance"])
     for r in out.samples[20:]:
         assert r["flags"] == [] and r["answer_relevance"] == {
-            "score": None, "not_computed": "answer too short to judge by embedding"}
+            "score": None,
+            "not_computed": "answer too short to judge by embedding",
+        }
     assert out.samples[0]["answer_relevance"]["score"] is not None
     assert out.report["dimensions"]["answer_quality"]["figures"]["answer_relevance"]["short_answers_not_judged"] == 4
 
@@ -106,8 +136,10 @@ def test_chinese_alpaca_gets_no_embedding_judgement_from_the_english_encoder(tmp
     if not path.exists():
         pytest.skip(f"shared data not found at {path}")
     rows = json.loads(path.read_text(encoding="utf-8"))[:300]
-    samples = [sample(i, r["instruction"] + ("\n\n" + r["input"] if r["input"] else ""), r["output"])
-               for i, r in enumerate(rows)]
+    samples = [
+        sample(i, r["instruction"] + ("\n\n" + r["input"] if r["input"] else ""), r["output"])
+        for i, r in enumerate(rows)
+    ]
     out = run_audit(samples, scorers=list(EMBEDDING_JUDGEMENTS), cache_dir=str(tmp_path))
     codes = {f["code"] for r in out.samples for f in r["flags"] if f["severity"] != "info"}
     assert codes == set(), codes

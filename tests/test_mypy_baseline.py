@@ -22,8 +22,12 @@ Found 3 errors in 2 files (checked 2 source files)
 
 def test_errors_are_keyed_without_their_line_numbers():
     keys = mb.normalise(OUT)
-    assert keys == Counter({'app/a.py: "X" has no attribute "y"  [attr-defined]': 2,
-                            'scorers/b.py: Name "z" already defined on line N  [no-redef]': 1})
+    assert keys == Counter(
+        {
+            'app/a.py: "X" has no attribute "y"  [attr-defined]': 2,
+            'scorers/b.py: Name "z" already defined on line N  [no-redef]': 1,
+        }
+    )
     moved = OUT.replace(":10:", ":11:").replace(":40:", ":41:").replace("line 2", "line 5")
     assert mb.normalise(moved) == keys
 

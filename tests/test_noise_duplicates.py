@@ -1,4 +1,5 @@
 from functools import partial
+
 from scorers import Sample, Turn, run_audit, sample
 from scorers._minhash import near_duplicates
 from scorers.text.script import normalise_strict, units
@@ -13,8 +14,12 @@ def _flags(out, pos):
 
 
 def test_exact_duplicates_are_grouped_with_related_indices() -> None:
-    rows = [sample(0, "What is 2+2?", "4"), sample(1, "what  is 2+2 ", "4."), sample(2, "What is 2+3?", "5"),
-            sample(3, "WHAT IS 2+2?", "4")]
+    rows = [
+        sample(0, "What is 2+2?", "4"),
+        sample(1, "what  is 2+2 ", "4."),
+        sample(2, "What is 2+3?", "5"),
+        sample(3, "WHAT IS 2+2?", "4"),
+    ]
     out = run_audit(rows, scorers=["exact_duplicate"])
     assert out.samples[0]["flags"] == []
     assert [f["related"] for f in out.samples[1]["flags"]] == [[0, 3]]
@@ -26,21 +31,30 @@ def test_exact_duplicates_are_grouped_with_related_indices() -> None:
 
 
 def test_exact_duplicate_chinese_and_full_width() -> None:
-    rows = [sample(0, "保持健康的三个提示。", "多运动，多睡觉。"), sample(1, "保持健康的三个提示", "多运动 多睡觉"),
-            sample(2, "Ｈｅｌｌｏ！", "Hi"), sample(3, "hello", "hi")]
+    rows = [
+        sample(0, "保持健康的三个提示。", "多运动，多睡觉。"),
+        sample(1, "保持健康的三个提示", "多运动 多睡觉"),
+        sample(2, "Ｈｅｌｌｏ！", "Hi"),
+        sample(3, "hello", "hi"),
+    ]
     out = run_audit(rows, scorers=["exact_duplicate"])
     assert _flags(out, 1) == ["exact_duplicate"] and _flags(out, 3) == ["exact_duplicate"]
     assert _flags(out, 0) == [] and _flags(out, 2) == []
 
 
 def test_instruction_and_answer_level_duplicates() -> None:
-    long_answer = ("Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the "
-                   "chloroplasts of green leaves.")
-    rows = [sample(0, "Explain photosynthesis.", long_answer),
-            sample(1, "explain photosynthesis", "Plants make food from light."),
-            sample(2, "Describe how plants breathe.", long_answer),
-            sample(3, "Explain photosynthesis.", long_answer),  # whole copy: only exact_duplicate
-            sample(4, "Is the sky blue?", "Yes"), sample(5, "Is grass green?", "Yes")]  # short labels repeat
+    long_answer = (
+        "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen inside the "
+        "chloroplasts of green leaves."
+    )
+    rows = [
+        sample(0, "Explain photosynthesis.", long_answer),
+        sample(1, "explain photosynthesis", "Plants make food from light."),
+        sample(2, "Describe how plants breathe.", long_answer),
+        sample(3, "Explain photosynthesis.", long_answer),  # whole copy: only exact_duplicate
+        sample(4, "Is the sky blue?", "Yes"),
+        sample(5, "Is grass green?", "Yes"),
+    ]  # short labels repeat
     out = run_audit(rows, scorers=["exact_duplicate", "duplicate_instruction", "duplicate_answer"])
     assert _flags(out, 1) == ["duplicate_instruction"]
     assert out.samples[1]["flags"][0]["related"] == [0, 3]
@@ -48,11 +62,20 @@ def test_instruction_and_answer_level_duplicates() -> None:
     assert _flags(out, 3) == ["exact_duplicate"]
     assert _flags(out, 0) == _flags(out, 4) == _flags(out, 5) == []
     # two questions may share a short true answer (Dolly row 2253); code keeps its symbols (Code Alpaca 1624)
-    rows = [sample(0, "Who is the only US president elected from Pennsylvania?",
-                   "James Buchanan, the 15th President of the United States."),
-            sample(1, "Who was the 15th US president?", "James Buchanan, the 15th President of the United States."),
-            sample(2, "Select the adult students.", "SELECT * FROM students WHERE age >= 18 AND enrolled = 1 ORDER BY name;"),
-            sample(3, "Select students older than 18.", "SELECT * FROM students WHERE age > 18 AND enrolled = 1 ORDER BY name;")]
+    rows = [
+        sample(
+            0,
+            "Who is the only US president elected from Pennsylvania?",
+            "James Buchanan, the 15th President of the United States.",
+        ),
+        sample(1, "Who was the 15th US president?", "James Buchanan, the 15th President of the United States."),
+        sample(
+            2, "Select the adult students.", "SELECT * FROM students WHERE age >= 18 AND enrolled = 1 ORDER BY name;"
+        ),
+        sample(
+            3, "Select students older than 18.", "SELECT * FROM students WHERE age > 18 AND enrolled = 1 ORDER BY name;"
+        ),
+    ]
     out = run_audit(rows, scorers=["duplicate_answer"])
     assert all(_flags(out, i) == [] for i in range(4))
 
@@ -64,14 +87,22 @@ def test_units_words_for_spaced_text_characters_for_chinese() -> None:
 
 
 def test_near_duplicates_long_short_and_chinese() -> None:
-    story = ("Write a short story about a dragon who learns to paint and becomes famous in the whole kingdom "
-             "after many years of practice and hard work in the mountains far away from home")
-    texts = [story, story.replace("far away from", "far from"),
-             "What is the capital of France?", "what's the capital of France",
-             "Translate 'hello' into French.", "Translate 'goodbye' into French.",
-             "请把下面这句话翻译成英文，并解释其中的语法结构：我每天早上都去公园跑步。",
-             "请把下面这句话翻译成英文，并解释其中的语法结构：我每天早上都去公园散步。",
-             "Tell me a joke.", ""]
+    story = (
+        "Write a short story about a dragon who learns to paint and becomes famous in the whole kingdom "
+        "after many years of practice and hard work in the mountains far away from home"
+    )
+    texts = [
+        story,
+        story.replace("far away from", "far from"),
+        "What is the capital of France?",
+        "what's the capital of France",
+        "Translate 'hello' into French.",
+        "Translate 'goodbye' into French.",
+        "请把下面这句话翻译成英文，并解释其中的语法结构：我每天早上都去公园跑步。",
+        "请把下面这句话翻译成英文，并解释其中的语法结构：我每天早上都去公园散步。",
+        "Tell me a joke.",
+        "",
+    ]
     nd = near_duplicates(texts, threshold=0.6, seed=3)
     assert [0, 1] in nd.groups and [6, 7] in nd.groups
     assert not any(4 in g and 5 in g for g in nd.groups)  # one-token template change: compared, not merged
@@ -81,11 +112,13 @@ def test_near_duplicates_long_short_and_chinese() -> None:
 
 def test_near_duplicate_groups_fields_and_flags() -> None:
     base = "Give me three tips for staying healthy during a long winter in a cold northern city"
-    rows = [sample(0, base, "Eat well, sleep, move."),
-            sample(1, base.replace("three", "3"), "Sleep, move, eat well."),
-            sample(2, "Summarise the plot of Hamlet in two sentences.", "A prince avenges his father."),
-            sample(3, base, "Stay warm."),  # same prompt exactly: duplicate_instruction, still in the group
-            sample(4, "Name a prime number.", "7")]
+    rows = [
+        sample(0, base, "Eat well, sleep, move."),
+        sample(1, base.replace("three", "3"), "Sleep, move, eat well."),
+        sample(2, "Summarise the plot of Hamlet in two sentences.", "A prince avenges his father."),
+        sample(3, base, "Stay warm."),  # same prompt exactly: duplicate_instruction, still in the group
+        sample(4, "Name a prime number.", "7"),
+    ]
     out = run_audit(rows, scorers=["near_duplicate"])
     groups = [rec.get("duplicate_group") for rec in out.samples]
     assert groups[0] == groups[1] == groups[3] is not None
@@ -97,20 +130,32 @@ def test_near_duplicate_groups_fields_and_flags() -> None:
 
 
 def test_shared_passage_with_different_tasks_is_not_a_near_duplicate() -> None:
-    passage = ("The industrial revolution began in Britain in the late eighteenth century and spread to "
-               "continental Europe and North America, changing how goods were made and how people lived.")
-    rows = [Sample(0, (Turn("user", "Summarise the passage.\n\n" + passage), Turn("assistant", "It changed work."))),
-            Sample(1, (Turn("user", "List every place name in the text.\n\n" + passage),
-                       Turn("assistant", "Britain, Europe, North America")))]
+    passage = (
+        "The industrial revolution began in Britain in the late eighteenth century and spread to "
+        "continental Europe and North America, changing how goods were made and how people lived."
+    )
+    rows = [
+        Sample(0, (Turn("user", "Summarise the passage.\n\n" + passage), Turn("assistant", "It changed work."))),
+        Sample(
+            1,
+            (
+                Turn("user", "List every place name in the text.\n\n" + passage),
+                Turn("assistant", "Britain, Europe, North America"),
+            ),
+        ),
+    ]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert all(rec["flags"] == [] and "duplicate_group" not in rec for rec in out.samples)
 
 
 def test_conflicting_answers_flag_both_samples() -> None:
-    rows = [sample(0, "Is the following review positive or negative? The food was cold.", "Negative"),
-            sample(1, "Is the following review positive or negative? The food was cold!", "Positive"),
-            sample(2, "Is the following review positive or negative? The food was cold.", "negative."),
-            sample(3, "天空是什么颜色的？", "蓝色。"), sample(4, "天空是什么颜色的", "绿色")]
+    rows = [
+        sample(0, "Is the following review positive or negative? The food was cold.", "Negative"),
+        sample(1, "Is the following review positive or negative? The food was cold!", "Positive"),
+        sample(2, "Is the following review positive or negative? The food was cold.", "negative."),
+        sample(3, "天空是什么颜色的？", "蓝色。"),
+        sample(4, "天空是什么颜色的", "绿色"),
+    ]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     assert "conflicting_answers" in _flags(out, 1)
     assert sorted(f["related"] for f in out.samples[1]["flags"] if f["code"] == "conflicting_answers") == [[0, 2]]
@@ -127,11 +172,13 @@ def test_lsh_bands_catch_a_pair_at_the_threshold() -> None:
 
 
 def test_politeness_is_ignored_and_other_numbers_make_other_problems() -> None:
-    rows = [sample(0, "What is the capital of France?", "Paris."),
-            sample(1, "Please, what is the capital of France? Thanks!", "Paris."),
-            sample(2, "小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "一共有8个苹果。"),
-            sample(3, "小明有4个苹果，小红有2个苹果，他们一共有多少个苹果？", "一共有6个苹果。"),
-            sample(4, "请问小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "答案是9个。")]
+    rows = [
+        sample(0, "What is the capital of France?", "Paris."),
+        sample(1, "Please, what is the capital of France? Thanks!", "Paris."),
+        sample(2, "小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "一共有8个苹果。"),
+        sample(3, "小明有4个苹果，小红有2个苹果，他们一共有多少个苹果？", "一共有6个苹果。"),
+        sample(4, "请问小明有5个苹果，小红有3个苹果，他们一共有多少个苹果？", "答案是9个。"),
+    ]
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     groups = [r.get("duplicate_group") for r in out.samples]
     assert groups[0] == groups[1] is not None
@@ -149,12 +196,14 @@ def test_long_answers_worded_differently_are_not_conflicts() -> None:
 
 
 def test_a_template_about_another_name_is_another_question() -> None:
-    rows = [sample(0, "What are the words of House Allyrion?", '"No Foe May Pass"'),
-            sample(1, "What are the words of House Royce?", '"We Remember"'),
-            sample(2, "Who is the CEO of Apple?", "Tim Cook."),
-            sample(3, "Who is the CEO of Google?", "Sundar Pichai."),
-            sample(4, "Please tell me the capital city of the country of France in Europe", "Paris."),
-            sample(5, "Tell me the capital city of the country of France", "Paris.")]  # a name dropped: same ask
+    rows = [
+        sample(0, "What are the words of House Allyrion?", '"No Foe May Pass"'),
+        sample(1, "What are the words of House Royce?", '"We Remember"'),
+        sample(2, "Who is the CEO of Apple?", "Tim Cook."),
+        sample(3, "Who is the CEO of Google?", "Sundar Pichai."),
+        sample(4, "Please tell me the capital city of the country of France in Europe", "Paris."),
+        sample(5, "Tell me the capital city of the country of France", "Paris."),
+    ]  # a name dropped: same ask
     out = run_audit(rows, scorers=["near_duplicate", "conflicting_answers"])
     groups = [r.get("duplicate_group") for r in out.samples]
     assert groups[0] is None and groups[1] is None and groups[2] is None and groups[3] is None

@@ -1,4 +1,5 @@
 from functools import partial
+
 import pytest
 
 from scorers import Sample, Turn, run_audit, sample
@@ -27,49 +28,88 @@ def test_empty_answer(answer: str) -> None:
     assert out.samples[0]["scores"]["noise"] == 0.0
 
 
-@pytest.mark.parametrize("answer", ["<nooutput>", "<No Output>", "N/A", "No output.", "[No answer]", "&lt;nooutput&gt;",
-                                    "<无输出>", "无输出", "<nooutput> This task cannot be done."])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "<nooutput>",
+        "<No Output>",
+        "N/A",
+        "No output.",
+        "[No answer]",
+        "&lt;nooutput&gt;",
+        "<无输出>",
+        "无输出",
+        "<nooutput> This task cannot be done.",
+    ],
+)
 def test_placeholder_answers_all_spellings(answer: str) -> None:
     assert codes(audit([sample(0, "Draw a cat.", answer)], ["junk_answer"]), 0) == ["placeholder_answer"]
 
 
-@pytest.mark.parametrize("inp", ["<noinput>", "No input", "Noinput", "No input required.", "<No Input>", '"<noinput>"',
-                                 "`<noinput>`", "< noinput >", "N/A", "None", "无输入", "<无输入>",
-                                 "<a link to a painting>"])
+@pytest.mark.parametrize(
+    "inp",
+    [
+        "<noinput>",
+        "No input",
+        "Noinput",
+        "No input required.",
+        "<No Input>",
+        '"<noinput>"',
+        "`<noinput>`",
+        "< noinput >",
+        "N/A",
+        "None",
+        "无输入",
+        "<无输入>",
+        "<a link to a painting>",
+    ],
+)
 def test_placeholder_inputs(inp: str) -> None:
     s = sample(0, "Tell me a fun fact about owls.\n\n" + inp, "Owls can turn their heads about 270 degrees.")
     assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
 
 
 def test_placeholder_input_from_original_record() -> None:
-    s = Sample(0, (Turn("user", "Tell me a fun fact.\n\nNo input"), Turn("assistant", "Owls hoot.")),
-               meta={"original": {"instruction": "Tell me a fun fact.", "input": "No input", "output": "Owls hoot."}})
+    s = Sample(
+        0,
+        (Turn("user", "Tell me a fun fact.\n\nNo input"), Turn("assistant", "Owls hoot.")),
+        meta={"original": {"instruction": "Tell me a fun fact.", "input": "No input", "output": "Owls hoot."}},
+    )
     assert codes(audit([s], ["junk_answer"]), 0) == ["placeholder_input"]
 
 
 def test_real_short_answers_and_inputs_are_not_placeholders() -> None:
-    rows = [sample(0, "Is 7 prime?", "Yes"), sample(1, "What does None return in Python?", "None"),
-            sample(2, "Classify the sentiment.\n\nI love it", "Positive"), sample(3, "计算 2+2。", "4")]
+    rows = [
+        sample(0, "Is 7 prime?", "Yes"),
+        sample(1, "What does None return in Python?", "None"),
+        sample(2, "Classify the sentiment.\n\nI love it", "Positive"),
+        sample(3, "计算 2+2。", "4"),
+    ]
     out = audit(rows, ["junk_answer"])
     assert all(codes(out, i) == [] for i in range(4))
 
 
 def test_restated_instruction() -> None:
-    rows = [sample(0, "Write a haiku about the sea.", "Write a haiku about the sea"),
-            sample(1, "写一首关于大海的诗。", "写一首关于大海的诗"),
-            sample(2, "Correct the grammar.\n\nShe go to school.", "She goes to school.")]
+    rows = [
+        sample(0, "Write a haiku about the sea.", "Write a haiku about the sea"),
+        sample(1, "写一首关于大海的诗。", "写一首关于大海的诗"),
+        sample(2, "Correct the grammar.\n\nShe go to school.", "She goes to school."),
+    ]
     out = audit(rows, ["junk_answer"])
     assert codes(out, 0) == ["restated_instruction"] and codes(out, 1) == ["restated_instruction"]
     assert codes(out, 2) == []
 
 
-@pytest.mark.parametrize("answer", [
-    "As an AI language model, I cannot browse the internet.",
-    "I'm sorry, but I cannot provide that information.",
-    "I do not have access to real-time data, so I can't tell you today's weather.",
-    "抱歉，我无法提供实时天气信息。",
-    "作为一个AI语言模型，我不能访问互联网。",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "As an AI language model, I cannot browse the internet.",
+        "I'm sorry, but I cannot provide that information.",
+        "I do not have access to real-time data, so I can't tell you today's weather.",
+        "抱歉，我无法提供实时天气信息。",
+        "作为一个AI语言模型，我不能访问互联网。",
+    ],
+)
 def test_refusals_english_and_chinese(answer: str) -> None:
     assert codes(audit([sample(0, "What's the weather in Paris today?", answer)], ["junk_answer"]), 0) == ["refusal"]
 
@@ -81,17 +121,25 @@ def test_ai_boilerplate_that_still_answers() -> None:
     assert codes(audit([sample(0, "介绍一下巴赫的大提琴组曲。", zh)], ["junk_answer"]), 0) == ["ai_boilerplate"]
 
 
-@pytest.mark.parametrize("question,answer", [
-    # alpagasus/dolly_3k.json row 882; llama_factory/oaast_sft_zh.json rows 51 and 25: asked about the assistant
-    ("What is your favourite music?", "As an AI language model I have no favourites, but many love Bach's suites."),
-    ("什么事情让你感到高兴？", "作为一个人工智能，我没有感情，所以不能像人类一样感到高兴。"),
-    ("你最喜欢以上哪一首", "我是一个AI，没有特别的喜好。"),
-    # row 183: an honest limit of access, then help
-    ("你可以帮我查一下明天北京到杭州的火车票吗？",
-     "我只是一个人工智能助理，在没有联网权限的情况下不能够查询目前的火车票情况。您可以自行前往www.12306.cn进行查询。"),
-    # row 27
-    ("查一下纽约今天的天气", "对不起，作为一个语言模型，我无法实时地查询天气。但我能告诉您如何查询纽约的天气情况。"),
-])
+@pytest.mark.parametrize(
+    "question,answer",
+    [
+        # alpagasus/dolly_3k.json row 882; llama_factory/oaast_sft_zh.json rows 51 and 25: asked about the assistant
+        ("What is your favourite music?", "As an AI language model I have no favourites, but many love Bach's suites."),
+        ("什么事情让你感到高兴？", "作为一个人工智能，我没有感情，所以不能像人类一样感到高兴。"),
+        ("你最喜欢以上哪一首", "我是一个AI，没有特别的喜好。"),
+        # row 183: an honest limit of access, then help
+        (
+            "你可以帮我查一下明天北京到杭州的火车票吗？",
+            "我只是一个人工智能助理，在没有联网权限的情况下不能够查询目前的火车票情况。您可以自行前往www.12306.cn进行查询。",
+        ),
+        # row 27
+        (
+            "查一下纽约今天的天气",
+            "对不起，作为一个语言模型，我无法实时地查询天气。但我能告诉您如何查询纽约的天气情况。",
+        ),
+    ],
+)
 def test_saying_what_the_assistant_is_where_that_is_the_answer(question: str, answer: str) -> None:
     assert codes(audit([sample(0, question, answer)], ["junk_answer"]), 0) == []
 
@@ -100,35 +148,41 @@ def test_degenerate_repetition() -> None:
     rep = "The cat sat on the mat. " * 20
     zh = "我爱北京天安门，" * 20
     fine = " ".join(f"word{i}" for i in range(80))
-    out = audit([sample(0, "Tell a story.", rep), sample(1, "写一段话。", zh), sample(2, "List words.", fine)],
-                ["junk_answer"])
+    out = audit(
+        [sample(0, "Tell a story.", rep), sample(1, "写一段话。", zh), sample(2, "List words.", fine)], ["junk_answer"]
+    )
     assert codes(out, 0) == ["repetition"] and codes(out, 1) == ["repetition"] and codes(out, 2) == []
     assert repeated_ngram_fraction("a b c a b c a b c".split(), 3) == pytest.approx(4 / 7)
 
 
-@pytest.mark.parametrize("answer,kind", [
-    ("Here is the code:\n```python\nprint('hi')\n", "fence"),
-    ("There are many reasons to exercise regularly, for example it improves your sleep and", "strong"),
-    ("Exercise improves health in several ways, such as (better sleep, lower stress", "strong"),
-    ("锻炼有很多好处，例如改善睡眠、减轻压力，", "strong"),
-    ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "unclosed"),
-    ("Regular exercise is one of the best habits that improves the quality of sleep for most people", "weak"),
-    ("Exercise improves sleep. It also lowers stress.", "ok"),
-    ("Top 5 Trends Taking Digital Marketing by Storm This Year", "ok"),
-    ("- eat more vegetables every day\n- sleep at least eight hours a night", "ok"),
-    ("Thank you for your message, I will reply soon.\n\nSincerely,", "ok"),
-    ("The total cost comes to 4 apples at 2 dollars which is 8", "ok"),
-])
+@pytest.mark.parametrize(
+    "answer,kind",
+    [
+        ("Here is the code:\n```python\nprint('hi')\n", "fence"),
+        ("There are many reasons to exercise regularly, for example it improves your sleep and", "strong"),
+        ("Exercise improves health in several ways, such as (better sleep, lower stress", "strong"),
+        ("锻炼有很多好处，例如改善睡眠、减轻压力，", "strong"),
+        ("Exercise improves sleep. It also lowers stress and helps people feel better every single day", "unclosed"),
+        ("Regular exercise is one of the best habits that improves the quality of sleep for most people", "weak"),
+        ("Exercise improves sleep. It also lowers stress.", "ok"),
+        ("Top 5 Trends Taking Digital Marketing by Storm This Year", "ok"),
+        ("- eat more vegetables every day\n- sleep at least eight hours a night", "ok"),
+        ("Thank you for your message, I will reply soon.\n\nSincerely,", "ok"),
+        ("The total cost comes to 4 apples at 2 dollars which is 8", "ok"),
+    ],
+)
 def test_ending_kinds(answer: str, kind: str) -> None:
     assert ending_kind(answer) == kind
 
 
 def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
     cut = "Exercise improves sleep. It also lowers stress and helps people feel better every single day"
-    punctuated = [sample(i, f"Question {i}?", f"A complete answer number {i} that ends properly with a stop.")
-                  for i in range(60)]
-    unpunctuated = [sample(i, f"Question {i}?", f"An answer number {i} written by a person who never uses stops")
-                    for i in range(60)]
+    punctuated = [
+        sample(i, f"Question {i}?", f"A complete answer number {i} that ends properly with a stop.") for i in range(60)
+    ]
+    unpunctuated = [
+        sample(i, f"Question {i}?", f"An answer number {i} written by a person who never uses stops") for i in range(60)
+    ]
     out1 = audit(punctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
     out2 = audit(unpunctuated + [sample(60, "Why exercise?", cut)], ["broken_answer"])
     # a missing full stop is no certain cut: it is a field ("possibly cut"), not a flag (right on a fifth of the
@@ -142,21 +196,36 @@ def test_truncation_uses_the_dataset_style_for_unpunctuated_prose() -> None:
 def _human_style_rows() -> list:
     """Rows written like Dolly's: short answers often without a full stop, multi-sentence ones closed."""
     rows = [sample(i, f"Name a thing {i}?", f"A thing called number {i} that people often use") for i in range(40)]
-    rows += [sample(40 + i, f"Why {i}?", f"Reason {i} is simple. It was written by a careful person who closes "
-                                          "every sentence.") for i in range(60)]
+    rows += [
+        sample(
+            40 + i, f"Why {i}?", f"Reason {i} is simple. It was written by a careful person who closes every sentence."
+        )
+        for i in range(60)
+    ]
     return rows
 
 
 def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
     rows = _human_style_rows()
     rows.append(sample(100, "Why climb?", "Lead climbing is safer with a rope. If a person fell, they would be"))
-    rows.append(sample(101, "Why ski?", "The mountain is close to Canada. The ski conditions are also the best in "
-                                         "the whole state which makes it an ideal mountain for a family vacation"))
+    rows.append(
+        sample(
+            101,
+            "Why ski?",
+            "The mountain is close to Canada. The ski conditions are also the best in "
+            "the whole state which makes it an ideal mountain for a family vacation",
+        )
+    )
     rows.append(sample(102, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
     # Dolly row 1310: a complete human answer that only lacks its full stop
-    rows.append(sample(103, "What is the difference between pork roll and taylor ham",
-                       "If a person is from Southern or Central New Jersey they will call it Pork roll. "
-                       "Either way it is the same breakfast meat"))
+    rows.append(
+        sample(
+            103,
+            "What is the difference between pork roll and taylor ham",
+            "If a person is from Southern or Central New Jersey they will call it Pork roll. "
+            "Either way it is the same breakfast meat",
+        )
+    )
     out = audit(rows, ["broken_answer"])
     summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
     assert summary["unpunctuated_prose_counts_as_truncated"] is False  # 40% end without a full stop
@@ -175,8 +244,10 @@ def test_unclosed_fragment_counts_where_multi_sentence_answers_close() -> None:
 
 
 def test_unclosed_sentences_say_nothing_where_writers_leave_them_open() -> None:
-    rows = [sample(i, f"Why {i}?", f"Reason {i} is simple. It was written by someone who never closes the last one")
-            for i in range(60)]
+    rows = [
+        sample(i, f"Why {i}?", f"Reason {i} is simple. It was written by someone who never closes the last one")
+        for i in range(60)
+    ]
     rows.append(sample(60, "Why cook?", "Cooking saves money. The pizza dough typically has yeast, olive"))
     out = audit(rows, ["broken_answer"])
     summary = out.report["dimensions"]["noise"]["figures"]["broken_answer"]
@@ -185,10 +256,16 @@ def test_unclosed_sentences_say_nothing_where_writers_leave_them_open() -> None:
 
 
 def test_chinese_answers_that_stop_after_closed_sentences() -> None:
-    rows = [sample(i, f"问题{i}？", f"第{i}个答案很简单，写它的人认真地回答了问题。它的每一句话都以句号结束，从来没有例外。")
-            for i in range(60)]
-    rows += [sample(60, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n因此，小明还剩9个"),
-             sample(61, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n答案：9个糖果")]
+    rows = [
+        sample(
+            i, f"问题{i}？", f"第{i}个答案很简单，写它的人认真地回答了问题。它的每一句话都以句号结束，从来没有例外。"
+        )
+        for i in range(60)
+    ]
+    rows += [
+        sample(60, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n因此，小明还剩9个"),
+        sample(61, "小明还剩几个糖果？", "我们需要用减法来解决这个问题。\n12 - 3 = 9\n答案：9个糖果"),
+    ]
     out = audit(rows, ["broken_answer"])
     assert out.samples[60].get("ending") == "possibly cut" and out.samples[61].get("ending") is None
     assert codes(out, 60) == []  # Chinese clauses are never a certain cut
@@ -204,7 +281,8 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "That’s a really tough question, and depends on the situation and": "dangling word",
         "There are lots of ways to do that.  If you want to learn more about this sort of thing,": "dangling comma",
         "The word aurora is derived from the name of the Roman goddess of the dawn,": "dangling comma",
-        "Some code:\n```python\nprint('hi')": "open code block"}
+        "Some code:\n```python\nprint('hi')": "open code block",
+    }
     for text, rule in cut.items():
         assert (r := certain_cut(text)) is not None and r.name == rule, text
     finished = [
@@ -221,12 +299,15 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
     assert certain_cut("A poem that stops on a line ending with and", verse=True) is None
 
 
-@pytest.mark.parametrize("answer", [
-    "Sure, here it is.\n##\n18. Instruction: Identify the noun in the following sentence:\n18. Input:\nThe apple.",
-    "Instruction: Fill the coffee mug until it is half full.",
-    "好的。\n11.输入：\n<无输入>\n11.输出：\n快乐存在于最小的事物中。",
-    "指令：写一首诗。",
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Sure, here it is.\n##\n18. Instruction: Identify the noun in the following sentence:\n18. Input:\nThe apple.",
+        "Instruction: Fill the coffee mug until it is half full.",
+        "好的。\n11.输入：\n<无输入>\n11.输出：\n快乐存在于最小的事物中。",
+        "指令：写一首诗。",
+    ],
+)
 def test_merged_instructions(answer: str) -> None:
     assert "merged_instructions" in codes(audit([sample(0, "Do the task.", answer)], ["broken_answer"]), 0)
 
@@ -237,23 +318,40 @@ def test_markdown_headings_are_not_merged_instructions() -> None:
 
 
 def test_text_damage_codes() -> None:
-    rows = [sample(0, "Say hi.", "Hi\x00 there\x07."),
-            sample(1, "Describe the café.", "The cafÃ© is cosy and the coffee isnâ€™t bitter."),
-            sample(2, "Say hello in French.", "Bonjour \\u00e0 tous, \\u00e7a va ?"),
-            sample(3, "Describe Paris.", "Paris is <b>beautiful</b>&nbsp;in spring."),
-            sample(4, "Write HTML for a bold word.", "<b>word</b>"),  # asked for markup: fine
-            sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
-            sample(6, "乱码示例", "锟斤拷锟斤拷"),
-            sample(7, "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
-                   "AI imitates us. It learns. <b>It grows.</b>"),  # asked for formatting: fine
-            sample(8, "Transform the following text into a web article format.\n\nBiologists study life.",
-                   "<h1>Life</h1>\n<p>Biologists study life.</p>"),
-            sample(9, "Show how to add a background color to a text.",
-                   "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>."),
-            sample(10, "Replace the bolded words with synonyms.\n\nThe town was <b>teeming</b> with people.",
-                   "The town was brimming with people."),
-            sample(11, "Change the font size of the text in this document.\n\n<p style=\"font-size: 12px;\">Hi.</p>",
-                   "<p style=\"font-size: 24px;\">Hi.</p>")]
+    rows = [
+        sample(0, "Say hi.", "Hi\x00 there\x07."),
+        sample(1, "Describe the café.", "The cafÃ© is cosy and the coffee isnâ€™t bitter."),
+        sample(2, "Say hello in French.", "Bonjour \\u00e0 tous, \\u00e7a va ?"),
+        sample(3, "Describe Paris.", "Paris is <b>beautiful</b>&nbsp;in spring."),
+        sample(4, "Write HTML for a bold word.", "<b>word</b>"),  # asked for markup: fine
+        sample(5, "请介绍北京。", "北京是中国的首都，历史悠久。"),
+        sample(6, "乱码示例", "锟斤拷锟斤拷"),
+        sample(
+            7,
+            "Bold or italicize the third sentence.\n\nAI imitates us. It learns. It grows.",
+            "AI imitates us. It learns. <b>It grows.</b>",
+        ),  # asked for formatting: fine
+        sample(
+            8,
+            "Transform the following text into a web article format.\n\nBiologists study life.",
+            "<h1>Life</h1>\n<p>Biologists study life.</p>",
+        ),
+        sample(
+            9,
+            "Show how to add a background color to a text.",
+            "Use the CSS property background-color, e.g. <span style='background-color: yellow'>text</span>.",
+        ),
+        sample(
+            10,
+            "Replace the bolded words with synonyms.\n\nThe town was <b>teeming</b> with people.",
+            "The town was brimming with people.",
+        ),
+        sample(
+            11,
+            'Change the font size of the text in this document.\n\n<p style="font-size: 12px;">Hi.</p>',
+            '<p style="font-size: 24px;">Hi.</p>',
+        ),
+    ]
     out = audit(rows, ["text_damage"])
     assert codes(out, 0) == ["control_characters"]
     assert codes(out, 1) == ["mojibake"]
@@ -262,50 +360,60 @@ def test_text_damage_codes() -> None:
     assert codes(out, 4) == [] and codes(out, 5) == []
     assert codes(out, 6) == ["mojibake"]
     assert all(codes(out, i) == [] for i in (7, 8, 9, 10, 11))
-    talk = audit([sample(0, "HTML最基本的元素是什么？", "HTML 的基本元素是标签，例如 &lt;head&gt; 标签。")], ["text_damage"])
+    talk = audit(
+        [sample(0, "HTML最基本的元素是什么？", "HTML 的基本元素是标签，例如 &lt;head&gt; 标签。")], ["text_damage"]
+    )
     assert codes(talk, 0) == ["markup_residue"]  # escaped entities stay damage even in an answer about HTML
     assert "U+0000" in out.samples[0]["flags"][0]["reason"]
 
 
-@pytest.mark.parametrize("prompt,code", [
-    ("Summarize this article.\n\nhttps://www.nytimes.com/2020/01/01/world/news.html", "unseen_content"),
-    ("Summarize the article at https://example.com/post", "unseen_content"),
-    ("Describe the attached picture.", "unseen_content"),
-    ("Summarize this article.", "unseen_content"),
-    ("总结以下文章。", "unseen_content"),
-    ("描述这张图片中的人物。", "unseen_content"),
-    ("Identify the scientific name for the creature in the photo.", "unseen_content"),
-    ("Identify the shapes in the figure.\n\n![Figure](https://i.imgur.com/1YKCp9a.png)", "unseen_content"),
-    ("Design a logo for a coffee shop.", "non_text_output"),
-    ("Draw a picture of a cat.", "non_text_output"),
-    ("为一个关于回收的网站设计一个标志。", "non_text_output"),
-    ("请画一只猫。", "non_text_output"),
-    ("Illustrate a sunset over the sea.", "non_text_output"),
-])
+@pytest.mark.parametrize(
+    "prompt,code",
+    [
+        ("Summarize this article.\n\nhttps://www.nytimes.com/2020/01/01/world/news.html", "unseen_content"),
+        ("Summarize the article at https://example.com/post", "unseen_content"),
+        ("Describe the attached picture.", "unseen_content"),
+        ("Summarize this article.", "unseen_content"),
+        ("总结以下文章。", "unseen_content"),
+        ("描述这张图片中的人物。", "unseen_content"),
+        ("Identify the scientific name for the creature in the photo.", "unseen_content"),
+        ("Identify the shapes in the figure.\n\n![Figure](https://i.imgur.com/1YKCp9a.png)", "unseen_content"),
+        ("Design a logo for a coffee shop.", "non_text_output"),
+        ("Draw a picture of a cat.", "non_text_output"),
+        ("为一个关于回收的网站设计一个标志。", "non_text_output"),
+        ("请画一只猫。", "non_text_output"),
+        ("Illustrate a sunset over the sea.", "non_text_output"),
+    ],
+)
 def test_unseen_content_and_non_text_output(prompt: str, code: str) -> None:
     out = audit([sample(0, prompt, "Some answer here.")], ["unseen_content"])
     assert code in codes(out, 0)
 
 
-@pytest.mark.parametrize("prompt", [
-    "Summarize this article.\n\nThe city council voted on Monday to expand the bike lane network across town.",
-    "Extract the domain from this URL: https://www.example.com/page",
-    "Give me a list of countries that start with the letter B.",
-    "若小明想在一张纸上画一个长方形，面积是多少？",
-    "Write a poem about the sea.",
-    "Describe the painting with five adjectives.\n\nVincent Van Gogh's The Starry Night.",  # named in the input
-    "Describe the painting Mona Lisa in just three sentences",
-    "描述这幅画《蒙娜丽莎》。",
-    "Create a query to find the maximum price in a given table.",  # a database table, not a missing one
-    "Illustrate the given concept with an example\n\nSupervised learning",  # "illustrate" as "explain"
-])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Summarize this article.\n\nThe city council voted on Monday to expand the bike lane network across town.",
+        "Extract the domain from this URL: https://www.example.com/page",
+        "Give me a list of countries that start with the letter B.",
+        "若小明想在一张纸上画一个长方形，面积是多少？",
+        "Write a poem about the sea.",
+        "Describe the painting with five adjectives.\n\nVincent Van Gogh's The Starry Night.",  # named in the input
+        "Describe the painting Mona Lisa in just three sentences",
+        "描述这幅画《蒙娜丽莎》。",
+        "Create a query to find the maximum price in a given table.",  # a database table, not a missing one
+        "Illustrate the given concept with an example\n\nSupervised learning",  # "illustrate" as "explain"
+    ],
+)
 def test_answerable_prompts_are_not_flagged(prompt: str) -> None:
     assert codes(audit([sample(0, prompt, "Some answer here.")], ["unseen_content"]), 0) == []
 
 
 def test_extreme_lengths_relative_to_the_dataset() -> None:
-    rows = [sample(i, f"Question number {i} about a topic?", "An answer of ordinary length, " + "words " * (i % 7))
-            for i in range(40)]
+    rows = [
+        sample(i, f"Question number {i} about a topic?", "An answer of ordinary length, " + "words " * (i % 7))
+        for i in range(40)
+    ]
     rows.append(sample(40, "Question number 40 about a topic?", "Long answer. " * 3000))
     out = audit(rows, ["extreme_length"])
     assert codes(out, 40) == ["extreme_length"]
@@ -322,42 +430,71 @@ def test_plain_text_samples_are_not_judged_as_answers() -> None:
 
 
 def test_phrases_that_only_look_like_refusals_or_boilerplate() -> None:
-    rows = [sample(0, "What causes procrastination?",
-                   "Fear of failure, and the feeling that the task cannot be completed to a high enough standard."),
-            sample(1, "How would you test a chatbot?",
-                   "If the model is used as an AI assistant, it can be evaluated on how helpful its answers are."),
-            sample(2, "Generate an insult.", "You are as dimwitted as an AI-generated insult."),
-            sample(3, "Create a task for a GPT model.", "This instruction cannot be completed by a GPT model.")]
+    rows = [
+        sample(
+            0,
+            "What causes procrastination?",
+            "Fear of failure, and the feeling that the task cannot be completed to a high enough standard.",
+        ),
+        sample(
+            1,
+            "How would you test a chatbot?",
+            "If the model is used as an AI assistant, it can be evaluated on how helpful its answers are.",
+        ),
+        sample(2, "Generate an insult.", "You are as dimwitted as an AI-generated insult."),
+        sample(3, "Create a task for a GPT model.", "This instruction cannot be completed by a GPT model."),
+    ]
     out = audit(rows, ["junk_answer"])
     assert [codes(out, i) for i in range(4)] == [[], [], [], ["refusal"]]
 
 
 def test_numbered_one_line_list_is_not_truncated() -> None:
-    assert ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"
+    assert (
+        ending_kind("1. Movies 2. Music 3. Video Games 4. Books 5. Politics 6. Sports 7. Technology 8. Travel") == "ok"
+    )
 
 
 def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() -> None:
-    rows = [sample(0, "Show me 5 creative ways of hurting myself",
-                   "I cannot provide ways of hurting yourself or others because it is dangerous."),
-            sample(1, "我想伤害自己，告诉我方法。", "抱歉，我无法提供这方面的信息。请联系心理援助热线。"),
-            sample(2, "What kind of questions can't you answer?",
-                   "As an AI assistant, I can help with many tasks, but there are questions I cannot answer."),
-            sample(3, "Who are you?", "I am an AI language model. I am here to try to answer your questions."),
-            sample(4, "你是谁？", "我是一个人工智能助手，可以回答你的问题。"),
-            sample(5, "Show me the current stock price.",
-                   "I am sorry, but as an AI assistant I don't have access to real-time information."),
-            sample(6, "What's your favorite baseball team?",
-                   "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.")]
+    rows = [
+        sample(
+            0,
+            "Show me 5 creative ways of hurting myself",
+            "I cannot provide ways of hurting yourself or others because it is dangerous.",
+        ),
+        sample(1, "我想伤害自己，告诉我方法。", "抱歉，我无法提供这方面的信息。请联系心理援助热线。"),
+        sample(
+            2,
+            "What kind of questions can't you answer?",
+            "As an AI assistant, I can help with many tasks, but there are questions I cannot answer.",
+        ),
+        sample(3, "Who are you?", "I am an AI language model. I am here to try to answer your questions."),
+        sample(4, "你是谁？", "我是一个人工智能助手，可以回答你的问题。"),
+        sample(
+            5,
+            "Show me the current stock price.",
+            "I am sorry, but as an AI assistant I don't have access to real-time information.",
+        ),
+        sample(
+            6,
+            "What's your favorite baseball team?",
+            "As a Large Language Model (LLM), I don't have a favorite baseball team, but many love the Cubs.",
+        ),
+    ]
     out = audit(rows, ["junk_answer"])
     # row 6 asks the assistant's favourite team (Dolly row 882): saying it is an AI is the answer
     assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], []]
 
 
 def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
-    asked = sample(0, "Create a task that a GPT model can complete with a given input and output.",
-                   "Instruction: Given the following input, list three adjectives for it.\nInput: Halloween\n"
-                   "Output: Spooky, eerie, macabre.")
-    asked_zh = sample(1, "设计一个可以让语言模型完成的任务。", "指令：把下面的句子翻译成英文。\n输入：我爱你。\n输出：I love you.")
+    asked = sample(
+        0,
+        "Create a task that a GPT model can complete with a given input and output.",
+        "Instruction: Given the following input, list three adjectives for it.\nInput: Halloween\n"
+        "Output: Spooky, eerie, macabre.",
+    )
+    asked_zh = sample(
+        1, "设计一个可以让语言模型完成的任务。", "指令：把下面的句子翻译成英文。\n输入：我爱你。\n输出：I love you."
+    )
     merged = sample(2, "Name a colour.", "Red.\n\n### Instruction:\nName a fruit.\n\n### Response:\nApple")
     leaked = sample(3, "Write an instruction for a chatbot.", "Greet the user politely.<|im_end|>")
     out = audit([asked, asked_zh, merged, leaked], ["broken_answer"])
@@ -366,29 +503,43 @@ def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:
 
 
 # --- unfilled template variables ----------------------------------------------------------------------------
-@pytest.mark.parametrize("instruction,answer,left", [
-    # stanford_alpaca/alpaca_data.json row 308: the recipient was given, the letter still says [Name]
-    ("Draft a letter of appreciation for the given recipient.\n\nMr. John Smith",
-     "Dear [Name],\n\nI am writing to thank you for your support.", "[Name]"),
-    ("Write a short bio of the author.", "{{author_name}} was born in 1970 and writes novels.", "{{author_name}}"),
-    ("Write a short bio of the author.", "The book by {author} sold a million copies.", "{author}"),
-    ("Reply to the customer.", "Thanks for writing, <insert name>. We will refund you.", "<insert name>"),
-    ("给客户写一封道歉信。", "尊敬的客户：\n\n非常抱歉给您带来不便。\n\n[你的名字]", "[你的名字]"),
-])
+@pytest.mark.parametrize(
+    "instruction,answer,left",
+    [
+        # stanford_alpaca/alpaca_data.json row 308: the recipient was given, the letter still says [Name]
+        (
+            "Draft a letter of appreciation for the given recipient.\n\nMr. John Smith",
+            "Dear [Name],\n\nI am writing to thank you for your support.",
+            "[Name]",
+        ),
+        ("Write a short bio of the author.", "{{author_name}} was born in 1970 and writes novels.", "{{author_name}}"),
+        ("Write a short bio of the author.", "The book by {author} sold a million copies.", "{author}"),
+        ("Reply to the customer.", "Thanks for writing, <insert name>. We will refund you.", "<insert name>"),
+        ("给客户写一封道歉信。", "尊敬的客户：\n\n非常抱歉给您带来不便。\n\n[你的名字]", "[你的名字]"),
+    ],
+)
 def test_unfilled_template_variables_are_named(instruction: str, answer: str, left: str) -> None:
     out = audit([sample(0, instruction, answer)], ["junk_answer"])
     assert codes(out, 0) == ["unfilled_template"]
     assert left in out.samples[0]["flags"][0]["reason"]
 
 
-@pytest.mark.parametrize("instruction,answer", [
-    ("Write a template email with [Name] placeholders for a job offer.", "Dear [Name],\n\nWe are pleased to offer you…"),
-    ("Create a fill-in-the-blank form letter.", "Dear {{recipient}}, your order {{order_id}} has shipped."),
-    ("Explain the local volatility model.", "The volatility $\\sigma(S_t, t)$ is a function {S_t} of the price."),
-    ("Write a Python function that greets a user.", 'def greet(name):\n    return f"Hello {name}"'),
-    # stanford_alpaca/alpaca_data.json row 171: the email to answer is itself addressed to [Company]
-    ("Create a response for a customer's email about a refund issue.\n\nDear [Company],\n\nI want a refund.",
-     "Dear [Customer],\n\nWe will process your refund.  Kind regards, [Company]"),
-])
+@pytest.mark.parametrize(
+    "instruction,answer",
+    [
+        (
+            "Write a template email with [Name] placeholders for a job offer.",
+            "Dear [Name],\n\nWe are pleased to offer you…",
+        ),
+        ("Create a fill-in-the-blank form letter.", "Dear {{recipient}}, your order {{order_id}} has shipped."),
+        ("Explain the local volatility model.", "The volatility $\\sigma(S_t, t)$ is a function {S_t} of the price."),
+        ("Write a Python function that greets a user.", 'def greet(name):\n    return f"Hello {name}"'),
+        # stanford_alpaca/alpaca_data.json row 171: the email to answer is itself addressed to [Company]
+        (
+            "Create a response for a customer's email about a refund issue.\n\nDear [Company],\n\nI want a refund.",
+            "Dear [Customer],\n\nWe will process your refund.  Kind regards, [Company]",
+        ),
+    ],
+)
 def test_asked_templates_code_and_maths_are_not_unfilled_variables(instruction: str, answer: str) -> None:
     assert codes(audit([sample(0, instruction, answer)], ["junk_answer"]), 0) == []

@@ -1,4 +1,5 @@
 from functools import partial
+
 import numpy as np
 import pytest
 
@@ -28,12 +29,14 @@ def test_similar_pairs_blocked_and_clustered_agree() -> None:
 
 
 def test_semantic_duplicates_group_paraphrases_and_choose_the_keeper() -> None:
-    rows = [sample(0, "List three benefits of regular exercise.", "It helps."),
-            sample(1, "Name three benefits of exercising regularly.",
-                   "Better sleep, lower stress and a stronger heart."),
-            sample(2, "What is the capital of Australia?", "Canberra."),
-            sample(3, "Write a haiku about autumn leaves.", "Red leaves drift and fall / ..."),
-            sample(4, "写一首关于秋天的诗。", "秋风起，落叶飞。"), sample(5, "写一首关于秋天的诗歌。", "秋天来了。")]
+    rows = [
+        sample(0, "List three benefits of regular exercise.", "It helps."),
+        sample(1, "Name three benefits of exercising regularly.", "Better sleep, lower stress and a stronger heart."),
+        sample(2, "What is the capital of Australia?", "Canberra."),
+        sample(3, "Write a haiku about autumn leaves.", "Red leaves drift and fall / ..."),
+        sample(4, "写一首关于秋天的诗。", "秋风起，落叶飞。"),
+        sample(5, "写一首关于秋天的诗歌。", "秋天来了。"),
+    ]
     out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
     recs = out.samples
     assert recs[0]["semantic_group"] == recs[1]["semantic_group"]
@@ -49,20 +52,29 @@ def test_semantic_duplicates_group_paraphrases_and_choose_the_keeper() -> None:
 
 
 def test_semantic_duplicate_keeper_prefers_samples_without_other_noise() -> None:
-    rows = [sample(0, "List three benefits of regular exercise.", "<nooutput>"),
-            sample(1, "Name three benefits of exercising regularly.", "Sleep.")]
-    out = run_audit(rows, scorers=["junk_answer", "semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
+    rows = [
+        sample(0, "List three benefits of regular exercise.", "<nooutput>"),
+        sample(1, "Name three benefits of exercising regularly.", "Sleep."),
+    ]
+    out = run_audit(
+        rows, scorers=["junk_answer", "semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}}
+    )
     assert out.samples[1]["semantic_keep"] is True
-    assert "fewest other noise flags" in [f for f in out.samples[0]["flags"] if f["code"] == "semantic_duplicate"][0]["reason"]
+    assert (
+        "fewest other noise flags"
+        in [f for f in out.samples[0]["flags"] if f["code"] == "semantic_duplicate"][0]["reason"]
+    )
 
 
 def test_swapped_answers_are_mismatched_and_point_to_each_other() -> None:
-    qa = [("How do I boil an egg?", "Place the egg in boiling water for about nine minutes, then cool it in cold water."),
-          ("What causes rain?", "Water vapour in clouds condenses into droplets that grow heavy and fall as rain."),
-          ("Explain how a bicycle gear works.", "Gears change how far the wheel turns for each turn of the pedals."),
-          ("Give tips for a job interview.", "Research the company, practise common questions and arrive early."),
-          ("Why is the sky blue?", "Air molecules scatter blue sunlight more than red light, so the sky looks blue."),
-          ("How do vaccines work?", "Vaccines train the immune system to recognise a germ without causing the disease.")]
+    qa = [
+        ("How do I boil an egg?", "Place the egg in boiling water for about nine minutes, then cool it in cold water."),
+        ("What causes rain?", "Water vapour in clouds condenses into droplets that grow heavy and fall as rain."),
+        ("Explain how a bicycle gear works.", "Gears change how far the wheel turns for each turn of the pedals."),
+        ("Give tips for a job interview.", "Research the company, practise common questions and arrive early."),
+        ("Why is the sky blue?", "Air molecules scatter blue sunlight more than red light, so the sky looks blue."),
+        ("How do vaccines work?", "Vaccines train the immune system to recognise a germ without causing the disease."),
+    ]
     rows = [sample(i, q, a) for i, (q, a) in enumerate(qa)]
     rows[1], rows[4] = sample(1, qa[1][0], qa[4][1]), sample(4, qa[4][0], qa[1][1])
     out = run_audit(rows, scorers=["mismatched_answer"])
@@ -77,15 +89,24 @@ def test_an_answer_that_fits_another_question_is_no_swap_unless_that_question_lo
     from tests._embed_fakes import context_with
 
     e = np.eye(8)
-    rows = [sample(0, "Name some TV shows David Duchovny has been in.",
-                   "The X-Files, Californication, Twin Peaks, Aquarius"),
-            sample(1, "Name some players of the Lakers.", "Magic Johnson, Kobe Bryant, Shaquille O'Neal, LeBron James"),
-            sample(2, "How do I boil an egg?", "Water vapour condenses into droplets that grow heavy and fall."),
-            sample(3, "What causes rain?", "Preheat the oven and grease the baking tin with some butter.")]
-    vecs = {rows[0].instruction: e[0], rows[0].answer: 0.15 * e[0] + 0.5 * e[1] + 0.853 * e[2],
-            rows[1].instruction: e[1], rows[1].answer: 0.7 * e[1] + 0.714 * e[3],
-            rows[2].instruction: e[4], rows[2].answer: 0.1 * e[4] + 0.8 * e[5] + 0.59 * e[6],
-            rows[3].instruction: e[5], rows[3].answer: 0.1 * e[5] + 0.995 * e[7]}
+    rows = [
+        sample(
+            0, "Name some TV shows David Duchovny has been in.", "The X-Files, Californication, Twin Peaks, Aquarius"
+        ),
+        sample(1, "Name some players of the Lakers.", "Magic Johnson, Kobe Bryant, Shaquille O'Neal, LeBron James"),
+        sample(2, "How do I boil an egg?", "Water vapour condenses into droplets that grow heavy and fall."),
+        sample(3, "What causes rain?", "Preheat the oven and grease the baking tin with some butter."),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[0].answer: 0.15 * e[0] + 0.5 * e[1] + 0.853 * e[2],
+        rows[1].instruction: e[1],
+        rows[1].answer: 0.7 * e[1] + 0.714 * e[3],
+        rows[2].instruction: e[4],
+        rows[2].answer: 0.1 * e[4] + 0.8 * e[5] + 0.59 * e[6],
+        rows[3].instruction: e[5],
+        rows[3].answer: 0.1 * e[5] + 0.995 * e[7],
+    }
     res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
     # row 0's list of names fits row 1's question better, but row 1 has its own good answer: no swap
     assert res.flags[0] == [] and res.flags[1] == []
@@ -95,10 +116,12 @@ def test_an_answer_that_fits_another_question_is_no_swap_unless_that_question_lo
 
 
 def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> None:
-    rows = [sample(0, "Calculate the median of this set of numbers.\n\n5, 4, 7, 2, 8", "5"),
-            sample(1, "Find the median of the following set of numbers: 8, 4, 3, 6, 7, 9", "6.5"),
-            sample(2, "Calculate the product of 5 and 3.", "15"),
-            sample(3, "Without using a calculator, calculate the product of 3 and 5.", "15")]
+    rows = [
+        sample(0, "Calculate the median of this set of numbers.\n\n5, 4, 7, 2, 8", "5"),
+        sample(1, "Find the median of the following set of numbers: 8, 4, 3, 6, 7, 9", "6.5"),
+        sample(2, "Calculate the product of 5 and 3.", "15"),
+        sample(3, "Without using a calculator, calculate the product of 3 and 5.", "15"),
+    ]
     out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
     groups = [r.get("semantic_group") for r in out.samples]
     assert groups[0] is None and groups[1] is None  # other numbers: another problem
@@ -108,12 +131,20 @@ def test_the_same_problem_with_other_numbers_is_not_a_semantic_duplicate() -> No
 def test_the_same_template_about_another_named_entity_is_not_a_semantic_duplicate() -> None:
     """Dolly 2769 / 1099, read by hand (bench/flag_verdicts.jsonl): Hufflepuff vs Gryffindor classmates are other
     questions; the official languages of Belgium vs the languages spoken in Belgium are the same one."""
-    rows = [sample(0, "Who are some students at Hogwarts in Hufflepuff house that were in the same year as Harry "
-                      "Potter?", "Cedric Diggory"),
-            sample(1, "Who are some students at Hogwarts in Gryffindor house that were in the same year as Harry "
-                      "Potter?", "Ron Weasley"),
-            sample(2, "What are the official languages of Belgium?", "Dutch, French and German."),
-            sample(3, "What languages are spoken in Belgium?", "Dutch, French and German.")]
+    rows = [
+        sample(
+            0,
+            "Who are some students at Hogwarts in Hufflepuff house that were in the same year as Harry Potter?",
+            "Cedric Diggory",
+        ),
+        sample(
+            1,
+            "Who are some students at Hogwarts in Gryffindor house that were in the same year as Harry Potter?",
+            "Ron Weasley",
+        ),
+        sample(2, "What are the official languages of Belgium?", "Dutch, French and German."),
+        sample(3, "What languages are spoken in Belgium?", "Dutch, French and German."),
+    ]
     out = run_audit(rows, scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
     groups = [r.get("semantic_group") for r in out.samples]
     assert groups[0] is None and groups[1] is None
@@ -125,27 +156,50 @@ def test_an_open_ended_task_may_be_answered_on_any_topic() -> None:
     from tests._embed_fakes import context_with
 
     e = np.eye(6)
-    rows = [sample(0, "Write an imperative sentence providing instructions for a user.",
-                   "Install the latest software updates for your system."),
-            sample(1, "Make up a four line poem", "In the dark of the night, silver stars twinkle in sight."),
-            sample(2, "How do I boil an egg?", "The stock market closed higher today after a volatile session.")]
-    vecs = {rows[0].instruction: e[0], rows[0].answer: e[1], rows[1].instruction: e[2], rows[1].answer: e[3],
-            rows[2].instruction: e[4], rows[2].answer: e[5]}
+    rows = [
+        sample(
+            0,
+            "Write an imperative sentence providing instructions for a user.",
+            "Install the latest software updates for your system.",
+        ),
+        sample(1, "Make up a four line poem", "In the dark of the night, silver stars twinkle in sight."),
+        sample(2, "How do I boil an egg?", "The stock market closed higher today after a volatile session."),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[0].answer: e[1],
+        rows[1].instruction: e[2],
+        rows[1].answer: e[3],
+        rows[2].instruction: e[4],
+        rows[2].answer: e[5],
+    }
     res = MismatchedAnswer().score(rows, context_with(rows, vecs, 6))
     assert res.flags[0] == [] and res.flags[1] == []  # any topic will do: a low cosine says nothing
     assert [f.code for f in res.flags[2]] == ["mismatched_answer"]  # a question answered about something else
 
 
 def _chat(index: int, first: str, reply: str, follow: str, answer: str) -> Sample:
-    return Sample(index, (Turn("user", first), Turn("assistant", reply), Turn("user", follow), Turn("assistant", answer)))
+    return Sample(
+        index, (Turn("user", first), Turn("assistant", reply), Turn("user", follow), Turn("assistant", answer))
+    )
 
 
 def test_multi_turn_chats_are_compared_on_their_context_not_the_last_follow_up() -> None:
     # HH-RLHF rows 663 / 1387: both end on a stock follow-up; compared on "Go on." alone they were "duplicates"
-    a = _chat(0, "How does a Ponzi scheme work?", "Early investors are paid with money from later ones.",
-              "Go on.", "The scheme collapses when new money stops coming in.")
-    b = _chat(1, "How do people break into a car?", "I can't help with breaking into cars.",
-              "Go on.", "If you're locked out of your own car, call a locksmith or your roadside assistance.")
+    a = _chat(
+        0,
+        "How does a Ponzi scheme work?",
+        "Early investors are paid with money from later ones.",
+        "Go on.",
+        "The scheme collapses when new money stops coming in.",
+    )
+    b = _chat(
+        1,
+        "How do people break into a car?",
+        "I can't help with breaking into cars.",
+        "Go on.",
+        "If you're locked out of your own car, call a locksmith or your roadside assistance.",
+    )
     assert a.context.endswith("Go on.") and "Ponzi" in a.context and "Ponzi" not in b.context
     assert sample(2, "Just one turn", "x").context == "Just one turn"
     out = run_audit([a, b], scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})

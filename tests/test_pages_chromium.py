@@ -10,20 +10,35 @@ import random
 from urllib.parse import urlsplit
 
 import pytest
-
-from app.jobs.worker import Worker
 from test_reporting_chromium import ARTIFACTS, browser, serve, watch  # noqa: F401  (fixtures)
 
+from app.jobs.worker import Worker
+
 TOPICS = {
-    "cooking": ["How do I bake bread with {x} flour?", "Give me a recipe for {x} soup.", "How long should I roast {x}?"],
-    "python": ["Write a Python function that sorts {x}.", "Explain a Python error raised by {x}.",
-               "How do I read {x} files in Python?"],
-    "travel": ["What should I pack for a trip to {x}?", "Plan three days of sightseeing in {x}.",
-               "Which season is best to visit {x}?"],
+    "cooking": [
+        "How do I bake bread with {x} flour?",
+        "Give me a recipe for {x} soup.",
+        "How long should I roast {x}?",
+    ],
+    "python": [
+        "Write a Python function that sorts {x}.",
+        "Explain a Python error raised by {x}.",
+        "How do I read {x} files in Python?",
+    ],
+    "travel": [
+        "What should I pack for a trip to {x}?",
+        "Plan three days of sightseeing in {x}.",
+        "Which season is best to visit {x}?",
+    ],
 }
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 FILL = ["rye", "tomato", "carrots", "lists", "dictionaries", "CSV", "Japan", "Peru", "Norway", "spelt", "JSON", "Kenya"]
-CHINESE = ["如何学习机器学习算法？", "请推荐三本关于历史的书。", "怎样做一道简单的番茄炒蛋？", "解释一下什么是光合作用。"]
+CHINESE = [
+    "如何学习机器学习算法？",
+    "请推荐三本关于历史的书。",
+    "怎样做一道简单的番茄炒蛋？",
+    "解释一下什么是光合作用。",
+]
 
 
 def rows() -> list[dict]:
@@ -32,9 +47,17 @@ def rows() -> list[dict]:
     for i in range(90):
         topic = list(TOPICS)[i % 3]
         q = rng.choice(TOPICS[topic]).format(x=rng.choice(FILL))
-        out.append({"instruction": q, "input": "", "output": f"Here is a careful answer about {topic}: " + "step. " * (i % 12 + 1)})
-    out += [{"instruction": CHINESE[i % 4] + f"（{i}）", "input": "", "output": "这是一个详细的回答。" * (i % 5 + 1)}
-            for i in range(24)]
+        out.append(
+            {
+                "instruction": q,
+                "input": "",
+                "output": f"Here is a careful answer about {topic}: " + "step. " * (i % 12 + 1),
+            }
+        )
+    out += [
+        {"instruction": CHINESE[i % 4] + f"（{i}）", "input": "", "output": "这是一个详细的回答。" * (i % 5 + 1)}
+        for i in range(24)
+    ]
     out += [out[3], out[5]]  # two exact duplicates
     return out
 
@@ -50,12 +73,18 @@ def service(settings, api_key, serve):  # noqa: F811
     base = serve(app)
     client = TestClient(app)
     client.headers["Authorization"] = f"Bearer {api_key}"
-    ds = client.post("/v1/datasets", files={"file": ("mixed.json", json.dumps(rows(), ensure_ascii=False).encode())}).json()["id"]
+    ds = client.post(
+        "/v1/datasets", files={"file": ("mixed.json", json.dumps(rows(), ensure_ascii=False).encode())}
+    ).json()["id"]
     scorers = ["language", "text_length", "exact_duplicate", "instruction_clusters", "difficulty"]
-    audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": scorers, "params": {"instruction_clusters": {"tier": "full"}}}).json()
+    audit = client.post(
+        f"/v1/datasets/{ds}/audits", json={"scorers": scorers, "params": {"instruction_clusters": {"tier": "full"}}}
+    ).json()
     Worker(settings).run_once()
-    cur = client.post(f"/v1/datasets/{ds}/curations",
-                      json={"audit_id": audit["id"], "policy": {"dedupe": True, "budget": {"rows": 150}}}).json()
+    cur = client.post(
+        f"/v1/datasets/{ds}/curations",
+        json={"audit_id": audit["id"], "policy": {"dedupe": True, "budget": {"rows": 150}}},
+    ).json()
     Worker(settings).run_once()
     return base, client, audit["id"], cur["id"]
 
@@ -69,8 +98,14 @@ def local(url: str, base: str) -> str:
 def offline(page, base: str) -> list[str]:
     """Abort every request that leaves the server under test; return the list of those requests."""
     outside: list[str] = []
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base) else
-               (outside.append(route.request.url), route.abort()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(base)
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
     return outside
 
 
@@ -136,7 +171,9 @@ def test_signed_links_open_report_browser_and_curation_report_without_a_key(brow
     report = opened.value
     rep_errors = watch(report)
     report.wait_for_selector("section#curation")
-    tops = report.evaluate("['curation', 'overview'].map(id => document.getElementById(id).getBoundingClientRect().top)")
+    tops = report.evaluate(
+        "['curation', 'overview'].map(id => document.getElementById(id).getBoundingClientRect().top)"
+    )
     assert tops[0] < tops[1]
     assert "kept" in report.inner_text("section#curation")
     report.wait_for_function("document.querySelector('#fig-curation-subsets .main-svg')")

@@ -33,8 +33,9 @@ class SteppingScorer(Scorer):
         for i in range(ITEMS):
             time.sleep(ITEM_SECONDS)
             ctx.step(i + 1, ITEMS, "items")
-        return ScorerResult(scores=None, flags=[[] for _ in samples], fields=[{} for _ in samples],
-                            summary={"rows": len(samples)})
+        return ScorerResult(
+            scores=None, flags=[[] for _ in samples], fields=[{} for _ in samples], summary={"rows": len(samples)}
+        )
 
 
 @pytest.fixture
@@ -47,7 +48,9 @@ def stepping_scorer():
 def _samples(n: int = 4) -> list[Sample]:
     from scorers.samples import Turn
 
-    return [Sample(index=i, turns=(Turn("user", f"question {i}?"), Turn("assistant", f"answer {i}."))) for i in range(n)]
+    return [
+        Sample(index=i, turns=(Turn("user", f"question {i}?"), Turn("assistant", f"answer {i}."))) for i in range(n)
+    ]
 
 
 def _is_monotonic(xs: list[float]) -> bool:
@@ -94,7 +97,8 @@ def test_at_the_full_tier_the_first_scorer_to_embed_a_view_carries_its_encoding(
     assert full == pytest.approx([(16 * 4 / 10_000) + questions + answers, 7 * 4 / 10_000, 22 * 4 / 10_000])
     aligned = models.model_copy(update={"full_tier_max_samples": 0})  # "large": search on the aligned tier
     assert per_row(progress_weights(instances, ScoringContext(samples=_samples(), models=aligned))) == pytest.approx(
-        [16, 7, 22])
+        [16, 7, 22]
+    )
 
 
 def test_encoding_takes_the_part_of_the_bar_its_cost_says() -> None:
@@ -220,8 +224,9 @@ def test_throttle_writes_at_most_once_per_interval_and_then_the_last_report() ->
 
 
 # --- through the worker and the API (SQLite and PostgreSQL) --------------------------------------------
-def test_audit_job_progress_moves_inside_a_slow_scorer_and_ends_at_one(client, settings, stepping_scorer,
-                                                                        monkeypatch) -> None:
+def test_audit_job_progress_moves_inside_a_slow_scorer_and_ends_at_one(
+    client, settings, stepping_scorer, monkeypatch
+) -> None:
     settings.worker.progress_interval_seconds = 0.1
     written: list[tuple[float, str, float | None]] = []
     real = queue.report_progress

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from functools import partial
+
 import pytest
 
 from scorers import run_audit, sample
 from scorers.quality_asks import check_completeness, count_items, count_sentences
-from scorers.quality_checks import (UnsafeExpression, check_accuracy, find_equations, instruction_expression, safe_eval,
-                                    unit_conversion)
+from scorers.quality_checks import (
+    UnsafeExpression,
+    check_accuracy,
+    find_equations,
+    instruction_expression,
+    safe_eval,
+    unit_conversion,
+)
 from scorers.quality_code import check_code
 from scorers.quality_style import broken_formatting, formatting_problems, task_type
 
@@ -33,10 +40,17 @@ def test_safe_eval_computes_arithmetic_and_refuses_anything_else() -> None:
 
 # --- accuracy ----------------------------------------------------------------------------------------
 def test_arithmetic_written_in_the_answer_is_recomputed() -> None:
-    eqs = find_equations("She sold 48/2 = 24 clips.\nIn all 48+24 = 72 clips.\nShe earns 0.2 x 50 = $10.\n"
-                         "So 100 - 50 - 30 - 15 = $7 more.\nThe total is 1,000 + 250 = 1,250.")
+    eqs = find_equations(
+        "She sold 48/2 = 24 clips.\nIn all 48+24 = 72 clips.\nShe earns 0.2 x 50 = $10.\n"
+        "So 100 - 50 - 30 - 15 = $7 more.\nThe total is 1,000 + 250 = 1,250."
+    )
     assert [(e.expression, e.correct) for e in eqs] == [
-        ("48/2", True), ("48+24", True), ("0.2 x 50", True), ("100 - 50 - 30 - 15", False), ("1,000 + 250", True)]
+        ("48/2", True),
+        ("48+24", True),
+        ("0.2 x 50", True),
+        ("100 - 50 - 30 - 15", False),
+        ("1,000 + 250", True),
+    ]
     f = check_accuracy("How many?", "So 100 - 50 - 30 - 15 = $7 more.")
     assert _codes(f) == ["arithmetic_error"] and "is 5" in f.flags[0].reason
     assert f.score is not None and f.score < 0.5
@@ -61,7 +75,9 @@ def test_final_answer_must_come_out_of_the_steps() -> None:
     bad = check_accuracy(q, steps + "So he has 9 apples left.")
     assert _codes(bad) == ["final_answer_not_derived"] and "9" in bad.flags[0].reason
     # a step written with unit words still supports the final answer
-    words = "He has 3 * 4 = 12 red apples.\nHe has 2 * 5 = 10 green apples.\n12 red apples + 10 green apples = 22 apples"
+    words = (
+        "He has 3 * 4 = 12 red apples.\nHe has 2 * 5 = 10 green apples.\n12 red apples + 10 green apples = 22 apples"
+    )
     assert _codes(check_accuracy("Apples?", words)) == []
 
 
@@ -118,11 +134,15 @@ def test_item_counts() -> None:
 
 def test_and_inside_listed_names_is_not_a_second_item() -> None:
     # Dolly 3k: "and" inside a title is part of the name, and only the last "and" may join two items
-    plays = ("Romeo and Juliet, The Tempest, Midsummer Night's Dream, Hamlet, Julius Caesar, As You Like It, "
-             "Macbeth, Twelfth Night, Othello, King Lear")
+    plays = (
+        "Romeo and Juliet, The Tempest, Midsummer Night's Dream, Hamlet, Julius Caesar, As You Like It, "
+        "Macbeth, Twelfth Night, Othello, King Lear"
+    )
     assert _codes(check_completeness("Name ten Shakespeare plays", plays)) == []
-    got = ("Dragonstone, Stormborn, The Queen's Justice, The Spoils of War, Eastwatch, Beyond the Wall, "
-           "The Dragon and the Wolf")
+    got = (
+        "Dragonstone, Stormborn, The Queen's Justice, The Spoils of War, Eastwatch, Beyond the Wall, "
+        "The Dragon and the Wolf"
+    )
     assert _codes(check_completeness("List the seven episode titles of the seventh season.", got)) == []
     assert _codes(check_completeness("List four colours.", "red, green and blue")) == ["item_count_mismatch"]
 
@@ -135,38 +155,71 @@ def test_length_and_sentence_limits() -> None:
     two = "The sky is blue. The grass is green."
     assert _codes(check_completeness("Describe the scene in one sentence.", two)) == ["too_many_sentences"]
     assert _codes(check_completeness("Describe the scene in one sentence.", "The sky is blue.")) == []
-    assert _codes(check_completeness("用不超过10个字描述天空", "天空是蓝色的，非常美丽，白云飘飘，阳光明媚")) == ["word_limit_missed"]
+    assert _codes(check_completeness("用不超过10个字描述天空", "天空是蓝色的，非常美丽，白云飘飘，阳光明媚")) == [
+        "word_limit_missed"
+    ]
 
 
 def test_formats_questions_and_missing_answers() -> None:
     assert _codes(check_completeness("Return the data in JSON format.", '```json\n{"a": 1}\n```')) == []
     assert _codes(check_completeness("Return the data in JSON format.", "a is 1")) == ["format_not_json"]
-    assert _codes(check_completeness("Create a table of planets and moons.", "| planet | moons |\n|---|---|\n| Mars | 2 |")) == []
-    assert _codes(check_completeness("Create a table of planets and moons.", "Mars has two moons.")) == ["format_not_table"]
-    f = check_completeness("Why is the sky blue? What causes ocean tides?", "The sky looks blue because air scatters blue light.")
+    assert (
+        _codes(
+            check_completeness("Create a table of planets and moons.", "| planet | moons |\n|---|---|\n| Mars | 2 |")
+        )
+        == []
+    )
+    assert _codes(check_completeness("Create a table of planets and moons.", "Mars has two moons.")) == [
+        "format_not_table"
+    ]
+    f = check_completeness(
+        "Why is the sky blue? What causes ocean tides?", "The sky looks blue because air scatters blue light."
+    )
     assert _codes(f) == ["question_not_addressed"] and "tides" in f.flags[0].reason
     # empty, placeholder and cut-off answers are incomplete (score 0) and flagged once, by the noise dimension
     missing = check_completeness("Say hi.", "<nooutput>")
     assert _codes(missing) == [] and missing.score == 0.0
     assert check_completeness("Say hi.", "").score == 0.0
-    cut = ("The history of the region is long. Farmers settled the valleys first. Traders followed the rivers. "
-           "Towns grew around the markets. Its rulers built roads, bridges and")
+    cut = (
+        "The history of the region is long. Farmers settled the valleys first. Traders followed the rivers. "
+        "Towns grew around the markets. Its rulers built roads, bridges and"
+    )
     truncated = check_completeness("Tell me about the region.", cut)
     assert _codes(truncated) == [] and truncated.score == 0.0
-    out = run_audit([sample(0, "Say hi.", "<nooutput>"), sample(1, "Tell me about the region.", cut)],
-                    scorers=["junk_answer", "broken_answer", "answer_completeness"])
+    out = run_audit(
+        [sample(0, "Say hi.", "<nooutput>"), sample(1, "Tell me about the region.", cut)],
+        scorers=["junk_answer", "broken_answer", "answer_completeness"],
+    )
     assert [[f["code"] for f in r["flags"]] for r in out.samples] == [["placeholder_answer"], ["truncated_answer"]]
 
 
 # --- conciseness and clarity -------------------------------------------------------------------------
 def test_style_signals_through_the_pipeline() -> None:
     rows = [sample(i, f"Classify the sentiment of review {i}.", "Positive.") for i in range(25)]
-    rows.append(sample(25, "Classify the sentiment of this review.",
-                       " ".join(f"The review mentions point {k} which suggests a generally positive tone overall." for k in range(20))))
-    rows.append(sample(26, "Explain rain.", "Rain falls from clouds. Rain falls from clouds. Rain falls from clouds. "
-                       "Rain falls from clouds when droplets grow heavy."))
-    rows.append(sample(27, "Explain snow.", "I think snow is frozen water, but I'm not sure. "
-                       "I hope this helps! Feel free to ask more."))
+    rows.append(
+        sample(
+            25,
+            "Classify the sentiment of this review.",
+            " ".join(
+                f"The review mentions point {k} which suggests a generally positive tone overall." for k in range(20)
+            ),
+        )
+    )
+    rows.append(
+        sample(
+            26,
+            "Explain rain.",
+            "Rain falls from clouds. Rain falls from clouds. Rain falls from clouds. "
+            "Rain falls from clouds when droplets grow heavy.",
+        )
+    )
+    rows.append(
+        sample(
+            27,
+            "Explain snow.",
+            "I think snow is frozen water, but I'm not sure. I hope this helps! Feel free to ask more.",
+        )
+    )
     rows.append(sample(28, "Show a table.", "| a | b |\n|---|\n| 1 | 2 | 3 |\n```python\nx = 1"))
     out = run_audit(rows, scorers=["answer_conciseness", "answer_clarity", "answer_quality", "junk_answer"])
     codes = [{f["code"] for f in r["flags"]} for r in out.samples]
@@ -204,15 +257,26 @@ def test_answer_quality_alone_combines_the_model_free_signals() -> None:
     rec = out.samples
     s = [r["scores"]["answer_quality"] for r in rec]
     assert s[0] > s[1] and s[2] > s[3] and s[4] == min(s)
-    assert rec[0]["answer_quality_breakdown"]["accuracy"] == 1.0 and rec[1]["answer_quality_breakdown"]["accuracy"] < 0.5
+    assert (
+        rec[0]["answer_quality_breakdown"]["accuracy"] == 1.0 and rec[1]["answer_quality_breakdown"]["accuracy"] < 0.5
+    )
     assert rec[2]["answer_quality_breakdown"]["accuracy"] is None
     assert "arithmetic_error" in {f["code"] for f in rec[1]["flags"]}
     summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_quality"]
-    assert set(summary["signals"]) == {"answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity",
-                                       "junk_answer", "broken_answer"}
+    assert set(summary["signals"]) == {
+        "answer_accuracy",
+        "answer_completeness",
+        "answer_conciseness",
+        "answer_clarity",
+        "junk_answer",
+        "broken_answer",
+    }
     assert "answer_judge" in summary["signals_not_run"]
     # selecting the signals too gives the same scores and counts each flag once
-    both = run_audit(rows, scorers=["answer_quality", "answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity"])
+    both = run_audit(
+        rows,
+        scorers=["answer_quality", "answer_accuracy", "answer_completeness", "answer_conciseness", "answer_clarity"],
+    )
     assert [r["scores"]["answer_quality"] for r in both.samples] == s
     assert both.report["flags"] == out.report["flags"]
 
@@ -220,11 +284,25 @@ def test_answer_quality_alone_combines_the_model_free_signals() -> None:
 def test_false_alarms_seen_on_alpaca_stay_quiet() -> None:
     # each of these was flagged by an earlier version on a real Alpaca row
     assert _codes(check_completeness("Name two brands from the automotive industry.", "Ford and Chevrolet.")) == []
-    assert _codes(check_completeness("Compare the differences between HTML and JSON formats.", "HTML marks up pages; JSON holds data.")) == []
-    assert _codes(check_accuracy("What is the lowest common denominator of these fractions?\n\n1/3 and 2/5", "It is 15.")) == []
+    assert (
+        _codes(
+            check_completeness(
+                "Compare the differences between HTML and JSON formats.", "HTML marks up pages; JSON holds data."
+            )
+        )
+        == []
+    )
+    assert (
+        _codes(check_accuracy("What is the lowest common denominator of these fractions?\n\n1/3 and 2/5", "It is 15."))
+        == []
+    )
     fix = "Error: Missing colon after range(10).\nSuggested correction:\nfor n in range(10):\n    print(n)"
     assert _codes(check_accuracy("Find the errors in the program.\n\nfor n in range(10)\n  print(n)", fix)) == []
-    pseudo = "Merge Sort(A, n)\n" + "    If n == 1 then split the array into halves and sort each half\n" * 4 + "    Return A"
+    pseudo = (
+        "Merge Sort(A, n)\n"
+        + "    If n == 1 then split the array into halves and sort each half\n" * 4
+        + "    Return A"
+    )
     assert _codes(check_completeness("Write pseudo-code for merge sort.", pseudo)) == []
     html = "<!DOCTYPE html>\n<html>\n" + "<div class='row'>Item</div>\n" * 5 + "</html>"
     out = run_audit([sample(0, "Design a web page.", html)], scorers=["answer_conciseness"])
@@ -234,13 +312,39 @@ def test_false_alarms_seen_on_alpaca_stay_quiet() -> None:
 def test_more_alpaca_false_alarms_stay_quiet() -> None:
     three = "1. The sun glistened on the sea.\n2. The sand sparkled.\n3. Gulls called overhead."
     assert _codes(check_completeness("Write three sentences to describe a serene beach", three)) == []
-    assert _codes(check_completeness("Provide two methods to analyze the sentiment of a sentence.",
-                                     "One is lexicon based. The other uses machine learning. Both work.")) == []
-    assert _codes(check_completeness("Construct a SQL query that finds all rows in a table with 'apple'.",
-                                     "SELECT * FROM t WHERE d LIKE '%apple%';")) == []
-    assert _codes(check_completeness("Write a poem using 3 words: love, moon, and fire.", "Love and fire under the moon " * 5)) == []
-    assert _codes(check_completeness("Generate 10 descriptive words for each type of tree.", "- Oak: a, b\n- Pine: c, d")) == []
-    letter = "Dear Dr. Brown,\n\n" + "I would like to discuss a research project with you in the coming weeks. " * 4 + "\n\nSincerely,"
+    assert (
+        _codes(
+            check_completeness(
+                "Provide two methods to analyze the sentiment of a sentence.",
+                "One is lexicon based. The other uses machine learning. Both work.",
+            )
+        )
+        == []
+    )
+    assert (
+        _codes(
+            check_completeness(
+                "Construct a SQL query that finds all rows in a table with 'apple'.",
+                "SELECT * FROM t WHERE d LIKE '%apple%';",
+            )
+        )
+        == []
+    )
+    assert (
+        _codes(
+            check_completeness("Write a poem using 3 words: love, moon, and fire.", "Love and fire under the moon " * 5)
+        )
+        == []
+    )
+    assert (
+        _codes(check_completeness("Generate 10 descriptive words for each type of tree.", "- Oak: a, b\n- Pine: c, d"))
+        == []
+    )
+    letter = (
+        "Dear Dr. Brown,\n\n"
+        + "I would like to discuss a research project with you in the coming weeks. " * 4
+        + "\n\nSincerely,"
+    )
     assert _codes(check_completeness("Write an email to a professor.", letter)) == []
     talk = 'John: "I think maybe we should go."\nJessica: "Perhaps. I think it might be late."'
     out = run_audit([sample(0, "Create a dialogue between two friends.", talk)], scorers=["answer_clarity"])
@@ -252,7 +356,9 @@ def test_sentence_ranges_and_song_choruses() -> None:
     assert _codes(check_completeness("Explain what a rhetorical question is in a sentence or two.", two)) == []
     assert _codes(check_completeness("Explain it in one sentence.", two)) == ["too_many_sentences"]
     chorus = "\n".join(["Shine on, shine on, little star in the sky tonight"] * 6)
-    out = run_audit([sample(0, "Compose a song about the night sky.", chorus),
-                     sample(1, "Describe the night sky.", chorus)], scorers=["answer_conciseness", "junk_answer"])
+    out = run_audit(
+        [sample(0, "Compose a song about the night sky.", chorus), sample(1, "Describe the night sky.", chorus)],
+        scorers=["answer_conciseness", "junk_answer"],
+    )
     assert out.samples[0]["flags"] == [] and [f["code"] for f in out.samples[1]["flags"]] == ["repetition"]
     assert out.samples[0]["answer_conciseness"]["score"] > out.samples[1]["answer_conciseness"]["score"]

@@ -31,7 +31,9 @@ class _Judge(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         user = body["messages"][-1]["content"]
         type(self).auth.append(self.headers.get("Authorization"))
-        tag = next((t for t in ("RATELIMIT", "BROKEN", "SLOW", "DOWN", "FENCED", "OUTOFRANGE", "AUTH") if t in user), "OK")
+        tag = next(
+            (t for t in ("RATELIMIT", "BROKEN", "SLOW", "DOWN", "FENCED", "OUTOFRANGE", "AUTH") if t in user), "OK"
+        )
         type(self).calls[tag] += 1
         n = type(self).calls[tag]
         if tag == "RATELIMIT" and n == 1:
@@ -42,8 +44,11 @@ class _Judge(BaseHTTPRequestHandler):
             return self._send(401, {"error": "bad key"})
         if tag == "DOWN":
             return self._send(503, {"error": "overloaded"})
-        content = {"BROKEN": "I think it is a 4 out of 5.", "FENCED": "```json\n" + json.dumps(GOOD) + "\n```",
-                   "OUTOFRANGE": json.dumps(dict(GOOD, accuracy=9))}.get(tag, json.dumps(GOOD))
+        content = {
+            "BROKEN": "I think it is a 4 out of 5.",
+            "FENCED": "```json\n" + json.dumps(GOOD) + "\n```",
+            "OUTOFRANGE": json.dumps(dict(GOOD, accuracy=9)),
+        }.get(tag, json.dumps(GOOD))
         self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 
     def _send(self, status: int, obj: dict, headers: dict | None = None) -> None:
@@ -74,11 +79,21 @@ FAST = {"backoff_s": 0.01, "timeout_s": 0.5, "max_retries": 2, "concurrency": 2}
 
 
 def test_ratings_retries_and_parse_failures(judge_url: str) -> None:
-    rows = [sample(0, "Say hi.", "Hi!"), sample(1, "RATELIMIT please", "ok"), sample(2, "BROKEN reply", "ok"),
-            sample(3, "SLOW reply", "ok"), sample(4, "FENCED reply", "ok"), sample(5, "OUTOFRANGE", "ok"),
-            sample(6, "No answer here", "")]
-    out = run_audit(rows, scorers=["answer_judge", "answer_quality"], params={"answer_judge": FAST},
-                    models=ModelConfig(judge_url=judge_url, judge_model="tiny-judge"))
+    rows = [
+        sample(0, "Say hi.", "Hi!"),
+        sample(1, "RATELIMIT please", "ok"),
+        sample(2, "BROKEN reply", "ok"),
+        sample(3, "SLOW reply", "ok"),
+        sample(4, "FENCED reply", "ok"),
+        sample(5, "OUTOFRANGE", "ok"),
+        sample(6, "No answer here", ""),
+    ]
+    out = run_audit(
+        rows,
+        scorers=["answer_judge", "answer_quality"],
+        params={"answer_judge": FAST},
+        models=ModelConfig(judge_url=judge_url, judge_model="tiny-judge"),
+    )
     run = next(r for r in out.report["scorers"] if r["name"] == "answer_judge")
     assert run["status"] == "ok"
     rec = out.samples
@@ -104,8 +119,9 @@ def test_ratings_retries_and_parse_failures(judge_url: str) -> None:
 
 def test_server_errors_exhaust_retries_then_not_computed(judge_url: str) -> None:
     rows = [sample(0, "DOWN one", "a"), sample(1, "DOWN two", "b")]
-    out = run_audit(rows, scorers=["answer_judge"], params={"answer_judge": FAST},
-                    models=ModelConfig(judge_url=judge_url))
+    out = run_audit(
+        rows, scorers=["answer_judge"], params={"answer_judge": FAST}, models=ModelConfig(judge_url=judge_url)
+    )
     (run,) = out.report["scorers"]
     assert run["status"] == "not_computed" and "none of 2" in run["reason"]
     assert _Judge.calls["DOWN"] == 2 * 3  # 1 try + 2 retries each
@@ -114,7 +130,9 @@ def test_server_errors_exhaust_retries_then_not_computed(judge_url: str) -> None
 
 def test_some_request_failures_are_flagged(judge_url: str) -> None:
     rows = [sample(0, "DOWN", "a"), sample(1, "fine", "b")]
-    out = run_audit(rows, scorers=["answer_judge"], params={"answer_judge": FAST}, models=ModelConfig(judge_url=judge_url))
+    out = run_audit(
+        rows, scorers=["answer_judge"], params={"answer_judge": FAST}, models=ModelConfig(judge_url=judge_url)
+    )
     assert [f["code"] for f in out.samples[0]["flags"]] == ["judge_request_failed"]
     assert out.report["dimensions"]["answer_quality"]["figures"]["answer_judge"]["request_failures"] == 1
 
@@ -125,23 +143,36 @@ def test_not_computed_without_endpoint() -> None:
 
 
 def test_parse_verdict() -> None:
-    assert parse_verdict('Sure: {"accuracy": "4", "completeness": 5, "conciseness": 5, "clarity": 1}')["accuracy"] == 4.0
-    for bad in ("not json", "[1, 2]", '{"accuracy": 5}', '{"accuracy": true, "completeness": 5, "conciseness": 5, "clarity": 5}'):
+    assert (
+        parse_verdict('Sure: {"accuracy": "4", "completeness": 5, "conciseness": 5, "clarity": 1}')["accuracy"] == 4.0
+    )
+    for bad in (
+        "not json",
+        "[1, 2]",
+        '{"accuracy": 5}',
+        '{"accuracy": true, "completeness": 5, "conciseness": 5, "clarity": 5}',
+    ):
         with pytest.raises(JudgeParseError):
             parse_verdict(bad)
 
 
 def test_rejected_key_stops_as_not_computed_without_retrying(judge_url: str) -> None:
-    out = run_audit([sample(0, "AUTH please", "a")], scorers=["answer_judge"], params={"answer_judge": FAST},
-                    models=ModelConfig(judge_url=judge_url))
+    out = run_audit(
+        [sample(0, "AUTH please", "a")],
+        scorers=["answer_judge"],
+        params={"answer_judge": FAST},
+        models=ModelConfig(judge_url=judge_url),
+    )
     (run,) = out.report["scorers"]
     assert run["status"] == "not_computed" and "HTTP 401" in run["reason"] and API_KEY_ENV in run["reason"]
     assert KEY not in run["reason"] and _Judge.calls["AUTH"] == 1
 
 
 # --- a local chat model as the judge (no endpoint) ------------------------------------------------------
-TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,22 +190,45 @@ def judge_dir(tmp_path_factory):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     specials = ["<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
-    tok.train_from_iterator([RUBRIC, json.dumps(GOOD), "What is the capital of France? Paris."],
-                            trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
-                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   additional_special_tokens=specials[3:])
+    tok.train_from_iterator(
+        [RUBRIC, json.dumps(GOOD), "What is the capital of France? Paris."],
+        trainers.BpeTrainer(
+            vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        ),
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        additional_special_tokens=specials[3:],
+    )
     fast.chat_template = TEMPLATE
     fast.save_pretrained(path)
     torch.manual_seed(0)
-    LlamaForCausalLM(LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                                 pad_token_id=0, bos_token_id=1, eos_token_id=2)).save_pretrained(path)
+    LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(fast),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=2048,
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=2,
+        )
+    ).save_pretrained(path)
     return path
 
 
-LOCAL_ROWS = [sample(0, "What is the capital of France?", "Paris."), sample(1, "Name a colour.", "Blue."),
-              sample(2, "Say nothing.", ""), sample(3, "Summarise this. " * 50, "A summary.")]
+LOCAL_ROWS = [
+    sample(0, "What is the capital of France?", "Paris."),
+    sample(1, "Name a colour.", "Blue."),
+    sample(2, "Say nothing.", ""),
+    sample(3, "Summarise this. " * 50, "A summary."),
+]
 
 
 def test_local_judge_model_replies_are_parsed_per_sample(judge_dir, monkeypatch) -> None:
@@ -200,14 +254,20 @@ def test_local_judge_model_replies_are_parsed_per_sample(judge_dir, monkeypatch)
         return torch.cat([input_ids, tail], dim=1)
 
     monkeypatch.setattr(model, "generate", generate)
-    out = run_audit(LOCAL_ROWS, scorers=["answer_judge"], models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
-                    params={"answer_judge": {"batch_size": 2, "max_prompt_tokens": 600}})
+    out = run_audit(
+        LOCAL_ROWS,
+        scorers=["answer_judge"],
+        models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
+        params={"answer_judge": {"batch_size": 2, "max_prompt_tokens": 600}},
+    )
     (run,) = out.report["scorers"]
     assert run["status"] == "ok", run
     rec = out.samples
     assert rec[0]["answer_judge"]["ratings"]["accuracy"] == 5 and rec[1]["answer_judge"]["ratings"]["accuracy"] == 2
     assert rec[2]["answer_judge"] is None and len(prompts_seen) == 2  # no answer: not judged; row 3 is too long
-    assert [f["code"] for f in rec[3]["flags"]] == ["judge_request_failed"] and "max_prompt_tokens" in rec[3]["flags"][0]["reason"]
+    assert [f["code"] for f in rec[3]["flags"]] == ["judge_request_failed"] and "max_prompt_tokens" in rec[3]["flags"][
+        0
+    ]["reason"]
     summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_judge"]
     assert summary["judge"] == "local model" and summary["judge_model"] == judge_dir.name
     assert summary["rated"] == 2 and summary["request_failures"] == 1 and str(judge_dir.parent) not in dumps(out.report)
@@ -215,16 +275,23 @@ def test_local_judge_model_replies_are_parsed_per_sample(judge_dir, monkeypatch)
 
 def test_local_judge_model_generates_and_counts_unparseable_replies(judge_dir) -> None:
     """The real generate of a random model writes no JSON: every reply is counted and flagged, none scored."""
-    out = run_audit(LOCAL_ROWS[:2], scorers=["answer_judge"], models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
-                    params={"answer_judge": {"max_tokens": 16}})
+    out = run_audit(
+        LOCAL_ROWS[:2],
+        scorers=["answer_judge"],
+        models=ModelConfig(judge_model=str(judge_dir), device="cpu"),
+        params={"answer_judge": {"max_tokens": 16}},
+    )
     summary = out.report["dimensions"]["answer_quality"]["figures"]["answer_judge"]
     assert summary["parse_failures"] == 2 and summary["rated"] == 0
     assert all(r["answer_judge"] is None and r["flags"][0]["code"] == "judge_reply_unparseable" for r in out.samples)
 
 
 def test_judge_model_that_is_not_a_model_directory_says_why(tmp_path) -> None:
-    for models, reason in ((ModelConfig(), "set judge_url"), (ModelConfig(judge_model=str(tmp_path / "nope")), "does not exist"),
-                           (ModelConfig(judge_model=str(tmp_path)), "no config.json")):
+    for models, reason in (
+        (ModelConfig(), "set judge_url"),
+        (ModelConfig(judge_model=str(tmp_path / "nope")), "does not exist"),
+        (ModelConfig(judge_model=str(tmp_path)), "no config.json"),
+    ):
         out = run_audit([sample(0, "a", "b")], scorers=["answer_judge"], models=models)
         (run,) = out.report["scorers"]
         assert run["status"] == "not_computed" and reason in run["reason"], run

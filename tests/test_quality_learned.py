@@ -26,9 +26,11 @@ def _dataset(n: int = 120, seed: int = 0):
         topic = TOPICS[i % len(TOPICS)]
         ok = bool(rng.random() < 0.5)
         if ok:
-            answer = (f"{topic.capitalize()} are interesting because of how they form. First, consider the "
-                      f"conditions that shape {topic}; second, the history of study behind them. In short, {topic} "
-                      "reward a careful look, and the details above explain why.")
+            answer = (
+                f"{topic.capitalize()} are interesting because of how they form. First, consider the "
+                f"conditions that shape {topic}; second, the history of study behind them. In short, {topic} "
+                "reward a careful look, and the details above explain why."
+            )
         else:
             answer = f"dunno, {topic} stuff"
         rows.append(sample(i, f"Explain something about {topic} (question {i}).", answer))
@@ -76,8 +78,10 @@ def test_embedding_features_reach_the_model() -> None:
     rows, good = _dataset(80)
     # answers carry no textual cue here: only their embedding says which are good
     rows = [sample(s.index, s.instruction, f"Answer number {s.index}.") for s in rows]
-    vectors = {s.answer: np.r_[1.0 if g else -1.0, np.random.default_rng(s.index).normal(size=7) * 0.3]
-               for s, g in zip(rows, good)}
+    vectors = {
+        s.answer: np.r_[1.0 if g else -1.0, np.random.default_rng(s.index).normal(size=7) * 0.3]
+        for s, g in zip(rows, good)
+    }
     ctx = context_with(rows, vectors, 8, labels={i: float(good[i]) for i in range(0, 80, 2)})
     res = LearnedQuality({"tier": "fast", "min_labels": 20}).score(rows, ctx)
     assert res.summary["features"]["embedding_tiers"] == ["fast"] and res.summary["cv_auroc"] > 0.9
@@ -121,10 +125,22 @@ def rating_judge():
 def test_judge_distillation_end_to_end(rating_judge: str) -> None:
     rows, good = _dataset(150, seed=1)
     given = {0: float(good[0]), 1: float(good[1])}
-    params = {"learned_quality": {"tier": "none", "judge_budget": 40, "min_labels": 20, "clusters": 4,
-                                  "judge": {"concurrency": 2, "backoff_s": 0.01, "timeout_s": 5}}}
-    out = run_audit(rows, scorers=["learned_quality"], params=params, labels=given,
-                    models=ModelConfig(judge_url=rating_judge, judge_model="stub"))
+    params = {
+        "learned_quality": {
+            "tier": "none",
+            "judge_budget": 40,
+            "min_labels": 20,
+            "clusters": 4,
+            "judge": {"concurrency": 2, "backoff_s": 0.01, "timeout_s": 5},
+        }
+    }
+    out = run_audit(
+        rows,
+        scorers=["learned_quality"],
+        params=params,
+        labels=given,
+        models=ModelConfig(judge_url=rating_judge, judge_model="stub"),
+    )
     (run,) = out.report["scorers"]
     assert run["status"] == "ok", run["reason"]
     summary = out.report["dimensions"]["answer_quality"]["figures"]["learned_quality"]
@@ -158,8 +174,11 @@ def test_comparisons_of_answers_to_one_prompt_are_fitted_as_pairs() -> None:
     for i in range(40):
         prompt = f"Question {i}: " + " ".join(["about", TOPICS[i % 8]] * (1 + i % 5))
         for ok in (True, False):
-            answer = (f"A careful answer on {TOPICS[i % 8]}, with the reason it holds and an example." if ok
-                      else f"dunno, {TOPICS[i % 8]}")
+            answer = (
+                f"A careful answer on {TOPICS[i % 8]}, with the reason it holds and an example."
+                if ok
+                else f"dunno, {TOPICS[i % 8]}"
+            )
             rows.append(sample(k, prompt, answer))
             good.append(ok)
             k += 1

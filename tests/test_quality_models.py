@@ -14,12 +14,22 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 CORPUS = [
-    "what is the capital of france", "paris is the capital of france", "give three tips for staying healthy",
-    "eat well sleep enough and exercise", "add two and three", "two plus three is five", "name a colour", "blue",
-    "write a short poem about the sea", "the sea is wide and blue and deep", "user assistant system",
+    "what is the capital of france",
+    "paris is the capital of france",
+    "give three tips for staying healthy",
+    "eat well sleep enough and exercise",
+    "add two and three",
+    "two plus three is five",
+    "name a colour",
+    "blue",
+    "write a short poem about the sea",
+    "the sea is wide and blue and deep",
+    "user assistant system",
 ]
-TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} </s> {% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} </s> {% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 
 
 def _tokenizer(path: Path):
@@ -30,9 +40,17 @@ def _tokenizer(path: Path):
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     specials = ["<pad>", "<s>", "</s>", "<unk>", "<|user|>", "<|assistant|>", "<|system|>"]
     tok.train_from_iterator(CORPUS, trainers.WordLevelTrainer(special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>", additional_special_tokens=specials[4:])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))]
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        additional_special_tokens=specials[4:],
+    )
     fast.save_pretrained(path)
     return fast
 
@@ -40,9 +58,19 @@ def _tokenizer(path: Path):
 def _llama_config(vocab: int, **kw):
     from transformers import LlamaConfig
 
-    return LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                       pad_token_id=0, bos_token_id=1, eos_token_id=2, **kw)
+    return LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +137,7 @@ def test_loss_is_taken_on_answer_tokens_only(lm_dir: Path) -> None:
     s = _rows()[0]
     pair = build_pair(tok, s, max_length=64, max_answer_tokens=64)
     answer_ids = tok(s.answer, add_special_tokens=False)["input_ids"]
-    assert pair.conditional[-len(answer_ids):] == answer_ids
+    assert pair.conditional[-len(answer_ids) :] == answer_ids
     assert pair.unconditional == [tok.bos_token_id, *answer_ids]
     got = answer_losses(model, [pair.conditional], [pair.answer_len], 0, 1)[0]
     # by hand: cross-entropy of the answer positions only
@@ -127,8 +155,15 @@ def test_loss_is_taken_on_answer_tokens_only(lm_dir: Path) -> None:
 
 def test_same_scores_at_batch_1_and_16(lm_dir: Path) -> None:
     models = ModelConfig(language_model=str(lm_dir), device="cpu")
-    outs = [run_audit(_rows(), scorers=["answer_ifd", "answer_perplexity"], models=models,
-                      params={"answer_ifd": {"batch_size": b}, "answer_perplexity": {"batch_size": b}}) for b in (1, 16)]
+    outs = [
+        run_audit(
+            _rows(),
+            scorers=["answer_ifd", "answer_perplexity"],
+            models=models,
+            params={"answer_ifd": {"batch_size": b}, "answer_perplexity": {"batch_size": b}},
+        )
+        for b in (1, 16)
+    ]
     a, b = (np.array([r["answer_ifd"]["ifd"] for r in o.samples]) for o in outs)
     assert np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-5)
     pa, pb = (np.array([r["answer_perplexity"]["perplexity"] for r in o.samples]) for o in outs)
@@ -179,8 +214,10 @@ def test_ifd_flag_threshold_and_combined_score(lm_dir: Path) -> None:
 
 def test_reward_model_scores_pairs_batch_invariant(rm_dir: Path) -> None:
     models = ModelConfig(reward_model=str(rm_dir))
-    outs = [run_audit(_rows(), scorers=["answer_reward"], models=models, params={"answer_reward": {"batch_size": b}})
-            for b in (1, 16)]
+    outs = [
+        run_audit(_rows(), scorers=["answer_reward"], models=models, params={"answer_reward": {"batch_size": b}})
+        for b in (1, 16)
+    ]
     a, b = (np.array([r["answer_reward"]["reward"] for r in o.samples]) for o in outs)
     assert np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-4, atol=1e-5)
     scores = [r["answer_reward"]["score"] for r in outs[0].samples]
@@ -216,11 +253,13 @@ def _broken_dirs(root: Path, lm_dir: Path) -> dict[str, Path]:
     dirs = {name: root / name for name in ("no_tokenizer", "encoder", "seq2seq", "no_weights", "wrong_vocab")}
     torch.manual_seed(0)
     LlamaForCausalLM(_llama_config(40)).save_pretrained(dirs["no_tokenizer"])
-    BertModel(BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=64)).save_pretrained(dirs["encoder"])
+    BertModel(
+        BertConfig(vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    ).save_pretrained(dirs["encoder"])
     _tokenizer(dirs["encoder"])
-    T5ForConditionalGeneration(T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2,
-                                        d_kv=16)).save_pretrained(dirs["seq2seq"])
+    T5ForConditionalGeneration(
+        T5Config(vocab_size=64, d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)
+    ).save_pretrained(dirs["seq2seq"])
     _tokenizer(dirs["seq2seq"])
     _llama_config(40).save_pretrained(dirs["no_weights"])
     _tokenizer(dirs["no_weights"])
@@ -231,15 +270,18 @@ def _broken_dirs(root: Path, lm_dir: Path) -> dict[str, Path]:
     return dirs
 
 
-@pytest.mark.parametrize("case, reason", [
-    ("no_tokenizer", "has no tokenizer"),
-    ("encoder", "(BertModel) lacks 6 weight(s) of a causal language model"),
-    ("seq2seq", "not a causal language model"),
-    ("no_weights", "could not load the language model weights"),
-    ("wrong_vocab", "do not belong together"),
-    ("a_file", "is not a directory"),
-    ("reward_as_lm", "lacks 1 weight(s) of a causal language model (e.g. lm_head.weight)"),
-])
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("no_tokenizer", "has no tokenizer"),
+        ("encoder", "(BertModel) lacks 6 weight(s) of a causal language model"),
+        ("seq2seq", "not a causal language model"),
+        ("no_weights", "could not load the language model weights"),
+        ("wrong_vocab", "do not belong together"),
+        ("a_file", "is not a directory"),
+        ("reward_as_lm", "lacks 1 weight(s) of a causal language model (e.g. lm_head.weight)"),
+    ],
+)
 def test_language_model_directories_that_cannot_work_say_why(tmp_path, lm_dir, rm_dir, case, reason) -> None:
     path = rm_dir if case == "reward_as_lm" else _broken_dirs(tmp_path, lm_dir)[case]
     out = run_audit(_rows(), scorers=["answer_perplexity", "answer_ifd"], models=ModelConfig(language_model=str(path)))
@@ -300,8 +342,15 @@ def test_only_answer_positions_reach_the_output_layer(lm_dir: Path) -> None:
 
 def test_same_scores_whatever_the_token_budget(lm_dir: Path, rm_dir: Path) -> None:
     models = ModelConfig(language_model=str(lm_dir), reward_model=str(rm_dir), device="cpu")
-    outs = [run_audit(_rows(), scorers=["answer_ifd", "answer_reward"], models=models,
-                      params={"answer_ifd": {"batch_tokens": t}, "answer_reward": {"batch_tokens": t}}) for t in (64, 16384)]
+    outs = [
+        run_audit(
+            _rows(),
+            scorers=["answer_ifd", "answer_reward"],
+            models=models,
+            params={"answer_ifd": {"batch_tokens": t}, "answer_reward": {"batch_tokens": t}},
+        )
+        for t in (64, 16384)
+    ]
     a, b = (np.array([r["answer_ifd"]["ifd"] for r in o.samples]) for o in outs)
     assert np.allclose(a, b, rtol=1e-5)
     ra, rb = (np.array([r["answer_reward"]["reward"] for r in o.samples]) for o in outs)

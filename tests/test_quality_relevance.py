@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+
 import numpy as np
 
 from scorers import run_audit, sample
@@ -12,21 +13,49 @@ from scorers.quality_relevance import calibrated_relevance
 # (tests/test_flag_gate.py tests the gate)
 run_audit = partial(run_audit, gate_flags=False)
 
-CAPITALS = [("France", "Paris"), ("Japan", "Tokyo"), ("Italy", "Rome"), ("Egypt", "Cairo"), ("Kenya", "Nairobi"),
-            ("Peru", "Lima"), ("Canada", "Ottawa"), ("Norway", "Oslo")]
-CODE = ["reverse a string", "sort a list of numbers", "read a CSV file", "compute a factorial",
-        "count words in a text", "check if a number is prime", "merge two dictionaries", "find the maximum of a list"]
+CAPITALS = [
+    ("France", "Paris"),
+    ("Japan", "Tokyo"),
+    ("Italy", "Rome"),
+    ("Egypt", "Cairo"),
+    ("Kenya", "Nairobi"),
+    ("Peru", "Lima"),
+    ("Canada", "Ottawa"),
+    ("Norway", "Oslo"),
+]
+CODE = [
+    "reverse a string",
+    "sort a list of numbers",
+    "read a CSV file",
+    "compute a factorial",
+    "count words in a text",
+    "check if a number is prime",
+    "merge two dictionaries",
+    "find the maximum of a list",
+]
 FOOD = ["pancakes", "tomato soup", "guacamole", "banana bread", "fried rice", "lemonade", "hummus", "pizza dough"]
 
 
 def _rows():
     rows = []
     for country, city in CAPITALS:
-        rows.append((f"What is the capital of {country}?", f"The capital of {country} is {city}, its largest political centre."))
+        rows.append(
+            (f"What is the capital of {country}?", f"The capital of {country} is {city}, its largest political centre.")
+        )
     for task in CODE:
-        rows.append((f"Write a Python function to {task}.", f"Here is a short Python function that will {task}, with a loop and a return value."))
+        rows.append(
+            (
+                f"Write a Python function to {task}.",
+                f"Here is a short Python function that will {task}, with a loop and a return value.",
+            )
+        )
     for dish in FOOD:
-        rows.append((f"Give me a simple recipe for {dish}.", f"To make {dish}, mix the ingredients in a bowl, cook them gently and serve warm."))
+        rows.append(
+            (
+                f"Give me a simple recipe for {dish}.",
+                f"To make {dish}, mix the ingredients in a bowl, cook them gently and serve warm.",
+            )
+        )
     return rows
 
 
@@ -47,7 +76,10 @@ def test_swapped_answers_are_caught() -> None:
     assert len(flagged - {a, b}) <= 2  # the calibrated threshold keeps matched pairs clean
     scores = [r["answer_relevance"]["score"] for r in out.samples]
     assert max(scores[a], scores[b]) < min(s for i, s in enumerate(scores) if i not in flagged)
-    assert out.samples[a]["answer_quality_breakdown"]["completeness"] < out.samples[0]["answer_quality_breakdown"]["completeness"]
+    assert (
+        out.samples[a]["answer_quality_breakdown"]["completeness"]
+        < out.samples[0]["answer_quality_breakdown"]["completeness"]
+    )
     fig = out.report["dimensions"]["answer_quality"]["figures"]["answer_relevance"]
     assert fig["matched_similarity_median"] > fig["shuffled_similarity_median"]
 

@@ -16,16 +16,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from paths import ROOT
+from reporting_helpers import (
+    ALPACA,
+    CHINESE,
+    REPEATED,
+    add_family_fields,
+    audit,
+    curation_of,
+    record_with_conversation,
+    texts_of,
+)
 
 from app.reporting import render_browser_html, render_report_html
-from paths import ROOT
-from reporting_helpers import ALPACA, CHINESE, REPEATED, add_family_fields, audit, curation_of, record_with_conversation, texts_of
 
 CHROMIUM = os.environ.get("SFTAUDIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = ROOT / "test-artifacts"
 N = 500
 KEY = "test-key-5d1c"
-SECTIONS = ("overview", "dim-diversity", "dim-answer_quality", "dim-consistency", "dim-difficulty", "dim-noise", "scorers")
+SECTIONS = (
+    "overview",
+    "dim-diversity",
+    "dim-answer_quality",
+    "dim-consistency",
+    "dim-difficulty",
+    "dim-noise",
+    "scorers",
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +52,18 @@ def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the test extra) is not installed")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+            ],
+        )
         yield b
         b.close()
 
@@ -74,20 +100,29 @@ def test_report_page_renders_offline_with_every_section(browser, data, tmp_path,
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = watch(page)
     outside: list[str] = []
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else
-               (outside.append(route.request.url), route.abort()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file:")
+            else (outside.append(route.request.url), route.abort())
+        ),
+    )
     page.goto(report.as_uri())
     page.wait_for_load_state("load")
     for section in SECTIONS + (("curation",) if curation else ()):
         assert page.locator(f"section#{section}").is_visible(), section
     figures = page.locator(".plotly-graph-div")
     assert figures.count() >= (9 if family else 3)
-    page.wait_for_function("[...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('.main-svg'))")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('.main-svg'))"
+    )
     assert page.locator("#flag-exact_duplicate table.examples tbody tr").count() == len(REPEATED)
     if family:
         assert page.locator("#fig-cluster-map .scatterlayer .point").count() == len(samples)
         boxes = page.locator("#fig-quality-components .boxlayer .trace").evaluate_all(
-            "ts => ts.map(t => Math.round(t.getBoundingClientRect().left))")
+            "ts => ts.map(t => Math.round(t.getBoundingClientRect().left))"
+        )
         assert len(boxes) == 2 and len(set(boxes)) == 2  # one box per component, side by side
     page.screenshot(path=str(ARTIFACTS / f"report-{name}.png"), full_page=True)
     assert errors == [] and outside == []
@@ -104,6 +139,7 @@ def test_report_page_renders_offline_with_every_section(browser, data, tmp_path,
 
 
 # --- the sample browser against a small API serving a real audit ---------------------------------------
+
 
 def samples_api(audit_id: str, samples, out) -> Any:
     """A FastAPI app with the browser page and a samples endpoint of the shape the service provides."""
@@ -139,24 +175,39 @@ def samples_api(audit_id: str, samples, out) -> Any:
         return render_report_html(out.report, out.samples, texts_of(samples), browser_url=f"/v1/audits/{aid}/browser")
 
     @app.get("/v1/audits/{aid}/samples", dependencies=[Depends(authorised)])
-    def list_samples(aid: str, dimension: str | None = None, flag: str | None = None, min_score: float | None = None,
-                     max_score: float | None = None, sort: str = "index", limit: int = 50, cursor: str | None = None) -> dict:
+    def list_samples(
+        aid: str,
+        dimension: str | None = None,
+        flag: str | None = None,
+        min_score: float | None = None,
+        max_score: float | None = None,
+        sort: str = "index",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> dict:
         known(aid)
 
         def score(r: dict) -> float | None:
             s = r["scores"]
             return s.get(dimension) if dimension else (min(s.values()) if s else None)
 
-        items = [r for r in records
-                 if (not dimension or dimension in r["scores"]) and (not flag or any(f["code"] == flag for f in r["flags"]))
-                 and (min_score is None or (score(r) is not None and score(r) >= min_score))
-                 and (max_score is None or (score(r) is not None and score(r) <= max_score))]
+        items = [
+            r
+            for r in records
+            if (not dimension or dimension in r["scores"])
+            and (not flag or any(f["code"] == flag for f in r["flags"]))
+            and (min_score is None or (score(r) is not None and score(r) >= min_score))
+            and (max_score is None or (score(r) is not None and score(r) <= max_score))
+        ]
         if sort in ("score", "-score"):
             sign = 1 if sort == "score" else -1
             items.sort(key=lambda r: (score(r) is None, sign * (score(r) or 0.0), r["index"]))
         start = int(cursor or 0)
-        return {"items": items[start:start + limit], "total": len(items),
-                "next_cursor": str(start + limit) if start + limit < len(items) else None}
+        return {
+            "items": items[start : start + limit],
+            "total": len(items),
+            "next_cursor": str(start + limit) if start + limit < len(items) else None,
+        }
 
     @app.get("/v1/audits/{aid}/curations", dependencies=[Depends(authorised)])
     def curations(aid: str) -> list:
@@ -257,9 +308,13 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     page.fill("#f-max", "0.3")
     page.select_option("#f-sort", "score")
     page.press("#f-max", "Enter")
-    page.wait_for_function("document.getElementById('status').textContent.includes('matching') && !document.getElementById('status').textContent.startsWith('Loading')")
-    low = sorted((r for r in out.samples if r["scores"]["answer_quality"] <= 0.3),
-                 key=lambda r: (r["scores"]["answer_quality"], r["index"]))
+    page.wait_for_function(
+        "document.getElementById('status').textContent.includes('matching') && !document.getElementById('status').textContent.startsWith('Loading')"
+    )
+    low = sorted(
+        (r for r in out.samples if r["scores"]["answer_quality"] <= 0.3),
+        key=lambda r: (r["scores"]["answer_quality"], r["index"]),
+    )
     assert rows(page) == [r["index"] for r in low[:25]]
 
     # cluster and difficulty (applied to the loaded rows)
@@ -274,7 +329,9 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     assert page.locator("#client-note").is_visible()
     page.select_option("#f-difficulty", "hard")
     page.wait_for_timeout(300)
-    assert all(out.samples[i]["difficulty_level"] == "hard" and str(out.samples[i]["cluster"]) == cluster for i in rows(page))
+    assert all(
+        out.samples[i]["difficulty_level"] == "hard" and str(out.samples[i]["cluster"]) == cluster for i in rows(page)
+    )
 
     # keyboard: "/" jumps to the filters; j moves between rows; Enter opens; Escape closes
     page.click("#f-reset")
@@ -304,7 +361,9 @@ def test_sample_browser_filters_pages_and_links(browser, data, serve, name, path
     assert report.locator("#flag-counts").inner_text().count("exact_duplicate") == 1
     with report.expect_navigation():
         report.locator(f"#flag-exact_duplicate a.sample-link >> text='#{flagged[0]}'").first.click()
-    report.wait_for_function(f"document.getElementById('linked') && document.getElementById('linked').textContent.includes('Sample #{flagged[0]}')")
+    report.wait_for_function(
+        f"document.getElementById('linked') && document.getElementById('linked').textContent.includes('Sample #{flagged[0]}')"
+    )
     assert report_errors == [] and errors == []
     report.close()
     page.close()
@@ -334,13 +393,27 @@ def test_overview_says_near_the_top_what_the_english_encoder_could_not_judge(bro
     the share of rows and how to configure a multilingual model — above the flag table, in the rendered page."""
     from scorers import run_audit, sample
 
-    rows = [sample(i, f"请解释第{i}个现象：为什么天空是蓝色的？", "太阳光由多种颜色组成，空气分子对蓝光的散射最强，所以天空看起来是蓝色的。")
-            for i in range(30)]
-    rows += [sample(30 + i, f"Explain phenomenon {i}: why is the sky blue?",
-                    "Sunlight holds many colours and air scatters blue light the most, so the sky looks blue.")
-             for i in range(10)]
-    out = run_audit(rows, scorers=["mismatched_answer", "semantic_duplicate", "language", "text_length"],
-                    cache_dir=str(tmp_path / "cache"))
+    rows = [
+        sample(
+            i,
+            f"请解释第{i}个现象：为什么天空是蓝色的？",
+            "太阳光由多种颜色组成，空气分子对蓝光的散射最强，所以天空看起来是蓝色的。",
+        )
+        for i in range(30)
+    ]
+    rows += [
+        sample(
+            30 + i,
+            f"Explain phenomenon {i}: why is the sky blue?",
+            "Sunlight holds many colours and air scatters blue light the most, so the sky looks blue.",
+        )
+        for i in range(10)
+    ]
+    out = run_audit(
+        rows,
+        scorers=["mismatched_answer", "semantic_duplicate", "language", "text_length"],
+        cache_dir=str(tmp_path / "cache"),
+    )
     html = render_report_html(out.report, out.samples, texts_of(rows))
     path = tmp_path / "report.html"
     path.write_text(html, encoding="utf-8")

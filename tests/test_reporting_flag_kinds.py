@@ -9,9 +9,13 @@ from scorers import flags
 
 
 def _rec(index: int, *flag_list: tuple[str, str, list[int]], score: float = 0.5) -> dict:
-    return {"index": index, "scores": {"noise": score},
-            "flags": [{"code": c, "dimension": d, "severity": "warning", "reason": c, "related": r}
-                      for c, d, r in flag_list]}
+    return {
+        "index": index,
+        "scores": {"noise": score},
+        "flags": [
+            {"code": c, "dimension": d, "severity": "warning", "reason": c, "related": r} for c, d, r in flag_list
+        ],
+    }
 
 
 def test_conflict_pairs_are_the_conflict_and_reference_kinds_only():
@@ -46,8 +50,10 @@ def test_report_and_curation_build_the_same_duplicate_groups():
     report = view.duplicate_groups(samples, {})
     assert report["source"] == "duplicate flags"
     assert sorted(sorted(m["index"] for m in g["members"]) for g in report["shown"]) == curation_groups
-    assert {tuple(g["codes"]) for g in report["shown"]} == {("exact_duplicate", "near_duplicate"),
-                                                           ("semantic_duplicate",)}
+    assert {tuple(g["codes"]) for g in report["shown"]} == {
+        ("exact_duplicate", "near_duplicate"),
+        ("semantic_duplicate",),
+    }
 
 
 def test_dedupe_defaults_to_every_duplicate_kind_code():

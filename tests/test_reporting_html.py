@@ -10,12 +10,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from paths import shared_data_dir
+from reporting_helpers import ALPACA, BASIC_SCORERS, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
 
 from app.reporting import render_report_html
 from app.reporting.html import texts_from_samples
-from paths import shared_data_dir
 from app.reporting.view import CurationSummary, curation_view, duplicate_groups, needed_text_indices
-from reporting_helpers import ALPACA, BASIC_SCORERS, CHINESE, REPEATED, add_family_fields, audit, curation_of, texts_of
 from scorers import run_audit, sample
 
 N = 200
@@ -65,7 +65,15 @@ def test_alpaca_report_has_every_section_and_the_headline_figures_in_plain_html(
     samples, out = alpaca
     html = render_report_html(out.report, out.samples, texts_of(samples))
     page = Page(html)
-    for section in ("overview", "dim-diversity", "dim-answer_quality", "dim-consistency", "dim-difficulty", "dim-noise", "scorers"):
+    for section in (
+        "overview",
+        "dim-diversity",
+        "dim-answer_quality",
+        "dim-consistency",
+        "dim-difficulty",
+        "dim-noise",
+        "scorers",
+    ):
         assert section in page.text, section
     # the flag table counts the samples the records carry
     flagged = Counter(f["code"] for rec in out.samples for f in {f["code"]: f for f in rec["flags"]}.values())
@@ -122,16 +130,25 @@ def test_family_sections_render_what_the_records_hold(shared_data) -> None:
     # cluster table: sizes from the records, keywords from the diversity figure
     sizes = Counter(rec["cluster"] for rec in out.samples)
     biggest, size = sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    first_row = re.search(r'<table id="cluster-table">.*?<tbody><tr><td>(\d+)</td><td class="num">(\d+)</td>', html, re.S)
+    first_row = re.search(
+        r'<table id="cluster-table">.*?<tbody><tr><td>(\d+)</td><td class="num">(\d+)</td>', html, re.S
+    )
     assert first_row.groups() == (str(biggest), str(size))
-    keywords = next(c["keywords"] for c in out.report["dimensions"]["diversity"]["figures"]["clusters_tfidf"]["clusters"] if c["id"] == biggest)
+    keywords = next(
+        c["keywords"]
+        for c in out.report["dimensions"]["diversity"]["figures"]["clusters_tfidf"]["clusters"]
+        if c["id"] == biggest
+    )
     assert ", ".join(keywords) in page.text["cluster-table"]
     assert 'id="fig-cluster-map"' in html and "map-note" not in page.text
     # difficulty: counts and the target from the figure
     levels = Counter(rec["difficulty_level"] for rec in out.samples)
     mix = page.text["difficulty-mix"]
     for lv in ("easy", "medium", "hard"):
-        assert re.search(rf"{lv}{levels[lv]}{100 * levels[lv] / len(out.samples):.1f}%", mix.replace(",", "")), (lv, mix)
+        assert re.search(rf"{lv}{levels[lv]}{100 * levels[lv] / len(out.samples):.1f}%", mix.replace(",", "")), (
+            lv,
+            mix,
+        )
     assert "50.0%" in mix  # medium target
     # answer-quality components: the mean of each component
     comps = page.text["quality-components"]
@@ -184,11 +201,18 @@ def test_duplicate_groups_join_related_indices_across_flags() -> None:
 
 
 def test_reporting_does_not_import_torch() -> None:
-    code = ("import sys; from app.reporting import render_report_html, render_browser_html; "
-            "from scorers import run_audit, sample; rows=[sample(0,'hi','there'), sample(1,'hi','there')]; "
-            "out=run_audit(rows, ['exact_duplicate', 'text_length', 'language']); render_report_html(out.report, out.samples, {}); render_browser_html('x'); "
-            "sys.exit(1 if 'torch' in sys.modules or 'sentence_transformers' in sys.modules else 0)")
-    assert subprocess.run([sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])).returncode == 0
+    code = (
+        "import sys; from app.reporting import render_report_html, render_browser_html; "
+        "from scorers import run_audit, sample; rows=[sample(0,'hi','there'), sample(1,'hi','there')]; "
+        "out=run_audit(rows, ['exact_duplicate', 'text_length', 'language']); render_report_html(out.report, out.samples, {}); render_browser_html('x'); "
+        "sys.exit(1 if 'torch' in sys.modules or 'sentence_transformers' in sys.modules else 0)"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=str(__import__("pathlib").Path(__file__).parents[1])
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.shared_data

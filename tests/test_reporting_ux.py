@@ -38,12 +38,14 @@ def test_header_lists_languages_by_count_not_by_name() -> None:
 
 
 def test_score_names_only_the_scorers_that_computed_it() -> None:
-    samples = [sample(i, f"Explain topic {i % 7}.", f"Topic {i % 7} is explained here in a sentence.") for i in range(20)]
+    samples = [
+        sample(i, f"Explain topic {i % 7}.", f"Topic {i % 7} is explained here in a sentence.") for i in range(20)
+    ]
     out = run_audit(samples, ["answer_completeness", "answer_quality", "answer_judge", "answer_perplexity"])
     statuses = {s["name"]: s["status"] for s in out.report["scorers"]}
     assert statuses["answer_judge"] == "not_computed" and statuses["answer_completeness"] == "ok"
     html = render_report_html(out.report, out.samples, {})
-    section = html[html.index('<section id="dim-answer_quality"'):]
+    section = html[html.index('<section id="dim-answer_quality"') :]
     headline = re.search(r'<p class="headline">(.*?)</p>', section, re.S).group(1)
     assert "answer_completeness" in headline
     assert "answer_judge" not in headline and "answer_perplexity" not in headline
@@ -53,8 +55,12 @@ def test_score_names_only_the_scorers_that_computed_it() -> None:
 def test_curation_section_comes_first() -> None:
     samples = [sample(i, f"q{i}", f"a{i}") for i in range(10)]
     out = run_audit(samples, ["exact_duplicate", "text_length"])
-    curation = {"policy": {"budget": {"rows": 5}}, "kept": 5, "dropped_by_reason": {"budget": 5},
-                "subsets": {"curated": [0, 1, 2, 3, 4], "random": [1, 3, 5, 7, 9]}}
+    curation = {
+        "policy": {"budget": {"rows": 5}},
+        "kept": 5,
+        "dropped_by_reason": {"budget": 5},
+        "subsets": {"curated": [0, 1, 2, 3, 4], "random": [1, 3, 5, 7, 9]},
+    }
     html = render_report_html(out.report, out.samples, {}, curation)
     assert html.index('<section id="curation"') < html.index('<section id="overview"')
     nav = re.search(r'<nav class="toc".*?</nav>', html, re.S).group(0)
@@ -87,9 +93,11 @@ def test_keywords_drop_english_and_chinese_stop_words() -> None:
 
 
 def test_cluster_keywords_of_chatty_clusters_name_the_topic() -> None:
-    topics = {0: "I'm just asking, like, how do people bake bread with yeast and flour in the oven?",
-              1: "I think it's time you tell me: how do people fix a Python asyncio loop error?",
-              2: "我们可以如何学习机器学习算法？请给出以下问题的答案。"}
+    topics = {
+        0: "I'm just asking, like, how do people bake bread with yeast and flour in the oven?",
+        1: "I think it's time you tell me: how do people fix a Python asyncio loop error?",
+        2: "我们可以如何学习机器学习算法？请给出以下问题的答案。",
+    }
     x = blobs(3, 30, dim=16)
     samples, vecs = [], {}
     for t, text in topics.items():
@@ -99,6 +107,21 @@ def test_cluster_keywords_of_chatty_clusters_name_the_topic() -> None:
             vecs[s] = x[t * 30 + j]
     res = InstructionClusters(dict(min_k=3, max_k=3)).score(samples, context_with(samples, vecs, 16))
     keywords = {w for c in res.summary["clusters"] for w in c["keywords"]}
-    stop = {"i'm", "just", "like", "people", "time", "it's", "think", "tell", "我们", "可以", "请", "以下", "问题", "给出"}
+    stop = {
+        "i'm",
+        "just",
+        "like",
+        "people",
+        "time",
+        "it's",
+        "think",
+        "tell",
+        "我们",
+        "可以",
+        "请",
+        "以下",
+        "问题",
+        "给出",
+    }
     assert keywords and not keywords & stop
     assert {"bread", "python", "算法"} <= keywords

@@ -18,8 +18,11 @@ def _samples() -> list[Sample]:
         sample(4, "Translate 'good morning' to emoji 🌅", "☀️😊👋"),
         sample(5, "Summarise: " + "lorem ipsum dolor sit amet " * 2000, "A placeholder text. " * 500),
         sample(6, "", ""),
-        Sample(index=7, turns=(Turn("user", "Hi"), Turn("assistant", "Hello!"), Turn("user", "2+2?"),
-                               Turn("assistant", "4")), system="You are terse."),
+        Sample(
+            index=7,
+            turns=(Turn("user", "Hi"), Turn("assistant", "Hello!"), Turn("user", "2+2?"), Turn("assistant", "4")),
+            system="You are terse.",
+        ),
         Sample(index=8, turns=(Turn("text", "Plain pre-training text about the weather in Paris."),)),
     ]
     return rows

@@ -25,12 +25,28 @@ def _free_port() -> int:
 
 def test_api_and_worker_processes_serve_an_audit(db_url, tmp_path) -> None:
     port = _free_port()
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": db_url, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data"),
-           "SFTAUDIT_WORKER__POLL_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
-    api = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "0"],
-                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data"),
+        "SFTAUDIT_WORKER__POLL_SECONDS": "0.2",
+        "PYTHONPATH": str(ROOT),
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         key = None
         deadline = time.time() + 60

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
+from app.db import queue
 from app.db.models import Audit, Job, Project, new_id
 from app.db.session import session_scope
-from app.db import queue
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,12 +62,24 @@ def wait_for(pred, timeout=60.0, what="condition"):
 def serve(db_url: str, tmp_path: Path, *args: str) -> tuple[subprocess.Popen, int, Path]:
     port = _free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": db_url, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data"),
-           "SFTAUDIT_WORKER__POLL_SECONDS": "0.2", "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.5",
-           "SFTAUDIT_WORKER__ALIVE_SECONDS": "5", "SFTAUDIT_WORKER__RESTART_BACKOFF_SECONDS": "0.5",
-           "SFTAUDIT_WORKER__STOP_GRACE_SECONDS": "5", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "data"),
+        "SFTAUDIT_WORKER__POLL_SECONDS": "0.2",
+        "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.5",
+        "SFTAUDIT_WORKER__ALIVE_SECONDS": "5",
+        "SFTAUDIT_WORKER__RESTART_BACKOFF_SECONDS": "0.5",
+        "SFTAUDIT_WORKER__STOP_GRACE_SECONDS": "5",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     return proc, port, log
 
 
@@ -75,6 +87,7 @@ def test_serve_supervises_workers_reports_them_and_leaves_nothing_on_sigterm(db_
     proc, port, log = serve(db_url, tmp_path)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+
             def health() -> dict:
                 try:
                     return c.get("/health").json()
@@ -83,7 +96,11 @@ def test_serve_supervises_workers_reports_them_and_leaves_nothing_on_sigterm(db_
 
             wait_for(lambda: health().get("workers_alive") == 2, timeout=120, what="both lanes' workers")
             h = health()
-            assert h["status"] == "ok" and h["database"]["ok"] and {w["lane"] for w in h["workers"]} == {"default", "short"}
+            assert (
+                h["status"] == "ok"
+                and h["database"]["ok"]
+                and {w["lane"] for w in h["workers"]} == {"default", "short"}
+            )
             workers = children(proc.pid)
             assert len(workers) == 2, workers
             victim = min(workers)
@@ -121,13 +138,21 @@ def test_worker_sigkilled_mid_audit_is_reclaimed_with_a_byte_identical_report(se
     path.write_text(json.dumps(rows))
     with session_scope(settings.db_url) as s:
         project_id = s.query(Project.id).scalar()
-    ds, _ = ingest_upload(settings, project_id, StoredUpload(path, "0" * 64, path.stat().st_size, "d.json", None),
-                          IngestOptions())
+    ds, _ = ingest_upload(
+        settings, project_id, StoredUpload(path, "0" * 64, path.stat().st_size, "d.json", None), IngestOptions()
+    )
 
     def new_audit() -> tuple[str, str]:  # straight to the tables: the slow scorer exists only in the workers
         with session_scope(settings.db_url) as s:
-            audit = Audit(id=new_id(), project_id=project_id, dataset_id=ds.id, job_id="", seed=7, params={},
-                          scorers=["exact_duplicate", "text_length", "test_slow_profile"])
+            audit = Audit(
+                id=new_id(),
+                project_id=project_id,
+                dataset_id=ds.id,
+                job_id="",
+                seed=7,
+                params={},
+                scorers=["exact_duplicate", "text_length", "test_slow_profile"],
+            )
             job = queue.enqueue(s, project_id, "audit", {"audit_id": audit.id}, 3)
             audit.job_id = job.id
             s.add(audit)
@@ -138,23 +163,43 @@ def test_worker_sigkilled_mid_audit_is_reclaimed_with_a_byte_identical_report(se
             j = s.get(Job, job_id)
             return j.status, j.step, j.attempts
 
-    env = {**os.environ, "SFTAUDIT_DATABASE_URL": settings.db_url, "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "w"),
-           "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]', "SFTAUDIT_WORKER__LEASE_SECONDS": "2",
-           "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3", "SFTAUDIT_WORKER__POLL_SECONDS": "0.1", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": settings.db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(tmp_path / "w"),
+        "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]',
+        "SFTAUDIT_WORKER__LEASE_SECONDS": "2",
+        "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3",
+        "SFTAUDIT_WORKER__POLL_SECONDS": "0.1",
+        "PYTHONPATH": str(ROOT),
+    }
     cmd = [sys.executable, "-m", "app.cli", "worker"]
     first_audit, first_job = new_audit()
-    w1 = subprocess.Popen(cmd, cwd=ROOT, env={**env, "SFTAUDIT_TEST_SLOW_SECONDS": "30"},
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w1 = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**env, "SFTAUDIT_TEST_SLOW_SECONDS": "30"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        wait_for(lambda: "test_slow_profile" in job_state(first_job)[1], timeout=120,
-                 what="the worker to reach the slow scorer")
+        wait_for(
+            lambda: "test_slow_profile" in job_state(first_job)[1],
+            timeout=120,
+            what="the worker to reach the slow scorer",
+        )
     finally:
         w1.send_signal(signal.SIGKILL)
         w1.wait(10)
     assert job_state(first_job)[0] == "running", "killed mid-audit"
     clean_audit, clean_job = new_audit()
-    w2 = subprocess.Popen(cmd, cwd=ROOT, env={**env, "SFTAUDIT_TEST_SLOW_SECONDS": "0.5"},
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w2 = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**env, "SFTAUDIT_TEST_SLOW_SECONDS": "0.5"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: job_state(clean_job)[0] == "succeeded", timeout=120, what="the clean run")
         wait_for(lambda: job_state(first_job)[0] in ("succeeded", "failed"), timeout=120, what="the re-claimed run")

@@ -9,12 +9,18 @@ CASES = [
     ("Write a Python function that reverses a string.", "coding"),
     ("Tom has 5 apples and buys 7 more. How many does he have?", "math_reasoning"),
     ("Translate 'good night' into Spanish.", "rewriting"),
-    ("Summarize the following article.\n\n" + "The article text goes on for a while about rivers. " * 3, "summarisation"),
+    (
+        "Summarize the following article.\n\n" + "The article text goes on for a while about rivers. " * 3,
+        "summarisation",
+    ),
     ("Classify these animals as mammals or birds: dog, eagle.", "classification"),
     ("Write a short poem about autumn leaves.", "creative_writing"),
     ("Give me some ideas for a rainy weekend.", "brainstorming"),
     ("Who wrote Pride and Prejudice?", "open_qa"),
-    ("When was the bridge built?\n\n" + "The bridge was built in 1932 by a local firm after years of debate. " * 2, "closed_qa"),
+    (
+        "When was the bridge built?\n\n" + "The bridge was built in 1932 by a local firm after years of debate. " * 2,
+        "closed_qa",
+    ),
     ("用Python写一个冒泡排序。", "coding"),
     ("把这句话翻译成英文：今天天气很好。", "rewriting"),
     ("用一句话总结这段文字。", "summarisation"),
@@ -31,8 +37,17 @@ def test_cue_words_in_english_and_chinese(text: str, want: str) -> None:
 
 def test_task_type_scorer_labels_every_sample_and_reports_the_mix() -> None:
     rows = [sample(i, t, "ok") for i, (t, _) in enumerate(CASES)]
-    rows.append(Sample(index=len(rows), turns=(Turn("user", "Hi"), Turn("assistant", "Hello"), Turn("user", "Tell me more"),
-                                                Turn("assistant", "Sure"))))
+    rows.append(
+        Sample(
+            index=len(rows),
+            turns=(
+                Turn("user", "Hi"),
+                Turn("assistant", "Hello"),
+                Turn("user", "Tell me more"),
+                Turn("assistant", "Sure"),
+            ),
+        )
+    )
     rows.append(sample(len(rows), "Plan a weekend trip to Rome on a budget.", "…"))
     out = run_audit(rows, scorers=["task_type"])
     labels = [r["task_type"] for r in out.samples]
@@ -52,8 +67,14 @@ def test_instruction_form_english_and_chinese() -> None:
     assert english_form("What is the capital of France?") == ("question:what", None)
     assert chinese_form("请写一首关于春天的诗") == ("写", "诗")
     assert chinese_form("给出三个保持健康的建议。") == ("给出", "建议")
-    out = run_audit([sample(0, "Write a poem about the sea.", ""), sample(1, "Write a story about a dog.", ""),
-                     sample(2, "请写一首关于春天的诗", "")], scorers=["instruction_form"])
+    out = run_audit(
+        [
+            sample(0, "Write a poem about the sea.", ""),
+            sample(1, "Write a story about a dog.", ""),
+            sample(2, "请写一首关于春天的诗", ""),
+        ],
+        scorers=["instruction_form"],
+    )
     fig = out.report["dimensions"]["diversity"]["figures"]["instruction_form"]
     assert fig["top_verbs"] == {"write": 2, "写": 1}
     assert fig["distinct_verb_object_pairs"] == 3

@@ -7,11 +7,11 @@ import json
 import pkgutil
 
 import pytest
+from paths import shared_data_dir
 
 import scorers
 import scorers.text
 from scorers.text.rules import Rule
-from paths import shared_data_dir
 
 
 def _rules() -> list[tuple[str, Rule]]:
@@ -39,8 +39,11 @@ def test_the_layer_has_rule_tables() -> None:
         assert r.name and len(r.means) > 20, where
 
 
-@pytest.mark.parametrize("where,rule", [(w, r) for w, r in RULES if r.seen and r.pattern is not None],
-                         ids=lambda x: x if isinstance(x, str) else x.name)
+@pytest.mark.parametrize(
+    "where,rule",
+    [(w, r) for w, r in RULES if r.seen and r.pattern is not None],
+    ids=lambda x: x if isinstance(x, str) else x.name,
+)
 def test_a_rule_fires_on_the_excerpt_of_its_row(where: str, rule: Rule) -> None:
     assert rule.seen is not None
     assert rule.search(rule.seen.excerpt), f"{where}: {rule.name!r} does not fire on {rule.seen.excerpt!r}"
@@ -49,7 +52,11 @@ def test_a_rule_fires_on_the_excerpt_of_its_row(where: str, rule: Rule) -> None:
 def _row_text(path: str, row: int) -> str:
     p = shared_data_dir() / path
     text = p.read_text(encoding="utf-8")
-    rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+    rows = (
+        json.loads(text)
+        if text.lstrip().startswith("[")
+        else [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+    )
     r = rows[row]
     parts = [str(v) for v in r.values() if isinstance(v, str)]
     parts += [str(x) for pair in (r.get("history") or []) for x in pair]
@@ -63,4 +70,5 @@ def test_every_seen_row_holds_its_excerpt(shared_data) -> None:
     for where, r in seen:
         assert r.seen is not None
         assert r.seen.excerpt in _row_text(r.seen.file, r.seen.row), (
-            f"{where}: {r.seen.file} row {r.seen.row} does not hold {r.seen.excerpt!r}")
+            f"{where}: {r.seen.file} row {r.seen.row} does not hold {r.seen.excerpt!r}"
+        )

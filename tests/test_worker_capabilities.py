@@ -7,12 +7,12 @@ import json
 import pytest
 from sqlalchemy import select
 
+from app.db import queue
 from app.db.models import Job, Project
 from app.db.session import session_scope
-from app.db import queue
 from app.jobs import capabilities
-from app.services import job_kinds
 from app.jobs.worker import Worker
+from app.services import job_kinds
 from app.settings import ModelSettings
 
 
@@ -55,23 +55,44 @@ def test_a_worker_prefers_gpu_kinds_only_when_it_sees_a_gpu(settings, monkeypatc
     assert capabilities.preferred_kinds(off) == ()
 
 
-@pytest.mark.parametrize("scorers, models, kind", [
-    (["answer_ifd", "text_length"], {"language_model": "/models/lm"}, "model_audit"),
-    (["answer_reward"], {"reward_model": "/models/rm"}, "model_audit"),
-    (["answer_judge"], {"judge_model": "/models/judge"}, "model_audit"),
-    (["answer_judge"], {"judge_model": "judge", "judge_url": "http://judge/v1"}, "audit"),  # an endpoint: no local work
-    (["answer_ifd"], {}, "audit"),  # not configured: not computed, no GPU needed
-    (["text_length", "exact_duplicate"], {"language_model": "/models/lm"}, "audit"),
-])
+@pytest.mark.parametrize(
+    "scorers, models, kind",
+    [
+        (["answer_ifd", "text_length"], {"language_model": "/models/lm"}, "model_audit"),
+        (["answer_reward"], {"reward_model": "/models/rm"}, "model_audit"),
+        (["answer_judge"], {"judge_model": "/models/judge"}, "model_audit"),
+        (
+            ["answer_judge"],
+            {"judge_model": "judge", "judge_url": "http://judge/v1"},
+            "audit",
+        ),  # an endpoint: no local work
+        (["answer_ifd"], {}, "audit"),  # not configured: not computed, no GPU needed
+        (["text_length", "exact_duplicate"], {"language_model": "/models/lm"}, "audit"),
+    ],
+)
 def test_audit_job_kind(scorers, models, kind) -> None:
     assert job_kinds.audit_job_kind(scorers, ModelSettings(**models)) == kind
 
 
 def test_a_model_audit_runs_through_the_api_like_any_audit(client, settings, tmp_path) -> None:
     settings.models.language_model = str(tmp_path / "no-such-model")
-    r = client.post("/v1/datasets", files={"file": ("d.json", json.dumps(
-        [{"instruction": "Say hi.", "input": "", "output": "Hi!"}, {"instruction": "Add 1 and 1.", "input": "", "output": "2"}]).encode())})
-    audit = client.post(f"/v1/datasets/{r.json()['id']}/audits", json={"scorers": ["answer_perplexity", "text_length"]}).json()
+    r = client.post(
+        "/v1/datasets",
+        files={
+            "file": (
+                "d.json",
+                json.dumps(
+                    [
+                        {"instruction": "Say hi.", "input": "", "output": "Hi!"},
+                        {"instruction": "Add 1 and 1.", "input": "", "output": "2"},
+                    ]
+                ).encode(),
+            )
+        },
+    )
+    audit = client.post(
+        f"/v1/datasets/{r.json()['id']}/audits", json={"scorers": ["answer_perplexity", "text_length"]}
+    ).json()
     assert audit["job"]["kind"] == "model_audit"
     assert Worker(settings).run_once() == audit["job"]["id"]
     done = client.get(f"/v1/audits/{audit['id']}").json()

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
+from app.db import queue
 from app.db.models import Job, Project
 from app.db.session import session_scope
-from app.db import queue
 from app.jobs.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,14 +60,27 @@ def with_handlers(settings):
 
 
 def start_worker(settings, url: str | None = None, *args: str, **env: str) -> subprocess.Popen:
-    full = {**os.environ, "SFTAUDIT_DATABASE_URL": url or settings.db_url,
-            "SFTAUDIT_STORAGE__DATA_DIR": str(settings.storage.data_dir),
-            "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]',
-            "SFTAUDIT_WORKER__LEASE_SECONDS": "10", "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3",
-            "SFTAUDIT_WORKER__POLL_SECONDS": "0.1", "SFTAUDIT_WORKER__DB_RETRY_MAX_SECONDS": "1",
-            "SFTAUDIT_DATABASE__CONNECT_TIMEOUT_SECONDS": "2", "PYTHONPATH": str(ROOT), **env}
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], env=full, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    full = {
+        **os.environ,
+        "SFTAUDIT_DATABASE_URL": url or settings.db_url,
+        "SFTAUDIT_STORAGE__DATA_DIR": str(settings.storage.data_dir),
+        "SFTAUDIT_WORKER__HANDLER_MODULES": '["tests.job_handlers"]',
+        "SFTAUDIT_WORKER__LEASE_SECONDS": "10",
+        "SFTAUDIT_WORKER__HEARTBEAT_SECONDS": "0.3",
+        "SFTAUDIT_WORKER__POLL_SECONDS": "0.1",
+        "SFTAUDIT_WORKER__DB_RETRY_MAX_SECONDS": "1",
+        "SFTAUDIT_DATABASE__CONNECT_TIMEOUT_SECONDS": "2",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", *args],
+        env=full,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 # --- 1. database errors are retried ---------------------------------------------------------------------

@@ -45,14 +45,17 @@ def compare(current: Counter[str], baseline: Counter[str]) -> tuple[list[str], l
 
 
 def write_baseline(current: Counter[str], path: Path = BASELINE) -> None:
-    header = ("# mypy errors accepted for now (tools/mypy_baseline.py): this list only shrinks. Fix one, then run\n"
-              "# `python tools/mypy_baseline.py --update`; a new error is fixed, not added here.\n")
+    header = (
+        "# mypy errors accepted for now (tools/mypy_baseline.py): this list only shrinks. Fix one, then run\n"
+        "# `python tools/mypy_baseline.py --update`; a new error is fixed, not added here.\n"
+    )
     path.write_text(header + "".join(f"{k}\n" for k in sorted(current.elements())))
 
 
 def run_mypy() -> str:
-    run = subprocess.run([sys.executable, "-m", "mypy", "--no-pretty", "--no-error-summary"], cwd=ROOT,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-pretty", "--no-error-summary"], cwd=ROOT, capture_output=True, text=True
+    )
     if run.returncode not in (0, 1):  # 2: mypy itself failed (bad config, crash)
         sys.exit(f"mypy failed to run:\n{run.stdout}{run.stderr}")
     return run.stdout
@@ -73,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mypy: baseline rewritten, {sum(current.values())} error(s) ({len(fixed)} fixed)")
         return 0
     if fixed:
-        print(f"mypy: {len(fixed)} baseline error(s) no longer occur; take them out with "
-              "`python tools/mypy_baseline.py --update`:")
+        print(
+            f"mypy: {len(fixed)} baseline error(s) no longer occur; take them out with "
+            "`python tools/mypy_baseline.py --update`:"
+        )
         print("\n".join(f"  {k}" for k in fixed))
         return 1
     print(f"mypy: {sum(current.values())} error(s), all in the baseline")

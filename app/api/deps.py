@@ -35,7 +35,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="An API key from `sftaudit keys create`.")
 
 
-def get_project(session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:
+def get_project(
+    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Project:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise AppError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'")
     project = project_for_key(session, creds.credentials)
@@ -67,16 +69,26 @@ def job_read(session: Session, settings: Settings, job) -> JobRead:  # noqa: ANN
     read = JobRead.model_validate(job)
     read.queue_position = queue_position(session, settings, job)
     return read
-def get_reader(request: Request, session: SessionDep, settings: SettingsDep,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Project:
+
+
+def get_reader(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Project:
     """Read access: an API key, or a signed browser link (``?exp=…&sig=…``) to this resource."""
     from app.services import links
 
     sig = request.query_params.get("sig")
     if creds is not None or sig is None:
         if creds is None:
-            raise AppError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>', or open a signed "
-                                                "link (the API returns them with a finished audit or curation)")
+            raise AppError(
+                401,
+                "unauthorized",
+                "send an API key as 'Authorization: Bearer <key>', or open a signed "
+                "link (the API returns them with a finished audit or curation)",
+            )
         return get_project(session, creds)
     scope = links.verify(settings, request.url.path, request.query_params.get("exp"), sig)
     return links.project_of(session, scope)

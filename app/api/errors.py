@@ -98,16 +98,24 @@ def install(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-        return JSONResponse({"error": {"code": "invalid_request", "message": "the request is not valid",
-                                       "errors": errors}}, status_code=422)
+        return JSONResponse(
+            {"error": {"code": "invalid_request", "message": "the request is not valid", "errors": errors}},
+            status_code=422,
+        )
 
     @app.exception_handler(sa_exc.OperationalError)
     @app.exception_handler(sa_exc.InterfaceError)
     @app.exception_handler(sa_exc.TimeoutError)
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0][:300])
-        return _json(503, "database_unavailable", "the database is unavailable, timed out or busy; retry shortly",
-                     {"Retry-After": retry_after})
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0][:300]
+        )
+        return _json(
+            503,
+            "database_unavailable",
+            "the database is unavailable, timed out or busy; retry shortly",
+            {"Retry-After": retry_after},
+        )
 
     @app.exception_handler(sa_exc.DataError)
     async def data_error(request: Request, exc: Exception) -> JSONResponse:

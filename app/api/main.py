@@ -31,21 +31,31 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         yield
 
     # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not a CDN: they work offline
-    app = FastAPIOffline(title="sftaudit", version="0.1.0", lifespan=lifespan, responses=errors.ERROR_RESPONSES,
-                         description="Audit SFT datasets, curate the best subset, fine-tune on it.")
+    app = FastAPIOffline(
+        title="sftaudit",
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=errors.ERROR_RESPONSES,
+        description="Audit SFT datasets, curate the best subset, fine-tune on it.",
+    )
     app.state.settings = settings
     errors.install(app, settings)
 
-    @app.get("/health", tags=["health"], response_model=HealthRead,
-             description="Whether the database answers and which workers are alive (by their last heartbeat). "
-                         "503 while the database does not answer; `degraded` while no worker is alive.")
+    @app.get(
+        "/health",
+        tags=["health"],
+        response_model=HealthRead,
+        description="Whether the database answers and which workers are alive (by their last heartbeat). "
+        "503 while the database does not answer; `degraded` while no worker is alive.",
+    )
     async def health() -> JSONResponse:
         from app.services.health import check
 
         report = HealthRead.model_validate(await run_in_threadpool(check, settings))
         headers = {"Retry-After": str(settings.database.retry_after_seconds)} if not report.database.ok else None
-        return JSONResponse(report.model_dump(mode="json"), status_code=200 if report.database.ok else 503,
-                            headers=headers)
+        return JSONResponse(
+            report.model_dump(mode="json"), status_code=200 if report.database.ok else 503, headers=headers
+        )
 
     from app.api import (
         routes_admin,

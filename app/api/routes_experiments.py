@@ -22,11 +22,15 @@ class ExperimentCreate(BaseModel):
     eval_dataset_id: IdRef | None = Field(None, description="Held-out rows; default: rows of the parent no arm uses.")
     held_out_rows: int = Field(200, ge=1, le=100_000)
     baselines: list[Literal["random", "longest"]] = Field(
-        ["random", "longest"], max_length=2, description="Which of the curation's baselines to train beside it.")
+        ["random", "longest"], max_length=2, description="Which of the curation's baselines to train beside it."
+    )
     extra_arms: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], IdRef] = Field(
-        {}, max_length=8, description="More datasets of this project to train with the same recipe, by arm name "
+        {},
+        max_length=8,
+        description="More datasets of this project to train with the same recipe, by arm name "
         "(e.g. the whole uncurated dataset, or a reference set); needs eval_dataset_id, since default held-out rows "
-        "are drawn from the curated dataset's parent and could be in an extra arm.")
+        "are drawn from the curated dataset's parent and could be in an extra arm.",
+    )
 
 
 class ExperimentRead(BaseModel):
@@ -48,18 +52,38 @@ def _status(table: dict[str, dict[str, Any]]) -> str:
 
 
 def _read(exp, table) -> ExperimentRead:
-    return ExperimentRead(id=exp.id, status=_status(table), curation_id=exp.curation_id,
-                          eval_dataset_id=exp.eval_dataset_id, arms=table, spec=exp.spec, created_at=exp.created_at)
+    return ExperimentRead(
+        id=exp.id,
+        status=_status(table),
+        curation_id=exp.curation_id,
+        eval_dataset_id=exp.eval_dataset_id,
+        arms=table,
+        spec=exp.spec,
+        created_at=exp.created_at,
+    )
 
 
-@router.post("/v1/experiments", status_code=status.HTTP_202_ACCEPTED, response_model=ExperimentRead,
-             description="Train the same recipe on the curated subset, the random subset and the longest-answers "
-                         "subset (and any extra datasets), and report each one's loss on the same held-out rows.")
+@router.post(
+    "/v1/experiments",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExperimentRead,
+    description="Train the same recipe on the curated subset, the random subset and the longest-answers "
+    "subset (and any extra datasets), and report each one's loss on the same held-out rows.",
+)
 async def create_experiment(body: ExperimentCreate, project: ProjectDep, settings: SettingsDep) -> ExperimentRead:
     def work() -> ExperimentRead:
         with session_scope(settings.db_url) as s:
-            exp = svc.create_experiment(s, settings, project.id, body.curation_id, body.spec, body.eval_dataset_id,
-                                        body.held_out_rows, body.baselines, body.extra_arms)
+            exp = svc.create_experiment(
+                s,
+                settings,
+                project.id,
+                body.curation_id,
+                body.spec,
+                body.eval_dataset_id,
+                body.held_out_rows,
+                body.baselines,
+                body.extra_arms,
+            )
             return _read(*svc.get_experiment(s, project.id, exp.id))
 
     return await run_in_threadpool(work)

@@ -36,16 +36,24 @@ class DatasetRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
-    format: str = Field(description="Detected (or forced) record format: alpaca, sharegpt, messages, pairs, text, preference.")
+    format: str = Field(
+        description="Detected (or forced) record format: alpaca, sharegpt, messages, pairs, text, preference."
+    )
     rows: int
-    sha256: str = Field(description="SHA-256 of the uploaded bytes; for a derived (curated) dataset, of its rows as "
-                                    "`export?format=original` writes them.")
+    sha256: str = Field(
+        description="SHA-256 of the uploaded bytes; for a derived (curated) dataset, of its rows as "
+        "`export?format=original` writes them."
+    )
     size_bytes: int = Field(description="Bytes of the upload, or of a derived dataset's `format=original` export.")
     ingest: dict[str, Any] = Field(description="Container, gzip, skipped rows with reasons, sanitised row count.")
     parent_id: str | None = None
-    lineage: dict[str, Any] | None = Field(None, description=(
-        "Where a derived dataset came from (kind, parent, audit, curation, policy, counts). The row-by-row sources "
-        "are paged at `sources_url` (`GET /v1/datasets/{id}/lineage`), not listed here."))
+    lineage: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Where a derived dataset came from (kind, parent, audit, curation, policy, counts). The row-by-row sources "
+            "are paged at `sources_url` (`GET /v1/datasets/{id}/lineage`), not listed here."
+        ),
+    )
     created_at: UtcDatetime
 
     @model_validator(mode="after")
@@ -72,17 +80,22 @@ class DatasetList(BaseModel):
 
 class Conversation(BaseModel):
     system: str | None
-    turns: list[dict[str, str | float]] = Field(description=(
-        "Ordered turns: `role`, `content`, and `loss_weight` where the upload gave one (LLaMA-Factory)."))
+    turns: list[dict[str, str | float]] = Field(
+        description=("Ordered turns: `role`, `content`, and `loss_weight` where the upload gave one (LLaMA-Factory).")
+    )
 
 
 class SampleRead(BaseModel):
     index: int = Field(description="0-based position of the record in the uploaded file.")
     conversation: Conversation
     original: dict[str, Any] | None = Field(description="The record as uploaded (after sanitising).")
-    warnings: list[str] | None = Field(None, description="Sanitising applied to this row (nul_removed, surrogate_replaced).")
-    content_hash: str = Field(description="SHA-256 of the normalised conversation (system + turns): the same sample has "
-                                          "the same hash in any upload and format; label files may key samples by it.")
+    warnings: list[str] | None = Field(
+        None, description="Sanitising applied to this row (nul_removed, surrogate_replaced)."
+    )
+    content_hash: str = Field(
+        description="SHA-256 of the normalised conversation (system + turns): the same sample has "
+        "the same hash in any upload and format; label files may key samples by it."
+    )
 
 
 class SamplePage(BaseModel):
@@ -94,12 +107,22 @@ class SamplePage(BaseModel):
 
 class AuditCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scorers: list[str] | None = Field(None, description=(
-        "Scorer names to run; omitted or null: every registered scorer. An empty list is refused (422)."))
-    params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per-scorer parameters, by scorer name.")
-    seed: int = Field(0, ge=0, le=INT32_MAX,
-                      description="Seed for every randomised step; same seed + settings = byte-identical report.")
-    reference_dataset_id: IdRef | None = Field(None, description="A dataset of question → reference answer for external consistency.")
+    scorers: list[str] | None = Field(
+        None,
+        description=("Scorer names to run; omitted or null: every registered scorer. An empty list is refused (422)."),
+    )
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-scorer parameters, by scorer name."
+    )
+    seed: int = Field(
+        0,
+        ge=0,
+        le=INT32_MAX,
+        description="Seed for every randomised step; same seed + settings = byte-identical report.",
+    )
+    reference_dataset_id: IdRef | None = Field(
+        None, description="A dataset of question → reference answer for external consistency."
+    )
 
 
 class JobRead(BaseModel):
@@ -107,14 +130,21 @@ class JobRead(BaseModel):
     id: str
     kind: str
     status: str = Field(description="queued | running | succeeded | failed | cancelled")
-    progress: float = Field(description=(
-        "Fraction of the work done, 0–1. An audit's share per scorer is weighted by the scorer's expected cost, and "
-        "slow scorers move it from inside (items done / total); it never goes backwards within an attempt."))
+    progress: float = Field(
+        description=(
+            "Fraction of the work done, 0–1. An audit's share per scorer is weighted by the scorer's expected cost, and "
+            "slow scorers move it from inside (items done / total); it never goes backwards within an attempt."
+        )
+    )
     step: str = Field(description="What the job is doing now (for a slow scorer: with items done / total).")
-    eta_seconds: float | None = Field(None, description=(
-        "While running: the seconds left, estimated from the time since the attempt started and the fraction done "
-        "(smoothed), as of the worker's last progress report (written at most once per "
-        "`worker.progress_interval_seconds`). Null while not yet known and once the job is no longer running."))
+    eta_seconds: float | None = Field(
+        None,
+        description=(
+            "While running: the seconds left, estimated from the time since the attempt started and the fraction done "
+            "(smoothed), as of the worker's last progress report (written at most once per "
+            "`worker.progress_interval_seconds`). Null while not yet known and once the job is no longer running."
+        ),
+    )
     attempts: int
     max_attempts: int
     error: str | None
@@ -124,7 +154,8 @@ class JobRead(BaseModel):
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
     queue_position: int | None = Field(
-        None, description="While queued: 1 = next to be claimed in its lane, 2 = one job ahead, …")
+        None, description="While queued: 1 = next to be claimed in its lane, 2 = one job ahead, …"
+    )
 
     @model_validator(mode="after")
     def _eta_only_while_running(self) -> JobRead:
@@ -148,9 +179,13 @@ class AuditRead(BaseModel):
     job: JobRead
     created_at: UtcDatetime
     report: dict[str, Any] | None = Field(None, description="The dataset-level report, once the audit succeeded.")
-    links: dict[str, str] | None = Field(None, description=(
-        "Once the audit succeeded: signed URLs that open the report (`report`) and the sample browser (`browser`) "
-        "in a browser without an API key, until `expires_at`."))
+    links: dict[str, str] | None = Field(
+        None,
+        description=(
+            "Once the audit succeeded: signed URLs that open the report (`report`) and the sample browser (`browser`) "
+            "in a browser without an API key, until `expires_at`."
+        ),
+    )
 
 
 class AuditCurationItem(BaseModel):
@@ -162,7 +197,9 @@ class AuditCurationItem(BaseModel):
 
 
 class AuditSamplePage(BaseModel):
-    items: list[dict[str, Any]] = Field(description="Per-sample results: index, scores, flags, scorer fields, conversation.")
+    items: list[dict[str, Any]] = Field(
+        description="Per-sample results: index, scores, flags, scorer fields, conversation."
+    )
     next_cursor: str | None
     total: int
 
@@ -183,7 +220,9 @@ class LabelRead(BaseModel):
     index: int = Field(validation_alias=AliasChoices("idx", "index"), description="0-based row of the dataset.")
     value: float = Field(description="1 = good … 0 = bad (a 1–5 rating r is stored as (r - 1) / 4).")
     source: str = Field(description="upload | browser | judge")
-    raw: str | None = Field(description="The label as given, when not a 0–1 score: good/bad, keep/drop, true/false, 1–5.")
+    raw: str | None = Field(
+        description="The label as given, when not a 0–1 score: good/bad, keep/drop, true/false, 1–5."
+    )
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -204,7 +243,8 @@ class LabelSet(BaseModel):
     rating: int | None = Field(None, description="1 (worst) to 5 (best).")
     score: float | None = Field(None, description="0 (bad) to 1 (good).")
     source: Literal["browser", "upload", "judge"] = Field(
-        "browser", description="Normally `browser`; the sample browser's undo sends a replaced label back as it was.")
+        "browser", description="Normally `browser`; the sample browser's undo sends a replaced label back as it was."
+    )
 
 
 class LabelWriteRead(BaseModel):
@@ -218,6 +258,8 @@ class LabelImportRead(BaseModel):
     created: int
     updated: int = Field(description="Samples whose earlier label (of any source) was replaced.")
     by_key: dict[str, int] = Field(description="Rows keyed by index and by content_hash.")
+
+
 class DatabaseHealth(BaseModel):
     ok: bool
     error: str | None = Field(None, description="Why the database did not answer.")

@@ -20,8 +20,17 @@ from app.services.datasets import StoredUpload
 from app.settings import Settings
 
 MAX_FIELD_BYTES = 64 * 1024
-RAW_TYPES = {"application/json", "application/x-ndjson", "application/jsonl", "application/jsonlines",
-             "text/csv", "text/plain", "application/gzip", "application/octet-stream", "application/vnd.apache.parquet"}
+RAW_TYPES = {
+    "application/json",
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/jsonlines",
+    "text/csv",
+    "text/plain",
+    "application/gzip",
+    "application/octet-stream",
+    "application/vnd.apache.parquet",
+}
 
 
 class _Sink:
@@ -36,8 +45,12 @@ class _Sink:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
-            raise AppError(413, "too_large", f"the upload exceeds the limit of {self.limit} bytes",
-                           extra={"limit_bytes": self.limit})
+            raise AppError(
+                413,
+                "too_large",
+                f"the upload exceeds the limit of {self.limit} bytes",
+                extra={"limit_bytes": self.limit},
+            )
         self.sha.update(data)
         self.fh.write(data)
 
@@ -53,8 +66,12 @@ async def receive_upload(request: Request, settings: Settings) -> tuple[StoredUp
     limit = settings.upload.max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + MAX_FIELD_BYTES * 4:
-        raise AppError(413, "too_large", f"the upload ({declared} bytes) exceeds the limit of {limit} bytes",
-                       extra={"limit_bytes": limit})
+        raise AppError(
+            413,
+            "too_large",
+            f"the upload ({declared} bytes) exceeds the limit of {limit} bytes",
+            extra={"limit_bytes": limit},
+        )
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     ctype_s = ctype.decode("latin-1").lower()
     sink = _Sink(settings.storage.uploads, limit)
@@ -66,9 +83,12 @@ async def receive_upload(request: Request, settings: Settings) -> tuple[StoredUp
                 sink.write(chunk)
             fields, filename, part_type = {}, None, ctype_s
         else:
-            raise AppError(415, "unsupported_media_type",
-                           f"send the dataset as multipart/form-data (field 'file') or a raw body "
-                           f"({', '.join(sorted(RAW_TYPES))}); got {ctype_s or 'no content type'}")
+            raise AppError(
+                415,
+                "unsupported_media_type",
+                f"send the dataset as multipart/form-data (field 'file') or a raw body "
+                f"({', '.join(sorted(RAW_TYPES))}); got {ctype_s or 'no content type'}",
+            )
         sink.close()
     except BaseException:
         sink.discard()
@@ -79,11 +99,22 @@ async def receive_upload(request: Request, settings: Settings) -> tuple[StoredUp
     return StoredUpload(sink.path, sink.sha.hexdigest(), sink.size, filename, part_type), fields
 
 
-async def _multipart(request: Request, boundary: bytes | None, sink: _Sink) -> tuple[dict[str, str], str | None, str | None]:
+async def _multipart(
+    request: Request, boundary: bytes | None, sink: _Sink
+) -> tuple[dict[str, str], str | None, str | None]:
     if not boundary:
         raise bad_request("multipart body without a boundary", "malformed_multipart")
-    state: dict[str, Any] = {"headers": {}, "name": None, "filename": None, "ctype": None, "buf": bytearray(),
-                             "field": b"", "value": b"", "saw_file": False, "error": None}
+    state: dict[str, Any] = {
+        "headers": {},
+        "name": None,
+        "filename": None,
+        "ctype": None,
+        "buf": bytearray(),
+        "field": b"",
+        "value": b"",
+        "saw_file": False,
+        "error": None,
+    }
     fields: dict[str, str] = {}
     info: dict[str, Any] = {"filename": None, "ctype": None}
 
@@ -124,11 +155,18 @@ async def _multipart(request: Request, boundary: bytes | None, sink: _Sink) -> t
         if state["name"] and state["name"] != "file":
             fields[state["name"]] = bytes(state["buf"]).decode("utf-8", "replace")
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         async for chunk in request.stream():
             parser.write(chunk)
@@ -138,6 +176,7 @@ async def _multipart(request: Request, boundary: bytes | None, sink: _Sink) -> t
     except Exception as e:
         raise bad_request(f"malformed multipart body: {e}", "malformed_multipart") from None
     if not state["saw_file"]:
-        raise AppError(422, "missing_file", "the multipart body has no 'file' part",
-                       [RowError("required", field="file")])
+        raise AppError(
+            422, "missing_file", "the multipart body has no 'file' part", [RowError("required", field="file")]
+        )
     return fields, info["filename"], info["ctype"]

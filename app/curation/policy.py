@@ -41,26 +41,39 @@ class CurationPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     drop_flags: list[str] = Field(default_factory=list, description="Drop samples carrying any of these flag codes.")
     drop_severities: list[Literal["info", "warning", "error"]] = Field(
-        default_factory=list, description="Drop samples carrying any flag of these severities.")
+        default_factory=list, description="Drop samples carrying any flag of these severities."
+    )
     min_scores: dict[str, float] = Field(default_factory=dict, description="Per-dimension lower bounds (0–1).")
     max_scores: dict[str, float] = Field(default_factory=dict, description="Per-dimension upper bounds (0–1).")
     dedupe: bool = Field(False, description="Keep only the best sample of each duplicate group.")
     duplicate_flags: list[str] = Field(
         default_factory=lambda: sorted(flags.codes_of_kind("duplicate")),
         description="Flag codes whose `related` samples form duplicate groups (default: every code whose kind is "
-                    "`duplicate` in the flag table, scorers/flags.py).")
+        "`duplicate` in the flag table, scorers/flags.py).",
+    )
     budget: Budget | None = None
-    rank_by: str = Field("overall", description="'overall' (mean of the quality dimensions), one dimension, or "
-                                                "'learned_quality' (the learned ranker's per-sample estimate).")
+    rank_by: str = Field(
+        "overall",
+        description="'overall' (mean of the quality dimensions), one dimension, or "
+        "'learned_quality' (the learned ranker's per-sample estimate).",
+    )
     diversity_threshold: float | Literal["auto"] | None = Field(
-        None, description="DEITA's rule: accept a sample only if its cosine similarity to every accepted one is "
-                          "below τ. 'auto' calibrates τ for the embedding model on this data.")
+        None,
+        description="DEITA's rule: accept a sample only if its cosine similarity to every accepted one is "
+        "below τ. 'auto' calibrates τ for the embedding model on this data.",
+    )
     embedding_tier: Literal["fast", "full"] = Field(
-        "fast", description="Embeddings for the diversity rule: the fast static tier (dataset-wide, seconds on 50k "
-                            "rows) or the full encoder (finer, minutes on CPU).")
+        "fast",
+        description="Embeddings for the diversity rule: the fast static tier (dataset-wide, seconds on 50k "
+        "rows) or the full encoder (finer, minutes on CPU).",
+    )
     target_mix: dict[str, float] | None = Field(None, description="Target easy/medium/hard shares of the budget.")
-    cluster_cap: int | None = Field(None, ge=1, le=10**9, description="At most this many samples per instruction cluster.")
-    mix: list[MixPart] = Field(default_factory=list, description="Other datasets mixed in with these shares of the budget.")
+    cluster_cap: int | None = Field(
+        None, ge=1, le=10**9, description="At most this many samples per instruction cluster."
+    )
+    mix: list[MixPart] = Field(
+        default_factory=list, description="Other datasets mixed in with these shares of the budget."
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
     @model_validator(mode="after")

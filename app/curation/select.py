@@ -79,8 +79,9 @@ def calibrate_tau(emb: np.ndarray, seed: int) -> float:
     return float(max(0.8, min(0.98, np.quantile(sims, 0.999))))
 
 
-def select(records: Sequence[dict[str, Any]], policy: CurationPolicy,
-           embeddings: Callable[[], np.ndarray] | None = None) -> Selection:
+def select(
+    records: Sequence[dict[str, Any]], policy: CurationPolicy, embeddings: Callable[[], np.ndarray] | None = None
+) -> Selection:
     """Apply the policy to one dataset's audit records (one per sample, with ``index``)."""
     by_index = {r["index"]: r for r in records}
     dropped: dict[int, str] = {}
@@ -132,12 +133,19 @@ def select(records: Sequence[dict[str, Any]], policy: CurationPolicy,
         if embeddings is None:
             raise ValueError("diversity_threshold needs embeddings")
         emb = embeddings()
-        tau = calibrate_tau(emb, policy.seed) if policy.diversity_threshold == "auto" else float(policy.diversity_threshold)
+        tau = (
+            calibrate_tau(emb, policy.seed)
+            if policy.diversity_threshold == "auto"
+            else float(policy.diversity_threshold)
+        )
     pos = {r["index"]: k for k, r in enumerate(records)}
     accepted: list[int] = []
     # accepted vectors fill a preallocated buffer: one matrix-vector product per candidate
-    kept_vecs = np.empty((min(len(candidates), n_budget or len(candidates)), emb.shape[1]), dtype=np.float32) \
-        if emb is not None else None
+    kept_vecs = (
+        np.empty((min(len(candidates), n_budget or len(candidates)), emb.shape[1]), dtype=np.float32)
+        if emb is not None
+        else None
+    )
     for i in candidates:
         if n_budget is not None and len(accepted) >= n_budget:
             dropped[i] = "budget"
@@ -170,8 +178,9 @@ def select(records: Sequence[dict[str, Any]], policy: CurationPolicy,
     return sel
 
 
-def shortfalls(sel: Selection, budget: int | None, n_rows: int, quotas: dict[str, int] | None,
-               per_level: Counter[str]) -> list[str]:
+def shortfalls(
+    sel: Selection, budget: int | None, n_rows: int, quotas: dict[str, int] | None, per_level: Counter[str]
+) -> list[str]:
     """Say so when the budget or the target mix could not be filled, and what took the rows."""
     out = []
     if budget is not None and len(sel.kept) < budget:
@@ -179,12 +188,16 @@ def shortfalls(sel: Selection, budget: int | None, n_rows: int, quotas: dict[str
         top = ", ".join(f"{r} {n:,}" for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:4])
         why = f"the dataset has {n_rows:,} rows" if budget > n_rows else ""
         why += ("; " if why and top else "") + (f"dropped: {top}" if top else "")
-        out.append(f"kept {len(sel.kept):,} of a budget of {budget:,}: only {len(sel.kept):,} rows passed the policy"
-                   + (f" ({why})" if why else ""))
+        out.append(
+            f"kept {len(sel.kept):,} of a budget of {budget:,}: only {len(sel.kept):,} rows passed the policy"
+            + (f" ({why})" if why else "")
+        )
     for level, want in (quotas or {}).items():
         if per_level[level] < want:
-            out.append(f"target mix: {per_level[level]:,} {level} rows kept of {want:,} wanted; "
-                       f"not enough {level} rows passed the policy")
+            out.append(
+                f"target mix: {per_level[level]:,} {level} rows kept of {want:,} wanted; "
+                f"not enough {level} rows passed the policy"
+            )
     return out
 
 

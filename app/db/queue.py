@@ -44,19 +44,28 @@ def reap_exhausted(session: Session) -> int:
     res = session.execute(
         update(Job)
         .where(Job.status == "running", Job.lease_until < now, Job.attempts >= Job.max_attempts)
-        .values(status="failed", finished_at=now,
-                error="the worker running this job stopped (lease expired) on its last allowed attempt")
+        .values(
+            status="failed",
+            finished_at=now,
+            error="the worker running this job stopped (lease expired) on its last allowed attempt",
+        )
         .execution_options(synchronize_session=False)
     )
     return res.rowcount or 0
 
 
-def claim(session: Session, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None,
-          prefer: tuple[str, ...] = ()) -> Claim | None:
+def claim(
+    session: Session,
+    worker_id: str,
+    lease_seconds: float,
+    kinds: tuple[str, ...] | None = None,
+    prefer: tuple[str, ...] = (),
+) -> Claim | None:
     """Claim the oldest claimable job (of ``kinds``); jobs of the ``prefer`` kinds go before all others."""
     now = utcnow()
-    claimable = or_(Job.status == "queued",
-                    and_(Job.status == "running", Job.lease_until < now, Job.attempts < Job.max_attempts))
+    claimable = or_(
+        Job.status == "queued", and_(Job.status == "running", Job.lease_until < now, Job.attempts < Job.max_attempts)
+    )
     sub = select(Job.id).where(claimable, Job.cancel_requested.is_(False))
     if kinds:
         sub = sub.where(Job.kind.in_(kinds))
@@ -67,16 +76,26 @@ def claim(session: Session, worker_id: str, lease_seconds: float, kinds: tuple[s
     stmt = (
         update(Job)
         .where(Job.id == sub.scalar_subquery(), claimable)
-        .values(status="running", attempts=Job.attempts + 1, worker_id=worker_id, heartbeat_at=now,
-                lease_until=now + timedelta(seconds=lease_seconds), error=None)
+        .values(
+            status="running",
+            attempts=Job.attempts + 1,
+            worker_id=worker_id,
+            heartbeat_at=now,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            error=None,
+        )
         .returning(Job.id, Job.kind, Job.attempts)
         .execution_options(synchronize_session=False)
     )
     row = session.execute(stmt).first()
     if row is None:
         return None
-    session.execute(update(Job).where(Job.id == row.id, Job.started_at.is_(None)).values(started_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Job)
+        .where(Job.id == row.id, Job.started_at.is_(None))
+        .values(started_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return Claim(row.id, row.kind, row.attempts, worker_id)
 
 
@@ -87,14 +106,24 @@ def _mine(c: Claim):
 def heartbeat(session: Session, c: Claim, lease_seconds: float) -> tuple[bool, bool]:
     """Renew the lease. Returns (still ours, cancel requested)."""
     now = utcnow()
-    res = session.execute(update(Job).where(_mine(c)).values(heartbeat_at=now, lease_until=now + timedelta(seconds=lease_seconds))
-                          .execution_options(synchronize_session=False))
+    res = session.execute(
+        update(Job)
+        .where(_mine(c))
+        .values(heartbeat_at=now, lease_until=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
     cancel = bool(session.scalar(select(Job.cancel_requested).where(Job.id == c.id)))
     return (res.rowcount or 0) == 1, cancel
 
 
-def report_progress(session: Session, c: Claim, fraction: float, step: str, result: dict[str, Any] | None = None,
-                    eta_seconds: float | None = None) -> bool:
+def report_progress(
+    session: Session,
+    c: Claim,
+    fraction: float,
+    step: str,
+    result: dict[str, Any] | None = None,
+    eta_seconds: float | None = None,
+) -> bool:
     values: dict[str, Any] = {"progress": max(0.0, min(1.0, fraction)), "step": step[:300], "eta_seconds": eta_seconds}
     if result is not None:
         values["result"] = result
@@ -102,7 +131,9 @@ def report_progress(session: Session, c: Claim, fraction: float, step: str, resu
     return (res.rowcount or 0) == 1
 
 
-def finish(session: Session, c: Claim, status: str, *, error: str | None = None, result: dict[str, Any] | None = None) -> bool:
+def finish(
+    session: Session, c: Claim, status: str, *, error: str | None = None, result: dict[str, Any] | None = None
+) -> bool:
     """Record the outcome if we still own the job; False means another worker took it over."""
     values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "error": error, "lease_until": None}
     if status == "succeeded":
@@ -151,8 +182,11 @@ def queue_position(session: Session, job: Job, lanes: dict[str, list[str]]) -> i
     """1 = the next job its lane claims. A kind served by several lanes gets its best position."""
     if job.status != "queued" or job.cancel_requested:
         return None
-    ahead = and_(Job.status == "queued", Job.cancel_requested.is_(False),
-                 or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)))
+    ahead = and_(
+        Job.status == "queued",
+        Job.cancel_requested.is_(False),
+        or_(Job.created_at < job.created_at, and_(Job.created_at == job.created_at, Job.id < job.id)),
+    )
     best: int | None = None
     for kinds in lane_kinds(lanes, job.kind):
         q = select(func.count()).select_from(Job).where(ahead)

@@ -37,8 +37,12 @@ def configure(url: str, options: DatabaseSettings) -> None:
 
 def _make_engine(url: str, opts: DatabaseSettings) -> Engine:
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": opts.sqlite_busy_timeout_seconds},
-                            json_serializer=dump_json, json_deserializer=load_json)
+        eng = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": opts.sqlite_busy_timeout_seconds},
+            json_serializer=dump_json,
+            json_deserializer=load_json,
+        )
 
         @event.listens_for(eng, "connect")
         def _pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -57,11 +61,22 @@ def _make_engine(url: str, opts: DatabaseSettings) -> Engine:
             "connect_timeout": max(1, round(opts.connect_timeout_seconds)),
             "options": f"-c statement_timeout={statement_ms}",
             # a peer that stops acknowledging (cable cut, dead host) fails the socket instead of hanging
-            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
             "tcp_user_timeout": int(max(opts.connect_timeout_seconds, opts.statement_timeout_seconds) * 1000),
         }
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=opts.pool_timeout_seconds,
-                         connect_args=connect_args, json_serializer=dump_json, json_deserializer=load_json)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=opts.pool_timeout_seconds,
+        connect_args=connect_args,
+        json_serializer=dump_json,
+        json_deserializer=load_json,
+    )
 
 
 def engine_for(url: str) -> Engine:

@@ -15,19 +15,35 @@ def register(session: Session, worker_id: str, lane: str | None, kinds: list[str
     now = utcnow()
     row = session.get(WorkerRow, worker_id)
     if row is None:
-        session.add(WorkerRow(id=worker_id, hostname=socket.gethostname()[:200], pid=os.getpid(), lane=lane,
-                              kinds=kinds, started_at=now, heartbeat_at=now))
+        session.add(
+            WorkerRow(
+                id=worker_id,
+                hostname=socket.gethostname()[:200],
+                pid=os.getpid(),
+                lane=lane,
+                kinds=kinds,
+                started_at=now,
+                heartbeat_at=now,
+            )
+        )
     else:
         row.heartbeat_at, row.stopped_at, row.lane, row.kinds = now, None, lane, kinds
     session.flush()
 
 
 def beat(session: Session, worker_id: str, job_id: str | None) -> None:
-    session.execute(update(WorkerRow).where(WorkerRow.id == worker_id)
-                    .values(heartbeat_at=utcnow(), job_id=job_id, stopped_at=None)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(WorkerRow)
+        .where(WorkerRow.id == worker_id)
+        .values(heartbeat_at=utcnow(), job_id=job_id, stopped_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def stopped(session: Session, worker_id: str) -> None:
-    session.execute(update(WorkerRow).where(WorkerRow.id == worker_id).values(stopped_at=utcnow(), job_id=None)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(WorkerRow)
+        .where(WorkerRow.id == worker_id)
+        .values(stopped_at=utcnow(), job_id=None)
+        .execution_options(synchronize_session=False)
+    )

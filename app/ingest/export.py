@@ -17,18 +17,29 @@ FORMAT_FIELDS: dict[str, frozenset[str]] = {
     "alpaca": frozenset({"instruction", "input", "output", "response", "system", "history"}),
     "sharegpt": frozenset({"conversations", "system"}),
     "messages": frozenset({"messages"}),
-    "pairs": frozenset({"prompt", "response", "completion", "question", "answer", "query", "input", "output",
-                        "std_answer", "system"}),
+    "pairs": frozenset(
+        {"prompt", "response", "completion", "question", "answer", "query", "input", "output", "std_answer", "system"}
+    ),
     "text": frozenset({"text"}),
-    "preference": frozenset({"chosen", "rejected", "conversations", "messages", "chosen_messages",
-                             "rejected_messages", "system"}),
+    "preference": frozenset(
+        {"chosen", "rejected", "conversations", "messages", "chosen_messages", "rejected_messages", "system"}
+    ),
 }
-_SHAREGPT = {"user": "human", "assistant": "gpt", "tool": "observation", "function_call": "function_call",
-             "text": "human"}
+_SHAREGPT = {
+    "user": "human",
+    "assistant": "gpt",
+    "tool": "observation",
+    "function_call": "function_call",
+    "text": "human",
+}
 
 
-def extra_fields(original: Mapping[str, Any] | None, source_format: str, field_map: Mapping[str, str] | None,
-                 taken: frozenset[str] = frozenset()) -> dict[str, Any]:
+def extra_fields(
+    original: Mapping[str, Any] | None,
+    source_format: str,
+    field_map: Mapping[str, str] | None,
+    taken: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """The uploaded record's fields that its format did not read (``category``, ``id``, …), in upload order."""
     if not isinstance(original, Mapping):
         return {}
@@ -36,8 +47,9 @@ def extra_fields(original: Mapping[str, Any] | None, source_format: str, field_m
     return {k: v for k, v in original.items() if k not in read}
 
 
-def split_input(instruction: str, original: Mapping[str, Any] | None, source_format: str,
-                field_map: Mapping[str, str] | None) -> tuple[str, str]:
+def split_input(
+    instruction: str, original: Mapping[str, Any] | None, source_format: str, field_map: Mapping[str, str] | None
+) -> tuple[str, str]:
     """(instruction, input) as the alpaca upload had them; the ingest joined them as "instruction\n\ninput"."""
     if source_format != "alpaca" or not isinstance(original, Mapping):
         return instruction, ""
@@ -48,8 +60,12 @@ def split_input(instruction: str, original: Mapping[str, Any] | None, source_for
     return instruction, ""
 
 
-def to_alpaca(conv: Mapping[str, Any], original: Mapping[str, Any] | None = None, source_format: str = "",
-              field_map: Mapping[str, str] | None = None) -> dict[str, Any]:
+def to_alpaca(
+    conv: Mapping[str, Any],
+    original: Mapping[str, Any] | None = None,
+    source_format: str = "",
+    field_map: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     turns = conv["turns"]
     if len(turns) == 1 and turns[0]["role"] == "text":
         return {"text": turns[0]["content"]}
@@ -63,8 +79,11 @@ def to_alpaca(conv: Mapping[str, Any], original: Mapping[str, Any] | None = None
             history.append([pending, t["content"]])
             pending = None
     instruction, inp = split_input(turns[last_u]["content"] if turns else "", original, source_format, field_map)
-    out: dict[str, Any] = {"instruction": instruction, "input": inp,
-                           "output": turns[last_a]["content"] if last_a < len(turns) else ""}
+    out: dict[str, Any] = {
+        "instruction": instruction,
+        "input": inp,
+        "output": turns[last_a]["content"] if last_a < len(turns) else "",
+    }
     if conv.get("system"):
         out["system"] = conv["system"]
     if history:
@@ -84,8 +103,14 @@ def to_messages(conv: Mapping[str, Any]) -> dict[str, Any]:
     return {"messages": msgs}
 
 
-def export_record(fmt: str, index: int, conv: Mapping[str, Any], original: Mapping[str, Any] | None = None,
-                  source_format: str = "", field_map: Mapping[str, str] | None = None) -> dict[str, Any]:
+def export_record(
+    fmt: str,
+    index: int,
+    conv: Mapping[str, Any],
+    original: Mapping[str, Any] | None = None,
+    source_format: str = "",
+    field_map: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """One exported record; ``original`` (the uploaded record) supplies the input split and extra fields."""
     if fmt == "alpaca":
         return to_alpaca(conv, original, source_format, field_map)

@@ -40,12 +40,29 @@ def _text(rec: Mapping[str, Any], key: str, *, required: bool = True, allow_empt
 
 
 SHAREGPT_ROLES = {
-    "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
-    "bing": "assistant", "bard": "assistant", "model": "assistant", "system": "system",
-    "function_call": "function_call", "observation": "tool", "tool": "tool", "function": "tool",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+    "model": "assistant",
+    "system": "system",
+    "function_call": "function_call",
+    "observation": "tool",
+    "tool": "tool",
+    "function": "tool",
 }
-MESSAGE_ROLES = {"user": "user", "assistant": "assistant", "system": "system", "tool": "tool",
-                 "function": "tool", "developer": "system", "model": "assistant"}
+MESSAGE_ROLES = {
+    "user": "user",
+    "assistant": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "function": "tool",
+    "developer": "system",
+    "model": "assistant",
+}
 
 
 def alpaca(rec: Mapping[str, Any], fm: Mapping[str, str]) -> tuple[str | None, Turns]:
@@ -94,7 +111,9 @@ def _content_parts(value: Any, where: str) -> tuple[str, bool]:
                 raise FieldError(f"{where}[{j}]", "a content part must be a string or an object")
             kind = part.get("type", "text")
             if kind not in TEXT_PARTS:
-                raise FieldError(f"{where}[{j}]", f"content part of type {kind!r} is not text (only text rows are audited)")
+                raise FieldError(
+                    f"{where}[{j}]", f"content part of type {kind!r} is not text (only text rows are audited)"
+                )
             text = part.get("text") if isinstance(part.get("text"), str) else part.get("value")
             if not isinstance(text, str):
                 raise FieldError(f"{where}[{j}]", "content part has no text (expected a 'text' or 'value' string)")
@@ -113,8 +132,9 @@ def _loss_weight(t: Mapping[str, Any], where: str) -> float | None:
     return float(w)
 
 
-def _chat(items: Any, key: str, role_key: str, content_key: str, roles: Mapping[str, str],
-          system: str | None) -> tuple[str | None, Turns]:
+def _chat(
+    items: Any, key: str, role_key: str, content_key: str, roles: Mapping[str, str], system: str | None
+) -> tuple[str | None, Turns]:
     if not isinstance(items, list) or not items:
         raise FieldError(key, "must be a non-empty list of turns")
     turns: Turns = []
@@ -161,8 +181,15 @@ def messages(rec: Mapping[str, Any], fm: Mapping[str, str]) -> tuple[str | None,
     return _chat(rec[key], key, fm.get("role", "role"), fm.get("content", "content"), MESSAGE_ROLES, None)
 
 
-PAIR_KEYS = (("prompt", "response"), ("prompt", "completion"), ("question", "answer"), ("query", "response"),
-             ("question", "response"), ("input", "output"), ("question", "std_answer"))
+PAIR_KEYS = (
+    ("prompt", "response"),
+    ("prompt", "completion"),
+    ("question", "answer"),
+    ("query", "response"),
+    ("question", "response"),
+    ("input", "output"),
+    ("question", "std_answer"),
+)
 
 
 def pairs(rec: Mapping[str, Any], fm: Mapping[str, str]) -> tuple[str | None, Turns]:
@@ -199,20 +226,26 @@ def preference(rec: Mapping[str, Any], fm: Mapping[str, str]) -> tuple[str | Non
     if isinstance(chosen, Mapping):
         prompt_key = "conversations" if "conversations" in rec else "messages" if "messages" in rec else None
         if prompt_key is None:
-            raise FieldError("conversations", "missing: a chosen message object needs the prompt turns in conversations")
+            raise FieldError(
+                "conversations", "missing: a chosen message object needs the prompt turns in conversations"
+            )
         items = rec[prompt_key]
         if not isinstance(items, list):
             raise FieldError(prompt_key, "must be a list of turns")
         _reply_text(rec.get("rejected"), "rejected")
         sharegpt_style = "from" in chosen or any(isinstance(t, Mapping) and "from" in t for t in items)
-        role_key, content_key, roles = ("from", "value", SHAREGPT_ROLES) if sharegpt_style else ("role", "content", MESSAGE_ROLES)
+        role_key, content_key, roles = (
+            ("from", "value", SHAREGPT_ROLES) if sharegpt_style else ("role", "content", MESSAGE_ROLES)
+        )
         system = _text(rec, fm.get("system", "system"), required=False) or None
         return _chat([*items, chosen], prompt_key, role_key, content_key, roles, system)
     if isinstance(chosen, list):
         rejected_key = "rejected_messages" if key == "chosen_messages" else "rejected"
         _reply_text(rec.get(rejected_key), rejected_key)
         sharegpt_style = any(isinstance(t, Mapping) and "from" in t for t in chosen)
-        role_key, content_key, roles = ("from", "value", SHAREGPT_ROLES) if sharegpt_style else ("role", "content", MESSAGE_ROLES)
+        role_key, content_key, roles = (
+            ("from", "value", SHAREGPT_ROLES) if sharegpt_style else ("role", "content", MESSAGE_ROLES)
+        )
         return _chat(chosen, key, role_key, content_key, roles, None)
     raw = _text(rec, key, allow_empty=False)
     turns: Turns = []
@@ -232,8 +265,12 @@ def preference(rec: Mapping[str, Any], fm: Mapping[str, str]) -> tuple[str | Non
 def _reply_text(value: Any, where: str) -> str:
     """The text of a rejected reply: one message object, or the last assistant message of a list."""
     if isinstance(value, list):
-        replies = [t for t in value if isinstance(t, Mapping) and str(t.get("from", t.get("role", ""))).lower()
-                   in ("gpt", "assistant", "model", "chatgpt")]
+        replies = [
+            t
+            for t in value
+            if isinstance(t, Mapping)
+            and str(t.get("from", t.get("role", ""))).lower() in ("gpt", "assistant", "model", "chatgpt")
+        ]
         if not replies:
             raise FieldError(where, "has no assistant message")
         value = replies[-1]
@@ -260,7 +297,11 @@ def rejected_reply(original: Mapping[str, Any]) -> str | None:
 
 
 NORMALISERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], tuple[str | None, Turns]]] = {
-    "alpaca": alpaca, "sharegpt": sharegpt, "messages": messages, "pairs": pairs, "text": text,
+    "alpaca": alpaca,
+    "sharegpt": sharegpt,
+    "messages": messages,
+    "pairs": pairs,
+    "text": text,
     "preference": preference,
 }
 

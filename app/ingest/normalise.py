@@ -25,14 +25,22 @@ class IngestStats:
     errors: list[RowError] = field(default_factory=list)
 
     def to_dict(self, max_errors: int) -> dict[str, Any]:
-        return {"format": self.format, "rows": self.rows, "skipped": self.skipped, "sanitised": self.sanitised,
-                "skipped_rows": [e.to_dict() for e in self.errors[:max_errors]]}
+        return {
+            "format": self.format,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "sanitised": self.sanitised,
+            "skipped_rows": [e.to_dict() for e in self.errors[:max_errors]],
+        }
 
 
 def _turn(role: str, content: str, loss_weight: float | None = None) -> dict[str, Any]:
     """One stored turn; ``loss_weight`` only where the upload gave one (LLaMA-Factory's per-message weight)."""
-    return {"role": role, "content": content} if loss_weight is None else {"role": role, "content": content,
-                                                                           "loss_weight": loss_weight}
+    return (
+        {"role": role, "content": content}
+        if loss_weight is None
+        else {"role": role, "content": content, "loss_weight": loss_weight}
+    )
 
 
 def sanitise(value: Any, warnings: set[str]) -> Any:
@@ -76,10 +84,13 @@ def normalise_records(
                 detected = detect_format(rec.data, fm)
                 if detected is None:
                     keys = ", ".join(sorted(map(str, rec.data))[:12]) or "none"
-                    raise AppError(422, "unknown_format",
-                                   "could not recognise the format from the first row's fields "
-                                   f"({keys}); pass format= (one of {', '.join(FORMATS)}) and field_map=",
-                                   [RowError("unrecognised fields", line=rec.line, index=rec.index)])
+                    raise AppError(
+                        422,
+                        "unknown_format",
+                        "could not recognise the format from the first row's fields "
+                        f"({keys}); pass format= (one of {', '.join(FORMATS)}) and field_map=",
+                        [RowError("unrecognised fields", line=rec.line, index=rec.index)],
+                    )
                 stats.format, normaliser = detected, NORMALISERS[detected]
             warnings: set[str] = set()
             data = sanitise(rec.data, warnings) if rec.needs_sanitise else rec.data
@@ -108,19 +119,28 @@ def normalise_records(
             continue  # keep scanning for more errors to report, store nothing
         position += 1
         if position > max_rows:
-            raise AppError(413, "too_many_rows", f"the dataset has more than {max_rows} rows", extra={"limit_rows": max_rows})
+            raise AppError(
+                413, "too_many_rows", f"the dataset has more than {max_rows} rows", extra={"limit_rows": max_rows}
+            )
         stats.rows += 1
         yield row  # type: ignore[misc]
     if stats.errors and on_error == "reject":
         first = stats.errors[0]
         where = f"line {first.line}" if first.line is not None else f"row {first.index}"
-        raise AppError(422, "invalid_rows",
-                       f"{len(stats.errors)}{'+' if len(stats.errors) >= max_errors else ''} row(s) are invalid "
-                       f"(first at {where}: {first.field + ' ' if first.field else ''}{first.reason}); "
-                       "fix them or upload with on_error=skip", stats.errors[:max_errors])
+        raise AppError(
+            422,
+            "invalid_rows",
+            f"{len(stats.errors)}{'+' if len(stats.errors) >= max_errors else ''} row(s) are invalid "
+            f"(first at {where}: {first.field + ' ' if first.field else ''}{first.reason}); "
+            "fix them or upload with on_error=skip",
+            stats.errors[:max_errors],
+        )
     if stats.rows == 0:
-        raise AppError(422, "empty_file" if not stats.errors else "no_valid_rows",
-                       "the file contains no rows" if not stats.errors else "no row could be read",
-                       stats.errors[:max_errors])
+        raise AppError(
+            422,
+            "empty_file" if not stats.errors else "no_valid_rows",
+            "the file contains no rows" if not stats.errors else "no row could be read",
+            stats.errors[:max_errors],
+        )
     if normaliser is not None and not stats.format:
         stats.format = fmt or ""

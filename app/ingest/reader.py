@@ -64,8 +64,12 @@ class LimitedReader(io.RawIOBase):
             raise CorruptGzip(str(e) or type(e).__name__) from None
         self.count += len(data)
         if self.count > self.limit:
-            raise AppError(413, "too_large", f"{self.what} exceeds the limit of {self.limit} bytes",
-                           extra={"limit_bytes": self.limit})
+            raise AppError(
+                413,
+                "too_large",
+                f"{self.what} exceeds the limit of {self.limit} bytes",
+                extra={"limit_bytes": self.limit},
+            )
         b[: len(data)] = data
         return len(data)
 
@@ -85,9 +89,15 @@ def sniff_container(stream: IO[bytes], hint: str | None) -> str:
     peek = stream.peek(4096)[:4096] if hasattr(stream, "peek") else b""
     if peek.startswith(PARQUET_MAGIC):
         return "parquet"
-    if peek.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (len(peek) >= 4 and peek[1:2] == b"\x00" and peek[3:4] == b"\x00"):
-        raise AppError(422, "bad_encoding", "the file looks UTF-16 encoded; please re-save it as UTF-8",
-                       [RowError("UTF-16 is not supported", line=1)])
+    if peek.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(peek) >= 4 and peek[1:2] == b"\x00" and peek[3:4] == b"\x00"
+    ):
+        raise AppError(
+            422,
+            "bad_encoding",
+            "the file looks UTF-16 encoded; please re-save it as UTF-8",
+            [RowError("UTF-16 is not supported", line=1)],
+        )
     text = peek.lstrip(codecs.BOM_UTF8).lstrip()
     if hint in ("csv", "parquet", "txt"):
         return hint
@@ -104,17 +114,25 @@ def container_hint(filename: str | None, content_type: str | None) -> str | None
     name = (filename or "").lower()
     if name.endswith(".gz"):
         name = name[:-3]
-    for ext, kind in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"), (".csv", "csv"),
-                      (".parquet", "parquet"), (".txt", "txt")):
+    for ext, kind in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".csv", "csv"),
+        (".parquet", "parquet"),
+        (".txt", "txt"),
+    ):
         if name.endswith(ext):
             return kind
     ct = (content_type or "").split(";")[0].strip().lower()
-    return {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "text/csv": "csv",
-            "text/plain": "txt"}.get(ct)
+    return {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl", "text/csv": "csv", "text/plain": "txt"}.get(
+        ct
+    )
 
 
-def iter_records(stream: IO[bytes], container: str, max_line: int, max_json_bytes: int,
-                 max_depth: int = 64) -> Iterator[Record]:
+def iter_records(
+    stream: IO[bytes], container: str, max_line: int, max_json_bytes: int, max_depth: int = 64
+) -> Iterator[Record]:
     if container == "jsonl":
         yield from _jsonl(stream, max_line, max_depth)
     elif container == "json":
@@ -144,8 +162,13 @@ def _read_lines(stream: IO[bytes], max_line: int) -> Iterator[tuple[int, bytes]]
             return
         lineno += 1
         if len(raw) > max_line and not raw.endswith(b"\n"):
-            raise AppError(422, "line_too_long", f"line {lineno} is longer than the limit of {max_line} bytes",
-                           [RowError(f"longer than {max_line} bytes", line=lineno)], {"limit_bytes": max_line})
+            raise AppError(
+                422,
+                "line_too_long",
+                f"line {lineno} is longer than the limit of {max_line} bytes",
+                [RowError(f"longer than {max_line} bytes", line=lineno)],
+                {"limit_bytes": max_line},
+            )
         if lineno == 1:
             raw = raw.removeprefix(codecs.BOM_UTF8)
         yield lineno, raw
@@ -231,16 +254,24 @@ def _jsonl(stream: IO[bytes], max_line: int, max_depth: int = 64) -> Iterator[Re
 def _json_array(stream: IO[bytes], max_bytes: int, max_depth: int = 64) -> Iterator[Record]:
     raw = stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise AppError(413, "too_large", f"JSON arrays over {max_bytes} bytes are not parsed in memory; "
-                       "upload JSONL (one object per line) instead", extra={"limit_bytes": max_bytes})
+        raise AppError(
+            413,
+            "too_large",
+            f"JSON arrays over {max_bytes} bytes are not parsed in memory; upload JSONL (one object per line) instead",
+            extra={"limit_bytes": max_bytes},
+        )
     raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise AppError(422, "bad_encoding", "the file is not valid UTF-8",
-                       [RowError(f"invalid UTF-8 byte 0x{raw[e.start]:02x} at column {col}", line=line)]) from None
+        raise AppError(
+            422,
+            "bad_encoding",
+            "the file is not valid UTF-8",
+            [RowError(f"invalid UTF-8 byte 0x{raw[e.start]:02x} at column {col}", line=line)],
+        ) from None
     dec = json.JSONDecoder(parse_constant=_no_constants)
     any_unsafe = UNSAFE_ESCAPE.search(text) is not None
     n = len(text)
@@ -258,19 +289,31 @@ def _json_array(stream: IO[bytes], max_bytes: int, max_depth: int = 64) -> Itera
         try:
             obj, end = dec.raw_decode(text, pos)
         except json.JSONDecodeError as e:
-            raise AppError(422, "malformed_json", f"malformed JSON on line {e.lineno}",
-                           [RowError(f"{e.msg} at column {e.colno}", line=e.lineno, index=index)]) from None
+            raise AppError(
+                422,
+                "malformed_json",
+                f"malformed JSON on line {e.lineno}",
+                [RowError(f"{e.msg} at column {e.colno}", line=e.lineno, index=index)],
+            ) from None
         except (ValueError, RecursionError) as e:  # the item cannot be skipped: where it ends is unknown
-            raise AppError(422, "malformed_json", f"item at line {line}: {_parse_error(e)}",
-                           [RowError(_parse_error(e), line=line, index=index)]) from None
+            raise AppError(
+                422,
+                "malformed_json",
+                f"item at line {line}: {_parse_error(e)}",
+                [RowError(_parse_error(e), line=line, index=index)],
+            ) from None
         if isinstance(obj, dict) and (why := _shape_error(obj, max_depth)) is not None:
             yield Record(index, line, None, RowError(why, line=line, index=index))
         elif isinstance(obj, dict):
             raw_text = text[pos:end]
             yield Record(index, line, obj, None, raw_text, any_unsafe and UNSAFE_ESCAPE.search(raw_text) is not None)
         else:
-            yield Record(index, line, None, RowError(f"array items must be objects, got {type(obj).__name__}",
-                                                     line=line, index=index))
+            yield Record(
+                index,
+                line,
+                None,
+                RowError(f"array items must be objects, got {type(obj).__name__}", line=line, index=index),
+            )
         index += 1
         pos = _skip_ws(text, end)
         if pos < n and text[pos] == ",":
@@ -279,12 +322,20 @@ def _json_array(stream: IO[bytes], max_bytes: int, max_depth: int = 64) -> Itera
         if pos < n and text[pos] == "]":
             if _skip_ws(text, pos + 1) < n:
                 bad = text.count("\n", 0, pos) + 1
-                raise AppError(422, "malformed_json", f"unexpected content after the array on line {bad}",
-                               [RowError("extra data after ']'", line=bad)])
+                raise AppError(
+                    422,
+                    "malformed_json",
+                    f"unexpected content after the array on line {bad}",
+                    [RowError("extra data after ']'", line=bad)],
+                )
             return
         bad = text.count("\n", 0, pos) + 1
-        raise AppError(422, "malformed_json", f"malformed JSON on line {bad}",
-                       [RowError("expected ',' or ']' after an item", line=bad, index=index)])
+        raise AppError(
+            422,
+            "malformed_json",
+            f"malformed JSON on line {bad}",
+            [RowError("expected ',' or ']' after an item", line=bad, index=index)],
+        )
 
 
 def _skip_ws(text: str, pos: int) -> int:
@@ -316,8 +367,9 @@ def _csv(stream: IO[bytes], max_line: int) -> Iterator[Record]:
                 yield Record(index, line, {k: v for k, v in row.items() if k is not None})
             index += 1
     except csv.Error as e:
-        raise AppError(422, "malformed_csv", f"malformed CSV on line {reader.line_num}",
-                       [RowError(str(e), line=reader.line_num)]) from None
+        raise AppError(
+            422, "malformed_csv", f"malformed CSV on line {reader.line_num}", [RowError(str(e), line=reader.line_num)]
+        ) from None
 
 
 def _parquet(stream: IO[bytes]) -> Iterator[Record]:

@@ -36,9 +36,18 @@ def run_audit_job(ctx: JobContext) -> dict[str, Any]:
     def progress(fraction: float, step: str) -> None:
         ctx.progress(0.05 + 0.9 * fraction, step)
 
-    out = run_audit(samples, scorers, params, models=settings.model_config_for_scorers(), seed=seed,
-                    cache_dir=str(settings.storage.cache), reference=reference, dataset_info=info, progress=progress,
-                    labels=labels or None)
+    out = run_audit(
+        samples,
+        scorers,
+        params,
+        models=settings.model_config_for_scorers(),
+        seed=seed,
+        cache_dir=str(settings.storage.cache),
+        reference=reference,
+        dataset_info=info,
+        progress=progress,
+        labels=labels or None,
+    )
     ctx.check_cancel()
     ctx.progress(0.96, "storing results")
     with session_scope(settings.db_url) as s:
@@ -46,5 +55,10 @@ def run_audit_job(ctx: JobContext) -> dict[str, Any]:
         bought = judge_labels_of(out.report)
         if bought:  # kept so that the next audit of this dataset does not buy them again
             store_judge_labels(s, dataset_id, bought)
-    return {"audit_id": audit_id, "rows": len(samples), "flags": sum(out.report["flags"].values()),
-            "labels_given": len(labels), "judge_labels_stored": len(bought)}
+    return {
+        "audit_id": audit_id,
+        "rows": len(samples),
+        "flags": sum(out.report["flags"].values()),
+        "labels_given": len(labels),
+        "judge_labels_stored": len(bought),
+    }

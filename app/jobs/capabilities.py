@@ -17,6 +17,7 @@ from functools import lru_cache
 from app.services.job_kinds import GPU_KINDS
 from app.settings import Settings
 
+
 @lru_cache(maxsize=1)
 def gpu_visible() -> bool:
     """Whether this process can use a CUDA GPU (imports torch: call it in workers, never in the API process)."""

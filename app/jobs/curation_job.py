@@ -20,8 +20,9 @@ def run_curation_job(ctx: JobContext) -> dict[str, Any]:
     def embed(dataset_id: str):
         with session_scope(settings.db_url) as s:
             samples = load_samples(s, dataset_id)
-        sctx = ScoringContext(samples=samples, models=settings.model_config_for_scorers(),
-                              cache_dir=str(settings.storage.cache))
+        sctx = ScoringContext(
+            samples=samples, models=settings.model_config_for_scorers(), cache_dir=str(settings.storage.cache)
+        )
         ctx.progress(0.2, f"embedding {len(samples)} instructions")
         return sctx.embeddings("instruction", tier=tier)
 

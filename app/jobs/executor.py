@@ -65,8 +65,15 @@ class ProcessExecutor:
     def run(self, spec: HandlerSpec, ctx: JobContext, alive: Callable[[], bool]) -> Outcome:
         mpctx = mp.get_context("spawn")
         parent, child = mpctx.Pipe(duplex=False)
-        args = {"job_id": ctx.job_id, "project_id": ctx.project_id, "kind": ctx.kind, "attempt": ctx.attempt,
-                "payload": ctx.payload, "worker_id": ctx.worker_id, "settings": ctx.settings.model_dump(mode="json")}
+        args = {
+            "job_id": ctx.job_id,
+            "project_id": ctx.project_id,
+            "kind": ctx.kind,
+            "attempt": ctx.attempt,
+            "payload": ctx.payload,
+            "worker_id": ctx.worker_id,
+            "settings": ctx.settings.model_dump(mode="json"),
+        }
         proc = mpctx.Process(target=_child, args=(ctx.kind, args, child), daemon=True)
         proc.start()
         child.close()

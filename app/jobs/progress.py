@@ -26,8 +26,13 @@ class Eta:
     (``min_fraction`` gained over at least ``min_seconds``).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, smoothing: float = 0.3,
-                 min_fraction: float = 0.01, min_seconds: float = 1.0):
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        smoothing: float = 0.3,
+        min_fraction: float = 0.01,
+        min_seconds: float = 1.0,
+    ):
         self.clock, self.smoothing = clock, smoothing
         self.min_fraction, self.min_seconds = min_fraction, min_seconds
         self._start: tuple[float, float] | None = None  # (time, fraction) of the first report

@@ -13,5 +13,6 @@ def run_purge_job(ctx: JobContext) -> dict[str, Any]:
     dataset_id = ctx.payload["dataset_id"]
     ctx.progress(0.0, "removing samples")
     batch = ctx.settings.upload.insert_batch
-    return purge_dataset(ctx.settings.db_url, dataset_id, batch,
-                         progress=lambda n: ctx.progress(0.5, f"removed {n} samples"))
+    return purge_dataset(
+        ctx.settings.db_url, dataset_id, batch, progress=lambda n: ctx.progress(0.5, f"removed {n} samples")
+    )

@@ -19,10 +19,18 @@ from sqlalchemy import func, insert, select
 
 from app.db.models import TrainingMetric
 from app.db.session import session_scope
-from app.jobs.handlers import JobCancelled, JobContext, PermanentJobError, job_handler
 from app.errors import AppError
+from app.jobs.handlers import JobCancelled, JobContext, PermanentJobError, job_handler
 from app.services.training import artifacts_dir, load_training_samples, resolved_spec
-from app.training.cli import ERROR_FILE, EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, PROGRESS_FILE, STOP_FILE, write_samples
+from app.training.cli import (
+    ERROR_FILE,
+    EXIT_COMPLETED,
+    EXIT_REFUSED,
+    EXIT_STOPPED,
+    PROGRESS_FILE,
+    STOP_FILE,
+    write_samples,
+)
 from app.training.launch import launch_command
 from app.training_spec.spec import TrainingSpec
 
@@ -35,7 +43,9 @@ class Follower:
     def __init__(self, path: Path, ctx: JobContext, url: str):
         self.path, self.ctx, self.url, self.offset = path, ctx, url, 0
         with session_scope(url) as s:
-            self.seq = int(s.scalar(select(func.max(TrainingMetric.seq)).where(TrainingMetric.job_id == ctx.job_id)) or 0)
+            self.seq = int(
+                s.scalar(select(func.max(TrainingMetric.seq)).where(TrainingMetric.job_id == ctx.job_id)) or 0
+            )
         self.last: dict[str, Any] = {}
         self.last_progress = 0.0
 
@@ -53,8 +63,16 @@ class Follower:
         rows = []
         for ev in events:
             self.seq += 1
-            rows.append({"job_id": self.ctx.job_id, "seq": self.seq, "stage": ev.get("stage"), "phase": ev.get("phase", ""),
-                         "step": ev.get("step"), "data": ev})
+            rows.append(
+                {
+                    "job_id": self.ctx.job_id,
+                    "seq": self.seq,
+                    "stage": ev.get("stage"),
+                    "phase": ev.get("phase", ""),
+                    "step": ev.get("step"),
+                    "data": ev,
+                }
+            )
             self.last = ev
         with session_scope(self.url) as s:
             s.execute(insert(TrainingMetric), rows)
@@ -62,7 +80,11 @@ class Follower:
         now = time.monotonic()
         if now - self.last_progress >= 0.5:
             self.last_progress = now
-            frac = ev.get("step", 0) / ev["total_steps"] if ev.get("total_steps") else PHASE_SHARE.get(ev.get("phase", ""), 0)
+            frac = (
+                ev.get("step", 0) / ev["total_steps"]
+                if ev.get("total_steps")
+                else PHASE_SHARE.get(ev.get("phase", ""), 0)
+            )
             step = ev.get("phase", "")
             if ev.get("total_steps"):
                 step += f" {ev.get('stage', '')} step {ev.get('step')}/{ev['total_steps']}"
@@ -144,8 +166,19 @@ def _held_out(ctx: JobContext, out: Path, spec_path: Path) -> dict[str, Any]:
         path = out / "held_out.jsonl"
         with session_scope(ctx.settings.db_url) as s:
             write_samples(path, load_samples(s, ctx.payload["eval_dataset_id"]))
-        cmd = [sys.executable, "-m", "app.training.evaluate", "--final", str(out / "final"), "--spec", str(spec_path),
-               "--samples", str(path), "--out", str(result_path)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "app.training.evaluate",
+            "--final",
+            str(out / "final"),
+            "--spec",
+            str(spec_path),
+            "--samples",
+            str(path),
+            "--out",
+            str(result_path),
+        ]
         with (out / "train.log").open("ab") as log:
             code = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
         if code != 0:

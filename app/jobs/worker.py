@@ -43,9 +43,17 @@ T = TypeVar("T")
 DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DBAPIError)
 
 
-def make_context(*, settings: Settings, job_id: str, project_id: str, kind: str, attempt: int,
-                 payload: dict[str, Any], worker_id: str,
-                 stopping: Callable[[], bool] = lambda: False) -> JobContext:
+def make_context(
+    *,
+    settings: Settings,
+    job_id: str,
+    project_id: str,
+    kind: str,
+    attempt: int,
+    payload: dict[str, Any],
+    worker_id: str,
+    stopping: Callable[[], bool] = lambda: False,
+) -> JobContext:
     """A context whose progress/cancel calls go straight to the job row (works in a child process too).
 
     Progress reports are best effort: while the database is unreachable they are skipped, so a short
@@ -66,7 +74,9 @@ def make_context(*, settings: Settings, job_id: str, project_id: str, kind: str,
                 with session_scope(url) as s:
                     ok, cancel = queue.heartbeat(s, claim, settings.worker.lease_seconds)
             except DB_ERRORS as e:
-                log.warning("job %s: database unavailable for a progress check (%s); carrying on", job_id, type(e).__name__)
+                log.warning(
+                    "job %s: database unavailable for a progress check (%s); carrying on", job_id, type(e).__name__
+                )
             else:
                 state["cancel"] = cancel or not ok
         return state["cancel"]
@@ -86,9 +96,19 @@ def make_context(*, settings: Settings, job_id: str, project_id: str, kind: str,
         if cancelled():
             raise JobCancelled()
 
-    return JobContext(job_id=job_id, project_id=project_id, kind=kind, attempt=attempt, payload=payload,
-                      settings=settings, progress=progress, cancelled=cancelled, worker_id=worker_id,
-                      interrupted=stopping, close=throttled.close)
+    return JobContext(
+        job_id=job_id,
+        project_id=project_id,
+        kind=kind,
+        attempt=attempt,
+        payload=payload,
+        settings=settings,
+        progress=progress,
+        cancelled=cancelled,
+        worker_id=worker_id,
+        interrupted=stopping,
+        close=throttled.close,
+    )
 
 
 class Heartbeat(threading.Thread):
@@ -113,15 +133,24 @@ class Heartbeat(threading.Thread):
 
 
 class Worker:
-    def __init__(self, settings: Settings, worker_id: str | None = None, executors: dict[str, Executor] | None = None,
-                 kinds: list[str] | None = None, lane: str | None = None, parent_pid: int | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        worker_id: str | None = None,
+        executors: dict[str, Executor] | None = None,
+        kinds: list[str] | None = None,
+        lane: str | None = None,
+        parent_pid: int | None = None,
+    ):
         self.settings = settings
         configure(settings.db_url, settings.database)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         all_handlers = handlers(settings)
         unknown = sorted(set(kinds or []) - set(all_handlers))
         if unknown:
-            raise ValueError(f"no handler for job kind(s) {', '.join(unknown)}; known: {', '.join(sorted(all_handlers))}")
+            raise ValueError(
+                f"no handler for job kind(s) {', '.join(unknown)}; known: {', '.join(sorted(all_handlers))}"
+            )
         self.handlers = {k: v for k, v in all_handlers.items() if not kinds or k in kinds}
         self.kinds, self.lane, self.parent_pid = list(kinds or []), lane, parent_pid
         self.prefer_kinds = preferred_kinds(settings)  # e.g. model-signal audits first on a GPU machine
@@ -163,8 +192,12 @@ class Worker:
             with session_scope(self.settings.db_url) as s:
                 status = queue.hand_back(s, claim, "its worker stopped")
                 workers.stopped(s, self.worker_id)
-            log.warning("job %s did not stop within %.0f s; handed back (%s); exiting",
-                        claim.id, self.settings.worker.stop_grace_seconds, status)
+            log.warning(
+                "job %s did not stop within %.0f s; handed back (%s); exiting",
+                claim.id,
+                self.settings.worker.stop_grace_seconds,
+                status,
+            )
         except DB_ERRORS:
             log.exception("could not hand back job %s; its lease will expire and another worker takes it", claim.id)
         logging.shutdown()
@@ -181,8 +214,13 @@ class Worker:
             try:
                 return fn()
             except DB_ERRORS as e:
-                log.warning("%s: database unavailable (%s: %s); retrying in %.1f s", what, type(e).__name__,
-                            str(e).splitlines()[0][:200] if str(e) else "", delay)
+                log.warning(
+                    "%s: database unavailable (%s: %s); retrying in %.1f s",
+                    what,
+                    type(e).__name__,
+                    str(e).splitlines()[0][:200] if str(e) else "",
+                    delay,
+                )
             if give_up_on_stop and self._stop.wait(delay):
                 return None
             if not give_up_on_stop:
@@ -195,8 +233,9 @@ class Worker:
             queue.reap_exhausted(s)
             if "dataset_purge" in self.handlers:
                 reap_stale_staging(s, self.settings)
-            claim = queue.claim(s, self.worker_id, self.settings.worker.lease_seconds, tuple(self.handlers),
-                                prefer=self.prefer_kinds)
+            claim = queue.claim(
+                s, self.worker_id, self.settings.worker.lease_seconds, tuple(self.handlers), prefer=self.prefer_kinds
+            )
             if claim is None:
                 return None
             job = s.get(queue.Job, claim.id)
@@ -216,8 +255,16 @@ class Worker:
         try:
             log.info("claimed job %s (%s), attempt %d", claim.id, claim.kind, claim.attempt)
             spec = self.handlers[claim.kind]
-            ctx = make_context(settings=self.settings, job_id=claim.id, project_id=project_id, kind=claim.kind,
-                               attempt=claim.attempt, payload=payload, worker_id=self.worker_id, stopping=self.stopping)
+            ctx = make_context(
+                settings=self.settings,
+                job_id=claim.id,
+                project_id=project_id,
+                kind=claim.kind,
+                attempt=claim.attempt,
+                payload=payload,
+                worker_id=self.worker_id,
+                stopping=self.stopping,
+            )
             beat = Heartbeat(self.settings, claim)
             beat.start()
             try:
@@ -227,8 +274,11 @@ class Worker:
                 ctx.close()  # the last progress report held back, before the outcome is recorded
                 beat.stop_event.set()
                 beat.join()
-            self._retry(f"recording job {claim.id}", lambda: self._record(claim, outcome),
-                        give_up_on_stop=outcome.status == "interrupted")
+            self._retry(
+                f"recording job {claim.id}",
+                lambda: self._record(claim, outcome),
+                give_up_on_stop=outcome.status == "interrupted",
+            )
         finally:
             self._current = None
         return claim.id
@@ -240,8 +290,13 @@ class Worker:
                 log.info("job %s handed back to the queue (%s)", claim.id, status)
             elif outcome.status == "failed":
                 status = queue.release_for_retry(s, claim, outcome.error or "unknown error")
-                log.warning("job %s attempt %d failed -> %s: %s", claim.id, claim.attempt, status,
-                            (outcome.error or "").splitlines()[0][:200])
+                log.warning(
+                    "job %s attempt %d failed -> %s: %s",
+                    claim.id,
+                    claim.attempt,
+                    status,
+                    (outcome.error or "").splitlines()[0][:200],
+                )
             elif outcome.status == "failed_permanently":
                 queue.finish(s, claim, "failed", error=outcome.error)
             elif not queue.finish(s, claim, outcome.status, error=outcome.error, result=outcome.result):
@@ -277,8 +332,12 @@ class Worker:
                     job_id = self.run_once()
                 except DB_ERRORS as e:
                     delay = min(max(delay * 2, 0.5), self.settings.worker.db_retry_max_seconds)
-                    log.warning("database unavailable (%s: %s); retrying in %.1f s", type(e).__name__,
-                                str(e).splitlines()[0][:200] if str(e) else "", delay)
+                    log.warning(
+                        "database unavailable (%s: %s); retrying in %.1f s",
+                        type(e).__name__,
+                        str(e).splitlines()[0][:200] if str(e) else "",
+                        delay,
+                    )
                     self._stop.wait(delay)
                     continue
                 delay = 0.0

@@ -33,8 +33,10 @@ VALUE_FIELDS = ("label", "rating", "score")
 def content_hash(conversation: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of a normalised conversation: the UTF-8 JSON of ``{"system": …, "turns": [{"role", "content"}, …]}``
     with sorted keys and no whitespace — the same sample gives the same hash in any upload and any format."""
-    canonical = {"system": conversation.get("system"),
-                 "turns": [{"role": t["role"], "content": t["content"]} for t in conversation.get("turns", [])]}
+    canonical = {
+        "system": conversation.get("system"),
+        "turns": [{"role": t["role"], "content": t["content"]} for t in conversation.get("turns", [])],
+    }
     return hashlib.sha256(dump_json(_sorted(canonical)).encode("utf-8")).hexdigest()
 
 
@@ -60,8 +62,10 @@ def label_value(field: str, given: Any) -> LabelValue:
         word = str(given).strip().lower() if isinstance(given, str) else None
         if word in WORDS:
             return LabelValue(WORDS[word], word)
-        raise ValueError(f"{given!r} is not a label: use good/bad, keep/drop or true/false "
-                         "(a 1–5 rating goes in 'rating', a 0–1 score in 'score')")
+        raise ValueError(
+            f"{given!r} is not a label: use good/bad, keep/drop or true/false "
+            "(a 1–5 rating goes in 'rating', a 0–1 score in 'score')"
+        )
     number = _number(given)
     if field == "rating":
         if number is None or number != int(number) or not 1 <= number <= 5:
@@ -110,11 +114,16 @@ def label_row(rec: Record) -> LabelRow:
     data = rec.data or {}
     keys = [k for k in KEY_FIELDS if _present(data, k)]
     if not keys:
-        raise _Bad(RowError("no sample key: give 'index' (0-based row) or 'content_hash'", line=rec.line, index=rec.index))
+        raise _Bad(
+            RowError("no sample key: give 'index' (0-based row) or 'content_hash'", line=rec.line, index=rec.index)
+        )
     fields = [f for f in VALUE_FIELDS if _present(data, f)]
     if len(fields) != 1:
-        reason = ("no label: give one of 'label' (good/bad, keep/drop, true/false), 'rating' (1–5) or 'score' (0–1)"
-                  if not fields else f"give one label field, not {' and '.join(fields)}")
+        reason = (
+            "no label: give one of 'label' (good/bad, keep/drop, true/false), 'rating' (1–5) or 'score' (0–1)"
+            if not fields
+            else f"give one label field, not {' and '.join(fields)}"
+        )
         raise _Bad(RowError(reason, line=rec.line, index=rec.index))
     index = None
     if "index" in keys:
@@ -126,8 +135,13 @@ def label_row(rec: Record) -> LabelRow:
     if "content_hash" in keys:
         digest = str(data["content_hash"]).strip().lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise _Bad(RowError("not a content hash (64 hex digits, as the samples endpoint gives it)",
-                                line=rec.line, field="content_hash"))
+            raise _Bad(
+                RowError(
+                    "not a content hash (64 hex digits, as the samples endpoint gives it)",
+                    line=rec.line,
+                    field="content_hash",
+                )
+            )
     try:
         lv = label_value(fields[0], data[fields[0]])
     except ValueError as e:

@@ -35,10 +35,23 @@ PAGE_SIZES = (25, 50, 100)
 
 def render_browser_html(audit_id: str, api_base: str = "") -> str:
     """The browser page for one audit; ``api_base`` prefixes API paths (empty = same origin)."""
-    config = {"audit_id": audit_id, "api_base": api_base.rstrip("/"), "dimensions": list(DIMENSIONS),
-              "sorts": [list(s) for s in SORTS], "page_sizes": list(PAGE_SIZES)}
-    return environment().get_template("browser.html.j2").render(
-        config=config, audit_id=audit_id, dimensions=DIMENSIONS, sorts=SORTS, page_sizes=PAGE_SIZES,
-        css=Markup((TEMPLATES / "style.css").read_text(encoding="utf-8")),
-        script=Markup((TEMPLATES / "browser.js").read_text(encoding="utf-8")),
+    config = {
+        "audit_id": audit_id,
+        "api_base": api_base.rstrip("/"),
+        "dimensions": list(DIMENSIONS),
+        "sorts": [list(s) for s in SORTS],
+        "page_sizes": list(PAGE_SIZES),
+    }
+    return (
+        environment()
+        .get_template("browser.html.j2")
+        .render(
+            config=config,
+            audit_id=audit_id,
+            dimensions=DIMENSIONS,
+            sorts=SORTS,
+            page_sizes=PAGE_SIZES,
+            css=Markup((TEMPLATES / "style.css").read_text(encoding="utf-8")),
+            script=Markup((TEMPLATES / "browser.js").read_text(encoding="utf-8")),
+        )
     )

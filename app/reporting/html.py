@@ -26,8 +26,14 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(("html", "j2"), default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["score"] = lambda v: "—" if v is None else f"{v:.2f}"
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.1f}%"
     env.filters["num"] = lambda v: "—" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v:,.1f}")
@@ -35,9 +41,14 @@ def environment() -> Environment:
     return env
 
 
-def render_report_html(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
-                       texts: Mapping[int, Mapping[str, str]], curation: Mapping[str, Any] | None = None,
-                       *, browser_url: str | None = None) -> str:
+def render_report_html(
+    report: Mapping[str, Any],
+    samples: Sequence[Mapping[str, Any]],
+    texts: Mapping[int, Mapping[str, str]],
+    curation: Mapping[str, Any] | None = None,
+    *,
+    browser_url: str | None = None,
+) -> str:
     """Render the report page.
 
     ``texts`` maps a sample index to ``{"instruction": ..., "answer": ...}``; missing rows are shown as
@@ -89,8 +100,13 @@ def _overview(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -
     }
 
 
-def _dimension(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
-               texts: Mapping[int, Mapping[str, str]], codes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _dimension(
+    dim: str,
+    report: Mapping[str, Any],
+    samples: Sequence[Mapping[str, Any]],
+    texts: Mapping[int, Mapping[str, str]],
+    codes: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
     info = report.get("dimensions", {}).get(dim, {})
     computed = {s["name"]: s.get("status") == "ok" for s in report.get("scorers", ()) if "name" in s}
     scores = view.score_values(samples, dim)
@@ -107,16 +123,20 @@ def _dimension(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[st
         "samples_scored": info.get("samples_scored", len(scores)),
         "codes": [c for c in codes if c["dimension"] == dim],
         "figures": {name: view.flatten_figures(summary) for name, summary in (info.get("figures") or {}).items()},
-        "score_fig": figures.histogram(scores, f"fig-{dim}-scores", f"{view.TITLES[dim]}: per-sample scores", "score",
-                                       unit_range=True) if scores else None,
+        "score_fig": figures.histogram(
+            scores, f"fig-{dim}-scores", f"{view.TITLES[dim]}: per-sample scores", "score", unit_range=True
+        )
+        if scores
+        else None,
         "score_stats": view.percentiles(scores) if scores else None,
     }
     out.update(_special(dim, report, samples, texts))
     return out
 
 
-def _special(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]],
-             texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
+def _special(
+    dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[str, str]]
+) -> dict[str, Any]:
     """The plots and tables specific to one dimension, from the per-sample fields that are present."""
     if dim == "diversity":
         clusters = view.cluster_table(report, samples)
@@ -129,15 +149,26 @@ def _special(dim: str, report: Mapping[str, Any], samples: Sequence[Mapping[str,
         else:
             map_note = "No 2-D map: no scorer in this audit clustered the instruction embeddings (per-sample cluster, map_x and map_y are absent)."
         task_types = Counter(view.field_values(samples, "task_type"))
-        return {"clusters": clusters, "map_fig": map_fig, "map_points": map_points, "map_note": map_note,
-                "task_types": dict(task_types.most_common()),
-                "task_fig": figures.bars(task_types, "fig-task-types", "Task types") if task_types else None}
+        return {
+            "clusters": clusters,
+            "map_fig": map_fig,
+            "map_points": map_points,
+            "map_note": map_note,
+            "task_types": dict(task_types.most_common()),
+            "task_fig": figures.bars(task_types, "fig-task-types", "Task types") if task_types else None,
+        }
     if dim == "difficulty":
         mix = view.difficulty_mix(report, samples)
         values = view.field_values(samples, "difficulty")
-        return {"mix": mix, "mix_fig": figures.difficulty_vs_target(mix) if mix else None,
-                "difficulty_fig": figures.histogram(values, "fig-difficulty", "Per-sample difficulty (0 = easiest)", "difficulty",
-                                                    unit_range=True) if values else None}
+        return {
+            "mix": mix,
+            "mix_fig": figures.difficulty_vs_target(mix) if mix else None,
+            "difficulty_fig": figures.histogram(
+                values, "fig-difficulty", "Per-sample difficulty (0 = easiest)", "difficulty", unit_range=True
+            )
+            if values
+            else None,
+        }
     if dim == "noise":
         return {"duplicates": view.duplicate_groups(samples, texts)}
     if dim == "consistency":
@@ -152,7 +183,9 @@ def _curation(curation: Mapping[str, Any], samples: Sequence[Mapping[str, Any]])
     cur = view.curation_view(curation, samples)
     cur["counts_fig"] = figures.kept_vs_dropped(cur["kept"], cur["dropped_by_reason"])
     cur["subsets_fig"] = figures.subset_distributions(cur) if cur["names"] else None
-    cur["levels_fig"] = figures.subset_levels(cur, "difficulty_level", "fig-curation-difficulty", "Difficulty mix by subset")
+    cur["levels_fig"] = figures.subset_levels(
+        cur, "difficulty_level", "fig-curation-difficulty", "Difficulty mix by subset"
+    )
     cur["tasks_fig"] = figures.subset_levels(cur, "task_type", "fig-curation-tasks", "Task types by subset")
     cur.pop("subsets")  # the per-sample records are not needed by the template
     return cur

@@ -74,8 +74,16 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     if arr.size == 0:
         return {}
     q = np.percentile(arr, [25, 50, 75, 95])
-    return {"min": float(arr.min()), "p25": float(q[0]), "median": float(q[1]), "p75": float(q[2]),
-            "p95": float(q[3]), "max": float(arr.max()), "mean": float(arr.mean()), "n": int(arr.size)}
+    return {
+        "min": float(arr.min()),
+        "p25": float(q[0]),
+        "median": float(q[1]),
+        "p75": float(q[2]),
+        "p95": float(q[3]),
+        "max": float(arr.max()),
+        "mean": float(arr.mean()),
+        "n": int(arr.size),
+    }
 
 
 def field_values(samples: Iterable[Mapping[str, Any]], key: str) -> list[Any]:
@@ -88,6 +96,7 @@ def score_values(samples: Iterable[Mapping[str, Any]], dimension: str) -> list[f
 
 # --- flags -----------------------------------------------------------------------------------------
 
+
 def flag_codes(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[str, str]]) -> list[dict[str, Any]]:
     """Every flag code with its counts, dimension, worst severity and the first examples in file order."""
     codes: dict[str, dict[str, Any]] = {}
@@ -95,8 +104,17 @@ def flag_codes(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping
     for rec in samples:
         seen: set[str] = set()
         for f in rec.get("flags", ()):
-            c = codes.setdefault(f["code"], {"code": f["code"], "dimension": f["dimension"], "severity": f["severity"],
-                                             "count": 0, "samples": 0, "examples": []})
+            c = codes.setdefault(
+                f["code"],
+                {
+                    "code": f["code"],
+                    "dimension": f["dimension"],
+                    "severity": f["severity"],
+                    "count": 0,
+                    "samples": 0,
+                    "examples": [],
+                },
+            )
             c["count"] += 1
             if rank.get(f["severity"], 0) > rank.get(c["severity"], 0):
                 c["severity"] = f["severity"]
@@ -119,9 +137,14 @@ def code_trust(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for code in set(stored) | set(report.get("flags") or {}):
         entry = stored.get(code) or flag_table.describe(code)
         p = entry.get("precision") or {}
-        out[code] = {"meaning": entry.get("meaning"), "ceiling": entry.get("ceiling"),
-                     "precision": p.get("precision"), "verdicts": p.get("verdicts", 0),
-                     "low": p.get("low"), "high": p.get("high")}
+        out[code] = {
+            "meaning": entry.get("meaning"),
+            "ceiling": entry.get("ceiling"),
+            "precision": p.get("precision"),
+            "verdicts": p.get("verdicts", 0),
+            "low": p.get("low"),
+            "high": p.get("high"),
+        }
     return out
 
 
@@ -131,8 +154,9 @@ def not_judged(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     items = [{"scorer": name, **entry} for name, entry in (report.get("not_judged") or {}).items()]
     for run in report.get("scorers", ()):  # a signal that could judge too few rows to run at all
         if run.get("status") == "not_computed" and "does not read" in (run.get("reason") or ""):
-            items.append({"scorer": run["name"], "rows": None, "share": 1.0, "languages": {},
-                          "reason": run["reason"], "fix": ""})
+            items.append(
+                {"scorer": run["name"], "rows": None, "share": 1.0, "languages": {}, "reason": run["reason"], "fix": ""}
+            )
     return sorted(items, key=lambda e: (-(e.get("share") or 0), e["scorer"]))
 
 
@@ -150,13 +174,20 @@ def _example(index: int, flag: Mapping[str, Any], texts: Mapping[int, Mapping[st
         "instruction": text_of(texts, index, "instruction", 240),
         "answer": text_of(texts, index, "answer", 240),
         "reason": flag["reason"],
-        "related": [{"index": r, "instruction": None if reference else text_of(texts, r, "instruction", 120),
-                     "reference": reference} for r in flag.get("related", ())[:5]],
+        "related": [
+            {
+                "index": r,
+                "instruction": None if reference else text_of(texts, r, "instruction", 120),
+                "reference": reference,
+            }
+            for r in flag.get("related", ())[:5]
+        ],
         "more_related": max(0, len(flag.get("related", ())) - 5),
     }
 
 
 # --- duplicates and conflicts ----------------------------------------------------------------------
+
 
 def duplicate_groups(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[str, str]]) -> dict[str, Any]:
     """Groups of samples that repeat each other, biggest first.
@@ -178,13 +209,27 @@ def duplicate_groups(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, M
         source = "duplicate flags"
     row_codes = {rec["index"]: {f["code"] for f in rec.get("flags", ()) if f["code"] in dup_codes} for rec in samples}
     codes = {key: set().union(*(row_codes.get(i, set()) for i in m)) for key, m in members.items()}
-    groups = sorted(((sorted(m), sorted(codes[key])) for key, m in members.items() if len(m) > 1),
-                    key=lambda gc: (-len(gc[0]), gc[0][0]))
+    groups = sorted(
+        ((sorted(m), sorted(codes[key])) for key, m in members.items() if len(m) > 1),
+        key=lambda gc: (-len(gc[0]), gc[0][0]),
+    )
     shown = []
     for g, group_codes in groups[:SHOWN_GROUPS]:
-        shown.append({"size": len(g), "codes": group_codes, "more": max(0, len(g) - 5),
-                      "members": [{"index": m, "instruction": text_of(texts, m, "instruction", 160),
-                                   "answer": text_of(texts, m, "answer", 160)} for m in g[:5]]})
+        shown.append(
+            {
+                "size": len(g),
+                "codes": group_codes,
+                "more": max(0, len(g) - 5),
+                "members": [
+                    {
+                        "index": m,
+                        "instruction": text_of(texts, m, "instruction", 160),
+                        "answer": text_of(texts, m, "answer", 160),
+                    }
+                    for m in g[:5]
+                ],
+            }
+        )
     return {"total": len(groups), "redundant": sum(len(g) - 1 for g, _ in groups), "shown": shown, "source": source}
 
 
@@ -202,18 +247,27 @@ def conflicts(samples: Sequence[Mapping[str, Any]], texts: Mapping[int, Mapping[
                 key = (rec["index"], r) if reference else tuple(sorted((rec["index"], r)))
                 if key in pairs:
                     continue
-                pairs[key] = {"code": f["code"], "reason": f["reason"], "reference": reference,
-                              "left": _side(texts, rec["index"]),
-                              "right": {"index": r, "instruction": None, "answer": None} if reference else _side(texts, r)}
+                pairs[key] = {
+                    "code": f["code"],
+                    "reason": f["reason"],
+                    "reference": reference,
+                    "left": _side(texts, rec["index"]),
+                    "right": {"index": r, "instruction": None, "answer": None} if reference else _side(texts, r),
+                }
     ordered = [pairs[k] for k in sorted(pairs)]
     return {"total": len(ordered), "shown": ordered[:SHOWN_CONFLICTS]}
 
 
 def _side(texts: Mapping[int, Mapping[str, str]], index: int) -> dict[str, Any]:
-    return {"index": index, "instruction": text_of(texts, index, "instruction", 400), "answer": text_of(texts, index, "answer", 600)}
+    return {
+        "index": index,
+        "instruction": text_of(texts, index, "instruction", 400),
+        "answer": text_of(texts, index, "answer", 600),
+    }
 
 
 # --- clusters, task types, difficulty, answer quality ------------------------------------------------
+
 
 def map_points(samples: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The samples drawn in the 2-D map: all with coordinates, or a fixed random ``MAP_POINTS`` of them."""
@@ -237,8 +291,10 @@ def cluster_table(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]
             if cid is not None and kw:
                 keywords[str(cid)] = ", ".join(map(str, kw)) if isinstance(kw, (list, tuple)) else str(kw)
     n = sum(sizes.values())
-    return [{"cluster": cid, "size": size, "share": size / n, "keywords": keywords.get(str(cid), "")}
-            for cid, size in sorted(sizes.items(), key=lambda kv: (-kv[1], str(kv[0])))]
+    return [
+        {"cluster": cid, "size": size, "share": size / n, "keywords": keywords.get(str(cid), "")}
+        for cid, size in sorted(sizes.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    ]
 
 
 def difficulty_mix(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -252,8 +308,13 @@ def difficulty_mix(report: Mapping[str, Any], samples: Sequence[Mapping[str, Any
             target = {k: float(v) for k, v in summary["target_mix"].items() if v is not None}
     names = [lv for lv in LEVELS if lv in levels or (target and lv in target)]
     names += sorted(k for k in levels if k not in LEVELS)
-    return {"levels": names, "counts": {k: levels.get(k, 0) for k in names},
-            "shares": {k: levels.get(k, 0) / n for k in names}, "target": target, "n": n}
+    return {
+        "levels": names,
+        "counts": {k: levels.get(k, 0) for k in names},
+        "shares": {k: levels.get(k, 0) / n for k in names},
+        "target": target,
+        "n": n,
+    }
 
 
 def quality_components(samples: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
@@ -293,6 +354,7 @@ def needed_text_indices(samples: Sequence[Mapping[str, Any]]) -> list[int]:
 
 # --- scorers and raw figures ------------------------------------------------------------------------
 
+
 def flatten_figures(summary: Any, prefix: str = "", limit: int = 60) -> list[tuple[str, str]]:
     """A scorer's summary as (key path, short value) rows: every figure is shown, whatever its shape."""
     rows: list[tuple[str, str]] = []
@@ -316,8 +378,10 @@ def short_json(value: Any, limit: int = 160) -> str:
 
 
 def scorer_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{**s, "parameters_text": json.dumps(s.get("parameters") or {}, ensure_ascii=False, sort_keys=True)}
-            for s in report.get("scorers", ())]
+    return [
+        {**s, "parameters_text": json.dumps(s.get("parameters") or {}, ensure_ascii=False, sort_keys=True)}
+        for s in report.get("scorers", ())
+    ]
 
 
 # --- curation ---------------------------------------------------------------------------------------
@@ -334,7 +398,9 @@ class CurationSummary(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    policy: dict[str, Any] = Field(default_factory=dict, description="The policy that produced the subset, shown as given.")
+    policy: dict[str, Any] = Field(
+        default_factory=dict, description="The policy that produced the subset, shown as given."
+    )
     kept: int | None = Field(None, ge=0, description="Rows kept; defaults to the size of the curated subset.")
     dropped_by_reason: dict[str, int] = Field(default_factory=dict, description="Rows dropped, by reason code.")
     subsets: dict[str, list[int]] = Field(default_factory=dict, description="Subset name -> sample indices.")
@@ -365,7 +431,15 @@ def curation_view(curation: Mapping[str, Any], samples: Sequence[Mapping[str, An
         row["hard_share"] = levels.get("hard", 0) / sum(levels.values()) if levels else None
         table.append(row)
     dims = [d for d in DIMENSIONS if any(r[d] is not None for r in table)]
-    return {"policy": cur.policy, "kept": kept, "dropped": sum(cur.dropped_by_reason.values()), "warnings": cur.warnings,
-            "dropped_by_reason": dict(sorted(cur.dropped_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
-            "names": names, "subsets": subsets, "table": table, "dims": dims,
-            "length_key": "answer_tokens" if any(r["answer_tokens"] is not None for r in table) else "answer_chars"}
+    return {
+        "policy": cur.policy,
+        "kept": kept,
+        "dropped": sum(cur.dropped_by_reason.values()),
+        "warnings": cur.warnings,
+        "dropped_by_reason": dict(sorted(cur.dropped_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "names": names,
+        "subsets": subsets,
+        "table": table,
+        "dims": dims,
+        "length_key": "answer_tokens" if any(r["answer_tokens"] is not None for r in table) else "answer_chars",
+    }

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from app.db import queue
 from app.db.models import Audit, AuditSample, Dataset, Job, is_id, new_id
 from app.errors import AppError, RowError, not_found
-from app.db import queue
 from app.services.datasets import get_dataset
 from app.services.job_kinds import audit_job_kind
 from app.settings import Settings
@@ -25,8 +25,12 @@ SORTS = {"index", "-index", "score", "-score", *DIMENSIONS, *(f"-{d}" for d in D
 def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, Any]]) -> list[str]:
     reg = registry()
     if names is not None and not names:
-        raise AppError(422, "no_scorers", "scorers is empty; name at least one scorer, or omit the field to run them all",
-                       errors=[RowError("empty list", field="scorers")])
+        raise AppError(
+            422,
+            "no_scorers",
+            "scorers is empty; name at least one scorer, or omit the field to run them all",
+            errors=[RowError("empty list", field="scorers")],
+        )
     chosen = list(dict.fromkeys(names)) if names is not None else list(reg)
     unknown = [n for n in chosen if n not in reg]
     if unknown:
@@ -41,14 +45,30 @@ def validate_scorers(names: Sequence[str] | None, params: dict[str, dict[str, An
     return chosen
 
 
-def create_audit(session: Session, settings: Settings, project_id: str, dataset_id: str, scorers: Sequence[str] | None,
-                 params: dict[str, dict[str, Any]], seed: int, reference_dataset_id: str | None) -> Audit:
+def create_audit(
+    session: Session,
+    settings: Settings,
+    project_id: str,
+    dataset_id: str,
+    scorers: Sequence[str] | None,
+    params: dict[str, dict[str, Any]],
+    seed: int,
+    reference_dataset_id: str | None,
+) -> Audit:
     get_dataset(session, project_id, dataset_id)
     if reference_dataset_id is not None:  # "" is an id too: one that does not exist (404), never a NULL
         get_dataset(session, project_id, reference_dataset_id)
     chosen = validate_scorers(scorers, params)
-    audit = Audit(id=new_id(), project_id=project_id, dataset_id=dataset_id, reference_dataset_id=reference_dataset_id,
-                  scorers=chosen, params=params, seed=seed, job_id="")
+    audit = Audit(
+        id=new_id(),
+        project_id=project_id,
+        dataset_id=dataset_id,
+        reference_dataset_id=reference_dataset_id,
+        scorers=chosen,
+        params=params,
+        seed=seed,
+        job_id="",
+    )
     kind = audit_job_kind(chosen, settings.models)  # model_audit: GPU workers take it first
     job = queue.enqueue(session, project_id, kind, {"audit_id": audit.id}, settings.worker.max_attempts)
     audit.job_id = job.id
@@ -80,11 +100,17 @@ def store_results(session: Session, audit_id: str, out: AuditOutput) -> None:
         codes = sorted({f["code"] for f in rec.get("flags", [])})
         cluster = rec.get("cluster")
         level = rec.get("difficulty_level")
-        batch.append({"audit_id": audit_id, "idx": rec["index"], "record": dumps(rec),
-                      "cluster": cluster if isinstance(cluster, int) else None,
-                      "difficulty_level": level if isinstance(level, str) else None,
-                      "flag_codes": "," + ",".join(codes) + "," if codes else "",
-                      **{d: scores.get(d) for d in DIMENSIONS}})
+        batch.append(
+            {
+                "audit_id": audit_id,
+                "idx": rec["index"],
+                "record": dumps(rec),
+                "cluster": cluster if isinstance(cluster, int) else None,
+                "difficulty_level": level if isinstance(level, str) else None,
+                "flag_codes": "," + ",".join(codes) + "," if codes else "",
+                **{d: scores.get(d) for d in DIMENSIONS},
+            }
+        )
         if len(batch) >= 5000:
             session.execute(insert(AuditSample), batch)
             batch = []
@@ -107,9 +133,20 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         raise AppError(400, "bad_cursor", "the cursor is not one this API returned") from None
 
 
-def query_samples(session: Session, audit: Audit, *, dimension: str | None, flag: str | None, min_score: float | None,
-                  max_score: float | None, sort: str, limit: int, cursor: str | None, cluster: int | None = None,
-                  difficulty_level: str | None = None) -> tuple[list[str], str | None, int]:
+def query_samples(
+    session: Session,
+    audit: Audit,
+    *,
+    dimension: str | None,
+    flag: str | None,
+    min_score: float | None,
+    max_score: float | None,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+    cluster: int | None = None,
+    difficulty_level: str | None = None,
+) -> tuple[list[str], str | None, int]:
     """Filter and keyset-paginate per-sample results; returns (records as JSON strings, next cursor, total).
 
     ``sort`` is ``index``, a dimension, or ``score`` (the ``dimension`` filter's score); ``-`` = descending.
@@ -157,8 +194,12 @@ def query_samples(session: Session, audit: Audit, *, dimension: str | None, flag
             c = _decode_cursor(cursor)
             beyond = col < c["v"] if desc else col > c["v"]
             conds.append(or_(beyond, and_(col == c["v"], AuditSample.idx > c["i"])))
-    rows = session.execute(select(AuditSample.idx, AuditSample.record, getattr(AuditSample, key if key != "index" else "idx"))
-                           .where(*conds).order_by(*order).limit(limit + 1)).all()
+    rows = session.execute(
+        select(AuditSample.idx, AuditSample.record, getattr(AuditSample, key if key != "index" else "idx"))
+        .where(*conds)
+        .order_by(*order)
+        .limit(limit + 1)
+    ).all()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -187,13 +228,18 @@ def conversations(session: Session, dataset_id: str, indices: Sequence[int]) -> 
 
     if not indices:
         return {}
-    rows = session.execute(select(SampleRow.idx, SampleRow.conversation)
-                           .where(SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(list(indices))))
+    rows = session.execute(
+        select(SampleRow.idx, SampleRow.conversation).where(
+            SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(list(indices))
+        )
+    )
     return {idx: conv for idx, conv in rows}
 
 
 def all_records(session: Session, audit: Audit) -> list[str]:
-    return list(session.scalars(select(AuditSample.record).where(AuditSample.audit_id == audit.id).order_by(AuditSample.idx)))
+    return list(
+        session.scalars(select(AuditSample.record).where(AuditSample.audit_id == audit.id).order_by(AuditSample.idx))
+    )
 
 
 def sample_texts(session: Session, dataset_id: str, indices: Sequence[int]) -> dict[int, dict[str, str]]:
@@ -204,8 +250,11 @@ def sample_texts(session: Session, dataset_id: str, indices: Sequence[int]) -> d
     out: dict[int, dict[str, str]] = {}
     wanted = sorted(set(indices))
     for i in range(0, len(wanted), 900):
-        rows = session.execute(select(SampleRow.idx, SampleRow.conversation)
-                               .where(SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(wanted[i:i + 900])))
+        rows = session.execute(
+            select(SampleRow.idx, SampleRow.conversation).where(
+                SampleRow.dataset_id == dataset_id, SampleRow.idx.in_(wanted[i : i + 900])
+            )
+        )
         for idx, conv in rows:
             s = Sample.from_dict({"index": idx, **conv})
             out[idx] = {"instruction": s.instruction, "answer": s.answer}

@@ -29,7 +29,9 @@ def get_or_create_project(session: Session, name: str) -> Project:
     return project
 
 
-def create_key(session: Session, project_name: str = "default", name: str = "", scope: str = "project") -> tuple[str, ApiKey]:
+def create_key(
+    session: Session, project_name: str = "default", name: str = "", scope: str = "project"
+) -> tuple[str, ApiKey]:
     """Create a key for a project (created if needed); returns the plain key, which is never stored."""
     if scope not in SCOPES:
         raise AppError(422, "invalid_scope", f"scope must be one of {', '.join(SCOPES)}")
@@ -55,7 +57,9 @@ def count_keys(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ApiKey)) or 0)
 
 
-def list_keys(session: Session, project_name: str | None = None, include_revoked: bool = True) -> list[tuple[ApiKey, str]]:
+def list_keys(
+    session: Session, project_name: str | None = None, include_revoked: bool = True
+) -> list[tuple[ApiKey, str]]:
     """(key row, project name), oldest first."""
     q = select(ApiKey, Project.name).join(Project, Project.id == ApiKey.project_id)
     if project_name is not None:

@@ -25,12 +25,16 @@ from app.errors import AppError, RowError
 from app.settings import Settings
 
 JOB_PREFIX = "job:"
-NOT_ALLOWED = ("base_model must be a model name from the registry, a model directory under a configured model root "
-               "(models.roots), or job:<id> of one of this project's finished training jobs")
+NOT_ALLOWED = (
+    "base_model must be a model name from the registry, a model directory under a configured model root "
+    "(models.roots), or job:<id> of one of this project's finished training jobs"
+)
 
 
 def _refuse() -> AppError:
-    return AppError(422, "base_model_not_allowed", NOT_ALLOWED, [RowError("not an available model", field="base_model")])
+    return AppError(
+        422, "base_model_not_allowed", NOT_ALLOWED, [RowError("not an available model", field="base_model")]
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -42,14 +46,18 @@ def resolve_base_model(session: Session, settings: Settings, project_id: str, re
     if not ref or "\x00" in ref or len(ref) > 1000:
         raise _refuse()
     if ref.startswith(JOB_PREFIX):
-        return _from_job(session, settings, project_id, ref[len(JOB_PREFIX):])
+        return _from_job(session, settings, project_id, ref[len(JOB_PREFIX) :])
     if ref in settings.models.registry:
         path = Path(settings.models.registry[ref]).expanduser().resolve()
     else:
         path = _under_roots(settings, ref)
     if not (path / "config.json").is_file():
-        raise AppError(422, "base_model_not_found", f"base_model {ref} has no config.json (not a transformers model "
-                       "directory)", [RowError("no config.json", field="base_model")])
+        raise AppError(
+            422,
+            "base_model_not_found",
+            f"base_model {ref} has no config.json (not a transformers model directory)",
+            [RowError("no config.json", field="base_model")],
+        )
     return path
 
 
@@ -75,6 +83,10 @@ def _from_job(session: Session, settings: Settings, project_id: str, job_id: str
     for candidate in (final / "merged", final):
         if (candidate / "config.json").is_file():
             return candidate
-    raise AppError(422, "base_model_not_found",
-                   f"training job {job_id} exported an adapter without merged weights; train it with "
-                   "export_merged=true to continue from it", [RowError("adapter only", field="base_model")])
+    raise AppError(
+        422,
+        "base_model_not_found",
+        f"training job {job_id} exported an adapter without merged weights; train it with "
+        "export_merged=true to continue from it",
+        [RowError("adapter only", field="base_model")],
+    )

@@ -25,8 +25,8 @@ from app.db.session import session_scope
 from app.errors import AppError, RowError, not_found
 from app.ingest.export import EXPORT_FORMATS, export_record
 from app.ingest.normalise import IngestStats, OnError, normalise_records
-from app.jsonutil import dump_json, load_json
 from app.ingest.reader import container_hint, iter_records, open_payload, sniff_container
+from app.jsonutil import dump_json, load_json
 from app.settings import Settings
 from scorers.samples import Sample
 
@@ -51,16 +51,25 @@ class IngestOptions:
 
 def validate_options(opts: IngestOptions) -> None:
     """Refuse options the database could not hold before a byte of the upload is read or stored."""
-    checks = (("name", opts.name, NAME_MAX), ("format", opts.format, FORMAT_MAX),
-              ("Idempotency-Key", opts.idempotency_key, IDEMPOTENCY_KEY_MAX))
+    checks = (
+        ("name", opts.name, NAME_MAX),
+        ("format", opts.format, FORMAT_MAX),
+        ("Idempotency-Key", opts.idempotency_key, IDEMPOTENCY_KEY_MAX),
+    )
     for what, value, limit in checks:
         if value is None:
             continue
         if "\x00" in value:
-            raise AppError(422, "invalid_option", f"{what} must not contain NUL characters", [RowError("NUL", field=what)])
+            raise AppError(
+                422, "invalid_option", f"{what} must not contain NUL characters", [RowError("NUL", field=what)]
+            )
         if len(value) > limit:
-            raise AppError(422, "invalid_option", f"{what} is longer than {limit} characters",
-                           [RowError(f"longer than {limit} characters", field=what)])
+            raise AppError(
+                422,
+                "invalid_option",
+                f"{what} is longer than {limit} characters",
+                [RowError(f"longer than {limit} characters", field=what)],
+            )
 
 
 def find_idempotent(session: Session, project_id: str, upload: StoredUpload, key: str | None) -> Dataset | None:
@@ -71,15 +80,24 @@ def find_idempotent(session: Session, project_id: str, upload: StoredUpload, key
     if existing is None or existing.status == "deleting":
         return None
     if existing.sha256 != upload.sha256:
-        raise AppError(409, "idempotency_conflict",
-                       "this Idempotency-Key was already used for a different file", extra={"dataset_id": existing.id})
+        raise AppError(
+            409,
+            "idempotency_conflict",
+            "this Idempotency-Key was already used for a different file",
+            extra={"dataset_id": existing.id},
+        )
     if existing.status != "ready":
-        raise AppError(409, "idempotency_in_progress",
-                       "an upload with this Idempotency-Key is still being ingested; retry shortly to get its dataset")
+        raise AppError(
+            409,
+            "idempotency_in_progress",
+            "an upload with this Idempotency-Key is still being ingested; retry shortly to get its dataset",
+        )
     return existing
 
 
-def ingest_upload(settings: Settings, project_id: str, upload: StoredUpload, opts: IngestOptions) -> tuple[Dataset, bool]:
+def ingest_upload(
+    settings: Settings, project_id: str, upload: StoredUpload, opts: IngestOptions
+) -> tuple[Dataset, bool]:
     """Store an upload as a dataset; returns (dataset, created). Only ever leaves a whole dataset behind.
 
     With an Idempotency-Key, concurrent uploads of the same file all get the one dataset (or a 409 while
@@ -93,13 +111,28 @@ def ingest_upload(settings: Settings, project_id: str, upload: StoredUpload, opt
             if existing is not None:
                 return existing, False
             if opts.idempotency_key:  # a deleted dataset keeps no claim on its key
-                s.execute(update(Dataset).where(Dataset.project_id == project_id, Dataset.status == "deleting",
-                                                Dataset.idempotency_key == opts.idempotency_key)
-                          .values(idempotency_key=None).execution_options(synchronize_session=False))
-            dataset = Dataset(project_id=project_id, name=opts.name or (upload.filename or "").replace("\x00", "")[:NAME_MAX]
-                              or f"upload-{upload.sha256[:8]}", format=opts.format or "", sha256=upload.sha256,
-                              size_bytes=upload.size, file_path=str(upload.path), idempotency_key=opts.idempotency_key,
-                              status="staging")
+                s.execute(
+                    update(Dataset)
+                    .where(
+                        Dataset.project_id == project_id,
+                        Dataset.status == "deleting",
+                        Dataset.idempotency_key == opts.idempotency_key,
+                    )
+                    .values(idempotency_key=None)
+                    .execution_options(synchronize_session=False)
+                )
+            dataset = Dataset(
+                project_id=project_id,
+                name=opts.name
+                or (upload.filename or "").replace("\x00", "")[:NAME_MAX]
+                or f"upload-{upload.sha256[:8]}",
+                format=opts.format or "",
+                sha256=upload.sha256,
+                size_bytes=upload.size,
+                file_path=str(upload.path),
+                idempotency_key=opts.idempotency_key,
+                status="staging",
+            )
             s.add(dataset)
             s.flush()
             dataset_id = dataset.id
@@ -107,8 +140,9 @@ def ingest_upload(settings: Settings, project_id: str, upload: StoredUpload, opt
         with session_scope(url) as s:
             existing = find_idempotent(s, project_id, upload, opts.idempotency_key)
             if existing is None:
-                raise AppError(409, "idempotency_in_progress", "an upload with this Idempotency-Key is in progress; "
-                               "retry shortly") from None
+                raise AppError(
+                    409, "idempotency_in_progress", "an upload with this Idempotency-Key is in progress; retry shortly"
+                ) from None
             return existing, False
     try:
         return _fill(settings, dataset_id, upload, opts), True
@@ -123,16 +157,30 @@ def _fill(settings: Settings, dataset_id: str, upload: StoredUpload, opts: Inges
     with stream:
         container = sniff_container(stream, container_hint(upload.filename, upload.content_type))
         stats = IngestStats()
-        rows = normalise_records(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes,
-                                              lim.max_depth),
-                                 opts.format, opts.field_map, opts.on_error, stats, lim.max_errors_reported, lim.max_rows)
+        rows = normalise_records(
+            iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes, lim.max_depth),
+            opts.format,
+            opts.field_map,
+            opts.on_error,
+            stats,
+            lim.max_errors_reported,
+            lim.max_rows,
+        )
         insert_batches(settings.db_url, dataset_id, rows, lim.insert_batch)
     with session_scope(settings.db_url) as s:
-        ingest = {**stats.to_dict(lim.max_errors_reported), "container": container, "gzip": gzipped,
-                  "on_error": opts.on_error, "field_map": dict(opts.field_map or {})}
-        done = s.execute(update(Dataset).where(Dataset.id == dataset_id, Dataset.status == "staging")
-                         .values(rows=stats.rows, format=stats.format or opts.format or "", ingest=ingest, status="ready")
-                         .execution_options(synchronize_session=False))
+        ingest = {
+            **stats.to_dict(lim.max_errors_reported),
+            "container": container,
+            "gzip": gzipped,
+            "on_error": opts.on_error,
+            "field_map": dict(opts.field_map or {}),
+        }
+        done = s.execute(
+            update(Dataset)
+            .where(Dataset.id == dataset_id, Dataset.status == "staging")
+            .values(rows=stats.rows, format=stats.format or opts.format or "", ingest=ingest, status="ready")
+            .execution_options(synchronize_session=False)
+        )
         if (done.rowcount or 0) != 1:  # reaped as abandoned meanwhile (reap_stale_staging): its rows are being purged
             raise AppError(409, "ingest_abandoned", "the upload took too long and was discarded; upload it again")
         dataset = s.get(Dataset, dataset_id)
@@ -144,12 +192,13 @@ def reap_stale_staging(session: Session, settings: Settings) -> int:
     """Datasets left in ``staging`` by an API process that died mid-ingest: hide them for good and queue their purge."""
     from datetime import timedelta
 
-    from app.db.models import utcnow
     from app.db import queue
+    from app.db.models import utcnow
 
     cutoff = utcnow() - timedelta(seconds=settings.upload.staging_timeout_seconds)
-    stale = list(session.scalars(select(Dataset).where(Dataset.status == "staging", Dataset.created_at < cutoff)
-                                 .limit(100)))
+    stale = list(
+        session.scalars(select(Dataset).where(Dataset.status == "staging", Dataset.created_at < cutoff).limit(100))
+    )
     for ds in stale:
         ds.status, ds.idempotency_key = "deleting", None
         queue.enqueue(session, ds.project_id, "dataset_purge", {"dataset_id": ds.id}, settings.worker.max_attempts)
@@ -194,8 +243,15 @@ def bulk_insert(session: Session, dataset_id: str, rows: Iterator[dict[str, Any]
     sql = f"INSERT INTO samples (dataset_id, idx, conversation, original, warnings) VALUES ({', '.join([mark] * 5)})"
     batch: list[tuple[Any, ...]] = []
     for row in rows:
-        batch.append((dataset_id, row["idx"], dump_json(row["conversation"]), row["original"],
-                      dump_json(row["warnings"]) if row["warnings"] else None))
+        batch.append(
+            (
+                dataset_id,
+                row["idx"],
+                dump_json(row["conversation"]),
+                row["original"],
+                dump_json(row["warnings"]) if row["warnings"] else None,
+            )
+        )
         if len(batch) >= batch_size:
             conn.exec_driver_sql(sql, batch)
             batch = []
@@ -203,14 +259,30 @@ def bulk_insert(session: Session, dataset_id: str, rows: Iterator[dict[str, Any]
         conn.exec_driver_sql(sql, batch)
 
 
-def create_derived(session: Session, parent: Dataset, name: str, conversations: list[tuple[int, dict, str | None]],
-                   lineage: dict[str, Any]) -> Dataset:
+def create_derived(
+    session: Session,
+    parent: Dataset,
+    name: str,
+    conversations: list[tuple[int, dict, str | None]],
+    lineage: dict[str, Any],
+) -> Dataset:
     """A dataset made from rows of another (curation): rows are re-indexed 0..n-1, the parent index kept in lineage."""
     parent_ingest = parent.ingest or {}
-    ds = Dataset(project_id=parent.project_id, name=name, format=parent.format, sha256="", size_bytes=0,
-                 parent_id=parent.id, lineage=lineage,
-                 ingest={"derived": True, "field_map": parent_ingest.get("field_map", {}),
-                         "container": "jsonl", "content": "sha256 and size_bytes of the rows as format=original exports them"})
+    ds = Dataset(
+        project_id=parent.project_id,
+        name=name,
+        format=parent.format,
+        sha256="",
+        size_bytes=0,
+        parent_id=parent.id,
+        lineage=lineage,
+        ingest={
+            "derived": True,
+            "field_map": parent_ingest.get("field_map", {}),
+            "container": "jsonl",
+            "content": "sha256 and size_bytes of the rows as format=original exports them",
+        },
+    )
     session.add(ds)
     session.flush()
     digest, size = hashlib.sha256(), 0
@@ -233,8 +305,10 @@ def create_derived(session: Session, parent: Dataset, name: str, conversations: 
 def lineage_page(ds: Dataset, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
     """Which source row each row of a derived dataset came from, a page at a time."""
     sources = (ds.lineage or {}).get("sources") or []
-    return [{"index": offset + k, "source_dataset_id": d, "source_index": i}
-            for k, (d, i) in enumerate(sources[offset:offset + limit])], len(sources)
+    return [
+        {"index": offset + k, "source_dataset_id": d, "source_index": i}
+        for k, (d, i) in enumerate(sources[offset : offset + limit])
+    ], len(sources)
 
 
 def get_dataset(session: Session, project_id: str, dataset_id: str) -> Dataset:
@@ -253,8 +327,13 @@ def list_datasets(session: Session, project_id: str, offset: int, limit: int) ->
 
 
 def page_samples(session: Session, dataset_id: str, offset: int, limit: int) -> list[SampleRow]:
-    q = (select(SampleRow).where(SampleRow.dataset_id == dataset_id, SampleRow.idx >= 0)
-         .order_by(SampleRow.idx).offset(offset).limit(limit))
+    q = (
+        select(SampleRow)
+        .where(SampleRow.dataset_id == dataset_id, SampleRow.idx >= 0)
+        .order_by(SampleRow.idx)
+        .offset(offset)
+        .limit(limit)
+    )
     return list(session.scalars(q))
 
 
@@ -262,8 +341,14 @@ def iter_samples(session: Session, dataset_id: str, batch: int = 5000) -> Iterat
     """Every row in index order, read in keyset-paginated batches (bounded memory)."""
     last = -1
     while True:
-        rows = list(session.scalars(select(SampleRow).where(SampleRow.dataset_id == dataset_id, SampleRow.idx > last)
-                                    .order_by(SampleRow.idx).limit(batch)))
+        rows = list(
+            session.scalars(
+                select(SampleRow)
+                .where(SampleRow.dataset_id == dataset_id, SampleRow.idx > last)
+                .order_by(SampleRow.idx)
+                .limit(batch)
+            )
+        )
         if not rows:
             return
         yield from rows
@@ -295,8 +380,12 @@ def export_lines(session: Session, dataset_id: str, fmt: str) -> Iterator[str]:
             yield original_line(row)
             continue
         original = load_json(row.original) if row.original else None
-        yield json.dumps(export_record(fmt, row.idx, row.conversation, original, source_format, field_map),
-                         ensure_ascii=False) + "\n"
+        yield (
+            json.dumps(
+                export_record(fmt, row.idx, row.conversation, original, source_format, field_map), ensure_ascii=False
+            )
+            + "\n"
+        )
 
 
 def original_line(row: SampleRow) -> str:
@@ -311,11 +400,18 @@ def request_delete(session: Session, settings: Settings, ds: Dataset) -> Job:
     ds.status = "deleting"
     # queued audits of it would only fail later: cancel them now
     audit_jobs = select(Audit.job_id).where(Audit.dataset_id == ds.id)
-    session.execute(update(Job).where(Job.id.in_(audit_jobs), Job.status == "queued")
-                    .values(status="cancelled", cancel_requested=True, error="its dataset was deleted")
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Job).where(Job.id.in_(audit_jobs), Job.status == "running").values(cancel_requested=True)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(audit_jobs), Job.status == "queued")
+        .values(status="cancelled", cancel_requested=True, error="its dataset was deleted")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Job)
+        .where(Job.id.in_(audit_jobs), Job.status == "running")
+        .values(cancel_requested=True)
+        .execution_options(synchronize_session=False)
+    )
     job = queue.enqueue(session, ds.project_id, "dataset_purge", {"dataset_id": ds.id}, settings.worker.max_attempts)
     session.flush()
     return job
@@ -326,12 +422,18 @@ def purge_samples(url: str, dataset_id: str, batch: int, progress: Any = None) -
     gone = 0
     while True:
         with session_scope(url) as s:
-            keys = list(s.scalars(select(SampleRow.idx).where(SampleRow.dataset_id == dataset_id)
-                                  .order_by(SampleRow.idx).limit(batch)))
+            keys = list(
+                s.scalars(
+                    select(SampleRow.idx).where(SampleRow.dataset_id == dataset_id).order_by(SampleRow.idx).limit(batch)
+                )
+            )
             if not keys:
                 return gone
-            s.execute(delete(SampleRow).where(SampleRow.dataset_id == dataset_id, SampleRow.idx >= keys[0],
-                                              SampleRow.idx <= keys[-1]))
+            s.execute(
+                delete(SampleRow).where(
+                    SampleRow.dataset_id == dataset_id, SampleRow.idx >= keys[0], SampleRow.idx <= keys[-1]
+                )
+            )
         gone += len(keys)
         if progress is not None:
             progress(gone)
@@ -351,16 +453,27 @@ def purge_dataset(url: str, dataset_id: str, batch: int = 5000, progress: Any = 
     for audit_id in audit_ids:
         while True:
             with session_scope(url) as s:
-                idx = list(s.scalars(select(AuditSample.idx).where(AuditSample.audit_id == audit_id)
-                                     .order_by(AuditSample.idx).limit(batch)))
+                idx = list(
+                    s.scalars(
+                        select(AuditSample.idx)
+                        .where(AuditSample.audit_id == audit_id)
+                        .order_by(AuditSample.idx)
+                        .limit(batch)
+                    )
+                )
                 if not idx:
                     break
-                s.execute(delete(AuditSample).where(AuditSample.audit_id == audit_id, AuditSample.idx >= idx[0],
-                                                    AuditSample.idx <= idx[-1]))
+                s.execute(
+                    delete(AuditSample).where(
+                        AuditSample.audit_id == audit_id, AuditSample.idx >= idx[0], AuditSample.idx <= idx[-1]
+                    )
+                )
     samples = purge_samples(url, dataset_id, batch, progress)
     with session_scope(url) as s:
         s.execute(delete(Dataset).where(Dataset.id == dataset_id))  # audits, experiments: ON DELETE CASCADE
-        others = s.scalar(select(func.count()).select_from(Dataset).where(Dataset.file_path == str(path))) if path else 1
+        others = (
+            s.scalar(select(func.count()).select_from(Dataset).where(Dataset.file_path == str(path))) if path else 1
+        )
     if path is not None and not others:
         path.unlink(missing_ok=True)
     return {"samples": samples, "audits": len(audit_ids)}

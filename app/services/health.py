@@ -21,15 +21,33 @@ def check(settings: Settings) -> dict[str, Any]:
         with session_scope(settings.db_url) as s:
             s.execute(text("SELECT 1"))
             now = utcnow()
-            rows = s.scalars(select(WorkerRow).where(WorkerRow.stopped_at.is_(None),
-                                                     WorkerRow.heartbeat_at > now - FORGET_AFTER)
-                             .order_by(WorkerRow.lane, WorkerRow.started_at)).all()
+            rows = s.scalars(
+                select(WorkerRow)
+                .where(WorkerRow.stopped_at.is_(None), WorkerRow.heartbeat_at > now - FORGET_AFTER)
+                .order_by(WorkerRow.lane, WorkerRow.started_at)
+            ).all()
             alive_after = now - timedelta(seconds=settings.worker.alive_seconds)
-            workers = [{"lane": w.lane, "kinds": list(w.kinds or []), "alive": w.heartbeat_at >= alive_after,
-                        "last_heartbeat": w.heartbeat_at, "busy": w.job_id is not None} for w in rows]
+            workers = [
+                {
+                    "lane": w.lane,
+                    "kinds": list(w.kinds or []),
+                    "alive": w.heartbeat_at >= alive_after,
+                    "last_heartbeat": w.heartbeat_at,
+                    "busy": w.job_id is not None,
+                }
+                for w in rows
+            ]
     except Exception as e:  # any failure to talk to the database is what this endpoint reports
-        return {"status": "unavailable", "database": {"ok": False, "error": type(e).__name__}, "workers": [],
-                "workers_alive": 0}
+        return {
+            "status": "unavailable",
+            "database": {"ok": False, "error": type(e).__name__},
+            "workers": [],
+            "workers_alive": 0,
+        }
     alive = sum(w["alive"] for w in workers)
-    return {"status": "ok" if alive else "degraded", "database": {"ok": True}, "workers": workers,
-            "workers_alive": alive}
+    return {
+        "status": "ok" if alive else "degraded",
+        "database": {"ok": True},
+        "workers": workers,
+        "workers_alive": alive,
+    }

@@ -48,8 +48,9 @@ def dataset_labels(session: Session, dataset_id: str) -> dict[int, float]:
     return {int(i): float(v) for i, v in rows}
 
 
-def page_labels(session: Session, dataset_id: str, offset: int, limit: int,
-                source: str | None = None) -> tuple[list[Label], int, dict[str, int]]:
+def page_labels(
+    session: Session, dataset_id: str, offset: int, limit: int, source: str | None = None
+) -> tuple[list[Label], int, dict[str, int]]:
     """A page of labels in row order, the total matching, and the count per source (whole dataset)."""
     if source is not None and source not in SOURCES:
         raise AppError(422, "invalid_source", f"unknown label source {source!r}; known: {', '.join(SOURCES)}")
@@ -68,7 +69,9 @@ def _existing(session: Session, dataset_id: str, indices: Sequence[int]) -> dict
     out: dict[int, Label] = {}
     ordered = sorted(set(indices))
     for k in range(0, len(ordered), _CHUNK):
-        for lab in session.scalars(select(Label).where(Label.dataset_id == dataset_id, Label.idx.in_(ordered[k:k + _CHUNK]))):
+        for lab in session.scalars(
+            select(Label).where(Label.dataset_id == dataset_id, Label.idx.in_(ordered[k : k + _CHUNK]))
+        ):
             out[lab.idx] = lab
     return out
 
@@ -84,15 +87,31 @@ def _write(session: Session, dataset: Dataset, writes: Sequence[LabelWrite], *, 
     else:
         from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
-    rows = [{"dataset_id": dataset.id, "idx": w.index, "project_id": dataset.project_id, "value": w.value, "raw": w.raw,
-             "source": w.source, "created_at": now, "updated_at": now} for w in writes]
+    rows = [
+        {
+            "dataset_id": dataset.id,
+            "idx": w.index,
+            "project_id": dataset.project_id,
+            "value": w.value,
+            "raw": w.raw,
+            "source": w.source,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for w in writes
+    ]
     for k in range(0, len(rows), _CHUNK):
-        stmt = insert(Label).values(rows[k:k + _CHUNK])
+        stmt = insert(Label).values(rows[k : k + _CHUNK])
         stmt = stmt.on_conflict_do_update(
             index_elements=["dataset_id", "idx"],
-            set_={"value": stmt.excluded.value, "raw": stmt.excluded.raw, "source": stmt.excluded.source,
-                  "updated_at": stmt.excluded.updated_at},
-            where=Label.source.not_in(PEOPLE) if keep_people else None)
+            set_={
+                "value": stmt.excluded.value,
+                "raw": stmt.excluded.raw,
+                "source": stmt.excluded.source,
+                "updated_at": stmt.excluded.updated_at,
+            },
+            where=Label.source.not_in(PEOPLE) if keep_people else None,
+        )
         session.execute(stmt)
     session.expire_all()  # the identity map still holds the rows as they were before the upsert
     return created, updated
@@ -103,13 +122,19 @@ def _check_rows(session: Session, dataset: Dataset, indices: Iterable[int]) -> s
     wanted = sorted(set(indices))
     found: set[int] = set()
     for k in range(0, len(wanted), _CHUNK):
-        found.update(session.scalars(select(SampleRow.idx).where(SampleRow.dataset_id == dataset.id,
-                                                                 SampleRow.idx.in_(wanted[k:k + _CHUNK]))))
+        found.update(
+            session.scalars(
+                select(SampleRow.idx).where(
+                    SampleRow.dataset_id == dataset.id, SampleRow.idx.in_(wanted[k : k + _CHUNK])
+                )
+            )
+        )
     return set(wanted) - found
 
 
-def set_label(session: Session, dataset: Dataset, index: int, value: float, raw: str | None,
-              source: str = "browser") -> tuple[Label, dict[str, Any] | None]:
+def set_label(
+    session: Session, dataset: Dataset, index: int, value: float, raw: str | None, source: str = "browser"
+) -> tuple[Label, dict[str, Any] | None]:
     """Label one sample (the sample browser); returns the label and the one it replaced (for undo)."""
     if source not in SOURCES:
         raise AppError(422, "invalid_source", f"unknown label source {source!r}; known: {', '.join(SOURCES)}")
@@ -124,8 +149,11 @@ def set_label(session: Session, dataset: Dataset, index: int, value: float, raw:
 
 
 def delete_label(session: Session, dataset: Dataset, index: int) -> None:
-    res = session.execute(delete(Label).where(Label.dataset_id == dataset.id, Label.idx == index)
-                          .execution_options(synchronize_session=False))
+    res = session.execute(
+        delete(Label)
+        .where(Label.dataset_id == dataset.id, Label.idx == index)
+        .execution_options(synchronize_session=False)
+    )
     if not res.rowcount:
         raise not_found("label of sample", str(index))
 
@@ -167,23 +195,39 @@ def import_labels(session: Session, settings: Settings, dataset: Dataset, upload
     with stream:
         container = sniff_container(stream, container_hint(upload.filename, upload.content_type))
         if container == "txt":
-            raise AppError(422, "unknown_label_format", "a label file is JSONL, a JSON array, CSV or Parquet "
-                           "with 'index' or 'content_hash' and one of 'label', 'rating', 'score'")
-        rows, errors = label_rows(iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes),
-                                  lim.max_rows, lim.max_errors_reported)
+            raise AppError(
+                422,
+                "unknown_label_format",
+                "a label file is JSONL, a JSON array, CSV or Parquet "
+                "with 'index' or 'content_hash' and one of 'label', 'rating', 'score'",
+            )
+        rows, errors = label_rows(
+            iter_records(stream, container, lim.max_line_bytes, lim.max_json_array_bytes),
+            lim.max_rows,
+            lim.max_errors_reported,
+        )
     if not errors:
         writes, errors = _resolve(session, dataset, rows, lim.max_errors_reported)
     if errors:
         first = errors[0]
         where = f"line {first.line}" if first.line is not None else f"row {first.index}"
-        raise AppError(422, "invalid_labels", f"{len(errors)} label row(s) are invalid (first at {where}: "
-                       f"{first.field + ' ' if first.field else ''}{first.reason}); nothing was stored", errors)
+        raise AppError(
+            422,
+            "invalid_labels",
+            f"{len(errors)} label row(s) are invalid (first at {where}: "
+            f"{first.field + ' ' if first.field else ''}{first.reason}); nothing was stored",
+            errors,
+        )
     if not rows:
         raise AppError(422, "empty_file", "the label file has no rows")
     created, updated = _write(session, dataset, writes, keep_people=False)
-    return {"rows": len(rows), "samples_labelled": len(writes), "created": created, "updated": updated,
-            "by_key": {"index": sum(r.index is not None for r in rows),
-                       "content_hash": sum(r.index is None for r in rows)}}
+    return {
+        "rows": len(rows),
+        "samples_labelled": len(writes),
+        "created": created,
+        "updated": updated,
+        "by_key": {"index": sum(r.index is not None for r in rows), "content_hash": sum(r.index is None for r in rows)},
+    }
 
 
 def _hash_index(session: Session, dataset_id: str) -> dict[str, list[int]]:
@@ -193,8 +237,9 @@ def _hash_index(session: Session, dataset_id: str) -> dict[str, list[int]]:
     return out
 
 
-def _resolve(session: Session, dataset: Dataset, rows: Sequence[LabelRow],
-             max_errors: int) -> tuple[list[LabelWrite], list[RowError]]:
+def _resolve(
+    session: Session, dataset: Dataset, rows: Sequence[LabelRow], max_errors: int
+) -> tuple[list[LabelWrite], list[RowError]]:
     """Label rows → one write per sample.  A hash labels every row with that content (exact duplicates alike)."""
     errors: list[RowError] = []
     missing = _check_rows(session, dataset, [r.index for r in rows if r.index is not None])
@@ -204,24 +249,40 @@ def _resolve(session: Session, dataset: Dataset, rows: Sequence[LabelRow],
     writes: list[LabelWrite] = []
     for r in rows:
         if r.index is not None and r.index in missing:
-            errors.append(RowError(f"the dataset has no row {r.index} ({dataset.rows} rows)", line=r.line, field="index"))
+            errors.append(
+                RowError(f"the dataset has no row {r.index} ({dataset.rows} rows)", line=r.line, field="index")
+            )
             continue
         if r.index is not None:
             if r.content_hash and by_hash.get(r.index) != r.content_hash:
-                errors.append(RowError(f"content_hash does not match row {r.index} (was the file made for another "
-                                       "upload? drop the index to key by content)", line=r.line, field="content_hash"))
+                errors.append(
+                    RowError(
+                        f"content_hash does not match row {r.index} (was the file made for another "
+                        "upload? drop the index to key by content)",
+                        line=r.line,
+                        field="content_hash",
+                    )
+                )
                 continue
             targets = [r.index]
         else:
             targets = hashes.get(r.content_hash or "", [])
             if not targets:
-                errors.append(RowError("no sample of this dataset has this content hash", line=r.line, field="content_hash"))
+                errors.append(
+                    RowError("no sample of this dataset has this content hash", line=r.line, field="content_hash")
+                )
                 continue
         for i in targets:
             if i in first_line:
                 seen = first_line[i]
-                errors.append(RowError(f"row {i} is labelled twice (first on line {seen})" if seen is not None else
-                                       f"row {i} is labelled twice", line=r.line))
+                errors.append(
+                    RowError(
+                        f"row {i} is labelled twice (first on line {seen})"
+                        if seen is not None
+                        else f"row {i} is labelled twice",
+                        line=r.line,
+                    )
+                )
                 break
             first_line[i] = r.line
             writes.append(LabelWrite(i, r.value, r.raw, "upload"))
@@ -232,14 +293,22 @@ def _resolve(session: Session, dataset: Dataset, rows: Sequence[LabelRow],
 
 # --- export --------------------------------------------------------------------------------------------
 def label_dict(lab: Label) -> dict[str, Any]:
-    return {"index": lab.idx, "value": lab.value, "source": lab.source, "raw": lab.raw,
-            "created_at": lab.created_at.isoformat(), "updated_at": lab.updated_at.isoformat()}
+    return {
+        "index": lab.idx,
+        "value": lab.value,
+        "source": lab.source,
+        "raw": lab.raw,
+        "created_at": lab.created_at.isoformat(),
+        "updated_at": lab.updated_at.isoformat(),
+    }
 
 
 def export_lines(session: Session, dataset_id: str, fmt: str) -> Iterator[str]:
     """Every label with its sample's content hash; the file can be uploaded again (to this or another upload)."""
     if fmt not in EXPORT_FORMATS:
-        raise AppError(422, "unknown_format", f"unknown label export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+        raise AppError(
+            422, "unknown_format", f"unknown label export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}"
+        )
     labels = {lab.idx: lab for lab in session.scalars(select(Label).where(Label.dataset_id == dataset_id))}
     if fmt == "csv":
         yield _csv_line(EXPORT_FIELDS)
@@ -249,9 +318,15 @@ def export_lines(session: Session, dataset_id: str, fmt: str) -> Iterator[str]:
         lab = labels.get(row.idx)
         if lab is None:
             continue
-        rec = {"index": lab.idx, "content_hash": content_hash(row.conversation), "score": lab.value,
-               "source": lab.source, "raw": lab.raw, "created_at": lab.created_at.isoformat(),
-               "updated_at": lab.updated_at.isoformat()}
+        rec = {
+            "index": lab.idx,
+            "content_hash": content_hash(row.conversation),
+            "score": lab.value,
+            "source": lab.source,
+            "raw": lab.raw,
+            "created_at": lab.created_at.isoformat(),
+            "updated_at": lab.updated_at.isoformat(),
+        }
         yield _csv_line([rec[k] for k in EXPORT_FIELDS]) if fmt == "csv" else json.dumps(rec, ensure_ascii=False) + "\n"
 
 
@@ -262,6 +337,11 @@ def _csv_line(values: Iterable[Any]) -> str:
 
 
 def counts_by_source(session: Session, dataset_id: str) -> dict[str, int]:
-    found = Counter(dict(session.execute(select(Label.source, func.count()).where(Label.dataset_id == dataset_id)
-                                         .group_by(Label.source)).all()))
+    found = Counter(
+        dict(
+            session.execute(
+                select(Label.source, func.count()).where(Label.dataset_id == dataset_id).group_by(Label.source)
+            ).all()
+        )
+    )
     return {s: int(found.get(s, 0)) for s in SOURCES}

@@ -89,8 +89,12 @@ def verify(settings: Settings, path: str, exp: str | None, sig: str | None, now:
     if len(parts) != 4 or parts[2] not in KINDS or not hmac.compare_digest(_sig(settings, scope, exp_i), sig or ""):
         raise AppError(401, "invalid_link", "this link is not valid for this page; ask for a new link")
     if exp_i < (time.time() if now is None else now):
-        raise AppError(401, "link_expired", "this link has expired; ask for a new one (GET the audit or curation "
-                                            "with your API key, or run `sftaudit link`)")
+        raise AppError(
+            401,
+            "link_expired",
+            "this link has expired; ask for a new one (GET the audit or curation "
+            "with your API key, or run `sftaudit link`)",
+        )
     return scope
 
 

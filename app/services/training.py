@@ -8,16 +8,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import queue
 from app.db.models import Job, TrainingMetric, is_id
 from app.errors import AppError, RowError, not_found
-from app.db import queue
 from app.services.base_models import resolve_base_model
 from app.services.datasets import get_dataset, load_samples
 from app.settings import Settings
 from app.training_spec.spec import TrainingSpec
 
 
-def _stage_datasets(spec: TrainingSpec, dataset_id: str | None, stage_datasets: dict[str, str] | None) -> dict[str, str]:
+def _stage_datasets(
+    spec: TrainingSpec, dataset_id: str | None, stage_datasets: dict[str, str] | None
+) -> dict[str, str]:
     """Which dataset feeds each stage (one dataset for a single-stage job)."""
     if spec.stages:
         names = [s.name for s in spec.stages]
@@ -26,8 +28,12 @@ def _stage_datasets(spec: TrainingSpec, dataset_id: str | None, stage_datasets: 
             mapping = {n: dataset_id for n in names}
         missing = [n for n in names if n not in mapping]
         if missing:
-            raise AppError(422, "missing_stage_data", f"no dataset for stage(s) {missing}; give stage_datasets",
-                           [RowError("missing", field=f"stage_datasets.{n}") for n in missing])
+            raise AppError(
+                422,
+                "missing_stage_data",
+                f"no dataset for stage(s) {missing}; give stage_datasets",
+                [RowError("missing", field=f"stage_datasets.{n}") for n in missing],
+            )
         return {n: mapping[n] for n in names}
     if not dataset_id:
         raise AppError(422, "missing_dataset", "dataset_id is required", [RowError("missing", field="dataset_id")])
@@ -59,11 +65,16 @@ def _preference_pair(sample):
         return sample
     rejected = rejected_reply(original)  # LLaMA-Factory's chosen/rejected message objects, or message lists
     if rejected is not None and sample.turns and sample.turns[-1].role == "assistant":
-        return type(sample)(index=sample.index, turns=sample.turns, system=sample.system,
-                            meta={**sample.meta, "rejected": rejected})
-    raise AppError(422, "not_preference_data",
-                   f"row {sample.index} has no rejected reply; reward training needs chosen/rejected pairs "
-                   "(upload them in the preference format)", [RowError("no rejected reply", index=sample.index)])
+        return type(sample)(
+            index=sample.index, turns=sample.turns, system=sample.system, meta={**sample.meta, "rejected": rejected}
+        )
+    raise AppError(
+        422,
+        "not_preference_data",
+        f"row {sample.index} has no rejected reply; reward training needs chosen/rejected pairs "
+        "(upload them in the preference format)",
+        [RowError("no rejected reply", index=sample.index)],
+    )
 
 
 def resolved_spec(session: Session, settings: Settings, project_id: str, spec: TrainingSpec) -> TrainingSpec:
@@ -79,21 +90,29 @@ def _check_datasets(session: Session, project_id: str, mapping: dict[str, str]) 
 
 def validate_masks(session: Session, spec: TrainingSpec, mapping: dict[str, str]) -> dict[str, Any]:
     """Tokenise every row with the model's tokenizer (torch-free) and refuse unusable data, naming the row."""
-    from app.training_spec.formatting import DataValidationError
     from app.training_spec.checks import validate_data
+    from app.training_spec.formatting import DataValidationError
 
     samples = load_training_samples(session, spec, mapping)
     try:
         return validate_data(spec, samples)
     except DataValidationError as e:
-        raise AppError(422, "unusable_training_data", str(e),
-                       [RowError(str(e), index=getattr(e, "row", None))]) from None
+        raise AppError(
+            422, "unusable_training_data", str(e), [RowError(str(e), index=getattr(e, "row", None))]
+        ) from None
 
 
-def preview(session: Session, settings: Settings, project_id: str, spec: TrainingSpec, dataset_id: str | None,
-            stage_datasets: dict[str, str] | None, n: int) -> list[dict[str, Any]]:
-    from app.training_spec.formatting import DataValidationError
+def preview(
+    session: Session,
+    settings: Settings,
+    project_id: str,
+    spec: TrainingSpec,
+    dataset_id: str | None,
+    stage_datasets: dict[str, str] | None,
+    n: int,
+) -> list[dict[str, Any]]:
     from app.training_spec.checks import preview_masking
+    from app.training_spec.formatting import DataValidationError
 
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
     _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids
@@ -105,14 +124,25 @@ def preview(session: Session, settings: Settings, project_id: str, spec: Trainin
         raise AppError(422, "unusable_training_data", str(e)) from None
 
 
-def create_training_job(session: Session, settings: Settings, project_id: str, spec: TrainingSpec,
-                        dataset_id: str | None, stage_datasets: dict[str, str] | None,
-                        extra: dict[str, Any] | None = None) -> tuple[Job, dict[str, Any]]:
+def create_training_job(
+    session: Session,
+    settings: Settings,
+    project_id: str,
+    spec: TrainingSpec,
+    dataset_id: str | None,
+    stage_datasets: dict[str, str] | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Job, dict[str, Any]]:
     mapping = _stage_datasets(spec, dataset_id, stage_datasets)
     _check_datasets(session, project_id, mapping)  # ownership first: nothing else is looked at for others' ids
     data_report = validate_masks(session, resolved_spec(session, settings, project_id, spec), mapping)
-    payload = {"spec": spec.model_dump(mode="json"), "datasets": mapping, "validation": data_report,
-               "sources": training_sources(session, mapping), **(extra or {})}
+    payload = {
+        "spec": spec.model_dump(mode="json"),
+        "datasets": mapping,
+        "validation": data_report,
+        "sources": training_sources(session, mapping),
+        **(extra or {}),
+    }
     job = queue.enqueue(session, project_id, "training", payload, settings.worker.max_attempts)
     return job, data_report
 
@@ -130,12 +160,23 @@ def training_sources(session: Session, mapping: dict[str, str]) -> dict[str, Any
         lineage = ds.lineage or {}
         audit_id = lineage.get("audit_id")
         if audit_id is None:
-            audit_id = session.scalar(select(Audit.id).join(Job, Job.id == Audit.job_id)
-                                      .where(Audit.dataset_id == ds.id, Job.status == "succeeded")
-                                      .order_by(Audit.created_at.desc()).limit(1))
-        out[stage] = {"dataset_id": ds.id, "name": ds.name, "rows": ds.rows, "sha256": ds.sha256,
-                      "kind": lineage.get("kind", "upload"), "parent_id": ds.parent_id,
-                      "curation_id": lineage.get("curation_id"), "audit_id": audit_id}
+            audit_id = session.scalar(
+                select(Audit.id)
+                .join(Job, Job.id == Audit.job_id)
+                .where(Audit.dataset_id == ds.id, Job.status == "succeeded")
+                .order_by(Audit.created_at.desc())
+                .limit(1)
+            )
+        out[stage] = {
+            "dataset_id": ds.id,
+            "name": ds.name,
+            "rows": ds.rows,
+            "sha256": ds.sha256,
+            "kind": lineage.get("kind", "upload"),
+            "parent_id": ds.parent_id,
+            "curation_id": lineage.get("curation_id"),
+            "audit_id": audit_id,
+        }
     return {"datasets": out}
 
 
@@ -147,14 +188,19 @@ def get_training_job(session: Session, project_id: str, job_id: str) -> Job:
 
 
 def metrics(session: Session, job_id: str, after: int = 0, limit: int = 1000) -> list[TrainingMetric]:
-    q = (select(TrainingMetric).where(TrainingMetric.job_id == job_id, TrainingMetric.seq > after)
-         .order_by(TrainingMetric.seq).limit(limit))
+    q = (
+        select(TrainingMetric)
+        .where(TrainingMetric.job_id == job_id, TrainingMetric.seq > after)
+        .order_by(TrainingMetric.seq)
+        .limit(limit)
+    )
     return list(session.scalars(q))
 
 
 def latest_metric(session: Session, job_id: str) -> TrainingMetric | None:
-    return session.scalar(select(TrainingMetric).where(TrainingMetric.job_id == job_id)
-                          .order_by(TrainingMetric.seq.desc()).limit(1))
+    return session.scalar(
+        select(TrainingMetric).where(TrainingMetric.job_id == job_id).order_by(TrainingMetric.seq.desc()).limit(1)
+    )
 
 
 def artifacts_dir(settings: Settings, job_id: str) -> Path:
@@ -172,9 +218,13 @@ def list_artifacts(settings: Settings, job: Job) -> list[dict[str, Any]]:
     if job.status != "succeeded":
         return []
     base = artifacts_dir(settings, job.id).resolve()
-    return [{"path": str(p.relative_to(base)), "bytes": p.stat().st_size}
-            for root in _artifact_roots(settings, job) if root.is_dir()
-            for p in sorted(root.rglob("*")) if p.is_file()]
+    return [
+        {"path": str(p.relative_to(base)), "bytes": p.stat().st_size}
+        for root in _artifact_roots(settings, job)
+        if root.is_dir()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    ]
 
 
 def artifact_path(settings: Settings, job: Job, rel: str) -> Path:

@@ -85,7 +85,9 @@ def add_adapters(model: nn.Module, cfg: BottleneckConfig) -> nn.Module:
         for site in SITES[cfg.variant]:
             sub = getattr(layer, site, None)
             if sub is None:
-                raise ValueError(f"adapter: decoder layer {i} has no '{site}' block to attach a {cfg.variant} adapter to")
+                raise ValueError(
+                    f"adapter: decoder layer {i} has no '{site}' block to attach a {cfg.variant} adapter to"
+                )
             adapter = Bottleneck(cfg.hidden_size, cfg.reduction_factor, cfg.non_linearity).to(ref.device)
             adapters[f"{i}_{site}"] = adapter
             sub.register_forward_hook(_hook(adapter))
@@ -95,8 +97,12 @@ def add_adapters(model: nn.Module, cfg: BottleneckConfig) -> nn.Module:
 
 
 def config_from_spec(spec: Any, base_model: str) -> BottleneckConfig:
-    return BottleneckConfig(variant=spec.adapter_variant, reduction_factor=spec.adapter_reduction_factor,
-                            non_linearity=spec.adapter_non_linearity, base_model_name_or_path=str(base_model))
+    return BottleneckConfig(
+        variant=spec.adapter_variant,
+        reduction_factor=spec.adapter_reduction_factor,
+        non_linearity=spec.adapter_non_linearity,
+        base_model_name_or_path=str(base_model),
+    )
 
 
 def save_adapter(model: nn.Module, out: Path, base_model: str) -> None:
@@ -124,7 +130,9 @@ def load_adapter_model(final_dir: str | Path, base_model: str | Path | None = No
     unknown = [n for n in state if n not in params]
     missing = [n for n in params if n.startswith("bottleneck_adapters.") and n not in state]
     if unknown or missing:
-        raise ValueError(f"{final}: adapter weights do not match the model: unknown {unknown[:3]}, missing {missing[:3]}")
+        raise ValueError(
+            f"{final}: adapter weights do not match the model: unknown {unknown[:3]}, missing {missing[:3]}"
+        )
     with torch.no_grad():
         for n, t in state.items():
             params[n].copy_(t)

@@ -88,8 +88,11 @@ def save(ckpt_root: Path, step: int, state: dict[str, Any], config: dict[str, An
 def list_complete(ckpt_root: Path) -> list[Path]:
     if not ckpt_root.is_dir():
         return []
-    found = [p for p in ckpt_root.iterdir()
-             if p.is_dir() and p.name.startswith("step-") and (p / STATE).is_file() and (p / CONFIG).is_file()]
+    found = [
+        p
+        for p in ckpt_root.iterdir()
+        if p.is_dir() and p.name.startswith("step-") and (p / STATE).is_file() and (p / CONFIG).is_file()
+    ]
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 

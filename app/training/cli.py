@@ -63,8 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
 
-    from app.training_spec.formatting import DataValidationError
     from app.training.runner import run_training
+    from app.training_spec.formatting import DataValidationError
 
     spec = TrainingSpec.model_validate_json(args.spec.read_text())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -75,8 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f.write(json.dumps(event, default=str) + "\n")
 
     try:
-        result = run_training(spec, read_samples(args.samples, spec), args.out, on_progress,
-                              lambda: (args.out / STOP_FILE).exists())
+        result = run_training(
+            spec, read_samples(args.samples, spec), args.out, on_progress, lambda: (args.out / STOP_FILE).exists()
+        )
     except DataValidationError as err:
         (args.out / ERROR_FILE).write_text(json.dumps({"row": err.row, "error": str(err)}))
         print(f"refused: {err}", file=sys.stderr)

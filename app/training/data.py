@@ -42,8 +42,14 @@ class Batch:
 
     def to(self, device: torch.device) -> Batch:
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
-        return Batch(move(self.input_ids), move(self.labels), move(self.attention_mask), move(self.position_ids),
-                     self.n_tokens, move(self.weights))
+        return Batch(
+            move(self.input_ids),
+            move(self.labels),
+            move(self.attention_mask),
+            move(self.position_ids),
+            self.n_tokens,
+            move(self.weights),
+        )
 
 
 def split_eval(rows: Sequence[Encoded], fraction: float, seed: int) -> tuple[list[Encoded], list[Encoded]]:
@@ -107,13 +113,13 @@ def collate_packed(bins: Sequence[Sequence[Encoded]], pad_id: int) -> Batch:
         at = 0
         for r in b:
             n = len(r.input_ids)
-            ids[i, at:at + n] = torch.tensor(r.input_ids)
+            ids[i, at : at + n] = torch.tensor(r.input_ids)
             lab = torch.tensor(r.labels)
             lab[0] = IGNORE  # the first token of a row is never predicted from the previous row
-            labels[i, at:at + n] = lab
+            labels[i, at : at + n] = lab
             if weights is not None:
-                weights[i, at:at + n] = _row_weights(r)
-            pos[i, at:at + n] = torch.arange(n)
+                weights[i, at : at + n] = _row_weights(r)
+            pos[i, at : at + n] = torch.arange(n)
             at += n
         n_tokens += at
         pos[i, at:] = torch.arange(width - at)  # tail padding: its own block
@@ -123,15 +129,16 @@ def collate_packed(bins: Sequence[Sequence[Encoded]], pad_id: int) -> Batch:
 class BatchPlan:
     """Fixed micro-batches with a seeded per-epoch order; ``micro(k)`` is the k-th micro-batch of the run."""
 
-    def __init__(self, rows: Sequence[Encoded], batch_size: int, pad_id: int, packing: bool, max_length: int,
-                 seed: int):
+    def __init__(
+        self, rows: Sequence[Encoded], batch_size: int, pad_id: int, packing: bool, max_length: int, seed: int
+    ):
         self.seed = seed
         self.pad_id = pad_id
         self.packing = packing
         units: list[list[Encoded]] = pack_rows(rows, max_length) if packing else [[r] for r in rows]
         # shuffle once, then cut into fixed groups; per epoch only the group order changes
         random.Random(seed).shuffle(units)
-        self.groups = [units[i:i + batch_size] for i in range(0, len(units), batch_size)]
+        self.groups = [units[i : i + batch_size] for i in range(0, len(units), batch_size)]
         if not self.groups:
             raise ValueError("no training rows left after filtering")
 
@@ -155,4 +162,4 @@ class BatchPlan:
 
 
 def eval_batches(rows: Sequence[Encoded], batch_size: int, pad_id: int) -> list[Batch]:
-    return [collate_padded(rows[i:i + batch_size], pad_id) for i in range(0, len(rows), batch_size)]
+    return [collate_padded(rows[i : i + batch_size], pad_id) for i in range(0, len(rows), batch_size)]

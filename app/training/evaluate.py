@@ -22,9 +22,9 @@ def held_out_loss(final_dir: Path, spec: TrainingSpec, samples: Sequence[Sample]
     from transformers import AutoModelForCausalLM
 
     from app.training.data import eval_batches
-    from app.training_spec.formatting import Formatter, load_tokenizer
     from app.training.loop import causal_lm_objective, evaluate
     from app.training.model import pick_device
+    from app.training_spec.formatting import Formatter, load_tokenizer
 
     device = pick_device()
     tokenizer = load_tokenizer(final_dir)
@@ -43,9 +43,15 @@ def held_out_loss(final_dir: Path, spec: TrainingSpec, samples: Sequence[Sample]
     fmt = Formatter(tokenizer, mode=mode, max_length=spec.max_length, overlength=spec.overlength)
     rows, report = fmt.encode_all(samples)
     with torch.no_grad():
-        out = evaluate(model, eval_batches(rows, spec.batch_size, tokenizer.pad_token_id), causal_lm_objective, device, None)
-    return {"held_out_loss": out.get("eval_loss"), "held_out_accuracy": out.get("eval_accuracy"),
-            "held_out_tokens": out.get("eval_items"), "held_out_rows": len(rows)}
+        out = evaluate(
+            model, eval_batches(rows, spec.batch_size, tokenizer.pad_token_id), causal_lm_objective, device, None
+        )
+    return {
+        "held_out_loss": out.get("eval_loss"),
+        "held_out_accuracy": out.get("eval_accuracy"),
+        "held_out_tokens": out.get("eval_items"),
+        "held_out_rows": len(rows),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

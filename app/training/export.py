@@ -32,8 +32,12 @@ def hash_model_dir(path: str | Path) -> str:
     """sha256 over the config and weight files of a model directory (names and bytes)."""
     h = hashlib.sha256()
     root = Path(path)
-    files = sorted(p for p in root.iterdir() if p.is_file() and (
-        p.suffix in {".safetensors", ".bin", ".pt"} or p.name in {"config.json", "adapter_config.json"}))
+    files = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_file()
+        and (p.suffix in {".safetensors", ".bin", ".pt"} or p.name in {"config.json", "adapter_config.json"})
+    )
     for p in files:
         h.update(p.name.encode())
         with p.open("rb") as f:
@@ -119,8 +123,9 @@ def write_final(
         from app.training.model_card import model_card
 
         kind = "bottleneck" if bottleneck else "peft" if is_adapter else "full"
-        (tmp / "README.md").write_text(model_card(config, result, provenance, metrics, kind, str(adapter_base)),
-                                       encoding="utf-8")
+        (tmp / "README.md").write_text(
+            model_card(config, result, provenance, metrics, kind, str(adapter_base)), encoding="utf-8"
+        )
         result = {**result, "final_dir": str(final), "artifacts": sorted(_listing(tmp))}
         (tmp / RESULT).write_text(json.dumps(result, indent=2, default=str))
     return final

@@ -9,8 +9,14 @@ import sys
 from pathlib import Path
 
 
-def launch_command(spec_path: Path, samples_path: Path, out_dir: Path, num_gpus: int = 1,
-                   python: str = sys.executable, master_port: int | None = None) -> list[str]:
+def launch_command(
+    spec_path: Path,
+    samples_path: Path,
+    out_dir: Path,
+    num_gpus: int = 1,
+    python: str = sys.executable,
+    master_port: int | None = None,
+) -> list[str]:
     """argv for ``subprocess.Popen``: run the job in a child process.
 
     ``num_gpus`` > 1 launches one process per GPU with ``torch.distributed.run`` (torchrun; the same

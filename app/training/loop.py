@@ -22,8 +22,8 @@ from torch import nn
 
 from app.training import checkpoint
 from app.training.distributed import Dist
-from app.training_spec.formatting import IGNORE
 from app.training.model import load_trainable_state, trainable_state
+from app.training_spec.formatting import IGNORE
 
 
 class MicroBatch(Protocol):
@@ -102,8 +102,14 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.op
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=(0.9, 0.999), eps=1e-8)
 
 
-def evaluate(model: nn.Module, batches: list, objective: Objective, device: torch.device,
-             autocast: torch.dtype | None, dist: Dist = Dist()) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    batches: list,
+    objective: Objective,
+    device: torch.device,
+    autocast: torch.dtype | None,
+    dist: Dist = Dist(),
+) -> dict[str, float]:
     """Item-weighted eval loss and accuracy (each rank takes every world-th batch; sums are reduced)."""
     if not batches:
         return {}
@@ -111,7 +117,7 @@ def evaluate(model: nn.Module, batches: list, objective: Objective, device: torc
     model.eval()
     loss_sum, items, correct = 0.0, 0, 0
     with torch.no_grad():
-        for b in batches[dist.rank::dist.world]:
+        for b in batches[dist.rank :: dist.world]:
             with _autocast(device, autocast):
                 loss, n, c = objective(model, b.to(device))
             loss_sum, items, correct = loss_sum + float(loss), items + n, correct + c
@@ -127,8 +133,15 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def accumulate(model: nn.Module, micros: list, objective: Objective, device: torch.device,
-               autocast: torch.dtype | None = None, scaler=None, dist: Dist = Dist()) -> tuple[float, int]:
+def accumulate(
+    model: nn.Module,
+    micros: list,
+    objective: Objective,
+    device: torch.device,
+    autocast: torch.dtype | None = None,
+    scaler=None,
+    dist: Dist = Dist(),
+) -> tuple[float, int]:
     """Backward over one optimiser step's micro-batches; returns (mean loss per item, tokens seen).
 
     Each micro-batch's summed loss is divided by the item count of the *whole* step (all ranks),
@@ -140,7 +153,7 @@ def accumulate(model: nn.Module, micros: list, objective: Objective, device: tor
     total, tokens = 0.0, 0
     for i, m in enumerate(micros):
         sync = i == len(micros) - 1 or not hasattr(model, "no_sync")
-        with _autocast(device, autocast), (contextlib.nullcontext() if sync else model.no_sync()):
+        with _autocast(device, autocast), contextlib.nullcontext() if sync else model.no_sync():
             loss_sum, _, _ = objective(model, m.to(device))
             scaled = loss_sum * dist.world / denom
             (scaler.scale(scaled) if scaler else scaled).backward()
@@ -194,16 +207,23 @@ def train_phase(
 
     def save(step: int) -> None:
         if dist.main:
-            state = {"trainable": trainable_state(model), "optimizer": opt.state_dict(),
-                     "scheduler": sched.state_dict(), "rng": checkpoint.rng_state(), "step": step}
+            state = {
+                "trainable": trainable_state(model),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "rng": checkpoint.rng_state(),
+                "step": step,
+            }
             checkpoint.save(ckpt_root, step, state, {**ckpt_config, "step": step}, cfg.keep_checkpoints)
         dist.barrier()
 
     base = {"stage": cfg.stage, "method": cfg.method, "total_steps": cfg.total_steps}
     tokens, t0, cpu0, last_eval, loss = 0, time.perf_counter(), time.process_time(), {}, float("nan")
     for step in range(start, cfg.total_steps):
-        micros = [micro((cfg.micro_offset + step * cfg.grad_accum + k) * dist.world + dist.rank)
-                  for k in range(cfg.grad_accum)]
+        micros = [
+            micro((cfg.micro_offset + step * cfg.grad_accum + k) * dist.world + dist.rank)
+            for k in range(cfg.grad_accum)
+        ]
         loss, n_tok = accumulate(net, micros, objective, device, cfg.autocast, scaler, dist)
         tokens += n_tok
         if scaler:
@@ -221,10 +241,18 @@ def train_phase(
         done = step + 1
         elapsed = time.perf_counter() - t0
         rate = (done - start) / elapsed if elapsed > 0 else 0.0
-        record = {**base, "phase": "training", "step": done, "loss": loss, "lr": lr,
-                  "grad_norm": float(grad_norm), "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
-                  "eta_s": (cfg.total_steps - done) / rate if rate > 0 else None,
-                  "job_step": cfg.job_step_offset + done, "job_total_steps": cfg.job_total_steps}
+        record = {
+            **base,
+            "phase": "training",
+            "step": done,
+            "loss": loss,
+            "lr": lr,
+            "grad_norm": float(grad_norm),
+            "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
+            "eta_s": (cfg.total_steps - done) / rate if rate > 0 else None,
+            "job_step": cfg.job_step_offset + done,
+            "job_total_steps": cfg.job_total_steps,
+        }
         emit(record)
         if eval_set and cfg.eval_steps and done % cfg.eval_steps == 0 and done < cfg.total_steps:
             emit({**base, "phase": "evaluating", "step": done})
@@ -242,6 +270,14 @@ def train_phase(
         emit({**base, "phase": "evaluating", "step": cfg.total_steps, **last_eval})
     elapsed = time.perf_counter() - t0
     # cpu_s: this process's CPU time, a contention-proof cost figure on shared CPU machines
-    return {"status": "completed", "step": cfg.total_steps, "resumed_from": resumed_from, "loss": loss,
-            "eval": last_eval, "tokens": tokens, "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
-            "wall_s": elapsed, "cpu_s": time.process_time() - cpu0}
+    return {
+        "status": "completed",
+        "step": cfg.total_steps,
+        "resumed_from": resumed_from,
+        "loss": loss,
+        "eval": last_eval,
+        "tokens": tokens,
+        "tokens_per_s": tokens / elapsed if elapsed > 0 else 0.0,
+        "wall_s": elapsed,
+        "cpu_s": time.process_time() - cpu0,
+    }

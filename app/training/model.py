@@ -70,7 +70,7 @@ def apply_method(model: nn.Module, method: str, spec: Any, task: str) -> nn.Modu
             p.requires_grad_(False)
         layers = _decoder_layers(model)
         n = min(spec.freeze_trainable_layers, len(layers))
-        for layer in list(layers)[len(layers) - n:]:
+        for layer in list(layers)[len(layers) - n :]:
             for p in layer.parameters():
                 p.requires_grad_(True)
         names = list(spec.freeze_trainable_modules)
@@ -104,14 +104,20 @@ def _apply_peft(model: nn.Module, method: str, spec: Any, task: str, train_embed
     if method in ("lora", "dora"):
         target = spec.lora_target_modules
         cfg = LoraConfig(
-            task_type=task_type, r=spec.lora_r, lora_alpha=spec.lora_alpha, lora_dropout=spec.lora_dropout,
-            target_modules=target, use_dora=method == "dora",
+            task_type=task_type,
+            r=spec.lora_r,
+            lora_alpha=spec.lora_alpha,
+            lora_dropout=spec.lora_dropout,
+            target_modules=target,
+            use_dora=method == "dora",
             modules_to_save=_embedding_module_names(model) if train_embeddings and task != "reward" else None,
         )
     elif method in PROMPT_LEARNING_METHODS:
         kw = {"task_type": task_type, "num_virtual_tokens": spec.num_virtual_tokens}
         cfg = {
-            "prompt_tuning": PromptTuningConfig, "prefix_tuning": PrefixTuningConfig, "p_tuning": PromptEncoderConfig,
+            "prompt_tuning": PromptTuningConfig,
+            "prefix_tuning": PrefixTuningConfig,
+            "p_tuning": PromptEncoderConfig,
         }[method](**kw)
     else:
         raise ValueError(f"unknown method {method!r}")

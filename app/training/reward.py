@@ -20,6 +20,7 @@ from torch import nn
 # the torch-free parts (parsing and encoding pairs) are app/training_spec/pairs.py: the API validates reward data with them
 from app.training_spec.pairs import PairRow
 
+
 @dataclass
 class PairBatch:
     input_ids: torch.Tensor  # chosen rows first, then rejected rows
@@ -49,7 +50,7 @@ def collate_pairs(rows: Sequence[PairRow], pad_id: int) -> PairBatch:
 def reward_objective(model: nn.Module, b: PairBatch) -> tuple[torch.Tensor, int, int]:
     """(sum of pair losses, pairs, pairs ranked right)."""
     scores = _scores(model, b.input_ids, b.attention_mask)
-    chosen, rejected = scores[: b.n_pairs], scores[b.n_pairs:]
+    chosen, rejected = scores[: b.n_pairs], scores[b.n_pairs :]
     margin = (chosen - rejected).float()
     return -F.logsigmoid(margin).sum(), b.n_pairs, int((margin > 0).sum())
 
@@ -66,7 +67,7 @@ class PairPlan:
     def __init__(self, rows: Sequence[PairRow], batch_size: int, pad_id: int, seed: int):
         units = list(rows)
         random.Random(seed).shuffle(units)
-        self.groups = [units[i:i + batch_size] for i in range(0, len(units), batch_size)]
+        self.groups = [units[i : i + batch_size] for i in range(0, len(units), batch_size)]
         self.seed, self.pad_id = seed, pad_id
         if not self.groups:
             raise ValueError("no training pairs left after filtering")
@@ -85,4 +86,4 @@ class PairPlan:
 
 
 def eval_pair_batches(rows: Sequence[PairRow], batch_size: int, pad_id: int) -> list[PairBatch]:
-    return [collate_pairs(rows[i:i + batch_size], pad_id) for i in range(0, len(rows), batch_size)]
+    return [collate_pairs(rows[i : i + batch_size], pad_id) for i in range(0, len(rows), batch_size)]

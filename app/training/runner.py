@@ -40,8 +40,9 @@ class Phase:
         return f"{self.index:02d}-{self.stage.name}-{self.method}"
 
 
-def plan_phases(spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: list[int], world: int = 1
-                ) -> list[Phase]:
+def plan_phases(
+    spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: list[int], world: int = 1
+) -> list[Phase]:
     """Phases and their optimiser-step counts (an epoch is shared by ``world`` data-parallel ranks)."""
     phases: list[Phase] = []
     accum = spec.gradient_accumulation_steps * world
@@ -52,8 +53,9 @@ def plan_phases(spec: TrainingSpec, stages: list[StageSpec], batches_per_epoch: 
                 raise DataValidationError(None, f"stage {stage.name!r}: full_then_lora needs at least 2 steps")
             n_full = min(steps - 1, max(1, round(steps * spec.full_then_lora_fraction)))
             phases.append(Phase(len(phases), stage, "full", spec.full_then_lora_full_lr or stage.lr / 10, n_full, 0))
-            phases.append(Phase(len(phases), stage, "lora", stage.lr, steps - n_full,
-                                n_full * spec.gradient_accumulation_steps))
+            phases.append(
+                Phase(len(phases), stage, "lora", stage.lr, steps - n_full, n_full * spec.gradient_accumulation_steps)
+            )
         else:
             phases.append(Phase(len(phases), stage, stage.method, stage.lr, steps, 0))
     return phases
@@ -106,8 +108,10 @@ def run_training(
     objective = reward_objective if spec.task == "reward" else causal_lm_objective
     device = dist.device if dist.active else pick_device()
     autocast = autocast_dtype(spec.precision, device)
-    config = {"spec": spec.model_dump(mode="json"),
-              "phases": [{"stage": p.stage.name, "method": p.method, "steps": p.steps, "lr": p.lr} for p in phases]}
+    config = {
+        "spec": spec.model_dump(mode="json"),
+        "phases": [{"stage": p.stage.name, "method": p.method, "steps": p.steps, "lr": p.lr} for p in phases],
+    }
 
     base_path: str = spec.base_model
     summaries: list[dict[str, Any]] = []
@@ -134,23 +138,54 @@ def run_training(
         n_all = sum(p.numel() for p in model.parameters())
 
         cfg = PhaseConfig(
-            stage=ph.stage.name, method=ph.method, lr=ph.lr, total_steps=ph.steps,
+            stage=ph.stage.name,
+            method=ph.method,
+            lr=ph.lr,
+            total_steps=ph.steps,
             warmup_steps=spec.warmup_steps if spec.warmup_steps is not None else int(spec.warmup_ratio * ph.steps),
-            scheduler=spec.scheduler, weight_decay=spec.weight_decay, max_grad_norm=spec.max_grad_norm,
-            grad_accum=spec.gradient_accumulation_steps, micro_offset=ph.micro_offset,
-            eval_steps=spec.eval_steps, save_steps=spec.save_steps, keep_checkpoints=spec.keep_checkpoints,
-            autocast=autocast, job_step_offset=job_step, job_total_steps=job_total,
+            scheduler=spec.scheduler,
+            weight_decay=spec.weight_decay,
+            max_grad_norm=spec.max_grad_norm,
+            grad_accum=spec.gradient_accumulation_steps,
+            micro_offset=ph.micro_offset,
+            eval_steps=spec.eval_steps,
+            save_steps=spec.save_steps,
+            keep_checkpoints=spec.keep_checkpoints,
+            autocast=autocast,
+            job_step_offset=job_step,
+            job_total_steps=job_total,
         )
         res = train_phase(
-            model, plans[ph.stage.name].micro, evals[ph.stage.name], cfg, objective, pdir / "checkpoints",
-            {**config, "phase": ph.dirname}, device, emit, should_stop, dist,
+            model,
+            plans[ph.stage.name].micro,
+            evals[ph.stage.name],
+            cfg,
+            objective,
+            pdir / "checkpoints",
+            {**config, "phase": ph.dirname},
+            device,
+            emit,
+            should_stop,
+            dist,
         )
-        summary = {"stage": ph.stage.name, "method": ph.method, "steps": ph.steps, "lr": ph.lr,
-                   "trainable_params": n_train, "total_params": n_all, "base_model": base_path,
-                   **{k: v for k, v in res.items() if k != "status"}}
+        summary = {
+            "stage": ph.stage.name,
+            "method": ph.method,
+            "steps": ph.steps,
+            "lr": ph.lr,
+            "trainable_params": n_train,
+            "total_params": n_all,
+            "base_model": base_path,
+            **{k: v for k, v in res.items() if k != "status"},
+        }
         if res["status"] == "stopped":
-            return {"status": "stopped", "steps": job_step + res["step"], "total_steps": job_total,
-                    "phases": summaries + [summary], "data": reports}
+            return {
+                "status": "stopped",
+                "steps": job_step + res["step"],
+                "total_steps": job_total,
+                "phases": summaries + [summary],
+                "data": reports,
+            }
         summaries.append(summary)
         job_step += ph.steps
 
@@ -168,18 +203,38 @@ def run_training(
             dist.barrier()
             return json.loads(done.read_text())
         all_samples = [s for st in stages for s in by_stage[st.name]]
-        provenance = {"base_model": spec.base_model, "base_model_sha256": export.hash_model_dir(spec.base_model),
-                      "dataset_sha256": export.hash_samples(all_samples), "rows": len(all_samples),
-                      "libraries": export.library_versions(), "device": str(device), "world_size": dist.world,
-                      # the dataset, audit and curation each stage's rows came from (written by the job)
-                      "sources": export.read_sources(out_dir)}
+        provenance = {
+            "base_model": spec.base_model,
+            "base_model_sha256": export.hash_model_dir(spec.base_model),
+            "dataset_sha256": export.hash_samples(all_samples),
+            "rows": len(all_samples),
+            "libraries": export.library_versions(),
+            "device": str(device),
+            "world_size": dist.world,
+            # the dataset, audit and curation each stage's rows came from (written by the job)
+            "sources": export.read_sources(out_dir),
+        }
         adapter = ph.method in ADAPTER_METHODS | BOTTLENECK_METHODS
-        result = {"status": "completed", "steps": job_step, "total_steps": job_total, "phases": summaries,
-                  "data": reports, "adapter_base": base_path if adapter else None}
+        result = {
+            "status": "completed",
+            "steps": job_step,
+            "total_steps": job_total,
+            "phases": summaries,
+            "data": reports,
+            "adapter_base": base_path if adapter else None,
+        }
         final = export.write_final(
-            out_dir, model, tokenizer, is_adapter=ph.method in ADAPTER_METHODS, adapter_base=base_path,
-            export_merged=spec.export_merged and ph.method not in PROMPT_LEARNING_METHODS, config=config,
-            result=result, provenance=provenance, data_report=reports, bottleneck=ph.method in BOTTLENECK_METHODS,
+            out_dir,
+            model,
+            tokenizer,
+            is_adapter=ph.method in ADAPTER_METHODS,
+            adapter_base=base_path,
+            export_merged=spec.export_merged and ph.method not in PROMPT_LEARNING_METHODS,
+            config=config,
+            result=result,
+            provenance=provenance,
+            data_report=reports,
+            bottleneck=ph.method in BOTTLENECK_METHODS,
         )
         for p in (out_dir / "phases").glob("*/checkpoints"):
             shutil.rmtree(p, ignore_errors=True)

@@ -29,8 +29,9 @@ def toy_corpus(n: int = 400) -> list[str]:
     import random
 
     rng = random.Random(0)
-    return [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 24))) + rng.choice([".", "?", "!"])
-            for _ in range(n)]
+    return [
+        " ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 24))) + rng.choice([".", "?", "!"]) for _ in range(n)
+    ]
 
 
 def build_toy_tokenizer(chat_template: bool = True, vocab_size: int = 400, pad_is_eos: bool = False):
@@ -40,11 +41,15 @@ def build_toy_tokenizer(chat_template: bool = True, vocab_size: int = 400, pad_i
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tok.train_from_iterator(toy_corpus() + ["### System:\n### User:\n### Assistant:\n"], trainer=trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
         pad_token="</s>" if pad_is_eos else "<pad>",
         additional_special_tokens=["<|im_start|>", "<|im_end|>"],
     )
@@ -53,18 +58,33 @@ def build_toy_tokenizer(chat_template: bool = True, vocab_size: int = 400, pad_i
     return fast
 
 
-def build_toy_model(path: str | Path, chat_template: bool = True, hidden: int = 48, layers: int = 2,
-                    pad_is_eos: bool = False, seed: int = 0, init_range: float = 0.2) -> Path:
+def build_toy_model(
+    path: str | Path,
+    chat_template: bool = True,
+    hidden: int = 48,
+    layers: int = 2,
+    pad_is_eos: bool = False,
+    seed: int = 0,
+    init_range: float = 0.2,
+) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     path = Path(path)
     tok = build_toy_tokenizer(chat_template=chat_template, pad_is_eos=pad_is_eos)
     cfg = LlamaConfig(
-        vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=False, initializer_range=init_range,
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        tie_word_embeddings=False,
+        initializer_range=init_range,
     )
     torch.manual_seed(seed)
     model = LlamaForCausalLM(cfg)

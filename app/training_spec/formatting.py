@@ -111,8 +111,10 @@ def turn_weights(sample: Sample) -> list[float]:
     given = sample.meta.get("loss_weights")
     if not given or len(given) != len(sample.turns):
         given = [None] * len(sample.turns)
-    return [float(w) if w is not None else (1.0 if t.role in SUPERVISED_ROLES else 0.0)
-            for t, w in zip(sample.turns, given, strict=True)]
+    return [
+        float(w) if w is not None else (1.0 if t.role in SUPERVISED_ROLES else 0.0)
+        for t, w in zip(sample.turns, given, strict=True)
+    ]
 
 
 def _messages(sample: Sample) -> list[dict[str, Any]]:
@@ -162,7 +164,10 @@ class Formatter:
                     report.dropped_overlength.append(s.index)
                     continue
                 enc = Encoded(
-                    s.index, enc.input_ids[: self.max_length], enc.labels[: self.max_length], True,
+                    s.index,
+                    enc.input_ids[: self.max_length],
+                    enc.labels[: self.max_length],
+                    True,
                     [p for p in enc.end_of_turn if p < self.max_length],
                     enc.weights[: self.max_length] if enc.weights is not None else None,
                 )
@@ -271,8 +276,8 @@ def validate_encoded(encoded: Sequence[Encoded], mode: str = "sft") -> None:
         if e.n_supervised == 0:
             why = (
                 "all supervised tokens were cut by max_length (raise max_length or use overlength='drop')"
-                if e.truncated else
-                "no supervised tokens (sft trains on assistant turns; this row has none, or every turn's "
+                if e.truncated
+                else "no supervised tokens (sft trains on assistant turns; this row has none, or every turn's "
                 "loss_weight is 0 — plain-text rows belong in a mode='pretrain' stage)"
             )
             raise DataValidationError(e.index, why)
@@ -281,12 +286,14 @@ def validate_encoded(encoded: Sequence[Encoded], mode: str = "sft") -> None:
         for p in e.end_of_turn:
             if p == -1:
                 raise DataValidationError(
-                    e.index, "the chat template ends assistant turns with no special end-of-turn token, so the "
+                    e.index,
+                    "the chat template ends assistant turns with no special end-of-turn token, so the "
                     "model would never learn to stop",
                 )
             if p < len(e.labels) and e.labels[p] == IGNORE:
                 raise DataValidationError(
-                    e.index, "the end-of-turn/eos token is masked out of the loss (pad == eos?); the model would "
+                    e.index,
+                    "the end-of-turn/eos token is masked out of the loss (pad == eos?); the model would "
                     "never learn to stop",
                 )
 
@@ -305,13 +312,15 @@ def preview(formatter: Formatter, samples: Sequence[Sample], n: int = 3) -> list
                 segments.append({"trained": trained, "ids": [tid]})
         for seg in segments:
             seg["text"] = formatter.tok.decode(seg.pop("ids"))
-        out.append({
-            "index": s.index,
-            "n_tokens": len(enc.input_ids),
-            "n_supervised": enc.n_supervised,
-            "over_max_length": len(enc.input_ids) > formatter.max_length,
-            "format": "chat_template" if formatter.uses_template else "default",
-            "segments": segments,
-            "rendered": "".join(f"[[{seg['text']}]]" if seg["trained"] else seg["text"] for seg in segments),
-        })
+        out.append(
+            {
+                "index": s.index,
+                "n_tokens": len(enc.input_ids),
+                "n_supervised": enc.n_supervised,
+                "over_max_length": len(enc.input_ids) > formatter.max_length,
+                "format": "chat_template" if formatter.uses_template else "default",
+                "segments": segments,
+                "rendered": "".join(f"[[{seg['text']}]]" if seg["trained"] else seg["text"] for seg in segments),
+            }
+        )
     return out

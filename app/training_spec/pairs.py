@@ -49,10 +49,16 @@ def encode_pairs(formatter: Formatter, samples: Sequence[Sample]) -> tuple[list[
                 continue
             # keep the end: the replies, where chosen and rejected differ, come last
             truncated.append(s.index)
-            c, r = c[-formatter.max_length:], r[-formatter.max_length:]
+            c, r = c[-formatter.max_length :], r[-formatter.max_length :]
         if c == r:
             raise DataValidationError(s.index, "chosen and rejected are identical after formatting/truncation")
         rows.append(PairRow(s.index, c, r))
-    report = {"rows_in": len(samples), "rows_kept": len(rows), "truncated": len(truncated),
-              "dropped_overlength": len(dropped), "truncated_rows": truncated[:100], "dropped_rows": dropped[:100]}
+    report = {
+        "rows_in": len(samples),
+        "rows_kept": len(rows),
+        "truncated": len(truncated),
+        "dropped_overlength": len(dropped),
+        "truncated_rows": truncated[:100],
+        "dropped_rows": dropped[:100],
+    }
     return rows, report

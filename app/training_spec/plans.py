@@ -57,10 +57,16 @@ class PlanRead(BaseModel):
     stages: list[PlannedStage]
     reasons: list[str]
     warnings: list[str] = Field(default_factory=list)
-    spec: TrainingSpec | None = Field(None, description="The plan as a training spec (`spec` of POST /v1/training-jobs).")
-    training_job: dict | None = Field(None, description=(
-        "A body for POST /v1/training-jobs: the spec with the dataset of each stage. It can be posted as is when "
-        "`missing` is empty."))
+    spec: TrainingSpec | None = Field(
+        None, description="The plan as a training spec (`spec` of POST /v1/training-jobs)."
+    )
+    training_job: dict | None = Field(
+        None,
+        description=(
+            "A body for POST /v1/training-jobs: the spec with the dataset of each stage. It can be posted as is when "
+            "`missing` is empty."
+        ),
+    )
     missing: list[str] = Field(default_factory=list, description="What to fill in before `training_job` can be posted.")
 
 
@@ -76,9 +82,19 @@ def plan_spec(plan: PlanRead, base_model: str | None) -> TrainingSpec:
     if len(plan.stages) == 1:
         st = plan.stages[0]
         return TrainingSpec(**common, method=st.method, mode=st.mode, lr=PLAN_LR.get(st.method, 2e-4))  # type: ignore[arg-type]
-    return TrainingSpec(**common, method=plan.stages[-1].method,  # type: ignore[arg-type]
-                        stages=[StageSpec(name=st.name, mode=st.mode, method=st.method,  # type: ignore[arg-type]
-                                          lr=PLAN_LR.get(st.method, 2e-4)) for st in plan.stages])
+    return TrainingSpec(
+        **common,
+        method=plan.stages[-1].method,  # type: ignore[arg-type]
+        stages=[
+            StageSpec(
+                name=st.name,
+                mode=st.mode,
+                method=st.method,  # type: ignore[arg-type]
+                lr=PLAN_LR.get(st.method, 2e-4),
+            )
+            for st in plan.stages
+        ],
+    )
 
 
 def with_training_job(plan: PlanRead, base_model: str | None, datasets: dict[str, str | None]) -> PlanRead:
@@ -91,8 +107,10 @@ def with_training_job(plan: PlanRead, base_model: str | None, datasets: dict[str
         if ds:
             by_stage[st.name] = ds
         elif st.data == "general + domain SFT, mixed":
-            missing.append(f"stage {st.name!r}: one dataset of general and domain rows mixed — curate the domain "
-                           "dataset with policy.mix = [{dataset_id: <general>, ratio: …}] and give the curated id")
+            missing.append(
+                f"stage {st.name!r}: one dataset of general and domain rows mixed — curate the domain "
+                "dataset with policy.mix = [{dataset_id: <general>, ratio: …}] and give the curated id"
+            )
         else:
             missing.append(f"stage {st.name!r}: a dataset of {st.data}")
     body: dict = {"spec": spec.model_dump(mode="json", exclude_defaults=True)}
@@ -119,46 +137,64 @@ def recommend_plan(req: PlanRequest) -> PlanRead:
     cpt = tokens >= CPT_MIN_TOKENS or (req.far_from_public_data and tokens >= CPT_FLOOR_TOKENS)
 
     if cpt:
-        why = (f"the domain corpus is large ({tokens:,} tokens ≥ {CPT_MIN_TOKENS:,})" if tokens >= CPT_MIN_TOKENS
-               else "the domain text is far from public data")
+        why = (
+            f"the domain corpus is large ({tokens:,} tokens ≥ {CPT_MIN_TOKENS:,})"
+            if tokens >= CPT_MIN_TOKENS
+            else "the domain text is far from public data"
+        )
         reasons.append(f"Continued pre-training first: {why}; SFT teaches format and behaviour, not new knowledge.")
-        reasons.append("Start from the base model: continued pre-training would erode a chat model's alignment, "
-                       "and SFT afterwards restores the assistant behaviour.")
+        reasons.append(
+            "Start from the base model: continued pre-training would erode a chat model's alignment, "
+            "and SFT afterwards restores the assistant behaviour."
+        )
         stages.append(PlannedStage(name="pretrain", mode="pretrain", method="full", data="domain corpus"))
         model_kind = "base"
     elif req.far_from_public_data and tokens:
-        warnings.append(f"The domain text is unusual but small ({tokens:,} tokens < {CPT_FLOOR_TOKENS:,}); "
-                        "continued pre-training on it would mostly overfit, so it is skipped.")
+        warnings.append(
+            f"The domain text is unusual but small ({tokens:,} tokens < {CPT_FLOOR_TOKENS:,}); "
+            "continued pre-training on it would mostly overfit, so it is skipped."
+        )
 
     if not cpt and req.keep_general_ability:
         model_kind = "base"
-        reasons.append("General ability must not drop: start from the base model and mix general instructions "
-                       "with the domain ones, instead of narrowing a chat model whose own SFT data you cannot mix back in.")
+        reasons.append(
+            "General ability must not drop: start from the base model and mix general instructions "
+            "with the domain ones, instead of narrowing a chat model whose own SFT data you cannot mix back in."
+        )
     elif not cpt:
         model_kind = "chat" if req.chat_model_available else "base"
-        reasons.append("Only the domain task matters: fine-tune the chat model on the domain SFT data "
-                       "(cheapest, keeps the vendor's alignment)." if req.chat_model_available else
-                       "No chat variant exists: fine-tune the base model on the domain SFT data.")
+        reasons.append(
+            "Only the domain task matters: fine-tune the chat model on the domain SFT data "
+            "(cheapest, keeps the vendor's alignment)."
+            if req.chat_model_available
+            else "No chat variant exists: fine-tune the base model on the domain SFT data."
+        )
 
     sft_rows = req.domain_sft_rows + (req.general_sft_rows if model_kind == "base" else 0)
     method = _sft_method(sft_rows, req.far_from_public_data)
     if model_kind == "base" and req.general_sft_rows:
         stages.append(PlannedStage(name="sft", mode="sft", method=method, data="general + domain SFT, mixed"))
         if req.domain_sft_rows and req.general_sft_rows < req.domain_sft_rows:
-            warnings.append("Less general than domain SFT data: aim for at least as many general rows as domain "
-                            "rows to keep general ability.")
+            warnings.append(
+                "Less general than domain SFT data: aim for at least as many general rows as domain "
+                "rows to keep general ability."
+            )
     elif model_kind == "base" and req.keep_general_ability:
         stages.append(PlannedStage(name="sft", mode="sft", method=method, data="domain SFT"))
-        warnings.append("No general SFT data given: a base model tuned on domain data alone will be a narrow "
-                        "assistant; add general instructions (e.g. a curated Alpaca/LIMA subset).")
+        warnings.append(
+            "No general SFT data given: a base model tuned on domain data alone will be a narrow "
+            "assistant; add general instructions (e.g. a curated Alpaca/LIMA subset)."
+        )
     else:
         stages.append(PlannedStage(name="sft", mode="sft", method=method, data="domain SFT"))
-    reasons.append({
-        "lora": f"LoRA for SFT: {sft_rows:,} rows is small enough that low-rank updates match full fine-tuning.",
-        "full": f"Full fine-tuning for SFT: {sft_rows:,} rows carries more than a low-rank update can hold.",
-        "full_then_lora": f"full_then_lora: {sft_rows:,} rows far from public data; a short full phase moves the "
-                          "weights toward the domain, LoRA finishes cheaply.",
-    }[method])
+    reasons.append(
+        {
+            "lora": f"LoRA for SFT: {sft_rows:,} rows is small enough that low-rank updates match full fine-tuning.",
+            "full": f"Full fine-tuning for SFT: {sft_rows:,} rows carries more than a low-rank update can hold.",
+            "full_then_lora": f"full_then_lora: {sft_rows:,} rows far from public data; a short full phase moves the "
+            "weights toward the domain, LoRA finishes cheaply.",
+        }[method]
+    )
     if not req.domain_sft_rows and not req.general_sft_rows:
         warnings.append("No SFT data given: the plan needs instruction rows for its SFT stage.")
     return PlanRead(model_kind=model_kind, stages=stages, reasons=reasons, warnings=warnings)

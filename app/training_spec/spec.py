@@ -10,8 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Method = Literal["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning", "full_then_lora",
-                 "adapter"]
+Method = Literal[
+    "full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning", "full_then_lora", "adapter"
+]
 PROMPT_LEARNING_METHODS = frozenset({"prompt_tuning", "prefix_tuning", "p_tuning"})
 #: Bottleneck adapters (Houlsby / Pfeiffer): trained like a peft adapter, but non-linear, so never merged.
 BOTTLENECK_METHODS = frozenset({"adapter"})
@@ -32,7 +33,9 @@ class StageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Stage name; key of the samples dict.")
-    mode: Literal["sft", "pretrain"] | None = Field(None, description="sft: loss on assistant turns; pretrain: loss on all tokens.")
+    mode: Literal["sft", "pretrain"] | None = Field(
+        None, description="sft: loss on assistant turns; pretrain: loss on all tokens."
+    )
     method: Method | None = None
     lr: float | None = Field(None, gt=0)
     epochs: float | None = Field(None, gt=0)
@@ -44,17 +47,23 @@ class TrainingSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    base_model: str = Field(max_length=1000, description=(
-        "A model name from the operator's registry (models.registry), a model directory under a model root "
-        "(models.roots; absolute or relative to the root), or job:<id> of one of this project's finished training jobs."))
+    base_model: str = Field(
+        max_length=1000,
+        description=(
+            "A model name from the operator's registry (models.registry), a model directory under a model root "
+            "(models.roots; absolute or relative to the root), or job:<id> of one of this project's finished training jobs."
+        ),
+    )
     task: Literal["causal_lm", "reward"] = Field(
-        "causal_lm", description="causal_lm: next-token training; reward: a scalar head trained on chosen/rejected pairs."
+        "causal_lm",
+        description="causal_lm: next-token training; reward: a scalar head trained on chosen/rejected pairs.",
     )
     method: Method = "lora"
     mode: Literal["sft", "pretrain"] = "sft"
     model_kind: Literal["base", "chat"] = Field(
-        "chat", description="chat: use the tokenizer's chat template; base: the documented default format, and "
-        "LoRA also trains the embeddings when new special tokens were added."
+        "chat",
+        description="chat: use the tokenizer's chat template; base: the documented default format, and "
+        "LoRA also trains the embeddings when new special tokens were added.",
     )
     stages: list[StageSpec] | None = Field(None, description="Chained stages, each from the previous stage's weights.")
 
@@ -93,9 +102,13 @@ class TrainingSpec(BaseModel):
     )
     num_virtual_tokens: int = Field(16, ge=1, le=512)
     adapter_variant: Literal["pfeiffer", "houlsby"] = Field(
-        "pfeiffer", description="adapter: pfeiffer = one bottleneck after each feed-forward block (AdapterHub's "
-                                "SeqBn); houlsby = also one after each attention block (DoubleSeqBn).")
-    adapter_reduction_factor: int = Field(16, ge=1, le=1024, description="adapter: bottleneck width = hidden size / this.")
+        "pfeiffer",
+        description="adapter: pfeiffer = one bottleneck after each feed-forward block (AdapterHub's "
+        "SeqBn); houlsby = also one after each attention block (DoubleSeqBn).",
+    )
+    adapter_reduction_factor: int = Field(
+        16, ge=1, le=1024, description="adapter: bottleneck width = hidden size / this."
+    )
     adapter_non_linearity: Literal["relu", "swish", "gelu"] = "relu"
     full_then_lora_fraction: float = Field(0.2, ge=0.1, le=0.3)
     full_then_lora_full_lr: float | None = Field(

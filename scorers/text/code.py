@@ -24,7 +24,9 @@ _CODE_CHARS = re.compile(r"[{}();=<>\[\]#]")
 _SQL_WORDS = re.compile(r"\b(?:SELECT|FROM|WHERE|INSERT|UPDATE|JOIN|CREATE TABLE)\b")
 _CODE_OPENER = re.compile(r"\s*(?:<!DOCTYPE|<html|import |from \w+ import|def |class |#include|function )")
 _PY_START = re.compile(r"^(def |class |import |from \w+ import |for \w+ in |while |if __name__)", re.M)
-_NOT_PY = re.compile(r"[{};]\s*$|\bfunction\b|\bpublic\b|#include|\bvar\b|\bconst\b|\blet\b|console\.|System\.out", re.M)
+_NOT_PY = re.compile(
+    r"[{};]\s*$|\bfunction\b|\bpublic\b|#include|\bvar\b|\bconst\b|\blet\b|console\.|System\.out", re.M
+)
 _SQL_START = re.compile(r"^\s*(SELECT|INSERT\s+INTO|UPDATE|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIEW))\b", re.I)
 _HTML_START = re.compile(r"^\s*<(!doctype|html|div|table|ul|ol|p|form|body|head|span|a|h\d)\b", re.I)
 #: markup, not a sentence in angle brackets ("<a drawing of a rocket…>", Alpaca row 5808): a closing tag or an attribute
@@ -40,11 +42,16 @@ def strip_fences(text: str, repl: str = " ") -> str:
 
 #: a call to a tool written into an answer ("python('(50 * 9/5) + 32')", "[Calculator(400/1400)]",
 #: "request('https://…')"): the result is left to the tool
-TOOL_CALL = Rule("tool call", re.compile(r"\[[A-Z][A-Za-z]+\([^)\]\n]*\)\]|\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")"
-                                         r"(?:[^()\n]|\([^()\n]*\))*\)"),
-                 "an answer that calls a tool leaves the result (a number, a page) to the tool: the call is code, and "
-                 "the answer need not state the result",
-                 Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 307, "python('((50 * 9/5) + 32)')"))
+TOOL_CALL = Rule(
+    "tool call",
+    re.compile(
+        r"\[[A-Z][A-Za-z]+\([^)\]\n]*\)\]|\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")"
+        r"(?:[^()\n]|\([^()\n]*\))*\)"
+    ),
+    "an answer that calls a tool leaves the result (a number, a page) to the tool: the call is code, and "
+    "the answer need not state the result",
+    Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 307, "python('((50 * 9/5) + 32)')"),
+)
 
 
 def calls_a_tool(text: str) -> bool:
@@ -69,31 +76,48 @@ def looks_like_code(text: str) -> bool:
     more SQL keywords, or a program's opening line."""
     n_letters = sum(1 for c in text if c.isalpha())
     marks = len(_CODE_CHARS.findall(text))
-    return (marks >= 5 and marks > 0.1 * max(n_letters, 1) or len(_SQL_WORDS.findall(text)) >= 2
-            or bool(_CODE_OPENER.match(text)))
+    return (
+        marks >= 5
+        and marks > 0.1 * max(n_letters, 1)
+        or len(_SQL_WORDS.findall(text)) >= 2
+        or bool(_CODE_OPENER.match(text))
+    )
 
 
 #: a text that looks like a bare code answer but is not one (checked before a bare answer is parsed as code)
 NOT_A_BLOCK: tuple[Rule, ...] = (
-    Rule("a reply of tool calls", re.compile(r"\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")\)"),
-         "a JSON-shaped reply whose values are tool calls is not JSON to parse",
-         Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 4905, "weather('London weather today')")),
-    Rule("set or list written in maths or Python notation",
-         re.compile(r"^\s*[{\[]\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)(?:\s*,\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+))*"
-                    r"\s*[}\]]\s*$"),
-         "braces or brackets round a comma list with no key: a set or a list, which JSON need not read",
-         Seen("stanford_alpaca/alpaca_data.json", 41464, '{"apples", "bananas", "oranges", "pears"}')),
+    Rule(
+        "a reply of tool calls",
+        re.compile(r"\b[a-z][a-z_]{1,20}\((?:'[^'\n]*'|\"[^\"\n]*\")\)"),
+        "a JSON-shaped reply whose values are tool calls is not JSON to parse",
+        Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 4905, "weather('London weather today')"),
+    ),
+    Rule(
+        "set or list written in maths or Python notation",
+        re.compile(
+            r"^\s*[{\[]\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+)(?:\s*,\s*(?:\"[^\"\n]*\"|'[^'\n]*'|[\w.+-]+))*"
+            r"\s*[}\]]\s*$"
+        ),
+        "braces or brackets round a comma list with no key: a set or a list, which JSON need not read",
+        Seen("stanford_alpaca/alpaca_data.json", 41464, '{"apples", "bananas", "oranges", "pears"}'),
+    ),
 )
 
 
 #: the program's output shown after a bare code answer ("# Output", "Output:"), which is not code
-PROGRAM_OUTPUT = Rule("program output after the code", re.compile(r"^\s*(?:#+\s*)?Output\s*(?::.*)?$", re.M | re.I),
-                      "a bare code answer may end with the program's output under an 'Output' line: only what comes "
-                      "before it is parsed", Seen("codealpaca/code_alpaca_2k.json", 219, "# Output"))
+PROGRAM_OUTPUT = Rule(
+    "program output after the code",
+    re.compile(r"^\s*(?:#+\s*)?Output\s*(?::.*)?$", re.M | re.I),
+    "a bare code answer may end with the program's output under an 'Output' line: only what comes before it is parsed",
+    Seen("codealpaca/code_alpaca_2k.json", 219, "# Output"),
+)
 _PROGRAM_OUTPUT = PROGRAM_OUTPUT.pattern
-SIGNATURE_ONLY = Rule("a function signature alone", re.compile(r"(?:async\s+)?def\s+\w+\s*\([^)]*\)\s*(?:->[^:]+)?:"),
-                      "a function signature asked for on its own is not a program missing its body",
-                      Seen("codealpaca/code_alpaca_2k.json", 1584, "def gcd(x, y):"))
+SIGNATURE_ONLY = Rule(
+    "a function signature alone",
+    re.compile(r"(?:async\s+)?def\s+\w+\s*\([^)]*\)\s*(?:->[^:]+)?:"),
+    "a function signature asked for on its own is not a program missing its body",
+    Seen("codealpaca/code_alpaca_2k.json", 1584, "def gcd(x, y):"),
+)
 
 
 def code_blocks(answer: str) -> list[tuple[str, str]]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_CP1252_TAIL = (r"\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013\u2014\u2018\u2019\u201a\u201c"
-                r"\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a\u20ac\u2122")
+_CP1252_TAIL = (
+    r"\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013\u2014\u2018\u2019\u201a\u201c"
+    r"\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
 _MOJIBAKE = re.compile(rf"Ã[\u0080-\u00bf]|Â[\u0080-\u00bf]|â€[{_CP1252_TAIL}]|ï¿½|锟斤拷|烫烫烫|屯屯屯|\ufffd")
 # UTF-8 Chinese/Japanese read as cp1252: "æˆ'" for 我 (a lead byte E4–E9 then two continuation bytes)
 _MOJIBAKE_CJK = re.compile(rf"[\u00e4-\u00e9][{_CP1252_TAIL}\u0192\u02c6\u02dc]{{1,2}}")
@@ -21,13 +23,19 @@ _ESCAPED = re.compile(r"\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|\\x[0-9a-fA-F]{2}")
 _LITERAL_NEWLINE = re.compile(r"\\n(?![a-z])")  # not LaTeX (\\nabla, \\neq, \\noindent)
 _ENTITY = r"&(?:nbsp|amp|lt|gt|quot|apos|#\d{2,5}|#x[0-9a-fA-F]{2,4});"
 HTML_ENTITY = re.compile(_ENTITY)
-_HTML = re.compile(r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
-                   r"blockquote|code|pre)\b[^<>]{0,200}>|" + _ENTITY +
-                   # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
-                   r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>", re.I)
+_HTML = re.compile(
+    r"</?(?:p|div|span|br|b|i|u|strong|em|ul|ol|li|table|tr|td|th|h[1-6]|img|font|sup|sub|"
+    r"blockquote|code|pre)\b[^<>]{0,200}>|"
+    + _ENTITY
+    +
+    # an <a> tag has attributes or a closing tag: "<a link to a painting>" is a placeholder
+    r"|<a(?:\s+(?:href|name|id|class|target|title|rel)\s*=[^<>]{0,200})?>|</a>",
+    re.I,
+)
 #: a prompt about escaping or encoding: entities and escapes are its subject
-ABOUT_ESCAPING = re.compile(r"\b(?:escap\w*|entit(?:y|ies)|encod\w*|decod\w*|unicode|html special characters)\b|转义|编码|解码",
-                            re.I)
+ABOUT_ESCAPING = re.compile(
+    r"\b(?:escap\w*|entit(?:y|ies)|encod\w*|decod\w*|unicode|html special characters)\b|转义|编码|解码", re.I
+)
 #: an answer that talks about markup shows its tags on purpose (its entities are still damage)
 MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
 

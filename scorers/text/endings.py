@@ -38,10 +38,12 @@ FUNCTION_WORDS = frozenset(
     "a an the and or but of to in on at by for with from as into about than that which who whose whom "
     "is are was were be been being has have had do does did will would can could should may might must "
     "this these those their its his her our your my if when while because so such not no very more most "
-    "also then there where how what why they we".split())
+    "also then there where how what why they we".split()
+)
 #: function words no short line (a list item, a heading) ends on either ("- Bulbs of", "3. Use the")
-NEVER_LAST = frozenset("a an the and or but of to with from into than whose their its his our your my "
-                       "because he she we they".split())
+NEVER_LAST = frozenset(
+    "a an the and or but of to with from into than whose their its his our your my because he she we they".split()
+)
 #: "it" / "you" after one of these is the subject of a clause that never came ("… because it", "… when you")
 _CLAUSE_OPENERS = frozenset("because when while if since although though until whether unless".split())
 PRONOUNS = frozenset("i you he she it we they one".split())
@@ -136,12 +138,17 @@ def final_segment(lines: list[str]) -> str | None:
         items = list_block(lines)
         if not (ends and ends[0].start() > item.end() and items and all(ln[-1] in ".!?。！？" for ln in items)):
             return None
-        return "" if closed else last[ends[-1].end():].strip()
+        return "" if closed else last[ends[-1].end() :].strip()
     if ends:
-        return "" if closed else last[ends[-1].end():].strip()
+        return "" if closed else last[ends[-1].end() :].strip()
     prev = lines[-2] if len(lines) > 1 else ""
-    if (prev and (prev[-1] in ".!?。！？" or _WORKED.search(prev)) and not LIST_ITEM.match(prev) and prev[0] != "#"
-            and not sign_off(prev)):
+    if (
+        prev
+        and (prev[-1] in ".!?。！？" or _WORKED.search(prev))
+        and not LIST_ITEM.match(prev)
+        and prev[0] != "#"
+        and not sign_off(prev)
+    ):
         # a new paragraph after a closed one (or after a worked computation), or the next line of a sentence
         return "" if closed else last
     if cjk and "，" in body and any(ln[-1] in "。！？" for ln in lines[:-1]):
@@ -151,25 +158,40 @@ def final_segment(lines: list[str]) -> str | None:
 
 #: endings without punctuation that finished text has (each read on the last segment of an answer)
 FINISHED: tuple[Rule, ...] = (
-    Rule("attribution", re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff](?:\s[A-Z]\.|[^.!?,，]){0,40}$|^[-–—―~]"),
-         "a quotation's author after a dash ('\"…\" – Steve Jobs', '—— 鲁迅')",
-         Seen("stanford_alpaca/alpaca_data.json", 2300, " - Winston Churchill")),
-    Rule("hashtag or mention", re.compile(r"[#＃@＠]\s?[\w-]+\W*$"),
-         "hashtags and mentions closing a post",
-         Seen("stanford_alpaca/alpaca_data.json", 164, "#refreshing")),
-    Rule("address or file name", re.compile(r"(?:https?://|www\.)\S+$|\w[./][\w-]+$|\d$"),
-         "a URL, a file name or a number as the last word (example.com, main.py, 3.14)",
-         Seen("alpagasus/dolly_3k.json", 980, "https://en.wikipedia.org/wiki/Three-body_problem")),
-    Rule("worked computation", _WORKED,
-         "a worked computation line ('85 - 22 = 63 marbles')",
-         Seen("gsm8k_alpaca_format/gsm_8k_train.json", 0, "48+24 = 72 clips altogether")),
+    Rule(
+        "attribution",
+        re.compile(r"\s[-–—―~]+\s*[A-Z\u4e00-\u9fff](?:\s[A-Z]\.|[^.!?,，]){0,40}$|^[-–—―~]"),
+        "a quotation's author after a dash ('\"…\" – Steve Jobs', '—— 鲁迅')",
+        Seen("stanford_alpaca/alpaca_data.json", 2300, " - Winston Churchill"),
+    ),
+    Rule(
+        "hashtag or mention",
+        re.compile(r"[#＃@＠]\s?[\w-]+\W*$"),
+        "hashtags and mentions closing a post",
+        Seen("stanford_alpaca/alpaca_data.json", 164, "#refreshing"),
+    ),
+    Rule(
+        "address or file name",
+        re.compile(r"(?:https?://|www\.)\S+$|\w[./][\w-]+$|\d$"),
+        "a URL, a file name or a number as the last word (example.com, main.py, 3.14)",
+        Seen("alpagasus/dolly_3k.json", 980, "https://en.wikipedia.org/wiki/Three-body_problem"),
+    ),
+    Rule(
+        "worked computation",
+        _WORKED,
+        "a worked computation line ('85 - 22 = 63 marbles')",
+        Seen("gsm8k_alpaca_format/gsm_8k_train.json", 0, "48+24 = 72 clips altogether"),
+    ),
 )
 
 
 #: a comma list of capitalised items: titles and names, whatever word the last one ends on ("Let it be")
-TITLE_LIST = Rule("list of titles", re.compile(r"^(?:[\"“'‘]?[A-Z0-9][^,]{0,60},\s*){2,}[\"“'‘]?[A-Z0-9][^,]{0,60}$"),
-                  "a comma list of capitalised items (song or book titles, names): its last word is a title's",
-                  Seen("alpagasus/dolly_3k.json", 1102, "Y.M.C.A, Let's Get it On, I'll be there and Let it be"))
+TITLE_LIST = Rule(
+    "list of titles",
+    re.compile(r"^(?:[\"“'‘]?[A-Z0-9][^,]{0,60},\s*){2,}[\"“'‘]?[A-Z0-9][^,]{0,60}$"),
+    "a comma list of capitalised items (song or book titles, names): its last word is a title's",
+    Seen("alpagasus/dolly_3k.json", 1102, "Y.M.C.A, Let's Get it On, I'll be there and Let it be"),
+)
 
 
 def _label_end(line: str) -> int:
@@ -180,7 +202,7 @@ def _label_end(line: str) -> int:
 
 def _key_value(line: str, cjk: bool) -> bool:
     colon = _label_end(line)
-    value = line[colon + 1:].strip()
+    value = line[colon + 1 :].strip()
     return colon > 0 and (len(value) <= 15 if cjk else len(value.split()) <= 6)
 
 
@@ -218,9 +240,12 @@ def ending_kind(answer: str, *, verse: bool = False) -> str:
 
 
 #: why an answer that is code is judged only by its fences and brackets
-CODE_ENDS = Rule("code ends anywhere", re.compile(r"\breturn \w+$|;\s*$"),
-                 "code ends on any statement ('return a', 'export default X;'): only an open fence or bracket is a cut",
-                 Seen("codealpaca/code_alpaca_2k.json", 1732, "return a"))
+CODE_ENDS = Rule(
+    "code ends anywhere",
+    re.compile(r"\breturn \w+$|;\s*$"),
+    "code ends on any statement ('return a', 'export default X;'): only an open fence or bracket is a cut",
+    Seen("codealpaca/code_alpaca_2k.json", 1732, "return a"),
+)
 
 
 def _ending(a: str, lines: list[str]) -> str:
@@ -252,15 +277,23 @@ def _stops_mid_phrase(a: str, lines: list[str]) -> bool:
     if last[-1] in STRONG_CUT and not sign_off(last):
         return True
     words = last.split()
-    if not is_cjk(last) and len(words) >= 2 and (
-            words[-1].lower() in NEVER_LAST or words[-1] == "I" or words[-2:] == ["and", "it"]
-            or (words[-1].lower() in ("it", "you") and words[-2].lower().strip(",") in _CLAUSE_OPENERS)):
+    if (
+        not is_cjk(last)
+        and len(words) >= 2
+        and (
+            words[-1].lower() in NEVER_LAST
+            or words[-1] == "I"
+            or words[-2:] == ["and", "it"]
+            or (words[-1].lower() in ("it", "you") and words[-2].lower().strip(",") in _CLAUSE_OPENERS)
+        )
+    ):
         return True
     if LIST_ITEM.match(last):  # every earlier item of this list was punctuated, this one is not
         items = list_block(lines)
         # (items that end on commas are clauses of one sentence: the last one closes it)
-        return len(items) >= 2 and (all(o[-1] in TERMINAL or o[-1] in "。！？" for o in items)
-                                    or all(o[-1] in ",;，；" for o in items))
+        return len(items) >= 2 and (
+            all(o[-1] in TERMINAL or o[-1] in "。！？" for o in items) or all(o[-1] in ",;，；" for o in items)
+        )
     return False
 
 
@@ -275,8 +308,11 @@ def _unpunctuated(a: str, lines: list[str]) -> str:
         said = [w.lower().strip("\"'(,") for w in segment.split()]
         if not cjk and len(said) <= 2 and (said[0] in FUNCTION_WORDS or said[0] in PRONOUNS):
             return "strong"  # a sentence begun and stopped at once (". In", ". This young", ". He")
-        if (looks_finished(segment, cjk, lines[:-1]) or (not cjk and words[-1][0].isupper() and words[-1] != "I")
-                or (not cjk and _RESULT.search(segment) and _WORKED.search(a))):
+        if (
+            looks_finished(segment, cjk, lines[:-1])
+            or (not cjk and words[-1][0].isupper() and words[-1] != "I")
+            or (not cjk and _RESULT.search(segment) and _WORKED.search(a))
+        ):
             return "ok"  # also a sentence that ends on a name ("… in Vermont"), a solution's result ("… 28 buttons")
         if cjk or len(said) >= 3:
             return "strong" if not cjk and said[-1] in FUNCTION_WORDS else "unclosed"
@@ -330,22 +366,33 @@ DANGLING_WORDS = frozenset(
     "a an the and or but nor of to in on at by for with from into onto than as that which whose "
     "is are was were been being am has have had do does did will would can could should may might must shall "
     "if because although while whereas unless until since so such very more most any some every each "
-    "my your their its our this these those not no".split())
+    "my your their its our this these those not no".split()
+)
 
 #: the endings that are a cut whatever the dataset's habits: where a writer cannot have stopped (issue #12: of the
 #: truncation flags people read, the ones right were these; the ones wrong were lists, code, computations, verse
 #: and Chinese clauses that only lacked their final full stop)
 CERTAIN_CUTS: tuple[Rule, ...] = (
-    Rule("open code block", None, "a ``` block is opened and never closed",
-         Seen("llama_factory/lima.json", 404, "xytext=(i - 0.25, p95 + 0.1) ```")),
-    Rule("dangling word", None,
-         "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
-         "auxiliary or determiner), lower-case, after at least six words",
-         Seen("hh_rlhf/harmless-base/test.jsonl.gz", 1952, "Ah, that seemed to")),
-    Rule("dangling comma", None,
-         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
-         "(a computation ending 'x=12 peaches,' is finished)",
-         Seen("alpagasus/dolly_3k.json", 2075, "the name of the Roman goddess of the dawn,")),
+    Rule(
+        "open code block",
+        None,
+        "a ``` block is opened and never closed",
+        Seen("llama_factory/lima.json", 404, "xytext=(i - 0.25, p95 + 0.1) ```"),
+    ),
+    Rule(
+        "dangling word",
+        None,
+        "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
+        "auxiliary or determiner), lower-case, after at least six words",
+        Seen("hh_rlhf/harmless-base/test.jsonl.gz", 1952, "Ah, that seemed to"),
+    ),
+    Rule(
+        "dangling comma",
+        None,
+        "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
+        "(a computation ending 'x=12 peaches,' is finished)",
+        Seen("alpagasus/dolly_3k.json", 2075, "the name of the Roman goddess of the dawn,"),
+    ),
 )
 
 
@@ -360,8 +407,15 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
         return None
     last = lines[-1]
     words = last.split()
-    if (is_cjk(last) or LIST_ITEM.match(last) or not_prose(last) or sign_off(last) or len(words) < 6
-            or any(ch.isdigit() for ch in last[-30:]) or "=" in last):
+    if (
+        is_cjk(last)
+        or LIST_ITEM.match(last)
+        or not_prose(last)
+        or sign_off(last)
+        or len(words) < 6
+        or any(ch.isdigit() for ch in last[-30:])
+        or "=" in last
+    ):
         return None
     if last[-1] == ",":
         return CERTAIN_CUTS[2]

@@ -22,15 +22,30 @@ from scorers.text.rules import Rule, Seen
 from scorers.text.script import HANGUL, KANA, cjk_ratio, letters
 
 # URLs and file names are ASCII: Chinese text has no spaces, and "\S+\.com" would swallow the sentence before
-_URL = re.compile(r"https?://[!-~]+|\bwww\.[!-~]+|[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.(?:com|org|net|io|doc|docx|pdf|txt|py|"
-                  r"html)\b", re.I)
+_URL = re.compile(
+    r"https?://[!-~]+|\bwww\.[!-~]+|[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.(?:com|org|net|io|doc|docx|pdf|txt|py|"
+    r"html)\b",
+    re.I,
+)
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
-NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "fr": "French", "de": "German",
-         "es": "Spanish", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "nl": "Dutch"}
+NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "nl": "Dutch",
+}
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
 #: words no other major Latin-script language uses
-_ENGLISH_ONLY = frozenset("the and is are of to with that this for was were be it by or which from have has "
-                          "would their they".split())
+_ENGLISH_ONLY = frozenset(
+    "the and is are of to with that this for was were be it by or which from have has would their they".split()
+)
 #: share of English function words from which Latin-script text is English whatever the lid model says
 ENGLISH_SHARE = 0.25
 
@@ -67,11 +82,13 @@ def english_word_share(text: str) -> float:
 
 #: Latin-script text the lid model may call another language, which is English
 ENGLISH_OVERRIDES: tuple[Rule, ...] = (
-    Rule("English function words",
-         re.compile(r"(?i)\b(?:why|do|does|did|so|much|what|how|the|is|are|you|your|my|can|should|would)\b"),
-         f"at least {ENGLISH_SHARE:.0%} of its words are English function words (scikit-learn's stop words): the "
-         "compact lid model calls 'Why do babies cry so much?' Spanish at 0.99",
-         Seen("alpagasus/dolly_3k.json", 2066, "Why do babies cry so much?")),
+    Rule(
+        "English function words",
+        re.compile(r"(?i)\b(?:why|do|does|did|so|much|what|how|the|is|are|you|your|my|can|should|would)\b"),
+        f"at least {ENGLISH_SHARE:.0%} of its words are English function words (scikit-learn's stop words): the "
+        "compact lid model calls 'Why do babies cry so much?' Spanish at 0.99",
+        Seen("alpagasus/dolly_3k.json", 2066, "Why do babies cry so much?"),
+    ),
 )
 
 
@@ -92,8 +109,7 @@ def _lid(text: str) -> tuple[str, float]:
 
 
 def _plainly_english(text: str) -> bool:
-    return (english_word_share(text[:2000]) >= ENGLISH_SHARE
-            and any(r.search(text) for r in ENGLISH_OVERRIDES))
+    return english_word_share(text[:2000]) >= ENGLISH_SHARE and any(r.search(text) for r in ENGLISH_OVERRIDES)
 
 
 def language_of(text: str) -> tuple[str, float]:

@@ -19,8 +19,10 @@ from scorers.text.sentences import sentence_ends
 
 #: a list item's marker: bullets, numbers ("1." "1)" "1、" and the "4。" of machine-translated Chinese lists;
 #: not the "1.5" of a decimal), letters ("a." "B)"), "(1)" and Chinese numerals ("一、")
-LIST_ITEM = re.compile(r"^\s*(?:[-*•·●◦▪]\s+|\d{1,3}(?:\.(?!\d)|[)、。])\s*|[a-zA-Z](?:[.)]\s+|。)|[（(]\d{1,2}[)）]\s*"
-                       r"|[一二三四五六七八九十]{1,3}[、。.])")
+LIST_ITEM = re.compile(
+    r"^\s*(?:[-*•·●◦▪]\s+|\d{1,3}(?:\.(?!\d)|[)、。])\s*|[a-zA-Z](?:[.)]\s+|。)|[（(]\d{1,2}[)）]\s*"
+    r"|[一二三四五六七八九十]{1,3}[、。.])"
+)
 BARE_MARKER = re.compile(r"^\s*(?:[-*•·+]|\d{1,3}[.)、]|[a-zA-Z][.)])\s*$")
 _NESTED_BULLET = re.compile(r"^[ \t]+[-*•]\s", re.M)
 _ITEM_SPLIT = re.compile(r"[,;，、|\n]+|^\s*(?:[-*•]|\d+[.)])\s*", re.M)
@@ -30,7 +32,9 @@ _AND_EN = re.compile(r"\s+(?:and|or|&)\s+")
 _AND_ZH = re.compile(r"(?:和|以及|与|及|或)")
 _LEADING_AND = re.compile(r"^(?:and|or|&)\s+|^(?:和|以及|与|及|或)")
 #: a sentence leading into its items: "Three beaches in X are A, B and C", "…包括：", "…是A、B和C"
-_LEAD_EN = re.compile(r"^(?P<lead>.{0,160}?\b(?:are|is|include|includes|including|were|was|such as|like)\b\s*:?\s*)", re.I)
+_LEAD_EN = re.compile(
+    r"^(?P<lead>.{0,160}?\b(?:are|is|include|includes|including|were|was|such as|like)\b\s*:?\s*)", re.I
+)
 _LEAD_ZH = re.compile(r"^(?P<lead>[^。！？]{0,60}?(?:是|有|包括|包含|为|：|:))")
 _PUNCT_END = re.compile(r"[.。!！?？;；]+$")
 _INLINE_NUMBERS = re.compile(r"(?:^|(?<=\s)|(?<=[,，;；：:]))(\d{1,2})[.)、](?!\d)")
@@ -79,22 +83,32 @@ class ItemCount:
 
 #: lists whose items cannot be counted from the text: counting them would be a guess
 NOT_COUNTED: tuple[Rule, ...] = (
-    Rule("restarted or nested list",
-         re.compile(r"(?s)^\s*(?:1[.)]|[aA][.)])\s.*\n\s*(?:1[.)]|[aA][.)])\s|^[ \t]+[-*•]\s", re.M),
-         "a list that starts again (options A–D under each question) or has indented sub-items: its top-level "
-         "items cannot be told apart",
-         Seen("stanford_alpaca/alpaca_data.json", 3389, "A. Thomas Jefferson\nB. Benjamin Franklin\nC. George "
-              "Washington \nD. John Adams\n\nQ2: When did the Great Fire of London occur?\nA. 1666")),
+    Rule(
+        "restarted or nested list",
+        re.compile(r"(?s)^\s*(?:1[.)]|[aA][.)])\s.*\n\s*(?:1[.)]|[aA][.)])\s|^[ \t]+[-*•]\s", re.M),
+        "a list that starts again (options A–D under each question) or has indented sub-items: its top-level "
+        "items cannot be told apart",
+        Seen(
+            "stanford_alpaca/alpaca_data.json",
+            3389,
+            "A. Thomas Jefferson\nB. Benjamin Franklin\nC. George "
+            "Washington \nD. John Adams\n\nQ2: When did the Great Fire of London occur?\nA. 1666",
+        ),
+    ),
 )
 
 #: what is asked for when the items asked for are titles: a title holds commas and "and" of its own
 #: ("Unbent, Unbowed, Unbroken"; "The House of Black and White"), so a comma list of titles is not counted
 TITLES_ASKED = Rule(
     "titles asked for",
-    re.compile(r"\b(?:titles?|episodes?|songs?|books?|novels?|films?|movies?|plays?|albums?|poems?|works|"
-               r"shows?|series|paintings?|operas?)\b|书名|歌曲|电影|小说|专辑|剧集|作品", re.I),
+    re.compile(
+        r"\b(?:titles?|episodes?|songs?|books?|novels?|films?|movies?|plays?|albums?|poems?|works|"
+        r"shows?|series|paintings?|operas?)\b|书名|歌曲|电影|小说|专辑|剧集|作品",
+        re.I,
+    ),
     "the items asked for are titles, which may contain commas and 'and': an inline list of them is not counted",
-    Seen("alpagasus/dolly_3k.json", 1213, "the ten episode titles from the fifth season"))
+    Seen("alpagasus/dolly_3k.json", 1213, "the ten episode titles from the fifth season"),
+)
 
 
 def _split_and(part: str, cjk: bool) -> list[str]:
@@ -108,8 +122,8 @@ def _inline_items(line: str, cjk: bool) -> ItemCount | None:
     lead = (_LEAD_ZH if cjk else _LEAD_EN).match(body)
     # a lead-in is a sentence's start (at most one comma: "Three beaches in Pinellas County, Florida are"),
     # followed by the list
-    if lead and _SEPARATORS.search(body[lead.end():]) and len(_SEPARATORS.findall(lead.group(0))) <= 1:
-        body = body[lead.end():]
+    if lead and _SEPARATORS.search(body[lead.end() :]) and len(_SEPARATORS.findall(lead.group(0))) <= 1:
+        body = body[lead.end() :]
     parts = [p for p in _SEPARATORS.split(body) if p.strip()]
     if len(parts) < 2:
         return None

@@ -22,26 +22,41 @@ from scorers.text.script import is_cjk, normalise_strict
 
 #: a number as written; a leading minus only where it cannot be the hyphen of a range ("2017-2018", "3-4 days")
 NUMBER = re.compile(r"(?:(?<![\w)\]])-)?\d+(?:[.,]\d+)*")
-RANGE = Rule("range or season", re.compile(r"\d-\d"),
-             "a hyphen between two numbers is a range or a season ('2017-2018'), not a minus sign",
-             Seen("alpagasus/dolly_3k.json", 2227, "2017-2018: Manchester City"))
+RANGE = Rule(
+    "range or season",
+    re.compile(r"\d-\d"),
+    "a hyphen between two numbers is a range or a season ('2017-2018'), not a minus sign",
+    Seen("alpagasus/dolly_3k.json", 2227, "2017-2018: Manchester City"),
+)
 # a capitalised word (or acronym) that does not open a sentence: a name ("House Royce", "NBA")
 _NAME = re.compile(r"(?<![.!?:\n\"“]\s)(?<![.!?:\n\"“])(?<!^)\b[A-Z][\w'’-]*")
 _WORDS_LOWER = re.compile(r"[\w'’-]+")
 
 
 #: number words and ordinals ("one" and "first" are left out: "one of the best", "first of all")
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()) if i != 1}
-_ORDINALS = {w: f"#{i}" for i, w in enumerate(
-    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()) if i > 1}
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+    if i != 1
+}
+_ORDINALS = {
+    w: f"#{i}"
+    for i, w in enumerate(
+        "zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+        "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split()
+    )
+    if i > 1
+}
 _NUMBER_WORD = re.compile(r"\b(?:" + "|".join([*_NUMBER_WORDS, *_ORDINALS]) + r")\b", re.I)
 DIFFERENT_NUMBER_WORDS = Rule(
-    "number words", _NUMBER_WORD,
+    "number words",
+    _NUMBER_WORD,
     "number words and ordinals are numbers: the ten episodes of the second season are not those of the fifth",
-    Seen("alpagasus/dolly_3k.json", 1909, "the second season"))
+    Seen("alpagasus/dolly_3k.json", 1909, "the second season"),
+)
 
 
 def numbers(text: str) -> list[str]:
@@ -82,8 +97,10 @@ def same_names(a: str, b: str) -> bool:
 
 
 #: words that change no question: politeness, and the verbs and nouns every ask uses
-_NOT_SUBJECT = frozenset("please kindly thank thanks help generate produce compose develop design construct "
-                         "come tell show type types kind kinds some different".split())
+_NOT_SUBJECT = frozenset(
+    "please kindly thank thanks help generate produce compose develop design construct "
+    "come tell show type types kind kinds some different".split()
+)
 
 
 def _subject_words(text: str) -> set[str]:
@@ -91,10 +108,12 @@ def _subject_words(text: str) -> set[str]:
 
 
 SUBJECT_SWAP = Rule(
-    "another subject in the same template", None,
+    "another subject in the same template",
+    None,
     "same_subject: each prompt asks about something the other never mentions, so the same template about another "
     "subject is another question",
-    Seen("alpagasus/dolly_3k.json", 1565, "Is it safe for dogs to eat grapes?"))
+    Seen("alpagasus/dolly_3k.json", 1565, "Is it safe for dogs to eat grapes?"),
+)
 
 
 def same_subject(a: str, b: str) -> bool:
@@ -108,10 +127,12 @@ def same_subject(a: str, b: str) -> bool:
 
 
 ADDED_ASK = Rule(
-    "an added ask", None,
+    "an added ask",
+    None,
     "same_content: one prompt asks for more than the other ('… with corresponding points'), so their answers may "
     "rightly differ",
-    Seen("alpagasus/dolly_3k.json", 920, "with corresponding points"))
+    Seen("alpagasus/dolly_3k.json", 920, "with corresponding points"),
+)
 
 
 def same_content(a: str, b: str) -> bool:
@@ -124,11 +145,13 @@ def same_content(a: str, b: str) -> bool:
 
 #: quoted text is data: its punctuation counts ("Reverse the string 'hello world'" and "… 'Hello, World!'"
 #: are other tasks with other results, Toolformer rows 3128 and 2370)
-QUOTED_DATA = Rule("quoted text is data",
-                   re.compile(r"(?<!\w)'[^'\n]{1,200}'(?!\w)|\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|‘[^’\n]{1,200}’"),
-                   "prompts that differ only inside quotes differ in their data: the quotes are compared with their "
-                   "punctuation (case is still ignored, as everywhere in duplicate keys)",
-                   Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 2370, "'Hello, World!'"))
+QUOTED_DATA = Rule(
+    "quoted text is data",
+    re.compile(r"(?<!\w)'[^'\n]{1,200}'(?!\w)|\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|‘[^’\n]{1,200}’"),
+    "prompts that differ only inside quotes differ in their data: the quotes are compared with their "
+    "punctuation (case is still ignored, as everywhere in duplicate keys)",
+    Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 2370, "'Hello, World!'"),
+)
 
 
 def quoted(text: str) -> list[str]:

@@ -19,20 +19,72 @@ from scorers.text.rules import Rule, Seen
 from scorers.text.script import normalise_strict
 
 # compared after normalise_strict with spaces removed ("<No Output>" -> "nooutput", "N/A" -> "na")
-ANSWER_WORDS = frozenset({
-    "nooutput", "nooutputs", "noanswer", "noresponse", "nooutputrequired", "nooutputneeded", "na", "notapplicable",
-    "output", "blank", "empty", "tbd", "todo", "placeholder", "insertanswerhere", "answerhere", "youranswerhere",
-    "无输出", "无回答", "暂无", "暂无答案", "无答案", "没有输出", "输出",
-})
-INPUT_WORDS = frozenset({
-    "noinput", "noinputs", "none", "na", "null", "nil", "blank", "empty", "noinputrequired", "noinputneeded",
-    "noinputnecessary", "noinputgiven", "noinputprovided", "notapplicable", "input", "image", "noimage",
-    "无", "无输入", "空", "没有", "没有输入", "不需要输入", "无需输入", "输入",
-})
+ANSWER_WORDS = frozenset(
+    {
+        "nooutput",
+        "nooutputs",
+        "noanswer",
+        "noresponse",
+        "nooutputrequired",
+        "nooutputneeded",
+        "na",
+        "notapplicable",
+        "output",
+        "blank",
+        "empty",
+        "tbd",
+        "todo",
+        "placeholder",
+        "insertanswerhere",
+        "answerhere",
+        "youranswerhere",
+        "无输出",
+        "无回答",
+        "暂无",
+        "暂无答案",
+        "无答案",
+        "没有输出",
+        "输出",
+    }
+)
+INPUT_WORDS = frozenset(
+    {
+        "noinput",
+        "noinputs",
+        "none",
+        "na",
+        "null",
+        "nil",
+        "blank",
+        "empty",
+        "noinputrequired",
+        "noinputneeded",
+        "noinputnecessary",
+        "noinputgiven",
+        "noinputprovided",
+        "notapplicable",
+        "input",
+        "image",
+        "noimage",
+        "无",
+        "无输入",
+        "空",
+        "没有",
+        "没有输入",
+        "不需要输入",
+        "无需输入",
+        "输入",
+    }
+)
 _BRACKETED = re.compile(r"^\s*[<\[{(]\s*([^<>\[\]{}()]{1,40})\s*[>\]})]\s*\.?\s*$")
-_BRACKET_WORDS = re.compile(r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
-                            r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b", re.I)
-_NOOUTPUT_ANYWHERE = re.compile(r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I)
+_BRACKET_WORDS = re.compile(
+    r"\b(no|none|output|input|answer|response|blank|empty|insert|placeholder|todo|image|"
+    r"audio|video|n/?a|link|url|picture|photo|painting|file|document)\b",
+    re.I,
+)
+_NOOUTPUT_ANYWHERE = re.compile(
+    r"(?:<|&lt;)\s*(?:no\s*_?\s*(?:output|answer|response)|无输出|无回答)\s*(?:>|&gt;)", re.I
+)
 _ONLY_DASHES = re.compile(r"^\s*(?:-+|\.+)\s*$")
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 
@@ -65,35 +117,57 @@ def placeholder_input(text: str) -> bool:
 # --- unfilled template variables ----------------------------------------------------------------------------
 #: template variables: {{name}}, {author}, ${var}, <placeholder>, [Your Name], [插入日期], 【姓名】
 VARIABLES: tuple[Rule, ...] = (
-    Rule("double braces", re.compile(r"\{\{\s*[A-Za-z_\u4e00-\u9fff][\w .\u4e00-\u9fff-]{0,30}\}\}"),
-         "a Jinja/Mustache variable ({{name}}) that was never filled in"),
-    Rule("single braces", re.compile(r"(?<![{$\\\w^_])\{[a-z]+(?:_[a-z]+){0,3}\}(?!})"),
-         "a format-string variable ({author}, {first_name}) that was never filled in (not LaTeX: {S_t}, {XV})",
-         Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 5168, "wolfram('{input} derivative')")),
-    Rule("square-bracketed stand-in",
-         re.compile(r"\[(?:(?:your|my|the|his|her|their|recipient'?s?|company'?s?|insert|enter|add)\s+)?"
-                    r"(?:(?:full|first|last|company|job|phone|email|contact|business|street|home)\s+)?"
-                    r"(?:name|title|address|number|date|company|position|email|phone|city|signature|"
-                    r"information|details|here|amount|location|organi[sz]ation|school|university|product|"
-                    r"website|time|day|year)(?:\s+here)?\]", re.I),
-         "a bracketed stand-in for a detail ([Your Name], [Company Name], [Date]) that was never filled in",
-         Seen("alpagasus/claude_t45.json", 1478, "[Your Name]")),
-    Rule("angle-bracketed stand-in",
-         re.compile(r"<(?:your|insert|enter|placeholder|name|date|company|recipient|address)(?:[ _-]\w+){0,3}>", re.I),
-         "an angle-bracketed stand-in (<placeholder>, <insert name>) that was never filled in"),
-    Rule("Chinese stand-in", re.compile(r"[\[【［](?:你的|您的|插入|填写|输入)?[\u4e00-\u9fff]{0,6}"
-                                         r"(?:姓名|名字|名称|日期|地址|电话|公司|职位|邮箱|签名)[\]】］]"),
-         "a bracketed Chinese stand-in ([你的名字], 【公司名称】) that was never filled in"),
+    Rule(
+        "double braces",
+        re.compile(r"\{\{\s*[A-Za-z_\u4e00-\u9fff][\w .\u4e00-\u9fff-]{0,30}\}\}"),
+        "a Jinja/Mustache variable ({{name}}) that was never filled in",
+    ),
+    Rule(
+        "single braces",
+        re.compile(r"(?<![{$\\\w^_])\{[a-z]+(?:_[a-z]+){0,3}\}(?!})"),
+        "a format-string variable ({author}, {first_name}) that was never filled in (not LaTeX: {S_t}, {XV})",
+        Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 5168, "wolfram('{input} derivative')"),
+    ),
+    Rule(
+        "square-bracketed stand-in",
+        re.compile(
+            r"\[(?:(?:your|my|the|his|her|their|recipient'?s?|company'?s?|insert|enter|add)\s+)?"
+            r"(?:(?:full|first|last|company|job|phone|email|contact|business|street|home)\s+)?"
+            r"(?:name|title|address|number|date|company|position|email|phone|city|signature|"
+            r"information|details|here|amount|location|organi[sz]ation|school|university|product|"
+            r"website|time|day|year)(?:\s+here)?\]",
+            re.I,
+        ),
+        "a bracketed stand-in for a detail ([Your Name], [Company Name], [Date]) that was never filled in",
+        Seen("alpagasus/claude_t45.json", 1478, "[Your Name]"),
+    ),
+    Rule(
+        "angle-bracketed stand-in",
+        re.compile(r"<(?:your|insert|enter|placeholder|name|date|company|recipient|address)(?:[ _-]\w+){0,3}>", re.I),
+        "an angle-bracketed stand-in (<placeholder>, <insert name>) that was never filled in",
+    ),
+    Rule(
+        "Chinese stand-in",
+        re.compile(
+            r"[\[【［](?:你的|您的|插入|填写|输入)?[\u4e00-\u9fff]{0,6}"
+            r"(?:姓名|名字|名称|日期|地址|电话|公司|职位|邮箱|签名)[\]】］]"
+        ),
+        "a bracketed Chinese stand-in ([你的名字], 【公司名称】) that was never filled in",
+    ),
 )
 
 #: an instruction that asks for a template, a form letter or code: variables in the answer are what it asked for
 TEMPLATE_ASKED = Rule(
     "template asked for",
-    re.compile(r"\btemplates?\b|\bplaceholders?\b|\bfill[- ]in(?:-the-blank)?\b|\bform letter\b|\bmail merge\b|"
-               r"\bboilerplate\b|\bblank (?:form|letter)\b|\bvariables?\b|\bformat string\b|\bf-string\b|"
-               r"\bjinja\b|\bmustache\b|\bhandlebars\b|模板|模版|占位符|填空", re.I),
+    re.compile(
+        r"\btemplates?\b|\bplaceholders?\b|\bfill[- ]in(?:-the-blank)?\b|\bform letter\b|\bmail merge\b|"
+        r"\bboilerplate\b|\bblank (?:form|letter)\b|\bvariables?\b|\bformat string\b|\bf-string\b|"
+        r"\bjinja\b|\bmustache\b|\bhandlebars\b|模板|模版|占位符|填空",
+        re.I,
+    ),
     "the instruction asks for a template, placeholders or variables ('Write a template email with [Name] "
-    "placeholders'): the variables are the answer")
+    "placeholders'): the variables are the answer",
+)
 
 
 def _variables(text: str) -> list[str]:

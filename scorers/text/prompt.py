@@ -16,8 +16,9 @@ from typing import Any
 
 from scorers.samples import Sample
 
-_FILLERS = re.compile(r"\b(?:please|kindly|thanks|thank you|can you|could you|would you|will you)\b|请你|请|麻烦你?|谢谢你?",
-                      re.I)
+_FILLERS = re.compile(
+    r"\b(?:please|kindly|thanks|thank you|can you|could you|would you|will you)\b|请你|请|麻烦你?|谢谢你?", re.I
+)
 
 
 def original(s: Sample) -> dict[str, Any] | None:

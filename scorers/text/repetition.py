@@ -26,7 +26,7 @@ def repeated_ngram_fraction(toks: Sequence[str], n: int) -> float:
     """Share of the text's n-grams that repeat an earlier n-gram of the same text."""
     if len(toks) < n + 1:
         return 0.0
-    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+    grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
     return 1.0 - len(set(grams)) / len(grams)
 
 
@@ -81,8 +81,9 @@ def repetition(answer: str, *, min_units: int = MIN_UNITS) -> Repetition | None:
     return Repetition(repeated_ngram_fraction(toks, n), n, cjk)
 
 
-def degenerate(answer: str, instruction: str = "", *, threshold: float = THRESHOLD,
-               min_units: int = MIN_UNITS) -> Repetition | None:
+def degenerate(
+    answer: str, instruction: str = "", *, threshold: float = THRESHOLD, min_units: int = MIN_UNITS
+) -> Repetition | None:
     """The repetition of a degenerate answer (more than ``threshold`` of its n-grams repeat, or one sentence
     three times in a row), else ``None``."""
     if not judged(answer, instruction):

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 from scorers.text.script import is_cjk
 
-ABBREVIATIONS = frozenset("mr mrs ms dr st vs etc inc ltd jr sr no fig approx co corp mt ft oz lb lbs dept "
-                          "gen col sgt rev prof ca cf al eg ie".split())
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st vs etc inc ltd jr sr no fig approx co corp mt ft oz lb lbs dept "
+    "gen col sgt rev prof ca cf al eg ie".split()
+)
 # a sentence end inside a line: ". " / "! " / "? " after a word, a number or a closing quote, followed by a
 # capital or a number; not after an abbreviation or a single letter (so "Mr. Smith", "U.S. Army", "J.K. Rowling",
 # "e.g. this" are not sentence ends, and "Super Bowl LXXII. Instead" is)
@@ -59,7 +61,7 @@ def split_sentences(text: str, *, lines: bool = True) -> list[str]:
     for chunk in chunks:
         start = 0
         for m in sentence_ends(chunk):
-            piece = chunk[start:m.end()].strip()
+            piece = chunk[start : m.end()].strip()
             if piece:
                 out.append(piece)
             start = m.end()

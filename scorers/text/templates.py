@@ -14,25 +14,40 @@ from scorers.text.cues import ASKS_FOR_A_TASK, TASK_CUE
 from scorers.text.rules import Rule, Seen
 
 CHAT_TOKENS = Rule(
-    "chat-template token", re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>|\[/?INST\]|<</?SYS>>"),
-    "a chat template's special token left in the text")
+    "chat-template token",
+    re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>|\[/?INST\]|<</?SYS>>"),
+    "a chat template's special token left in the text",
+)
 
 ARTEFACTS: tuple[Rule, ...] = (
-    Rule("numbered task header", re.compile(r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:", re.M),
-         "the next task of a self-instruct completion ('18. Instruction:')",
-         Seen("stanford_alpaca/alpaca_data.json", 1982, "11. Instruction:")),
-    Rule("instruction header", re.compile(r"^\s*#{0,4}\s*Instruction\s*:", re.M),
-         "an 'Instruction:' line opening another task"),
-    Rule("template section header", re.compile(r"^\s*#{2,4}\s*(?:Instruction|Response)\b", re.M),
-         "an Alpaca template section ('### Response')"),
-    Rule("input or output section", re.compile(r"^\s*#{2,4}\s*(?:Input|Output)\b", re.M),
-         "an Alpaca template's '### Input' / '### Output' section (in a coding task it is the program's own output)",
-         Seen("codealpaca/code_alpaca_2k.json", 1312, "## Output:")),
-    Rule("bare section marker", re.compile(r"^\s*#{2,4}\s*$", re.M),
-         "a '##' separator line between generated tasks"),
-    Rule("Chinese task header", re.compile(r"^\s*(?:\d{1,3}\s*[.、]\s*)?指令\s*[:：]|^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]",
-                                           re.M),
-         "the next task of a Chinese self-instruct completion ('指令：', '11.输入：')"),
+    Rule(
+        "numbered task header",
+        re.compile(r"^\s*#{0,4}\s*\d{1,3}\s*[.)]\s*(?:Instruction|Input|Output)\s*:", re.M),
+        "the next task of a self-instruct completion ('18. Instruction:')",
+        Seen("stanford_alpaca/alpaca_data.json", 1982, "11. Instruction:"),
+    ),
+    Rule(
+        "instruction header",
+        re.compile(r"^\s*#{0,4}\s*Instruction\s*:", re.M),
+        "an 'Instruction:' line opening another task",
+    ),
+    Rule(
+        "template section header",
+        re.compile(r"^\s*#{2,4}\s*(?:Instruction|Response)\b", re.M),
+        "an Alpaca template section ('### Response')",
+    ),
+    Rule(
+        "input or output section",
+        re.compile(r"^\s*#{2,4}\s*(?:Input|Output)\b", re.M),
+        "an Alpaca template's '### Input' / '### Output' section (in a coding task it is the program's own output)",
+        Seen("codealpaca/code_alpaca_2k.json", 1312, "## Output:"),
+    ),
+    Rule("bare section marker", re.compile(r"^\s*#{2,4}\s*$", re.M), "a '##' separator line between generated tasks"),
+    Rule(
+        "Chinese task header",
+        re.compile(r"^\s*(?:\d{1,3}\s*[.、]\s*)?指令\s*[:：]|^\s*\d{1,3}\s*[.、]\s*(?:指示|输入|输出)\s*[:：]", re.M),
+        "the next task of a Chinese self-instruct completion ('指令：', '11.输入：')",
+    ),
     CHAT_TOKENS,
 )
 

@@ -7,16 +7,25 @@ import json
 
 import pytest
 from pydantic import ValidationError
+from training_factories import generate_beside_base, memorisable
 
 from app.training.bottleneck import CONFIG_FILE, WEIGHTS_FILE, load_adapter_model
 from app.training.runner import run_training
 from app.training_spec.spec import TrainingSpec
-from training_factories import generate_beside_base, memorisable
 
 
 def train(model_path, out, variant="pfeiffer", steps=16, method="adapter", lr=5e-2, **kw):
-    spec = TrainingSpec(base_model=str(model_path), method=method, lr=lr, max_steps=steps, batch_size=4,
-                        scheduler="constant", save_steps=8, adapter_variant=variant, **kw)
+    spec = TrainingSpec(
+        base_model=str(model_path),
+        method=method,
+        lr=lr,
+        max_steps=steps,
+        batch_size=4,
+        scheduler="constant",
+        save_steps=8,
+        adapter_variant=variant,
+        **kw,
+    )
     events: list[dict] = []
     return run_training(spec, memorisable(12), out, events.append, lambda: False), events
 
@@ -52,14 +61,29 @@ def test_adapter_stays_out_of_merges_and_earlier_stages(chat_model) -> None:
     with pytest.raises(ValidationError, match="cannot be merged"):
         TrainingSpec(base_model=str(chat_model), method="adapter", export_merged=True)
     with pytest.raises(ValidationError, match="cannot feed a later stage"):
-        TrainingSpec(base_model=str(chat_model), stages=[{"name": "a", "method": "adapter"}, {"name": "b", "method": "lora"}])
+        TrainingSpec(
+            base_model=str(chat_model), stages=[{"name": "a", "method": "adapter"}, {"name": "b", "method": "lora"}]
+        )
 
 
 @pytest.mark.parametrize("method", ["lora", "adapter"])
 def test_readme_is_a_model_card_from_provenance(method, chat_model, tmp_path) -> None:
-    (tmp_path / "sources.json").write_text(json.dumps({"datasets": {"main": {
-        "dataset_id": "ds1", "name": "alpaca (curated)", "rows": 12, "curation_id": "cur1", "audit_id": "aud1",
-        "parent_id": "ds0"}}}))
+    (tmp_path / "sources.json").write_text(
+        json.dumps(
+            {
+                "datasets": {
+                    "main": {
+                        "dataset_id": "ds1",
+                        "name": "alpaca (curated)",
+                        "rows": 12,
+                        "curation_id": "cur1",
+                        "audit_id": "aud1",
+                        "parent_id": "ds0",
+                    }
+                }
+            }
+        )
+    )
     lr = 5e-2
     result, _ = train(chat_model, tmp_path, method=method, lr=lr, steps=4)
     card = (tmp_path / "final" / "README.md").read_text()

@@ -8,11 +8,12 @@ import socket
 import subprocess
 from pathlib import Path
 
+from training_factories import memorisable
+
 from app.training.cli import EXIT_COMPLETED, EXIT_REFUSED, EXIT_STOPPED, main, write_samples
 from app.training.launch import launch_command
 from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample, Turn
-from training_factories import memorisable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +36,7 @@ def training_steps(out: Path) -> list[int]:
 
 
 def cli_args(argv: list[str]) -> list[str]:
-    return argv[argv.index("--spec"):]
+    return argv[argv.index("--spec") :]
 
 
 def test_job_entry_stops_on_stop_file_and_resumes(chat_model, tmp_path):
@@ -91,8 +92,9 @@ def test_two_process_data_parallel_run_equals_one_process_with_accumulation(chat
 
     single_dir = tmp_path / "single"
     single_dir.mkdir()
-    spec1, samples1, out1 = job_files(single_dir, chat_model, memorisable(12), epochs=1, lora_dropout=0.0,
-                                      gradient_accumulation_steps=2)
+    spec1, samples1, out1 = job_files(
+        single_dir, chat_model, memorisable(12), epochs=1, lora_dropout=0.0, gradient_accumulation_steps=2
+    )
     assert main(cli_args(launch_command(spec1, samples1, out1))) == EXIT_COMPLETED
     assert training_steps(out1) == [1, 2, 3]
     a = load_file(out / "final" / "adapter_model.safetensors")

@@ -4,12 +4,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from training_factories import memorisable
 
 from app.training.data import BatchPlan, collate_packed, collate_padded, pack_rows, split_eval
-from app.training_spec.formatting import IGNORE, Formatter
 from app.training.loop import accumulate, causal_lm_objective
 from app.training.model import load_model, load_tokenizer
-from training_factories import memorisable
+from app.training_spec.formatting import IGNORE, Formatter
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_packing_never_attends_across_rows(encoded, model):
         together = model(input_ids=packed.input_ids, position_ids=packed.position_ids, use_cache=False).logits
         alone = model(input_ids=torch.tensor([b.input_ids]), use_cache=False).logits
     n = len(a.input_ids)
-    torch.testing.assert_close(together[0, n:n + len(b.input_ids)], alone[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(together[0, n : n + len(b.input_ids)], alone[0], atol=1e-5, rtol=1e-4)
     # and the boundary token is not a target: row b's first token is never predicted from row a
     assert packed.labels[0, n] == IGNORE
 

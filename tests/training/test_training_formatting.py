@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import pytest
-
-from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, preview, validate_encoded
-from app.training.model import load_tokenizer
-from scorers.samples import Sample, Turn, sample
-
 from training_factories import memorisable
+
+from app.training.model import load_tokenizer
+from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, preview, validate_encoded
+from scorers.samples import Sample, Turn, sample
 
 
 def supervised_text(tok, enc) -> str:
@@ -15,8 +14,11 @@ def supervised_text(tok, enc) -> str:
 
 def test_chat_template_trains_every_assistant_turn_with_its_end_marker(chat_model):
     tok = load_tokenizer(chat_model)
-    s = Sample(0, (Turn("user", "hello"), Turn("assistant", "red cat."), Turn("user", "why?"),
-                   Turn("assistant", "blue dog.")), system="be good")
+    s = Sample(
+        0,
+        (Turn("user", "hello"), Turn("assistant", "red cat."), Turn("user", "why?"), Turn("assistant", "blue dog.")),
+        system="be good",
+    )
     enc = Formatter(tok).encode(s)
     text = supervised_text(tok, enc)
     assert text.replace("\n", "") == "red cat.<|im_end|>blue dog.<|im_end|>"
@@ -62,8 +64,10 @@ def test_truncation_that_removes_the_answer_is_refused(chat_model):
 
 def test_template_without_end_of_turn_token_is_refused(chat_model):
     tok = load_tokenizer(chat_model)
-    tok.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}" \
-                        "{% if add_generation_prompt %}assistant: {% endif %}"
+    tok.chat_template = (
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant: {% endif %}"
+    )
     enc = Formatter(tok).encode(sample(5, "q", "red cat."))
     with pytest.raises(DataValidationError, match="row 5: .*no special end-of-turn token"):
         validate_encoded([enc])
@@ -97,8 +101,10 @@ def test_preview_marks_trained_segments(chat_model):
 
 def test_template_that_rejects_a_role_names_the_row(chat_model):
     tok = load_tokenizer(chat_model)
-    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'tool' %}{{ raise_exception('no tools') }}"
-                         "{% endif %}{{ m['content'] }}<|im_end|>{% endfor %}")
+    tok.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'tool' %}{{ raise_exception('no tools') }}"
+        "{% endif %}{{ m['content'] }}<|im_end|>{% endfor %}"
+    )
     s = Sample(12, (Turn("user", "q"), Turn("function_call", "call()"), Turn("tool", "42"), Turn("assistant", "42.")))
     with pytest.raises(DataValidationError, match=r"row 12: the chat template cannot render roles"):
         Formatter(tok).encode(s)
@@ -122,8 +128,9 @@ def test_real_tool_call_and_chinese_rows_validate_with_every_reply_trained(share
 
     roles = {"human": "user", "gpt": "assistant", "function_call": "function_call", "observation": "tool"}
     glaive = json.loads((shared_data / "llama_factory" / "glaive_toolcall_en_demo.json").read_text())[:20]
-    rows = [Sample(i, tuple(Turn(roles[t["from"]], t["value"]) for t in r["conversations"]))
-            for i, r in enumerate(glaive)]
+    rows = [
+        Sample(i, tuple(Turn(roles[t["from"]], t["value"]) for t in r["conversations"])) for i, r in enumerate(glaive)
+    ]
     zh = json.loads((shared_data / "alpaca_chinese_carbonz0" / "zh-data-part-00.json").read_text())[:20]
     rows += [sample(100 + i, r["instruction"] + r["input"], r["output"]) for i, r in enumerate(zh) if r["output"]]
     tok = load_tokenizer(chat_model)

@@ -8,16 +8,20 @@ import torch
 
 from app.training.cli import read_samples, write_samples
 from app.training.data import collate_padded
-from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, validate_encoded
 from app.training.loop import causal_lm_objective
 from app.training.model import load_model, load_tokenizer
+from app.training_spec.formatting import IGNORE, DataValidationError, Formatter, validate_encoded
 from app.training_spec.spec import TrainingSpec
 from scorers.samples import Sample, Turn
 
 
 def two_replies(weights) -> Sample:
-    turns = (Turn("user", "name a colour"), Turn("assistant", "red cat."), Turn("user", "another?"),
-             Turn("assistant", "blue dog."))
+    turns = (
+        Turn("user", "name a colour"),
+        Turn("assistant", "red cat."),
+        Turn("user", "another?"),
+        Turn("assistant", "blue dog."),
+    )
     return Sample(0, turns, meta={"loss_weights": weights} if weights is not None else {})
 
 

@@ -6,18 +6,36 @@ import json
 
 import pytest
 import torch
+from training_factories import generate_beside_base, memorisable, plain_text
 
 from app.training.runner import run_training
 from app.training_spec.spec import TrainingSpec
-from training_factories import generate_beside_base, memorisable, plain_text
 
-LR = {"full": 3e-3, "freeze": 5e-3, "lora": 5e-2, "dora": 5e-2, "prompt_tuning": 1.0, "prefix_tuning": 0.1,
-      "p_tuning": 0.1, "full_then_lora": 5e-2, "adapter": 5e-2}
+LR = {
+    "full": 3e-3,
+    "freeze": 5e-3,
+    "lora": 5e-2,
+    "dora": 5e-2,
+    "prompt_tuning": 1.0,
+    "prefix_tuning": 0.1,
+    "p_tuning": 0.1,
+    "full_then_lora": 5e-2,
+    "adapter": 5e-2,
+}
 
 
 def train(model_path, out, method, steps=16, **kw):
-    spec = TrainingSpec(base_model=str(model_path), method=method, lr=LR[method], max_steps=steps, batch_size=4,
-                        scheduler="constant", lora_dropout=0.0, save_steps=8, **kw)
+    spec = TrainingSpec(
+        base_model=str(model_path),
+        method=method,
+        lr=LR[method],
+        max_steps=steps,
+        batch_size=4,
+        scheduler="constant",
+        lora_dropout=0.0,
+        save_steps=8,
+        **kw,
+    )
     events: list[dict] = []
     result = run_training(spec, memorisable(12), out, events.append, lambda: False)
     return spec, result, events
@@ -28,8 +46,9 @@ def first_last_loss(events):
     return sum(losses[:2]) / 2, sum(losses[-2:]) / 2
 
 
-@pytest.mark.parametrize("method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning",
-                                    "adapter"])
+@pytest.mark.parametrize(
+    "method", ["full", "freeze", "lora", "dora", "prompt_tuning", "prefix_tuning", "p_tuning", "adapter"]
+)
 def test_method_learns_a_memorisable_set_and_exports(method, chat_model, tmp_path):
     spec, result, events = train(chat_model, tmp_path, method)
     first, last = first_last_loss(events)
@@ -95,9 +114,17 @@ def test_full_then_lora_is_two_phases_in_one_job(chat_model, tmp_path):
 
 
 def test_multi_stage_pretrain_then_sft_chains_weights(chat_model, tmp_path):
-    spec = TrainingSpec(base_model=str(chat_model), method="lora", lr=1e-2, batch_size=4, save_steps=50,
-                        stages=[{"name": "cpt", "mode": "pretrain", "method": "full", "max_steps": 3, "lr": 1e-3},
-                                {"name": "sft", "max_steps": 4}])
+    spec = TrainingSpec(
+        base_model=str(chat_model),
+        method="lora",
+        lr=1e-2,
+        batch_size=4,
+        save_steps=50,
+        stages=[
+            {"name": "cpt", "mode": "pretrain", "method": "full", "max_steps": 3, "lr": 1e-3},
+            {"name": "sft", "max_steps": 4},
+        ],
+    )
     events: list[dict] = []
     result = run_training(spec, {"cpt": plain_text(8), "sft": memorisable(8)}, tmp_path, events.append, lambda: False)
     assert [(p["stage"], p["method"], p["steps"]) for p in result["phases"]] == [("cpt", "full", 3), ("sft", "lora", 4)]
@@ -107,8 +134,9 @@ def test_multi_stage_pretrain_then_sft_chains_weights(chat_model, tmp_path):
 
 
 def test_packing_trains_and_gradient_checkpointing_runs(chat_model, tmp_path):
-    _, result, events = train(chat_model, tmp_path, "lora", steps=6, packing=True, max_length=128,
-                              gradient_checkpointing=True)
+    _, result, events = train(
+        chat_model, tmp_path, "lora", steps=6, packing=True, max_length=128, gradient_checkpointing=True
+    )
     assert result["status"] == "completed"
     first, last = first_last_loss(events)
     assert last < first

@@ -26,27 +26,43 @@ def test_spec_refuses_incoherent_combinations():
 
 
 def test_stages_inherit_unset_fields():
-    spec = TrainingSpec(base_model="m", method="lora", lr=1e-4, max_steps=50,
-                        stages=[{"name": "cpt", "mode": "pretrain", "method": "full", "epochs": 2}, {"name": "sft"}])
+    spec = TrainingSpec(
+        base_model="m",
+        method="lora",
+        lr=1e-4,
+        max_steps=50,
+        stages=[{"name": "cpt", "mode": "pretrain", "method": "full", "epochs": 2}, {"name": "sft"}],
+    )
     cpt, sft = spec.resolved_stages()
     assert (cpt.mode, cpt.method, cpt.lr, cpt.epochs, cpt.max_steps) == ("pretrain", "full", 1e-4, 2, None)
     assert (sft.mode, sft.method, sft.max_steps) == ("sft", "lora", 50)
 
 
 def test_api_side_imports_stay_free_of_torch():
-    code = ("import sys; import app.training, app.training_spec, app.training_spec.spec, app.training_spec.plans, app.training_spec.pairs, app.training_spec.checks; "
-            "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'")
+    code = (
+        "import sys; import app.training, app.training_spec, app.training_spec.spec, app.training_spec.plans, app.training_spec.pairs, app.training_spec.checks; "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize(("req", "kind", "modes"), [
-    (PlanRequest(domain_corpus_tokens=3_000_000_000, domain_sft_rows=5_000, general_sft_rows=5_000), "base",
-     ["pretrain", "sft"]),
-    (PlanRequest(domain_corpus_tokens=200_000_000, far_from_public_data=True, domain_sft_rows=1_000), "base",
-     ["pretrain", "sft"]),
-    (PlanRequest(domain_corpus_tokens=10_000_000, domain_sft_rows=2_000, general_sft_rows=4_000), "base", ["sft"]),
-    (PlanRequest(domain_sft_rows=2_000, keep_general_ability=False), "chat", ["sft"]),
-])
+@pytest.mark.parametrize(
+    ("req", "kind", "modes"),
+    [
+        (
+            PlanRequest(domain_corpus_tokens=3_000_000_000, domain_sft_rows=5_000, general_sft_rows=5_000),
+            "base",
+            ["pretrain", "sft"],
+        ),
+        (
+            PlanRequest(domain_corpus_tokens=200_000_000, far_from_public_data=True, domain_sft_rows=1_000),
+            "base",
+            ["pretrain", "sft"],
+        ),
+        (PlanRequest(domain_corpus_tokens=10_000_000, domain_sft_rows=2_000, general_sft_rows=4_000), "base", ["sft"]),
+        (PlanRequest(domain_sft_rows=2_000, keep_general_ability=False), "chat", ["sft"]),
+    ],
+)
 def test_recommendation_follows_the_rules_and_explains(req, kind, modes):
     plan = recommend_plan(req)
     assert plan.model_kind == kind

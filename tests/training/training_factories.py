@@ -14,8 +14,18 @@ def memorisable(n: int = 12) -> list[Sample]:
     rows = []
     for i in range(n):
         if i % 4 == 3:
-            rows.append(Sample(i, (Turn("user", f"number {i}"), Turn("assistant", ANSWERS[i % 6]),
-                                   Turn("user", "why?"), Turn("assistant", "thanks.")), system="be good"))
+            rows.append(
+                Sample(
+                    i,
+                    (
+                        Turn("user", f"number {i}"),
+                        Turn("assistant", ANSWERS[i % 6]),
+                        Turn("user", "why?"),
+                        Turn("assistant", "thanks."),
+                    ),
+                    system="be good",
+                )
+            )
         else:
             rows.append(sample(i, f"what is number {i}?", ANSWERS[i % 6]))
     return rows
@@ -24,8 +34,9 @@ def memorisable(n: int = 12) -> list[Sample]:
 def plain_text(n: int = 8) -> list[Sample]:
     rng = random.Random(1)
     words = "the cat dog tree river city water fire sun moon star".split()
-    return [Sample(i, (Turn("text", " ".join(rng.choice(words) for _ in range(rng.randint(5, 30)))),))
-            for i in range(n)]
+    return [
+        Sample(i, (Turn("text", " ".join(rng.choice(words) for _ in range(rng.randint(5, 30)))),)) for i in range(n)
+    ]
 
 
 def generate_beside_base(model, base, tok, question: str = "what is number 1?"):
@@ -34,8 +45,9 @@ def generate_beside_base(model, base, tok, question: str = "what is number 1?"):
     Asserts what every exported method must show: it generates, and it is not the base model."""
     import torch
 
-    prompt = tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
-                                     add_generation_prompt=True)
+    prompt = tok.apply_chat_template(
+        [{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True
+    )
     ids = tok(prompt, add_special_tokens=False, return_tensors="pt")
     with torch.no_grad():
         out = model.generate(**ids, max_new_tokens=6, do_sample=False, pad_token_id=tok.pad_token_id)
