@@ -352,16 +352,8 @@ def _print(result: dict[str, Any], per_set: dict[str, Any], missing: int) -> Non
     )
     print(f"{'dataset':12} {'rows':>7} {'rows w/e':>9} {'share':>6} {'w/e flags':>9} {'est. precision':>15}")
     for key, s in per_set.items():
-        total = sum(s["shown"].values())
-        right = 0.0
-        unknown = 0
-        for code, count in s["shown"].items():
-            d = result["codes"].get(code, {}).get("datasets", {}).get(key)
-            if d and d["verdicts"]:
-                right += count * d["right"] / d["verdicts"]
-            else:
-                unknown += count
-        est = right / (total - unknown) if total - unknown else float("nan")
+        total, precision, unknown = _user_view(result, key, s)
+        est = float("nan") if precision is None else precision
         print(
             f"{key:12} {s['rows']:7d} {s['rows_shown']:9d} {s['rows_shown'] / max(s['rows'], 1):6.1%} {total:9d} "
             f"{est:15.3f}" + (f"  ({unknown} flags of codes without verdicts here)" if unknown else "")
@@ -397,8 +389,10 @@ def markdown(result: dict[str, Any]) -> str:
         "share of a code's flags that a person found right after reading the row (verdicts with their one-line",
         "reasons in `bench/flag_verdicts.jsonl`; `debatable` counts as not right), on a seeded sample of up to",
         f"{result['per_code_sample']} flagged rows per code and dataset of the panel: {', '.join(result['panel'])}.",
-        "The gate (`scorers/flags.py`) shows a code at warning/error only where its pooled precision is ≥ 0.90 (and",
-        "its 95% Wilson lower bound ≥ 0.75 once 30 verdicts exist), as info from 0.60, and not at all below.",
+        "The gate (`scorers/flags.py`) shows a code at warning/error only where its pooled precision is ≥ 0.90 from at",
+        "least 10 verdicts (and its 95% Wilson lower bound ≥ 0.75 once 30 exist), as info from 0.60, and not at all",
+        "below. The panel's flags are the code's as of the commit that wrote this file (`run`, or `run --only` for",
+        "one changed scorer).",
         "",
         "| code | ceiling | pooled precision | 95% interval | read | raised on the panel | per dataset (right/read) |",
         "|---|---|---|---|---|---|---|",
