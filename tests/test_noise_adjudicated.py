@@ -22,9 +22,9 @@ def test_every_adjudicated_row_is_a_bench_row_with_a_reason() -> None:
 def test_false_positives_are_counted_raw_and_without_adjudicated_rows() -> None:
     samples = [sample(i, f"q{i}", f"a{i}") for i in range(5)]
     inj = Injected(samples, {0: "empty_answer"})
-    flag = {"code": "markup_residue", "severity": "warning"}
+    flag = {"code": "unfilled_template", "severity": "warning"}  # a code the precision gate shows at warning
     flags = [[{"code": "empty_answer", "severity": "error"}], [flag], [flag], [], []]
-    r = evaluate(inj, flags, {1: {"markup_residue"}})
+    r = evaluate(inj, flags, {1: {"unfilled_template"}})
     assert r["untouched"] == 4 and r["untouched_flagged"] == 2
     assert r["clean"] == 3 and r["clean_flagged"] == 1  # row 2's flag is still a false positive
-    assert r["adjudicated"] == 1 and r["adjudicated_flagged"] == 1 and r["code_real"]["markup_residue"] == 1
+    assert r["adjudicated"] == 1 and r["adjudicated_flagged"] == 1 and r["code_real"]["unfilled_template"] == 1

@@ -376,15 +376,14 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
     Rule(
         "open code block",
         None,
-        "a ``` block is opened and never closed",
-        Seen("llama_factory/lima.json", 404, "xytext=(i - 0.25, p95 + 0.1) ```"),
+        "a ``` block is opened and never closed (no panel row has one; the injected cuts of bench/noise_detection do)",
     ),
     Rule(
         "dangling word",
         None,
         "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
         "auxiliary or determiner), lower-case, after at least six words",
-        Seen("hh_rlhf/harmless-base/test.jsonl.gz", 1952, "Ah, that seemed to"),
+        Seen("stanford_alpaca/alpaca_data.json", 50884, "with the symbol Ca and atomic number of"),
     ),
     Rule(
         "dangling comma",
