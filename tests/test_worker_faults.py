@@ -115,11 +115,13 @@ class Proxy:
         self.restore()
 
     def restore(self) -> None:
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", self.port))
-        self.server.listen(64)
-        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        with self.lock:
+            self.server: socket.socket | None = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
 
     def _accept(self, server: socket.socket) -> None:
         while True:
@@ -127,12 +129,20 @@ class Proxy:
                 client, _ = server.accept()
             except OSError:
                 return
+            with self.lock:
+                if server is not self.server:  # accepted by a listener that was cut meanwhile: refused
+                    client.close()
+                    return
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:
                 client.close()
                 continue
             with self.lock:
+                if server is not self.server:
+                    client.close()
+                    upstream.close()
+                    return
                 self.socks += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
@@ -151,9 +161,17 @@ class Proxy:
                 pass
 
     def cut(self) -> None:
-        self.server.close()
+        # a listener closed under a thread blocked in accept() keeps accepting on Linux: shut it down first (that
+        # wakes the accept), and forget it, so a connection it still hands over is refused (the outage is certain)
         with self.lock:
+            server, self.server = self.server, None
             socks, self.socks = self.socks, []
+        if server is not None:
+            try:
+                server.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            server.close()
         for s in socks:
             try:
                 s.shutdown(socket.SHUT_RDWR)
