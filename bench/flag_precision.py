@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._load import DATA  # noqa: E402
 from scorers import flags as flag_table  # noqa: E402
+from scorers.base import Flag  # noqa: E402
 
 VERDICTS = ROOT / "bench" / "flag_verdicts.jsonl"
 PRECISION = ROOT / "scorers" / "flag_precision.json"
@@ -233,12 +234,6 @@ def packets(work: Path, out: Path, keys: list[str]) -> None:
 # --- the table ---------------------------------------------------------------------------------------------------------
 
 
-def _as_flag(f: dict[str, Any]):
-    from scorers.base import Flag
-
-    return Flag(f["code"], f["dimension"], f["severity"], f["reason"], tuple(f.get("related", ())))
-
-
 def _figures(right: int, n: int) -> dict[str, Any]:
     lo, hi = flag_table.wilson_interval(right, n)
     return {
@@ -262,12 +257,12 @@ def table(work: Path, keys: list[str], write: bool) -> dict[str, Any]:
             flag_table.canonical(f["code"])
             for fl in flags.values()
             for f in fl
-            if (g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info"
+            if (g := flag_table.gate(Flag.from_dict(f))) is not None and g.severity != "info"
         )
         rows_shown = sum(
             1
             for fl in flags.values()
-            if any((g := flag_table.gate(_as_flag(f))) is not None and g.severity != "info" for f in fl)
+            if any((g := flag_table.gate(Flag.from_dict(f))) is not None and g.severity != "info" for f in fl)
         )
         rows_flagged = Counter(
             flag_table.canonical(f["code"]) for fl in flags.values() for f in {x["code"]: x for x in fl}.values()

@@ -307,9 +307,7 @@ def _shown(flags: list[dict]) -> list[dict]:
 
     out = []
     for f in flags:
-        g = gate(
-            Flag(f["code"], f.get("dimension", ""), f["severity"], f.get("reason", ""), tuple(f.get("related", ())))
-        )
+        g = gate(Flag.from_dict(f))
         if g is not None:
             out.append({**f, "severity": g.severity})
     return out

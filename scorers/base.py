@@ -62,6 +62,11 @@ class Flag:
             "related": list(self.related),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Flag:
+        """A flag read back from a report or ``samples.jsonl`` (the inverse of :meth:`to_dict`)."""
+        return cls(d["code"], d.get("dimension", ""), d["severity"], d.get("reason", ""), tuple(d.get("related", ())))
+
 
 @dataclass(slots=True)
 class ScorerResult:
