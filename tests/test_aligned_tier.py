@@ -3,20 +3,15 @@ and verify their candidates on the full encoder (used above ``full_tier_max_samp
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pytest
 
-from scorers import run_audit, sample
+from scorers import sample
 from scorers.embeddings import fit_alignment
 from scorers.models import ModelConfig
 from tests._embed_fakes import FakeEmbedder
+from tests.raw import run_audit
 from tests.test_quality_relevance import _rows, swapped_samples
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
 
 ALIGNED = ModelConfig(full_tier_max_samples=0)  # every dataset is "large": auto picks the aligned tier
 

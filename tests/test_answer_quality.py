@@ -3,15 +3,10 @@ says what it measures (issue #13, with the Dolly 3k rows that motivated each rul
 
 from __future__ import annotations
 
-from functools import partial
-
-from scorers import run_audit, sample
+from scorers import sample
 from scorers.answer_quality import HOW_TO_RANK, NO_DEFECT
 from scorers.quality_length import asked_length
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 LONG_LETTER = (
     "Dear Mum and Dad,\n\n"

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pytest
 
-from scorers import ScorerResult, run_audit, sample
+from scorers import ScorerResult, sample
 from scorers.consistency import (
     AnswerAgreement,
     FormatConsistency,
@@ -16,10 +14,7 @@ from scorers.consistency import (
 )
 from scorers.context import ScoringContext
 from tests._embed_fakes import context_with
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def test_short_answers_are_compared_normalised() -> None:

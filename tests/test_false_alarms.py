@@ -4,21 +4,16 @@ the same check must still fire."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 
-from scorers import run_audit, sample
+from scorers import sample
 from scorers.quality_asks import check_completeness
 from scorers.quality_checks import check_accuracy
 from scorers.text.language import language_of, reading_language
 from scorers.text.lists import count_items
 from scorers.text.numbers import final_number, same_content, same_numbers, same_subject
 from scorers.text.sentences import hard_to_read
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def _codes(findings) -> list[str]:

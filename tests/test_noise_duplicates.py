@@ -1,12 +1,7 @@
-from functools import partial
-
-from scorers import Sample, Turn, run_audit, sample
+from scorers import Sample, Turn, sample
 from scorers._minhash import near_duplicates
 from scorers.text.script import normalise_strict, units
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def _flags(out, pos):

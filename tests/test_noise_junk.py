@@ -1,14 +1,9 @@
-from functools import partial
-
 import pytest
 
-from scorers import Sample, Turn, run_audit, sample
+from scorers import Sample, Turn, sample
 from scorers.text.endings import ending_kind
 from scorers.text.repetition import repeated_ngram_fraction
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 JUNK = ["junk_answer", "broken_answer", "text_damage", "unseen_content", "extreme_length"]
 

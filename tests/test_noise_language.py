@@ -1,13 +1,8 @@
-from functools import partial
-
 import pytest
 
-from scorers import Sample, Turn, run_audit, sample
+from scorers import Sample, Turn, sample
 from scorers.text.language import language_of
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def codes(rows):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 
-from scorers import run_audit, sample
+from scorers import sample
 from scorers.quality_asks import check_completeness, count_items, count_sentences
 from scorers.quality_checks import (
     UnsafeExpression,
@@ -18,10 +16,7 @@ from scorers.quality_checks import (
 )
 from scorers.quality_code import check_code
 from scorers.quality_style import broken_formatting, formatting_problems, task_type
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def _codes(findings) -> list[str]:

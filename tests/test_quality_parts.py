@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from scorers import run_audit
 from scorers.quality_asks import check_completeness
 from scorers.quality_parts import content_bigrams, find_asks, split_prompt
 from scorers.samples import Sample, Turn
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 
 def _codes(instruction: str, answer: str, input_text: str | None = None) -> list[str]:

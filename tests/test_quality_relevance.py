@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
-from scorers import run_audit, sample
+from scorers import sample
 from scorers.quality_relevance import calibrated_relevance
-
-# these tests read the detectors themselves: their flags before the precision gate of scorers/flags.py
-# (tests/test_flag_gate.py tests the gate)
-run_audit = partial(run_audit, gate_flags=False)
+from tests.raw import run_audit
 
 CAPITALS = [
     ("France", "Paris"),
