@@ -208,10 +208,8 @@ class BrokenAnswer(Scorer):
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
-        kinds = [
-            "ok" if s.is_plain_text else ending_kind(a, verse=bool(cues.SONG.search(s.instruction)))
-            for s, a in zip(samples, answers)
-        ]
+        verse = [bool(cues.SONG.search(s.instruction)) for s in samples]  # a poem or song needs no full stop
+        kinds = ["ok" if s.is_plain_text else ending_kind(a, verse=v) for s, a, v in zip(samples, answers, verse)]
         style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
@@ -221,7 +219,7 @@ class BrokenAnswer(Scorer):
             tail = a.rstrip()[-40:].replace("\n", " ")
             # raised only on a certain cut: the style-based readings of a missing full stop were right on a fifth
             # of the real rows people read (docs/flag-precision.md); they stay a field, not a flag
-            cut = certain_cut(a, verse=bool(cues.SONG.search(s.instruction)))
+            cut = certain_cut(a, verse=verse[pos])
             if cut is not None:
                 flags[pos].append(
                     Flag(

@@ -21,7 +21,16 @@ from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text.code import looks_like_code
 from scorers.text.cues import LANGUAGE_TASK
-from scorers.text.language import CJK_LANGUAGES, LATIN_WORD, NAMES, english_share, language_of, prose, unquoted
+from scorers.text.language import (
+    CJK_LANGUAGES,
+    LATIN_WORD,
+    NAMES,
+    PROSE_WORD,
+    english_share,
+    language_of,
+    prose,
+    unquoted,
+)
 from scorers.text.lists import term_list
 from scorers.text.prompt import split_input
 from scorers.text.script import cjk_ratio, letters
@@ -45,10 +54,6 @@ class WrongLanguageParams(ScorerParams):
         le=1.0,
         description=("Between two Latin-script languages, both texts must be identified at least this confidently."),
     )
-
-
-#: prose words: lower-case Latin words of three letters or more (what names, note names and letter grids lack)
-PROSE_WORD = re.compile(r"\b[a-zà-öø-ÿ]{3,}\b")
 
 
 def names_language(prompt: str, lang: str) -> bool:
@@ -77,10 +82,11 @@ class WrongLanguage(Scorer):
             if s.is_plain_text:
                 continue
             prompt, answer = s.instruction, s.answer
+            text = prose(answer)  # the answer without code and URLs
             if (
                 letters(prose(prompt)) < p.min_prompt_letters
-                or letters(prose(answer)) < p.min_answer_letters
-                or looks_like_code(prose(answer))
+                or letters(text) < p.min_answer_letters
+                or looks_like_code(text)
             ):
                 continue
             head, inp = split_input(s)
@@ -101,18 +107,17 @@ class WrongLanguage(Scorer):
                 continue
             cjk_involved = {pl, al} & CJK_LANGUAGES
             min_words = p.min_answer_words if pl not in CJK_LANGUAGES else max(2, p.min_answer_words - 2)
+            # a name, a title, a short list, or mixed text: too little to call its language (names, note names and
+            # letter grids have no lower-case words: Alpaca 51243 "A4 B4 D4…", Chinese Alpaca 9646 a list of New York
+            # restaurants, 4353 "GDHAC" combinations)
             if al not in CJK_LANGUAGES and (
-                len(LATIN_WORD.findall(prose(answer))) < min_words
-                or cjk_ratio(prose(answer)) > 0.05
-                or len(PROSE_WORD.findall(prose(answer))) < (2 if pl in CJK_LANGUAGES else 4)
+                len(LATIN_WORD.findall(text)) < min_words
+                or cjk_ratio(text) > 0.05
+                or len(PROSE_WORD.findall(text)) < (2 if pl in CJK_LANGUAGES else 4)
             ):
-                continue  # a name, a title, a short list, or mixed text: too little to call its language
-                # (names, note names and letter grids have no lower-case words: Alpaca 51243 "A4 B4 D4…",
-                # Chinese Alpaca 9646 a list of New York restaurants, 4353 "GDHAC" combinations)
+                continue
             if not cjk_involved and (
-                min(pc, ac) < p.min_confidence
-                or term_list(prose(answer))
-                or (pl == "en" and english_share(prose(answer)) >= 0.15)
+                min(pc, ac) < p.min_confidence or term_list(text) or (pl == "en" and english_share(text) >= 0.15)
             ):
                 continue  # unsure, a list of terms and names ("Drip brew, french press"), or plainly English
             if s.history and language_of(s.prompt_text)[0] == al:  # the conversation already uses it

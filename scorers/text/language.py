@@ -28,6 +28,8 @@ _URL = re.compile(
     re.I,
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+#: prose words: lower-case Latin words of three letters or more (what names, note names and letter grids lack)
+PROSE_WORD = re.compile(r"\b[a-zà-öø-ÿ]{3,}\b")
 NAMES = {
     "en": "English",
     "zh": "Chinese",
