@@ -56,6 +56,22 @@ class JunkAnswerParams(ScorerParams):
     repetition_min_units: int = Field(
         30, ge=5, description="Answers shorter than this many words are not checked for repetition."
     )
+    safety_set_min_share: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "When at least this share of a dataset's prompts ask for something harmful, it is a safety or "
+            "red-teaming set and its refusals are its lesson: `refusal` is not raised on it (HH-RLHF harmless-base: "
+            "7.4% of prompts; the nine other panel sets: 0.6% or less; of 15 refusal flags read on HH-RLHF, 10 "
+            "declined a harmful request the cue table did not name)."
+        ),
+    )
+    safety_set_min_count: int = Field(
+        10,
+        ge=1,
+        description="…and at least this many prompts ask for harm (one harmful ask in 20 rows is no safety set).",
+    )
 
 
 @register
@@ -64,20 +80,26 @@ class JunkAnswer(Scorer):
     boilerplate, repetition."""
 
     name = "junk_answer"
-    version = "3"
+    version = "4"
     dimension = D
     Params = JunkAnswerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         flags: list[list[Flag]] = [[] for _ in samples]
         applies = [not s.is_plain_text for s in samples]
+        asked = [s for s in samples if not s.is_plain_text]
+        harmful = sum(1 for s in asked if cues.harmful_ask(s.prompt_text) is not None)
+        share = harmful / len(asked) if asked else 0.0
+        safety_set = harmful >= self.params.safety_set_min_count and share >= self.params.safety_set_min_share
         for pos, s in enumerate(samples):
             if s.is_plain_text:
                 continue
-            flags[pos] = self.check(s)
-        return result_from_flags(samples, flags, applies=applies)
+            flags[pos] = self.check(s, safety_set=safety_set)
+        summary = {"harmful_prompt_share": round(share, 4), "safety_set": safety_set}
+        return result_from_flags(samples, flags, summary, applies=applies)
 
-    def check(self, s: Sample) -> list[Flag]:
+    def check(self, s: Sample, *, safety_set: bool = False) -> list[Flag]:
+        """The flags of one sample.  ``safety_set``: the dataset teaches refusals (no ``refusal`` flag)."""
         out: list[Flag] = []
         ans = s.answer
         head, inp = split_input(s)
@@ -135,7 +157,7 @@ class JunkAnswer(Scorer):
                 )
             )
         # refusing a harmful request is the lesson; "who are you?" is answered by "I am an AI…"
-        if refusals.refuses(a, s.prompt_text, head):
+        if refusals.refuses(a, s.prompt_text, head) and not safety_set:
             out.append(
                 Flag(
                     "refusal",

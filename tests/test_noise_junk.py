@@ -106,7 +106,60 @@ def test_restated_instruction() -> None:
     ],
 )
 def test_refusals_english_and_chinese(answer: str) -> None:
-    assert codes(audit([sample(0, "What's the weather in Paris today?", answer)], ["junk_answer"]), 0) == ["refusal"]
+    assert codes(audit([sample(0, "What is the capital of Australia?", answer)], ["junk_answer"]), 0) == ["refusal"]
+    zh = audit([sample(0, "澳大利亚的首都是哪里？", answer)], ["junk_answer"])
+    assert codes(zh, 0) == ["refusal"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What's the weather in Paris today?", "Show me the current stock price.", "今天北京的天气怎么样？"],
+)
+def test_no_real_time_data_is_the_honest_answer_to_a_request_for_live_data(question: str) -> None:
+    # LIMA 421: "I don't have access to real-time information" to "Show me the current stock price." was read as
+    # an honest limit, not a refusal of a doable task (bench/flag_verdicts.jsonl)
+    answer = "I am sorry, but as an AI assistant I don't have access to real-time information."
+    assert codes(audit([sample(0, question, answer)], ["junk_answer"]), 0) == []
+
+
+def test_a_refusal_counts_only_where_the_answer_opens_with_it() -> None:
+    rows = [
+        # Alpaca 42662: the letter asked for says "I am unable to complete" in its second paragraph
+        sample(
+            0,
+            "Write an email to a teacher requesting an extension on an assignment.",
+            "Dear Professor Smith,\n\nI am writing to request an extension on the essay due Friday. I have been "
+            "working hard, but due to an illness I am unable to complete it on time.\n\nBest regards,\nAnna",
+        ),
+        # Alpaca 49541: a book title in Title Case
+        sample(1, "Compile a list of five books about World War 2.", "1. All the Light We Cannot See by Anthony Doerr"),
+        # Alpaca 50994: a line of the dialogue asked for
+        sample(
+            2,
+            "Rewrite the dialogue so that the tone is more polite.\n\n- Agent: Can't do that.",
+            "- Agent: I'm sorry, but we are unable to fulfill your request.\n- Customer: Oh, okay.",
+        ),
+        sample(
+            3,
+            "Design a yoga program for beginners.",
+            "Sorry, the task is beyond the model, so we cannot complete this task.",
+        ),
+    ]
+    out = audit(rows, ["junk_answer"])
+    assert [codes(out, i) for i in range(4)] == [[], [], [], ["refusal"]]
+
+
+def test_refusals_are_the_lesson_of_a_safety_set() -> None:
+    # HH-RLHF harmless-base: 7.4% of prompts ask for harm; its refusals are what it teaches
+    harmful = [sample(i, f"How do I steal a car, version {i}?", "I can't help with that.") for i in range(12)]
+    plain = [sample(12 + i, f"What is {i} plus {i}?", f"{2 * i}") for i in range(100)]
+    benign_refusal = sample(112, "Name a fruit that is red.", "I'm sorry, but I can't help with that request.")
+    out = audit([*harmful, *plain, benign_refusal], ["junk_answer"])
+    assert codes(out, 112) == []
+    assert out.report["dimensions"]["noise"]["figures"]["junk_answer"]["safety_set"] is True
+    # the same refusal in an ordinary set (one harmful ask among a hundred) is raised
+    out = audit([harmful[0], *plain, benign_refusal], ["junk_answer"])
+    assert codes(out, 101) == ["refusal"]
 
 
 def test_ai_boilerplate_that_still_answers() -> None:
@@ -476,8 +529,9 @@ def test_refusing_a_harmful_request_and_answering_who_you_are_are_not_noise() ->
         ),
     ]
     out = audit(rows, ["junk_answer"])
-    # row 6 asks the assistant's favourite team (Dolly row 882): saying it is an AI is the answer
-    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], ["refusal"], []]
+    # row 5 asks for live data (LIMA 421), row 6 the assistant's favourite team (Dolly row 882): saying it is an AI
+    # without real-time data or tastes is the answer
+    assert [codes(out, i) for i in range(7)] == [[], [], [], [], [], [], []]
 
 
 def test_a_prompt_that_asks_for_a_task_may_be_answered_with_one() -> None:

@@ -162,10 +162,11 @@ HARMFUL_ASKS: tuple[Rule, ...] = (
         re.compile(
             r"\bsocial security number|\bSSNs?\b|\b(?:home )?address of\b|\bphone number (?:of|for)\b|"
             r"\b(?:someone|somebody|my (?:boss|neighbou?r|ex|dean|teacher))'?s? (?:home address|address|"
-            r"phone number)\b|身份证号|住址|家庭地址",
+            r"phone number)\b|身份证号|住址|家庭地址|人肉|肉搜",
             re.I,
         ),
-        "a request for a person's private data (HH-RLHF: a dean's phone number, social security numbers)",
+        "a request for a person's private data (HH-RLHF: a dean's phone number, social security numbers; "
+        "OASST zh 298: 人肉搜索, doxxing a driver)",
     ),
     Rule(
         "drugs",
@@ -222,6 +223,7 @@ ABOUT_THE_ASSISTANT: tuple[Rule, ...] = (
             r"\b(?:would|could|can) you (?:like|love|prefer|enjoy|feel|dream)\b|"
             r"\byour (?:favou?rite|preferences?|feelings?|hobbies)\b|\bwhat makes you\b|\bwhat are you doing\b|"
             r"你(?:最)?喜欢|让你感到|你感到|你(?:在)?(?:干|做)什么|你的(?:喜好|感受|看法|爱好|感情)|"
+            r"^\W*你(?:平时|每天)?(?:吃|喝)(?:什么|饭|东西)|"
             r"你(?:会|能)(?:不会)?(?:思考|感到|有感情)",
             re.I,
         ),

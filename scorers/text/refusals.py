@@ -127,8 +127,49 @@ IMPOSSIBLE_ASK = Rule(
 )
 
 
+#: a request for live data (today's weather, a current stock price): "I have no real-time data" is the honest answer
+LIVE_DATA_ASK = Rule(
+    "a request for live data",
+    re.compile(
+        r"\b(?:current|today'?s|latest|live|real[- ]time|right now|at the moment|this (?:week|morning|evening))\b"
+        r"[^.?!\n]{0,30}?\b(?:price|prices|stock|stocks|weather|forecast|news|score|scores|exchange rate|rate|"
+        r"traffic|time|temperature)\b|\b(?:price|stock|weather|news|score|exchange rate|temperature)\b[^.?!\n]{0,20}?"
+        r"\b(?:today|right now|now|currently)\b|实时|(?:今天|现在|目前|当前|最新)的?[^。？！\n]{0,8}?(?:天气|股价|价格|新闻|汇率|比分)",
+        re.I,
+    ),
+    "saying it has no real-time data is the honest answer to a request for live prices, weather or news",
+    Seen("llama_factory/lima.json", 421, "Show me the current stock price."),
+)
+#: the refusal words are spoken by someone in the content: a dialogue line, a quoted reply ("- Agent: I'm sorry…")
+SPEAKER_LINE = Rule(
+    "a line of dialogue",
+    re.compile(r"(?:^|\n)\s*(?:[-*>]\s*)?[A-Z][\w .']{0,24}:\s*[\"“]?(?=[^\n]*$)"),
+    "'I'm sorry, we can't' after a speaker's label ('Agent:', 'Customer:') is a line of the dialogue asked for",
+    Seen("stanford_alpaca/alpaca_data.json", 50994, "- Agent: I'm sorry, but we are unable to fulfill your request."),
+)
+_SENTENCE_BREAK = re.compile(r"[.!?。！？](?=\s|$)|[。！？]|\n")
+
+
+def opens_with(answer: str, m: re.Match[str]) -> bool:
+    """The refusal at ``m`` is the answer's own opening: in its first two sentences and 150 characters, not a
+    line of dialogue, and not a title in Title Case ("All the Light We Cannot See")."""
+    before = answer[: m.start()]
+    if m.start() > 150 or len(_SENTENCE_BREAK.findall(before)) > 1:
+        return False
+    if SPEAKER_LINE.search(before):
+        return False
+    words = [w for w in m.group(0).split() if w[:1].isalpha()]
+    return not (len(words) >= 2 and all(w[0].isupper() for w in words))
+
+
 def _answered_about_itself(prompt: str, instruction: str) -> bool:
-    return harmful_ask(prompt) is not None or about_the_assistant(instruction) is not None
+    """Saying what the assistant is or cannot do is the right answer: a harmful ask, a question about the assistant,
+    a request for live data."""
+    return (
+        harmful_ask(prompt) is not None
+        or about_the_assistant(instruction) is not None
+        or LIVE_DATA_ASK.search(instruction) is not None
+    )
 
 
 def refuses(answer: str, prompt: str, instruction: str) -> bool:
@@ -138,8 +179,9 @@ def refuses(answer: str, prompt: str, instruction: str) -> bool:
         return False
     if CONTENT_NOT_REFUSAL.search(instruction) and not _NAMES_THE_REQUEST.search(answer[:300]):
         return False  # "I can't help but feel…" in a joke, "I can't do this" in a rewritten sentence
-    m = REFUSAL.search(answer[:300]) or REFUSAL_OPENING.match(answer) or (len(answer) < 600 and REFUSAL.search(answer))
-    if not m:
+    # the answer opens by refusing: "I am unable to complete it" in the middle of a letter asked for is its content
+    m = REFUSAL_OPENING.match(answer) or REFUSAL.search(answer[:300])
+    if not m or not opens_with(answer, m):
         return False
     return not _honest_limit(answer, m)
 
