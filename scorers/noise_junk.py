@@ -224,7 +224,7 @@ class BrokenAnswer(Scorer):
     """Truncated answers (cut mid-sentence or mid-code-block) and merged-instruction artefacts."""
 
     name = "broken_answer"
-    version = "4"
+    version = "5"
     dimension = D
     Params = BrokenAnswerParams
 

@@ -330,6 +330,9 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "There are lots of ways to do that.  If you want to learn more about this sort of thing,": "dangling comma",
         "The word aurora is derived from the name of the Roman goddess of the dawn,": "dangling comma",
         "Some code:\n```python\nprint('hi')": "open code block",
+        # cuts of bench/noise_detection (Claude rows): a list item stopped on a conjunction, a bare next marker
+        "Ways to speed up a site:\n4. Reduce image size and resolution.\n5. Reduce and": "unfinished list item",
+        "The highest peaks:\n* Everest. Height: 8,849 meters\n* K2. Height: 8,611 meters\n*": "unfinished list item",
     }
     for text, rule in cut.items():
         assert (r := certain_cut(text)) is not None and r.name == rule, text
@@ -341,6 +344,9 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "Not only is walking good for your heart, it can also help you to manage stress",  # Dolly 2971
         "dog lazy the over jumped fox brown quick The",  # Code Alpaca 238
         "不过通过努力和坚持，你可以重新赢得别人的信任，",
+        # Alpaca 5759, 12043: a list item may end on a preposition
+        "App ideas:\n5. A video game for kids\n6. An app that helps people find others to connect with",
+        "Kindness:\n4. Say thank you\n5. Offer to help someone with a task they are struggling with",
     ]
     for text in finished:
         assert certain_cut(text) is None, text

@@ -386,6 +386,13 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         Seen("stanford_alpaca/alpaca_data.json", 50884, "with the symbol Ca and atomic number of"),
     ),
     Rule(
+        "unfinished list item",
+        None,
+        "a list item whose last word is an article, a conjunction or a possessive ('5. Reduce and', '- Bulbs of the'); "
+        "a preposition may end an item ('…people to connect with', Alpaca 5759), so prepositions do not count here; "
+        "or a list that stops on a bare marker after an item",
+    ),
+    Rule(
         "dangling comma",
         None,
         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
@@ -393,6 +400,21 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         Seen("alpagasus/dolly_3k.json", 2075, "the name of the Roman goddess of the dawn,"),
     ),
 )
+
+
+#: the last word of a list item that is never the last word of one (prepositions are: "…to connect with")
+ITEM_NEVER_LAST = frozenset("a an the and or nor but their its his our your my whose because than".split())
+
+
+def _unfinished_item(lines: list[str]) -> bool:
+    last = lines[-1]
+    if BARE_MARKER.match(last):
+        return len(lines) > 1 and bool(LIST_ITEM.match(lines[-2]))
+    m = LIST_ITEM.match(last)
+    if not m or is_cjk(last):
+        return False
+    words = last[m.end() :].split()
+    return len(words) >= 2 and words[-1].isalpha() and words[-1].islower() and words[-1] in ITEM_NEVER_LAST
 
 
 def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
@@ -404,6 +426,8 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     lines = _lines(a)
     if verse or not lines or len(a) < 40 or looks_like_code(a):
         return None
+    if len(lines) > 1 and _unfinished_item(lines):
+        return CERTAIN_CUTS[2]
     last = lines[-1]
     words = last.split()
     if (
@@ -417,7 +441,7 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     ):
         return None
     if last[-1] == ",":
-        return CERTAIN_CUTS[2]
+        return CERTAIN_CUTS[3]
     w = words[-1]
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
         return CERTAIN_CUTS[1]
