@@ -310,19 +310,14 @@ class SemanticDuplicate(Scorer):
 
 
 class MismatchedAnswerParams(ScorerParams):
-    max_similarity: float = Field(
-        0.05,
-        ge=-1.0,
-        le=1.0,
-        description=("An answer whose embedding cosine with its own instruction is below this does not address it."),
-    )
     suspect_similarity: float = Field(
         0.3,
         ge=-1.0,
         le=1.0,
         description=(
-            "Below this, an answer is also flagged when it fits another instruction of the dataset (one of its "
-            "five best fits) whose own answer is below this too…"
+            "Below this, an answer that fits another instruction of the dataset (one of its five best fits) whose "
+            "own answer is below this too is recorded in the field `fits_better` (not flagged: read on the panel, "
+            "such rows were on-topic answers to creative, multi-turn or list prompts)…"
         ),
     )
     margin: float = Field(
@@ -330,8 +325,9 @@ class MismatchedAnswerParams(ScorerParams):
         ge=0.0,
         le=2.0,
         description=(
-            "…by at least this much cosine; two answers that each fit the other's instruction better by this "
-            "much are flagged whatever their own similarity (swapped rows)."
+            "…by at least this much cosine. Two answers that each fit the other's instruction best, and better "
+            "than their own by this much, are flagged whatever their own similarity (swapped rows): the only "
+            "evidence this scorer flags on."
         ),
     )
     min_answer_words: int = Field(
@@ -372,7 +368,7 @@ class MismatchedAnswer(Scorer):
     name = "mismatched_answer"
     cost = 7  # 58 s on the 84k-row mixed file
     vectors = ("context", "answer")
-    version = "2"
+    version = "3"
     dimension = "noise"
     Params = MismatchedAnswerParams
     needs_models = ("embedding_model",)
@@ -439,22 +435,18 @@ class MismatchedAnswer(Scorer):
             # low cosine says nothing there, only a swap does
             if open_ended[pos]:
                 robbed = False
-            if (own[pos] < p.max_similarity and not open_ended[pos]) or swapped or robbed:
-                related: tuple[int, ...] = ()
-                text = f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f})"
-                if swapped or robbed:
-                    other, fit = (j, best_other[pos]) if swapped else (int(robbed_idx[pos]), robbed_other[pos])
-                    related = (samples[other].index,)
-                    text += (
-                        f"; it fits the instruction of sample {samples[other].index} far better ({fit:.2f}), "
-                        + (
-                            "and that sample's answer fits this instruction better than its own"
-                            if swapped
-                            else "whose own answer fits it poorly too"
-                        )
-                        + " \u2014 rows may be swapped or misaligned"
-                    )
-                flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, related))
+            if robbed and not swapped:
+                # one answer fitting another instruction far better is a field, not a flag: read on the panel, such
+                # rows were on-topic answers to creative, multi-turn or list prompts (0 of 50 right, issue #12)
+                fields[pos]["fits_better"] = samples[int(robbed_idx[pos])].index
+            if not swapped:
+                continue  # a low cosine alone ("Lit", a joke, a haiku, a chat's deflection) is no mismatch either
+            text = (
+                f"the answer has little to do with its instruction (embedding cosine {own[pos]:.2f}); it fits the "
+                f"instruction of sample {samples[j].index} far better ({best_other[pos]:.2f}), and that sample's "
+                "answer fits this instruction better than its own \u2014 the two rows' answers look swapped"
+            )
+            flags[pos].append(Flag("mismatched_answer", "noise", "warning", text, (samples[j].index,)))
         summary = {
             "judged": int(judged.sum()),
             **extra,
