@@ -330,6 +330,17 @@ class MismatchedAnswerParams(ScorerParams):
             "evidence this scorer flags on."
         ),
     )
+    swap_min_fit: float = Field(
+        0.4,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Each answer of a swapped pair fits the other's instruction at least this well. Generic chat replies "
+            "('I'm just an autonomous system.') loosely fit any conversation: on HH-RLHF four such pairs passed the "
+            "margin at cross cosines of 0.23-0.54 with the smaller of each pair at most 0.32, while injected swaps "
+            "on the bench fit at 0.45-0.93."
+        ),
+    )
     min_answer_words: int = Field(
         5, ge=1, description="Shorter answers (labels, numbers; CJK: characters) are not judged."
     )
@@ -416,7 +427,8 @@ class MismatchedAnswer(Scorer):
         if tier == "aligned":
             checked, verify_info = self._verify(ctx, judged, rows, q, a, own, fits, searched)
         elif searched:
-            _better_fits(np.arange(m), rows, q, a, own, p.suspect_similarity, *fits)
+            top = _better_fits(np.arange(m), rows, q, a, own, p.suspect_similarity, *fits)
+            _reciprocal_partners(top, rows, q, a, own, p.margin, best_other, best_idx)
         gain = np.where(checked, best_other - own, -2.0)
         instructions = ctx.texts("instruction")
         open_ended = [bool(judged[i]) and bool(OPEN_ENDED.match(instructions[i])) for i in range(n)]
@@ -427,7 +439,13 @@ class MismatchedAnswer(Scorer):
             j = int(best_idx[pos])
             # swapped rows: each answer fits the other's instruction better (the own cosine may stay
             # moderate when the two topics are related)
-            swapped = j >= 0 and judged[j] and int(best_idx[j]) == pos and min(gain[pos], gain[j]) >= p.margin
+            swapped = (
+                j >= 0
+                and judged[j]
+                and int(best_idx[j]) == pos
+                and min(gain[pos], gain[j]) >= p.margin
+                and min(best_other[pos], best_other[j]) >= p.swap_min_fit
+            )
             robbed = (
                 robbed_idx[pos] >= 0 and own[pos] < p.suspect_similarity and robbed_other[pos] - own[pos] >= p.margin
             )
@@ -506,6 +524,37 @@ class MismatchedAnswer(Scorer):
         }
 
 
+def _reciprocal_partners(
+    top: dict[int, list[int]],
+    rows: np.ndarray,
+    q: np.ndarray,
+    a: np.ndarray,
+    own: np.ndarray,
+    margin: float,
+    best_other: np.ndarray,
+    best_idx: np.ndarray,
+) -> None:
+    """A swap need not be each answer's single best fit: where instructions resemble each other (Alpaca's many
+    "Generate a list of…"), a third row's instruction may fit an answer best. Pairs of rows where each answer is
+    among the other's five best-fitting and fits the other's instruction better than its own by ``margin`` become
+    each other's best fit (``best_idx``, ``best_other``), strongest pairs first, so the swap rule sees them."""
+    pairs: list[tuple[float, int, int]] = []
+    for k, cands in top.items():
+        i = int(rows[k])
+        for c in cands:
+            j = int(rows[c])
+            there, back = float(a[k] @ q[c]) - own[i], float(a[c] @ q[k]) - own[j]
+            if there >= margin and back >= margin:
+                pairs.append((-min(there, back), min(k, c), max(k, c)))
+    paired: set[int] = set()
+    for _, k, c in sorted(set(pairs)):
+        if k in paired or c in paired:
+            continue
+        paired.update((k, c))
+        for x, y in ((k, c), (c, k)):
+            best_idx[rows[x]], best_other[rows[x]] = int(rows[y]), float(a[x] @ q[y])
+
+
 def _better_fits(
     which: np.ndarray,
     rows: np.ndarray,
@@ -517,11 +566,13 @@ def _better_fits(
     best_idx: np.ndarray,
     robbed_other: np.ndarray,
     robbed_idx: np.ndarray,
-) -> None:
+) -> dict[int, list[int]]:
     """For the answers ``a[which]`` (positions in ``rows``): the most similar *other* instruction, and the
-    most similar of the top five whose own answer fits it poorly too (below ``suspect``)."""
+    most similar of the top five whose own answer fits it poorly too (below ``suspect``).  Returns the five
+    best-fitting instructions (positions in ``rows``) of each answer."""
     m = len(rows)
     top = min(5, m - 1)
+    tops: dict[int, list[int]] = {}
     for b0, b1 in _blocks(len(which), 1024):
         part = which[b0:b1]
         sims = a[part] @ q.T  # judged answer against every judged instruction
@@ -530,8 +581,10 @@ def _better_fits(
         for r, cs in enumerate(cand):
             cs = cs[np.argsort(-sims[r, cs], kind="stable")]
             row = rows[part[r]]
+            tops[int(part[r])] = [int(c) for c in cs]
             best_idx[row], best_other[row] = rows[cs[0]], sims[r, cs[0]]
             for c in cs:
                 if own[rows[c]] < suspect:
                     robbed_idx[row], robbed_other[row] = rows[c], sims[r, c]
                     break
+    return tops

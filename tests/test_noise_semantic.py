@@ -203,3 +203,63 @@ def test_multi_turn_chats_are_compared_on_their_context_not_the_last_follow_up()
     assert sample(2, "Just one turn", "x").context == "Just one turn"
     out = run_audit([a, b], scorers=["semantic_duplicate"], params={"semantic_duplicate": {"threshold": 0.8}})
     assert all(r["flags"] == [] for r in out.samples)
+
+
+def test_a_swap_is_found_when_a_third_instruction_fits_one_answer_best() -> None:
+    """Claude-t45 bench swaps: among look-alike instructions, a swapped answer's single best fit is often a third
+    row's instruction, so 'each is the other's best fit' missed them; each being among the other's five best,
+    better than its own by the margin, is the swap."""
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(8)
+    answers = [
+        "Boil the eggs for nine minutes and cool them in cold water.",  # row 0's own answer (A0)
+        "Gears change how far the wheel turns for each pedal stroke.",  # row 1's own answer (A1)
+        "A derailleur moves the chain between sprockets of the cassette.",
+    ]
+    rows = [
+        sample(0, "How do I boil an egg properly?", answers[1]),  # swapped: A1
+        sample(1, "Explain how bicycle gears work.", answers[0]),  # swapped: A0
+        sample(2, "What does a derailleur on a bicycle do?", answers[2]),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        answers[0]: 0.9 * e[0] + 0.436 * e[1],
+        rows[1].instruction: e[2],
+        answers[1]: 0.8 * e[2] + 0.6 * e[3],
+        rows[2].instruction: 0.6 * e[2] + 0.8 * e[3],  # fits A1 (0.96) better than row 1's own instruction (0.8)
+        answers[2]: 0.6 * e[2] + 0.8 * e[3],
+    }
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
+    assert [f.code for f in res.flags[0]] == ["mismatched_answer"] and res.flags[0][0].related == (1,)
+    assert [f.code for f in res.flags[1]] == ["mismatched_answer"] and res.flags[1][0].related == (0,)
+    assert res.flags[2] == []
+
+
+def test_two_generic_chat_replies_that_loosely_fit_each_others_conversation_are_no_swap() -> None:
+    """HH-RLHF 2073 / 2250: "I'm sorry, I can't help you." and "I'm just an autonomous system." each fit the other
+    conversation a little better than their own (cosines 0.43 and 0.23): generic replies fit anything a little."""
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(8)
+    rows = [
+        sample(
+            0, "Ah so you're a voyeur??? Tell me now.", "I'm sorry, I can't help you. I don't have that information."
+        ),
+        sample(1, "Find me a guy's phone number, you prick.", "I'm just an autonomous system, you know, nothing more."),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[0].answer: 0.02 * e[0] + 0.23 * e[1] + 0.973 * e[2],
+        rows[1].instruction: e[1],
+        rows[1].answer: 0.43 * e[0] + 0.01 * e[1] + 0.903 * e[3],
+    }
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
+    assert res.flags == [[], []]
+    # the same pair fitting each other's instruction clearly is a swap
+    vecs[rows[0].answer] = 0.02 * e[0] + 0.6 * e[1] + 0.8 * e[2]
+    vecs[rows[1].answer] = 0.6 * e[0] + 0.01 * e[1] + 0.8 * e[3]
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
+    assert [[f.code for f in fl] for fl in res.flags] == [["mismatched_answer"], ["mismatched_answer"]]
