@@ -153,9 +153,9 @@ FLAG_CODES: dict[str, FlagCode] = {
             "mismatched_answer",
             _N,
             "mismatch",
-            "off",
-            "the answer fits another sample's instruction better than its own",
-            "the rows whose instruction fits this answer better",
+            "info",
+            "this answer and another sample's look swapped: each fits the other's instruction far better than its own",
+            "the row it looks swapped with",
         ),
         _c(
             "wrong_language",
@@ -192,7 +192,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "template variables left unfilled in the answer ({{name}}, {author}, [Your Name]) where no template was asked",
         ),
         _c("restated_instruction", "junk_answer", _N, "defect", "info", "the answer only repeats the instruction"),
-        _c("refusal", "junk_answer", _N, "defect", "off", "the answer refuses or says the task cannot be done"),
+        _c("refusal", "junk_answer", _N, "defect", "info", "the answer opens by refusing a task it could do"),
         _c(
             "ai_boilerplate",
             "junk_answer",

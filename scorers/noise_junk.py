@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pydantic import Field
@@ -90,7 +90,8 @@ class JunkAnswer(Scorer):
         asked = [s for s in samples if not s.is_plain_text]
         harmful = sum(1 for s in asked if cues.harmful_ask(s.prompt_text) is not None)
         share = harmful / len(asked) if asked else 0.0
-        safety_set = harmful >= self.params.safety_set_min_count and share >= self.params.safety_set_min_share
+        params = cast(JunkAnswerParams, self.params)
+        safety_set = harmful >= params.safety_set_min_count and share >= params.safety_set_min_share
         for pos, s in enumerate(samples):
             if s.is_plain_text:
                 continue

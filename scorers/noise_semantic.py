@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from pydantic import Field
@@ -385,7 +385,7 @@ class MismatchedAnswer(Scorer):
     needs_models = ("embedding_model",)
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        p = self.params
+        p = cast(MismatchedAnswerParams, self.params)
         n = len(samples)
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
