@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e '.[ml,test]'
+	$(BIN)/pip install -q -e '.[ml,ray,test]'
 	touch $@
 
 setup: $(BIN)/.installed

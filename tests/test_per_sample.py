@@ -31,7 +31,9 @@ def varied_samples() -> list[Sample]:
         sample(8, "Explain photosynthesis.", "Plants turn light into sugar â€™ with chlorophyll&nbsp;."),
         sample(9, "What is the capital of France?", "Paris."),  # duplicate of row 1, across a chunk border
         sample(10, "Quelle est la capitale de la France ?", "The capital of France is Paris, a large city."),
-        sample(11, "Write a Python function that adds two numbers.", "```python\ndef add(a, b):\n    return a + b\n```"),
+        sample(
+            11, "Write a Python function that adds two numbers.", "```python\ndef add(a, b):\n    return a + b\n```"
+        ),
         sample(12, "Name a colour.", "{{answer}}"),
         sample(13, "Was ist die Hauptstadt von Deutschland?", "Berlin ist die Hauptstadt von Deutschland."),
         sample(14, "List the planets.", "Mercury, Venus, Earth, Mars, Jupiter, Saturn, Uranus, Neptune."),
