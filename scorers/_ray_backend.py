@@ -144,6 +144,13 @@ class RayBackend:
         return out
 
 
+def node_ip() -> str:
+    """This machine's address as Ray sees it (a cluster started here listens on it, not on 127.0.0.1)."""
+    from ray.util import get_node_ip_address
+
+    return str(get_node_ip_address())
+
+
 def code_env() -> dict[str, Any]:
     """The runtime environment that ships the driver's ``scorers`` package to every worker."""
     import scorers

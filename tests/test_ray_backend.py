@@ -16,7 +16,9 @@ from scorers import ModelConfig, Sample, sample  # noqa: E402
 from scorers._ray_backend import RayBackend  # noqa: E402
 from scorers.pipeline import run_audit  # noqa: E402
 
-pytestmark = pytest.mark.slow
+#: one cluster for the module: under xdist every test of it goes to the same worker (`make test` runs
+#: ``--dist loadgroup``), so the 2 cores never host two clusters at once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray_cluster")]
 
 #: scorers that cover every stage: the embedding stage (full and aligned tier), the per-sample chunks, and the
 #: dataset-wide steps on the driver over what came back (MinHash, neighbours, clusters)
@@ -73,11 +75,15 @@ def encoder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A local Ray cluster of 2 CPUs, with the test's own ``scorers`` shipped to its workers."""
-    backend = RayBackend("local", num_cpus=2)
-    backend.connect()
-    yield
-    ray.shutdown()
+    """A real two-node Ray cluster on this machine (``ray start --head``, then ``ray start --address``; one CPU
+    each), joined as a driver with the test's own ``scorers`` shipped to its workers."""
+    from bench._ray_cluster import TwoNodeCluster
+
+    with TwoNodeCluster(cpus=1) as nodes:
+        RayBackend(nodes.address).connect()
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        yield nodes
+        ray.shutdown()
 
 
 def rows(n: int = 90) -> list[Sample]:
@@ -147,3 +153,69 @@ def test_a_cancelled_audit_stops_inside_the_ray_stage_and_the_cluster_runs_the_n
     with pytest.raises(Cancelled):
         _audit(samples, models, RayBackend(chunk_rows=8), progress=cancel_in_stage)
     _same_bytes(_audit(samples, models, RayBackend(chunk_rows=8)), _audit(samples, models))
+
+
+# --- through the worker: SFTAUDIT_EXECUTOR=ray, progress and cancel as for any job ------------------------
+def _audit_rows(n: int) -> list[dict[str, str]]:
+    return [{"instruction": s.instruction, "input": "", "output": s.answer} for s in rows(n)]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_audit_job_on_ray_stores_the_local_report_and_writes_progress_from_the_ray_stages(
+    cluster, encoder, client, settings, monkeypatch
+) -> None:
+    from app.db import queue
+    from app.jobs.worker import Worker
+    from scorers import embeddings
+    from tests.test_api_audits import make_dataset
+
+    settings.models.embedding_model, settings.models.embedding_languages = str(encoder), "*"
+    settings.worker.progress_interval_seconds = 0.01
+    settings.ray.chunk_rows = 8
+    written: list[str] = []
+    real = queue.report_progress
+
+    def spy(session, c, fraction, step, result=None, eta_seconds=None):
+        written.append(step)
+        return real(session, c, fraction, step, result, eta_seconds=eta_seconds)
+
+    monkeypatch.setattr(queue, "report_progress", spy)
+    ds = make_dataset(client, _audit_rows(60))
+    reports = {}
+    for executor in ("ray", "local"):  # Ray first: it encodes every block (the local run reads its cached vectors)
+        embeddings._EMBEDDERS.clear()
+        settings.executor = executor
+        audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": SCORERS, "seed": 3}).json()
+        assert Worker(settings).run_once() == audit["job"]["id"]
+        assert client.get(f"/v1/audits/{audit['id']}").json()["status"] == "succeeded"
+        reports[executor] = client.get(f"/v1/audits/{audit['id']}/report.json").content
+        if executor == "ray":
+            assert any("blocks of texts embedded" in s for s in written), written
+            assert any("chunks scored" in s for s in written), written
+    assert reports["ray"] == reports["local"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_cancelling_an_audit_job_on_ray_cancels_it(cluster, encoder, client, settings, monkeypatch) -> None:
+    from app.db import queue
+    from app.db.models import Job
+    from app.db.session import session_scope
+    from app.jobs.worker import Worker
+    from tests.test_api_audits import make_dataset
+
+    settings.models.embedding_model, settings.models.embedding_languages = str(encoder), "*"
+    settings.executor, settings.ray.chunk_rows = "ray", 4
+    ds = make_dataset(client, _audit_rows(90))
+    audit = client.post(f"/v1/datasets/{ds}/audits", json={"scorers": SCORERS}).json()
+    real = queue.report_progress
+
+    def cancel_in_the_ray_stage(session, c, fraction, step, result=None, eta_seconds=None):
+        if "embedding texts" in step or "chunks" in step:
+            with session_scope(settings.db_url) as s:
+                queue.request_cancel(s, s.get(Job, c.id))
+        return real(session, c, fraction, step, result, eta_seconds=eta_seconds)
+
+    monkeypatch.setattr(queue, "report_progress", cancel_in_the_ray_stage)
+    assert Worker(settings).run_once() == audit["job"]["id"]
+    done = client.get(f"/v1/audits/{audit['id']}").json()
+    assert done["job"]["status"] == "cancelled" and done["job"]["progress"] < 1.0, done["job"]
