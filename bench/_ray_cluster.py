@@ -102,6 +102,9 @@ class TwoNodeCluster:
         raise TimeoutError(f"the ray cluster did not reach {n} nodes in {timeout:.0f} s")
 
     def stop(self) -> None:
+        """The driver leaves first (a driver whose cluster vanishes aborts its process a minute later)."""
+        if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+            sys.modules["ray"].shutdown()
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -120,7 +123,8 @@ class TwoNodeCluster:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        if not os.environ.get("SFTAUDIT_KEEP_RAY_LOGS"):
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def __enter__(self) -> TwoNodeCluster:
         try:

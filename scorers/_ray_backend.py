@@ -50,7 +50,8 @@ class RayBackend:
     ``address``: ``local`` starts a Ray instance in this process (``num_cpus`` of this machine), ``auto`` joins the
     cluster this machine belongs to, ``ray://head:10001`` a remote cluster through Ray Client. ``actors``: encoder
     actors (default: one per GPU where there are GPUs, else one per CPU of the cluster). ``chunk_rows``: rows per
-    per-sample chunk. ``ship_code``: send this process's ``scorers`` package to the workers (``py_modules``), so
+    per-sample chunk. ``workers``: at most this many encoder actors and chunk tasks at once (default: as many as
+    the cluster holds; the bench compares 1 with 2). ``ship_code``: send this process's ``scorers`` package to the workers (``py_modules``), so
     they run the driver's code whatever is installed on the nodes.
     """
 
@@ -65,8 +66,10 @@ class RayBackend:
         actors: int | None = None,
         gpus_per_actor: float | None = None,
         chunk_rows: int = 5000,
+        workers: int | None = None,
         ship_code: bool = True,
     ):
+        self.workers = workers
         self.address, self.num_cpus, self.actors = address, num_cpus, actors
         self.gpus_per_actor, self.chunk_rows, self.ship_code = gpus_per_actor, chunk_rows, ship_code
 
@@ -92,10 +95,9 @@ class RayBackend:
         return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
 
     def _actors(self, ray: Any, gpus: float) -> int:
-        if self.actors:
-            return self.actors
         res = ray.cluster_resources()
-        return max(1, int(res.get("GPU", 0) // gpus) if gpus else int(res.get("CPU", 1)))
+        n = self.actors or max(1, int(res.get("GPU", 0) // gpus) if gpus else int(res.get("CPU", 1)))
+        return min(n, self.workers) if self.workers else n
 
     # --- the stages -------------------------------------------------------------------------------
     def encode_blocks(self, embedder: BaseEmbedder, blocks: Sequence[list[str]], heard: Heard) -> None:
@@ -131,6 +133,7 @@ class RayBackend:
             fn_kwargs={"scorers": pickle.dumps(list(scorers)), "models": ctx.models.model_dump(), "seed": ctx.seed},
             batch_size=1,
             num_cpus=1,
+            compute=ray.data.TaskPoolStrategy(size=self.workers) if self.workers else None,
         )
         parts: dict[int, dict[str, ScorerResult | str]] = {}
         for row in ds.iter_rows():
