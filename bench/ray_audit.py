@@ -64,12 +64,62 @@ def _stages(samples, models, backend) -> dict[str, float]:
     return {"embed": embed, "per_sample": score, "texts": sum(len(b) for b in blocks), "blocks": len(blocks)}
 
 
+def per_row_memory(samples, models) -> None:
+    """Bytes per row that each step holds, measured with tracemalloc on these rows (docs/scale.md scales them to a
+    million rows); vector sizes follow from the models' dimensions."""
+    import pickle
+    import tracemalloc
+
+    from bench._data import load
+    from scorers._minhash import build_shingles, signatures
+    from scorers.context import ScoringContext
+    from scorers.embeddings import get_embedder
+    from scorers.pipeline import resolve_scorers
+
+    n = len(samples)
+
+    def held(make):
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        obj = make()
+        after, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return obj, (after - before) / n, (peak - before) / n
+
+    _, rows_b, _ = held(lambda: load(bench_file, limit=n))
+    wire = len(pickle.dumps(list(samples))) / n
+    per_sample = [s for s in resolve_scorers(None) if type(s).per_sample]
+    ctx = ScoringContext(samples=samples, models=models, seed=0)
+    results, res_b, res_peak = held(lambda: [s.score(samples, ctx) for s in per_sample])
+    res_wire = len(pickle.dumps(results)) / n
+    prompts = ctx.texts("prompt")
+    sets, sh_b, sh_peak = held(lambda: build_shingles(prompts))
+    sig_b = sum(signatures(x, 128, 0).nbytes for x in sets) / n
+    full_dim = get_embedder(models, "full").dimension
+    fast_dim = get_embedder(models, "fast").dimension
+    print("\n| held per row (measured on these rows) | bytes |\n|---|---|")
+    print(f"| samples in memory (tracemalloc) | {rows_b:,.0f} |")
+    print(f"| samples pickled (a chunk on the wire) | {wire:,.0f} |")
+    print(f"| per-sample scorers' results ({len(per_sample)} scorers; peak while scoring) | {res_b:,.0f} ({res_peak:,.0f}) |")
+    print(f"| per-sample results pickled (back from a chunk) | {res_wire:,.0f} |")
+    print(f"| MinHash shingle sets of the prompts (peak while building) | {sh_b:,.0f} ({sh_peak:,.0f}) |")
+    print(f"| MinHash signatures, 128 permutations, every scheme | {sig_b:,.0f} |")
+    print(f"| one view's full-encoder vectors (dim {full_dim}, float32) | {4 * full_dim} |")
+    print(f"| one view's fast-tier vectors (dim {fast_dim}, float32) | {4 * fast_dim} |")
+
+
+bench_file = str(DATA / "stanford_alpaca" / "alpaca_data.json")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("file", nargs="?", default=str(DATA / "stanford_alpaca" / "alpaca_data.json"))
     ap.add_argument("--rows", type=int, default=20_000)
     ap.add_argument("--skip-whole", action="store_true", help="only the stages, 1 vs 2 workers")
+    ap.add_argument("--memory-only", action="store_true", help="only the bytes each step holds per row")
     args = ap.parse_args()
+    global bench_file
+    bench_file = args.file
 
     from bench._data import load
     from bench._ray_cluster import TwoNodeCluster
@@ -82,6 +132,9 @@ def main() -> None:
     models = ModelConfig()
     print(f"{Path(args.file).name}: {len(samples)} rows; load average {os.getloadavg()[0]:.2f}", flush=True)
     get_embedder(models, tier="fast")._load()  # the fast tier distilled once, outside every timing
+    if args.memory_only:
+        per_row_memory(samples, models)
+        return
 
     whole: dict[str, float] = {}
     digests = {}

@@ -107,7 +107,7 @@ class RayBackend:
         rows = [{"block": i, "texts": pickle.dumps(b)} for i, b in enumerate(blocks)]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             EncodeBlocks,
-            fn_constructor_kwargs={"models": embedder_models(embedder)},
+            fn_constructor_kwargs={"models": embedder_models(embedder, gpus)},
             batch_size=1,
             compute=ray.data.ActorPoolStrategy(size=size),
             num_cpus=0 if gpus else 1,
@@ -161,9 +161,10 @@ def code_env() -> dict[str, Any]:
     return {"py_modules": [str(Path(scorers.__file__).parent)]}
 
 
-def embedder_models(embedder: BaseEmbedder) -> dict[str, Any]:
-    """The model config an actor needs to load the same encoder: its directory (the same path on every node)."""
-    return {"embedding_model": str(embedder.model_path), "device": getattr(embedder, "device", None)}
+def embedder_models(embedder: BaseEmbedder, gpus: float) -> dict[str, Any]:
+    """The model config an actor needs to load the same encoder: its directory (the same path on every node), on
+    the device its resources give it (not the driver's)."""
+    return {"embedding_model": str(embedder.model_path), "device": "cuda" if gpus else "cpu"}
 
 
 class EncodeBlocks:
