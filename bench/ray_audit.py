@@ -100,7 +100,9 @@ def per_row_memory(samples, models) -> None:
     print("\n| held per row (measured on these rows) | bytes |\n|---|---|")
     print(f"| samples in memory (tracemalloc) | {rows_b:,.0f} |")
     print(f"| samples pickled (a chunk on the wire) | {wire:,.0f} |")
-    print(f"| per-sample scorers' results ({len(per_sample)} scorers; peak while scoring) | {res_b:,.0f} ({res_peak:,.0f}) |")
+    print(
+        f"| per-sample scorers' results ({len(per_sample)} scorers; peak while scoring) | {res_b:,.0f} ({res_peak:,.0f}) |"
+    )
     print(f"| per-sample results pickled (back from a chunk) | {res_wire:,.0f} |")
     print(f"| MinHash shingle sets of the prompts (peak while building) | {sh_b:,.0f} ({sh_peak:,.0f}) |")
     print(f"| MinHash signatures, 128 permutations, every scheme | {sig_b:,.0f} |")
