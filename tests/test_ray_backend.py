@@ -152,7 +152,9 @@ def test_a_cancelled_audit_stops_inside_the_ray_stage_and_the_cluster_runs_the_n
     samples = rows(60)
     with pytest.raises(Cancelled):
         _audit(samples, models, RayBackend(chunk_rows=8), progress=cancel_in_stage)
-    _same_bytes(_audit(samples, models, RayBackend(chunk_rows=8)), _audit(samples, models))
+    small = ["language", "text_length", "exact_duplicate"]  # the cluster takes the next audit at once
+    again = run_audit(samples, small, models=models, backend=RayBackend(chunk_rows=8))
+    assert again.report_json() == run_audit(samples, small, models=models).report_json()
 
 
 # --- through the worker: SFTAUDIT_EXECUTOR=ray, progress and cancel as for any job ------------------------
