@@ -80,7 +80,6 @@ class JunkAnswer(Scorer):
     boilerplate, repetition."""
 
     name = "junk_answer"
-    per_sample = True
     version = "4"
     dimension = D
     Params = JunkAnswerParams

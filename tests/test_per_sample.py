@@ -69,7 +69,10 @@ def _rows(result: ScorerResult) -> list[str]:
 
 
 def test_some_scorers_are_per_sample() -> None:
-    assert {"junk_answer", "text_damage", "language", "text_length"} <= set(PER_SAMPLE)
+    assert {"text_damage", "language", "text_length", "wrong_language"} <= set(PER_SAMPLE)
+    # not per-sample: whether a row is truncated reads the dataset's punctuation style; whether a refusal is junk
+    # reads whether the whole set is a safety set
+    assert not {"broken_answer", "junk_answer"} & set(PER_SAMPLE)
 
 
 @pytest.mark.parametrize("name", PER_SAMPLE)
