@@ -36,6 +36,8 @@ SCORERS = [
     "unseen_content",
     "text_length",
     "answer_clarity",
+    "answer_accuracy",
+    "answer_completeness",
     "broken_answer",
 ]
 
