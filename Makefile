@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 # CPU build of torch first, so nothing pulls a multi-GB CUDA build. On a GPU machine: make TORCH_SPEC=torch run
 TORCH_SPEC ?= torch==2.13.0
-PYTEST_ARGS ?= -n 2
+# loadgroup: tests marked xdist_group share a worker (the Ray tests' one cluster); the rest spread as with load
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: setup run worker lint test bench clean
 
@@ -12,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e '.[ml,test]'
+	$(BIN)/pip install -q -e '.[ml,ray,test]'
 	touch $@
 
 setup: $(BIN)/.installed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -147,6 +148,29 @@ class LinkSettings(BaseModel):
     ttl_seconds: int = Field(3600, ge=60, le=7 * 86400, description="How long a signed browser link stays valid.")
 
 
+class RaySettings(BaseModel):
+    """Where an audit's parallel stages run when ``executor`` is ``ray`` (docs/scale.md)."""
+
+    address: str = Field(
+        "local",
+        description="`local`: start a Ray instance inside the worker process; `auto`: join the Ray cluster this "
+        "machine belongs to (a KubeRay or `ray up` head); `ray://head:10001`: a remote cluster through Ray Client.",
+    )
+    num_cpus: int | None = Field(None, ge=1, description="CPUs a `local` Ray instance may use (default: all).")
+    actors: int | None = Field(
+        None, ge=1, description="Encoder actors (default: one per GPU where the cluster has GPUs, else one per CPU)."
+    )
+    gpus_per_actor: float | None = Field(
+        None, ge=0, description="GPUs each encoder actor takes (default: 1 where the cluster has GPUs, else 0)."
+    )
+    chunk_rows: int = Field(5000, ge=1, description="Rows in one chunk of the per-sample scorers.")
+    ship_code: bool = Field(
+        True,
+        description="Send the worker's `scorers` package to the Ray workers (`py_modules`), so they run the same "
+        "code whatever the nodes have installed. Off: the nodes' image must hold the same sftaudit version.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SFTAUDIT_", env_nested_delimiter="__", extra="ignore")
 
@@ -159,6 +183,12 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings)
     database: DatabaseSettings = DatabaseSettings()
     links: LinkSettings = LinkSettings()
+    executor: Literal["local", "ray"] = Field(
+        "local",
+        description="Where an audit's embedding and per-sample stages run: `local` (the worker process) or `ray` "
+        "(a Ray cluster, see `ray`; needs `pip install 'sftaudit[ray]'` on the workers, never on the API).",
+    )
+    ray: RaySettings = RaySettings()
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
 
     @property

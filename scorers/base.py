@@ -136,6 +136,11 @@ class Scorer(ABC):
     #: the views (``instruction``, ``context``, ``answer``, …) this scorer embeds on every row with the full
     #: encoder when the dataset is small enough for the full tier: the first scorer to need a view pays for it.
     vectors: ClassVar[tuple[str, ...]] = ()
+    #: each row's scores, flags and fields depend on that row alone: the result for a chunk of samples is the slice
+    #: of the whole dataset's result, and :meth:`summarise` rebuilds the dataset summary from the rows' parts. Such a
+    #: scorer can run chunk by chunk, on any machine (the Ray backend; a streaming audit). Proved for every scorer
+    #: that sets it by tests/test_per_sample.py.
+    per_sample: ClassVar[bool] = False
 
     def __init__(self, params: ScorerParams | dict[str, Any] | None = None):
         if params is None:
@@ -155,6 +160,13 @@ class Scorer(ABC):
 
     @abstractmethod
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult: ...
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        """A per-sample scorer's dataset summary, from every row's scores, flags and fields (the chunks' parts joined).
+
+        The default is the flag figures (:func:`flag_counts`); a per-sample scorer whose summary says more overrides
+        it, and its :meth:`score` builds its summary with it, so that the summary has one definition."""
+        return flag_counts(samples, result.flags)
 
     @classmethod
     def describe(cls, models: Any | None = None) -> dict[str, Any]:

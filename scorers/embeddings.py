@@ -113,6 +113,26 @@ class BaseEmbedder:
         missing = set(self._missing(keys))
         return list({k: t for k, t in zip(keys, texts) if k in missing}.values())
 
+    def blocks(self, texts: Sequence[str]) -> list[list[str]]:
+        """The texts of ``texts`` not yet cached, in the blocks :meth:`encode` would encode them in (distinct, sorted
+        by length, ``progress_chunk`` a block). A vector depends on the block it was encoded in (padding changes the
+        matrix shapes, and the last bits with them), so encoding these blocks anywhere — in this process or on a Ray
+        actor — and :meth:`remember`-ing them gives the vectors a progress-reporting :meth:`encode` would."""
+        todo = sorted(self.pending(texts), key=len)
+        return [todo[i : i + self.progress_chunk] for i in range(0, len(todo), self.progress_chunk)]
+
+    def encode_block(self, block: list[str]) -> np.ndarray:
+        """Encode one block of :meth:`blocks` as it is (no cache read or write)."""
+        return self._encode_uncached(block)
+
+    def remember(self, block: Sequence[str], vectors: np.ndarray) -> None:
+        """Put vectors encoded elsewhere into the caches (memory, and disk when there is one)."""
+        new = {text_key(self.model_id, t): v for t, v in zip(block, vectors.astype(np.float32, copy=False))}
+        self._memory.update(new)
+        if self._disk is not None:
+            self._disk.put_many(new)
+        self.stats["encoded"] += len(new)
+
     def _missing(self, keys: list[bytes]) -> list[bytes]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
         if missing and self._disk is not None:
@@ -283,6 +303,14 @@ class Alignment:
         return unit_rows(fast @ self.weight + self.bias).astype(np.float32)
 
 
+def alignment_texts(views: Sequence[Sequence[str]], *, seed: int = 0, rows: int = 1000) -> tuple[np.ndarray, list[str]]:
+    """The seeded rows the fast→full map is fitted on, and their distinct texts (every view of each), in the order
+    :func:`fit_alignment` encodes them (the embedding stage encodes them ahead with the same blocks)."""
+    n = len(views[0])
+    pick = np.sort(np.random.default_rng(seed).choice(n, size=min(rows, n), replace=False)) if n else np.zeros(0, int)
+    return pick, list(dict.fromkeys(v[i] for i in pick for v in views if v[i].strip()))
+
+
 def fit_alignment(
     views: Sequence[Sequence[str]],
     fast: BaseEmbedder,
@@ -297,9 +325,7 @@ def fit_alignment(
     and answer), holding out every fifth text to measure agreement, then refit on all of them."""
     from sklearn.linear_model import Ridge
 
-    n = len(views[0])
-    pick = np.sort(np.random.default_rng(seed).choice(n, size=min(rows, n), replace=False)) if n else np.zeros(0, int)
-    texts = list(dict.fromkeys(v[i] for i in pick for v in views if v[i].strip()))
+    pick, texts = alignment_texts(views, seed=seed, rows=rows)
     if len(texts) < 10:
         raise NotComputed(f"too few texts ({len(texts)}) to align the fast embedding tier with the full encoder")
     x, y = fast.encode(texts), full.encode(texts, progress=progress)

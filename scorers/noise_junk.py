@@ -314,6 +314,7 @@ class TextDamage(Scorer):
     """Mojibake, control characters, escaped-unicode residue and HTML residue anywhere in a sample."""
 
     name = "text_damage"
+    per_sample = True
     version = "3"
     dimension = D
 
@@ -478,6 +479,7 @@ class UnseenContent(Scorer):
     """Instructions that point to content the model cannot see (URLs, attachments) or ask for images/audio."""
 
     name = "unseen_content"
+    per_sample = True
     version = "3"
     dimension = D
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import Field
 
 from scorers._noise_text import result_from_flags
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, flag_counts, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text.code import looks_like_code
@@ -68,6 +69,7 @@ class WrongLanguage(Scorer):
     """Answers written in another language than the instruction, when no language change was asked for."""
 
     name = "wrong_language"
+    per_sample = True
     cost = 6  # 51 s on the 84k-row mixed file
     version = "4"
     dimension = "noise"
@@ -77,7 +79,6 @@ class WrongLanguage(Scorer):
         p = self.params
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, str]] = [{} for _ in samples]
-        answer_langs: list[str] = []
         for pos, s in enumerate(samples):
             if s.is_plain_text:
                 continue
@@ -102,7 +103,6 @@ class WrongLanguage(Scorer):
             )
             al, ac = language_of(answer)
             fields[pos]["answer_language"] = al
-            answer_langs.append(al)
             if "und" in (pl, al) or pl == al or LANGUAGE_TASK.search(prompt) or names_language(prompt, al):
                 continue
             cjk_involved = {pl, al} & CJK_LANGUAGES
@@ -133,6 +133,10 @@ class WrongLanguage(Scorer):
                     f"{NAMES.get(al, al)}, and the task does not ask for another language",
                 )
             )
-        return result_from_flags(
-            samples, flags, {"answer_languages": dict(Counter(answer_langs).most_common(10))}, fields
-        )
+        result = result_from_flags(samples, flags, fields=fields)
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        langs = Counter(f["answer_language"] for f in result.fields if "answer_language" in f)
+        return {**flag_counts(samples, result.flags), "answer_languages": dict(langs.most_common(10))}

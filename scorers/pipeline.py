@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scorers import flags as flag_table
+from scorers.backends import AuditBackend, LocalBackend
 from scorers.base import (
     DIMENSIONS,
     RESERVED_FIELDS,
@@ -133,6 +134,7 @@ def run_audit(
     progress: ProgressFn = _no_progress,
     labels: Mapping[int, float] | None = None,
     gate_flags: bool = True,
+    backend: AuditBackend | None = None,
 ) -> AuditOutput:
     """Run the scorers and assemble the report.
 
@@ -140,8 +142,13 @@ def run_audit(
     shown at warning/error only where its adjudicated precision is ≥ 0.90, as info between 0.60 and 0.90, and
     held back below (counted in the report's ``flags_held_back``). Off only for adjudication runs
     (``bench/flag_precision.py``), which must see every flag the detectors raise.
+
+    ``backend`` (default: :class:`~scorers.backends.LocalBackend`, this process) runs the two stages that split into
+    pieces — embedding the texts the scorers will embed, and the per-sample scorers — before the scorers run in
+    turn; :class:`scorers._ray_backend.RayBackend` spreads them over a Ray cluster. The report is the same bytes.
     """
     instances = resolve_scorers(scorers, params)
+    backend = backend or LocalBackend()
     forward = Forward(progress)
     ctx = ScoringContext(
         samples=samples,
@@ -154,11 +161,32 @@ def run_audit(
     )
     runs: list[ScorerRun] = []
     n = len(samples)
-    weights = progress_weights(instances, ctx)
-    total, done = sum(weights) or 1.0, 0.0
+    embedder, blocks = embedding_blocks(instances, ctx)
+    weights = progress_weights(instances, ctx, encoded_ahead=embedder is not None)
+    chunked = [
+        i
+        for i, s in enumerate(instances)
+        if backend.chunks_per_sample and type(s).per_sample and type(s).availability(ctx.models)[0]
+    ]
+    embed_weight = encode_cost([t for b in blocks for t in b])
+    chunk_weight = sum(weights[i] for i in chunked)
+    for i in chunked:
+        weights[i] = 0.0
+    total, done = (embed_weight + chunk_weight + sum(weights)) or 1.0, 0.0
+    if embedder is not None and blocks:
+        ctx.begin(0.0, embed_weight / total, "embedding texts", embed_weight)
+        backend.encode_blocks(embedder, blocks, lambda k, m: ctx.step(k, m, "blocks of texts embedded"))
+        done += embed_weight
+    ready: dict[str, ScorerResult] = {}
+    if chunked:
+        ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
+        ready = backend.score_per_sample(
+            [instances[i] for i in chunked], samples, ctx, lambda k, m: ctx.step(k, m, "chunks scored")
+        )
+        done += chunk_weight
     for scorer, weight in zip(instances, weights):
         ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
-        runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags))
+        runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags, ready=ready.get(scorer.name)))
         ctx.results[scorer.name] = runs[-1].result
         done += weight
     forward(1.0, "assembling report")
@@ -169,15 +197,39 @@ def run_audit(
 _SAME_TEXTS = {"instruction": "question", "context": "question", "prompt": "question"}
 
 
-def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext) -> list[float]:
+def embedding_blocks(instances: Sequence[Scorer], ctx: ScoringContext) -> tuple[Any, list[list[str]]]:
+    """(the full encoder, the blocks of texts to encode ahead): the views the selected scorers embed on every row
+    at the full tier (``Scorer.vectors``), or at the aligned tier the texts the fast→full map is fitted on.
+
+    ``(None, [])`` when no selected scorer embeds or no encoder is configured. What a scorer embeds beyond these
+    (candidates to verify, subsets) it encodes itself, on the driver, as before."""
+    embedding = [type(s) for s in instances if type(s).vectors and type(s).availability(ctx.models)[0]]
+    if not embedding or not len(ctx.samples):
+        return None, []
+    try:
+        embedder = ctx.embedder("full")
+    except NotComputed:
+        return None, []
+    if ctx.resolve_tier("auto") == "full":
+        views = dict.fromkeys(v for cls in embedding for v in cls.vectors)
+        texts = [t for v in views for t in ctx.texts(v)]
+    else:
+        from scorers.embeddings import alignment_texts
+
+        _, texts = alignment_texts([ctx.texts("instruction"), ctx.texts("answer")], seed=ctx.seed)
+    return embedder, embedder.blocks(texts)
+
+
+def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext, encoded_ahead: bool = False) -> list[float]:
     """Each scorer's share of the progress bar, in units of ``Scorer.cost`` × rows / 10,000 (about seconds).
 
     Its cost hint, plus — when every row goes through the full encoder (``models.full_tier_max_samples``) —
     encoding the views it is the first to embed (:func:`scorers.context.encode_cost`; should they turn out cached,
     the bar moves on at once); a sliver when it will not run (its model is not configured, so it is reported
-    ``not_computed`` at once)."""
+    ``not_computed`` at once). ``encoded_ahead``: the pipeline's embedding stage encodes the views first and
+    carries their cost (:func:`embedding_blocks`)."""
     rows = len(ctx.samples) / 10_000
-    full = ctx.resolve_tier("auto") == "full"
+    full = ctx.resolve_tier("auto") == "full" and not encoded_ahead
     encoded: set[str] = set()
     weights = []
     for scorer in instances:
@@ -208,7 +260,13 @@ class Forward:
 
 
 def _run_one(
-    scorer: Scorer, samples: Sequence[Sample], ctx: ScoringContext, n: int, *, gate_flags: bool = True
+    scorer: Scorer,
+    samples: Sequence[Sample],
+    ctx: ScoringContext,
+    n: int,
+    *,
+    gate_flags: bool = True,
+    ready: ScorerResult | None = None,
 ) -> ScorerRun:
     cls = type(scorer)
     base = dict(
@@ -218,7 +276,7 @@ def _run_one(
     if not ok:
         return ScorerRun(**base, status="not_computed", reason=reason, result=None)
     try:
-        result = scorer.score(samples, ctx)
+        result = ready if ready is not None else scorer.score(samples, ctx)
     except NotComputed as e:
         return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
     validate_result(cls.name, result, n)

@@ -19,6 +19,7 @@ import html
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from scorers._findings import Findings
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
@@ -359,29 +360,27 @@ class AnswerCompleteness(Scorer):
     question addressed, empty or cut-off answers."""
 
     name = "answer_completeness"
+    per_sample = True
     version = "3"
     dimension = "answer_quality"
     Params = ScorerParams
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         flags, fields = [], []
-        checked = failed = with_checks = 0
         for s in samples:
             head, inp = split_input(s)
             f = check_completeness(head, s.answer, inp)
             flags.append(f.flags)
             fields.append({"answer_completeness": {"score": f.score, "checked": f.checked, "failed": f.failed}})
-            checked += f.checked
-            failed += f.failed
-            with_checks += f.checked > 0
-        return ScorerResult(
-            scores=None,
-            flags=flags,
-            fields=fields,
-            summary={
-                "samples_checked": with_checks,
-                "checks": checked,
-                "checks_failed": failed,
-                "samples_failed": sum(1 for fl in flags if fl),
-            },
-        )
+        result = ScorerResult(scores=None, flags=flags, fields=fields)
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        rows = [f["answer_completeness"] for f in result.fields]
+        return {
+            "samples_checked": sum(1 for r in rows if r["checked"] > 0),
+            "checks": sum(r["checked"] for r in rows),
+            "checks_failed": sum(r["failed"] for r in rows),
+            "samples_failed": sum(1 for fl in result.flags if fl),
+        }

@@ -19,6 +19,7 @@ import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
@@ -598,6 +599,7 @@ class AnswerAccuracy(Scorer):
     """Verifiable accuracy: arithmetic, final answers of worked solutions, asked computations, unit conversions, code that parses."""
 
     name = "answer_accuracy"
+    per_sample = True
     version = "2"
     dimension = "answer_quality"
     Params = AccuracyParams
@@ -605,22 +607,19 @@ class AnswerAccuracy(Scorer):
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         flags: list[list[Flag]] = []
         fields: list[dict] = []
-        checked = failed = with_checks = 0
         for s in samples:
             f = check_accuracy(s.instruction, s.answer, self.params.max_reported)
             flags.append(f.flags)
             fields.append({"answer_accuracy": {"score": f.score, "checked": f.checked, "failed": f.failed}})
-            checked += f.checked
-            failed += f.failed
-            with_checks += f.checked > 0
-        return ScorerResult(
-            scores=None,
-            flags=flags,
-            fields=fields,
-            summary={
-                "samples_checked": with_checks,
-                "checks": checked,
-                "checks_failed": failed,
-                "samples_failed": sum(1 for fl in flags if fl),
-            },
-        )
+        result = ScorerResult(scores=None, flags=flags, fields=fields)
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        rows = [f["answer_accuracy"] for f in result.fields]
+        return {
+            "samples_checked": sum(1 for r in rows if r["checked"] > 0),
+            "checks": sum(r["checked"] for r in rows),
+            "checks_failed": sum(r["failed"] for r in rows),
+            "samples_failed": sum(1 for fl in result.flags if fl),
+        }

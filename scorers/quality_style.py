@@ -19,6 +19,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -229,6 +230,7 @@ class AnswerClarity(Scorer):
     """Clarity: readability (sentence length, English and Chinese), hedging, broken formatting."""
 
     name = "answer_clarity"
+    per_sample = True
     version = "2"
     dimension = "answer_quality"
     Params = ClarityParams
@@ -288,6 +290,9 @@ class AnswerClarity(Scorer):
                     }
                 }
             )
-        return ScorerResult(
-            scores=None, flags=flags, fields=fields, summary={"samples_flagged": sum(1 for f in flags if f)}
-        )
+        result = ScorerResult(scores=None, flags=flags, fields=fields)
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        return {"samples_flagged": sum(1 for f in result.flags if f)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -39,6 +40,7 @@ class TextLength(Scorer):
     """Instruction and answer lengths in characters and tokens."""
 
     name = "text_length"
+    per_sample = True
     cost = 3.5  # 30 s on the 84k-row mixed file
     version = "1"
     dimension = "profile"
@@ -56,20 +58,28 @@ class TextLength(Scorer):
                 f["instruction_tokens"] = ins_tok[i]
                 f["answer_tokens"] = ans_tok[i]
             fields.append(f)
-        summary = {
-            "instruction_chars": _percentiles(ins_chars),
-            "answer_chars": _percentiles(ans_chars),
+        result = ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields)
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        fields = result.fields
+        summary: dict[str, Any] = {
+            "instruction_chars": _percentiles([f["instruction_chars"] for f in fields]),
+            "answer_chars": _percentiles([f["answer_chars"] for f in fields]),
             "turns": _percentiles([len(s.turns) for s in samples]),
             "multi_turn_samples": sum(1 for s in samples if sum(t.role == "assistant" for t in s.turns) > 1),
         }
-        if ins_tok is not None and ans_tok is not None:
+        if all("instruction_tokens" in f for f in fields) if fields else ctx.token_counts("prompt") is not None:
+            ins_tok = [f["instruction_tokens"] for f in fields]
+            ans_tok = [f["answer_tokens"] for f in fields]
             summary["instruction_tokens"] = _percentiles(ins_tok)
             summary["answer_tokens"] = _percentiles(ans_tok)
             summary["total_tokens"] = int(sum(ins_tok) + sum(ans_tok))
             summary["tokenizer"] = ctx.models.path("tokenizer").parent.name  # type: ignore[union-attr]
         else:
             summary["tokens"] = {"status": "not_computed", "reason": "no tokenizer configured"}
-        return ScorerResult(scores=None, flags=[[] for _ in range(n)], fields=fields, summary=summary)
+        return summary
 
 
 class LanguageParams(ScorerParams):
@@ -81,6 +91,7 @@ class Language(Scorer):
     """Language of each sample (fastText language id, offline)."""
 
     name = "language"
+    per_sample = True
     version = "2"
     dimension = "profile"
     Params = LanguageParams
@@ -89,10 +100,10 @@ class Language(Scorer):
         langs = ctx.memo(
             f"language:{self.params.view}", lambda: [detect_language(t) for t in ctx.texts(self.params.view)]
         )
-        counts = Counter(langs)
-        return ScorerResult(
-            scores=None,
-            flags=[[] for _ in samples],
-            fields=[{"language": lang} for lang in langs],
-            summary={"languages": dict(counts.most_common()), "detector": "fasttext lid.176 (compact)"},
-        )
+        result = ScorerResult(scores=None, flags=[[] for _ in samples], fields=[{"language": lang} for lang in langs])
+        result.summary = self.summarise(samples, result, ctx)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        counts = Counter(f["language"] for f in result.fields)
+        return {"languages": dict(counts.most_common()), "detector": "fasttext lid.176 (compact)"}

@@ -1,4 +1,4 @@
-"""Process-level guarantees: the API never imports torch; the CLI audits a file without a server."""
+"""Process-level guarantees: the API never imports torch (nor ray); the CLI audits a file without a server."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ routes = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() for 
 assert len(routes) >= 40 and ("GET", "/v1/audits/{audit_id}/samples") in routes, sorted(routes)
 missing = sorted(routes - seen)
 assert not missing, f"routes this test does not exercise: {missing}"
-heavy = sorted(m for m in ("torch", "sentence_transformers", "peft", "accelerate") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "sentence_transformers", "peft", "accelerate", "ray") if m in sys.modules)
 # the training engine and the worker stay out of the API process too (the torch-free contracts are app.training_spec)
 heavy += sorted(m for m in sys.modules if m.split(".")[:2] in (["app", "training"], ["app", "jobs"]))
 print(json.dumps(heavy))

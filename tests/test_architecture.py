@@ -134,3 +134,17 @@ def test_the_route_check_lets_routes_end_their_transaction():
         "def r(session: SessionDep, d: dict):\n    svc.create(session)\n    session.commit()\n    return d.get('x')\n"
     )
     assert route_violations(ok) == []
+
+
+def test_the_api_and_the_scorer_registry_import_no_ray():
+    """Ray is a worker's optional extra: building the API app and loading every scorer leaves it unimported (the
+    Ray backend is a private module the registry skips, imported only by a worker whose settings choose it)."""
+    code = (
+        "import sys; from app.api.main import create_app; from app.settings import Settings; "
+        "from scorers import registry; create_app(Settings()); registry(); "
+        "from app.jobs.executor import audit_backend; audit_backend(Settings()); "
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

@@ -106,3 +106,43 @@ def test_listing_the_registry_imports_no_model_libraries() -> None:
         cwd=__import__("pathlib").Path(__file__).resolve().parents[1],
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_blocks_are_the_blocks_encode_encodes_and_remembered_vectors_are_served_from_the_cache() -> None:
+    """What lets another process (a Ray actor) encode for this one and give the same bits: ``blocks`` names the
+    very batches ``encode`` would give the model, and ``remember`` fills the caches with their vectors."""
+    import numpy as np
+
+    from scorers.embeddings import BaseEmbedder
+
+    class BlockSensitive(BaseEmbedder):
+        """Like a real encoder, a text's vector depends on the batch it is encoded in (here: the batch's size)."""
+
+        backend = "test"
+        progress_chunk = 3
+
+        def __init__(self):
+            self._memory, self._disk, self.stats, self.model_id = {}, None, {"encoded": 0, "cached": 0}, "m"
+            self.batches: list[list[str]] = []
+
+        @property
+        def dimension(self) -> int:
+            return 2
+
+        def _encode_uncached(self, texts):
+            self.batches.append(list(texts))
+            return np.array([[len(t), len(texts)] for t in texts], dtype=np.float32)
+
+    texts = ["ccc", "a", "bbbb", "a", "dd", "eeeeeee", "ffffff", "gg", "h"]
+    here, there, actor = BlockSensitive(), BlockSensitive(), BlockSensitive()
+    for e in (here, there):
+        e.encode(["dd"], progress=lambda *a: None)  # one text cached already: nobody encodes it again
+    blocks = there.blocks(texts)
+    assert blocks == [["a", "h", "gg"], ["ccc", "bbbb", "ffffff"], ["eeeeeee"]]  # distinct, by length, 3 a block
+    vectors = here.encode(texts, progress=lambda *a: None)
+    assert here.batches[1:] == blocks  # the batches encode() gave the model
+    for block in blocks:  # encoded elsewhere, block by block, and remembered here
+        there.remember(block, actor.encode_block(block))
+    assert there.blocks(texts) == [] and there.pending(texts) == []
+    assert np.array_equal(there.encode(texts), vectors)
+    assert there.batches == [["dd"]]  # nothing more was encoded here

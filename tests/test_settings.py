@@ -22,5 +22,17 @@ def test_settings_objects_do_not_share_their_model_roles():
     assert b.models.language_model is None and Settings().models.language_model is None
 
 
-def test_the_unread_executor_setting_is_gone():
+def test_the_executor_setting_is_read_and_chooses_the_audit_backend(monkeypatch):
+    """The old per-worker ``executor`` setting nobody read is gone; the one ``executor`` picks the audit backend."""
+    from app.jobs.executor import audit_backend
+    from scorers.backends import LocalBackend
+
     assert "executor" not in type(Settings().worker).model_fields
+    assert Settings().executor == "local" and isinstance(audit_backend(Settings()), LocalBackend)
+    monkeypatch.setenv("SFTAUDIT_EXECUTOR", "ray")
+    monkeypatch.setenv("SFTAUDIT_RAY__ADDRESS", "ray://head:10001")
+    monkeypatch.setenv("SFTAUDIT_RAY__CHUNK_ROWS", "7")
+    s = Settings()
+    assert (s.executor, s.ray.address, s.ray.chunk_rows) == ("ray", "ray://head:10001", 7)
+    backend = audit_backend(s)  # built, not connected: nothing starts until an audit runs
+    assert (backend.name, backend.address, backend.chunk_rows) == ("ray", "ray://head:10001", 7)  # type: ignore[attr-defined]

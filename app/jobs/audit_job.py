@@ -7,6 +7,7 @@ from typing import Any
 
 from app.db.models import Audit, Dataset
 from app.db.session import session_scope
+from app.jobs.executor import audit_backend
 from app.jobs.handlers import JobContext, job_handler
 from app.services.audits import store_results
 from app.services.datasets import load_samples
@@ -47,6 +48,7 @@ def run_audit_job(ctx: JobContext) -> dict[str, Any]:
         dataset_info=info,
         progress=progress,
         labels=labels or None,
+        backend=audit_backend(settings),
     )
     ctx.check_cancel()
     ctx.progress(0.96, "storing results")

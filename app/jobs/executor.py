@@ -4,6 +4,9 @@ backend (Ray: ``ray.remote(run_handler).remote(...)``) slots in without touching
 * ``InlineExecutor`` runs the handler in the worker process (audits).
 * ``ProcessExecutor`` runs it in a fresh child process (training: an out-of-memory or a crash kills
   the child; the worker survives and records the failure).
+
+Inside an audit, :func:`audit_backend` picks where its parallel stages run (``SFTAUDIT_EXECUTOR``): in the worker
+process, or on a Ray cluster (``SFTAUDIT_RAY__ADDRESS``); the job, its lease, progress and cancel stay here.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from app.jobs.handlers import HandlerSpec, JobCancelled, JobContext, PermanentJobError
+from app.settings import Settings
+from scorers.backends import AuditBackend, LocalBackend
 
 
 class Outcome:
@@ -98,3 +103,20 @@ class ProcessExecutor:
         code = proc.exitcode
         reason = "killed (out of memory?)" if code is not None and code < 0 else f"exited with code {code}"
         return Outcome("failed", error=f"the job's child process {reason} without a result")
+
+
+def audit_backend(settings: Settings) -> AuditBackend:
+    """The audit backend the settings choose; Ray is imported only here, in a worker, and only when chosen."""
+    if settings.executor == "ray":
+        from scorers._ray_backend import RayBackend
+
+        r = settings.ray
+        return RayBackend(
+            r.address,
+            num_cpus=r.num_cpus,
+            actors=r.actors,
+            gpus_per_actor=r.gpus_per_actor,
+            chunk_rows=r.chunk_rows,
+            ship_code=r.ship_code,
+        )
+    return LocalBackend()
