@@ -157,6 +157,15 @@ class SemanticDuplicateParams(ScorerParams):
             "pairs first); pairs beyond it are counted as unverified in the summary."
         ),
     )
+    max_verify_share: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "…and at most this share of the rows (one in ten: max_verify is reached at 50,000 rows), so that a "
+            "templated set, whose every row is a candidate, costs in proportion to its size."
+        ),
+    )
 
 
 @register
@@ -278,11 +287,12 @@ class SemanticDuplicate(Scorer):
         # the prefix that fits in max_verify is walked
         a, b = keep_rows[a], keep_rows[b]
         by = np.lexsort((b, a, -sim))
+        budget = ctx.verify_budget(p.max_verify, p.max_verify_share)
         rows: dict[int, None] = {}
         checked = []
         for i, j in zip(a[by].tolist(), b[by].tolist()):
             new = (i not in rows) + (j not in rows)
-            if len(rows) + new > p.max_verify:
+            if len(rows) + new > budget:
                 break
             rows.setdefault(i)
             rows.setdefault(j)
@@ -299,6 +309,7 @@ class SemanticDuplicate(Scorer):
         summary.update(
             {
                 "candidate_threshold": p.candidate_threshold,
+                "verify_budget": budget,
                 "candidate_pairs": n_cands,
                 "verified_pairs": len(checked),
                 "unverified_pairs": n_cands - len(checked),
