@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import random
+import subprocess
 import sys
 import tempfile
 import time
