@@ -160,10 +160,10 @@ class ScoringContext:
             return tier
         return "full" if len(self.samples) <= self.models.full_tier_max_samples else "aligned"
 
-    def verify_budget(self, most: int, share: float) -> int:
-        """A budget of full-encoder re-checks that grows with the dataset: ``share`` of its rows, at most ``most``
-        (one rounded up, so that a small dataset still re-checks its worst row)."""
-        return min(most, math.ceil(share * len(self.samples)))
+    def verify_budget(self, most: int, share: float, least: int = 0) -> int:
+        """A budget of full-encoder re-checks that grows with the dataset: ``share`` of its rows (rounded up), at
+        least ``least`` and at most ``most``."""
+        return min(most, max(least, math.ceil(share * len(self.samples))))
 
     def alignment(self):
         """The fast→full linear map fitted on a seeded sample of this dataset (memoised)."""

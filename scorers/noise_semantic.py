@@ -163,7 +163,15 @@ class SemanticDuplicateParams(ScorerParams):
         le=1.0,
         description=(
             "…and at most this share of the rows (one in ten: max_verify is reached at 50,000 rows), so that a "
-            "templated set, whose every row is a candidate, costs in proportion to its size."
+            "templated set, whose every row is a candidate, costs in proportion to its size…"
+        ),
+    )
+    min_verify: int = Field(
+        500,
+        ge=0,
+        description=(
+            "…but at least this many samples (a few seconds of encoding), so that a small templated set keeps its "
+            "most similar pairs verified."
         ),
     )
 
@@ -287,7 +295,7 @@ class SemanticDuplicate(Scorer):
         # the prefix that fits in max_verify is walked
         a, b = keep_rows[a], keep_rows[b]
         by = np.lexsort((b, a, -sim))
-        budget = ctx.verify_budget(p.max_verify, p.max_verify_share)
+        budget = ctx.verify_budget(p.max_verify, p.max_verify_share, p.min_verify)
         rows: dict[int, None] = {}
         checked = []
         for i, j in zip(a[by].tolist(), b[by].tolist()):
