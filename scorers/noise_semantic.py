@@ -285,16 +285,16 @@ class SemanticDuplicate(Scorer):
         self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float, summary: dict[str, Any]
     ) -> list[tuple[int, int, float]]:
         """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
-        p = self.params
+        p: SemanticDuplicateParams = self.params  # type: ignore[assignment]
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
         with ctx.part():
-            a, b, sim = similar_pair_arrays(
+            a, b, cos = similar_pair_arrays(
                 aligned, p.candidate_threshold, exact_below=p.exact_below, seed=ctx.seed, progress=self._searched(ctx)
             )
         # most similar first, then by rows: candidates stay arrays (a templated set has millions of them) and only
         # the prefix that fits in max_verify is walked
         a, b = keep_rows[a], keep_rows[b]
-        by = np.lexsort((b, a, -sim))
+        by = np.lexsort((b, a, -cos))
         budget = ctx.verify_budget(p.max_verify, p.max_verify_share, p.min_verify)
         rows: dict[int, None] = {}
         checked = []
@@ -309,7 +309,7 @@ class SemanticDuplicate(Scorer):
         order = sorted(rows)
         texts = ctx.texts(p.view)
         vecs = dict(zip(order, ctx.embed([texts[r] for r in order]))) if order else {}
-        pairs = []
+        pairs: list[tuple[int, int, float]] = []
         for i, j in checked:
             sim = float(vecs[i] @ vecs[j])
             if sim >= threshold:
