@@ -275,7 +275,7 @@ def audit(
         int | None,
         typer.Option(
             help=(
-                "Embed every sample with the full encoder up to this many samples (default from settings: 10000); above "
+                "Embed every sample with the full encoder up to this many samples (default from settings: 1500); above "
                 "it, duplicate/mismatch/relevance checks search on the aligned fast tier and verify on the full encoder."
             )
         ),

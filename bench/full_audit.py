@@ -1,6 +1,7 @@
 """The full default audit of a file (every registered scorer, default settings), timed per scorer.
 
     python bench/full_audit.py [FILE] [--full-tier-max-samples N] [--cache DIR] [--model-cache DIR]
+    python bench/full_audit.py --sweep 1000,3000,9000,20000,52000,100000,200000 [--model-cache DIR]
 
 FILE defaults to Alpaca 52k in the shared data.  This is what ``sftaudit audit FILE`` runs, with the
 time of each scorer (embedding done inside the first scorer that needs it), the wall time, peak RSS
@@ -9,13 +10,20 @@ so nothing is reused from an earlier run; ``--model-cache`` points at the fast-t
 ($SFTAUDIT_MODEL_CACHE; a fresh one makes the run distil the fast tier first, which is timed apart).
 The baseline in the same run is the full encoder's own speed on a random 1,000 of the texts,
 extrapolated to every instruction and answer (what an audit embedding everything would need).
+
+``--sweep SIZES`` audits the mixed file of each size (:mod:`bench._mix`: Alpaca, Chinese Alpaca, GSM8K, Code Alpaca,
+toolformer, Dolly, BELLE, LIMA in their real shares; rows beyond the 85,211 real ones are made distinct by
+recombining two real rows of a source) each in a fresh subprocess, so that its peak RSS is its own, and prints rows/s,
+peak RSS and the seconds of each scorer per size.  ``--json PATH`` writes one run's figures for the sweep to read.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +42,13 @@ def main() -> None:
     ap.add_argument("--cache", default=None)
     ap.add_argument("--model-cache", default=None)
     ap.add_argument("--baseline", type=int, default=1000, help="texts for the full-encoder speed baseline (0: skip)")
+    ap.add_argument("--sweep", default=None, help="comma-separated sizes of the mixed file, each audited apart")
+    ap.add_argument("--sweep-dir", default="/tmp/sftaudit-sweep", help="where the mixed files are written")
+    ap.add_argument("--json", default=None, help="write this run's figures here (used by --sweep)")
     args = ap.parse_args()
+    if args.sweep:
+        sweep([int(x) for x in args.sweep.split(",")], Path(args.sweep_dir), args)
+        return
     if args.model_cache:
         os.environ["SFTAUDIT_MODEL_CACHE"] = args.model_cache
     from app.local import read_file_samples
@@ -73,9 +87,13 @@ def main() -> None:
     wall = time.perf_counter() - t
     steps.append((time.perf_counter(), "end"))
     print("\nper step (s):")
+    per_scorer: dict[str, float] = {}
     for (t1, name), (t2, _) in zip(steps, steps[1:]):
-        if t2 - t1 >= 0.5:
-            print(f"  {name:42s} {t2 - t1:7.1f}")
+        key = name.split(" (")[0].removeprefix("scoring: ")
+        per_scorer[key] = per_scorer.get(key, 0.0) + t2 - t1
+    for name, sec in per_scorer.items():
+        if sec >= 0.5:
+            print(f"  {name:42s} {sec:7.1f}")
     flagged = sum(1 for r in out.samples if r["flags"])
     print(
         f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB; "
@@ -83,6 +101,16 @@ def main() -> None:
     )
     for dim, d in out.report["dimensions"].items():
         print(f"  {dim:15s} {d.get('score')}")
+    if args.json:
+        figures = {
+            "rows": len(samples),
+            "wall": wall,
+            "peak_rss_mb": peak_rss_mb(),
+            "load": os.getloadavg()[0],
+            "flagged": flagged,
+            "per_scorer": per_scorer,
+        }
+        Path(args.json).write_text(json.dumps(figures), encoding="utf-8")
     if args.baseline:
         texts = [s.instruction for s in samples] + [s.answer for s in samples]
         sub = random.Random(0).sample(texts, min(args.baseline, len(texts)))
@@ -99,6 +127,39 @@ def main() -> None:
             f"({len(texts)}) would take {est:.0f} s alone; audit wall / that = {wall / est:.2f}"
         )
     tmp.cleanup()
+
+
+def sweep(sizes: list[int], directory: Path, args: argparse.Namespace) -> None:
+    """Each size's mixed file audited in a fresh subprocess (its own peak RSS), then one table."""
+    from bench._mix import mixed_file
+
+    results = []
+    for size in sizes:
+        path = mixed_file(size, directory)
+        out = directory / f"figures-{size}.json"
+        cmd = [sys.executable, __file__, str(path), "--baseline", "0", "--json", str(out)]
+        if args.model_cache:
+            cmd += ["--model-cache", args.model_cache]
+        if args.full_tier_max_samples is not None:
+            cmd += ["--full-tier-max-samples", str(args.full_tier_max_samples)]
+        print(f"\n=== {size:,} rows: {' '.join(cmd)}", flush=True)
+        subprocess.run(cmd, check=True)
+        results.append(json.loads(out.read_text(encoding="utf-8")))
+    print("\n| rows | wall s | rows/s | peak RSS MB | load |")
+    print("|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['rows']:,} | {r['wall']:.0f} | {r['rows'] / r['wall']:.0f} | {r['peak_rss_mb']:.0f} | {r['load']:.1f} |"
+        )
+    names = sorted(
+        {k for r in results for k in r["per_scorer"]}, key=lambda k: -max(r["per_scorer"].get(k, 0) for r in results)
+    )
+    print("\nseconds per scorer:\n")
+    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for name in names:
+        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
+            print(f"| {name} | " + " | ".join(f"{r['per_scorer'].get(name, 0):.1f}" for r in results) + " |")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,15 @@ class AgreementParams(ScorerParams):
             "similar candidate pairs are verified first, noise-family groups before embedding neighbours."
         ),
     )
+    max_candidates_share: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Where the instructions are not all on the full encoder already (the aligned tier), at most this share "
+            "of the rows is verified as well (max_candidates is reached at 50,000 rows)."
+        ),
+    )
 
 
 def candidate_pairs(samples: Sequence[Sample], ctx: ScoringContext, p: AgreementParams) -> dict[tuple[int, int], float]:
@@ -182,7 +191,10 @@ class AnswerAgreement(Scorer):
         cand = {pr: v for pr, v in cand.items() if (rd[pr[0]] and rd[pr[1]]) or norm[pr[0]] == norm[pr[1]]}
         identical = sorted(pr for pr in cand if norm[pr[0]] == norm[pr[1]])
         pairs, over_budget = within_budget(
-            {pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]}, p.max_candidates
+            {pr: v for pr, v in cand.items() if norm[pr[0]] != norm[pr[1]]},
+            p.max_candidates
+            if ctx.resolve_tier("auto") == "full"
+            else ctx.verify_budget(p.max_candidates, p.max_candidates_share),
         )
         involved = sorted({x for pr in pairs for x in pr})
         qv = _embed_positions(ctx, "context", involved, "full")

@@ -6,6 +6,7 @@ computes lazily, once, and caches by text hash and model id (see :mod:`scorers.e
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -158,6 +159,11 @@ class ScoringContext:
         if tier != "auto":
             return tier
         return "full" if len(self.samples) <= self.models.full_tier_max_samples else "aligned"
+
+    def verify_budget(self, most: int, share: float, least: int = 0) -> int:
+        """A budget of full-encoder re-checks that grows with the dataset: ``share`` of its rows (rounded up), at
+        least ``least`` and at most ``most``."""
+        return min(most, max(least, math.ceil(share * len(self.samples))))
 
     def alignment(self):
         """The fast→full linear map fitted on a seeded sample of this dataset (memoised)."""

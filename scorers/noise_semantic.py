@@ -39,7 +39,14 @@ def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, n)
 
 
-def similar_pairs(
+def similar_pairs(emb: np.ndarray, threshold: float, **kw: Any) -> list[tuple[int, int, float]]:
+    """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold, sorted (see
+    :func:`similar_pair_arrays` for the search and its keywords)."""
+    a, b, v = similar_pair_arrays(emb, threshold, **kw)
+    return list(zip(a.tolist(), b.tolist(), v.tolist()))
+
+
+def similar_pair_arrays(
     emb: np.ndarray,
     threshold: float,
     *,
@@ -47,19 +54,24 @@ def similar_pairs(
     exact_below: int = 5000,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
-) -> list[tuple[int, int, float]]:
-    """Pairs (i < j, cosine) of rows of L2-normalised ``emb`` with cosine ≥ threshold.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows of L2-normalised ``emb`` with cosine ≥ threshold, as arrays (i, j, cosine), i < j, sorted by
+    (i, j).
 
     ``progress(done, total)`` hears the blocks of rows searched (a block's cost grows with the rows after it,
     so the first blocks take longer than the last)."""
     n = emb.shape[0]
     if n < 2:
-        return []
+        return _no_pairs()
     if n <= exact_below:
         groups = [np.arange(n)]
     else:
         groups = _cluster_blocks(emb, seed)
-    found: dict[tuple[int, int], float] = {}
+    # pairs as arrays, block by block: a templated set (GSM8K, toolformer) has millions of pairs above a candidate
+    # threshold, and a Python loop over them was most of the time on a mixed 84k-row file
+    lo: list[np.ndarray] = []
+    hi: list[np.ndarray] = []
+    val: list[np.ndarray] = []
     total, done = sum(math.ceil(len(m) / block) for m in groups), 0
     for members in groups:
         sub = emb[members]
@@ -69,12 +81,25 @@ def similar_pairs(
                 done += 1
             sims = sub[a0:a1] @ sub[a0:].T
             ii, jj = np.nonzero(sims >= threshold)
-            for i, j in zip(ii, jj):
-                gi, gj = int(members[a0 + i]), int(members[a0 + j])
-                if a0 + i < a0 + j and gi != gj:
-                    key = (min(gi, gj), max(gi, gj))
-                    found[key] = float(sims[i, j])
-    return sorted((i, j, s) for (i, j), s in found.items())
+            keep = ii < jj
+            ii, jj = ii[keep], jj[keep]
+            gi, gj = members[a0 + ii], members[a0 + jj]
+            keep = gi != gj
+            gi, gj = gi[keep], gj[keep]
+            lo.append(np.minimum(gi, gj).astype(np.int64))
+            hi.append(np.maximum(gi, gj).astype(np.int64))
+            val.append(sims[ii[keep], jj[keep]])
+    if not lo:
+        return _no_pairs()
+    a, b, v = np.concatenate(lo), np.concatenate(hi), np.concatenate(val)
+    # a pair met in two clusters keeps the similarity computed last (as a dict assignment would)
+    key = a * n + b
+    uniq, last = np.unique(key[::-1], return_index=True)
+    return uniq // n, uniq % n, v[len(key) - 1 - last].astype(np.float64)
+
+
+def _no_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
 
 
 def _cluster_blocks(emb: np.ndarray, seed: int, per_cluster: int = 1000) -> list[np.ndarray]:
@@ -130,6 +155,23 @@ class SemanticDuplicateParams(ScorerParams):
         description=(
             "At most this many samples are embedded on the full encoder to verify candidates (most similar "
             "pairs first); pairs beyond it are counted as unverified in the summary."
+        ),
+    )
+    max_verify_share: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "…and at most this share of the rows (one in ten: max_verify is reached at 50,000 rows), so that a "
+            "templated set, whose every row is a candidate, costs in proportion to its size…"
+        ),
+    )
+    min_verify: int = Field(
+        500,
+        ge=0,
+        description=(
+            "…but at least this many samples (a few seconds of encoding), so that a small templated set keeps its "
+            "most similar pairs verified."
         ),
     )
 
@@ -243,35 +285,31 @@ class SemanticDuplicate(Scorer):
         self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float, summary: dict[str, Any]
     ) -> list[tuple[int, int, float]]:
         """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
-        p = self.params
+        p: SemanticDuplicateParams = self.params  # type: ignore[assignment]
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
         with ctx.part():
-            cands = sorted(
-                (
-                    (int(keep_rows[i]), int(keep_rows[j]), s)
-                    for i, j, s in similar_pairs(
-                        aligned,
-                        p.candidate_threshold,
-                        exact_below=p.exact_below,
-                        seed=ctx.seed,
-                        progress=self._searched(ctx),
-                    )
-                ),
-                key=lambda t: (-t[2], t[0], t[1]),
+            a, b, cos = similar_pair_arrays(
+                aligned, p.candidate_threshold, exact_below=p.exact_below, seed=ctx.seed, progress=self._searched(ctx)
             )
+        # most similar first, then by rows: candidates stay arrays (a templated set has millions of them) and only
+        # the prefix that fits in max_verify is walked
+        a, b = keep_rows[a], keep_rows[b]
+        by = np.lexsort((b, a, -cos))
+        budget = ctx.verify_budget(p.max_verify, p.max_verify_share, p.min_verify)
         rows: dict[int, None] = {}
         checked = []
-        for i, j, _ in cands:
+        for i, j in zip(a[by].tolist(), b[by].tolist()):
             new = (i not in rows) + (j not in rows)
-            if len(rows) + new > p.max_verify:
+            if len(rows) + new > budget:
                 break
             rows.setdefault(i)
             rows.setdefault(j)
             checked.append((i, j))
+        n_cands = len(by)
         order = sorted(rows)
         texts = ctx.texts(p.view)
         vecs = dict(zip(order, ctx.embed([texts[r] for r in order]))) if order else {}
-        pairs = []
+        pairs: list[tuple[int, int, float]] = []
         for i, j in checked:
             sim = float(vecs[i] @ vecs[j])
             if sim >= threshold:
@@ -279,9 +317,10 @@ class SemanticDuplicate(Scorer):
         summary.update(
             {
                 "candidate_threshold": p.candidate_threshold,
-                "candidate_pairs": len(cands),
+                "verify_budget": budget,
+                "candidate_pairs": n_cands,
                 "verified_pairs": len(checked),
-                "unverified_pairs": len(cands) - len(checked),
+                "unverified_pairs": n_cands - len(checked),
                 "samples_embedded_full": len(order),
                 "alignment": ctx.alignment().info,
             }

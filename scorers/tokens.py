@@ -26,6 +26,7 @@ def count_tokens(texts: Sequence[str], models: ModelConfig) -> list[int] | None:
     out: list[int] = []
     step = 4096
     for i in range(0, len(texts), step):
-        enc = tok.encode_batch(list(texts[i : i + step]), add_special_tokens=False)
+        # the fast batch skips character offsets, which a count never reads (the same ids, in half the time)
+        enc = tok.encode_batch_fast(list(texts[i : i + step]), add_special_tokens=False)
         out.extend(len(e.ids) for e in enc)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 from scorers.text.content import content_stems
 from scorers.text.rules import Rule, Seen
@@ -75,10 +76,30 @@ def final_number(text: str) -> str | None:
     return found[-1] if found else None
 
 
+#: what one text weighs in a pairwise test, kept per text: the pair tests run over candidate pairs, and a templated
+#: set (GSM8K, toolformer) puts the same text in thousands of pairs
+_PER_TEXT = 1 << 16
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _number_set(text: str) -> frozenset[tuple[str, int]]:
+    return frozenset(number_counts(text).items())
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(names(text))
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _lower_words(text: str) -> frozenset[str]:
+    return frozenset(_WORDS_LOWER.findall(text.lower()))
+
+
 def same_numbers(a: str, b: str) -> bool:
     """False when both texts carry numbers and not the same ones: a templated maths problem with other
     numbers is another problem, however much of its text it shares."""
-    na, nb = number_counts(a), number_counts(b)
+    na, nb = _number_set(a), _number_set(b)
     return not (na and nb) or na == nb
 
 
@@ -91,8 +112,8 @@ def same_names(a: str, b: str) -> bool:
     """False when each text names something the other never mentions: the same template about another
     entity ("What are the words of House Royce / House Tyrell?") is another question.  A name that only
     one side has (a dropped or added word) does not count."""
-    only_a = names(a) - set(_WORDS_LOWER.findall(b.lower()))
-    only_b = names(b) - set(_WORDS_LOWER.findall(a.lower()))
+    only_a = _names(a) - _lower_words(b)
+    only_b = _names(b) - _lower_words(a)
     return not (only_a and only_b)
 
 
@@ -103,8 +124,9 @@ _NOT_SUBJECT = frozenset(
 )
 
 
-def _subject_words(text: str) -> set[str]:
-    return {w for w in content_stems(text) if w not in _NOT_SUBJECT}
+@lru_cache(maxsize=_PER_TEXT)
+def _subject_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in content_stems(text) if w not in _NOT_SUBJECT)
 
 
 SUBJECT_SWAP = Rule(
@@ -163,6 +185,10 @@ def quoted(text: str) -> list[str]:
 def same_quotes(a: str, b: str) -> bool:
     """False when each text quotes words the other's quotes lack (the quoted text is the task's data: "Classify
     'I am sitting'" and "Classify 'She ran home'" are other tasks); a word dropped from one quote does not count."""
-    qa = set(normalise_strict(" ".join(quoted(a))).split())
-    qb = set(normalise_strict(" ".join(quoted(b))).split())
+    qa, qb = _quoted_words(a), _quoted_words(b)
     return not (qa - qb and qb - qa)
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _quoted_words(text: str) -> frozenset[str]:
+    return frozenset(normalise_strict(" ".join(quoted(text))).split())
