@@ -536,7 +536,9 @@ class MismatchedAnswer(Scorer):
         todo = order[: p.max_verify]
         if searched and todo:  # the better-fitting instructions, on the aligned tier, for the doubtful only
             pos_of = {int(r): k for k, r in enumerate(rows)}
-            _better_fits(np.array([pos_of[i] for i in todo]), rows, q, a, own, p.suspect_similarity, *fits)
+            top = _better_fits(np.array([pos_of[i] for i in todo]), rows, q, a, own, p.suspect_similarity, *fits)
+            # pairs among look-alike instructions, on the aligned tier; the full encoder then re-checks both sides
+            _reciprocal_partners(top, rows, q, a, own, p.margin, best_other, best_idx)
         gain = best_other - own
         ins, ans = ctx.texts("context"), ctx.texts("answer")
         if todo:
