@@ -528,7 +528,7 @@ class MismatchedAnswer(Scorer):
         """Re-check the doubtful answers on the full encoder: their own instruction and the better-fitting
         ones found on the aligned tier.  Returns which were re-checked: the others are never flagged on
         aligned similarities alone."""
-        p = self.params
+        p = cast(MismatchedAnswerParams, self.params)
         best_other, best_idx, robbed_other, robbed_idx = fits
         doubt = judged & (own < p.verify_below)
         # least similar first: the same order as answer_relevance's re-check, so the two share the vectors
