@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import Field
 
-from scorers._findings import Findings
+from scorers._findings import Findings, checks_summary
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code
@@ -616,10 +616,4 @@ class AnswerAccuracy(Scorer):
         return result
 
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
-        rows = [f["answer_accuracy"] for f in result.fields]
-        return {
-            "samples_checked": sum(1 for r in rows if r["checked"] > 0),
-            "checks": sum(r["checked"] for r in rows),
-            "checks_failed": sum(r["failed"] for r in rows),
-            "samples_failed": sum(1 for fl in result.flags if fl),
-        }
+        return checks_summary(result, "answer_accuracy")
