@@ -252,7 +252,7 @@ def _ending(a: str, lines: list[str]) -> str:
     last = lines[-1]
     if last.startswith("<") and unclosed_html_block(strip_code(a)):
         return "strong"  # markup that stops inside a <table>, <ul>, <div>…
-    if BARE_MARKER.match(last) and len(lines) > 1 and LIST_ITEM.match(lines[-2]):
+    if next_item_left_empty(lines):
         return "strong"  # the next item was started and nothing written
     if last.endswith(" ="):
         return "strong"  # an equation without its right-hand side
@@ -406,10 +406,15 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
 ITEM_NEVER_LAST = frozenset("a an the and or nor but their its his our your my whose because than".split())
 
 
+def next_item_left_empty(lines: list[str]) -> bool:
+    """The text stops on a bare list marker ("4.", "-") right after a list item: the next item was begun."""
+    return bool(BARE_MARKER.match(lines[-1])) and len(lines) > 1 and bool(LIST_ITEM.match(lines[-2]))
+
+
 def _unfinished_item(lines: list[str]) -> bool:
     last = lines[-1]
     if BARE_MARKER.match(last):
-        return len(lines) > 1 and bool(LIST_ITEM.match(lines[-2]))
+        return next_item_left_empty(lines)
     m = LIST_ITEM.match(last)
     if not m or is_cjk(last):
         return False
