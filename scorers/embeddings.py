@@ -158,11 +158,8 @@ class BaseEmbedder:
             weight, work = 0, sum(text_weight(t) for _, t in items) if progress is not None else 1
             for start in range(0, len(items), chunk):
                 part = items[start : start + chunk]
-                new = dict(zip((k for k, _ in part), self._encode_uncached([t for _, t in part])))
-                self._memory.update(new)
-                if self._disk is not None:
-                    self._disk.put_many(new)
-                self.stats["encoded"] += len(part)
+                block = [t for _, t in part]
+                self.remember(block, self._encode_uncached(block))
                 if progress is not None:
                     weight += sum(text_weight(t) for _, t in part)
                     progress(start + len(part), len(items), weight / work)
