@@ -286,6 +286,7 @@ def audit(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app.errors import AppError
+    from app.jobs.executor import audit_backend
     from app.jobs.progress import Eta, format_eta
     from app.local import read_file_samples
     from scorers.pipeline import run_audit
@@ -327,6 +328,7 @@ def audit(
             samples,
             names,
             json.loads(params) if params else None,
+            backend=audit_backend(s),
             models=models,
             seed=seed,
             cache_dir=str(s.storage.cache),

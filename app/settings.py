@@ -189,6 +189,12 @@ class Settings(BaseSettings):
         "(a Ray cluster, see `ray`; needs `pip install 'sftaudit[ray]'` on the workers, never on the API).",
     )
     ray: RaySettings = RaySettings()
+    audit_processes: int | None = Field(
+        None,
+        ge=1,
+        description="With the `local` executor: processes that score the per-sample scorers of a dataset of 4,000 "
+        "rows or more, chunk by chunk (default: the CPUs this process may use, at most 8; 1: all in the worker).",
+    )
     page_max: int = Field(1000, description="Largest page size of list endpoints.")
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +21,37 @@ def shared_data() -> Path:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeRss:
+    """The peak of the resident memory of this process and every process under it together (polled every
+    ``interval`` s): an audit's per-sample scorers run in a pool of worker processes, whose memory ``peak_rss_mb``
+    (this process alone) does not see."""
+
+    def __init__(self, interval: float = 0.25):
+        self.interval, self.peak_mb = interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while True:
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:  # a process that ended between the listing and the reading
+                    pass
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

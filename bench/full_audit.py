@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import peak_rss_mb  # noqa: E402
+from bench._common import TreeRss, peak_rss_mb  # noqa: E402
 from bench._load import DATA  # noqa: E402
 
 
@@ -45,6 +45,9 @@ def main() -> None:
     ap.add_argument("--sweep", default=None, help="comma-separated sizes of the mixed file, each audited apart")
     ap.add_argument("--sweep-dir", default="/tmp/sftaudit-sweep", help="where the mixed files are written")
     ap.add_argument("--json", default=None, help="write this run's figures here (used by --sweep)")
+    ap.add_argument(
+        "--processes", type=int, default=None, help="processes for the per-sample scorers (default: every CPU)"
+    )
     args = ap.parse_args()
     if args.sweep:
         sweep([int(x) for x in args.sweep.split(",")], Path(args.sweep_dir), args)
@@ -53,6 +56,7 @@ def main() -> None:
         os.environ["SFTAUDIT_MODEL_CACHE"] = args.model_cache
     from app.local import read_file_samples
     from app.settings import Settings
+    from scorers.backends import LocalBackend
     from scorers.embeddings import get_embedder
     from scorers.pipeline import run_audit
 
@@ -83,7 +87,15 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     cache = args.cache or tmp.name
     t = time.perf_counter()
-    out = run_audit(samples, models=models, cache_dir=cache, dataset_info=info, progress=progress)
+    with TreeRss() as tree:
+        out = run_audit(
+            samples,
+            models=models,
+            cache_dir=cache,
+            dataset_info=info,
+            progress=progress,
+            backend=LocalBackend(args.processes),
+        )
     wall = time.perf_counter() - t
     steps.append((time.perf_counter(), "end"))
     print("\nper step (s):")
@@ -96,7 +108,8 @@ def main() -> None:
             print(f"  {name:42s} {sec:7.1f}")
     flagged = sum(1 for r in out.samples if r["flags"])
     print(
-        f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB; "
+        f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB in this process, "
+        f"{tree.peak_mb:.0f} MB with its worker processes (polled); "
         f"load average {os.getloadavg()[0]:.1f}; {flagged} samples flagged"
     )
     for dim, d in out.report["dimensions"].items():
@@ -105,7 +118,8 @@ def main() -> None:
         figures = {
             "rows": len(samples),
             "wall": wall,
-            "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb": max(peak_rss_mb(), tree.peak_mb),
+            "peak_rss_self_mb": peak_rss_mb(),
             "load": os.getloadavg()[0],
             "flagged": flagged,
             "per_scorer": per_scorer,
@@ -142,10 +156,12 @@ def sweep(sizes: list[int], directory: Path, args: argparse.Namespace) -> None:
             cmd += ["--model-cache", args.model_cache]
         if args.full_tier_max_samples is not None:
             cmd += ["--full-tier-max-samples", str(args.full_tier_max_samples)]
+        if args.processes is not None:
+            cmd += ["--processes", str(args.processes)]
         print(f"\n=== {size:,} rows: {' '.join(cmd)}", flush=True)
         subprocess.run(cmd, check=True)
         results.append(json.loads(out.read_text(encoding="utf-8")))
-    print("\n| rows | wall s | rows/s | peak RSS MB | load |")
+    print("\n| rows | wall s | rows/s | peak RSS MB (with worker processes) | load |")
     print("|---:|---:|---:|---:|---:|")
     for r in results:
         print(

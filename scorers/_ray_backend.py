@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorers.backends import Heard, chunk_bounds, join_chunks
-from scorers.base import NotComputed, Scorer, ScorerResult
+from scorers.backends import Heard, chunk_bounds, join_parts, score_chunk
+from scorers.base import Scorer, ScorerResult
 from scorers.models import ModelConfig
 from scorers.samples import Sample
 
@@ -56,7 +56,9 @@ class RayBackend:
     """
 
     name = "ray"
-    chunks_per_sample = True
+
+    def chunks_per_sample(self, rows: int) -> bool:
+        return True
 
     def __init__(
         self,
@@ -139,12 +141,7 @@ class RayBackend:
         for row in ds.iter_rows():
             parts[int(row["chunk"])] = pickle.loads(row["results"])
             heard(len(parts), len(bounds))
-        out: dict[str, ScorerResult] = {}
-        for scorer in scorers:
-            got = [parts[i][scorer.name] for i in range(len(bounds))]
-            if all(isinstance(g, ScorerResult) for g in got):  # a chunk that could not compute: the driver runs it
-                out[scorer.name] = join_chunks(scorer, samples, [g for g in got if isinstance(g, ScorerResult)], ctx)
-        return out
+        return join_parts(scorers, samples, [parts[i] for i in range(len(bounds))], ctx)
 
 
 def node_ip() -> str:
@@ -183,21 +180,8 @@ class EncodeBlocks:
 def score_chunks(
     batch: dict[str, np.ndarray], scorers: bytes, models: dict[str, Any], seed: int
 ) -> dict[str, np.ndarray]:
-    """A Ray Data task: every per-sample scorer over each chunk of the batch (a scorer that cannot compute here
-    gives its reason instead of a result)."""
-    from scorers.context import ScoringContext
-
+    """A Ray Data task: every per-sample scorer over each chunk of the batch (:func:`scorers.backends.score_chunk`)."""
     instances: list[Scorer] = pickle.loads(scorers)
     config = ModelConfig(**models)
-    out = []
-    for blob in batch["samples"]:
-        chunk: list[Sample] = pickle.loads(blob)
-        ctx = ScoringContext(samples=chunk, models=config, seed=seed)
-        results: dict[str, ScorerResult | str] = {}
-        for scorer in instances:
-            try:
-                results[scorer.name] = scorer.score(chunk, ctx)
-            except NotComputed as e:
-                results[scorer.name] = e.reason
-        out.append(pickle.dumps(results))
+    out = [pickle.dumps(score_chunk(pickle.loads(blob), instances, config, seed)) for blob in batch["samples"]]
     return {"chunk": batch["chunk"], "results": np.array(out, dtype=object)}

@@ -1,5 +1,6 @@
-"""Where an audit's parallel stages run: in this process (:class:`LocalBackend`, the default) or spread over a Ray
-cluster (:class:`scorers._ray_backend.RayBackend`, the ``ray`` extra).
+"""Where an audit's parallel stages run: on this machine (:class:`LocalBackend`, the default: this process, and a
+pool of processes for the per-sample scorers of a large dataset) or spread over a Ray cluster
+(:class:`scorers._ray_backend.RayBackend`, the ``ray`` extra).
 
 An audit has two stages that split into independent pieces, and the rest, which needs the whole dataset:
 
@@ -14,15 +15,23 @@ Both backends encode the same blocks and join the same per-row results, so they 
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Protocol
 
-from scorers.base import Scorer, ScorerResult
+from scorers.base import NotComputed, Scorer, ScorerResult
+from scorers.models import ModelConfig
 from scorers.samples import Sample
 
 if TYPE_CHECKING:
     from scorers.context import ScoringContext
     from scorers.embeddings import BaseEmbedder
+
+log = logging.getLogger(__name__)
 
 #: ``heard(done, total)``: how many of a stage's pieces are done (the pipeline turns it into progress; a cancelled
 #: job's callback raises, which stops the stage).
@@ -31,8 +40,11 @@ Heard = Callable[[int, int], None]
 
 class AuditBackend(Protocol):
     name: str
-    #: whether :meth:`score_per_sample` scores per-sample scorers itself (else the pipeline runs them in turn)
-    chunks_per_sample: bool
+
+    def chunks_per_sample(self, rows: int) -> bool:
+        """Whether :meth:`score_per_sample` scores the per-sample scorers of a dataset of ``rows`` rows itself (else
+        the pipeline runs them in turn)."""
+        ...
 
     def encode_blocks(self, embedder: BaseEmbedder, blocks: Sequence[list[str]], heard: Heard) -> None:
         """Encode every block and :meth:`~scorers.embeddings.BaseEmbedder.remember` its vectors."""
@@ -47,10 +59,23 @@ class AuditBackend(Protocol):
 
 
 class LocalBackend:
-    """Everything in this process, one block and one scorer after the other (today's path)."""
+    """This machine: embedding in this process (torch uses every core), and the per-sample scorers of a dataset of at
+    least ``min_rows`` rows in a pool of ``processes`` worker processes, chunk by chunk (those scorers are pure
+    Python: one process uses one core). Below ``min_rows``, or with one process, everything runs in this process.
+
+    Measured (``bench/full_audit.py``): see docs/benchmarks.md, *Per-sample scorers on every core*. The pool starts
+    its processes from a ``forkserver`` (not ``fork``: the parent holds torch's and the tokenizers' threads), so
+    each chunk's samples and scorers travel pickled, as they do to Ray.
+    """
 
     name = "local"
-    chunks_per_sample = False
+
+    def __init__(self, processes: int | None = None, *, min_rows: int = 4000, chunk_rows: int = 2500):
+        self.processes = max(1, processes if processes is not None else default_processes())
+        self.min_rows, self.chunk_rows = min_rows, chunk_rows
+
+    def chunks_per_sample(self, rows: int) -> bool:
+        return self.processes > 1 and rows >= self.min_rows
 
     def encode_blocks(self, embedder: BaseEmbedder, blocks: Sequence[list[str]], heard: Heard) -> None:
         for done, block in enumerate(blocks, 1):
@@ -60,7 +85,75 @@ class LocalBackend:
     def score_per_sample(
         self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext, heard: Heard
     ) -> dict[str, ScorerResult]:
-        return {}
+        if not samples or not scorers or not self.chunks_per_sample(len(samples)):
+            return {}
+        # at least two chunks per process, so that a slow chunk does not leave the other processes idle at the end
+        rows = max(1, min(self.chunk_rows, -(-len(samples) // (2 * self.processes))))
+        bounds = chunk_bounds(len(samples), rows)
+        parts: dict[int, dict[str, ScorerResult | str]] = {}
+        pool = ProcessPoolExecutor(
+            min(self.processes, len(bounds)), mp_context=multiprocessing.get_context("forkserver")
+        )
+        try:
+            pending: dict[Future, int] = {
+                pool.submit(score_chunk, list(samples[a:b]), list(scorers), ctx.models, ctx.seed): i
+                for i, (a, b) in enumerate(bounds)
+            }
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    parts[pending.pop(fut)] = fut.result()
+                heard(len(parts), len(bounds))  # a cancelled job raises here: the pool is shut down below
+        except BrokenProcessPool:
+            # a process died (killed for memory, or a script that starts an audit at import time without an
+            # ``if __name__ == "__main__":`` guard, which every new process re-runs): score here instead
+            log.warning("the per-sample process pool broke; scoring those scorers in this process", exc_info=True)
+            return {}
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return join_parts(scorers, samples, [parts[i] for i in range(len(bounds))], ctx)
+
+
+def default_processes() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells), at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def score_chunk(
+    chunk: Sequence[Sample], scorers: Sequence[Scorer], models: ModelConfig, seed: int
+) -> dict[str, ScorerResult | str]:
+    """Every per-sample scorer over one chunk of rows, in a context of its own (a scorer that cannot compute here
+    gives its reason instead of a result; the pipeline then runs it over the whole dataset)."""
+    from scorers.context import ScoringContext
+
+    ctx = ScoringContext(samples=chunk, models=models, seed=seed)
+    results: dict[str, ScorerResult | str] = {}
+    for scorer in scorers:
+        try:
+            results[scorer.name] = scorer.score(chunk, ctx)
+        except NotComputed as e:
+            results[scorer.name] = e.reason
+    return results
+
+
+def join_parts(
+    scorers: Sequence[Scorer],
+    samples: Sequence[Sample],
+    parts: Sequence[dict[str, ScorerResult | str]],
+    ctx: ScoringContext,
+) -> dict[str, ScorerResult]:
+    """Each scorer's whole result from the chunks' results (in row order); a scorer that some chunk could not compute
+    is left out, for the pipeline to run."""
+    out: dict[str, ScorerResult] = {}
+    for scorer in scorers:
+        got = [p[scorer.name] for p in parts]
+        if all(isinstance(g, ScorerResult) for g in got):
+            out[scorer.name] = join_chunks(scorer, samples, [g for g in got if isinstance(g, ScorerResult)], ctx)
+    return out
 
 
 def join_chunks(

@@ -143,9 +143,11 @@ def run_audit(
     held back below (counted in the report's ``flags_held_back``). Off only for adjudication runs
     (``bench/flag_precision.py``), which must see every flag the detectors raise.
 
-    ``backend`` (default: :class:`~scorers.backends.LocalBackend`, this process) runs the two stages that split into
-    pieces — embedding the texts the scorers will embed, and the per-sample scorers — before the scorers run in
-    turn; :class:`scorers._ray_backend.RayBackend` spreads them over a Ray cluster. The report is the same bytes.
+    ``backend`` (default: :class:`~scorers.backends.LocalBackend`, this machine: the per-sample scorers of 4,000 rows
+    or more in a pool of processes, so a script that calls this at import time needs an ``if __name__ ==
+    "__main__":`` guard, or ``LocalBackend(1)``) runs the two stages that split into pieces — embedding the texts the
+    scorers will embed, and the per-sample scorers — before the scorers run in turn;
+    :class:`scorers._ray_backend.RayBackend` spreads them over a Ray cluster. The report is the same bytes.
     """
     instances = resolve_scorers(scorers, params)
     backend = backend or LocalBackend()
@@ -166,7 +168,7 @@ def run_audit(
     chunked = [
         i
         for i, s in enumerate(instances)
-        if backend.chunks_per_sample and type(s).per_sample and type(s).availability(ctx.models)[0]
+        if backend.chunks_per_sample(n) and type(s).per_sample and type(s).availability(ctx.models)[0]
     ]
     embed_weight = encode_cost([t for b in blocks for t in b])
     chunk_weight = sum(weights[i] for i in chunked)

@@ -100,3 +100,41 @@ def test_a_per_sample_scorer_gives_the_slice_of_the_whole_result_for_each_chunk(
 def test_a_per_sample_scorer_reads_no_other_scorer(name: str) -> None:
     """Chunks run without the results of earlier scorers, so a per-sample scorer may not read them."""
     assert registry()[name].after == ()
+
+
+def _audit_bytes(samples: list[Sample], backend: object) -> tuple[str, list[str]]:
+    from scorers.pipeline import run_audit
+
+    out = run_audit(samples, scorers=PER_SAMPLE + ["exact_duplicate"], seed=7, backend=backend)  # type: ignore[arg-type]
+    return out.report_json(), list(out.samples_jsonl())
+
+
+def test_the_local_process_pool_gives_the_same_report_bytes_as_one_process() -> None:
+    """Per-sample scorers scored chunk by chunk in two worker processes join into the bytes one process writes."""
+    from scorers.backends import LocalBackend
+
+    samples = varied_samples()
+    pool = LocalBackend(2, min_rows=1, chunk_rows=5)  # several chunks per process
+    assert pool.chunks_per_sample(len(samples)) and not LocalBackend(1, min_rows=1).chunks_per_sample(len(samples))
+    assert not LocalBackend(2).chunks_per_sample(len(samples))  # below min_rows: everything in this process
+    assert _audit_bytes(samples, pool) == _audit_bytes(samples, LocalBackend(1))
+
+
+def test_a_cancel_heard_between_chunks_stops_the_pool() -> None:
+    from scorers.backends import LocalBackend
+
+    class Cancelled(Exception):
+        pass
+
+    samples = varied_samples()
+    heard: list[tuple[int, int]] = []
+
+    def hear(done: int, total: int) -> None:
+        heard.append((done, total))
+        raise Cancelled
+
+    scorers = [registry()["text_length"](), registry()["language"]()]
+    ctx = ScoringContext(samples=samples, models=ModelConfig(), seed=7)
+    with pytest.raises(Cancelled):
+        LocalBackend(2, min_rows=1, chunk_rows=3).score_per_sample(scorers, samples, ctx, hear)
+    assert heard[0][1] == 9 and len(heard) == 1  # 27 rows in chunks of 3; nothing after the cancel

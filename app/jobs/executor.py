@@ -6,7 +6,8 @@ backend (Ray: ``ray.remote(run_handler).remote(...)``) slots in without touching
   the child; the worker survives and records the failure).
 
 Inside an audit, :func:`audit_backend` picks where its parallel stages run (``SFTAUDIT_EXECUTOR``): in the worker
-process, or on a Ray cluster (``SFTAUDIT_RAY__ADDRESS``); the job, its lease, progress and cancel stay here.
+process (per-sample scorers in a pool of ``SFTAUDIT_AUDIT_PROCESSES``), or on a Ray cluster
+(``SFTAUDIT_RAY__ADDRESS``); the job, its lease, progress and cancel stay here.
 """
 
 from __future__ import annotations
@@ -119,4 +120,4 @@ def audit_backend(settings: Settings) -> AuditBackend:
             chunk_rows=r.chunk_rows,
             ship_code=r.ship_code,
         )
-    return LocalBackend()
+    return LocalBackend(settings.audit_processes)
