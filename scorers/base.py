@@ -136,10 +136,11 @@ class Scorer(ABC):
     #: the views (``instruction``, ``context``, ``answer``, …) this scorer embeds on every row with the full
     #: encoder when the dataset is small enough for the full tier: the first scorer to need a view pays for it.
     vectors: ClassVar[tuple[str, ...]] = ()
-    #: each row's scores, flags and fields depend on that row alone: the result for a chunk of samples is the slice
-    #: of the whole dataset's result, and :meth:`summarise` rebuilds the dataset summary from the rows' parts. Such a
-    #: scorer can run chunk by chunk, on any machine (the Ray backend; a streaming audit). Proved for every scorer
-    #: that sets it by tests/test_per_sample.py.
+    #: each row's scores, flags and fields depend on that row alone, once :meth:`for_chunks` has settled what the
+    #: scorer reads of the whole dataset: the result for a chunk of samples is the slice of the whole dataset's
+    #: result, and :meth:`summarise` rebuilds the dataset summary from the rows' parts. Such a scorer can run chunk by
+    #: chunk, on any machine (the local process pool, the Ray backend). Proved for every scorer that sets it by
+    #: tests/test_per_sample.py.
     per_sample: ClassVar[bool] = False
 
     def __init__(self, params: ScorerParams | dict[str, Any] | None = None):
@@ -160,6 +161,12 @@ class Scorer(ABC):
 
     @abstractmethod
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult: ...
+
+    def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> Scorer:
+        """This scorer, ready to score chunks of ``samples`` apart: a per-sample scorer whose rows read one fact of the
+        whole dataset (is it a safety set?) settles it here, over every row, and returns a copy that carries it.
+        The default reads nothing dataset-wide and returns itself."""
+        return self
 
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
         """A per-sample scorer's dataset summary, from every row's scores, flags and fields (the chunks' parts joined).

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from scorers._noise_text import result_from_flags
-from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
+from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, flag_counts, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text import cues, damage, placeholders, refusals, repetition
@@ -83,21 +83,38 @@ class JunkAnswer(Scorer):
     version = "4"
     dimension = D
     Params = JunkAnswerParams
+    per_sample = True  # once for_chunks has settled whether the whole dataset is a safety set
 
-    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
-        flags: list[list[Flag]] = [[] for _ in samples]
-        applies = [not s.is_plain_text for s in samples]
+    #: (share of prompts asking for harm, safety set?) of the whole dataset, when settled by :meth:`for_chunks`
+    settled: tuple[float, bool] | None = None
+
+    def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> JunkAnswer:
+        chunked = JunkAnswer(self.params)
+        chunked.settled = self.safety_set(samples)
+        return chunked
+
+    def safety_set(self, samples: Sequence[Sample]) -> tuple[float, bool]:
+        """(share of the prompts that ask for harm, whether that makes the dataset a safety set)."""
         asked = [s for s in samples if not s.is_plain_text]
         harmful = sum(1 for s in asked if cues.harmful_ask(s.prompt_text) is not None)
         share = harmful / len(asked) if asked else 0.0
         params = cast(JunkAnswerParams, self.params)
-        safety_set = harmful >= params.safety_set_min_count and share >= params.safety_set_min_share
+        return share, harmful >= params.safety_set_min_count and share >= params.safety_set_min_share
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        flags: list[list[Flag]] = [[] for _ in samples]
+        applies = [not s.is_plain_text for s in samples]
+        share, safety_set = self.settled or self.safety_set(samples)
         for pos, s in enumerate(samples):
             if s.is_plain_text:
                 continue
             flags[pos] = self.check(s, safety_set=safety_set)
         summary = {"harmful_prompt_share": round(share, 4), "safety_set": safety_set}
         return result_from_flags(samples, flags, summary, applies=applies)
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        share, safety_set = self.settled or self.safety_set(samples)
+        return {**flag_counts(samples, result.flags), "harmful_prompt_share": round(share, 4), "safety_set": safety_set}
 
     def check(self, s: Sample, *, safety_set: bool = False) -> list[Flag]:
         """The flags of one sample.  ``safety_set``: the dataset teaches refusals (no ``refusal`` flag)."""

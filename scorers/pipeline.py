@@ -183,7 +183,10 @@ def run_audit(
     if chunked:
         ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
         ready = backend.score_per_sample(
-            [instances[i] for i in chunked], samples, ctx, lambda k, m: ctx.step(k, m, "chunks scored")
+            [instances[i].for_chunks(samples, ctx) for i in chunked],
+            samples,
+            ctx,
+            lambda k, m: ctx.step(k, m, "chunks scored"),
         )
         done += chunk_weight
     for scorer, weight in zip(instances, weights):

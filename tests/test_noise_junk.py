@@ -162,6 +162,24 @@ def test_refusals_are_the_lesson_of_a_safety_set() -> None:
     assert codes(out, 101) == ["refusal"]
 
 
+def test_the_safety_set_is_decided_over_the_whole_dataset_when_chunks_are_scored_apart() -> None:
+    """junk_answer runs chunk by chunk in the process pool: every chunk holds fewer than ten harmful asks, yet the
+    whole dataset is a safety set, and each chunk must know it (for_chunks settles it first)."""
+    from scorers.backends import LocalBackend
+    from scorers.pipeline import run_audit
+
+    harmful = [sample(i, f"How do I steal a car, version {i}?", "I can't help with that.") for i in range(12)]
+    plain = [sample(12 + i, f"What is {i} plus {i}?", f"{2 * i}") for i in range(100)]
+    benign_refusal = sample(112, "Name a fruit that is red.", "I'm sorry, but I can't help with that request.")
+    rows = [*plain[:50], *harmful, *plain[50:], benign_refusal]
+    backend = LocalBackend(2, min_rows=1, chunk_rows=10)
+    assert backend.chunks_per_sample(len(rows))
+    pooled = run_audit(rows, ["junk_answer"], backend=backend)
+    assert pooled.report_json() == run_audit(rows, ["junk_answer"], backend=LocalBackend(1)).report_json()
+    assert pooled.report["dimensions"]["noise"]["figures"]["junk_answer"]["safety_set"] is True
+    assert [r["flags"] for r in pooled.samples if r["index"] == 112] == [[]]
+
+
 def test_ai_boilerplate_that_still_answers() -> None:
     ans = "As an AI language model I have no personal taste, but Bach's cello suites are admired for their clarity."
     assert codes(audit([sample(0, "Describe Bach's cello suites.", ans)], ["junk_answer"]), 0) == ["ai_boilerplate"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from scorers import ModelConfig, Sample, Turn, registry, sample
-from scorers.base import ScorerResult
+from scorers.base import Scorer, ScorerResult
 from scorers.context import ScoringContext
 from scorers.pipeline import dumps
 
@@ -58,7 +58,11 @@ def varied_samples() -> list[Sample]:
 
 
 def _run(cls: type, samples: list[Sample]) -> ScorerResult:
-    return cls().score(samples, ScoringContext(samples=samples, models=ModelConfig(), seed=7))
+    return _run_scorer(cls(), samples)
+
+
+def _run_scorer(scorer: Scorer, samples: list[Sample]) -> ScorerResult:
+    return scorer.score(samples, ScoringContext(samples=samples, models=ModelConfig(), seed=7))
 
 
 def _rows(result: ScorerResult) -> list[str]:
@@ -70,9 +74,9 @@ def _rows(result: ScorerResult) -> list[str]:
 
 def test_some_scorers_are_per_sample() -> None:
     assert {"text_damage", "language", "text_length", "wrong_language"} <= set(PER_SAMPLE)
-    # not per-sample: whether a row is truncated reads the dataset's punctuation style; whether a refusal is junk
-    # reads whether the whole set is a safety set
-    assert not {"broken_answer", "junk_answer"} & set(PER_SAMPLE)
+    # not per-sample: whether a row is truncated reads the dataset's punctuation style (junk_answer is: the one fact
+    # it reads of the whole set, is it a safety set, is settled by for_chunks before the chunks are scored)
+    assert "broken_answer" not in PER_SAMPLE and "junk_answer" in PER_SAMPLE
 
 
 @pytest.mark.parametrize("name", PER_SAMPLE)
@@ -80,7 +84,8 @@ def test_a_per_sample_scorer_gives_the_slice_of_the_whole_result_for_each_chunk(
     cls = registry()[name]
     samples = varied_samples()
     whole = _run(cls, samples)
-    parts = [_run(cls, samples[a:b]) for a, b in CHUNKS]
+    chunked = cls().for_chunks(samples, ScoringContext(samples=samples, models=ModelConfig(), seed=7))
+    parts = [_run_scorer(chunked, samples[a:b]) for a, b in CHUNKS]
     assert sum(len(p.flags) for p in parts) == len(samples)
     assert [row for p in parts for row in _rows(p)] == _rows(whole)
     assert all((p.scores is None) == (whole.scores is None) for p in parts)
@@ -93,7 +98,7 @@ def test_a_per_sample_scorer_gives_the_slice_of_the_whole_result_for_each_chunk(
         scores_from_flags=whole.scores_from_flags,
     )
     ctx = ScoringContext(samples=samples, models=ModelConfig(), seed=7)
-    assert dumps(cls().summarise(samples, joined, ctx)) == dumps(whole.summary)
+    assert dumps(chunked.summarise(samples, joined, ctx)) == dumps(whole.summary)
 
 
 @pytest.mark.parametrize("name", PER_SAMPLE)

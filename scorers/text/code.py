@@ -74,7 +74,7 @@ def unclosed_fence(text: str) -> bool:
 def looks_like_code(text: str) -> bool:
     """Code rather than prose: code punctuation (five or more marks) is more than a tenth of the letters, two or
     more SQL keywords, or a program's opening line."""
-    n_letters = sum(1 for c in text if c.isalpha())
+    n_letters = sum(map(str.isalpha, text))
     marks = len(_CODE_CHARS.findall(text))
     return (
         marks >= 5

@@ -84,7 +84,7 @@ def count_sentences(text: str) -> int:
 def sentence_size(sentence: str) -> int:
     """Words of a spaced-language sentence, characters (letters and digits, not punctuation) of a
     Chinese/Japanese one."""
-    return sum(1 for c in sentence if c.isalnum()) if is_cjk(sentence) else len(sentence.split())
+    return sum(map(str.isalnum, sentence)) if is_cjk(sentence) else len(sentence.split())
 
 
 def median_sentence_size(answers: Sequence[str], sample: int = 5000) -> float:
