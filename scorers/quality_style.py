@@ -19,7 +19,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from pydantic import Field
@@ -130,16 +131,30 @@ class ClarityParams(ScorerParams):
     penalty: float = Field(0.25, gt=0, le=1, description="How much one finding lowers the score.")
 
 
-def _reference_lengths(samples: Sequence[Sample], min_group: int) -> list[float]:
-    """The median answer length of each sample's task type (or of the whole set for rare types)."""
-    groups: dict[str, list[float]] = defaultdict(list)
-    units = [word_count(s.answer) for s in samples]
-    types = [task_type(s.instruction) for s in samples]
-    for t, u in zip(types, units):
-        groups[t].append(u)
-    overall = float(np.median(units)) if units else 0.0
-    med = {t: float(np.median(v)) for t, v in groups.items() if len(v) >= min_group}
-    return [med.get(t, overall) for t in types]
+@dataclass(frozen=True)
+class LengthNorms:
+    """What a dataset's answers are as long as: the median answer length (words) of each common task type, of the
+    whole set (for rare types), and how many task types there are."""
+
+    by_type: dict[str, float]
+    overall: float
+    task_types: int
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample], min_group: int) -> LengthNorms:
+        groups: dict[str, list[float]] = defaultdict(list)
+        units = [word_count(s.answer) for s in samples]
+        for s, u in zip(samples, units):
+            groups[task_type(s.instruction)].append(u)
+        return cls(
+            by_type={t: float(np.median(v)) for t, v in groups.items() if len(v) >= min_group},
+            overall=float(np.median(units)) if units else 0.0,
+            task_types=len(groups),
+        )
+
+    def reference(self, s: Sample) -> float:
+        """The median length of answers to the sample's task type (or of the whole set for a rare type)."""
+        return self.by_type.get(task_type(s.instruction), self.overall)
 
 
 @register
@@ -150,13 +165,23 @@ class AnswerConciseness(Scorer):
     version = "2"
     dimension = "answer_quality"
     Params = ConcisenessParams
+    per_sample = True  # once for_chunks has settled the dataset's length norms
+
+    #: the whole dataset's length norms, when settled by :meth:`for_chunks`
+    settled: LengthNorms | None = None
+
+    def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> AnswerConciseness:
+        chunked = AnswerConciseness(self.params)
+        chunked.settled = LengthNorms.of(samples, cast(ConcisenessParams, self.params).min_group)
+        return chunked
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
-        refs = _reference_lengths(samples, p.min_group)
+        norms = self.settled or LengthNorms.of(samples, p.min_group)
         flags: list[list[Flag]] = []
         fields: list[dict] = []
-        for s, ref in zip(samples, refs):
+        for s in samples:
+            ref = norms.reference(s)
             fl: list[Flag] = []
             ans = s.answer
             if not ans.strip():
@@ -214,15 +239,17 @@ class AnswerConciseness(Scorer):
                     }
                 }
             )
-        return ScorerResult(
-            scores=None,
-            flags=flags,
-            fields=fields,
-            summary={
-                "task_types": len(set(task_type(s.instruction) for s in samples)),
-                "samples_flagged": sum(1 for f in flags if f),
-            },
-        )
+        result = ScorerResult(scores=None, flags=flags, fields=fields)
+        result.summary = self._summary(norms, result)
+        return result
+
+    def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
+        norms = self.settled or LengthNorms.of(samples, cast(ConcisenessParams, self.params).min_group)
+        return self._summary(norms, result)
+
+    @staticmethod
+    def _summary(norms: LengthNorms, result: ScorerResult) -> dict[str, Any]:
+        return {"task_types": norms.task_types, "samples_flagged": sum(1 for f in result.flags if f)}
 
 
 @register
