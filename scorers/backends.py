@@ -87,9 +87,10 @@ class LocalBackend:
     ) -> dict[str, ScorerResult]:
         if not samples or not scorers or not self.chunks_per_sample(len(samples)):
             return {}
-        # at least two chunks per process, so that a slow chunk does not leave the other processes idle at the end
-        rows = max(1, min(self.chunk_rows, -(-len(samples) // (2 * self.processes))))
-        bounds = chunk_bounds(len(samples), rows)
+        # four chunks per process (more for a large file: about chunk_rows rows each) of about equal text: files are often sorted by
+        # source, and a tail of long answers (LIMA's) in one chunk left the other process idle for a third of the stage
+        chunks = max(4 * self.processes, -(-len(samples) // self.chunk_rows))
+        bounds = text_balanced_bounds(samples, chunks)
         parts: dict[int, dict[str, ScorerResult | str]] = {}
         pool = ProcessPoolExecutor(
             min(self.processes, len(bounds)), mp_context=multiprocessing.get_context("forkserver")
@@ -170,6 +171,19 @@ def join_chunks(
     )
     joined.summary = scorer.summarise(samples, joined, ctx)
     return joined
+
+
+def text_balanced_bounds(samples: Sequence[Sample], chunks: int) -> list[tuple[int, int]]:
+    """``chunks`` runs of consecutive rows (fewer when there are fewer rows) that each hold about the same amount of
+    text (characters of every turn, plus a fixed cost per row)."""
+    import numpy as np
+
+    weight = np.cumsum([100 + len(s.system or "") + sum(len(t.content) for t in s.turns) for s in samples])
+    if not len(weight):
+        return []
+    cuts = np.searchsorted(weight, weight[-1] * np.arange(1, chunks) / chunks, side="right")
+    edges = sorted({0, len(samples), *(int(c) for c in cuts)})
+    return list(zip(edges, edges[1:]))
 
 
 def chunk_bounds(n: int, rows: int) -> list[tuple[int, int]]:

@@ -125,6 +125,16 @@ def test_the_local_process_pool_gives_the_same_report_bytes_as_one_process() -> 
     assert _audit_bytes(samples, pool) == _audit_bytes(samples, LocalBackend(1))
 
 
+def test_chunks_hold_about_equal_text() -> None:
+    from scorers.backends import text_balanced_bounds
+
+    rows = [sample(i, "q", "a" * (10 if i < 90 else 5000)) for i in range(100)]  # a tail of long answers
+    bounds = text_balanced_bounds(rows, 8)
+    assert bounds[0] == (0, 68) and bounds[-1][1] == 100  # the short rows share one chunk, the long ones spread
+    assert all(a < b for a, b in bounds) and all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:]))
+    assert text_balanced_bounds(rows[:3], 8) == [(0, 1), (1, 2), (2, 3)] and text_balanced_bounds([], 4) == []
+
+
 def test_a_cancel_heard_between_chunks_stops_the_pool() -> None:
     from scorers.backends import LocalBackend
 
@@ -142,4 +152,4 @@ def test_a_cancel_heard_between_chunks_stops_the_pool() -> None:
     ctx = ScoringContext(samples=samples, models=ModelConfig(), seed=7)
     with pytest.raises(Cancelled):
         LocalBackend(2, min_rows=1, chunk_rows=3).score_per_sample(scorers, samples, ctx, hear)
-    assert heard[0][1] == 9 and len(heard) == 1  # 27 rows in chunks of 3; nothing after the cancel
+    assert len(heard) == 1 and heard[0][0] == 1 and heard[0][1] > 1  # several chunks; nothing heard after the cancel
