@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from scorers import flags as flag_table
@@ -20,6 +21,7 @@ from scorers.base import (
     DIMENSIONS,
     RESERVED_FIELDS,
     SEVERITY_SCORE,
+    Flag,
     NotComputed,
     Scorer,
     ScorerResult,
@@ -42,6 +44,11 @@ COMBINE: dict[str, Callable[[list[float]], float]] = {
     "difficulty": lambda xs: sum(xs) / len(xs),
 }
 ROUND = 6
+#: the flags and the fields of a row a scorer says nothing about (most rows of most scorers): one shared, read-only
+#: empty sequence and mapping instead of a new list and dict per row and scorer. Every result is kept until the report
+#: is assembled, and 35 scorers' empty lists and dicts were ~3 KB a row; read-only, so a change to one fails loudly.
+NO_FLAGS: tuple[Flag, ...] = ()
+NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -281,6 +288,7 @@ def _run_one(
         return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
     validate_result(cls.name, result, n)
     held = gate(result, samples) if gate_flags else None
+    share_empty_rows(result)
     return ScorerRun(**base, status="ok", reason=None, result=result, held_back=held)
 
 
@@ -292,19 +300,27 @@ def gate(result: ScorerResult, samples: Sequence[Sample]) -> dict[str, int]:
     """
     held: Counter[str] = Counter()
     changed = False
-    for i, flags in enumerate(result.flags):
+    gated = list(result.flags)
+    for i, flags in enumerate(gated):
         shown, held_codes = flag_table.gate_all(flags)
         if held_codes or any(a is not b for a, b in zip(shown, flags)):
             changed = True
             held.update(held_codes)
-            result.flags[i] = shown
+            gated[i] = shown
             if result.scores_from_flags and result.scores is not None and result.scores[i] is not None:
                 result.scores[i] = min((SEVERITY_SCORE[f.severity] for f in shown), default=1.0)
+    result.flags = gated
     if changed and "counts" in result.summary:
         result.summary.update(flag_counts(samples, result.flags))
     if held:
         result.summary["held_back"] = dict(sorted(held.items()))
     return dict(held)
+
+
+def share_empty_rows(result: ScorerResult) -> None:
+    """Point every row without flags at :data:`NO_FLAGS` and every row without fields at :data:`NO_FIELDS`."""
+    result.flags = [flags or NO_FLAGS for flags in result.flags]
+    result.fields = [fields or NO_FIELDS for fields in result.fields]
 
 
 def validate_result(name: str, result: ScorerResult, n: int) -> None:
