@@ -197,6 +197,8 @@ def run_audit(
         ctx.results[scorer.name] = runs[-1].result
         done += weight
     forward(1.0, "assembling report")
+    ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
+    ready.clear()
     return assemble(samples, runs, dataset_info or {})
 
 
@@ -341,6 +343,10 @@ def validate_result(name: str, result: ScorerResult, n: int) -> None:
 
 
 def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info: Mapping[str, Any]) -> AuditOutput:
+    """The report and the per-sample records from the runs.
+
+    Each run's result is dropped (``run.result = None``) once its rows are in the records, and each record is
+    replaced by its clean copy in turn, so that the per-row data is never held twice over."""
     n = len(samples)
     per_dim: dict[str, list[list[float]]] = {d: [[] for _ in range(n)] for d in DIMENSIONS}
     records: list[dict[str, Any]] = [{"index": s.index, "scores": {}, "flags": []} for s in samples]
@@ -359,7 +365,7 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             dims[run.dimension]["scorers"].append(run.name)
         if run.result is None:
             continue
-        res = run.result
+        res, run.result = run.result, None
         if run.dimension in dims:
             dims[run.dimension]["figures"][run.name] = res.summary
             if res.dataset_score is not None:
@@ -418,8 +424,9 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             )
         else:
             dims[d]["status"] = "ok"
-    for rec in records:
+    for i, rec in enumerate(records):
         rec["flags"].sort(key=lambda f: (f["dimension"], f["code"], f["related"]))
+        records[i] = _clean(rec)
 
     report = {
         "report_version": REPORT_VERSION,
@@ -444,4 +451,4 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             for r in runs
         ],
     }
-    return AuditOutput(report=_clean(report), samples=[_clean(r) for r in records])
+    return AuditOutput(report=_clean(report), samples=records)
