@@ -34,6 +34,12 @@ CALIBRATED_THRESHOLDS = {"model": 0.92, "all-MiniLM-L6-v2": 0.92}
 DEFAULT_THRESHOLD = 0.92
 
 
+#: answer × instruction similarities computed at a time by :func:`_better_fits`, in cells: a block of answers against every
+#: instruction grows with the dataset (with its negation and int64 argpartition, 20 bytes a cell), so the block is sized in
+#: cells, ~80 MB, not in answers (1,024 answers × 200k instructions was ~4 GB at once).
+_FIT_CELLS = 1 << 22
+
+
 def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, size):
         yield start, min(start + size, n)
@@ -614,7 +620,7 @@ def _better_fits(
     m = len(rows)
     top = min(5, m - 1)
     tops: dict[int, list[int]] = {}
-    for b0, b1 in _blocks(len(which), 1024):
+    for b0, b1 in _blocks(len(which), max(1, _FIT_CELLS // m)):
         part = which[b0:b1]
         sims = a[part] @ q.T  # judged answer against every judged instruction
         sims[np.arange(len(part)), part] = -2.0
