@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -71,8 +71,8 @@ class Flag:
 @dataclass(slots=True)
 class ScorerResult:
     scores: list[float | None] | None
-    flags: list[list[Flag]]
-    fields: list[dict[str, Any]] = field(default_factory=list)
+    flags: Sequence[Sequence[Flag]]
+    fields: Sequence[Mapping[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     dataset_score: float | None = None
     #: the scores are the worst flag's severity score (see :data:`SEVERITY_SCORE`), so the pipeline recomputes

@@ -67,11 +67,7 @@ def short_agree(a: str, b: str) -> bool:
 
 
 def _embed_positions(ctx: ScoringContext, view: str, positions: Sequence[int], tier: str) -> dict[int, np.ndarray]:
-    """Embeddings of some samples only (reusing the audit-wide matrix when one exists)."""
-    key = f"emb:{view}:{tier}"
-    if key in ctx._memo:
-        full = ctx._memo[key]
-        return {p: full[p] for p in positions}
+    """Embeddings of some samples only (the embedder keeps the vectors of texts it has encoded already)."""
     texts = ctx.texts(view)
     vecs = ctx.embed([texts[p] for p in positions], tier=tier) if positions else np.zeros((0, 1))
     return dict(zip(positions, vecs))

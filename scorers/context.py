@@ -144,14 +144,14 @@ class ScoringContext:
 
         ``tier``: ``full`` (the encoder), ``fast`` (static) or ``aligned`` (static vectors mapped into the
         full encoder's space by :meth:`alignment`, so that full-tier thresholds roughly carry over).
+
+        The matrix is built anew on each call, not kept: the embedder keeps every vector it has encoded (by text),
+        so a second call only stacks them again, and the aligned tier is one matrix product away from the fast one.
+        Kept per view and tier until the report was assembled, these matrices were ~6 KB a row (123 MB at 20k rows).
         """
-        key = f"emb:{view}:{tier}"
-        if key not in self._memo:
-            if tier == "aligned":
-                self._memo[key] = self.alignment().apply(self.embeddings(view, tier="fast"))
-            else:
-                self._memo[key] = self.embed(self.texts(view), tier=tier, what=f"{view}s embedded")
-        return self._memo[key]
+        if tier == "aligned":
+            return self.alignment().apply(self.embeddings(view, tier="fast"))
+        return self.embed(self.texts(view), tier=tier, what=f"{view}s embedded")
 
     def resolve_tier(self, tier: str) -> str:
         """A scorer's ``auto`` tier: ``full`` while the full encoder can embed every sample

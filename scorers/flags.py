@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -536,7 +537,7 @@ def gate(flag: Flag) -> Flag | None:
     return flag
 
 
-def gate_all(flags: list[Flag]) -> tuple[list[Flag], list[str]]:
+def gate_all(flags: Sequence[Flag]) -> tuple[list[Flag], list[str]]:
     """Gate one sample's flags: (the flags shown, the codes held back)."""
     shown: list[Flag] = []
     held: list[str] = []

@@ -34,9 +34,23 @@ CALIBRATED_THRESHOLDS = {"model": 0.92, "all-MiniLM-L6-v2": 0.92}
 DEFAULT_THRESHOLD = 0.92
 
 
+#: similarities computed at a time by :func:`_better_fits` (answers × every instruction) and :func:`_cluster_blocks`
+#: (rows × centroids), in cells: a block of rows against a set that grows with the dataset (with its negation and
+#: int64 argsort, 20 bytes a cell) is sized in cells, ~80 MB, not in rows (1,024 answers × 200k instructions was ~4 GB).
+_FIT_CELLS = 1 << 22
+
+
 def _blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, size):
         yield start, min(start + size, n)
+
+
+def _even_blocks(n: int, most: int) -> Iterator[tuple[int, int]]:
+    """Blocks of at most ``most`` rows and of nearly equal sizes: no last block of a row or two, whose matrix product
+    takes another BLAS path (the same rows in one product or in blocks give the same bits otherwise)."""
+    count = math.ceil(n / max(most, 1))
+    bounds = [n * i // count for i in range(count + 1)] if count else []
+    return zip(bounds, bounds[1:])
 
 
 def similar_pairs(emb: np.ndarray, threshold: float, **kw: Any) -> list[tuple[int, int, float]]:
@@ -108,8 +122,13 @@ def _cluster_blocks(emb: np.ndarray, seed: int, per_cluster: int = 1000) -> list
 
     k = max(2, math.ceil(emb.shape[0] / per_cluster))
     km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096).fit(emb)
-    d = emb @ km.cluster_centers_.T
-    top2 = np.argsort(-d, axis=1, kind="stable")[:, :2]
+    # by blocks of rows: the distances and their argsort are n × k (k grows with n), ~640 MB at once at 200k rows
+    top2 = np.concatenate(
+        [
+            np.argsort(-(emb[b0:b1] @ km.cluster_centers_.T), axis=1, kind="stable")[:, :2]
+            for b0, b1 in _even_blocks(emb.shape[0], _FIT_CELLS // k)
+        ]
+    )
     return [np.flatnonzero((top2 == c).any(axis=1)) for c in range(k)]
 
 
@@ -298,7 +317,7 @@ class SemanticDuplicate(Scorer):
         budget = ctx.verify_budget(p.max_verify, p.max_verify_share, p.min_verify)
         rows: dict[int, None] = {}
         checked = []
-        for i, j in zip(a[by].tolist(), b[by].tolist()):
+        for i, j in zip(map(int, a[by]), map(int, b[by])):  # not .tolist(): a templated set has millions, few are read
             new = (i not in rows) + (j not in rows)
             if len(rows) + new > budget:
                 break
@@ -614,7 +633,7 @@ def _better_fits(
     m = len(rows)
     top = min(5, m - 1)
     tops: dict[int, list[int]] = {}
-    for b0, b1 in _blocks(len(which), 1024):
+    for b0, b1 in _even_blocks(len(which), _FIT_CELLS // m):
         part = which[b0:b1]
         sims = a[part] @ q.T  # judged answer against every judged instruction
         sims[np.arange(len(part)), part] = -2.0

@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from scorers import flags as flag_table
@@ -20,6 +21,7 @@ from scorers.base import (
     DIMENSIONS,
     RESERVED_FIELDS,
     SEVERITY_SCORE,
+    Flag,
     NotComputed,
     Scorer,
     ScorerResult,
@@ -42,6 +44,11 @@ COMBINE: dict[str, Callable[[list[float]], float]] = {
     "difficulty": lambda xs: sum(xs) / len(xs),
 }
 ROUND = 6
+#: the flags and the fields of a row a scorer says nothing about (most rows of most scorers): one shared, read-only
+#: empty sequence and mapping instead of a new list and dict per row and scorer. Every result is kept until the report
+#: is assembled, and 35 scorers' empty lists and dicts were ~3 KB a row; read-only, so a change to one fails loudly.
+NO_FLAGS: tuple[Flag, ...] = ()
+NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -195,6 +202,8 @@ def run_audit(
         ctx.results[scorer.name] = runs[-1].result
         done += weight
     forward(1.0, "assembling report")
+    ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
+    ready.clear()
     return assemble(samples, runs, dataset_info or {})
 
 
@@ -286,6 +295,7 @@ def _run_one(
         return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
     validate_result(cls.name, result, n)
     held = gate(result, samples) if gate_flags else None
+    share_empty_rows(result)
     return ScorerRun(**base, status="ok", reason=None, result=result, held_back=held)
 
 
@@ -297,19 +307,27 @@ def gate(result: ScorerResult, samples: Sequence[Sample]) -> dict[str, int]:
     """
     held: Counter[str] = Counter()
     changed = False
-    for i, flags in enumerate(result.flags):
+    gated = list(result.flags)
+    for i, flags in enumerate(gated):
         shown, held_codes = flag_table.gate_all(flags)
         if held_codes or any(a is not b for a, b in zip(shown, flags)):
             changed = True
             held.update(held_codes)
-            result.flags[i] = shown
+            gated[i] = shown
             if result.scores_from_flags and result.scores is not None and result.scores[i] is not None:
                 result.scores[i] = min((SEVERITY_SCORE[f.severity] for f in shown), default=1.0)
+    result.flags = gated
     if changed and "counts" in result.summary:
         result.summary.update(flag_counts(samples, result.flags))
     if held:
         result.summary["held_back"] = dict(sorted(held.items()))
     return dict(held)
+
+
+def share_empty_rows(result: ScorerResult) -> None:
+    """Point every row without flags at :data:`NO_FLAGS` and every row without fields at :data:`NO_FIELDS`."""
+    result.flags = [flags or NO_FLAGS for flags in result.flags]
+    result.fields = [fields or NO_FIELDS for fields in result.fields]
 
 
 def validate_result(name: str, result: ScorerResult, n: int) -> None:
@@ -330,6 +348,10 @@ def validate_result(name: str, result: ScorerResult, n: int) -> None:
 
 
 def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info: Mapping[str, Any]) -> AuditOutput:
+    """The report and the per-sample records from the runs.
+
+    Each run's result is dropped (``run.result = None``) once its rows are in the records, and each record is
+    replaced by its clean copy in turn, so that the per-row data is never held twice over."""
     n = len(samples)
     per_dim: dict[str, list[list[float]]] = {d: [[] for _ in range(n)] for d in DIMENSIONS}
     records: list[dict[str, Any]] = [{"index": s.index, "scores": {}, "flags": []} for s in samples]
@@ -348,7 +370,7 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             dims[run.dimension]["scorers"].append(run.name)
         if run.result is None:
             continue
-        res = run.result
+        res, run.result = run.result, None
         if run.dimension in dims:
             dims[run.dimension]["figures"][run.name] = res.summary
             if res.dataset_score is not None:
@@ -407,8 +429,9 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             )
         else:
             dims[d]["status"] = "ok"
-    for rec in records:
+    for i, rec in enumerate(records):
         rec["flags"].sort(key=lambda f: (f["dimension"], f["code"], f["related"]))
+        records[i] = _clean(rec)
 
     report = {
         "report_version": REPORT_VERSION,
@@ -433,4 +456,4 @@ def assemble(samples: Sequence[Sample], runs: Sequence[ScorerRun], dataset_info:
             for r in runs
         ],
     }
-    return AuditOutput(report=_clean(report), samples=[_clean(r) for r in records])
+    return AuditOutput(report=_clean(report), samples=records)
