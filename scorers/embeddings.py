@@ -26,6 +26,7 @@ import os
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -302,7 +303,11 @@ class Alignment:
     def apply(self, fast: np.ndarray) -> np.ndarray:
         if len(fast) == 0:
             return np.zeros((0, self.weight.shape[1]), dtype=np.float32)
-        return unit_rows(fast @ self.weight + self.bias).astype(np.float32)
+        # in place: the same bits as unit_rows(fast @ W + b) with one n × d temporary instead of four (1.1 GB at 200k)
+        out = fast @ self.weight
+        out += self.bias
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out.astype(np.float32, copy=False)
 
 
 def alignment_texts(views: Sequence[Sequence[str]], *, seed: int = 0, rows: int = 1000) -> tuple[np.ndarray, list[str]]:
@@ -476,7 +481,7 @@ def language_warning(languages: Sequence[str], embedder: BaseEmbedder, threshold
     share = len(other) / len(languages)
     if share <= threshold:
         return None
-    top = ", ".join(sorted(set(other), key=other.count, reverse=True)[:3])
+    top = ", ".join(lang for lang, _ in Counter(other).most_common(3))  # ties in order of first appearance
     return (
         f"{share:.0%} of samples are not English ({top}) but the embedding model {embedder.source_name} is "
         "English-only: clusters and similarities for them are unreliable; configure a multilingual "
