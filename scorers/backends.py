@@ -63,9 +63,9 @@ class LocalBackend:
     least ``min_rows`` rows in a pool of ``processes`` worker processes, chunk by chunk (those scorers are pure
     Python: one process uses one core). Below ``min_rows``, or with one process, everything runs in this process.
 
-    Measured (``bench/full_audit.py``): see docs/benchmarks.md, *Per-sample scorers on every core*. The pool starts
-    its processes from a ``forkserver`` (not ``fork``: the parent holds torch's and the tokenizers' threads), so
-    each chunk's samples and scorers travel pickled, as they do to Ray.
+    Measured (``bench/full_audit.py --sweep``): docs/benchmarks.md, *Size sweep of the full default audit*. The pool
+    starts its processes from a ``forkserver`` (not ``fork``: the parent holds torch's and the tokenizers' threads),
+    so each chunk's samples and scorers travel pickled, as they do to Ray.
     """
 
     name = "local"
@@ -87,8 +87,9 @@ class LocalBackend:
     ) -> dict[str, ScorerResult]:
         if not samples or not scorers or not self.chunks_per_sample(len(samples)):
             return {}
-        # four chunks per process (more for a large file: about chunk_rows rows each) of about equal text: files are often sorted by
-        # source, and a tail of long answers (LIMA's) in one chunk left the other process idle for a third of the stage
+        # four chunks per process (more for a large file: about chunk_rows rows each) of about equal text: files are
+        # often sorted by source, and a tail of long answers (LIMA's) in one chunk left a process idle for a third of
+        # the stage
         chunks = max(4 * self.processes, -(-len(samples) // self.chunk_rows))
         bounds = text_balanced_bounds(samples, chunks)
         parts: dict[int, dict[str, ScorerResult | str]] = {}

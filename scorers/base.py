@@ -20,6 +20,7 @@ Scorers know nothing of HTTP or the database and can be used from a notebook.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
@@ -162,11 +163,29 @@ class Scorer(ABC):
     @abstractmethod
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult: ...
 
+    #: what :meth:`for_chunks` settled over the whole dataset (see :meth:`settle`); ``None`` until then
+    settled: Any = None
+
+    def settle(self, samples: Sequence[Sample]) -> Any:
+        """The one fact of the whole dataset that this scorer's rows read (is it a safety set? how long are answers
+        to each task type?), computed over ``samples``; ``None`` (the default) when its rows read nothing beyond
+        themselves."""
+        return None
+
+    def facts(self, samples: Sequence[Sample]) -> Any:
+        """:meth:`settle`'s fact for scoring ``samples``: the one settled over the whole dataset when this scorer
+        scores a chunk of it, else settled over ``samples`` now."""
+        return self.settled if self.settled is not None else self.settle(samples)
+
     def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> Scorer:
-        """This scorer, ready to score chunks of ``samples`` apart: a per-sample scorer whose rows read one fact of the
-        whole dataset (is it a safety set?) settles it here, over every row, and returns a copy that carries it.
-        The default reads nothing dataset-wide and returns itself."""
-        return self
+        """This scorer, ready to score chunks of ``samples`` apart: a copy that carries what :meth:`settle` reads of
+        the whole dataset, or itself when it reads nothing."""
+        fact = self.settle(samples)
+        if fact is None:
+            return self
+        chunked = copy.copy(self)
+        chunked.settled = fact
+        return chunked
 
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
         """A per-sample scorer's dataset summary, from every row's scores, flags and fields (the chunks' parts joined).

@@ -201,9 +201,8 @@ class Embedder(BaseEmbedder):
         super().__init__(model_path, cache_dir)
         self.device = device
         self.batch_size = batch_size
-        self.progress_chunk = (
-            batch_size * 16
-        )  # 256 texts, whole batches: chunked encoding gives the same vectors as one call
+        # 256 texts, whole batches: chunked encoding gives the same vectors as one call
+        self.progress_chunk = batch_size * 16
         self.max_seq_length = max_seq_length
         self._model = None
 

@@ -85,15 +85,7 @@ class JunkAnswer(Scorer):
     Params = JunkAnswerParams
     per_sample = True  # once for_chunks has settled whether the whole dataset is a safety set
 
-    #: (share of prompts asking for harm, safety set?) of the whole dataset, when settled by :meth:`for_chunks`
-    settled: tuple[float, bool] | None = None
-
-    def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> JunkAnswer:
-        chunked = JunkAnswer(self.params)
-        chunked.settled = self.safety_set(samples)
-        return chunked
-
-    def safety_set(self, samples: Sequence[Sample]) -> tuple[float, bool]:
+    def settle(self, samples: Sequence[Sample]) -> tuple[float, bool]:
         """(share of the prompts that ask for harm, whether that makes the dataset a safety set)."""
         asked = [s for s in samples if not s.is_plain_text]
         harmful = sum(1 for s in asked if cues.harmful_ask(s.prompt_text) is not None)
@@ -104,17 +96,21 @@ class JunkAnswer(Scorer):
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         flags: list[list[Flag]] = [[] for _ in samples]
         applies = [not s.is_plain_text for s in samples]
-        share, safety_set = self.settled or self.safety_set(samples)
+        fact = self.facts(samples)
+        _, safety_set = fact
         for pos, s in enumerate(samples):
             if s.is_plain_text:
                 continue
             flags[pos] = self.check(s, safety_set=safety_set)
-        summary = {"harmful_prompt_share": round(share, 4), "safety_set": safety_set}
-        return result_from_flags(samples, flags, summary, applies=applies)
+        return result_from_flags(samples, flags, self._fact_summary(fact), applies=applies)
 
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
-        share, safety_set = self.settled or self.safety_set(samples)
-        return {**flag_counts(samples, result.flags), "harmful_prompt_share": round(share, 4), "safety_set": safety_set}
+        return {**flag_counts(samples, result.flags), **self._fact_summary(self.facts(samples))}
+
+    @staticmethod
+    def _fact_summary(fact: tuple[float, bool]) -> dict[str, Any]:
+        share, safety_set = fact
+        return {"harmful_prompt_share": round(share, 4), "safety_set": safety_set}
 
     def check(self, s: Sample, *, safety_set: bool = False) -> list[Flag]:
         """The flags of one sample.  ``safety_set``: the dataset teaches refusals (no ``refusal`` flag)."""

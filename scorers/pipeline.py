@@ -172,11 +172,11 @@ def run_audit(
     n = len(samples)
     embedder, blocks = embedding_blocks(instances, ctx)
     weights = progress_weights(instances, ctx, encoded_ahead=embedder is not None)
-    chunked = [
-        i
-        for i, s in enumerate(instances)
-        if backend.chunks_per_sample(n) and type(s).per_sample and type(s).availability(ctx.models)[0]
-    ]
+    chunked = (
+        [i for i, s in enumerate(instances) if type(s).per_sample and type(s).availability(ctx.models)[0]]
+        if backend.chunks_per_sample(n)
+        else []
+    )
     embed_weight = encode_cost([t for b in blocks for t in b])
     chunk_weight = sum(weights[i] for i in chunked)
     for i in chunked:

@@ -167,17 +167,12 @@ class AnswerConciseness(Scorer):
     Params = ConcisenessParams
     per_sample = True  # once for_chunks has settled the dataset's length norms
 
-    #: the whole dataset's length norms, when settled by :meth:`for_chunks`
-    settled: LengthNorms | None = None
-
-    def for_chunks(self, samples: Sequence[Sample], ctx: ScoringContext) -> AnswerConciseness:
-        chunked = AnswerConciseness(self.params)
-        chunked.settled = LengthNorms.of(samples, cast(ConcisenessParams, self.params).min_group)
-        return chunked
+    def settle(self, samples: Sequence[Sample]) -> LengthNorms:
+        return LengthNorms.of(samples, cast(ConcisenessParams, self.params).min_group)
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
-        norms = self.settled or LengthNorms.of(samples, p.min_group)
+        norms = self.facts(samples)
         flags: list[list[Flag]] = []
         fields: list[dict] = []
         for s in samples:
@@ -244,8 +239,7 @@ class AnswerConciseness(Scorer):
         return result
 
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
-        norms = self.settled or LengthNorms.of(samples, cast(ConcisenessParams, self.params).min_group)
-        return self._summary(norms, result)
+        return self._summary(self.facts(samples), result)
 
     @staticmethod
     def _summary(norms: LengthNorms, result: ScorerResult) -> dict[str, Any]:
