@@ -152,4 +152,5 @@ def test_a_cancel_heard_between_chunks_stops_the_pool() -> None:
     ctx = ScoringContext(samples=samples, models=ModelConfig(), seed=7)
     with pytest.raises(Cancelled):
         LocalBackend(2, min_rows=1, chunk_rows=3).score_per_sample(scorers, samples, ctx, hear)
-    assert len(heard) == 1 and heard[0][0] == 1 and heard[0][1] > 1  # several chunks; nothing heard after the cancel
+    # several chunks, one report heard, nothing after the cancel (two chunks may finish before the first report)
+    assert len(heard) == 1 and heard[0][1] > 1 and 1 <= heard[0][0] <= heard[0][1]
