@@ -127,7 +127,7 @@ def naive_losses(model, seqs: list[list[int]], answer_lens: list[int]) -> np.nda
 
 def bench_lm(samples: list[Sample], lm_dir: Path) -> None:
     from scorers import _lm
-    from scorers._lm import answer_head_ok, answer_losses, load_causal_lm
+    from scorers._lm import answer_head_ok, answer_losses, default_batches, load_causal_lm
     from scorers.quality_models import LMParams, build_pair
 
     p = LMParams()
@@ -142,7 +142,8 @@ def bench_lm(samples: list[Sample], lm_dir: Path) -> None:
     )
 
     def product():
-        return [answer_losses(model, seqs, lens, tok.pad_token_id, p.batch_size, p.batch_tokens) for seqs in passes]
+        rows, tokens = default_batches("cpu")
+        return [answer_losses(model, seqs, lens, tok.pad_token_id, rows, tokens) for seqs in passes]
 
     naive_losses(model, passes[0][:2], lens[:2])  # warm-up, so neither timed path pays first-call costs
     product()

@@ -195,6 +195,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="use only the first N Dolly rows (a smoke run)")
     ap.add_argument("--base-model", default=None)
     ap.add_argument("--out", default=None, help="write the per-seed figures as JSON here")
+    ap.add_argument(
+        "--export-arms",
+        default=None,
+        help="audit and curate on this machine, then write every seed's four arms and the held-out rows to this "
+        "JSON file instead of training (bench/gpu_figures.py trains them on a GPU)",
+    )
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
 
@@ -205,7 +211,7 @@ def main() -> None:
     from app.jobs.worker import Worker
     from app.services.auth import create_key
     from app.settings import Settings
-    from bench.closed_loop import build_model
+    from bench._models import build_model
 
     t_all = time.perf_counter()
     dolly = [
@@ -236,6 +242,7 @@ def main() -> None:
         **({"max_steps": args.steps} if args.steps else {}),
     }
     results: list[dict[str, Any]] = []
+    exported: dict[str, Any] = {"held_out": held, "base": base, "args": vars(args), "seeds": {}}
     with TestClient(create_app(settings)) as c:
         with session_scope(settings.db_url) as s:
             key, _ = create_key(s)
@@ -278,6 +285,25 @@ def main() -> None:
                     break
                 kept |= {x["source_index"] for x in page["items"]}
             assert len(kept) == cur["counts"]["kept"], "lineage page did not cover the curated set"
+            dropped = set(range(len(noisy))) - kept
+            if args.export_arms:
+                from app.curation.select import random_subset
+
+                arms = {
+                    "curated": [noisy[i] for i in sorted(kept)],
+                    # the curation's own random baseline: as many rows as it kept, drawn with its seed
+                    "random": [noisy[i] for i in random_subset(range(len(noisy)), len(kept), seed)],
+                    "all": noisy,
+                    "oracle": oracle,
+                }
+                exported["seeds"][str(seed)] = {
+                    "arms": arms,
+                    **curation_figures(kind, dropped, len(noisy), cur["counts"]["dropped_by_reason"]),
+                    "audit_s": t_audit,
+                }
+                Path(args.export_arms).write_text(json.dumps(exported))
+                print(f"seed {seed}: curated kept {len(kept)} of {len(noisy)}; arms written", flush=True)
+                continue
             exp = c.post(
                 "/v1/experiments",
                 json={
@@ -296,25 +322,13 @@ def main() -> None:
             t_train = time.perf_counter() - t
             exp = c.get(f"/v1/experiments/{exp.json()['id']}").json()
             assert exp["status"] == "succeeded", exp
-            dropped = set(range(len(noisy))) - kept
             res = {
                 "seed": seed,
                 "arms": {
                     a: {"rows": v["rows"], "loss": v["held_out_loss"], "accuracy": v["held_out_accuracy"]}
                     for a, v in exp["arms"].items()
                 },
-                "injected": len(kind),
-                "injected_dropped": len(dropped & set(kind)),
-                "clean": len(noisy) - len(kind),
-                "clean_dropped": len(dropped - set(kind)),
-                "per_kind": {
-                    k: [
-                        sum(1 for i, x in kind.items() if x == k and i in dropped),
-                        sum(1 for x in kind.values() if x == k),
-                    ]
-                    for k in KINDS
-                },
-                "dropped_by_reason": cur["counts"]["dropped_by_reason"],
+                **curation_figures(kind, dropped, len(noisy), cur["counts"]["dropped_by_reason"]),
                 "audit_s": t_audit,
                 "train_s": t_train,
                 "seed_s": time.perf_counter() - t_seed,
@@ -327,7 +341,25 @@ def main() -> None:
                 f"{len(kept)} of {len(noisy)}; " + ", ".join(f"{a} {v['loss']:.4f}" for a, v in res["arms"].items()),
                 flush=True,
             )
+    if args.export_arms:
+        print(f"arms of {len(seeds)} seeds written to {args.export_arms} in {time.perf_counter() - t_all:.0f}s")
+        return
     report(results, args, time.perf_counter() - t_all)
+
+
+def curation_figures(kind: dict[int, str], dropped: set[int], n: int, by_reason: dict[str, int]) -> dict[str, Any]:
+    """What curation dropped of the injected and of the clean rows, per injected kind."""
+    return {
+        "injected": len(kind),
+        "injected_dropped": len(dropped & set(kind)),
+        "clean": n - len(kind),
+        "clean_dropped": len(dropped - set(kind)),
+        "per_kind": {
+            k: [sum(1 for i, x in kind.items() if x == k and i in dropped), sum(1 for x in kind.values() if x == k)]
+            for k in KINDS
+        },
+        "dropped_by_reason": by_reason,
+    }
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace, wall: float) -> None:

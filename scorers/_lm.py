@@ -183,6 +183,17 @@ def load_reward_model(path: str, device: str | None):
 
 
 # --- batches ---------------------------------------------------------------------------------------------
+#: (rows, padded tokens) per forward pass when a scorer's params leave them unset: small on CPU (bigger batches are no
+#: faster there and cost memory), larger on a GPU, where a batch of 16 rows leaves most of the chip idle
+#: (bench/gpu_figures.py measures both on an H200; docs/benchmarks.md)
+CPU_BATCHES = (16, 16384)
+GPU_BATCHES = (128, 32768)
+
+
+def default_batches(device: str) -> tuple[int, int]:
+    return GPU_BATCHES if str(device).startswith("cuda") else CPU_BATCHES
+
+
 def length_batches(lengths: Sequence[int], max_rows: int, max_tokens: int | None = None) -> list[list[int]]:
     """Row indices sorted by length, cut into batches of ≤ ``max_rows`` rows and ≤ ``max_tokens`` padded tokens
     (a row longer than ``max_tokens`` gets a batch of its own)."""
@@ -225,16 +236,34 @@ def answer_head_ok(model) -> bool:
 
 
 def _position_logits(model, ids, mask, rows, cols):
-    """Logits at (row, position) pairs only."""
-    if answer_head_ok(model):
-        hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-        return model.get_output_embeddings()(hidden[rows, cols])
+    """Logits at (row, position) pairs only (the fallback for models whose output layer cannot be split off)."""
     first = int(cols.min())
     try:
         logits = model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=ids.shape[1] - first).logits
     except TypeError:  # a model without logits_to_keep: every position, then the ones needed
         logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, first:]
     return logits[rows, cols - first]
+
+
+#: answer positions per output-layer call: bounds the float32 logits to HEAD_CHUNK x vocabulary (2.5 GB at a
+#: 150k vocabulary) whatever the batch size
+HEAD_CHUNK = 4096
+
+
+def _token_losses(model, ids, mask, rows, cols, targets):
+    """Cross-entropy of the token each (row, position) predicts."""
+    import torch
+    from torch.nn.functional import cross_entropy
+
+    if not answer_head_ok(model):
+        return cross_entropy(_position_logits(model, ids, mask, rows, cols).float(), targets, reduction="none")
+    hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[rows, cols]
+    head = model.get_output_embeddings()
+    out = torch.empty(len(rows), dtype=torch.float32, device=hidden.device)
+    for at in range(0, len(rows), HEAD_CHUNK):
+        part = slice(at, at + HEAD_CHUNK)
+        out[part] = cross_entropy(head(hidden[part]).float(), targets[part], reduction="none")
+    return out
 
 
 def answer_losses(
@@ -268,8 +297,7 @@ def answer_losses(
         r_t, c_t = torch.tensor(rows), torch.tensor(cols)
         targets = ids[r_t, c_t + 1]
         with torch.inference_mode():
-            logits = _position_logits(model, ids.to(dev), mask.to(dev), r_t.to(dev), c_t.to(dev))
-            loss = torch.nn.functional.cross_entropy(logits.float(), targets.to(dev), reduction="none").cpu()
+            loss = _token_losses(model, ids.to(dev), mask.to(dev), r_t.to(dev), c_t.to(dev), targets.to(dev)).cpu()
         sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, r_t, loss.double())
         counts = torch.tensor([answer_lens[i] for i in idx], dtype=torch.float64)
         out[idx] = (sums / counts).numpy()

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from scorers._lm import answer_head_ok, answer_losses, length_batches, load_causal_lm, load_reward_model
+from scorers._lm import (
+    answer_head_ok,
+    answer_losses,
+    default_batches,
+    length_batches,
+    load_causal_lm,
+    load_reward_model,
+)
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
@@ -96,12 +103,14 @@ def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair 
 
 
 class LMParams(ScorerParams):
-    batch_size: int = Field(16, ge=1, le=512, description="Most sequences per forward pass.")
-    batch_tokens: int = Field(
-        16384,
+    batch_size: int | None = Field(
+        None, ge=1, le=512, description="Most sequences per forward pass (unset: 16 on CPU, 128 on a GPU)."
+    )
+    batch_tokens: int | None = Field(
+        None,
         ge=64,
-        description="Most padded tokens per forward pass (length-sorted batches: "
-        "short rows pack many to a batch, long ones few).",
+        description="Most padded tokens per forward pass (length-sorted batches: short rows pack many to a batch, "
+        "long ones few; unset: 16,384 on CPU, 32,768 on a GPU).",
     )
     max_length: int = Field(1024, ge=8, description="Longest conditional sequence (prompt + answer) in tokens.")
     max_answer_tokens: int = Field(
@@ -119,6 +128,8 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
         path = str(ctx.models.path("language_model"))
         tok, model = load_causal_lm(path, ctx.models.device, p.gguf_file)
         pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+        rows, tokens = default_batches(str(next(model.parameters()).device))
+        batch_size, batch_tokens = p.batch_size or rows, p.batch_tokens or tokens
         pairs = [build_pair(tok, s, p.max_length, p.max_answer_tokens) for s in samples]
         live = [i for i, pr in enumerate(pairs) if pr is not None]
         cond = np.full(len(samples), np.nan)
@@ -131,8 +142,8 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
                     [pairs[i].conditional for i in live],
                     lens,
                     pad,
-                    p.batch_size,
-                    p.batch_tokens,
+                    batch_size,
+                    batch_tokens,
                     progress=lambda d, t: ctx.step(d, t, "rows scored with the prompt"),
                 )
             with ctx.part(1.0):  # … and the one without it
@@ -141,8 +152,8 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
                     [pairs[i].unconditional for i in live],
                     lens,
                     pad,
-                    p.batch_size,
-                    p.batch_tokens,
+                    batch_size,
+                    batch_tokens,
                     progress=lambda d, t: ctx.step(d, t, "rows scored without the prompt"),
                 )
         return {

@@ -35,7 +35,7 @@ class MicroBatch(Protocol):
     def to(self, device: torch.device) -> MicroBatch: ...
 
 
-Objective = Callable[[nn.Module, Any], tuple[torch.Tensor, int, int]]
+Objective = Callable[[nn.Module, Any], tuple[torch.Tensor, int | torch.Tensor, int | torch.Tensor]]
 
 
 @dataclass
@@ -58,25 +58,30 @@ class PhaseConfig:
     job_total_steps: int = 0
 
 
-def causal_lm_objective(model: nn.Module, b: Any) -> tuple[torch.Tensor, int, int]:
-    """(sum of token losses, supervised tokens, correctly predicted tokens)."""
+def causal_lm_objective(model: nn.Module, b: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(sum of token losses, supervised tokens, correctly predicted tokens), all on the device.
+
+    The counts stay tensors, so a training step does not wait for the GPU in the middle (``evaluate`` reads them);
+    the labels are shifted rather than the logits, so the (batch x length x vocabulary) logits are not copied.
+    """
     kwargs = {"input_ids": b.input_ids, "attention_mask": b.attention_mask, "use_cache": False}
     if b.position_ids is not None:
         kwargs["position_ids"] = b.position_ids
     logits = model(**kwargs).logits
     length = b.input_ids.shape[1]
-    logits = logits[:, -length:, :][:, :-1, :]  # prompt tuning prepends virtual tokens
-    target = b.labels[:, 1:]
+    logits = logits[:, -length:, :]  # prompt tuning prepends virtual tokens
+    target = F.pad(b.labels[:, 1:], (0, 1), value=IGNORE)  # position t predicts token t + 1; the last predicts none
     flat = logits.reshape(-1, logits.shape[-1]).float()
     weights = getattr(b, "weights", None)
     if weights is None:
         loss = F.cross_entropy(flat, target.reshape(-1), ignore_index=IGNORE, reduction="sum")
     else:  # per-message loss_weight: each token's loss scaled by its turn's weight
         per_token = F.cross_entropy(flat, target.reshape(-1), ignore_index=IGNORE, reduction="none")
-        loss = (per_token * weights[:, 1:].reshape(-1).to(per_token.dtype)).sum()
+        shifted = F.pad(weights[:, 1:], (0, 1), value=0.0)
+        loss = (per_token * shifted.reshape(-1).to(per_token.dtype)).sum()
     mask = target != IGNORE
-    correct = int(((logits.argmax(-1) == target) & mask).sum())
-    return loss, int(mask.sum()), correct
+    correct = ((logits.argmax(-1) == target) & mask).sum()
+    return loss, mask.sum(), correct
 
 
 def schedule(kind: str, warmup: int, total: int) -> Callable[[int], float]:
@@ -99,7 +104,12 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.op
         if p.requires_grad:
             (decay if p.ndim >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    params = [p for g in groups for p in g["params"]]
+    # one fused kernel for the whole update on a GPU (what HF Trainer's default adamw_torch_fused does)
+    fused = bool(params) and all(p.is_cuda and p.is_floating_point() for p in params)
+    return torch.optim.AdamW(
+        [g for g in groups if g["params"]], lr=lr, betas=(0.9, 0.999), eps=1e-8, **({"fused": True} if fused else {})
+    )
 
 
 def evaluate(
@@ -120,7 +130,7 @@ def evaluate(
         for b in batches[dist.rank :: dist.world]:
             with _autocast(device, autocast):
                 loss, n, c = objective(model, b.to(device))
-            loss_sum, items, correct = loss_sum + float(loss), items + n, correct + c
+            loss_sum, items, correct = loss_sum + float(loss), items + int(n), correct + int(c)
     model.train(was_training)
     loss_sum, items, correct = dist.sum(loss_sum, items, correct)
     items, correct = int(items), int(correct)
@@ -150,16 +160,17 @@ def accumulate(
     """
     (denom,) = dist.sum(sum(m.n_items for m in micros))
     denom = max(1.0, denom)
-    total, tokens = 0.0, 0
+    summed: torch.Tensor | float = 0.0
+    tokens = 0
     for i, m in enumerate(micros):
         sync = i == len(micros) - 1 or not hasattr(model, "no_sync")
         with _autocast(device, autocast), contextlib.nullcontext() if sync else model.no_sync():
             loss_sum, _, _ = objective(model, m.to(device))
             scaled = loss_sum * dist.world / denom
             (scaler.scale(scaled) if scaler else scaled).backward()
-        total += float(loss_sum.detach())
+        summed = summed + loss_sum.detach()  # read once per step, not per micro-batch (each read waits for the GPU)
         tokens += m.n_tokens
-    total, tokens = dist.sum(total, tokens)
+    total, tokens = dist.sum(float(summed), tokens)
     return total / denom, int(tokens)
 
 

@@ -47,12 +47,12 @@ def collate_pairs(rows: Sequence[PairRow], pad_id: int) -> PairBatch:
     return PairBatch(ids, mask, len(rows), int(mask.sum()))
 
 
-def reward_objective(model: nn.Module, b: PairBatch) -> tuple[torch.Tensor, int, int]:
+def reward_objective(model: nn.Module, b: PairBatch) -> tuple[torch.Tensor, int, torch.Tensor]:
     """(sum of pair losses, pairs, pairs ranked right)."""
     scores = _scores(model, b.input_ids, b.attention_mask)
     chosen, rejected = scores[: b.n_pairs], scores[b.n_pairs :]
     margin = (chosen - rejected).float()
-    return -F.logsigmoid(margin).sum(), b.n_pairs, int((margin > 0).sum())
+    return -F.logsigmoid(margin).sum(), b.n_pairs, (margin > 0).sum()
 
 
 def _scores(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
