@@ -233,6 +233,7 @@ def run_hf(spec, rows, skip: int) -> dict[str, Any]:
             disable_tqdm=True,
             remove_unused_columns=False,
             dataloader_num_workers=0,
+            torch_compile=spec.compile,
             seed=spec.seed,
         )
         trainer = Trainer(model=model, args=targs, train_dataset=items, data_collator=lambda feats: feats[0])
@@ -257,11 +258,13 @@ def kernel_families(prof) -> tuple[list[tuple[str, float]], float, list[tuple[st
         if not t or getattr(e, "device_type", None) is not None and "CUDA" not in str(e.device_type):
             continue
         name = e.key
+        if name.startswith("ProfilerStep") or "#" in name:  # step and optimiser annotations, not kernels
+            continue
         low = name.lower()
-        if any(k in low for k in ("gemm", "nvjet", "cutlass", "xmma", "sm90_", "cublas")):
-            f = "matmul"
-        elif any(k in low for k in ("flash", "fmha", "attention", "efficient_attention", "cudnn")):
+        if any(k in low for k in ("flash", "fmha", "attention", "sdpa")):
             f = "attention"
+        elif any(k in low for k in ("gemm", "nvjet", "cutlass", "xmma", "sm90_", "cublas")):
+            f = "matmul"
         elif any(k in low for k in ("softmax", "nll_loss", "cross_entropy", "log_softmax")):
             f = "loss (softmax/nll)"
         elif "adam" in low or "multi_tensor" in low:
@@ -292,7 +295,9 @@ def mfu_part(args, out: Out) -> None:
     skip = 2 if args.tiny else 5
     rng = random.Random(0)
     words = "the cat dog tree river city water fire sun moon star code data model".split()
-    n_rows = 8 * max(args.mfu_batches) * 2
+    runs = [(r.split(":")[0], int(r.split(":")[1]), r.split(":")[2:]) for r in args.mfu_runs.split(",") if r]
+    first_batch = runs[0][1] if runs else 4
+    n_rows = 8 * max([b for _, b, _ in runs] + [first_batch]) * 2
     rows = [Sample(i, (Turn("text", " ".join(rng.choices(words, k=seq * 2))),)) for i in range(n_rows)]
     n = matmul_params(shape)
     attn = 12 * shape["num_hidden_layers"] * shape["hidden_size"] * seq
@@ -308,8 +313,9 @@ def mfu_part(args, out: Out) -> None:
     )
     figures: list[dict[str, Any]] = []
 
-    def spec_for(method: str, batch: int, n_steps: int) -> TrainingSpec:
+    def spec_for(method: str, batch: int, n_steps: int, compiled: bool = False) -> TrainingSpec:
         return TrainingSpec(
+            compile=compiled,
             base_model=str(model_dir),
             method=method,
             mode="pretrain",
@@ -335,31 +341,31 @@ def mfu_part(args, out: Out) -> None:
     if not args.no_before:
         try:  # the same-run baseline of our own fixes: full fine-tuning through the loop as it was
             with loop_before_fixes():
-                before = run_ours(spec_for("full", args.mfu_batches[0], steps), rows, skip)
+                before = run_ours(spec_for("full", first_batch, steps), rows, skip)
             tps, mfu = rate(before["phases"])
-            out(f"  {'full (loop before)':<15} batch {args.mfu_batches[0]}: ours {tps:9.0f} tok/s MFU {mfu:6.1%}")
-            out.save("mfu_before", {"batch": args.mfu_batches[0], "tokens_per_s": tps, "mfu": mfu})
+            out(f"  {'full (loop before)':<15} batch {first_batch}: ours {tps:9.0f} tok/s MFU {mfu:6.1%}")
+            out.save("mfu_before", {"batch": first_batch, "tokens_per_s": tps, "mfu": mfu})
         except Exception as e:
             out(f"  loop before: FAILED {type(e).__name__}: {str(e)[:300]}")
             traceback.print_exc()
-    hf_rates: dict[tuple[str, int], dict] = {}
-    runs = [(m, args.mfu_batches[0]) for m in ("full", "lora", "full_then_lora")]
-    runs += [("full", b) for b in args.mfu_batches[1:]]
-    for method, batch in runs:
+    hf_rates: dict[tuple[str, int, bool], dict] = {}
+    for method, batch, flags in runs:
+        compiled = "compile" in flags
+        label = method + (" compiled" if compiled else "")
         if out.elapsed() > args.budget_s * args.mfu_share:
-            out(f"  {method} batch {batch}: skipped (time budget)")
+            out(f"  {label} batch {batch}: skipped (time budget)")
             continue
         n_steps = steps * 2 if method == "full_then_lora" else steps
         try:
-            ours = run_ours(spec_for(method, batch, n_steps), rows, skip)
+            ours = run_ours(spec_for(method, batch, n_steps, compiled), rows, skip)
             tps, mfu = rate(ours["phases"])
-            fig = {"method": method, "batch": batch, "ours_tokens_per_s": tps, "ours_mfu": mfu}
+            fig = {"method": method, "compiled": compiled, "batch": batch, "ours_tokens_per_s": tps, "ours_mfu": mfu}
             fig |= {"ours_peak_gib": ours["peak_gib"], "ours_phases": ours["phases"]}
-            line = f"  {method:<15} batch {batch}: ours {tps:9.0f} tok/s MFU {mfu:6.1%}"
+            line = f"  {label:<15} batch {batch}: ours {tps:9.0f} tok/s MFU {mfu:6.1%}"
             if method == "full_then_lora":  # HF has no such method: its full and LoRA rates at our step split
                 hf_phases = []
                 for p in ours["phases"]:
-                    h = hf_rates.get((p["method"], batch))
+                    h = hf_rates.get((p["method"], batch, compiled))
                     if h is None:
                         break
                     hf_phases.append({**p, "steady_s": p["steady_steps"] * h["steady_s"] / h["steady_steps"]})
@@ -368,8 +374,8 @@ def mfu_part(args, out: Out) -> None:
                     fig |= {"hf_tokens_per_s": htps, "hf_mfu": hmfu, "hf_note": "HF's full and LoRA rates, our split"}
                     line += f" | HF Trainer (its full + LoRA rates) {htps:9.0f} tok/s MFU {hmfu:6.1%} | ours/HF {tps / htps:5.3f}"
             else:
-                h = run_hf(spec_for(method, batch, n_steps), rows, skip)
-                hf_rates[(method, batch)] = h
+                h = run_hf(spec_for(method, batch, n_steps, compiled), rows, skip)
+                hf_rates[(method, batch, compiled)] = h
                 htps = h["steady_steps"] * h["tokens_per_step"] / h["steady_s"]
                 hmfu = htps * per_token[method] / peak
                 fig |= {"hf_tokens_per_s": htps, "hf_mfu": hmfu, "hf_peak_gib": h["peak_gib"]}
@@ -380,19 +386,22 @@ def mfu_part(args, out: Out) -> None:
             figures.append(fig)
             out.save("mfu", figures)
         except Exception as e:  # one configuration's failure (e.g. out of memory) must not end the lease's run
-            out(f"  {method} batch {batch}: FAILED {type(e).__name__}: {str(e)[:300]}")
+            out(f"  {label} batch {batch}: FAILED {type(e).__name__}: {str(e)[:300]}")
             traceback.print_exc()
         finally:
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
     if out.elapsed() < args.budget_s * args.mfu_share and not args.no_profile:
         try:
-            res = run_ours(spec_for("full", args.mfu_batches[0], skip + 6), rows, skip, profile_dir=tmp)
+            parts = (args.profile_run or f"full:{first_batch}").split(":")
+            p_method, p_batch, p_compiled = parts[0], int(parts[1]), "compile" in parts[2:]
+            res = run_ours(spec_for(p_method, p_batch, skip + 6, p_compiled), rows, skip, profile_dir=tmp)
             fams, total, top = kernel_families(res["profile"])
             steps_s = sum(p["steady_s"] for p in res["phases"]) / max(1, sum(p["steady_steps"] for p in res["phases"]))
             wall = 3 * steps_s * 1000
             out(
-                f"profile of our full fine-tuning (3 steps, batch {args.mfu_batches[0]}): GPU kernel time {total:.0f} ms "
+                f"profile of our {p_method}{' compiled' if p_compiled else ''} (3 steps, batch {p_batch}): GPU kernel "
+                f"time {total:.0f} ms "
                 f"over ~{wall:.0f} ms of steps (GPU busy ~{min(1.0, total / wall) if wall else 0:.0%})"
             )
             for f, ms in fams:
@@ -400,7 +409,10 @@ def mfu_part(args, out: Out) -> None:
             out("  top kernels:")
             for name, ms in top:
                 out(f"    {ms:8.1f} ms  {name}")
-            out.save("mfu_profile", {"families_ms": fams, "kernel_ms": total, "steps_ms": wall, "top": top})
+            out.save(
+                "mfu_profile",
+                {"run": ":".join(parts), "families_ms": fams, "kernel_ms": total, "steps_ms": wall, "top": top},
+            )
         except Exception as e:
             out(f"  profile FAILED {type(e).__name__}: {str(e)[:300]}")
             traceback.print_exc()
@@ -462,7 +474,8 @@ def signals_part(args, out: Out) -> None:
     pad = tok.pad_token_id
     # the CPU batches, the slow baseline, on the first rows only (a seeded sample: the same lengths on average)
     n_base = min(len(live), 300 if args.tiny else args.signal_baseline_rows)
-    configs = [("CPU defaults", *CPU_BATCHES, n_base), ("GPU defaults", *GPU_BATCHES, len(live))]
+    configs = [("CPU defaults", *CPU_BATCHES, n_base)] if n_base else []
+    configs += [("GPU defaults", *GPU_BATCHES, len(live))]
     configs += [(f"rows {r}, tokens {k}", r, k, len(live)) for r, k in args.signal_batches]
     figures: list[dict[str, Any]] = []
     reference = None
@@ -653,8 +666,15 @@ def main() -> None:
     rp.add_argument("--mfu-share", type=float, default=0.45, help="MFU runs start only before this share of the budget")
     rp.add_argument("--signals-share", type=float, default=0.7)
     rp.add_argument("--mfu-steps", type=int, default=20)
-    rp.add_argument("--mfu-batches", default="4,8", type=lambda s: [int(x) for x in s.split(",")])
+    rp.add_argument(
+        "--mfu-runs",
+        default="full:4,lora:4,full_then_lora:4,full:8",
+        help="method:batch[:compile], comma-separated; ':compile' runs ours with spec.compile and HF with torch_compile",
+    )
     rp.add_argument("--no-profile", action="store_true")
+    rp.add_argument(
+        "--profile-run", default=None, help="method:batch[:compile] to profile (default full:<first batch>)"
+    )
     rp.add_argument("--no-before", action="store_true", help="skip the run of the loop as it was before the fixes")
     rp.add_argument("--peak-tflops", type=float, default=PEAK_TFLOPS)
     rp.add_argument("--signal-rows", type=int, default=20000)

@@ -187,7 +187,7 @@ def load_reward_model(path: str, device: str | None):
 #: faster there and cost memory), larger on a GPU, where a batch of 16 rows leaves most of the chip idle
 #: (bench/gpu_figures.py measures both on an H200; docs/benchmarks.md)
 CPU_BATCHES = (16, 16384)
-GPU_BATCHES = (128, 32768)
+GPU_BATCHES = (512, 131072)
 
 
 def default_batches(device: str) -> tuple[int, int]:
@@ -276,32 +276,48 @@ def answer_losses(
     progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (length-sorted, right-padded batches).
-    ``progress(done, total)`` hears the rows scored after each batch."""
+    ``progress(done, total)`` hears the rows scored after each batch. A batch the GPU has no memory for is split in
+    two and retried (down to one row), so the GPU defaults are safe on a smaller card."""
     import torch
 
     dev = next(model.parameters()).device
     out = np.full(len(seqs), np.nan)
     done = 0
-    for idx in length_batches([len(s) for s in seqs], batch_size, batch_tokens):
-        width = max(len(seqs[i]) for i in idx)
-        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        rows: list[int] = []
-        cols: list[int] = []
-        for r, i in enumerate(idx):
-            n, a = len(seqs[i]), answer_lens[i]
-            ids[r, :n] = torch.tensor(seqs[i], dtype=torch.long)
-            mask[r, :n] = 1
-            rows += [r] * a
-            cols += range(n - a - 1, n - 1)  # position t predicts token t + 1
-        r_t, c_t = torch.tensor(rows), torch.tensor(cols)
-        targets = ids[r_t, c_t + 1]
-        with torch.inference_mode():
-            loss = _token_losses(model, ids.to(dev), mask.to(dev), r_t.to(dev), c_t.to(dev), targets.to(dev)).cpu()
-        sums = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, r_t, loss.double())
-        counts = torch.tensor([answer_lens[i] for i in idx], dtype=torch.float64)
-        out[idx] = (sums / counts).numpy()
+    pending = length_batches([len(s) for s in seqs], batch_size, batch_tokens)[::-1]  # a stack: next batch last
+    while pending:
+        idx = pending.pop()
+        try:
+            out[idx] = _batch_losses(model, [seqs[i] for i in idx], [answer_lens[i] for i in idx], pad_id, dev)
+        except torch.OutOfMemoryError:
+            if len(idx) == 1:
+                raise
+            torch.cuda.empty_cache()
+            half = len(idx) // 2
+            pending += [idx[half:], idx[:half]]
+            continue
         done += len(idx)
         if progress is not None:
             progress(done, len(seqs))
     return out
+
+
+def _batch_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, dev) -> np.ndarray:
+    import torch
+
+    width = max(map(len, seqs))
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    rows: list[int] = []
+    cols: list[int] = []
+    for r, (seq, a) in enumerate(zip(seqs, answer_lens, strict=True)):
+        n = len(seq)
+        ids[r, :n] = torch.tensor(seq, dtype=torch.long)
+        mask[r, :n] = 1
+        rows += [r] * a
+        cols += range(n - a - 1, n - 1)  # position t predicts token t + 1
+    r_t, c_t = torch.tensor(rows), torch.tensor(cols)
+    targets = ids[r_t, c_t + 1]
+    with torch.inference_mode():
+        loss = _token_losses(model, ids.to(dev), mask.to(dev), r_t.to(dev), c_t.to(dev), targets.to(dev)).cpu()
+    sums = torch.zeros(len(seqs), dtype=torch.float64).index_add_(0, r_t, loss.double())
+    return (sums / torch.tensor(answer_lens, dtype=torch.float64)).numpy()

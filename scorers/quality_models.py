@@ -104,13 +104,13 @@ def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair 
 
 class LMParams(ScorerParams):
     batch_size: int | None = Field(
-        None, ge=1, le=512, description="Most sequences per forward pass (unset: 16 on CPU, 128 on a GPU)."
+        None, ge=1, le=512, description="Most sequences per forward pass (unset: 16 on CPU, 512 on a GPU)."
     )
     batch_tokens: int | None = Field(
         None,
         ge=64,
         description="Most padded tokens per forward pass (length-sorted batches: short rows pack many to a batch, "
-        "long ones few; unset: 16,384 on CPU, 32,768 on a GPU).",
+        "long ones few; unset: 16,384 on CPU, 131,072 on a GPU, where a batch the card cannot hold is split).",
     )
     max_length: int = Field(1024, ge=8, description="Longest conditional sequence (prompt + answer) in tokens.")
     max_answer_tokens: int = Field(

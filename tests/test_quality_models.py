@@ -340,6 +340,46 @@ def test_only_answer_positions_reach_the_output_layer(lm_dir: Path) -> None:
     assert np.allclose(sliced, full, rtol=1e-5)
 
 
+def test_output_layer_runs_in_bounded_chunks_and_a_batch_out_of_memory_is_split(lm_dir: Path, monkeypatch) -> None:
+    """The float32 logits are bounded by HEAD_CHUNK answer positions a call; a batch the GPU cannot hold is split in
+    two and retried, with the same losses as when it fitted."""
+    import torch
+
+    from scorers import _lm
+    from scorers.quality_models import build_pair, load_causal_lm
+
+    tok, model = load_causal_lm(str(lm_dir), "cpu")
+    pairs = [build_pair(tok, s, 64, 64) for s in _rows()]
+    seqs, lens = [p.conditional for p in pairs], [p.answer_len for p in pairs]
+    whole = _lm.answer_losses(model, seqs, lens, 0, batch_size=64)
+
+    monkeypatch.setattr(_lm, "HEAD_CHUNK", 3)
+    calls: list[int] = []
+    hook = model.get_output_embeddings().register_forward_hook(lambda m, args, out: calls.append(args[0].shape[0]))
+    try:
+        chunked = _lm.answer_losses(model, seqs, lens, 0, batch_size=64)
+    finally:
+        hook.remove()
+    assert max(calls) <= 3 and sum(calls) == sum(lens)
+    assert np.allclose(chunked, whole, rtol=1e-5)
+
+    real = _lm._batch_losses
+    tried: list[int] = []
+
+    def small_card(model, batch, *args):
+        tried.append(len(batch))
+        if len(batch) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(model, batch, *args)
+
+    monkeypatch.setattr(_lm, "_batch_losses", small_card)
+    done: list[int] = []
+    split = _lm.answer_losses(model, seqs, lens, 0, batch_size=64, progress=lambda d, t: done.append(d))
+    assert tried[0] == len(seqs) > 2 and max(n for n in tried if n <= 2) <= 2
+    assert np.allclose(split, whole, rtol=1e-5)
+    assert done[-1] == len(seqs) and done == sorted(done)
+
+
 def test_same_scores_whatever_the_token_budget(lm_dir: Path, rm_dir: Path) -> None:
     models = ModelConfig(language_model=str(lm_dir), reward_model=str(rm_dir), device="cpu")
     outs = [
