@@ -19,7 +19,7 @@ For each signal, the same rows through:
 * ``local judge``: ``LocalJudge.judge_many`` (left-padded, length-sorted generation batches) against one
   ``generate`` per row.
 
-Both paths must agree (the largest difference is printed); on a GPU this waits for the GPU issue.
+Both paths must agree (the largest difference is printed). On a GPU: ``bench/gpu_figures.py`` (docs/benchmarks.md).
 """
 
 from __future__ import annotations

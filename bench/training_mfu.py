@@ -2,7 +2,8 @@
 
     python bench/training_mfu.py [--methods full,lora] [--batch 4] [--steps 20] [--peak-tflops 989]
 
-Needs a CUDA GPU (not run in CI; no GPU was lent when this was written).  ``--tiny`` runs the same
+Needs a CUDA GPU (not run in CI). ``bench/gpu_figures.py`` measures the same loop on a GPU against HF Trainer (figures:
+docs/benchmarks.md, *GPU figures on an H200*).  ``--tiny`` runs the same
 code path on CPU with a toy shape, to check the script itself.
 
 MFU = achieved model FLOPs / peak.  Model FLOPs per token: full fine-tuning 6·N + 12·L·d·T

@@ -29,40 +29,16 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
-def load_model(
-    path: str | Path, task: str, pad_token_id: int | None, device: torch.device, dtype: torch.dtype = torch.float32
-) -> nn.Module:
-    """The base model, in ``dtype`` (float32 unless the weights stay frozen: :func:`frozen_dtype`)."""
+def load_model(path: str | Path, task: str, pad_token_id: int | None, device: torch.device) -> nn.Module:
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     if task == "reward":
-        model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1, dtype=dtype)
+        model = AutoModelForSequenceClassification.from_pretrained(str(path), num_labels=1, dtype=torch.float32)
         model.config.pad_token_id = pad_token_id
     else:
-        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
     model.config.use_cache = False
     return model.to(device)
-
-
-def frozen_dtype(method: str, autocast: torch.dtype | None, device: torch.device) -> torch.dtype:
-    """The dtype to load the base weights in: the autocast dtype on a GPU when the method leaves them frozen (LoRA,
-    DoRA, prompt learning), since weights that never take an optimiser step need no float32 master copy; measured
-    on an H200 (docs/benchmarks.md), float32 frozen weights made LoRA slower than full fine-tuning (every forward
-    and backward re-cast them). Float32 otherwise, and on CPU, where half-precision matmuls are slow."""
-    from app.training_spec.spec import ADAPTER_METHODS
-
-    if method in ADAPTER_METHODS and autocast is not None and device.type == "cuda":
-        return autocast
-    return torch.float32
-
-
-def trainable_in_float32(model: nn.Module) -> nn.Module:
-    """Every trainable parameter in float32 (adapters, heads and embeddings copied from a half-precision base):
-    the optimiser's updates are too small for bfloat16's 8 bits of mantissa."""
-    for p in model.parameters():
-        if p.requires_grad and p.dtype != torch.float32:
-            p.data = p.data.float()
-    return model
 
 
 def _decoder_layers(model: nn.Module) -> nn.ModuleList:

@@ -78,14 +78,7 @@ def run_training(
 
     from app.training import distributed, export
     from app.training.loop import PhaseConfig, causal_lm_objective, train_phase
-    from app.training.model import (
-        apply_method,
-        autocast_dtype,
-        frozen_dtype,
-        load_model,
-        pick_device,
-        trainable_in_float32,
-    )
+    from app.training.model import apply_method, autocast_dtype, load_model, pick_device
     from app.training.reward import reward_objective
 
     out_dir = Path(out_dir)
@@ -134,15 +127,13 @@ def run_training(
 
         emit({"phase": "loading", "stage": ph.stage.name, "method": ph.method, "base_model": base_path})
         torch.manual_seed(spec.seed + ph.index)
-        model = load_model(
-            base_path, spec.task, tokenizer.pad_token_id, device, frozen_dtype(ph.method, autocast, device)
-        )
+        model = load_model(base_path, spec.task, tokenizer.pad_token_id, device)
         if spec.gradient_checkpointing:
             if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x name
                 model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
             else:
                 model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model = trainable_in_float32(apply_method(model, ph.method, spec, spec.task))
+        model = apply_method(model, ph.method, spec, spec.task)
         if spec.compile:
             model.compile()  # in place: parameter names, checkpoints and export stay those of the plain model
         n_train = sum(p.numel() for p in model.parameters() if p.requires_grad)

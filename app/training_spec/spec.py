@@ -85,8 +85,10 @@ class TrainingSpec(BaseModel):
     gradient_checkpointing: bool = False
     compile: bool = Field(
         False,
-        description="torch.compile the model: on a GPU, a one-off compile (about a minute) buys faster steps by fusing "
-        "the small element-wise kernels (docs/benchmarks.md has the measured gain); off by default.",
+        description="torch.compile the model: a one-off compile (about a minute for a 0.5B model) buys faster steps on "
+        "a GPU by fusing the small element-wise kernels (H200, 0.5B model, full fine-tuning at batch 8 x 2048: "
+        "84k tokens/s compiled, 72k not; docs/benchmarks.md). Off by default: it costs more than it saves on "
+        "short jobs and on CPU.",
     )
 
     # data

@@ -142,29 +142,6 @@ def test_packing_trains_and_gradient_checkpointing_runs(chat_model, tmp_path):
     assert last < first
 
 
-def test_frozen_base_weights_load_in_half_precision_on_a_gpu_and_trainable_ones_stay_float32(chat_model):
-    """LoRA's frozen weights need no float32 master copy on a GPU (H200: float32 frozen weights made LoRA slower than
-    full fine-tuning); whatever trains stays float32, also the embeddings a base model's adapter trains."""
-    from app.training.model import apply_method, frozen_dtype, load_model, trainable_in_float32
-
-    cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    assert frozen_dtype("lora", torch.bfloat16, cuda) == torch.bfloat16
-    assert frozen_dtype("dora", torch.float16, cuda) == torch.float16
-    assert frozen_dtype("full", torch.bfloat16, cuda) == torch.float32  # its weights take optimiser steps
-    assert frozen_dtype("adapter", torch.bfloat16, cuda) == torch.float32
-    assert frozen_dtype("lora", torch.bfloat16, cpu) == torch.float32  # half-precision matmuls are slow on CPU
-    assert frozen_dtype("lora", None, cuda) == torch.float32
-
-    spec = TrainingSpec(base_model=str(chat_model), method="lora", model_kind="base")  # trains the embeddings too
-    model = load_model(chat_model, "causal_lm", None, cpu, torch.bfloat16)
-    model = trainable_in_float32(apply_method(model, "lora", spec, "causal_lm"))
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    frozen = [p for p in model.parameters() if not p.requires_grad]
-    assert trainable and frozen
-    assert {p.dtype for p in trainable} == {torch.float32}
-    assert {p.dtype for p in frozen} == {torch.bfloat16}
-
-
 def test_compile_is_a_spec_option_that_trains_and_exports_the_plain_model(chat_model, tmp_path):
     pytest.importorskip("torch._dynamo")
     spec, result, events = train(chat_model, tmp_path, "lora", steps=4, compile=True)
