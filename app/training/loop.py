@@ -104,7 +104,7 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.op
         if p.requires_grad:
             (decay if p.ndim >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    params = [p for g in groups for p in g["params"]]
+    params = decay + no_decay
     # one fused kernel for the whole update on a GPU (what HF Trainer's default adamw_torch_fused does)
     fused = bool(params) and all(p.is_cuda and p.is_floating_point() for p in params)
     return torch.optim.AdamW(
