@@ -142,9 +142,20 @@ def test_packing_trains_and_gradient_checkpointing_runs(chat_model, tmp_path):
     assert last < first
 
 
-def test_compile_is_a_spec_option_that_trains_and_exports_the_plain_model(chat_model, tmp_path):
+def test_compile_is_a_spec_option_that_trains_and_exports_the_plain_model(chat_model, tmp_path, monkeypatch):
     pytest.importorskip("torch._dynamo")
+    compiled: list[type] = []
+    original = torch.nn.Module.compile
+
+    def spy(self, *args, **kwargs):
+        compiled.append(type(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "compile", spy)
     spec, result, events = train(chat_model, tmp_path, "lora", steps=4, compile=True)
+    assert len(compiled) == 1  # the model the phase trains, once
     assert result["status"] == "completed" and result["steps"] == 4
+    train(chat_model, tmp_path / "plain", "lora", steps=1)
+    assert len(compiled) == 1  # off by default
     adapter = json.loads((tmp_path / "final" / "adapter_config.json").read_text())
     assert adapter["r"] == spec.lora_r  # the export is the plain peft adapter, not a compiled wrapper
