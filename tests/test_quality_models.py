@@ -316,20 +316,31 @@ def test_length_batches_sort_pack_and_respect_the_token_budget() -> None:
     assert [lengths[i] for i in batches[-1]] == [400]  # over the budget alone: a batch of its own
 
 
-def test_only_answer_positions_reach_the_output_layer(lm_dir: Path) -> None:
-    from scorers import _lm
+def _lm_rows(lm_dir: Path):
+    """The tiny LM and its conditional sequences and answer lengths for the test rows."""
     from scorers.quality_models import build_pair, load_causal_lm
 
     tok, model = load_causal_lm(str(lm_dir), "cpu")
-    assert _lm.answer_head_ok(model)
     pairs = [build_pair(tok, s, 64, 64) for s in _rows()]
-    seqs, lens = [p.conditional for p in pairs], [p.answer_len for p in pairs]
-    rows_seen: list[int] = []
-    hook = model.get_output_embeddings().register_forward_hook(lambda m, args, out: rows_seen.append(args[0].shape[0]))
+    return model, [p.conditional for p in pairs], [p.answer_len for p in pairs]
+
+
+def _head_rows(model, fn):
+    """(fn's result, rows the output layer saw per call)."""
+    seen: list[int] = []
+    hook = model.get_output_embeddings().register_forward_hook(lambda m, args, out: seen.append(args[0].shape[0]))
     try:
-        sliced = _lm.answer_losses(model, seqs, lens, 0, batch_size=4)
+        return fn(), seen
     finally:
         hook.remove()
+
+
+def test_only_answer_positions_reach_the_output_layer(lm_dir: Path) -> None:
+    from scorers import _lm
+
+    model, seqs, lens = _lm_rows(lm_dir)
+    assert _lm.answer_head_ok(model)
+    sliced, rows_seen = _head_rows(model, lambda: _lm.answer_losses(model, seqs, lens, 0, batch_size=4))
     assert sum(rows_seen) == sum(lens) < sum(len(s) for s in seqs)  # prompt positions never went through it
     # the fallback (the model's own logits from the first answer position) gives the same losses
     _lm._ANSWER_HEAD[id(model)] = False
@@ -346,20 +357,12 @@ def test_output_layer_runs_in_bounded_chunks_and_a_batch_out_of_memory_is_split(
     import torch
 
     from scorers import _lm
-    from scorers.quality_models import build_pair, load_causal_lm
 
-    tok, model = load_causal_lm(str(lm_dir), "cpu")
-    pairs = [build_pair(tok, s, 64, 64) for s in _rows()]
-    seqs, lens = [p.conditional for p in pairs], [p.answer_len for p in pairs]
+    model, seqs, lens = _lm_rows(lm_dir)
     whole = _lm.answer_losses(model, seqs, lens, 0, batch_size=64)
 
     monkeypatch.setattr(_lm, "HEAD_CHUNK", 3)
-    calls: list[int] = []
-    hook = model.get_output_embeddings().register_forward_hook(lambda m, args, out: calls.append(args[0].shape[0]))
-    try:
-        chunked = _lm.answer_losses(model, seqs, lens, 0, batch_size=64)
-    finally:
-        hook.remove()
+    chunked, calls = _head_rows(model, lambda: _lm.answer_losses(model, seqs, lens, 0, batch_size=64))
     assert max(calls) <= 3 and sum(calls) == sum(lens)
     assert np.allclose(chunked, whole, rtol=1e-5)
 
