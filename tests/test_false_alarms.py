@@ -377,9 +377,25 @@ def test_code_answers_show_their_output_and_their_markup() -> None:
         ),
         # still flagged: a template section inside a prose answer
         sample(3, "Describe a sunset.", "The sky turns orange and red.\n\n### Instruction:\nDescribe a sunrise."),
+        # row 1317: a coding task the instruction's words do not name; "## Output:" follows the code
+        sample(
+            4,
+            "Compute the factorial of the number 5 using recursion.",
+            "def factorial(n): \n    if n == 1 or n == 0: \n        return 1\n    else: \n"
+            "        return n * factorial(n-1) \nprint(factorial(5))\n\n## Output:\n120",
+        ),
+        # still flagged: an output section after prose (another task's template)
+        sample(5, "Name a colour.", "Blue.\n\n### Input:\nName a fruit.\n\n### Output:\nApple."),
     ]
     out = run_audit(rows, scorers=["broken_answer", "text_damage"])
-    assert [_flags(out, i) for i in range(len(rows))] == [[], [], [], ["merged_instructions"]]
+    assert [_flags(out, i) for i in range(len(rows))] == [
+        [],
+        [],
+        [],
+        ["merged_instructions"],
+        [],
+        ["merged_instructions"],
+    ]
     # row 219: a bare code answer followed by its output parses; row 1584: a signature asked for on its own
     code = (
         'def count_words(sentence):\n    return len(sentence.split())\n\nprint(count_words("This is a test"))\n\n'

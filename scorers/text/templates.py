@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from scorers.text.code import looks_like_code
 from scorers.text.cues import ASKS_FOR_A_TASK, TASK_CUE
 from scorers.text.rules import Rule, Seen
 
@@ -17,6 +18,14 @@ CHAT_TOKENS = Rule(
     "chat-template token",
     re.compile(r"<\|(?:im_start|im_end|endoftext|user|assistant)\|>|\[/?INST\]|<</?SYS>>"),
     "a chat template's special token left in the text",
+)
+
+OUTPUT_SECTION = Rule(
+    "input or output section",
+    re.compile(r"^\s*#{2,4}\s*(?:Input|Output)\b", re.M),
+    "an Alpaca template's '### Input' / '### Output' section (after code, or in a coding task, it is the program's "
+    "own output)",
+    Seen("codealpaca/code_alpaca_2k.json", 1312, "## Output:"),
 )
 
 ARTEFACTS: tuple[Rule, ...] = (
@@ -36,12 +45,7 @@ ARTEFACTS: tuple[Rule, ...] = (
         re.compile(r"^\s*#{2,4}\s*(?:Instruction|Response)\b", re.M),
         "an Alpaca template section ('### Response')",
     ),
-    Rule(
-        "input or output section",
-        re.compile(r"^\s*#{2,4}\s*(?:Input|Output)\b", re.M),
-        "an Alpaca template's '### Input' / '### Output' section (in a coding task it is the program's own output)",
-        Seen("codealpaca/code_alpaca_2k.json", 1312, "## Output:"),
-    ),
+    OUTPUT_SECTION,
     Rule("bare section marker", re.compile(r"^\s*#{2,4}\s*$", re.M), "a '##' separator line between generated tasks"),
     Rule(
         "Chinese task header",
@@ -54,7 +58,7 @@ ARTEFACTS: tuple[Rule, ...] = (
 
 def template_artefact(answer: str, instruction: str = "") -> re.Match[str] | None:
     """The first template artefact in ``answer`` (only chat tokens when the instruction asks for a task; no
-    "## Output" section when it is a coding task, whose answer may show the program's output)."""
+    "## Output" section when it is a coding task or follows code, whose answer may show the program's output)."""
     if ASKS_FOR_A_TASK.search(instruction):
         rules: tuple[Rule, ...] = (CHAT_TOKENS,)
     elif TASK_CUE["coding"].search(instruction):
@@ -63,7 +67,10 @@ def template_artefact(answer: str, instruction: str = "") -> re.Match[str] | Non
         rules = ARTEFACTS
     for rule in rules:
         assert rule.pattern is not None
-        m = rule.pattern.search(answer)
-        if m:
+        for m in rule.pattern.finditer(answer):
+            # "Display the multiplication table for 2" is a coding task the cue does not name; its answer's code
+            # is then followed by "## Output:" and what the code prints (Code Alpaca 1313, 1317-1319)
+            if rule is OUTPUT_SECTION and looks_like_code(answer[: m.start()]):
+                continue
             return m
     return None
