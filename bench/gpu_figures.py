@@ -25,7 +25,7 @@ a part that would overrun ``--budget-s`` is skipped, so a lease that ends early 
    datasheet's 989 TFLOP/s dense bf16, as MFU is usually reported). A profiled run of our full fine-tuning prints
    the GPU time per kernel family and the GPU's busy share.
 2. **Model signals.** Perplexity and IFD (one pass with the prompt, one without) on the 20,000 rows with a
-   Qwen2-0.5B-shaped causal LM (random init: speed only), through the product's ``build_pair`` and
+   Qwen2-0.5B-shaped causal LM (random init: speed only), through the product's ``build_pairs`` and
    ``answer_losses``, with the CPU batch sizes and with the GPU defaults. Rows/s include the tokenisation.
 3. **Closed loop.** The four arms of each seed, each trained from scratch with the same recipe on a ~30M-parameter
    Llama (the closed loop's model, wider and deeper), evaluated on the clean held-out rows; the table is the one
@@ -428,7 +428,7 @@ def signals_part(args, out: Out) -> None:
     from bench._data import to_sample
     from bench.training_mfu import QWEN2_05B, TINY
     from scorers._lm import CPU_BATCHES, GPU_BATCHES, answer_losses, load_causal_lm
-    from scorers.quality_models import LMParams, build_pair
+    from scorers.quality_models import LMParams, build_pairs
 
     rows = json.loads((GPU_DIR / "alpaca_20k.json").read_text(encoding="utf-8"))
     rows = rows[: 300 if args.tiny else args.signal_rows]
@@ -458,7 +458,7 @@ def signals_part(args, out: Out) -> None:
     p = LMParams()
     t_build = time.perf_counter() - t
     t = time.perf_counter()
-    pairs = [build_pair(tok, s, p.max_length, p.max_answer_tokens) for s in samples]
+    pairs = build_pairs(tok, samples, p.max_length, p.max_answer_tokens)
     t_tok = time.perf_counter() - t
     live = [pr for pr in pairs if pr is not None]
     lens = [pr.answer_len for pr in live]

@@ -128,11 +128,11 @@ def naive_losses(model, seqs: list[list[int]], answer_lens: list[int]) -> np.nda
 def bench_lm(samples: list[Sample], lm_dir: Path) -> None:
     from scorers import _lm
     from scorers._lm import answer_head_ok, answer_losses, default_batches, load_causal_lm
-    from scorers.quality_models import LMParams, build_pair
+    from scorers.quality_models import LMParams, build_pairs
 
     p = LMParams()
     tok, model = load_causal_lm(str(lm_dir), "cpu")
-    pairs = [pr for pr in (build_pair(tok, s, p.max_length, p.max_answer_tokens) for s in samples) if pr]
+    pairs = [pr for pr in build_pairs(tok, samples, p.max_length, p.max_answer_tokens) if pr]
     lens = [pr.answer_len for pr in pairs]
     passes = [[pr.conditional for pr in pairs], [pr.unconditional for pr in pairs]]
     tokens = sum(len(s) for seqs in passes for s in seqs)

@@ -81,6 +81,35 @@ def prompt_ids(tok, s: Sample) -> list[int]:
     return list(tok(text, add_special_tokens=True)["input_ids"])
 
 
+def _prompt_texts(tok, samples: Sequence[Sample]) -> tuple[list[str], bool]:
+    """Everything before each answer as text, and whether the tokenizer must add its special tokens to it (not to a
+    rendered chat template, which holds them; what ``apply_chat_template(tokenize=True)`` does)."""
+    if getattr(tok, "chat_template", None):
+        from jinja2 import TemplateError
+
+        rendered: list[str] = []
+        for s in samples:
+            try:
+                rendered.append(tok.apply_chat_template(_messages(s), add_generation_prompt=True, tokenize=False))
+            except (TemplateError, ValueError):  # a template that refuses one conversation: each row on its own
+                return [], False
+        return rendered, False
+    return [s.prompt_text + "\n" for s in samples], True
+
+
+def build_pairs(tok, samples: Sequence[Sample], max_length: int, max_answer_tokens: int) -> list[Pair | None]:
+    """:func:`build_pair` for every sample, the texts tokenised in two batched calls (a fast tokenizer's batch runs
+    on every core: on the GPU bench, tokenising row by row was a third of the IFD time)."""
+    if not samples:
+        return []
+    texts, special = _prompt_texts(tok, samples)
+    if not texts:
+        return [build_pair(tok, s, max_length, max_answer_tokens) for s in samples]
+    prompts = tok(texts, add_special_tokens=special)["input_ids"]
+    answers = tok([s.answer for s in samples], add_special_tokens=False)["input_ids"]
+    return [_pair(tok, list(p), list(a)[:max_answer_tokens], max_length) for p, a in zip(prompts, answers, strict=True)]
+
+
 @dataclass
 class Pair:
     conditional: list[int]
@@ -90,6 +119,11 @@ class Pair:
 
 def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair | None:
     answer = list(tok(s.answer, add_special_tokens=False)["input_ids"])[:max_answer_tokens]
+    return _pair(tok, None, answer, max_length, s)
+
+
+def _pair(tok, prompt: list[int] | None, answer: list[int], max_length: int, s: Sample | None = None) -> Pair | None:
+    """The two passes of one row from its tokens (the prompt's are read from ``s`` when not given)."""
     start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     if start is None:  # nothing to condition the first answer token on alone: drop it from both passes
         if len(answer) < 2:
@@ -98,7 +132,10 @@ def build_pair(tok, s: Sample, max_length: int, max_answer_tokens: int) -> Pair 
     if not answer:
         return None
     room = max(max_length - len(answer), 1)
-    prompt = prompt_ids(tok, s)[-room:]
+    if prompt is None:
+        assert s is not None
+        prompt = prompt_ids(tok, s)
+    prompt = prompt[-room:]
     return Pair(conditional=prompt + answer, unconditional=[start] + answer, answer_len=len(answer))
 
 
@@ -130,7 +167,7 @@ def lm_scores(samples: Sequence[Sample], ctx: ScoringContext, p: LMParams) -> di
         pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
         rows, tokens = default_batches(str(next(model.parameters()).device))
         batch_size, batch_tokens = p.batch_size or rows, p.batch_tokens or tokens
-        pairs = [build_pair(tok, s, p.max_length, p.max_answer_tokens) for s in samples]
+        pairs = build_pairs(tok, samples, p.max_length, p.max_answer_tokens)
         live = [i for i, pr in enumerate(pairs) if pr is not None]
         cond = np.full(len(samples), np.nan)
         unc = np.full(len(samples), np.nan)

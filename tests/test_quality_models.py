@@ -9,6 +9,7 @@ import pytest
 
 from scorers import ModelConfig, run_audit, sample
 from scorers.context import ScoringContext
+from scorers.samples import Sample, Turn
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -151,6 +152,41 @@ def test_loss_is_taken_on_answer_tokens_only(lm_dir: Path) -> None:
     other = build_pair(tok, sample(0, "Name a colour.", s.answer), 64, 64)
     assert other.unconditional == pair.unconditional
     assert answer_losses(model, [other.conditional], [k], 0, 1)[0] != pytest.approx(got, rel=1e-6)
+
+
+def test_pairs_tokenised_in_a_batch_are_the_row_by_row_pairs(lm_dir: Path, templated_lm_dir: Path) -> None:
+    """build_pairs (two batched tokenizer calls) gives exactly build_pair's tokens: plain prompts, a chat template,
+    a system turn, a multi-turn row, an empty answer, cuts at max_length / max_answer_tokens, and a template that
+    refuses a conversation (then every row goes on its own)."""
+    from jinja2 import TemplateError
+    from transformers import AutoTokenizer
+
+    from scorers.quality_models import build_pair, build_pairs
+
+    rows = [
+        *_rows(),
+        Sample(6, (Turn("user", "Hi"), Turn("assistant", "Hello."), Turn("user", "Bye"), Turn("assistant", "Bye!"))),
+        Sample(7, (Turn("user", "Say hi."), Turn("assistant", "hi")), system="Be brief."),
+        sample(8, "Answer with nothing.", ""),
+        sample(9, "Write a long line. " * 30, "word " * 80),
+    ]
+    for path in (lm_dir, templated_lm_dir):
+        tok = AutoTokenizer.from_pretrained(path)
+        for max_length, max_answer in ((64, 64), (24, 16)):
+            assert build_pairs(tok, rows, max_length, max_answer) == [
+                build_pair(tok, s, max_length, max_answer) for s in rows
+            ]
+    tok = AutoTokenizer.from_pretrained(templated_lm_dir)
+    original = tok.apply_chat_template
+
+    def no_system(messages, **kw):
+        if any(m["role"] == "system" for m in messages):
+            raise TemplateError("System role not supported")
+        return original(messages, **kw)
+
+    tok.apply_chat_template = no_system
+    assert build_pairs(tok, rows, 64, 64) == [build_pair(tok, s, 64, 64) for s in rows]
+    assert build_pairs(tok, [], 64, 64) == []
 
 
 def test_same_scores_at_batch_1_and_16(lm_dir: Path) -> None:
