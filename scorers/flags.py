@@ -225,7 +225,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "broken_answer",
             _N,
             "defect",
-            "info",
+            "error",
             "another generated task's text (or a template marker) is inside the answer",
         ),
         _c("control_characters", "text_damage", _N, "defect", "info", "invisible control characters in the text"),
