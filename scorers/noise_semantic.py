@@ -74,10 +74,11 @@ def similar_pair_arrays(
     (i, j).
 
     ``per_row`` keeps only each row's ``per_row`` most similar partners (a pair stays when it is among the best of
-    either of its rows; ties go to the earlier row): at most ``per_row`` × n pairs instead of every pair, which grows
-    with the square of a cluster of repeats (a templated set, a row repeated in many combinations). Rows with the
-    same vector are then searched once and each copy is paired with the first of them only, so a cluster of copies
-    stays one component of the pairs, and a cluster of near copies stays one through the chain of each row's best.
+    either of its rows): at most ``per_row`` × n pairs instead of every pair, which grows with the square of a cluster
+    of repeats (a templated set, a row repeated in many combinations). Rows with the same vector are then searched
+    once and each copy is paired with the first of them only, so a cluster of copies stays one component of the
+    pairs, and a cluster of near copies stays one through the chain of each row's best. A row's best are cut block
+    by block (the rows its block meets, then all it met), so the search's memory stays within the blocks'.
 
     ``progress(done, total)`` hears the blocks of rows searched (a block's cost grows with the rows after it,
     so the first blocks take longer than the last)."""
@@ -129,14 +130,37 @@ def _pair_search(
                 progress(done, total)
                 done += 1
             sims = sub[a0:a1] @ sub[a0:].T
-            ii, jj = np.nonzero(sims >= threshold)
-            keep = ii < jj
-            ii, jj = ii[keep], jj[keep]
+            ii, jj = _hits(sims, threshold, per_row)
             gi, gj = members[a0 + ii], members[a0 + jj]
-            keep = gi != gj
-            gi, gj = gi[keep], gj[keep]
-            found.add(np.minimum(gi, gj), np.maximum(gi, gj), sims[ii[keep], jj[keep]])
+            found.add(np.minimum(gi, gj), np.maximum(gi, gj), sims[ii, jj])
     return found.pairs()
+
+
+def _hits(sims: np.ndarray, threshold: float, per_row: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the similarities of a block of rows (against themselves and the rows after them) at or above
+    ``threshold``, above the diagonal; with ``per_row``, only those among the ``per_row`` best of their row or of
+    their column in this block (the best of a row overall are among its best in each block it is met in)."""
+    b, w = sims.shape
+    sims[:, :b][np.tri(b, dtype=bool)] = -np.inf  # each pair once, never a row with itself
+    keep = sims >= threshold
+    if per_row is not None:
+        _only_the_best(keep, sims, per_row)
+    rows, cols = np.nonzero(keep)
+    return rows, cols
+
+
+def _only_the_best(hit: np.ndarray, sims: np.ndarray, k: int) -> None:
+    """Clear the hits of a row or column with more than ``k`` (a cluster of near copies) that are among the ``k``
+    best of neither their row nor their column; a row or column with at most ``k`` hits keeps them all."""
+    b, w = sims.shape
+    many_r, many_c = np.flatnonzero(hit.sum(axis=1) > k), np.flatnonzero(hit.sum(axis=0) > k)
+    if len(many_r) == 0 and len(many_c) == 0:
+        return
+    hit[np.ix_(many_r, many_c)] = False
+    if len(many_r):
+        hit[many_r[:, None], np.argpartition(sims[many_r], w - k, axis=1)[:, w - k :]] = True
+    if len(many_c):
+        hit[np.argpartition(sims[:, many_c], b - k, axis=0)[b - k :], many_c[None, :]] = True
 
 
 class _Pairs:
