@@ -29,7 +29,7 @@ class TreeRss:
     (this process alone) does not see."""
 
     def __init__(self, interval: float = 0.25):
-        self.interval, self.peak_mb = interval, 0.0
+        self.interval, self.peak_mb, self._since_mark, self._last = interval, 0.0, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -45,8 +45,16 @@ class TreeRss:
                 except psutil.Error:  # a process that ended between the listing and the reading
                     pass
             self.peak_mb = max(self.peak_mb, total / 2**20)
+            self._last = total / 2**20
+            self._since_mark = max(self._since_mark, self._last)
             if self._stop.wait(self.interval):
                 return
+
+    def mark(self) -> float:
+        """The peak since the previous mark (MB), and a new mark: the peak of one step of a run (a step shorter than
+        the polling interval gets the last reading)."""
+        peak, self._since_mark = max(self._since_mark, self._last), self._last
+        return peak
 
     def __enter__(self) -> TreeRss:
         self._thread.start()

@@ -2,6 +2,7 @@
 
     python bench/full_audit.py [FILE] [--full-tier-max-samples N] [--cache DIR] [--model-cache DIR]
     python bench/full_audit.py --sweep 1000,3000,9000,20000,52000,100000,200000 [--model-cache DIR]
+    python bench/full_audit.py FILE --flags before.jsonl   # each flagged row's codes, to compare two runs
 
 FILE defaults to Alpaca 52k in the shared data.  This is what ``sftaudit audit FILE`` runs, with the
 time of each scorer (embedding done inside the first scorer that needs it), the wall time, peak RSS
@@ -46,6 +47,9 @@ def main() -> None:
     ap.add_argument("--sweep-dir", default="/tmp/sftaudit-sweep", help="where the mixed files are written")
     ap.add_argument("--json", default=None, help="write this run's figures here (used by --sweep)")
     ap.add_argument(
+        "--flags", default=None, help="write each flagged row's index and flag codes here (JSONL), to compare two runs"
+    )
+    ap.add_argument(
         "--processes", type=int, default=None, help="processes for the per-sample scorers (default: every CPU)"
     )
     args = ap.parse_args()
@@ -80,9 +84,11 @@ def main() -> None:
     )
 
     steps: list[tuple[float, str]] = []
+    step_peaks: list[float] = []  # peak RSS of the process tree during each step (the one before each mark)
 
     def progress(fraction: float, step: str) -> None:
         steps.append((time.perf_counter(), step))
+        step_peaks.append(tree.mark())
 
     tmp = tempfile.TemporaryDirectory()
     cache = args.cache or tmp.name
@@ -98,14 +104,17 @@ def main() -> None:
         )
     wall = time.perf_counter() - t
     steps.append((time.perf_counter(), "end"))
-    print("\nper step (s):")
+    step_peaks.append(tree.mark())
+    print("\nper step (s, peak RSS MB of the process tree during it):")
     per_scorer: dict[str, float] = {}
-    for (t1, name), (t2, _) in zip(steps, steps[1:]):
+    scorer_peak: dict[str, float] = {}
+    for (t1, name), (t2, _), peak in zip(steps, steps[1:], step_peaks[1:]):
         key = name.split(" (")[0].removeprefix("scoring: ")
         per_scorer[key] = per_scorer.get(key, 0.0) + t2 - t1
+        scorer_peak[key] = max(scorer_peak.get(key, 0.0), peak)
     for name, sec in per_scorer.items():
         if sec >= 0.5:
-            print(f"  {name:42s} {sec:7.1f}")
+            print(f"  {name:42s} {sec:7.1f} {scorer_peak[name]:7.0f}")
     flagged = sum(1 for r in out.samples if r["flags"])
     print(
         f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB in this process, "
@@ -123,8 +132,15 @@ def main() -> None:
             "load": os.getloadavg()[0],
             "flagged": flagged,
             "per_scorer": per_scorer,
+            "per_scorer_peak_rss_mb": scorer_peak,
         }
         Path(args.json).write_text(json.dumps(figures), encoding="utf-8")
+    if args.flags:
+        with open(args.flags, "w", encoding="utf-8") as fh:
+            for r in out.samples:
+                if r["flags"]:
+                    codes = sorted({f["code"] for f in r["flags"]})
+                    fh.write(json.dumps({"index": r["index"], "codes": codes, "flags": r["flags"]}) + "\n")
     if args.baseline:
         texts = [s.instruction for s in samples] + [s.answer for s in samples]
         sub = random.Random(0).sample(texts, min(args.baseline, len(texts)))
@@ -176,6 +192,13 @@ def sweep(sizes: list[int], directory: Path, args: argparse.Namespace) -> None:
     for name in names:
         if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
             print(f"| {name} | " + " | ".join(f"{r['per_scorer'].get(name, 0):.1f}" for r in results) + " |")
+    print("\npeak RSS of the process tree during each step (MB):\n")
+    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    for name in names:
+        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
+            peaks = [r.get("per_scorer_peak_rss_mb", {}).get(name, 0) for r in results]
+            print(f"| {name} | " + " | ".join(f"{x:.0f}" for x in peaks) + " |")
 
 
 if __name__ == "__main__":

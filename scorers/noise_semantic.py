@@ -10,6 +10,7 @@ large dataset in one piece:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -64,6 +65,7 @@ def similar_pair_arrays(
     emb: np.ndarray,
     threshold: float,
     *,
+    per_row: int | None = None,
     block: int = 1024,
     exact_below: int = 5000,
     seed: int = 0,
@@ -72,20 +74,62 @@ def similar_pair_arrays(
     """Pairs of rows of L2-normalised ``emb`` with cosine ≥ threshold, as arrays (i, j, cosine), i < j, sorted by
     (i, j).
 
+    ``per_row`` keeps only each row's ``per_row`` most similar partners (a pair stays when it is among the best of
+    either of its rows): at most ``per_row`` × n pairs instead of every pair, which grows with the square of a cluster
+    of repeats (a templated set, a row repeated in many combinations). Rows with the same vector are then searched
+    once and each copy is paired with the first of them only, so a cluster of copies stays one component of the
+    pairs, and a cluster of near copies stays one through the chain of each row's best. A row's best are cut block
+    by block (the rows its block meets, then all it met), so the search's memory stays within the blocks'.
+
     ``progress(done, total)`` hears the blocks of rows searched (a block's cost grows with the rows after it,
     so the first blocks take longer than the last)."""
     n = emb.shape[0]
     if n < 2:
         return _no_pairs()
-    if n <= exact_below:
-        groups = [np.arange(n)]
-    else:
-        groups = _cluster_blocks(emb, seed)
+    groups = [np.arange(n)] if n <= exact_below else _cluster_blocks(emb, seed)
+    if per_row is None:
+        return _pair_search(emb, groups, threshold, None, block, progress)
+    first = _first_copy(emb)
+    copies = np.flatnonzero(first != np.arange(n))
+    if len(copies):  # the same clusters as without copies: the copies are left out of them, not of the clustering
+        distinct = first == np.arange(n)
+        groups = [m[distinct[m]] for m in groups]
+    a, b, v = _pair_search(emb, groups, threshold, per_row, block, progress)
+    to_first = np.einsum("ij,ij->i", emb[copies], emb[first[copies]]).astype(np.float64)
+    keep = to_first >= threshold
+    a = np.concatenate([a, first[copies[keep]]])
+    b = np.concatenate([b, copies[keep]])
+    v = np.concatenate([v, to_first[keep]])
+    by = np.lexsort((b, a))
+    return a[by], b[by], v[by]
+
+
+def _first_copy(emb: np.ndarray) -> np.ndarray:
+    """For each row, the first row with the same vector (bit for bit, by a 128-bit digest; itself when none comes
+    earlier). Digests, not the rows, are sorted: sorting the rows themselves took a copy of the matrix (~0.6 GB at
+    200k rows)."""
+    rows = np.ascontiguousarray(emb)
+    size = rows.dtype.itemsize * rows.shape[1]
+    raw = rows.data.cast("B")
+    digests = b"".join(
+        hashlib.blake2b(raw[i * size : (i + 1) * size], digest_size=16).digest() for i in range(len(rows))
+    )
+    _, first, inverse = np.unique(np.frombuffer(digests, dtype="V16"), return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
+
+
+def _pair_search(
+    emb: np.ndarray,
+    groups: list[np.ndarray],
+    threshold: float,
+    per_row: int | None,
+    block: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs above ``threshold`` within each group of rows (each row's best ``per_row`` of them, when given)."""
     # pairs as arrays, block by block: a templated set (GSM8K, toolformer) has millions of pairs above a candidate
     # threshold, and a Python loop over them was most of the time on a mixed 84k-row file
-    lo: list[np.ndarray] = []
-    hi: list[np.ndarray] = []
-    val: list[np.ndarray] = []
+    found = _Pairs(emb.shape[0], per_row)
     total, done = sum(math.ceil(len(m) / block) for m in groups), 0
     for members in groups:
         sub = emb[members]
@@ -94,22 +138,82 @@ def similar_pair_arrays(
                 progress(done, total)
                 done += 1
             sims = sub[a0:a1] @ sub[a0:].T
-            ii, jj = np.nonzero(sims >= threshold)
-            keep = ii < jj
-            ii, jj = ii[keep], jj[keep]
+            ii, jj = _hits(sims, threshold, per_row)
             gi, gj = members[a0 + ii], members[a0 + jj]
-            keep = gi != gj
-            gi, gj = gi[keep], gj[keep]
-            lo.append(np.minimum(gi, gj).astype(np.int64))
-            hi.append(np.maximum(gi, gj).astype(np.int64))
-            val.append(sims[ii[keep], jj[keep]])
-    if not lo:
-        return _no_pairs()
-    a, b, v = np.concatenate(lo), np.concatenate(hi), np.concatenate(val)
-    # a pair met in two clusters keeps the similarity computed last (as a dict assignment would)
-    key = a * n + b
-    uniq, last = np.unique(key[::-1], return_index=True)
-    return uniq // n, uniq % n, v[len(key) - 1 - last].astype(np.float64)
+            found.add(np.minimum(gi, gj), np.maximum(gi, gj), sims[ii, jj])
+    return found.pairs()
+
+
+def _hits(sims: np.ndarray, threshold: float, per_row: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the similarities of a block of rows (against themselves and the rows after them) at or above
+    ``threshold``, above the diagonal; with ``per_row``, only those among the ``per_row`` best of their row or of
+    their column in this block (the best of a row overall are among its best in each block it is met in)."""
+    b, w = sims.shape
+    sims[:, :b][np.tri(b, dtype=bool)] = -np.inf  # each pair once, never a row with itself
+    keep = sims >= threshold
+    if per_row is not None:
+        _only_the_best(keep, sims, per_row)
+    rows, cols = np.nonzero(keep)
+    return rows, cols
+
+
+def _only_the_best(hit: np.ndarray, sims: np.ndarray, k: int) -> None:
+    """Clear the hits of a row or column with more than ``k`` (a cluster of near copies) that are among the ``k``
+    best of neither their row nor their column; a row or column with at most ``k`` hits keeps them all."""
+    b, w = sims.shape
+    many_r, many_c = np.flatnonzero(hit.sum(axis=1) > k), np.flatnonzero(hit.sum(axis=0) > k)
+    if len(many_r) == 0 and len(many_c) == 0:
+        return
+    hit[np.ix_(many_r, many_c)] = False
+    if len(many_r):
+        hit[many_r[:, None], np.argpartition(sims[many_r], w - k, axis=1)[:, w - k :]] = True
+    if len(many_c):
+        hit[np.argpartition(sims[:, many_c], b - k, axis=0)[b - k :], many_c[None, :]] = True
+
+
+class _Pairs:
+    """Pairs found block by block; with ``per_row``, cut to each row's best whenever they outgrow a bound (a pair
+    cut then is no row's best among what was found so far, so it never is among the best of all)."""
+
+    def __init__(self, n: int, per_row: int | None):
+        self.n, self.per_row = n, per_row
+        self.bound = max(1 << 20, 2 * n * per_row) if per_row else 0
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.val: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, lo: np.ndarray, hi: np.ndarray, val: np.ndarray) -> None:
+        self.lo.append(lo.astype(np.int64, copy=False))
+        self.hi.append(hi.astype(np.int64, copy=False))
+        self.val.append(val)
+        self.size += len(lo)
+        if self.per_row and self.size > self.bound:
+            a, b, v = self.pairs()
+            self.lo, self.hi, self.val, self.size = [a], [b], [v], len(a)
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.lo:
+            return _no_pairs()
+        a, b, v = np.concatenate(self.lo), np.concatenate(self.hi), np.concatenate(self.val)
+        # a pair met in two clusters keeps the similarity computed last (as a dict assignment would)
+        key = a * self.n + b
+        uniq, last = np.unique(key[::-1], return_index=True)
+        a, b, v = uniq // self.n, uniq % self.n, v[len(key) - 1 - last].astype(np.float64)
+        return _best_per_row(a, b, v, self.per_row) if self.per_row else (a, b, v)
+
+
+def _best_per_row(a: np.ndarray, b: np.ndarray, v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (distinct, sorted) that are among the ``k`` most similar of either of their rows (ties: the
+    earlier partner), in their order."""
+    m = len(a)
+    by = np.lexsort((np.concatenate([b, a]), -np.concatenate([v, v]), np.concatenate([a, b])))
+    ranked = np.concatenate([a, b])[by]
+    first = np.searchsorted(ranked, ranked, side="left")  # where each row's partners begin
+    del ranked
+    kept = np.zeros(m, dtype=bool)
+    kept[by[np.arange(2 * m) - first < k] % m] = True
+    return a[kept], b[kept], v[kept]
 
 
 def _no_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,6 +266,16 @@ class SemanticDuplicateParams(ScorerParams):
             "models' full_tier_max_samples, aligned above)."
         ),
     )
+    max_neighbours: int = Field(
+        16,
+        ge=1,
+        description=(
+            "Each sample is paired with at most this many of its most similar others (candidates on the aligned tier, "
+            "pairs on the full tier; samples with the same text count once): a group of near copies is still joined "
+            "through each one's nearest, while the pairs stay at most this many per sample instead of growing with "
+            "the square of a templated or repeated set."
+        ),
+    )
     candidate_threshold: float = Field(
         0.8,
         gt=0.0,
@@ -202,7 +316,7 @@ class SemanticDuplicate(Scorer):
     name = "semantic_duplicate"
     cost = 22  # 184 s on the 84k-row mixed file (issue #15)
     vectors = ("instruction",)
-    version = "3"
+    version = "4"
     dimension = "noise"
     Params = SemanticDuplicateParams
     needs_models = ("embedding_model",)
@@ -210,38 +324,45 @@ class SemanticDuplicate(Scorer):
     after = ("junk_answer", "broken_answer", "text_damage", "wrong_language", "unseen_content")
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        params = cast(SemanticDuplicateParams, self.params)
         model_dir = ctx.models.path("embedding_model")
         model_name = Path(model_dir).name if model_dir else ""
-        threshold = self.params.threshold or CALIBRATED_THRESHOLDS.get(model_name, DEFAULT_THRESHOLD)
+        threshold = params.threshold or CALIBRATED_THRESHOLDS.get(model_name, DEFAULT_THRESHOLD)
         n = len(samples)
         flags: list[list[Flag]] = [[] for _ in samples]
         fields: list[dict[str, Any]] = [{} for _ in samples]
         summary: dict[str, Any] = {
             "threshold": threshold,
             "embedding_model": model_name,
-            "view": self.params.view,
-            "search": "exact (blocked)" if n <= self.params.exact_below else "k-means blocks",
+            "view": params.view,
+            "search": "exact (blocked)" if n <= params.exact_below else "k-means blocks",
+            "max_neighbours": params.max_neighbours,
         }
         if n < 2:
             return result_from_flags(samples, flags, {**summary, "groups": 0, "duplicate_rate": 0.0}, fields)
         # a model judges only what it can read: rows in languages the encoder does not serve are not compared
-        usable = ctx.readable([self.params.view])
+        usable = ctx.readable([params.view])
         if not usable.all():
-            summary["not_judged"] = ctx.not_judged(~usable, [self.params.view])
+            summary["not_judged"] = ctx.not_judged(~usable, [params.view])
             for i in np.flatnonzero(~usable):
                 fields[i]["not_judged"] = [self.name]
         keep_rows = np.flatnonzero(usable)
-        tier = ctx.resolve_tier(self.params.search_tier)
+        tier = ctx.resolve_tier(params.search_tier)
         summary["search_tier"] = tier
-        texts = ctx.texts(self.params.view)
+        texts = ctx.texts(params.view)
         if tier == "full":
             # embed only what is compared (the embedder caches by text, so other scorers still share it)
-            emb = ctx.embeddings(self.params.view) if usable.all() else ctx.embed([texts[i] for i in keep_rows])
+            emb = ctx.embeddings(params.view) if usable.all() else ctx.embed([texts[i] for i in keep_rows])
             with ctx.part(1.0):  # what is left of the bar once the vectors are there
                 found = [
                     (int(keep_rows[i]), int(keep_rows[j]), s)
                     for i, j, s in similar_pairs(
-                        emb, threshold, exact_below=self.params.exact_below, seed=ctx.seed, progress=self._searched(ctx)
+                        emb,
+                        threshold,
+                        per_row=params.max_neighbours,
+                        exact_below=params.exact_below,
+                        seed=ctx.seed,
+                        progress=self._searched(ctx),
                     )
                 ]
         else:
@@ -308,7 +429,12 @@ class SemanticDuplicate(Scorer):
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
         with ctx.part():
             a, b, cos = similar_pair_arrays(
-                aligned, p.candidate_threshold, exact_below=p.exact_below, seed=ctx.seed, progress=self._searched(ctx)
+                aligned,
+                p.candidate_threshold,
+                per_row=p.max_neighbours,
+                exact_below=p.exact_below,
+                seed=ctx.seed,
+                progress=self._searched(ctx),
             )
         # most similar first, then by rows: candidates stay arrays (a templated set has millions of them) and only
         # the prefix that fits in max_verify is walked

@@ -90,6 +90,35 @@ def test_semantic_duplicates_on_the_aligned_tier_are_verified_on_the_full_encode
 
 
 @pytest.mark.slow
+def test_a_repeated_instruction_is_one_group_with_few_candidates_on_the_aligned_tier() -> None:
+    """Forty rows asking one thing (copies and rewordings) with other answers: at most max_neighbours candidate pairs
+    a row reach the full encoder (not the 780 pairs of the forty), and they still make one group."""
+    asks = [
+        "List three benefits of regular exercise.",
+        "List three benefits of regular exercise!",
+        "Name three benefits of regular exercise.",
+        "List 3 benefits of regular exercise.",
+        "Please list three benefits of regular exercise.",
+    ]
+    rows = [sample(i, asks[i % len(asks)], f"Answer {i}: it helps the heart.") for i in range(40)]
+    n = len(rows)
+    rows += [sample(n + i, q, a) for i, (q, a) in enumerate(_rows())]
+    k = 3
+    out = run_audit(
+        rows,
+        scorers=["semantic_duplicate"],
+        models=ALIGNED,
+        params={"semantic_duplicate": {"threshold": 0.8, "candidate_threshold": 0.5, "max_neighbours": k}},
+    )
+    fig = out.report["dimensions"]["noise"]["figures"]["semantic_duplicate"]
+    assert fig["search_tier"] == "aligned" and fig["max_neighbours"] == k
+    assert fig["candidate_pairs"] <= k * len(rows) and fig["unverified_pairs"] == 0
+    groups = {r["semantic_group"] for r in out.samples[:n] if "semantic_group" in r}
+    assert len(groups) == 1 and all("semantic_group" in r for r in out.samples[:n])
+    assert sum(r["semantic_keep"] for r in out.samples[:n]) == 1
+
+
+@pytest.mark.slow
 def test_relevance_and_mismatch_on_the_aligned_tier_rescore_doubtful_answers_on_the_full_encoder() -> None:
     a, b = 1, 19
     samples = swapped_samples(a, b)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from scorers import Sample, Turn, sample
-from scorers.noise_semantic import similar_pairs
+from scorers._minhash import UnionFind
+from scorers.noise_semantic import similar_pair_arrays, similar_pairs
 from tests.raw import run_audit
 
 pytestmark = pytest.mark.slow
@@ -21,6 +22,55 @@ def test_similar_pairs_blocked_and_clustered_agree() -> None:
     found = {(i, j) for i, j, _ in clustered}
     assert len(truth & found) >= 38  # the clustered search may miss a pair on a cluster boundary
     assert found <= {(i, j) for i, j, _ in exact}
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> list[list[int]]:
+    uf = UnionFind(n)
+    for i, j in zip(a.tolist(), b.tolist()):
+        uf.union(i, j)
+    comps: dict[int, list[int]] = {}
+    for i in sorted({*a.tolist(), *b.tolist()}):
+        comps.setdefault(uf.find(i), []).append(i)
+    return sorted(comps.values())
+
+
+@pytest.mark.parametrize("exact_below", [5000, 100])  # one exact block; k-means blocks
+def test_a_cluster_of_repeats_gives_at_most_k_pairs_a_row_and_stays_one_group(exact_below: int) -> None:
+    """A templated or repeated set: 150 copies of one row and 150 near copies of it, all above the threshold with each
+    other (~45,000 pairs uncapped, the square of the cluster), among 300 unrelated rows."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(1, 32))
+    emb = np.concatenate(
+        [np.repeat(base, 150, axis=0), base + rng.normal(scale=0.03, size=(150, 32)), rng.normal(size=(300, 32))]
+    ).astype(np.float32)
+    order = rng.permutation(len(emb))  # the cluster spread over the file
+    emb = emb[order]
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    cluster = sorted(np.flatnonzero(order < 300).tolist())
+    k, n = 4, len(emb)
+    a, b, v = similar_pair_arrays(emb, 0.9, per_row=k, exact_below=exact_below, seed=0)
+    assert len(a) <= k * n and len(a) < 0.05 * 300 * 299 / 2
+    assert (a < b).all() and (np.diff(a * n + b) > 0).all() and (v >= 0.9).all()  # sorted, distinct, above it
+    assert _components(n, a, b) == [cluster]  # the chain of each row's best joins the whole cluster
+    every = similar_pair_arrays(emb, 0.9, exact_below=exact_below, seed=0)  # uncapped: a superset, the same group
+    assert {*zip(a.tolist(), b.tolist())} <= {*zip(every[0].tolist(), every[1].tolist())}
+    assert _components(n, every[0], every[1]) == [cluster]
+
+
+def test_the_cap_keeps_each_rows_best_partners() -> None:
+    """Every row keeps its k most similar partners above the threshold: the most similar pair of every row survives,
+    so the candidates verified first (most similar first) are the same rows as without the cap."""
+    rng = np.random.default_rng(1)
+    emb = (rng.normal(size=(1, 16)) + rng.normal(scale=0.3, size=(80, 16))).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    a, b, v = similar_pair_arrays(emb, 0.5, per_row=3)
+    sims = emb @ emb.T
+    np.fill_diagonal(sims, -1)
+    kept = {*zip(a.tolist(), b.tolist())}
+    for i in range(len(emb)):
+        best = [int(j) for j in np.argsort(-sims[i], kind="stable")[:3] if sims[i, j] >= 0.5]
+        assert all((min(i, j), max(i, j)) in kept for j in best)
+    assert all(sims[i, j] >= 0.5 for i, j in kept)
 
 
 def test_semantic_duplicates_group_paraphrases_and_choose_the_keeper() -> None:
