@@ -135,7 +135,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "semantic_duplicate",
             _N,
             "duplicate",
-            "info",
+            "warning",
             "the prompt asks the same thing as another's in other words (embeddings)",
             _GROUP,
         ),
