@@ -313,3 +313,56 @@ def test_two_generic_chat_replies_that_loosely_fit_each_others_conversation_are_
     vecs[rows[1].answer] = 0.6 * e[0] + 0.01 * e[1] + 0.8 * e[3]
     res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
     assert [[f.code for f in fl] for fl in res.flags] == [["mismatched_answer"], ["mismatched_answer"]]
+
+
+def test_leader_groups_keep_only_rows_similar_to_the_kept_one() -> None:
+    """A chain a ~ b ~ c where a and c ask other things: the leader's group takes only what is similar to it."""
+    from scorers.noise_semantic import leader_groups
+
+    a, b, c, d = np.eye(4)[:4]
+    vec = {0: a, 1: 0.8 * a + 0.6 * b, 2: 0.6 * a + 0.8 * b, 3: b}  # cos 0-1 0.8, 1-2 0.96, 2-3 0.8, 0-3 0
+    rows = [0, 1, 2, 3]
+
+    def vectors(rs):
+        return np.stack([vec[r] for r in rs])
+
+    # leader 0 (best ranked) takes 1 (0.8) but not 2 (0.6) or 3 (0); 2 leads the rest and takes 3 (0.8)
+    groups, partner = leader_groups([rows], rank=lambda r: r, vectors=vectors, threshold=0.75)
+    assert groups == [[0, 1], [2, 3]]
+    assert partner[1] == (0, pytest.approx(0.8)) and partner[3] == (2, pytest.approx(0.8))
+    # ranked the other way round, the leader is 3
+    groups, partner = leader_groups([rows], rank=lambda r: -r, vectors=vectors, threshold=0.75)
+    assert groups == [[1, 0], [3, 2]] and partner[0] == (1, pytest.approx(0.8))
+    # a veto keeps a row out of the leader's group even above the threshold
+    groups, _ = leader_groups([rows], rank=lambda r: r, vectors=vectors, threshold=0.75, accept=lambda x, y: y != 1)
+    assert groups == [[1, 2]]
+    # one component of mutual near copies stays one group, whichever pairs the search kept
+    groups, _ = leader_groups([rows], rank=lambda r: r, vectors=vectors, threshold=0.0)
+    assert groups == [[0, 1, 2, 3]]
+
+
+def test_a_chain_of_paraphrases_does_not_drop_a_row_that_asks_something_else() -> None:
+    """Shaped like toolformer 2064 / 6283 / 6496 (read by hand, bench/flag_verdicts.jsonl): two rows ask to convert
+    100 Celsius to Fahrenheit, one 100 Fahrenheit to Celsius, and the encoder puts one of the first two near the
+    third. Grouped by chains, all three were one group keeping one row, so curation dropped the other conversion
+    with the copy. Now a row is flagged only as the copy of the row its group keeps (cosine with it ≥ threshold)."""
+    from scorers.noise_semantic import SemanticDuplicate
+    from tests._embed_fakes import context_with
+
+    e = np.eye(8)
+    rows = [
+        sample(0, "Convert 100 Fahrenheit to Celsius.", "100 F is 37.78 C: subtract 32, multiply by 5/9, so 37.78."),
+        sample(1, "Convert 100 Celsius to Fahrenheit.", "212"),
+        sample(2, "Convert 100 degrees Celsius to Fahrenheit", "212 F"),
+        sample(3, "Name a primary colour.", "Red."),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[1].instruction: 0.9 * e[0] + 0.436 * e[1],  # cosine 0.90 with row 0, 0.89 with row 2
+        rows[2].instruction: 0.6 * e[0] + 0.8 * e[1],  # 0.60 with row 0
+        rows[3].instruction: e[5],
+    }
+    res = SemanticDuplicate(params={"threshold": 0.85, "search_tier": "full"}).score(rows, context_with(rows, vecs, 8))
+    assert [[f.code for f in fl] for fl in res.flags] == [[], ["semantic_duplicate"], [], []]
+    assert res.fields[0]["semantic_keep"] and "semantic_group" not in res.fields[2]
+    assert "keep sample 0" in res.flags[1][0].reason and res.flags[1][0].related == (0,)
