@@ -309,51 +309,6 @@ class SemanticDuplicateParams(ScorerParams):
     )
 
 
-def leader_groups(
-    components: Sequence[Sequence[int]],
-    *,
-    rank: Callable[[int], Any],
-    vectors: Callable[[Sequence[int]], np.ndarray],
-    threshold: float,
-    accept: Callable[[int, int], bool] = lambda a, b: True,
-) -> tuple[list[list[int]], dict[int, tuple[int, float]]]:
-    """Split components of similar pairs into groups around a leader, so that every member of a group is itself
-    similar to the row the group keeps, never only through a chain of others.
-
-    In each component the best-ranked row (smallest ``rank``) not yet in a group leads a new one, and takes every
-    row of the component not yet grouped whose cosine with it (``vectors``: L2-normalised rows) is ≥ ``threshold``
-    and that ``accept(leader, row)`` allows; then the next. A chain ("Convert 100 Celsius to Fahrenheit" — "… 100
-    Fahrenheit to Celsius" — …) no longer puts two rows that ask other things in one group, where only one of them
-    is kept (toolformer 2064 / 6283, issue #12). The cosine is read against the leader itself, not the pairs, so a
-    row the neighbour cap left unpaired with the leader still joins it. Returns the groups of two or more rows,
-    leader first, and each member's (leader, cosine).
-    """
-    groups: list[list[int]] = []
-    partner: dict[int, tuple[int, float]] = {}
-    for comp in components:
-        order = sorted(comp, key=rank)
-        mat = vectors(order)
-        left = np.ones(len(order), dtype=bool)
-        for k, lead in enumerate(order):
-            if not left[k]:
-                continue
-            left[k] = False
-            idx = np.flatnonzero(left)
-            if not len(idx):
-                break
-            sims = mat[idx] @ mat[k]
-            group = [lead]
-            for j, sim in zip(idx[sims >= threshold].tolist(), sims[sims >= threshold].tolist()):
-                if accept(lead, order[j]):
-                    left[j] = False
-                    group.append(order[j])
-                    partner[order[j]] = (lead, float(sim))
-            if len(group) > 1:
-                groups.append(group)
-    groups.sort(key=min)
-    return groups, partner
-
-
 @register
 class SemanticDuplicate(Scorer):
     """Samples whose instruction means the same as another's (embedding cosine), with the one to keep."""
@@ -361,7 +316,7 @@ class SemanticDuplicate(Scorer):
     name = "semantic_duplicate"
     cost = 22  # 184 s on the 84k-row mixed file (issue #15)
     vectors = ("instruction",)
-    version = "5"
+    version = "4"
     dimension = "noise"
     Params = SemanticDuplicateParams
     needs_models = ("embedding_model",)
@@ -398,12 +353,6 @@ class SemanticDuplicate(Scorer):
         if tier == "full":
             # embed only what is compared (the embedder caches by text, so other scorers still share it)
             emb = ctx.embeddings(params.view) if usable.all() else ctx.embed([texts[i] for i in keep_rows])
-            at = np.full(n, -1, dtype=np.int64)
-            at[keep_rows] = np.arange(len(keep_rows)) if not usable.all() else keep_rows
-
-            def vectors(rows: Sequence[int]) -> np.ndarray:
-                return np.asarray(emb[at[np.asarray(rows, dtype=np.int64)]])
-
             with ctx.part(1.0):  # what is left of the bar once the vectors are there
                 found = [
                     (int(keep_rows[i]), int(keep_rows[j]), s)
@@ -417,36 +366,29 @@ class SemanticDuplicate(Scorer):
                     )
                 ]
         else:
-            found, verified = self._aligned_pairs(ctx, keep_rows, threshold, summary)
-
-            def vectors(rows: Sequence[int]) -> np.ndarray:
-                return np.stack([verified[r] for r in rows])
-
+            found = self._aligned_pairs(ctx, keep_rows, threshold, summary)
         # a maths problem with other numbers is another problem; the same template about another named entity
         # ("… students at Hogwarts in Hufflepuff / Gryffindor house", Dolly 2769) is another question
         pairs = [
             (a, b, sim) for a, b, sim in found if same_numbers(texts[a], texts[b]) and same_names(texts[a], texts[b])
         ]
         uf = UnionFind(n)
-        for i, j, _ in pairs:
+        best: dict[int, tuple[int, float]] = {}
+        for i, j, sim in pairs:
             uf.union(i, j)
+            for a, b in ((i, j), (j, i)):
+                if a not in best or sim > best[a][1]:
+                    best[a] = (b, sim)
         comps: dict[int, list[int]] = {}
-        for p in sorted({r for i, j, _ in pairs for r in (i, j)}):
+        for p in sorted(best):
             comps.setdefault(uf.find(p), []).append(p)
+        groups = sorted((g for g in comps.values() if len(g) > 1), key=lambda g: g[0])
         other_flags = self._other_flags(ctx, n)
         answers = ctx.texts("answer")
-        groups, best = leader_groups(
-            list(comps.values()),
-            rank=lambda p: (other_flags[p], -len(answers[p].strip()), p),
-            vectors=vectors,
-            threshold=threshold,
-            accept=lambda a, b: same_numbers(texts[a], texts[b]) and same_names(texts[a], texts[b]),
-        )
         flagged = 0
         for gid, g in enumerate(groups):
-            keep = g[0]  # the leader: every other member asks the same as it (cosine >= threshold with it)
+            keep = min(g, key=lambda p: (other_flags[p], -len(answers[p].strip()), p))
             why = self._why(keep, g, other_flags, answers)
-            g = sorted(g)
             for pos in g:
                 fields[pos]["semantic_group"] = gid
                 fields[pos]["semantic_keep"] = pos == keep
@@ -470,9 +412,7 @@ class SemanticDuplicate(Scorer):
                 "redundant_samples": flagged,
                 "duplicate_rate": flagged / n,
                 "pairs": len(pairs),
-                "largest_groups": [
-                    sorted(samples[p].index for p in g) for g in sorted(groups, key=len, reverse=True)[:5]
-                ],
+                "largest_groups": [[samples[p].index for p in g] for g in sorted(groups, key=len, reverse=True)[:5]],
             }
         )
         return result_from_flags(samples, flags, summary, fields)
@@ -483,7 +423,7 @@ class SemanticDuplicate(Scorer):
 
     def _aligned_pairs(
         self, ctx: ScoringContext, keep_rows: np.ndarray, threshold: float, summary: dict[str, Any]
-    ) -> tuple[list[tuple[int, int, float]], dict[int, np.ndarray]]:
+    ) -> list[tuple[int, int, float]]:
         """Candidates from the aligned fast tier, each verified on the full encoder (within ``max_verify``)."""
         p: SemanticDuplicateParams = self.params  # type: ignore[assignment]
         aligned = ctx.embeddings(p.view, tier="aligned")[keep_rows]
@@ -530,7 +470,7 @@ class SemanticDuplicate(Scorer):
                 "alignment": ctx.alignment().info,
             }
         )
-        return sorted(pairs), vecs
+        return sorted(pairs)
 
     def _other_flags(self, ctx: ScoringContext, n: int) -> list[int]:
         counts = [0] * n
