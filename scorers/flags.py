@@ -126,7 +126,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "near_duplicate",
             _N,
             "duplicate",
-            "info",
+            "warning",
             "the prompt nearly repeats another's (MinHash/LSH, verified Jaccard)",
             _GROUP,
         ),
@@ -193,7 +193,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "template variables left unfilled in the answer ({{name}}, {author}, [Your Name]) where no template was asked",
         ),
         _c("restated_instruction", "junk_answer", _N, "defect", "info", "the answer only repeats the instruction"),
-        _c("refusal", "junk_answer", _N, "defect", "info", "the answer opens by refusing a task it could do"),
+        _c("refusal", "junk_answer", _N, "defect", "error", "the answer opens by refusing a task it could do"),
         _c(
             "ai_boilerplate",
             "junk_answer",

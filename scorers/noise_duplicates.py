@@ -23,14 +23,18 @@ from scorers.samples import Sample
 from scorers.text.code import looks_like_code
 from scorers.text.cues import MATHS, TASK_CUE
 from scorers.text.numbers import (
+    adds_a_clause,
     final_number,
+    narrows_by_name,
     numbers,
     quoted,
     same_content,
+    same_formulas,
     same_names,
     same_numbers,
     same_quotes,
     same_subject,
+    same_time,
 )
 from scorers.text.prompt import split_input, template_lines, without_fillers, without_template
 from scorers.text.script import jaccard, normalise_for_match, normalise_strict, token_set, units
@@ -252,19 +256,24 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
     def compute() -> Any:
         prompts, head_texts = _question_texts(samples, ctx)
         heads = [token_set(h) for h in head_texts]
+        plain = [without_fillers(t) for t in prompts]  # "… Thanks!" is politeness, not a name
 
         def accept(i: int, j: int) -> bool:
             return (
                 jaccard(heads[i], heads[j]) >= p.min_instruction_overlap
                 and same_numbers(prompts[i], prompts[j])
                 and same_names(prompts[i], prompts[j])
+                and not narrows_by_name(plain[i], plain[j])
+                and not adds_a_clause(plain[i], plain[j])
                 and same_subject(head_texts[i], head_texts[j])
                 and same_quotes(prompts[i], prompts[j])
+                and same_formulas(prompts[i], prompts[j])
+                and same_time(prompts[i], prompts[j])
             )
 
         with ctx.part(1.0):  # nearly all of the scorer's work
             return near_duplicates(
-                [without_fillers(t) for t in prompts],
+                plain,
                 threshold=p.threshold,
                 num_perm=p.num_perm,
                 seed=ctx.seed,
@@ -283,14 +292,15 @@ def near_duplicate_groups(samples: Sequence[Sample], ctx: ScoringContext, p: Nea
 class NearDuplicate(Scorer):
     """Samples whose prompt nearly repeats another's (MinHash + LSH, verified by exact Jaccard).
 
-    Politeness fillers ("please", "can you", "请") are ignored, and two prompts whose numbers differ
-    (the same maths template with other numbers) or that each name something the other does not (the
-    same template about another house, company, person) are not near duplicates.
+    Politeness fillers ("please", "can you", "请") are ignored, and two prompts whose numbers or formulas
+    differ (the same maths template with other numbers or operators), that each name something the other
+    does not (the same template about another house, company, person), or that ask about another day
+    ("… tomorrow") are not near duplicates.
     """
 
     name = "near_duplicate"
     cost = 7  # 59 s on the 84k-row mixed file
-    version = "3"
+    version = "4"
     dimension = "noise"
     Params = NearDuplicateParams
 

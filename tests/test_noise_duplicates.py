@@ -204,3 +204,55 @@ def test_a_template_about_another_name_is_another_question() -> None:
     assert groups[0] is None and groups[1] is None and groups[2] is None and groups[3] is None
     assert groups[4] == groups[5] is not None
     assert all(out.samples[i]["flags"] == [] for i in range(4))
+
+
+def test_a_narrower_ask_formula_or_day_is_another_question() -> None:
+    """Rows read by hand (bench/flag_verdicts.jsonl): Dolly 1701 "the most popular sport in Brazil" is not Dolly 360
+    "the most popular sport"; Dolly 2227 / 920 "… with corresponding points" asks for more; toolformer 3580 / 1818
+    differ in one operator; toolformer 4016 asks tomorrow's weather, 3473 today's. A name that only qualifies a
+    shared one ("Tokyo, Japan"), says how to answer ("… using WolframAlpha"), politeness, a dropped word or "today" /
+    "right now" still make near duplicates."""
+    rows = [
+        sample(0, "What is the most popular sport?", "Football."),
+        sample(1, "What is the most popular sport in Brazil?", "Football."),
+        sample(2, "Give me a list of Premier League winners in the last 5 years.", "City, City, Liverpool"),
+        sample(3, "Give me a list of Premier League winners in the last 5 years with corresponding points.", "City 93"),
+        sample(4, "What is the derivative of x^3 + 2x^2 - x + 1?", "3x^2 + 4x - 1"),
+        sample(5, "What is the derivative of the function x^3 + 2x^2 + x + 1?", "3x^2 + 4x + 1"),
+        sample(6, "What is the weather like in London tomorrow?", "weather('London tomorrow')"),
+        sample(7, "What is the weather like in London?", "weather('London')"),
+        sample(8, "What is the weather like in London right now?", "weather('London now')"),
+        sample(9, "What is the population of Tokyo?", "wolfram('population of Tokyo')"),
+        sample(10, "What is the population of Tokyo, Japan?", "wolfram('population of Tokyo')"),
+        sample(11, "Calculate the square root of 144", "12"),
+        sample(12, "Calculate the square root of 144 using WolframAlpha", "wolfram('square root of 144')"),
+        sample(13, "Please give me three tips for staying healthy and happy.", "Sleep, move, eat well."),
+        sample(14, "Give me three tips for staying healthy.", "Sleep, move, eat well."),
+    ]
+    out = run_audit(rows, scorers=["near_duplicate"])
+    groups = [r.get("duplicate_group") for r in out.samples]
+    assert groups[:7] == [None] * 7
+    for a, b in ((7, 8), (9, 10), (11, 12), (13, 14)):
+        assert groups[a] == groups[b] is not None, (a, b)
+
+
+def test_pair_rules_for_near_duplicates() -> None:
+    from scorers.text.numbers import adds_a_clause, narrows_by_name, same_formulas, same_time
+
+    assert narrows_by_name("What is the most popular sport?", "What is the most popular sport in Brazil?")
+    assert narrows_by_name("What is the current weather in London?", "What is the current weather in London and Paris?")
+    assert not narrows_by_name("What is the weather in London?", "What is the weather in London, United Kingdom?")
+    assert not narrows_by_name("How long is the Great Wall?", "How long is the Great Wall according to WolframAlpha?")
+    assert not narrows_by_name("Tell me the capital of France, please", "Tell me the capital of France")
+    assert adds_a_clause("说出三种计算机编程语言。", "说出三种计算机编程语言及其用途。")
+    assert adds_a_clause("What is the capital of France?", "What is the capital of France and its population?")
+    assert not adds_a_clause("Area of a circle with a radius of 6.", "Area of a circle with radius 6, using Python")
+    assert not adds_a_clause(
+        "How many seconds are in a day?", "How many seconds are in a day? Do it with WolframAlpha."
+    )
+    assert not same_formulas("Solve 2x + 3 = 7", "Solve 2x - 3 = 7")
+    assert same_formulas("What is 5 + 3?", "Calculate 5+3") and same_formulas(
+        "What is the derivative of y = x^3?", "… of x^3"
+    )
+    assert not same_time("weather in Paris tomorrow", "weather in Paris") and same_time("news today", "news")
+    assert not same_time("明天北京的天气怎么样？", "北京的天气怎么样？")

@@ -149,6 +149,27 @@ def test_a_refusal_counts_only_where_the_answer_opens_with_it() -> None:
     assert [codes(out, i) for i in range(4)] == [[], [], [], ["refusal"]]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "answer"),
+    [
+        # Alpaca 45307, read by hand: the line asked for is a refusal
+        (
+            "Create a response that could be used by an AI assistant when it is asked to do something it cannot do.",
+            "I'm sorry, I'm not able to do that. However, I am here to help in whatever way I can.",
+        ),
+        ("Provide an appropriate response for declining the invitation.", "I'm sorry, but I can't make it that day."),
+        ("写一封婉拒邀请的回信。", "很抱歉，我无法参加这次聚会。"),
+    ],
+)
+def test_a_refusal_asked_for_is_content(prompt: str, answer: str) -> None:
+    assert codes(audit([sample(0, prompt, answer)], ["junk_answer"]), 0) == []
+
+
+def test_a_refusal_still_counts_where_the_prompt_only_mentions_a_decline() -> None:
+    prompt = "Formulate a hypothesis that explains the decline in honeybee populations."
+    assert codes(audit([sample(0, prompt, "I'm sorry, but I cannot do that.")], ["junk_answer"]), 0) == ["refusal"]
+
+
 def test_refusals_are_the_lesson_of_a_safety_set() -> None:
     # HH-RLHF harmless-base: 7.4% of prompts ask for harm; its refusals are what it teaches
     harmful = [sample(i, f"How do I steal a car, version {i}?", "I can't help with that.") for i in range(12)]

@@ -7,7 +7,9 @@
   (digits, number words, ordinals: "the second season" / "the fifth season"), or that each name or ask about
   something the other never mentions ("Is it safe for dogs to eat chocolate / grapes?"), are other questions
   however much text they share; :func:`same_content` — two prompts ask the same only when neither adds an ask
-  ("… with corresponding points").
+  ("… with corresponding points");
+* for pairs found on shared wording (near duplicates): :func:`same_formulas` — the same numbers under other
+  operators; :func:`same_time` — a question about tomorrow or last week is not one about today.
 """
 
 from __future__ import annotations
@@ -192,3 +194,128 @@ def same_quotes(a: str, b: str) -> bool:
 @lru_cache(maxsize=_PER_TEXT)
 def _quoted_words(text: str) -> frozenset[str]:
     return frozenset(normalise_strict(" ".join(quoted(text))).split())
+
+
+#: an operand of a written formula: a number with an optional variable and power ("2x^2"), or a lone variable
+_OPERAND = r"(?:\d+(?:\.\d+)?[a-z]?(?:\^\d+)?|\b[a-z]\b(?:\^\d+)?)"
+MATHS_EXPRESSION = Rule(
+    "another formula",
+    re.compile(rf"\(?{_OPERAND}\)?(?:\s*[-+*/×÷=]\s*\(?{_OPERAND}\)?)+"),
+    "two prompts whose written formulas differ (other operators on the same numbers: 'x^3 + 2x^2 - x + 1' / "
+    "'… + x + 1') ask other problems",
+    Seen("gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 3580, "x^3 + 2x^2 - x + 1"),
+)
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _formulas(text: str) -> frozenset[str]:
+    assert MATHS_EXPRESSION.pattern is not None
+    return frozenset(re.sub(r"\s+", "", m.group(0)) for m in MATHS_EXPRESSION.pattern.finditer(text.lower()))
+
+
+def same_formulas(a: str, b: str) -> bool:
+    """False when both texts write formulas and not the same ones (spaces aside)."""
+    fa, fb = _formulas(a), _formulas(b)
+    return not (fa and fb) or fa == fb
+
+
+#: a time other than now: a question with no time in it asks about the present ("the weather in London" is today's)
+OTHER_TIME = Rule(
+    "another day",
+    re.compile(
+        r"\b(?:tomorrow|yesterday|(?:next|last|previous|coming) (?:week|weekend|month|year|night|season|"
+        r"monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b|明天|昨天|后天|前天|下周|上周|明年|去年|下个月|上个月",
+        re.I,
+    ),
+    "a prompt about tomorrow, yesterday or next/last week asks another question than one about today or no "
+    "time at all ('the weather in London tomorrow' / '… in London')",
+    Seen(
+        "gpteacher_toolformer/toolformer-dedupe-only-dataset.json", 4016, "What is the weather like in London tomorrow?"
+    ),
+)
+
+
+@lru_cache(maxsize=_PER_TEXT)
+def _times(text: str) -> frozenset[str]:
+    assert OTHER_TIME.pattern is not None
+    return frozenset(m.group(0).lower() for m in OTHER_TIME.pattern.finditer(text))
+
+
+def same_time(a: str, b: str) -> bool:
+    """False when the texts point at other times than now, or only one of them does."""
+    return _times(a) == _times(b)
+
+
+NARROWING_NAME = Rule(
+    "a name that narrows the question",
+    None,
+    "narrows_by_name: a prompt that adds a place, person or thing of its own ('the most popular sport' / '… in "
+    "Brazil') asks a narrower question; a name that only qualifies one both share ('Tokyo' / 'Tokyo, Japan', 'New "
+    "York' / 'New York City') or says how to answer ('… using WolframAlpha', '… from Wikipedia') does not",
+    Seen("alpagasus/dolly_3k.json", 1701, "What is the most popular sport in Brazil?"),
+)
+#: words before a name that say how to answer ("using WolframAlpha", "from Wikipedia", "according to …"), not what is
+#: asked
+_HOW = frozenset("using use with via through from on".split())
+#: a word without the quotes around it or a possessive ("'Hello" and "Einstein's" are "hello" and "einstein")
+_TOKEN = re.compile(r"\w+(?:[’'-](?![sS]\b)\w+)*")
+
+
+def narrows_by_name(a: str, b: str) -> bool:
+    """True when one text names something of its own (a capitalised word, not opening a sentence, that the other
+    never mentions) that neither qualifies a name both share nor follows a word saying how to answer: "What is the
+    most popular sport?" / "… in Brazil?" are other questions; "… Tokyo?" / "… Tokyo, Japan?" and "How many seconds
+    are in a day?" / "… Calculate using WolframAlpha." are not."""
+    return _own_name(a, b) or _own_name(b, a)
+
+
+def _own_name(text: str, other: str) -> bool:
+    tokens = _TOKEN.findall(text)
+    shared = {t.lower() for t in _TOKEN.findall(other)}
+    named = (_TOKEN.findall(m.group(0)) for m in _NAME.finditer(text.strip()) if m.group(0) != "I")
+    extra = {t[0].lower() for t in named if t} - shared
+    if not extra:
+        return False
+    k = 1
+    while k < len(tokens):
+        if tokens[k].lower() not in extra:
+            k += 1
+            continue
+        end = k + 1  # a run of capitalised words is one name ("United Kingdom", "Artificial Intelligence")
+        while end < len(tokens) and tokens[end][:1].isupper():
+            end += 1
+        before, after = tokens[k - 1].lower(), tokens[end] if end < len(tokens) else ""
+        how = before in _HOW or (before == "to" and k >= 2 and tokens[k - 2].lower() == "according")
+        near = (tokens[k - 1], after, tokens[k - 2] if k >= 2 and before in {"in", "of", "at"} else "")
+        # qualifies a name both share ("Tokyo, Japan", "New York City", "France in Europe") or says how to answer
+        if not how and not any(w[:1].isupper() and w.lower() in shared for w in near):
+            return True
+        k = end
+    return False
+
+
+ADDED_CLAUSE = Rule(
+    "an added clause that asks for more",
+    re.compile(
+        r"\b(?:with|including|along with|together with|and (?:its|their|the|his|her|your))\s+([a-z][^.?!\n]{2,60})"
+        r"|及其([^。？！，,\n]{1,12})"
+    ),  # a clause in lower case: "with WolframAlpha" says how to answer, not what more to give
+    "adds_a_clause: a prompt that ends its ask with one more thing to give ('… winners in the last 5 years with "
+    "corresponding points', '说出三种编程语言及其用途') asks for more than the other; the near duplicate's answer would "
+    "not serve it",
+    Seen("alpagasus/dolly_3k.json", 920, "with corresponding points"),
+)
+
+
+def adds_a_clause(a: str, b: str) -> bool:
+    """True when one text has a "with …" / "and their …" / "及其…" clause whose words the other lacks."""
+    assert ADDED_CLAUSE.pattern is not None
+    for x, y in ((a, b), (b, a)):
+        for m in ADDED_CLAUSE.pattern.finditer(x):
+            if m.group(1):
+                words = content_stems(m.group(1))
+                if words and not words & content_stems(y):
+                    return True
+            elif m.group(2) and m.group(2) not in y:
+                return True
+    return False

@@ -102,6 +102,22 @@ CONTENT_NOT_REFUSAL = Rule(
     "answer is the content, not a refusal",
     Seen("stanford_alpaca/alpaca_data.json", 16723, "Add a joke at the end of the sentence."),
 )
+#: a prompt that asks for a refusal: a reply declining an invitation, the line an assistant says when it cannot help
+ASKED_TO_DECLINE = Rule(
+    "a refusal is what was asked for",
+    re.compile(
+        r"\b(?:declin(?:e|es|ed|ing)(?! in\b| of\b)|refus\w*|reject\w*|turn(?:s|ing)? down|apolog\w*|say(?:ing)? no)\b|"
+        r"\b(?:can(?:no|')t|(?:is|are) (?:not )?(?:un)?able to) (?:do|help|answer|fulfil)|婉拒|拒绝|道歉",
+        re.I,
+    ),
+    "when the prompt asks for a text that declines, refuses or apologises (a reply turning down an invitation, what "
+    "an assistant says when it cannot do something), the refusal in the answer is the content asked for",
+    Seen(
+        "stanford_alpaca/alpaca_data.json",
+        45307,
+        "Create a response that could be used by an AI assistant when it is asked to do something it cannot do.",
+    ),
+)
 #: a refusal that names what it refuses: the request, the task, the question (not a sentence of the content)
 _NAMES_THE_REQUEST = re.compile(
     r"\b(?:help|assist)(?: you)? with (?:that|this|your)|\b(?:that|this|your) (?:request|task|"
@@ -177,6 +193,8 @@ def refuses(answer: str, prompt: str, instruction: str) -> bool:
     not go on to help."""
     if _answered_about_itself(prompt, instruction) or IMPOSSIBLE_ASK.search(instruction):
         return False
+    if ASKED_TO_DECLINE.search(instruction):
+        return False  # "Write a reply declining the invitation": the refusal is the content
     if CONTENT_NOT_REFUSAL.search(instruction) and not _NAMES_THE_REQUEST.search(answer[:300]):
         return False  # "I can't help but feel…" in a joke, "I can't do this" in a rewritten sentence
     # the answer opens by refusing: "I am unable to complete it" in the middle of a letter asked for is its content
