@@ -273,7 +273,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "off",
             "the answer is less related to its instruction than almost any random pairing",
         ),
-        _c("arithmetic_error", "answer_accuracy", _Q, "check", "info", "a computation written in the answer is wrong"),
+        _c("arithmetic_error", "answer_accuracy", _Q, "check", "error", "a computation written in the answer is wrong"),
         _c(
             "final_answer_not_derived",
             "answer_accuracy",

@@ -83,7 +83,8 @@ _NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
 _OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
 _TERM = rf"\(*\s*{_NUM}\s*\)*"
 # not glued to a Latin word or another number; a number right after a Chinese character is one ("即3*2=6")
-_EXPR = rf"(?<![A-Za-z0-9_.,]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
+# nor after a colon: "6:00+48 = 6:48" adds minutes to a clock time (GSM8K row 4727)
+_EXPR = rf"(?<![A-Za-z0-9_.,:]){_TERM}(?:\s*{_OP}\s*{_TERM})+"
 _EXPR_AT_END = re.compile(rf"({_EXPR})\s*$")
 _EXPR_AT_START = re.compile(rf"\s*({_TERM}(?:\s*{_OP}\s*{_TERM})+)")
 _CLAIM = re.compile(rf"\s*(-?\s?{_NUM})")
@@ -122,10 +123,10 @@ def close_enough(computed: float, claimed_text: str) -> bool:
     claimed = parse_number(claimed_text)
     d = _decimals(claimed_text)
     tol = (10 ** (-d) if d else 0.51) + 1e-9 * abs(computed)
-    candidates = [claimed]
-    if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right
-        candidates.append(claimed / 100)
-    return any(abs(computed - c) <= tol for c in candidates)
+    candidates = [(claimed, tol)]
+    if claimed_text.strip().endswith("%"):  # "0.25 * 100 = 25%" and "1/2 = 50%" are both right (not "1/2 = 80%")
+        candidates.append((claimed / 100, tol / 100))
+    return any(abs(computed - c) <= t for c, t in candidates)
 
 
 @dataclass
@@ -141,7 +142,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 REMAINDER = Rule(
     "quotient with remainder",
     re.compile(
-        r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…|\.\.\.)\s*[:：]?\s*(\d+)"
+        r"\s*(?:[（(]\s*)?(?:余数?(?:为|是)?|remainder(?: of| is)?|rem\b|R(?=\s*\d)|r(?=\s*\d)|…+|\.{3,})\s*[:：]?\s*(\d+)"
     ),
     "integer division written with its remainder is checked as such: 5 ÷ 3 = 1 余 2 is right",
     Seen("belle/dev1K.json", 163, "14 ÷ 5 = 2 余 4"),
@@ -182,6 +183,8 @@ def find_equations(answer: str) -> list[Equation]:
             if not m or not c:
                 continue
             expr, claimed = m.group(1).strip(), c.group(1).strip()
+            if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
+                continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
             rhs = _EXPR_AT_START.match(right)
             if rhs:  # "a + b = c + d = e": compare the two sides
                 try:
@@ -193,8 +196,6 @@ def find_equations(answer: str) -> list[Equation]:
                 ok = ok or close_enough(lv, claimed) or _other_reading(expr, f"{rv:.6g}", "")
                 out.append(Equation(expr, rhs.group(1).strip(), lv, ok))
                 continue
-            if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
-                continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
             if MIXED_NUMBER.pattern is not None and MIXED_NUMBER.pattern.search(left[: m.start(1)]):
                 continue  # "2又1/4": the fraction is the tail of a mixed number
             end = c.end()
@@ -222,8 +223,52 @@ def find_equations(answer: str) -> list[Equation]:
                 )
                 continue
             ok = close_enough(value, claimed) or _other_reading(expr, claimed, right[end:])
+            if not ok:  # "= 20 %", "= 16 and (2/3)", "= 18 000": the claim goes on past the number
+                longer = _claim_as_written(claimed, right[end:])
+                ok = longer is not None and close_enough(value, longer)
             out.append(Equation(expr, claimed, value, ok))
     return out
+
+
+#: how a result goes on past its first number: a percent sign after a space, the fraction of a mixed number, a group
+#: of thousands after a space
+CLAIM_GOES_ON = (
+    Rule(
+        "percent after a space",
+        re.compile(r"^\s+%"),
+        "'100% - 80% = 20 %' writes 20 percent",
+        Seen("gsm8k_alpaca_format/gsm_8k_train.json", 1041, " % were children"),
+    ),
+    Rule(
+        "mixed number after a quotient",
+        re.compile(r"^\s*(?:and|又)\s*\(?\s*(\d+)\s*/\s*(\d+)\s*\)?"),
+        "'100 / 6 = 16 and (2/3)' writes sixteen and two thirds",
+        Seen("gsm8k_alpaca_format/gsm_8k_train.json", 3640, " and (2/3)"),
+    ),
+    Rule(
+        "thousands after a space",
+        re.compile(r"^((?: \d{3})+)(?![\d.,])"),
+        "'600 x 30 = 18 000 watts' groups thousands with a space",
+        Seen("gsm8k_alpaca_format/gsm_8k_train.json", 2682, " 000 watts"),
+    ),
+)
+
+
+def _claim_as_written(claimed: str, after: str) -> str | None:
+    """The claim read with what follows it (:data:`CLAIM_GOES_ON`), as a number string; ``None`` when nothing does."""
+    percent, mixed, thousands = CLAIM_GOES_ON
+    if percent.search(after) and not claimed.endswith("%"):
+        return claimed + "%"
+    m = mixed.search(after)
+    if m and int(m.group(2)) != 0 and "." not in claimed:
+        try:
+            return f"{parse_number(claimed) + int(m.group(1)) / int(m.group(2)):.6f}"
+        except ValueError:
+            return None
+    m = thousands.search(after)
+    if m and "," not in claimed and "." not in claimed:
+        return claimed + m.group(1).replace(" ", "")
+    return None
 
 
 #: "28 / 1/5 = 140": a division by a fraction written without brackets (GSM8K row 3313)
@@ -234,6 +279,12 @@ _CENTS = re.compile(r"\s*(?:cents?|¢)\b", re.I)
 def _other_reading(expr: str, claimed: str, after: str) -> bool:
     """Whether a claim the plain reading rejects is right as people meant it: a division by a fraction written
     without brackets, or a dollar difference stated in cents ("$2.50 - $2.24 = 26 cents", GSM8K row 2429)."""
+    if "/100%" in expr:  # "10/100%*$5 = $.50": x/100% is the writer's notation for x% (GSM8K row 6049)
+        try:
+            if close_enough(safe_eval(to_python(expr.replace("/100%", "/100"))), claimed):
+                return True
+        except UnsafeExpression:
+            pass
     m = _DIVIDED_BY_FRACTION.match(expr)
     if m:
         try:
@@ -519,12 +570,34 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
+SUPPOSED = Rule(
+    "a supposed premise",
+    re.compile(r"(?:如果|假如|假设|若|if|suppose|supposing|assume|assuming|imagine)(?:that)?$"),
+    "an equation the prompt supposes ('如果1+1=3，那么…') is a premise the answer reasons from, not its computation",
+    Seen("llama_factory/oaast_sft_zh.json", 42, "如果"),
+)
+
+
+def _supposed(equation: str, prompt: str) -> bool:
+    """Whether ``equation`` (spaces removed) follows a word of supposition in ``prompt`` (spaces removed, lower case)."""
+    assert SUPPOSED.pattern is not None
+    k = prompt.find(equation.lower())
+    return k >= 0 and SUPPOSED.pattern.search(prompt[max(0, k - 12) : k]) is not None
+
+
 def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> AccuracyFindings:
     f = AccuracyFindings()
     if not answer.strip():
         return f
     equations = find_equations(answer)
-    wrong = [e for e in equations if not e.correct]
+    # "如果1+1=3, …": a premise the prompt supposes is reasoned from, not computed (OASST zh row 42); an equation the
+    # prompt asks to check ("3 + 8 = 10: true or false?") is still judged
+    asked = re.sub(r"\s+", "", instruction).lower()
+    wrong = [
+        e
+        for e in equations
+        if not e.correct and not _supposed(re.sub(r"\s+", "", f"{e.expression}={e.claimed}"), asked)
+    ]
     f.checked += len(equations)
     f.failed += len(wrong)
     for e in wrong[:max_reported]:

@@ -357,3 +357,35 @@ def test_sentence_ranges_and_song_choruses() -> None:
     )
     assert out.samples[0]["flags"] == [] and [f["code"] for f in out.samples[1]["flags"]] == ["repetition"]
     assert out.samples[0]["answer_conciseness"]["score"] > out.samples[1]["answer_conciseness"]["score"]
+
+
+def test_arithmetic_written_as_people_write_it_is_read_as_meant() -> None:
+    """Rows read by hand on the panel (bench/flag_verdicts.jsonl), each flagged wrongly before."""
+    right = [
+        "Jordyn will pay 10/100%*$5=$.50 less for a bag of cherries.",  # GSM8K 6049: x/100% is x%
+        "First find the weight of food: 2 pounds * 1/3 = 2/3 pounds food.",  # GSM8K 400: the product starts left
+        "Arthur can buy 16 comic books because 100 / 6= 16 and (2/3)",  # GSM8K 3640: a mixed number
+        "this means 100% - 80% = 20 % were children.",  # GSM8K 1041: a percent sign after a space
+        "That means the sun will set at 6:00+48=6:48 PM",  # GSM8K 4727: a clock time
+        "So in a month, he uses 600 x 30 = 18 000 watts.",  # GSM8K 2682: thousands after a space
+        "5 ÷ 3 = 1......2，即每个朋友至少可以分得1个篮球",  # BELLE dev 681: a remainder after a run of dots
+    ]
+    for text in right:
+        assert all(e.correct for e in find_equations(text)), text
+    wrong = ["he uses 600 x 30 = 17 000 watts.", "100 / 6 = 15 and (2/3)", "100% - 80% = 30 %", "5 ÷ 3 = 1......1"]
+    for text in wrong:
+        assert [e.correct for e in find_equations(text)] == [False], text
+
+
+def test_a_supposed_premise_is_not_a_computation_but_a_checked_one_is() -> None:
+    from scorers.quality_checks import check_accuracy
+
+    # OASST zh 42: "if 1+1=3, how many apples…" answered from the premise
+    assert (
+        check_accuracy("如果1+1=3，那么1个苹果加一个苹果等于几个苹果？", "根据1+1=3类比，结果是3个苹果。").flags == []
+    )
+    # Alpaca 37585: the prompt asks whether "3 + 8 = 10" is true; calling it true is wrong
+    flagged = check_accuracy(
+        "Determine will the following equation be true or false\n\n3 + 8 = 10", "True. 3 + 8 = 10."
+    )
+    assert [f.code for f in flagged.flags] == ["arithmetic_error"]
