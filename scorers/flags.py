@@ -231,7 +231,7 @@ FLAG_CODES: dict[str, FlagCode] = {
         _c("control_characters", "text_damage", _N, "defect", "info", "invisible control characters in the text"),
         _c("mojibake", "text_damage", _N, "defect", "info", "text decoded with the wrong encoding"),
         _c("escaped_unicode", "text_damage", _N, "defect", "info", "escape sequences left as text (\\u00e9, \\n)"),
-        _c("markup_residue", "text_damage", _N, "defect", "info", "HTML tags or entities left in prose"),
+        _c("markup_residue", "text_damage", _N, "defect", "warning", "HTML tags or entities left in prose"),
         _c(
             "unseen_content",
             "unseen_content",

@@ -382,7 +382,18 @@ class TextDamage(Scorer):
                 )
         entities_only = about_markup or bool(damage.MARKUP_TALK.search(strip_code(s.answer)))
         if not damage.ABOUT_ESCAPING.search(s.prompt_text):
-            where_html = sorted({w for w, t in parts if damage.markup(strip_code(t), entities_only=entities_only)})
+            where_html = sorted(
+                {
+                    w
+                    for w, t in parts
+                    if not (w == "answer" and damage.markup_document(t))  # a page or form presented as such
+                    and damage.markup(
+                        # an <img src=…> in the prompt gives the picture (unseen content, not residue)
+                        strip_code(t) if w == "answer" else damage.without_media(strip_code(t)),
+                        entities_only=entities_only,
+                    )
+                }
+            )
             if where_html:
                 out.append(
                     Flag(

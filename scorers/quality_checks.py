@@ -592,11 +592,11 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
     equations = find_equations(answer)
     # "如果1+1=3, …": a premise the prompt supposes is reasoned from, not computed (OASST zh row 42); an equation the
     # prompt asks to check ("3 + 8 = 10: true or false?") is still judged
-    asked = re.sub(r"\s+", "", instruction).lower()
+    flat = re.sub(r"\s+", "", instruction).lower()
     wrong = [
         e
         for e in equations
-        if not e.correct and not _supposed(re.sub(r"\s+", "", f"{e.expression}={e.claimed}"), asked)
+        if not e.correct and not _supposed(re.sub(r"\s+", "", f"{e.expression}={e.claimed}"), flat)
     ]
     f.checked += len(equations)
     f.failed += len(wrong)

@@ -637,3 +637,42 @@ def test_unfilled_template_variables_are_named(instruction: str, answer: str, le
 )
 def test_asked_templates_code_and_maths_are_not_unfilled_variables(instruction: str, answer: str) -> None:
     assert codes(audit([sample(0, instruction, answer)], ["junk_answer"]), 0) == []
+
+
+def test_markup_given_or_presented_as_such_is_not_residue() -> None:
+    """Alpaca rows read by hand on the panel (bench/flag_verdicts.jsonl): an <img src> in the prompt gives the picture
+    (22254: unseen content, not residue), a survey written as an HTML form (33665) and a highlighted text (31565)
+    present markup on purpose; an answer that is only an <img> tag (13979, 6990) or a poem with <br> tags (15973)
+    is still residue."""
+    form = (
+        "<html>\n  <head>\n    <title>Customer Feedback Survey</title>\n  </head>\n  <body>\n    <h1>Customer "
+        'Feedback Survey</h1>\n    <form action="process_feedback.php" method="post">\n      <p>Please tell us about '
+        'your visit and how we can do better next time.</p>\n      <label for="name">Name:</label>\n      <input '
+        'type="text" name="name" id="name">\n    </form>\n  </body>\n</html>'
+    )
+    rows = [
+        sample(
+            0,
+            'Recognize the following bird\'s species.\n\n<img src="https://i.imgur.com/aVDU6IH.jpg" alt="Bird">',
+            "Western Great Egret (Ardea alba maxima).",
+        ),
+        sample(1, "Develop a survey to collect customer feedback", form),
+        sample(
+            2,
+            "Copy and paste the text below into a new document and highlight all the nouns.\n\nThe bird hopped.",
+            'The <span style="background-color:#FDFDFD">bird</span> hopped.',
+        ),
+        sample(
+            3,
+            "Design an infographic on a given topic\n\nThe history of human settlement",
+            '<html>\n   <div>\n     <img src="human_settlement_infographic.jpg" alt="infographic">\n   </div>\n</html>',
+        ),
+        sample(4, "Convert the following data into a pie chart.\n\nTech: 80%", '<img src="pie-chart.png" width="500">'),
+        sample(
+            5,
+            "Compose a haiku poem containing the following words.\n\nSpring, river, sunset",
+            "At spring's first rainbows<br>\nThe river runs in thought away<br>From setting sun's embrace",
+        ),
+    ]
+    out = audit(rows, ["text_damage"])
+    assert [codes(out, i) for i in range(6)] == [[], [], [], ["markup_residue"], ["markup_residue"], ["markup_residue"]]

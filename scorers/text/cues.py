@@ -259,7 +259,7 @@ ABOUT_CODE_OR_MARKUP = re.compile(
     r"regex|regular expression|unicode|escape|code|program|script|function|sql|latex|markdown|svg|encode|decode|"
     r"c\+\+|php|string|bold|bolded|italic|italics|italicize|italicized|underline|underlined|boldface|"
     r"strikethrough|font|fonts|react|angular|vue|jsx|component|template|xpath|selector|form|modal|hyperlinks?|"
-    r"links?|styl(?:e|es|ing)|email template|newsletter)\b|代码|编程|函数|网页|程序|"
+    r"links?|styl(?:e|es|ing)|email template|newsletter|highlight\w*|embed\w*)\b|代码|编程|函数|网页|程序|"
     r"加粗|斜体",
     re.I,
 )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from scorers.text.rules import Rule, Seen
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _CP1252_TAIL = (
     r"\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u2013\u2014\u2018\u2019\u201a\u201c"
@@ -38,6 +40,41 @@ ABOUT_ESCAPING = re.compile(
 )
 #: an answer that talks about markup shows its tags on purpose (its entities are still damage)
 MARKUP_TALK = re.compile(r"\b(?:HTML|CSS|XML|markup|(?:HTML|span|div|anchor) (?:tag|element)s?)\b")
+
+
+#: a media tag with a source in the prompt is how an image or a sound is given (the model cannot see it: that is
+#: unseen_content's defect), not markup left over from scraping
+MEDIA_GIVEN = Rule(
+    "media given as a tag",
+    re.compile(r"<(?:img|audio|video|iframe|source|embed)\b[^<>]{0,300}\bsrc\s*=[^<>]{0,300}>", re.I),
+    "an <img src=…> in the prompt supplies the picture the task is about; it is unseen content, not scraping residue",
+    Seen("stanford_alpaca/alpaca_data.json", 22254, '<img src="https://i.imgur.com/aVDU6IH.jpg" alt="Bird">'),
+)
+_TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>")
+_ANY_TAG = re.compile(r"<[^<>]*>")
+#: an answer that is a markup document with its own text: a page, a form, a survey written as HTML
+MARKUP_DOCUMENT = Rule(
+    "a markup document",
+    re.compile(r"^\s*(?:<!doctype\b|<html\b|<form\b|<body\b|<div\b|<table\b)", re.I),
+    "an answer that opens as an HTML document and carries its own text in at least three kinds of element is the "
+    "page or form it presents, not tags left in prose (an answer that is only an <img> tag still is)",
+    Seen("stanford_alpaca/alpaca_data.json", 33665, "<html>"),
+)
+
+
+def without_media(text: str) -> str:
+    """``text`` without the media tags that give an image or a sound (:data:`MEDIA_GIVEN`)."""
+    assert MEDIA_GIVEN.pattern is not None
+    return MEDIA_GIVEN.pattern.sub(" ", text)
+
+
+def markup_document(text: str) -> bool:
+    """Whether ``text`` is an HTML document with its own text (:data:`MARKUP_DOCUMENT`)."""
+    if not MARKUP_DOCUMENT.search(text):
+        return False
+    kinds = {m.group(1).lower() for m in _TAG_NAME.finditer(text)}
+    prose = _ANY_TAG.sub(" ", text)
+    return len(kinds) >= 3 and len(re.sub(r"\s+", " ", prose).strip()) >= 80
 
 
 def control_characters(text: str) -> list[str]:
