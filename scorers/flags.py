@@ -313,8 +313,8 @@ FLAG_CODES: dict[str, FlagCode] = {
             "answer_completeness",
             _Q,
             "check",
-            "info",
-            "the answer is over the word or character limit the instruction sets",
+            "warning",
+            "the answer is over the word or character limit the instruction sets, or a quarter of the length it asks for",
         ),
         _c(
             "format_not_json",

@@ -594,9 +594,7 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
     # prompt asks to check ("3 + 8 = 10: true or false?") is still judged
     flat = re.sub(r"\s+", "", instruction).lower()
     wrong = [
-        e
-        for e in equations
-        if not e.correct and not _supposed(re.sub(r"\s+", "", f"{e.expression}={e.claimed}"), flat)
+        e for e in equations if not e.correct and not _supposed(re.sub(r"\s+", "", f"{e.expression}={e.claimed}"), flat)
     ]
     f.checked += len(equations)
     f.failed += len(wrong)

@@ -389,3 +389,19 @@ def test_a_supposed_premise_is_not_a_computation_but_a_checked_one_is() -> None:
         "Determine will the following equation be true or false\n\n3 + 8 = 10", "True. 3 + 8 = 10."
     )
     assert [f.code for f in flagged.flags] == ["arithmetic_error"]
+
+
+def test_a_length_asked_for_is_missed_when_over_or_far_short() -> None:
+    """Alpaca rows read by hand on the panel (bench/flag_verdicts.jsonl)."""
+    from scorers.quality_asks import check_completeness
+
+    def codes(ins: str, n: int) -> list[str]:
+        return [f.code for f in check_completeness(ins, " ".join(["word"] * n) + ".").flags]
+
+    assert codes("Generate a 50-word article about endangered species.", 93) == ["word_limit_missed"]  # 48666
+    assert codes("In 100 words or less, tell a story about choices", 142) == ["word_limit_missed"]  # 19236
+    assert codes("Write a 500-word essay about the benefits of a healthy lifestyle.", 223) == []  # 14500: half
+    assert codes("Write a 500-word essay about the benefits of a healthy lifestyle.", 80) == ["word_limit_missed"]
+    assert codes("Create a text summary of 200 words from this article.", 40) == []  # 10312: a summary
+    assert codes("Shorten the following sentence from 96 to 50 words.", 22) == []  # 28214
+    assert codes("Summarize the following passage in up to 100 words.", 36) == []  # 47024
