@@ -287,7 +287,7 @@ FLAG_CODES: dict[str, FlagCode] = {
             "answer_accuracy",
             _Q,
             "check",
-            "info",
+            "error",
             "the instruction asks for a computation whose result the answer does not state",
         ),
         _c("wrong_conversion", "answer_accuracy", _Q, "check", "info", "a unit conversion asked for is wrong"),

@@ -28,8 +28,9 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code
 from scorers.samples import Sample
-from scorers.text.code import calls_a_tool, code_blocks, strip_fences
+from scorers.text.code import calls_a_tool, code_blocks, looks_like_code, strip_fences
 from scorers.text.cues import COMPUTE, MATHS
+from scorers.text.numbers import number_counts
 from scorers.text.rules import Rule, Seen
 
 DIM = "answer_quality"
@@ -80,7 +81,8 @@ def _walk(node: ast.AST) -> float:
 
 # --- numbers as people write them ----------------------------------------------------------------
 _NUM = r"\$?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)%?"
-_OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.]))"
+# an operator; two brackets side by side multiply ("(2+3)(3-2)", Alpaca 35680)
+_OP = r"(?:[-+*/×÷^−–]|(?<=[\d\s)])x(?=\s*[\d$(.])|(?<=\))(?=\s*\())"
 _TERM = rf"\(*\s*{_NUM}\s*\)*"
 # not glued to a Latin word or another number; a number right after a Chinese character is one ("即3*2=6")
 # nor after a colon: "6:00+48 = 6:48" adds minutes to a clock time (GSM8K row 4727)
@@ -105,6 +107,7 @@ def to_python(expr: str) -> str:
     """People's arithmetic → Python syntax (× x ÷ ^, $, thousands commas, percentages)."""
     e = expr.replace("−", "-").replace("–", "-").replace("×", "*").replace("÷", "/").replace("^", "**").replace("$", "")
     e = re.sub(r"(?<=[\d\s)])x(?=\s*[\d(.])", "*", e)
+    e = re.sub(r"\)\s*\(", ")*(", e)
     e = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", e)
     e = re.sub(r"(\d+(?:\.\d+)?)%", r"(\1/100)", e)
     return e
@@ -445,10 +448,24 @@ RANGE_OF_NUMBERS = Rule(
 _SUBTRACT = re.compile(r"\b(?:subtract\w*|minus|difference|take away)\b|减", re.I)
 
 
+NOT_A_SUM = Rule(
+    "a date or a code",
+    re.compile(r"\b\d{1,4}/\d{1,2}/\d{1,4}\b|\b\d+(?:-\d+){2,}\b"),
+    "numbers joined by slashes as a date ('8/30/2020') or by hyphens without spaces as a code ('978-1-5247-3855-7') "
+    "are data, not a division or a subtraction to compute",
+    Seen("stanford_alpaca/alpaca_data.json", 33121, "978-1-5247-3855-7"),
+)
+
+
+_PRINTS = re.compile(r"\s*(?:print|console\.log|puts|echo|printf|System\.out\.println)\s*\(")
+
+
 def instruction_expression(instruction: str) -> tuple[str, float] | None:
     """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
     text = instruction.strip()
-    if not COMPUTE.search(text) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
+    # the ask is the instruction's head: "calculate 5+7" given as a command line to describe is not asked for
+    # (Alpaca 39712)
+    if not COMPUTE.search(text.split("\n\n")[0]) and not re.fullmatch(rf"\s*{_EXPR}\s*[=?]*\s*", text):
         return None
     if re.search(r"[a-wyzA-WYZ]\s*[-+*/^=]|[-+*/^=]\s*[a-wyzA-WYZ]\b", text.split(":")[-1]):
         return None  # algebra with variables
@@ -458,6 +475,8 @@ def instruction_expression(instruction: str) -> tuple[str, float] | None:
             expr = m.group(1).strip()
             if re.fullmatch(r"\d+\s*/\s*\d+", expr):
                 return None  # a bare fraction is data ("1/3 and 2/5"), not a computation
+            if NOT_A_SUM.search(expr):
+                return None  # a date ("8/30/2020") or a code ("ISBN 978-1-5247-3855-7") is not a computation
             rng = RANGE_OF_NUMBERS.search(expr)
             if rng and int(rng.group(1)) < int(rng.group(2)) and not _SUBTRACT.search(text):
                 return None  # "Range: 1-50" (Code Alpaca row 422) is a range, not 1 − 50
@@ -472,13 +491,22 @@ def instruction_expression(instruction: str) -> tuple[str, float] | None:
 
 
 def answer_states(answer: str, value: float) -> bool:
-    """Whether ``answer`` states ``value`` as a number (allowing the rounding it was written with)."""
-    for n in numbers_in(answer):
+    """Whether ``answer`` states ``value`` as a number (allowing the rounding it was written with): with its sign
+    ("-4", Alpaca 28236), or in words ("Sixteen.", Alpaca 27612)."""
+    for m in _NUMBER.finditer(answer):
+        n = m.group(0)
+        signed = (
+            m.start() > 0
+            and answer[m.start() - 1] in "-−"
+            and not answer[max(0, m.start() - 2) : m.start() - 1].isalnum()
+        )
         try:
-            if close_enough(value, n):
+            if close_enough(value, n) or (signed and close_enough(value, "-" + n)):
                 return True
         except ValueError:
             continue
+    if value == int(value) and str(int(value)) in number_counts(answer):
+        return True  # a number word
     # fractions such as "3/2" written as the result
     for m in re.finditer(r"(\d+)\s*/\s*(\d+)", answer):
         if int(m.group(2)) and abs(int(m.group(1)) / int(m.group(2)) - value) < 1e-9:
@@ -622,7 +650,9 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
                 f"(step results: {', '.join(dict.fromkeys(e.claimed for e in equations)) or 'none written as a = b'})",
             )
         )
-    delegated = calls_a_tool(answer)  # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307)
+    # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307); "print(4+1)" to the program
+    # (Alpaca 29558)
+    delegated = calls_a_tool(answer) or looks_like_code(answer) or _PRINTS.match(answer) is not None
     asked = None if delegated else instruction_expression(instruction)
     if asked is not None:
         expr, value = asked

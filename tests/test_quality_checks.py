@@ -405,3 +405,23 @@ def test_a_length_asked_for_is_missed_when_over_or_far_short() -> None:
     assert codes("Create a text summary of 200 words from this article.", 40) == []  # 10312: a summary
     assert codes("Shorten the following sentence from 96 to 50 words.", 22) == []  # 28214
     assert codes("Summarize the following passage in up to 100 words.", 36) == []  # 47024
+
+
+def test_a_result_asked_for_is_read_as_written() -> None:
+    """Alpaca rows read by hand on the panel (bench/flag_verdicts.jsonl): "-4" for 5 - 9 (28236), "Sixteen." for
+    8 + 8 (27612), a program that prints the sum (29558); a date (28431) and an ISBN (33121) are not sums."""
+    from scorers.quality_checks import check_accuracy
+
+    def codes(ins: str, ans: str) -> list[str]:
+        return [f.code for f in check_accuracy(ins, ans).flags]
+
+    ask = "For the given input, you need to predict the result of the operation\n\n5 - 9"
+    assert codes(ask, "-4") == [] and codes(ask, "4") == ["wrong_result"]
+    words = "Add two numbers together and write out the answer in words.\n\n8 + 8"
+    assert codes(words, "Sixteen.") == [] and codes(words, "Fifteen.") == ["wrong_result"]
+    assert codes("Important a Python script to print the sum of two numbers.\n\n4 + 1", "print(4+1)") == []
+    assert codes("Find the title of this book given the ISBN.\n\nISBN: 978-1-5247-3855-7", "The Unhoneymooners") == []
+    sold = (
+        "Compute the total amount of product sold between the two dates.\n\nStart Date: 8/1/2020\nEnd Date: 8/30/2020"
+    )
+    assert codes(sold, "SELECT SUM(quantity) FROM sales;") == []
