@@ -25,7 +25,7 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, flag_counts, 
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text import cues, damage, placeholders, refusals, repetition
-from scorers.text.code import strip_code
+from scorers.text.code import calls_a_tool, strip_code
 from scorers.text.endings import (
     certain_cut,
     closes_sentences,
@@ -414,6 +414,25 @@ _URL_TASK = re.compile(
     r"protocol|convert|encod|decod|split)\w*\b.*\b(?:url|urls|domain|hyperlink)\b",
     re.I,
 )
+#: a URL handed to a tool or written into code is an operand: the model need not read the page
+URL_AS_OPERAND = Rule(
+    "a URL for a tool or a program",
+    re.compile(
+        r"\b(?:curl|wget|ping|ajax|api|endpoint|(?:get|post|http) request|request to|git clone|command)\b", re.I
+    ),
+    "a URL that the answer passes to a tool ('shell(\"ping -c 4 www.google.com\")') or that a program, a command or "
+    "a request asked for uses ('a cURL statement to send a POST request to https://…') is a parameter, not a page "
+    "the answer must be grounded in",
+    Seen("codealpaca/code_alpaca_2k.json", 277, "Write a cURL statement to send a POST request"),
+)
+
+
+def _url_operand(s: Sample, head: str) -> bool:
+    """The prompt's URL is an operand (:data:`URL_AS_OPERAND`): the answer calls a tool, or the prompt asks for a
+    command or a request (an answer that only looks like code is not enough: a markdown image link does)."""
+    return calls_a_tool(s.answer) or URL_AS_OPERAND.search(head) is not None
+
+
 _MEDIA_REF = re.compile(
     r"\b(?:the|this|these|following|given|attached|above|below|provided|accompanying|enclosed)\s+"
     r"(?:attached\s+|following\s+|given\s+|provided\s+)?(?:image|images|picture|pictures|photo|photos|photograph|"
@@ -523,7 +542,7 @@ class UnseenContent(Scorer):
         url = _URL.search(s.instruction) if exempt is None else None
         media = _MEDIA_REF.search(head) if exempt is None and not s.history else None
         text_ref = _TEXT_REF.search(head) if exempt is None and not s.history else None
-        if url and not _URL_TASK.search(head) and _only_pointer(head, inp):
+        if url and not _URL_TASK.search(head) and _only_pointer(head, inp) and not _url_operand(s, head):
             out.append(
                 Flag(
                     "unseen_content",

@@ -676,3 +676,23 @@ def test_markup_given_or_presented_as_such_is_not_residue() -> None:
     ]
     out = audit(rows, ["text_damage"])
     assert [codes(out, i) for i in range(6)] == [[], [], [], ["markup_residue"], ["markup_residue"], ["markup_residue"]]
+
+
+def test_a_url_for_a_tool_or_a_request_is_an_operand_not_unseen_content() -> None:
+    """Rows read by hand on the panel (bench/flag_verdicts.jsonl): toolformer 208 pings a host through the shell tool,
+    Code Alpaca 277 writes a cURL statement for a URL; a page the answer must be grounded in is still unseen."""
+    shell = (
+        "toolformer: enabled\ntoolformer access: shell\nExecutes commands in a terminal.\nshell(shellcommand)\n"
+        "Ping www.google.com to check its response time."
+    )
+    rows = [
+        sample(0, shell, "The ping response time of www.google.com is shell('ping -c 4 www.google.com')."),
+        sample(
+            1,
+            "Write a cURL statement to send a POST request to a web server at https://www.example.com",
+            'curl -X POST https://www.example.com --data "param1=value1"',
+        ),
+        sample(2, "Summarize this article.\n\nhttps://www.example.com/news/123", "The article says prices rose."),
+    ]
+    out = audit(rows, ["unseen_content"])
+    assert [codes(out, i) for i in range(3)] == [[], [], ["unseen_content"]]
