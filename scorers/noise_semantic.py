@@ -515,14 +515,15 @@ class MismatchedAnswerParams(ScorerParams):
         ),
     )
     swap_min_fit: float = Field(
-        0.4,
+        0.35,
         ge=-1.0,
         le=1.0,
         description=(
             "Each answer of a swapped pair fits the other's instruction at least this well. Generic chat replies "
             "('I'm just an autonomous system.') loosely fit any conversation: on HH-RLHF four such pairs passed the "
-            "margin at cross cosines of 0.23-0.54 with the smaller of each pair at most 0.32, while injected swaps "
-            "on the bench fit at 0.45-0.93."
+            "margin at cross cosines of 0.23-0.54 with the smaller of each pair at most 0.32. At 0.35 (was 0.4) "
+            "the bench finds 84 of its 92 injected swaps (was 80) and the ten panel sets' 87k real rows still raise "
+            "none."
         ),
     )
     min_answer_words: int = Field(
@@ -563,7 +564,7 @@ class MismatchedAnswer(Scorer):
     name = "mismatched_answer"
     cost = 7  # 58 s on the 84k-row mixed file
     vectors = ("context", "answer")
-    version = "3"
+    version = "4"
     dimension = "noise"
     Params = MismatchedAnswerParams
     needs_models = ("embedding_model",)

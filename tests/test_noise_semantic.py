@@ -313,3 +313,26 @@ def test_two_generic_chat_replies_that_loosely_fit_each_others_conversation_are_
     vecs[rows[1].answer] = 0.6 * e[0] + 0.01 * e[1] + 0.8 * e[3]
     res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
     assert [[f.code for f in fl] for fl in res.flags] == [["mismatched_answer"], ["mismatched_answer"]]
+
+
+@pytest.mark.parametrize(("cross", "flagged"), [(0.37, True), (0.31, False)])
+def test_a_swap_needs_each_answer_to_fit_the_other_instruction_at_0_35(cross: float, flagged: bool) -> None:
+    """Swapped answers that fit each other's instruction at 0.37 are found (injected swaps on the bench fit at
+    0.36-0.93); generic chat replies that loosely fit any conversation (HH-RLHF pairs at most 0.32) are not."""
+    from scorers.noise_semantic import MismatchedAnswer
+    from tests._embed_fakes import context_with
+
+    e = np.eye(8)
+    rest = np.sqrt(1 - cross**2)
+    rows = [
+        sample(0, "Describe how volcanoes form in detail.", "Bread rises because yeast makes carbon dioxide gas."),
+        sample(1, "Explain why bread dough rises when baked.", "Volcanoes form where magma pushes up the crust."),
+    ]
+    vecs = {
+        rows[0].instruction: e[0],
+        rows[1].instruction: e[1],
+        rows[0].answer: cross * e[1] + rest * e[2],  # fits row 1's instruction, not its own
+        rows[1].answer: cross * e[0] + rest * e[3],
+    }
+    res = MismatchedAnswer().score(rows, context_with(rows, vecs, 8))
+    assert [[f.code for f in fl] for fl in res.flags] == ([["mismatched_answer"]] * 2 if flagged else [[], []])
