@@ -171,6 +171,17 @@ def _division_with_remainder(expr: str, quotient: str, remainder: str) -> bool:
     return b != 0 and a == b * q + r and 0 <= r < abs(b)
 
 
+LABEL_NUMBER = Rule(
+    "a number that names a day or a step",
+    re.compile(
+        r"\b(?:day|week|month|year|step|part|item|page|chapter|level|round|stage|phase|grade|no\.?|#)\s*$", re.I
+    ),
+    "a number after 'day', 'step', 'page'… names one ('on day 1 * 2 = 20' doubles the 10 pages of day 1): the "
+    "equation starts further left, in words, and is not read",
+    Seen("gsm8k_alpaca_format/gsm_8k_train.json", 5396, "10 pages per day on day "),
+)
+
+
 def find_equations(answer: str) -> list[Equation]:
     """Every ``expression = number`` written in ``answer`` (outside code), chains included."""
     text = strip_fences(answer, "\n")
@@ -188,6 +199,8 @@ def find_equations(answer: str) -> list[Equation]:
             expr, claimed = m.group(1).strip(), c.group(1).strip()
             if re.search(r"(?:[-+*/×÷^−]|\bx|\d)\s*$", left[: m.start(1)]):
                 continue  # the expression reaches further left through words ("72 ft * 3/4"): not ours to read
+            if LABEL_NUMBER.pattern is not None and LABEL_NUMBER.pattern.search(left[: m.start(1)]):
+                continue  # "10 pages per day on day 1 * 2 = 20": "day 1" names a day, it is not an operand
             rhs = _EXPR_AT_START.match(right)
             if rhs:  # "a + b = c + d = e": compare the two sides
                 try:

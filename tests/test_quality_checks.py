@@ -369,6 +369,7 @@ def test_arithmetic_written_as_people_write_it_is_read_as_meant() -> None:
         "That means the sun will set at 6:00+48=6:48 PM",  # GSM8K 4727: a clock time
         "So in a month, he uses 600 x 30 = 18 000 watts.",  # GSM8K 2682: thousands after a space
         "5 ÷ 3 = 1......2，即每个朋友至少可以分得1个篮球",  # BELLE dev 681: a remainder after a run of dots
+        "10 pages per day on day 1 * 2 = 20 pages per day",  # GSM8K 5396: "day 1" names a day
     ]
     for text in right:
         assert all(e.correct for e in find_equations(text)), text
