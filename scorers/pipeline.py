@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scorers import flags as flag_table
-from scorers._field_table import FieldTable
+from scorers._packed_rows import PackedRows
 from scorers.backends import AuditBackend, LocalBackend
 from scorers.base import (
     DIMENSIONS,
@@ -47,7 +47,7 @@ ROUND = 6
 #: the flags of a row a scorer says nothing about (most rows of most scorers): one shared, read-only empty sequence
 #: instead of a new list per row and scorer. Every result is kept until the report is assembled, and 35 scorers' empty
 #: lists and dicts were ~3 KB a row; read-only, so a change to one fails loudly. (The rows' fields are kept as a
-#: :class:`~scorers._field_table.FieldTable`.)
+#: :class:`~scorers._packed_rows.PackedRows`.)
 NO_FLAGS: tuple[Flag, ...] = ()
 
 
@@ -325,11 +325,11 @@ def gate(result: ScorerResult, samples: Sequence[Sample]) -> dict[str, int]:
 
 
 def compact_rows(result: ScorerResult) -> None:
-    """Point every row without flags at :data:`NO_FLAGS` and keep the rows' fields as a table of columns
-    (:class:`~scorers._field_table.FieldTable`: 5.1 kB a row as dicts over the default scorers, issue #15)."""
+    """Point every row without flags at :data:`NO_FLAGS` and pack the rows' fields in pickled blocks
+    (:class:`~scorers._packed_rows.PackedRows`: 5.1 kB a row as dicts over the default scorers, issue #15)."""
     result.flags = [flags or NO_FLAGS for flags in result.flags]
     if result.fields:
-        result.fields = FieldTable(result.fields)
+        result.fields = PackedRows(result.fields)
 
 
 def validate_result(name: str, result: ScorerResult, n: int) -> None:
