@@ -7,6 +7,8 @@ byte-identical ``report.json`` and ``samples.jsonl``.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import math
 from collections import Counter
@@ -186,6 +188,7 @@ def run_audit(
         ctx.begin(0.0, embed_weight / total, "embedding texts", embed_weight)
         backend.encode_blocks(embedder, blocks, lambda k, m: ctx.step(k, m, "blocks of texts embedded"))
         done += embed_weight
+        release_free_memory()
     ready: dict[str, ScorerResult] = {}
     if chunked:
         ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
@@ -196,11 +199,13 @@ def run_audit(
             lambda k, m: ctx.step(k, m, "chunks scored"),
         )
         done += chunk_weight
+        release_free_memory()
     for scorer, weight in zip(instances, weights):
         ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
         runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags, ready=ready.get(scorer.name)))
         ctx.results[scorer.name] = runs[-1].result
         done += weight
+        release_free_memory()
     forward(1.0, "assembling report")
     ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
     ready.clear()
@@ -232,6 +237,26 @@ def embedding_blocks(instances: Sequence[Scorer], ctx: ScoringContext) -> tuple[
 
         _, texts = alignment_texts([ctx.texts("instruction"), ctx.texts("answer")], seed=ctx.seed)
     return embedder, embedder.blocks(texts)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; absent from musl, macOS and Windows
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the free pages of the C heap back to the system (glibc's ``malloc_trim``), between two steps of an audit.
+
+    Each step frees what it allocated, but glibc keeps freed heap memory for reuse, and allocations above its mmap
+    threshold (the large arrays of the aligned-tier steps) are mapped apart and do not reuse it: before the report of
+    the 20k-row mixed file, ``malloc_trim(0)`` took the audit process from 1,430 MB resident to 1,038 MB (issue #15).
+    A no-op where the C library has no ``malloc_trim``."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext, encoded_ahead: bool = False) -> list[float]:
