@@ -3,6 +3,7 @@
     python bench/full_audit.py [FILE] [--full-tier-max-samples N] [--cache DIR] [--model-cache DIR]
     python bench/full_audit.py --sweep 1000,3000,9000,20000,52000,100000,200000 [--model-cache DIR]
     python bench/full_audit.py FILE --flags before.jsonl   # each flagged row's codes, to compare two runs
+    python bench/full_audit.py FILE --out DIR   # also writes DIR/report.json and DIR/samples.jsonl, to compare bytes
 
 FILE defaults to Alpaca 52k in the shared data.  This is what ``sftaudit audit FILE`` runs, with the
 time of each scorer (embedding done inside the first scorer that needs it), the wall time, peak RSS
@@ -48,6 +49,11 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="write this run's figures here (used by --sweep)")
     ap.add_argument(
         "--flags", default=None, help="write each flagged row's index and flag codes here (JSONL), to compare two runs"
+    )
+    ap.add_argument(
+        "--out",
+        default=None,
+        help="write report.json and samples.jsonl here, as the CLI does (compare two runs' bytes)",
     )
     ap.add_argument(
         "--processes", type=int, default=None, help="processes for the per-sample scorers (default: every CPU)"
@@ -141,6 +147,12 @@ def main() -> None:
                 if r["flags"]:
                     codes = sorted({f["code"] for f in r["flags"]})
                     fh.write(json.dumps({"index": r["index"], "codes": codes, "flags": r["flags"]}) + "\n")
+    if args.out:
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "report.json").write_text(out.report_json(), encoding="utf-8")
+        with (out_dir / "samples.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(out.samples_jsonl())
     if args.baseline:
         texts = [s.instruction for s in samples] + [s.answer for s in samples]
         sub = random.Random(0).sample(texts, min(args.baseline, len(texts)))

@@ -7,15 +7,17 @@ byte-identical ``report.json`` and ``samples.jsonl``.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from scorers import flags as flag_table
+from scorers._packed_rows import PackedRows
 from scorers.backends import AuditBackend, LocalBackend
 from scorers.base import (
     DIMENSIONS,
@@ -44,11 +46,11 @@ COMBINE: dict[str, Callable[[list[float]], float]] = {
     "difficulty": lambda xs: sum(xs) / len(xs),
 }
 ROUND = 6
-#: the flags and the fields of a row a scorer says nothing about (most rows of most scorers): one shared, read-only
-#: empty sequence and mapping instead of a new list and dict per row and scorer. Every result is kept until the report
-#: is assembled, and 35 scorers' empty lists and dicts were ~3 KB a row; read-only, so a change to one fails loudly.
+#: the flags of a row a scorer says nothing about (most rows of most scorers): one shared, read-only empty sequence
+#: instead of a new list per row and scorer. Every result is kept until the report is assembled, and 35 scorers' empty
+#: lists and dicts were ~3 KB a row; read-only, so a change to one fails loudly. (The rows' fields are kept as a
+#: :class:`~scorers._packed_rows.PackedRows`.)
 NO_FLAGS: tuple[Flag, ...] = ()
-NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass
@@ -186,6 +188,7 @@ def run_audit(
         ctx.begin(0.0, embed_weight / total, "embedding texts", embed_weight)
         backend.encode_blocks(embedder, blocks, lambda k, m: ctx.step(k, m, "blocks of texts embedded"))
         done += embed_weight
+        release_free_memory()
     ready: dict[str, ScorerResult] = {}
     if chunked:
         ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
@@ -196,11 +199,13 @@ def run_audit(
             lambda k, m: ctx.step(k, m, "chunks scored"),
         )
         done += chunk_weight
+        release_free_memory()
     for scorer, weight in zip(instances, weights):
         ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
         runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags, ready=ready.get(scorer.name)))
         ctx.results[scorer.name] = runs[-1].result
         done += weight
+        release_free_memory()
     forward(1.0, "assembling report")
     ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
     ready.clear()
@@ -232,6 +237,26 @@ def embedding_blocks(instances: Sequence[Scorer], ctx: ScoringContext) -> tuple[
 
         _, texts = alignment_texts([ctx.texts("instruction"), ctx.texts("answer")], seed=ctx.seed)
     return embedder, embedder.blocks(texts)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc; absent from musl, macOS and Windows
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the free pages of the C heap back to the system (glibc's ``malloc_trim``), between two steps of an audit.
+
+    Each step frees what it allocated, but glibc keeps freed heap memory for reuse, and allocations above its mmap
+    threshold (the large arrays of the aligned-tier steps) are mapped apart and do not reuse it: before the report of
+    the 20k-row mixed file, ``malloc_trim(0)`` took the audit process from 1,430 MB resident to 1,038 MB (issue #15).
+    A no-op where the C library has no ``malloc_trim``."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def progress_weights(instances: Sequence[Scorer], ctx: ScoringContext, encoded_ahead: bool = False) -> list[float]:
@@ -295,7 +320,7 @@ def _run_one(
         return ScorerRun(**base, status="not_computed", reason=e.reason, result=None)
     validate_result(cls.name, result, n)
     held = gate(result, samples) if gate_flags else None
-    share_empty_rows(result)
+    compact_rows(result)
     return ScorerRun(**base, status="ok", reason=None, result=result, held_back=held)
 
 
@@ -324,10 +349,12 @@ def gate(result: ScorerResult, samples: Sequence[Sample]) -> dict[str, int]:
     return dict(held)
 
 
-def share_empty_rows(result: ScorerResult) -> None:
-    """Point every row without flags at :data:`NO_FLAGS` and every row without fields at :data:`NO_FIELDS`."""
+def compact_rows(result: ScorerResult) -> None:
+    """Point every row without flags at :data:`NO_FLAGS` and pack the rows' fields in pickled blocks
+    (:class:`~scorers._packed_rows.PackedRows`: 4.9 kB a row as dicts over the default scorers, issue #15)."""
     result.flags = [flags or NO_FLAGS for flags in result.flags]
-    result.fields = [fields or NO_FIELDS for fields in result.fields]
+    if result.fields:
+        result.fields = PackedRows(result.fields)
 
 
 def validate_result(name: str, result: ScorerResult, n: int) -> None:
