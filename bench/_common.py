@@ -63,3 +63,12 @@ class TreeRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def write_outputs(out: object, directory: str | Path) -> None:
+    """An audit's ``report.json`` and ``samples.jsonl`` in ``directory``, so two runs' bytes can be compared."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "report.json").write_text(out.report_json(), encoding="utf-8")  # type: ignore[attr-defined]
+    with (d / "samples.jsonl").open("w", encoding="utf-8") as fh:
+        fh.writelines(out.samples_jsonl())  # type: ignore[attr-defined]

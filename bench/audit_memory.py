@@ -174,11 +174,9 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     if args.out:
-        d = Path(args.out)
-        d.mkdir(parents=True, exist_ok=True)
-        (d / "report.json").write_text(out.report_json(), encoding="utf-8")
-        with (d / "samples.jsonl").open("w", encoding="utf-8") as fh:
-            fh.writelines(out.samples_jsonl())
+        from bench._common import write_outputs
+
+        write_outputs(out, args.out)
     del out
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import TreeRss, peak_rss_mb  # noqa: E402
+from bench._common import TreeRss, peak_rss_mb, write_outputs  # noqa: E402
 from bench._load import DATA  # noqa: E402
 
 
@@ -148,11 +148,7 @@ def main() -> None:
                     codes = sorted({f["code"] for f in r["flags"]})
                     fh.write(json.dumps({"index": r["index"], "codes": codes, "flags": r["flags"]}) + "\n")
     if args.out:
-        out_dir = Path(args.out)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "report.json").write_text(out.report_json(), encoding="utf-8")
-        with (out_dir / "samples.jsonl").open("w", encoding="utf-8") as fh:
-            fh.writelines(out.samples_jsonl())
+        write_outputs(out, args.out)
     if args.baseline:
         texts = [s.instruction for s in samples] + [s.answer for s in samples]
         sub = random.Random(0).sample(texts, min(args.baseline, len(texts)))
