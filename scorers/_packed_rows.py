@@ -22,7 +22,7 @@ BLOCK_ROWS = 1024
 
 class PackedRows(Sequence[dict[str, Any]]):
     """The rows of ``rows`` (mappings of picklable values), packed; a row read back is a new dict equal to the one
-    stored (``NO_FIELDS``-like read-only mappings come back as empty dicts). Read-only: a change to a row read back
+    stored (a read-only mapping such as a ``MappingProxyType`` comes back as a dict). Read-only: a change to a row read back
     is not kept."""
 
     __slots__ = ("_blocks", "_n", "_last")

@@ -27,7 +27,7 @@ from scorers.context import ScoringContext
 from scorers.quality_parts import AnswerText, addressed, find_asks
 from scorers.samples import Sample
 from scorers.text.code import code_blocks
-from scorers.text.cues import DATABASE, MATHS, TASK_CUE
+from scorers.text.cues import DATABASE, MATHS, SHORTER_ASKED, TASK_CUE
 from scorers.text.endings import ending_kind
 from scorers.text.lists import TITLES_ASKED, ItemCount
 from scorers.text.lists import count_items as _count_items
@@ -167,11 +167,6 @@ class CompletenessFindings(Findings):
         self.failed += 1
 
 
-_SHORTER_ASK = re.compile(
-    r"\b(?:shorten|summar\w*|condense|reduce|cut|trim|abridge|compress)\b|缩短|概括|总结|摘要", re.I
-)
-
-
 def check_completeness(instruction: str, answer: str, input_text: str | None = None) -> CompletenessFindings:
     """Check the answer against every ask of the instruction that can be checked.
 
@@ -261,7 +256,7 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
             # half the length asked were no defect worth a flag ("a 500-word essay" in 223 words, Alpaca 14500), and
             # a summary or a shortening is met by fewer words (a 70-word article summarised in 90 words for "200
             # words", Alpaca 10312; "shorten to 50 words" in 22, Alpaca 28214)
-            too_short = not upper_only and words < lo * 0.25 and not _SHORTER_ASK.search(ins)
+            too_short = not upper_only and words < lo * 0.25 and not SHORTER_ASKED.search(ins)
             if words > hi * 1.25 + 2 or too_short:
                 f.failed += 1
                 f.flags.append(

@@ -28,7 +28,7 @@ from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_code import check_code
 from scorers.samples import Sample
-from scorers.text.code import calls_a_tool, code_blocks, looks_like_code, strip_fences
+from scorers.text.code import calls_a_tool, code_blocks, looks_like_code, prints_a_result, strip_fences
 from scorers.text.cues import COMPUTE, MATHS
 from scorers.text.numbers import number_counts
 from scorers.text.rules import Rule, Seen
@@ -470,9 +470,6 @@ NOT_A_SUM = Rule(
 )
 
 
-_PRINTS = re.compile(r"\s*(?:print|console\.log|puts|echo|printf|System\.out\.println)\s*\(")
-
-
 def instruction_expression(instruction: str) -> tuple[str, float] | None:
     """An arithmetic expression the instruction asks to compute (``Calculate 8*(2+3)``), with its value."""
     text = instruction.strip()
@@ -665,7 +662,7 @@ def check_accuracy(instruction: str, answer: str, max_reported: int = 3) -> Accu
         )
     # "python('(50 * 9/5) + 32')": the result is left to the tool (Toolformer 307); "print(4+1)" to the program
     # (Alpaca 29558)
-    delegated = calls_a_tool(answer) or looks_like_code(answer) or _PRINTS.match(answer) is not None
+    delegated = calls_a_tool(answer) or looks_like_code(answer) or prints_a_result(answer)
     asked = None if delegated else instruction_expression(instruction)
     if asked is not None:
         expr, value = asked

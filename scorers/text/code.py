@@ -54,8 +54,21 @@ TOOL_CALL = Rule(
 )
 
 
+#: an answer that is a program printing the result ("print(4+1)"): the program computes it
+PRINTS_RESULT = Rule(
+    "a program that prints",
+    re.compile(r"^\s*(?:print|console\.log|puts|echo|printf|System\.out\.println)\s*\("),
+    "an answer that is one print statement leaves the result to the program: it need not state it",
+    Seen("stanford_alpaca/alpaca_data.json", 29558, "print(4+1)"),
+)
+
+
 def calls_a_tool(text: str) -> bool:
     return TOOL_CALL.search(text) is not None
+
+
+def prints_a_result(text: str) -> bool:
+    return PRINTS_RESULT.search(text) is not None
 
 
 def strip_code(text: str) -> str:

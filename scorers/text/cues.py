@@ -286,6 +286,14 @@ LENGTH_ASKED = Rule(
     "the prompt asks for a long, detailed or multi-paragraph answer: a long answer is what it asked",
     Seen("llama_factory/oaast_sft_zh.json", 192, "1500字"),
 )
+#: the prompt asks to make a text shorter: a summary or a shortening is met by fewer words than a length it names
+SHORTER_ASKED = Rule(
+    "a shorter text asked for",
+    re.compile(r"\b(?:shorten|summar\w*|condense|reduce|cut|trim|abridge|compress)\b|缩短|概括|总结|摘要", re.I),
+    "a summary or a shortening 'to N words' is met by fewer words (a 70-word article summarised in 90 words for "
+    "'200 words'): only a piece to write falls short of the length it asks",
+    Seen("stanford_alpaca/alpaca_data.json", 28214, "Shorten the following sentence from 96 to 50 words."),
+)
 #: the prompt is about a database (a "table" there is a SQL table, not a format)
 DATABASE = re.compile(r"\b(?:sql|query|queries|database|mysql|postgres\w*|sqlite|schema)\b|查询|数据库", re.I)
 
