@@ -1,6 +1,7 @@
 """Adjudicated precision of every flag code on a panel of real datasets (issue #12).
 
     python bench/flag_precision.py run [--datasets a,b] [--work DIR]   # audit the panel, every flag kept
+    python bench/flag_precision.py run --only answer_ending --lm DIR --lm-budget 400   # the LM's flags, 400 reads a set
     python bench/flag_precision.py packets [--out DIR]                 # rows still to adjudicate, to read
     python bench/flag_precision.py table [--write]                     # precision per code and dataset
 
@@ -81,15 +82,26 @@ BY_KEY = {p.key: p for p in PANEL}
 # --- run -------------------------------------------------------------------------------------------------------------
 
 
-def run(keys: list[str], work: Path, cache: str | None, only: list[str] | None = None) -> None:
+def run(
+    keys: list[str],
+    work: Path,
+    cache: str | None,
+    only: list[str] | None = None,
+    lm: str | None = None,
+    lm_budget: int | None = None,
+) -> None:
     """Audit each panel dataset (gate off) and store its flags.  ``only``: re-run just these scorers and replace
-    their codes' flags in the stored ones (after a change to one scorer, the rest of the panel still holds)."""
+    their codes' flags in the stored ones (after a change to one scorer, the rest of the panel still holds).  ``lm``:
+    the language model the model-signal scorers read (``answer_ending``: at most ``lm_budget`` answers a set, seeded)."""
     from app.local import read_file_samples
     from app.settings import Settings
     from scorers.pipeline import run_audit
 
     settings = Settings()
     models = settings.model_config_for_scorers()
+    if lm:
+        models = models.model_copy(update={"language_model": lm})
+    params = {"answer_ending": {"max_answers": lm_budget}} if lm_budget else {}
     for key in keys:
         ds = BY_KEY[key]
         t0 = time.perf_counter()
@@ -101,6 +113,7 @@ def run(keys: list[str], work: Path, cache: str | None, only: list[str] | None =
             cache_dir=cache or str(settings.storage.cache),
             dataset_info=info,
             gate_flags=False,
+            params=params,
             **({"scorers": only} if only else {}),
         )
         d = work / key
@@ -433,13 +446,20 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=WORK / "packets")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--only", default=None, help="run: re-run just these scorers (comma-separated) over stored flags")
+    ap.add_argument(
+        "--lm",
+        default=None,
+        help="run: a causal LM directory for the model-signal scorers (python -m bench._gemma DIR)",
+    )
+    ap.add_argument("--lm-budget", type=int, default=None, help="run: answers answer_ending reads per set (seeded)")
     args = ap.parse_args()
     keys = [k.strip() for k in args.datasets.split(",") if k.strip()]
     unknown = sorted(set(keys) - set(BY_KEY))
     if unknown:
         sys.exit(f"unknown panel datasets: {', '.join(unknown)}; known: {', '.join(BY_KEY)}")
     if args.command == "run":
-        run(keys, args.work, args.cache, [x for x in args.only.split(",") if x] if args.only else None)
+        only = [x for x in args.only.split(",") if x] if args.only else None
+        run(keys, args.work, args.cache, only, args.lm, args.lm_budget)
     elif args.command == "packets":
         packets(args.work, args.out, keys)
     else:

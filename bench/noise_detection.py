@@ -65,13 +65,14 @@ TYPES: dict[str, tuple[set[str], set[str]]] = {
     "placeholder_input": ({"placeholder_input"}, set()),
     "control_characters": ({"control_characters"}, set()),
     "mojibake": ({"mojibake"}, set()),
-    "truncated_answer": ({"truncated_answer"}, {"extreme_length"}),
+    # unfinished_answer: the same defect read by the configured LM (--lm; answer_ending)
+    "truncated_answer": ({"truncated_answer", "unfinished_answer"}, {"extreme_length"}),
     "refusal": (
         {"refusal", "ai_boilerplate"},
         {"mismatched_answer", "extreme_length", "duplicate_answer", "conflicting_answers"},
     ),
     "wrong_language": ({"wrong_language"}, {"mismatched_answer", "extreme_length"}),
-    "merged_instructions": ({"merged_instructions"}, {"extreme_length", "truncated_answer"}),
+    "merged_instructions": ({"merged_instructions"}, {"extreme_length", "truncated_answer", "unfinished_answer"}),
     "swapped_answer": ({"mismatched_answer"}, {"conflicting_answers", "wrong_language", "extreme_length"}),
     "partner": (set(), DUP_CODES | {"mismatched_answer"}),
 }
@@ -460,7 +461,8 @@ def detection(args: argparse.Namespace) -> None:
 
     en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
     zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
-    scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS)
+    scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS) + (["answer_ending"] if args.lm else [])
+    models = ModelConfig(language_model=args.lm)
     adjudicated = load_adjudicated()
     results = []
     for k, (path, limit, zh) in enumerate(BASES):
@@ -468,7 +470,7 @@ def detection(args: argparse.Namespace) -> None:
         inj = inject(base, en_donors if zh else zh_donors, zh, seed=args.seed + k, rate=args.rate)
         t0 = time.perf_counter()
         out = run_audit(
-            inj.samples, scorers=scorers, models=ModelConfig(), seed=args.seed, cache_dir=args.cache, gate_flags=False
+            inj.samples, scorers=scorers, models=models, seed=args.seed, cache_dir=args.cache, gate_flags=False
         )
         dt = time.perf_counter() - t0
         r = evaluate(inj, [rec["flags"] for rec in out.samples], adjudicated[path])
@@ -532,6 +534,12 @@ def main() -> None:
     ap.add_argument("--show-fp", type=int, default=2, help="untouched flagged rows to print per code")
     ap.add_argument("--skip-alpaca", action="store_true")
     ap.add_argument("--only-alpaca", action="store_true")
+    ap.add_argument(
+        "--lm",
+        default=None,
+        help="a causal LM directory (e.g. from `python -m bench._gemma DIR`): also runs answer_ending, which reads "
+        "whether each unpunctuated answer can end where it does",
+    )
     args = ap.parse_args()
     if not args.only_alpaca:
         detection(args)

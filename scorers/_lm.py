@@ -278,16 +278,71 @@ def answer_losses(
     """Mean cross-entropy over the last ``answer_len`` tokens of each sequence (length-sorted, right-padded batches).
     ``progress(done, total)`` hears the rows scored after each batch. A batch the GPU has no memory for is split in
     two and retried (down to one row), so the GPU defaults are safe on a smaller card."""
+    dev = next(model.parameters()).device
+    return _in_batches(
+        seqs,
+        lambda idx: _batch_losses(model, [seqs[i] for i in idx], [answer_lens[i] for i in idx], pad_id, dev),
+        batch_size,
+        batch_tokens,
+        progress,
+    )
+
+
+def next_token_logprob(
+    model,
+    seqs: Sequence[list[int]],
+    token_sets: Sequence[Sequence[int]],
+    pad_id: int,
+    batch_size: int,
+    batch_tokens: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """log p(the next token is one of ``token_sets[k]``) after each whole sequence, shape (sequences, sets): the
+    output layer runs on each sequence's last position only (batched as :func:`answer_losses`)."""
     import torch
 
     dev = next(model.parameters()).device
-    out = np.full(len(seqs), np.nan)
+    wanted = [torch.tensor(sorted(set(ids)), dtype=torch.long, device=dev) for ids in token_sets]
+
+    def batch(idx: list[int]) -> np.ndarray:
+        part = [seqs[i] for i in idx]
+        ids, mask = _padded(part, pad_id)
+        rows = torch.arange(len(part))
+        cols = torch.tensor([len(s) - 1 for s in part])
+        with torch.inference_mode():
+            ids, mask, rows, cols = ids.to(dev), mask.to(dev), rows.to(dev), cols.to(dev)
+            if answer_head_ok(model):
+                hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+                logits = model.get_output_embeddings()(hidden[rows, cols])
+            else:
+                logits = _position_logits(model, ids, mask, rows, cols)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            return torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1).cpu().double().numpy()
+
+    return _in_batches(seqs, batch, batch_size, batch_tokens, progress)
+
+
+def _in_batches(
+    seqs: Sequence[list[int]],
+    run: Callable[[list[int]], np.ndarray],
+    batch_size: int,
+    batch_tokens: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> np.ndarray:
+    """``run(indices)`` over length-sorted batches, one value (or one row of values) a sequence; a batch the GPU has
+    no memory for is split in two and retried (down to one row)."""
+    import torch
+
+    out: np.ndarray | None = None if seqs else np.full(0, np.nan)
     done = 0
     pending = length_batches([len(s) for s in seqs], batch_size, batch_tokens)[::-1]  # a stack: next batch last
     while pending:
         idx = pending.pop()
         try:
-            out[idx] = _batch_losses(model, [seqs[i] for i in idx], [answer_lens[i] for i in idx], pad_id, dev)
+            values = run(idx)
+            if out is None:
+                out = np.full((len(seqs), *values.shape[1:]), np.nan)
+            out[idx] = values
         except torch.OutOfMemoryError:
             if len(idx) == 1:
                 raise
@@ -298,21 +353,31 @@ def answer_losses(
         done += len(idx)
         if progress is not None:
             progress(done, len(seqs))
+    assert out is not None
     return out
 
 
-def _batch_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, dev) -> np.ndarray:
+def _padded(seqs: Sequence[list[int]], pad_id: int):
+    """Right-padded ids and attention mask of a batch."""
     import torch
 
     width = max(map(len, seqs))
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for r, seq in enumerate(seqs):
+        ids[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[r, : len(seq)] = 1
+    return ids, mask
+
+
+def _batch_losses(model, seqs: Sequence[list[int]], answer_lens: Sequence[int], pad_id: int, dev) -> np.ndarray:
+    import torch
+
+    ids, mask = _padded(seqs, pad_id)
     rows: list[int] = []
     cols: list[int] = []
     for r, (seq, a) in enumerate(zip(seqs, answer_lens, strict=True)):
         n = len(seq)
-        ids[r, :n] = torch.tensor(seq, dtype=torch.long)
-        mask[r, :n] = 1
         rows += [r] * a
         cols += range(n - a - 1, n - 1)  # position t predicts token t + 1
     r_t, c_t = torch.tensor(rows), torch.tensor(cols)

@@ -221,6 +221,14 @@ FLAG_CODES: dict[str, FlagCode] = {
             aliases=("answer_truncated",),
         ),
         _c(
+            "unfinished_answer",
+            "answer_ending",
+            _N,
+            "defect",
+            "info",
+            "the configured language model reads the answer as stopping mid-sentence (its turn cannot end there)",
+        ),
+        _c(
             "merged_instructions",
             "broken_answer",
             _N,

@@ -1,0 +1,195 @@
+"""Answers cut off mid-sentence, read by the configured language model: can the answer end where it ends?
+
+A model-free reader (:func:`scorers.text.endings.certain_cut`, raised by ``broken_answer``) is sure of a cut only
+where no text can end: on a comma, an open bracket, "the".  Most cuts stop on an ordinary word ("… it is known
+for its", "… 这本小说有"), which finished text without its full stop also does ("Farrokh Bulsara", "- Go
+snowshoeing"); telling the two apart needs a language model's view of whether the text can stop there.
+
+``answer_ending`` asks the configured causal LM (``ModelConfig.language_model``) what may come right after the
+answer, given the prompt (its chat template when it has one) and the answer's last ``max_answer_tokens`` tokens:
+the probability that the turn ends (the template's end-of-turn token or EOS), and that the text stops at all —
+the turn ends, or a full stop or a line break comes next.  A finished answer without its full stop ("… born
+Farrokh Bulsara", "- Go snowshoeing") could take one; a cut one ("… it is known for its") could not.  An answer
+is flagged ``unfinished_answer`` when both are low (``stop_below``, ``end_below``); answers ``broken_answer``
+already flags as certainly cut are not flagged twice.  It reads only the answers that do not end with sentence
+punctuation or a closed code block (the rest need no model), in length-sorted batches with the output layer run
+on each row's last position only (:func:`scorers._lm.next_token_logprob`).
+
+Without a configured LM the scorer is reported as not computed, with the reason (the default audit).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from scorers._lm import default_batches, load_causal_lm, next_token_logprob
+from scorers._noise_text import result_from_flags
+from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
+from scorers.context import ScoringContext
+from scorers.quality_models import prompt_ids
+from scorers.samples import Sample
+from scorers.text.endings import certain_cut, ends_punctuated
+
+D = "noise"
+
+_PROBE = "\u2063ANSWER\u2063"  # an answer text no template alters, to find what follows it
+#: a token that closes a sentence or a line: sentence-final marks (with spaces) or line breaks only
+_STOP_TEXT = re.compile(r"^[ \t]*[.!?。！？…]+[ \t]*$|^[ \t]*\n[\s]*$")
+_STOPS: dict[tuple[str, int], list[int]] = {}
+
+
+def needs_reading(answer: str, min_chars: int) -> bool:
+    """Whether the LM must judge this ending: long enough, and not ended by a mark, a closing bracket or quote, a
+    symbol or a digit (:func:`~scorers.text.endings.ends_punctuated`: 2 of 131 cuts of the noise bench end so, and
+    half of the unpunctuated answers of the flag panel — code, GSM8K's "#### 72" — need no model then)."""
+    a = answer.rstrip()
+    return len(a) >= min_chars and not ends_punctuated(a)
+
+
+def end_tokens(tok) -> list[int]:
+    """The tokens that close an assistant turn: the one the chat template puts right after the answer when it is a
+    special token (``<end_of_turn>``, ``<|im_end|>``, ``<|eot_id|>``), and the tokenizer's EOS.  Both count: a base
+    model given a chat template ends a turn with EOS (Gemma 3 270M gives ``<end_of_turn>`` e^-40 after a finished
+    answer, and EOS e^-9), a chat model with its end-of-turn token."""
+    ids = [t for t in (_template_end(tok), tok.eos_token_id) if t is not None]
+    return list(dict.fromkeys(int(t) for t in ids))
+
+
+def stop_tokens(tok) -> list[int]:
+    """Every token whose text is a sentence-final mark or a line break (``.``, `` ?``, ``。``, ``\\n\\n``…): what
+    can follow a finished sentence or line (one pass over the vocabulary, ~2 s for 262k tokens; kept per tokenizer)."""
+    key = (getattr(tok, "name_or_path", ""), len(tok))
+    if key not in _STOPS:
+        _STOPS[key] = [i for i in range(len(tok)) if _STOP_TEXT.match(tok.decode([i]) or "x")]
+    return _STOPS[key]
+
+
+def _template_end(tok) -> int | None:
+    if getattr(tok, "chat_template", None):
+        from jinja2 import TemplateError
+
+        try:
+            text = tok.apply_chat_template(
+                [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": _PROBE}], tokenize=False
+            )
+        except (TemplateError, ValueError):
+            text = ""
+        if _PROBE in text:
+            after = tok(text.split(_PROBE, 1)[1], add_special_tokens=False)["input_ids"]
+            # special or added tokens (a GGUF-converted Gemma lists <end_of_turn> as added, not special)
+            special = set(getattr(tok, "all_special_ids", []) or []) | set(getattr(tok, "added_tokens_decoder", {}))
+            for t in list(after)[:3]:
+                if t in special:
+                    return int(t)
+    return None
+
+
+class AnswerEndingParams(ScorerParams):
+    stop_below: float = Field(
+        -3.0,
+        description=(
+            "Flag an answer when the LM's log-probability that its text stops here — the turn ends, or a full stop "
+            "or a line break comes next — is below this (natural log), and ``end_below`` holds too. Chosen on Gemma "
+            "3 270M (docs/noise.md): finished answers without a full stop scored above -3, answers cut mid-sentence "
+            "mostly below. Another model may need other values."
+        ),
+    )
+    end_below: float = Field(
+        -6.0,
+        description="… and the log-probability that the turn ends right here is below this (natural log).",
+    )
+    min_chars: int = Field(40, ge=1, description="Shorter answers are not judged (a name, a number, a label).")
+    max_answers: int | None = Field(
+        None,
+        ge=1,
+        description="Read at most this many of the answers that need reading, a seeded random sample (unset: all). "
+        "A budget for a CPU: a 270M LM reads a few answers a second on two cores.",
+    )
+    max_prompt_tokens: int = Field(
+        192, ge=16, description="The prompt's first tokens kept (with the template's last 16, which open the answer)."
+    )
+    max_answer_tokens: int = Field(192, ge=8, description="The answer's last tokens kept (its ending is what counts).")
+    batch_size: int | None = Field(None, ge=1, le=512, description="Rows per forward pass (unset: 16 CPU, 512 GPU).")
+    batch_tokens: int | None = Field(None, ge=64, description="Padded tokens per forward pass (unset: by device).")
+    gguf_file: str | None = Field(None, description="File name inside the LM directory when it is a GGUF checkpoint.")
+
+
+@register
+class AnswerEnding(Scorer):
+    """Answers the configured language model reads as cut off mid-sentence (the turn cannot end there)."""
+
+    name = "answer_ending"
+    cost = 300  # one forward pass over the unpunctuated endings only, ~5 rows/s on two CPU cores with a 270M LM
+    version = "1"
+    dimension = D
+    Params = AnswerEndingParams
+    needs_models = ("language_model",)
+
+    def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
+        p = self.params
+        n = len(samples)
+        answers = [s.answer for s in samples]
+        todo = [i for i, s in enumerate(samples) if not s.is_plain_text and needs_reading(answers[i], p.min_chars)]
+        summary: dict[str, Any] = {"answers_to_read": len(todo)}
+        if p.max_answers is not None and len(todo) > p.max_answers:
+            todo = sorted(random.Random(ctx.seed).sample(todo, p.max_answers))
+        summary.update(answers_read=len(todo), stop_below=p.stop_below, end_below=p.end_below)
+        logp = np.full((n, 2), np.nan)  # log p(the turn ends), log p(the turn ends or a sentence or line does)
+        if todo:
+            tok, model = load_causal_lm(str(ctx.models.path("language_model")), ctx.models.device, p.gguf_file)
+            ends = end_tokens(tok)
+            if not ends:
+                raise NotComputed("the language model's tokenizer has no end-of-turn or EOS token")
+            pad = tok.pad_token_id if tok.pad_token_id is not None else ends[0]
+            seqs = [self._sequence(tok, samples[i]) for i in todo]
+            rows, tokens = default_batches(str(next(model.parameters()).device))
+            logp[todo] = next_token_logprob(
+                model,
+                seqs,
+                [ends, ends + stop_tokens(tok)],
+                pad,
+                p.batch_size or rows,
+                p.batch_tokens or tokens,
+                progress=lambda d, t: ctx.step(d, t, "answer endings read"),
+            )
+            summary.update(
+                end_tokens=tok.convert_ids_to_tokens(ends),
+                chat_template=bool(getattr(tok, "chat_template", None)),
+                device=str(next(model.parameters()).device),
+            )
+        flags: list[list[Flag]] = [[] for _ in range(n)]
+        fields: list[dict[str, Any]] = [{} for _ in range(n)]
+        for i in todo:
+            end, stop = (float(v) for v in logp[i])
+            if not (np.isfinite(end) and np.isfinite(stop)):
+                continue
+            fields[i]["answer_ending"] = {"end_logprob": round(end, 3), "stop_logprob": round(stop, 3)}
+            # a certain cut is broken_answer's flag
+            if stop < p.stop_below and end < p.end_below and certain_cut(answers[i]) is None:
+                tail = answers[i].rstrip()[-40:].replace("\n", " ")
+                flags[i].append(
+                    Flag(
+                        "unfinished_answer",
+                        D,
+                        "warning",
+                        f"the answer stops mid-sentence: the language model gives a full stop, a line break or the "
+                        f"turn's end here a probability of {np.exp(stop):.1e} (\u2026{tail!r})",
+                    )
+                )
+        read = set(todo)
+        applies = [i in read for i in range(n)]
+        return result_from_flags(samples, flags, summary, fields, applies=applies)
+
+    def _sequence(self, tok, s: Sample) -> list[int]:
+        p = self.params
+        prompt = prompt_ids(tok, s)
+        if len(prompt) > p.max_prompt_tokens:
+            prompt = prompt[: p.max_prompt_tokens - 16] + prompt[-16:]
+        answer = list(tok(s.answer.rstrip(), add_special_tokens=False)["input_ids"])[-p.max_answer_tokens :]
+        return prompt + answer

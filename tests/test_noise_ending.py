@@ -1,0 +1,190 @@
+"""answer_ending: a language model's view of whether an answer can end where it does (cut-off answers).
+
+A tiny Llama is trained here for a few seconds on turns that always end after a finished sentence, so that it has
+learnt where a turn ends; random weights would know nothing of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scorers import ModelConfig, run_audit, sample
+from tests.test_quality_models import TEMPLATE, _llama_config, _tokenizer
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+TURNS = [
+    ("what is the capital of france", "paris is the capital of france"),
+    ("give three tips for staying healthy", "eat well sleep enough and exercise"),
+    ("add two and three", "two plus three is five"),
+    ("write a short poem about the sea", "the sea is wide and blue and deep"),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_lm(tmp_path_factory) -> Path:
+    """A tiny chat LM that has seen each answer end its turn (``</s>``) right after its last word."""
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    path = tmp_path_factory.mktemp("ending_lm")
+    _tokenizer(path)
+    tok = AutoTokenizer.from_pretrained(path)
+    tok.chat_template = TEMPLATE
+    tok.save_pretrained(path)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(_llama_config(len(tok)))
+    seqs = [
+        tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=True)
+        for q, a in TURNS
+    ]
+    seqs = [list(s["input_ids"] if hasattr(s, "keys") else s) for s in seqs]
+    width = max(map(len, seqs))
+    ids = torch.tensor([s + [0] * (width - len(s)) for s in seqs])
+    labels = ids.masked_fill(ids == 0, -100)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(150):
+        loss = model(input_ids=ids, attention_mask=(ids != 0).long(), labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.save_pretrained(path)
+    return path
+
+
+def _audit(path: Path, rows, **params):
+    return run_audit(
+        rows,
+        scorers=["answer_ending"],
+        models=ModelConfig(language_model=str(path), device="cpu"),
+        params={"answer_ending": {"min_chars": 5, **params}},
+    )
+
+
+def test_a_cut_answer_is_flagged_and_its_finished_answer_is_not(trained_lm: Path) -> None:
+    rows = [
+        sample(0, TURNS[3][0], TURNS[3][1]),  # finished, without a full stop
+        sample(1, TURNS[3][0], "the sea is wide and blue"),  # cut after "blue"
+        sample(2, TURNS[0][0], TURNS[0][1]),
+        sample(3, TURNS[0][0], "paris is the capital"),
+    ]
+    # the defaults are set for a real LM; this tiny one has no "." or line break, so both readings are the turn's end
+    out = _audit(trained_lm, rows, stop_below=-5.0, end_below=-5.0)
+    logp = [rec["answer_ending"]["end_logprob"] for rec in out.samples]
+    assert logp[0] > logp[1] + 3 and logp[2] > logp[3] + 3  # the finished answers end their turn far likelier
+    flagged = [rec["index"] for rec in out.samples if any(f["code"] == "unfinished_answer" for f in rec["flags"])]
+    assert flagged == [1, 3], logp
+    reason = next(f["reason"] for f in out.samples[1]["flags"])
+    assert "mid-sentence" in reason and "blue" in reason
+    summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
+    assert summary["answers_read"] == 4 and summary["end_tokens"] == ["</s>"]
+    budget = _audit(trained_lm, rows, max_answers=2)
+    read = [rec["index"] for rec in budget.samples if "answer_ending" in rec]
+    assert len(read) == 2 and read == [
+        rec["index"] for rec in _audit(trained_lm, rows, max_answers=2).samples if "answer_ending" in rec
+    ]
+    assert budget.report["dimensions"]["noise"]["figures"]["answer_ending"]["answers_to_read"] == 4
+
+
+def test_the_score_is_the_models_own_end_of_turn_probability(trained_lm: Path) -> None:
+    """end_logprob is log p(end of turn | template prompt + answer), as the model itself gives it."""
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    q, a = TURNS[1]
+    got = _audit(trained_lm, [sample(0, q, a)]).samples[0]["answer_ending"]["end_logprob"]
+    tok = AutoTokenizer.from_pretrained(trained_lm)
+    model = LlamaForCausalLM.from_pretrained(trained_lm).eval()
+    prompt = tok.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True, tokenize=True)
+    prompt = list(prompt["input_ids"] if hasattr(prompt, "keys") else prompt)
+    ids = torch.tensor([prompt + tok(a, add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        manual = torch.log_softmax(model(input_ids=ids).logits[0, -1].float(), -1)[tok.eos_token_id].item()
+    assert got == pytest.approx(manual, abs=1e-3)
+
+
+def test_only_unpunctuated_endings_are_read_and_certain_cuts_are_not_flagged_twice(trained_lm: Path) -> None:
+    from scorers.noise_ending import needs_reading
+
+    assert not needs_reading("Paris is the capital of France.", 5)
+    assert not needs_reading('He said "stop."', 5) and not needs_reading("巴黎是法国的首都。", 2)
+    assert not needs_reading("```python\nprint(1)\n```", 5) and not needs_reading("#### 72", 5)
+    assert needs_reading("- Go skating\n- Go snowshoeing", 5) and needs_reading("这本小说有", 2)
+    assert not needs_reading("Blue", 40)  # a short answer is not judged
+    rows = [
+        sample(0, TURNS[0][0], "Paris is the capital of France."),
+        # a comma after six words: broken_answer's certain cut, which this scorer leaves to it
+        sample(1, TURNS[3][0], "the sea is wide and blue and deep and wide,"),
+    ]
+    out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0)  # thresholds everything is under
+    assert "answer_ending" not in out.samples[0]
+    assert out.samples[1]["answer_ending"]["end_logprob"] < 0
+    assert out.samples[1]["flags"] == []
+
+
+def test_end_tokens_are_the_templates_end_of_turn_and_eos(tmp_path: Path) -> None:
+    """The token the chat template puts after an answer (a Gemma-style <end_of_turn>) and EOS."""
+    from transformers import AutoTokenizer
+
+    from scorers.noise_ending import end_tokens
+
+    _tokenizer(tmp_path)
+    tok = AutoTokenizer.from_pretrained(tmp_path)
+    assert end_tokens(tok) == [tok.eos_token_id]  # no template
+    tok.add_special_tokens({"additional_special_tokens": ["<end_of_turn>"]})
+    tok.chat_template = (
+        "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}<end_of_turn> {% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    assert tok.convert_ids_to_tokens(end_tokens(tok)) == ["<end_of_turn>", "</s>"]
+
+
+def test_not_computed_without_a_language_model() -> None:
+    out = run_audit([sample(0, "q", "an answer that stops in the")], scorers=["answer_ending"], models=ModelConfig())
+    run = out.report["scorers"][0]
+    assert run["status"] == "not_computed" and "language model" in run["reason"]
+
+
+def test_same_values_at_batch_1_and_16_and_for_two_end_tokens(trained_lm: Path) -> None:
+    """Padding in a batch changes nothing; with two end tokens the value is log(p(a) + p(b))."""
+    import math
+
+    from scorers._lm import load_causal_lm, next_token_logprob
+
+    rows = [sample(i, q, a if i % 2 else a.rsplit(" ", 2)[0]) for i, (q, a) in enumerate(TURNS)]
+    one, many = (
+        [r["answer_ending"]["end_logprob"] for r in _audit(trained_lm, rows, batch_size=b).samples] for b in (1, 16)
+    )
+    assert one == pytest.approx(many, abs=2e-3)
+    tok, model = load_causal_lm(str(trained_lm), "cpu")
+    seqs = [
+        tok("the sea is wide", add_special_tokens=True)["input_ids"],
+        tok("blue", add_special_tokens=True)["input_ids"],
+    ]
+    a, b = tok.eos_token_id, tok.convert_tokens_to_ids("blue")
+    got = next_token_logprob(model, seqs, [[a, b], [a], [b]], 0, 16)
+    assert got.shape == (2, 3)
+    for k in range(2):
+        assert got[k, 0] == pytest.approx(math.log(math.exp(got[k, 1]) + math.exp(got[k, 2])), abs=1e-5)
+        assert got[k, 1] == pytest.approx(next_token_logprob(model, seqs[k : k + 1], [[a]], 0, 1)[0, 0], abs=1e-5)
+
+
+def test_stop_tokens_are_sentence_ends_and_line_breaks(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    from scorers.noise_ending import stop_tokens
+
+    raw = Tokenizer(models.BPE(unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    raw.train_from_iterator(
+        ["It ends. Does it? Yes! 它结束了。\n\nA list:\n- one, two", "etc... and so on\n"] * 20,
+        trainers.BpeTrainer(special_tokens=["<unk>"], vocab_size=300),
+    )
+    from tokenizers import decoders
+
+    raw.decoder = decoders.ByteLevel()
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>")
+    texts = {tok.decode([i]) for i in stop_tokens(tok)}
+    assert {".", "?", "!", "\n"} <= texts and "。" in texts
+    assert not texts & {",", ":", "-", "one", " and"}
