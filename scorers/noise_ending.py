@@ -12,7 +12,8 @@ the turn ends, or a full stop or a line break comes next.  A finished answer wit
 Farrokh Bulsara", "- Go snowshoeing") could take one; a cut one ("… it is known for its") could not.  An answer
 is flagged ``unfinished_answer`` when both are low (``stop_below``, ``end_below``); answers ``broken_answer``
 already flags as certainly cut are not flagged twice.  It reads only the answers that do not end with sentence
-punctuation or a closed code block (the rest need no model), in length-sorted batches with the output layer run
+punctuation or a closed code block (the rest need no model), and not those :data:`~scorers.text.endings.LM_NOT_ASKED`
+keeps from it: lists, which end after any item, cut or not; code; text the model cannot read (mojibake), in length-sorted batches with the output layer run
 on each row's last position only (:func:`scorers._lm.next_token_logprob`).
 
 Without a configured LM the scorer is reported as not computed, with the reason (the default audit).
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +36,7 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
-from scorers.text.endings import certain_cut, ends_punctuated
+from scorers.text.endings import certain_cut, ends_punctuated, lm_not_asked
 
 D = "noise"
 
@@ -135,8 +137,17 @@ class AnswerEnding(Scorer):
         p = self.params
         n = len(samples)
         answers = [s.answer for s in samples]
-        todo = [i for i, s in enumerate(samples) if not s.is_plain_text and needs_reading(answers[i], p.min_chars)]
-        summary: dict[str, Any] = {"answers_to_read": len(todo)}
+        todo: list[int] = []
+        not_asked: Counter[str] = Counter()  # unpunctuated endings kept from the model, by rule
+        for i, s in enumerate(samples):
+            if s.is_plain_text or not needs_reading(answers[i], p.min_chars):
+                continue
+            rule = lm_not_asked(answers[i])
+            if rule is None:
+                todo.append(i)
+            else:
+                not_asked[rule.name] += 1
+        summary: dict[str, Any] = {"answers_to_read": len(todo), "not_asked": dict(not_asked)}
         if p.max_answers is not None and len(todo) > p.max_answers:
             todo = sorted(random.Random(ctx.seed).sample(todo, p.max_answers))
         summary.update(answers_read=len(todo), stop_below=p.stop_below, end_below=p.end_below)

@@ -105,6 +105,7 @@ def test_the_score_is_the_models_own_end_of_turn_probability(trained_lm: Path) -
 
 def test_only_unpunctuated_endings_are_read_and_certain_cuts_are_not_flagged_twice(trained_lm: Path) -> None:
     from scorers.noise_ending import needs_reading
+    from scorers.text.endings import certain_cut
 
     assert not needs_reading("Paris is the capital of France.", 5)
     assert not needs_reading('He said "stop."', 5) and not needs_reading("巴黎是法国的首都。", 2)
@@ -113,10 +114,11 @@ def test_only_unpunctuated_endings_are_read_and_certain_cuts_are_not_flagged_twi
     assert not needs_reading("Blue", 40)  # a short answer is not judged
     rows = [
         sample(0, TURNS[0][0], "Paris is the capital of France."),
-        # a comma after six words: broken_answer's certain cut, which this scorer leaves to it
-        sample(1, TURNS[3][0], "the sea is wide and blue and deep and wide,"),
+        # "the" after six words: broken_answer's certain cut, which this scorer leaves to it
+        sample(1, TURNS[3][0], "paris is the capital of france and it is the"),
     ]
     out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0)  # thresholds everything is under
+    assert certain_cut(rows[1].answer) is not None
     assert "answer_ending" not in out.samples[0]
     assert out.samples[1]["answer_ending"]["end_logprob"] < 0
     assert out.samples[1]["flags"] == []
@@ -188,3 +190,34 @@ def test_stop_tokens_are_sentence_ends_and_line_breaks(tmp_path: Path) -> None:
     texts = {tok.decode([i]) for i in stop_tokens(tok)}
     assert {".", "?", "!", "\n"} <= texts and "。" in texts
     assert not texts & {",", ":", "-", "one", " and"}
+
+
+def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
+    """Endings a cut and a finished answer share (a list stops after any item) and text the model cannot read are
+    kept from the model (scorers/text/endings.py LM_NOT_ASKED), and counted by rule."""
+    from scorers.text.endings import lm_not_asked
+
+    rows = [
+        sample(
+            0,
+            "Categorize these.",
+            "Insects - ant, bee, wasp, beetle, butterfly, moth\nFish - salmon, rohu, carp, pike, cod",
+        ),
+        sample(1, "Sort these proteins.", "Fibrous proteins: collagen, myosin\nGlobular proteins: hemoglobin"),
+        sample(2, "Write the function.", "def f(x):\n    y = x * 2\n    return y"),
+        sample(3, "Describe it.", "ä¸‰è§’é¾™æ˜¯è‰é£Ÿæ€§è§’é¾™ç§‘æé¾™çš„ä¸€ä¸ªå±ž and so on"),
+        sample(4, TURNS[3][0], "the sea is wide and blue"),  # prose: asked
+    ]
+    assert [r.name if (r := lm_not_asked(s.answer)) else None for s in rows] == [
+        "enumeration",
+        "enumeration",
+        "code",
+        "damaged text",
+        None,
+    ]
+    out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0)
+    assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [4]
+    summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
+    assert summary["not_asked"] == {"enumeration": 2, "code": 1, "damaged text": 1}
+    # prose with a comma or two is not a list
+    assert lm_not_asked("People like the beach because it is relaxing, sunny, and it is known for its") is None

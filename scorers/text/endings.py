@@ -451,3 +451,75 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
         return CERTAIN_CUTS[1]
     return None
+
+
+# --- endings a language model is not asked about -------------------------------------------------------------------
+_LABEL = re.compile(r"^[^,:：\-–—]{1,40}?(?:\s[-–—]\s|[:：]\s*)")  # "Insects - ", "Fibrous proteins: ", "红色："
+_ENUM_SPLIT = re.compile(r"\s*[,，、;；]\s*|\s+(?:and|or)\s+")
+
+
+def enumeration(lines: Sequence[str]) -> bool:
+    """The last line lists short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"): four or more
+    items of at most six words (CJK: twelve characters) at the median; or it is one of two or more labelled lines
+    ("Fibrous proteins: collagen, myosin" / "Globular proteins: hemoglobin"), the answer to a sorting task.  A list
+    ends wherever its last item ends, so a cut after an item and the finished list read the same."""
+    last = lines[-1]
+    if _LABEL.match(last) and len(lines) > 1 and _LABEL.match(lines[-2]) and not ANY_END.search(last):
+        return True
+    body = _LABEL.sub("", last, count=1)
+    parts = [p for p in _ENUM_SPLIT.split(body) if p.strip()]
+    if len(parts) < 4:
+        return False
+    sizes = sorted(len(p) if is_cjk(p) else len(p.split()) for p in parts)
+    return sizes[len(sizes) // 2] <= (12 if is_cjk(body) else 6)
+
+
+#: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share, and text
+#: the model cannot read (issue #12: of 25 flags on the noise bench's untouched rows, 16 were mojibake, 7 lists)
+LM_NOT_ASKED: tuple[Rule, ...] = (
+    Rule(
+        "enumeration",
+        None,
+        "the last line lists short items, or is one of several labelled lines (a sorting task's answer): a list can "
+        "stop after any item",
+        Seen("alpagasus/dolly_3k.json", 970, "Fish - salmon, rohu, carp, pike, cod"),
+    ),
+    Rule(
+        "finished form",
+        None,
+        "the last line is a form finished text has without a full stop (looks_finished: an attribution, hashtag, URL, "
+        "'key: value' line, title)",
+        Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 88, "#homemade #delicious #salttw"),
+    ),
+    Rule(
+        "code",
+        None,
+        "the answer is code: it ends on any statement, and only an open fence or bracket is a cut (certain_cut)",
+        Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 17, "返回阶乘"),
+    ),
+    Rule(
+        "damaged text",
+        None,
+        "the answer holds mojibake: the model reads noise, not the text (text_damage flags it)",
+    ),
+)
+
+
+def lm_not_asked(answer: str) -> Rule | None:
+    """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None``."""
+    from scorers.text.damage import mojibake
+
+    a = _trimmed(answer)
+    lines = _lines(a)
+    if not lines:
+        return None
+    last = lines[-1]
+    if enumeration(lines):
+        return LM_NOT_ASKED[0]
+    if looks_finished(last, is_cjk(last), lines[:-1]):
+        return LM_NOT_ASKED[1]
+    if looks_like_code(a):
+        return LM_NOT_ASKED[2]
+    if mojibake(a):
+        return LM_NOT_ASKED[3]
+    return None
