@@ -37,6 +37,7 @@ from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
 from scorers.text.endings import certain_cut, ends_punctuated, lm_not_asked
+from scorers.text.script import is_cjk
 
 D = "noise"
 
@@ -46,12 +47,13 @@ _STOP_TEXT = re.compile(r"^[ \t]*[.!?。！？…]+[ \t]*$|^[ \t]*\n[\s]*$")
 _STOPS: dict[tuple[str, int], list[int]] = {}
 
 
-def needs_reading(answer: str, min_chars: int) -> bool:
+def needs_reading(answer: str, min_chars: int, min_chars_cjk: int | None = None) -> bool:
     """Whether the LM must judge this ending: long enough, and not ended by a mark, a closing bracket or quote, a
     symbol or a digit (:func:`~scorers.text.endings.ends_punctuated`: 2 of 131 cuts of the noise bench end so, and
     half of the unpunctuated answers of the flag panel — code, GSM8K's "#### 72" — need no model then)."""
     a = answer.rstrip()
-    return len(a) >= min_chars and not ends_punctuated(a)
+    least = min_chars_cjk if min_chars_cjk is not None and is_cjk(a[-200:]) else min_chars
+    return len(a) >= least and not ends_punctuated(a)
 
 
 def end_tokens(tok) -> list[int]:
@@ -107,6 +109,7 @@ class AnswerEndingParams(ScorerParams):
         description="… and the log-probability that the turn ends right here is below this (natural log).",
     )
     min_chars: int = Field(40, ge=1, description="Shorter answers are not judged (a name, a number, a label).")
+    min_chars_cjk: int = Field(15, ge=1, description="The same for answers in Chinese or Japanese script.")
     max_answers: int | None = Field(
         None,
         ge=1,
@@ -140,7 +143,7 @@ class AnswerEnding(Scorer):
         todo: list[int] = []
         not_asked: Counter[str] = Counter()  # unpunctuated endings kept from the model, by rule
         for i, s in enumerate(samples):
-            if s.is_plain_text or not needs_reading(answers[i], p.min_chars):
+            if s.is_plain_text or not needs_reading(answers[i], p.min_chars, p.min_chars_cjk):
                 continue
             rule = lm_not_asked(answers[i])
             if rule is None:

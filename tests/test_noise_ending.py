@@ -112,6 +112,10 @@ def test_only_unpunctuated_endings_are_read_and_certain_cuts_are_not_flagged_twi
     assert not needs_reading("```python\nprint(1)\n```", 5) and not needs_reading("#### 72", 5)
     assert needs_reading("- Go skating\n- Go snowshoeing", 5) and needs_reading("这本小说有", 2)
     assert not needs_reading("Blue", 40)  # a short answer is not judged
+    assert needs_reading(
+        "1.帐篷\n2.睡袋\n3.手电筒\n4. 火柴/打火机\n5.驱", 40, 15
+    )  # Chinese says more in fewer characters
+    assert not needs_reading("1.帐篷\n2.睡袋\n3.手电筒\n4. 火柴/打火机\n5.驱", 40)
     rows = [
         sample(0, TURNS[0][0], "Paris is the capital of France."),
         # "the" after six words: broken_answer's certain cut, which this scorer leaves to it
@@ -219,5 +223,13 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
     assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [4]
     summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
     assert summary["not_asked"] == {"enumeration": 2, "code": 1, "damaged text": 1}
-    # prose with a comma or two is not a list
+    # prose with a comma or two is not a list, nor one whose last part runs on, nor a list stopped on a separator
     assert lm_not_asked("People like the beach because it is relaxing, sunny, and it is known for its") is None
+    assert (
+        lm_not_asked(
+            "Self-awareness is the capacity to recognize and understand our own emotions, values, and motives, "
+            "as well as to be able to use this understanding to make"
+        )
+        is None
+    )
+    assert lm_not_asked("5. Hand, Foot and Mouth Disease: Symptoms include fever, sore throat,") is None

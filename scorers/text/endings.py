@@ -458,20 +458,32 @@ _LABEL = re.compile(r"^[^,:：\-–—]{1,40}?(?:\s[-–—]\s|[:：]\s*)")  # "
 _ENUM_SPLIT = re.compile(r"\s*[,，、;；]\s*|\s+(?:and|or)\s+")
 
 
+def _items(value: str) -> list[str]:
+    return [p for p in _ENUM_SPLIT.split(value) if p.strip()]
+
+
 def enumeration(lines: Sequence[str]) -> bool:
-    """The last line lists short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"): four or more
-    items of at most six words (CJK: twelve characters) at the median; or it is one of two or more labelled lines
-    ("Fibrous proteins: collagen, myosin" / "Globular proteins: hemoglobin"), the answer to a sorting task.  A list
-    ends wherever its last item ends, so a cut after an item and the finished list read the same."""
+    """The last line is a bare list of short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"):
+    no sentence ends in it and it does not stop on a separator, four or more items, at most four words (CJK: six
+    characters) at the median and in the last one; or it
+    is a labelled line after a labelled list ("Fibrous proteins: collagen, myosin" / "Globular proteins:
+    hemoglobin"), the answer to a sorting task.  A list ends wherever its last item ends, so a cut after an item
+    and the finished list read the same."""
     last = lines[-1]
-    if _LABEL.match(last) and len(lines) > 1 and _LABEL.match(lines[-2]) and not ANY_END.search(last):
-        return True
-    body = _LABEL.sub("", last, count=1)
-    parts = [p for p in _ENUM_SPLIT.split(body) if p.strip()]
+    if ANY_END.search(last) or last[-1] in ",，、;；:：":  # a list does not stop on a separator
+        return False
+    value = _LABEL.sub("", last, count=1)
+    cjk = is_cjk(value)
+    if _LABEL.match(last) and len(lines) > 1 and _LABEL.match(lines[-2]) and not ANY_END.search(lines[-2]):
+        before = _items(_LABEL.sub("", lines[-2], count=1))
+        if len(before) >= 2 and all(len(p) <= 12 if cjk else len(p.split()) <= 4 for p in before + _items(value)):
+            return True
+    parts = _items(value)
     if len(parts) < 4:
         return False
-    sizes = sorted(len(p) if is_cjk(p) else len(p.split()) for p in parts)
-    return sizes[len(sizes) // 2] <= (12 if is_cjk(body) else 6)
+    sizes = [len(p) if cjk else len(p.split()) for p in parts]
+    short = 6 if cjk else 4
+    return sorted(sizes)[len(sizes) // 2] <= short and sizes[-1] <= short  # "… as well as to be able to make": prose
 
 
 #: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share, and text
@@ -480,15 +492,14 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
     Rule(
         "enumeration",
         None,
-        "the last line lists short items, or is one of several labelled lines (a sorting task's answer): a list can "
-        "stop after any item",
+        "the last line is a bare list of short items, or a labelled line after a labelled list (a sorting task's "
+        "answer): a list can stop after any item",
         Seen("alpagasus/dolly_3k.json", 970, "Fish - salmon, rohu, carp, pike, cod"),
     ),
     Rule(
-        "finished form",
-        None,
-        "the last line is a form finished text has without a full stop (looks_finished: an attribution, hashtag, URL, "
-        "'key: value' line, title)",
+        "link or tag",
+        re.compile(r"(?:https?://|www\.)\S+$|[#＃@＠][\w-]+\W*$"),
+        "a URL, hashtag or mention closes the answer (a post, a source)",
         Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 88, "#homemade #delicious #salttw"),
     ),
     Rule(
@@ -513,10 +524,9 @@ def lm_not_asked(answer: str) -> Rule | None:
     lines = _lines(a)
     if not lines:
         return None
-    last = lines[-1]
     if enumeration(lines):
         return LM_NOT_ASKED[0]
-    if looks_finished(last, is_cjk(last), lines[:-1]):
+    if LM_NOT_ASKED[1].search(lines[-1]):
         return LM_NOT_ASKED[1]
     if looks_like_code(a):
         return LM_NOT_ASKED[2]
