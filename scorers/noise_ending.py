@@ -145,7 +145,7 @@ class AnswerEnding(Scorer):
         for i, s in enumerate(samples):
             if s.is_plain_text or not needs_reading(answers[i], p.min_chars, p.min_chars_cjk):
                 continue
-            rule = lm_not_asked(answers[i])
+            rule = lm_not_asked(answers[i], s.prompt_text)
             if rule is None:
                 todo.append(i)
             else:

@@ -66,8 +66,8 @@ def test_a_cut_answer_is_flagged_and_its_finished_answer_is_not(trained_lm: Path
     rows = [
         sample(0, TURNS[3][0], TURNS[3][1]),  # finished, without a full stop
         sample(1, TURNS[3][0], "the sea is wide and blue"),  # cut after "blue"
-        sample(2, TURNS[0][0], TURNS[0][1]),
-        sample(3, TURNS[0][0], "paris is the capital"),
+        sample(2, TURNS[2][0], TURNS[2][1]),
+        sample(3, TURNS[2][0], "two plus three is"),
     ]
     # the defaults are set for a real LM; this tiny one has no "." or line break, so both readings are the turn's end
     out = _audit(trained_lm, rows, stop_below=-5.0, end_below=-5.0)
@@ -214,7 +214,7 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
     ]
     assert [r.name if (r := lm_not_asked(s.answer)) else None for s in rows] == [
         "enumeration",
-        "enumeration",
+        "form",
         "code",
         "damaged text",
         None,
@@ -222,7 +222,7 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
     out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0)
     assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [4]
     summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
-    assert summary["not_asked"] == {"enumeration": 2, "code": 1, "damaged text": 1}
+    assert summary["not_asked"] == {"enumeration": 1, "form": 1, "code": 1, "damaged text": 1}
     # prose with a comma or two is not a list, nor one whose last part runs on, nor a list stopped on a separator
     assert lm_not_asked("People like the beach because it is relaxing, sunny, and it is known for its") is None
     assert (

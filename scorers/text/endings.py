@@ -464,26 +464,60 @@ def _items(value: str) -> list[str]:
 
 def enumeration(lines: Sequence[str]) -> bool:
     """The last line is a bare list of short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"):
-    no sentence ends in it and it does not stop on a separator, four or more items, at most four words (CJK: six
-    characters) at the median and in the last one; or it
-    is a labelled line after a labelled list ("Fibrous proteins: collagen, myosin" / "Globular proteins:
-    hemoglobin"), the answer to a sorting task.  A list ends wherever its last item ends, so a cut after an item
-    and the finished list read the same."""
+    four or more items, none over eight words (CJK: twenty characters), at most four (six) at the median and in the
+    last one, and the line does not stop on a separator.  A list ends wherever its last item ends, so a cut after
+    an item and the finished list read the same."""
     last = lines[-1]
-    if ANY_END.search(last) or last[-1] in ",，、;；:：":  # a list does not stop on a separator
+    if last[-1] in ",，、;；:：":  # a list does not stop on a separator
         return False
     value = _LABEL.sub("", last, count=1)
     cjk = is_cjk(value)
-    if _LABEL.match(last) and len(lines) > 1 and _LABEL.match(lines[-2]) and not ANY_END.search(lines[-2]):
-        before = _items(_LABEL.sub("", lines[-2], count=1))
-        if len(before) >= 2 and all(len(p) <= 12 if cjk else len(p.split()) <= 4 for p in before + _items(value)):
-            return True
-    parts = _items(value)
-    if len(parts) < 4:
+    sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
+    short, most = (6, 20) if cjk else (4, 8)
+    return (
+        len(sizes) >= 4 and max(sizes) <= most and sorted(sizes)[len(sizes) // 2] <= short and sizes[-1] <= short
+    )  # "… as well as to be able to use this understanding to make": prose
+
+
+def form_lines(lines: Sequence[str]) -> bool:
+    """The last two lines are "label: value" lines with short values ("Genre: Action Movie" / "Favorite Movie: The
+    Dark Knight", "Fibrous proteins: collagen, myosin" / "Globular proteins: hemoglobin"): a form or a sorting task's
+    answer, which ends after any field."""
+    if len(lines) < 2:
         return False
-    sizes = [len(p) if cjk else len(p.split()) for p in parts]
-    short = 6 if cjk else 4
-    return sorted(sizes)[len(sizes) // 2] <= short and sizes[-1] <= short  # "… as well as to be able to make": prose
+
+    def field(line: str) -> bool:
+        m = _LABEL.match(line)
+        if not m:
+            return False
+        value = line[m.end() :]
+        return len(value) <= 30 if is_cjk(value) else len(value.split()) <= 8
+
+    return field(lines[-1]) and field(lines[-2])
+
+
+def unpunctuated_list(lines: Sequence[str]) -> bool:
+    """The last line is an item of a list whose earlier items carry no final punctuation either ("7. Security of
+    payment processing"): the list's style, which gives no sign of where it was meant to stop."""
+    if not LIST_ITEM.match(lines[-1]):
+        return False
+    items = list_block(lines)
+    return len(items) >= 2 and not any(o[-1] in TERMINAL or o[-1] in "。！？" for o in items)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def copied_ending(answer: str, prompt: str) -> bool:
+    """The answer's last four words (CJK: six characters) are in the prompt (case aside): it reproduces or edits text
+    it was given (a form filled in, a poem with its gap filled, code fixed), which ends where the given text ends."""
+    if is_cjk(answer[-50:]):
+        tail = re.sub(r"\s+", "", answer)[-6:]
+        return len(tail) >= 6 and tail in re.sub(r"\s+", "", prompt)
+    words = _WORDS.findall(answer[-300:].lower())[-4:]
+    if len(words) < 4 or len(" ".join(words)) < 12:
+        return False
+    return re.search(r"\W+".join(map(re.escape, words)) + r"\b", prompt.lower()) is not None
 
 
 #: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share, and text
@@ -492,9 +526,32 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
     Rule(
         "enumeration",
         None,
-        "the last line is a bare list of short items, or a labelled line after a labelled list (a sorting task's "
-        "answer): a list can stop after any item",
-        Seen("alpagasus/dolly_3k.json", 970, "Fish - salmon, rohu, carp, pike, cod"),
+        "the last line is a bare list of short items: a list can stop after any item",
+        Seen("alpagasus/dolly_3k.json", 1121, "Mr. Garrison, Mr. Hat, Craig Tucker"),
+    ),
+    Rule(
+        "form",
+        None,
+        "the last two lines are 'label: value' fields (a form, a sorting task's answer)",
+        Seen("stanford_alpaca/alpaca_data.json", 38966, "Favorite Movie: The Dark Knight"),
+    ),
+    Rule(
+        "unpunctuated list",
+        None,
+        "the last line is an item of a list none of whose items is punctuated",
+        Seen("stanford_alpaca/alpaca_data.json", 1321, "7. Security of payment processing"),
+    ),
+    Rule(
+        "table, heading or quotation",
+        None,
+        "the last line is a table row, a heading or a quotation (not_prose): they end without punctuation",
+        Seen("stanford_alpaca/alpaca_data.json", 7768, "6 - 7 hours"),
+    ),
+    Rule(
+        "copied ending",
+        None,
+        "the answer ends on words of the prompt (case aside): it reproduces text it was given, which ends there",
+        Seen("stanford_alpaca/alpaca_data.json", 14082, "So various, so beautiful, shall we find brand new"),
     ),
     Rule(
         "link or tag",
@@ -516,7 +573,7 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
 )
 
 
-def lm_not_asked(answer: str) -> Rule | None:
+def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
     """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None``."""
     from scorers.text.damage import mojibake
 
@@ -524,12 +581,14 @@ def lm_not_asked(answer: str) -> Rule | None:
     lines = _lines(a)
     if not lines:
         return None
-    if enumeration(lines):
-        return LM_NOT_ASKED[0]
-    if LM_NOT_ASKED[1].search(lines[-1]):
-        return LM_NOT_ASKED[1]
-    if looks_like_code(a):
-        return LM_NOT_ASKED[2]
-    if mojibake(a):
-        return LM_NOT_ASKED[3]
-    return None
+    checks = (
+        enumeration(lines),
+        form_lines(lines),
+        unpunctuated_list(lines),
+        not_prose(lines[-1]),
+        bool(prompt) and copied_ending(a, prompt),
+        LM_NOT_ASKED[5].search(lines[-1]) is not None,
+        looks_like_code(a),
+        mojibake(a) is not None,
+    )
+    return next((rule for rule, hit in zip(LM_NOT_ASKED, checks, strict=True) if hit), None)
