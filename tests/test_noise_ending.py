@@ -233,3 +233,41 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
         is None
     )
     assert lm_not_asked("5. Hand, Foot and Mouth Disease: Symptoms include fever, sore throat,") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "prompt", "rule"),
+    [
+        # complete answers the model read as cut on the panel (issue #12), each kept from it by a named rule
+        ("1. Cryptocurrency  2. Bitcoin  3. Ethereum  4. Ripple  18. Exchange  19. NFT", "", "unpunctuated list"),
+        ("EU Countries: Germany, France, Poland\nNon-EU Countries: Russia", "", "form"),
+        ("Jogging, walking the dog, and jumping rope", "Jogging, walking the dog, and jump rope", "enumeration"),
+        ("Deep Learning: The Future of Medical Imaging Performance", "Deep learning promises", "title"),
+        (
+            "It due own intentions ended up succeeding",
+            "It was due to his own personal intentions that he ended up succeeding",
+            "copied ending",
+        ),
+        (
+            "-Canned pumpkin\n-Eggs\n-Ground cloves\n-Nutmeg",
+            "-Canned pumpkin\n-Eggs\n-Nutmeg\n-Ground cloves",
+            "copied ending",
+        ),
+        (
+            "80 pieces/day * 30 days/month = 2400 pieces/month\n2400 pieces/month * 6 months = 14400 pieces",
+            "",
+            "worked result",
+        ),
+        ("我期待着向您学习并参与课程。\n\n真挚地，\n仁", "", "signature"),
+        # cuts read right on the panel: still asked
+        ("A linear regression would lead us to predict that sales in 2015 will be", "Predict the trend", None),
+        ("The solution is x = 7.5. This means that 2x = 15, and 5 is added to make the equation equal to", "", None),
+        ("Happy shopping!\n\nSincerely,\nThe Team at", "Create a greeting", None),
+        ("举例说明这些性格特点在日常", "帮我想一个简报点子", None),
+    ],
+)
+def test_not_asked_rules_on_panel_rows(answer: str, prompt: str, rule: str | None) -> None:
+    from scorers.text.endings import lm_not_asked
+
+    got = lm_not_asked(answer, prompt)
+    assert (got.name if got else None) == rule

@@ -454,7 +454,7 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
 
 
 # --- endings a language model is not asked about -------------------------------------------------------------------
-_LABEL = re.compile(r"^[^,:：\-–—]{1,40}?(?:\s[-–—]\s|[:：]\s*)")  # "Insects - ", "Fibrous proteins: ", "红色："
+_LABEL = re.compile(r"^[^,:：]{1,40}?(?:\s[-–—]\s|[:：]\s*)")  # "Insects - ", "Non-EU Countries: ", "红色："
 _ENUM_SPLIT = re.compile(r"\s*[,，、;；]\s*|\s+(?:and|or)\s+")
 
 
@@ -465,7 +465,7 @@ def _items(value: str) -> list[str]:
 def enumeration(lines: Sequence[str]) -> bool:
     """The last line is a bare list of short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"):
     four or more items, none over eight words (CJK: twenty characters), at most four (six) at the median and in the
-    last one, and the line does not stop on a separator.  A list ends wherever its last item ends, so a cut after
+    last one (or three items of at most four words), and the line does not stop on a separator.  A list ends wherever its last item ends, so a cut after
     an item and the finished list read the same."""
     last = lines[-1]
     if last[-1] in ",，、;；:：":  # a list does not stop on a separator
@@ -474,6 +474,8 @@ def enumeration(lines: Sequence[str]) -> bool:
     cjk = is_cjk(value)
     sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
     short, most = (6, 20) if cjk else (4, 8)
+    if len(sizes) == 3:  # three items, all short, with a comma ("Jogging, walking the dog, and jumping rope")
+        return max(sizes) <= short and bool(re.search(r"[,，、]", value))
     return (
         len(sizes) >= 4 and max(sizes) <= most and sorted(sizes)[len(sizes) // 2] <= short and sizes[-1] <= short
     )  # "… as well as to be able to use this understanding to make": prose
@@ -497,27 +499,67 @@ def form_lines(lines: Sequence[str]) -> bool:
 
 
 def unpunctuated_list(lines: Sequence[str]) -> bool:
-    """The last line is an item of a list whose earlier items carry no final punctuation either ("7. Security of
-    payment processing"): the list's style, which gives no sign of where it was meant to stop."""
-    if not LIST_ITEM.match(lines[-1]):
+    """The last line is an item of a list (or a numbered list written on one line) whose items mostly carry no final
+    punctuation ("7. Security of payment processing"; an "etc." or "(GDP)" among them aside): the list's style,
+    which gives no sign of where it was meant to stop."""
+    last = lines[-1]
+    if len(_INLINE_ITEM.findall(last)) >= 3:
+        return True  # "1. Cryptocurrency  2. Bitcoin … 19. NFT"
+    if not LIST_ITEM.match(last):
         return False
     items = list_block(lines)
-    return len(items) >= 2 and not any(o[-1] in TERMINAL or o[-1] in "。！？" for o in items)
+    return len(items) >= 2 and sum(1 for o in items if o[-1] in ".!?。！？") <= len(items) / 3
 
 
 _WORDS = re.compile(r"\w+")
 
 
 def copied_ending(answer: str, prompt: str) -> bool:
-    """The answer's last four words (CJK: six characters) are in the prompt (case aside): it reproduces or edits text
-    it was given (a form filled in, a poem with its gap filled, code fixed), which ends where the given text ends."""
-    if is_cjk(answer[-50:]):
-        tail = re.sub(r"\s+", "", answer)[-6:]
-        return len(tail) >= 6 and tail in re.sub(r"\s+", "", prompt)
-    words = _WORDS.findall(answer[-300:].lower())[-4:]
-    if len(words) < 4 or len(" ".join(words)) < 12:
+    """The answer ends as a line of the prompt ends (case aside): its last line is one of the prompt's lines, or its
+    last three words (CJK: four characters) close one.  It reproduces or edits text it was given (a form filled in,
+    a list reordered, a poem with its gap filled, a phrase with words deleted), which ends where the given text does."""
+    lines = _lines(answer)
+    given = [ln.lower() for ln in _lines(prompt)]
+    if not lines or not given:
         return False
-    return re.search(r"\W+".join(map(re.escape, words)) + r"\b", prompt.lower()) is not None
+    last = lines[-1].lower()
+    if last in given:
+        return True
+    if is_cjk(last):
+        tail = re.sub(r"\s+", "", last)[-4:]
+        return len(tail) == 4 and any(re.sub(r"\s+", "", g).endswith(tail) for g in given)
+    words = _WORDS.findall(last)[-3:]
+    if len(words) < 3 or len(" ".join(words)) < 10:
+        return False
+    end = re.compile(r"\W+".join(map(re.escape, words)) + r"\W*$")
+    return any(end.search(g) for g in given)
+
+
+def worked_result(lines: Sequence[str]) -> bool:
+    """The last line closes on a computed result ("… * 6 months = 14400 pieces", "x=12 peaches,"): at most three
+    words after its last "= number" (not "x = 7.5. This means that 2x = 15, and 5 is added to make … equal to")."""
+    return _RESULT_LAST.search(lines[-1]) is not None
+
+
+_RESULT_LAST = re.compile(r"=\s*[$€£¥]?\d[\d,.]*(?:\s+\S+){0,3}\W*$")
+
+
+def title_line(lines: Sequence[str]) -> bool:
+    """A one-line answer in title case of at most twelve words (a headline, a title)."""
+    words = lines[-1].split()
+    return len(lines) == 1 and len(words) <= 12 and not is_cjk(lines[-1]) and _title_case(lines[-1])
+
+
+def signature(lines: Sequence[str]) -> bool:
+    """A name after a letter's sign-off ("Sincerely," / "Jen", "真挚地，" / "仁"); not one that stops on a word no
+    name ends on ("The Team at")."""
+    if len(lines) < 2 or not sign_off(lines[-2]):
+        return False
+    last = lines[-1]
+    if is_cjk(last):
+        return len(last) <= 4 and last[-1] not in "在的和与及或"
+    words = last.split()
+    return len(words) <= 4 and words[-1].lower() not in DANGLING_WORDS
 
 
 #: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share, and text
@@ -554,6 +596,24 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
         Seen("stanford_alpaca/alpaca_data.json", 14082, "So various, so beautiful, shall we find brand new"),
     ),
     Rule(
+        "worked result",
+        None,
+        "the last line states a computed result ('= 14400 pieces'): the solution ends there",
+        Seen("gsm8k_alpaca_format/gsm_8k_train.json", 6496, "2400 pieces/month * 6 months = 14400 pieces"),
+    ),
+    Rule(
+        "title",
+        None,
+        "a one-line answer in title case (a headline, a title)",
+        Seen("stanford_alpaca/alpaca_data.json", 45207, "Deep Learning: The Future of Medical Imaging Performance"),
+    ),
+    Rule(
+        "signature",
+        None,
+        "a name after a letter's sign-off; not one that stops on a word no name ends on ('The Team at')",
+        Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 2163, "真挚地，\n仁"),
+    ),
+    Rule(
         "link or tag",
         re.compile(r"(?:https?://|www\.)\S+$|[#＃@＠][\w-]+\W*$"),
         "a URL, hashtag or mention closes the answer (a post, a source)",
@@ -587,7 +647,10 @@ def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
         unpunctuated_list(lines),
         not_prose(lines[-1]),
         bool(prompt) and copied_ending(a, prompt),
-        LM_NOT_ASKED[5].search(lines[-1]) is not None,
+        worked_result(lines),
+        title_line(lines),
+        signature(lines),
+        LM_NOT_ASKED[8].search(lines[-1]) is not None,
         looks_like_code(a),
         mojibake(a) is not None,
     )
