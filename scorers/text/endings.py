@@ -472,6 +472,8 @@ def enumeration(lines: Sequence[str]) -> bool:
         return False
     value = _LABEL.sub("", last, count=1)
     cjk = is_cjk(value)
+    if cjk and re.search(r"[。！？]", value):  # sentences, not items
+        return False
     sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
     short, most = (6, 20) if cjk else (4, 8)
     if len(sizes) == 3:  # three items, all short, with a comma ("Jogging, walking the dog, and jumping rope")
@@ -493,6 +495,8 @@ def form_lines(lines: Sequence[str]) -> bool:
         if not m:
             return False
         value = line[m.end() :]
+        if re.search(r"[。！？]|[.!?](?:\s|$)", value):  # "第 4 步：发送消息并等待响应。": a step, not a field
+            return False
         return len(value) <= 30 if is_cjk(value) else len(value.split()) <= 8
 
     return field(lines[-1]) and field(lines[-2])
@@ -501,14 +505,28 @@ def form_lines(lines: Sequence[str]) -> bool:
 def unpunctuated_list(lines: Sequence[str]) -> bool:
     """The last line is an item of a list (or a numbered list written on one line) whose items mostly carry no final
     punctuation ("7. Security of payment processing"; an "etc." or "(GDP)" among them aside): the list's style,
-    which gives no sign of where it was meant to stop."""
+    which gives no sign of where it was meant to stop — unless that item is under half the size of its list's
+    median item or stops on a word no phrase ends on, which is how a cut item looks."""
     last = lines[-1]
     if len(_INLINE_ITEM.findall(last)) >= 3:
         return True  # "1. Cryptocurrency  2. Bitcoin … 19. NFT"
-    if not LIST_ITEM.match(last):
+    m = LIST_ITEM.match(last)
+    if not m:
         return False
     items = list_block(lines)
-    return len(items) >= 2 and sum(1 for o in items if o[-1] in ".!?。！？") <= len(items) / 3
+    if len(items) < 2 or sum(1 for o in items if o[-1] in ".!?。！？") > len(items) / 3:
+        return False
+    # … unless the last item is a stub of its list's items ("3. The Rise", "4.安装") or stops on "of", "the"
+    text = last[m.end() :].strip()
+    cjk = is_cjk(text)
+
+    def size(t: str) -> int:
+        return len(re.sub(r"\s+", "", t)) if cjk else len(t.split())
+
+    earlier = sorted(size(LIST_ITEM.sub("", o, count=1)) for o in items)
+    words = text.split()
+    dangling = not cjk and bool(words) and words[-1] in DANGLING_WORDS
+    return size(text) >= earlier[len(earlier) // 2] / 2 and not dangling
 
 
 _WORDS = re.compile(r"\w+")
