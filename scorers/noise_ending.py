@@ -134,6 +134,7 @@ class AnswerEnding(Scorer):
     version = "1"
     dimension = D
     Params = AnswerEndingParams
+    params: AnswerEndingParams
     needs_models = ("language_model",)
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:

@@ -513,7 +513,7 @@ def unpunctuated_list(lines: Sequence[str]) -> bool:
     m = LIST_ITEM.match(last)
     if not m:
         return False
-    items = list_block(lines)
+    items = list_block(list(lines))
     if len(items) < 2 or sum(1 for o in items if o[-1] in ".!?。！？") > len(items) / 3:
         return False
     # … unless the last item is a stub of its list's items ("3. The Rise", "4.安装") or stops on "of", "the"
