@@ -45,13 +45,14 @@ _PROBE = "\u2063ANSWER\u2063"  # an answer text no template alters, to find what
 #: a token that closes a sentence or a line: sentence-final marks (with spaces) or line breaks only
 _STOP_TEXT = re.compile(r"^[ \t]*[.!?。！？…]+[ \t]*$|^[ \t]*\n[\s]*$")
 _STOPS: dict[tuple[str, int], list[int]] = {}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
 
 def needs_reading(answer: str, min_chars: int, min_chars_cjk: int | None = None) -> bool:
     """Whether the LM must judge this ending: long enough, and not ended by a mark, a closing bracket or quote, a
     symbol or a digit (:func:`~scorers.text.endings.ends_punctuated`: 2 of 131 cuts of the noise bench end so, and
     half of the unpunctuated answers of the flag panel — code, GSM8K's "#### 72" — need no model then)."""
-    a = answer.rstrip()
+    a = _CONTROL.sub("", answer).rstrip()  # control characters after a finished text are text_damage's, not a cut
     least = min_chars_cjk if min_chars_cjk is not None and is_cjk(a[-200:]) else min_chars
     return len(a) >= least and not ends_punctuated(a)
 

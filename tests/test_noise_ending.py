@@ -19,7 +19,7 @@ TURNS = [
     ("what is the capital of france", "paris is the capital of france"),
     ("give three tips for staying healthy", "eat well sleep enough and exercise"),
     ("add two and three", "two plus three is five"),
-    ("write a short poem about the sea", "the sea is wide and blue and deep"),
+    ("what is the sea", "the sea is wide and blue and deep"),
 ]
 
 
@@ -112,6 +112,7 @@ def test_only_unpunctuated_endings_are_read_and_certain_cuts_are_not_flagged_twi
     assert not needs_reading("```python\nprint(1)\n```", 5) and not needs_reading("#### 72", 5)
     assert needs_reading("- Go skating\n- Go snowshoeing", 5) and needs_reading("这本小说有", 2)
     assert not needs_reading("Blue", 40)  # a short answer is not judged
+    assert not needs_reading("free from discrimination and inequality. \x03 \x01 \x01", 5)  # damage, not a cut
     assert needs_reading(
         "1.帐篷\n2.睡袋\n3.手电筒\n4. 火柴/打火机\n5.驱", 40, 15
     )  # Chinese says more in fewer characters
@@ -259,11 +260,14 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
             "worked result",
         ),
         ("我期待着向您学习并参与课程。\n\n真挚地，\n仁", "", "signature"),
+        ("- Distractions\n- Boredom or apathy\n- Overwhelm", "Generate a list of reasons", "unpunctuated list"),
+        ("Don't talk no slander 'round these parts\nEverybody know money is the art", "Generate a rap verse", "verse"),
         # cuts read right on the panel: still asked
         ("A linear regression would lead us to predict that sales in 2015 will be", "Predict the trend", None),
         ("The solution is x = 7.5. This means that 2x = 15, and 5 is added to make the equation equal to", "", None),
         ("Happy shopping!\n\nSincerely,\nThe Team at", "Create a greeting", None),
         ("举例说明这些性格特点在日常", "帮我想一个简报点子", None),
+        ("- Sago palm leaves can release a toxin\n- Desert rose can affect heart rate\n- Bulbs of", "", None),
     ],
 )
 def test_not_asked_rules_on_panel_rows(answer: str, prompt: str, rule: str | None) -> None:

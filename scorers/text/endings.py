@@ -505,8 +505,7 @@ def form_lines(lines: Sequence[str]) -> bool:
 def unpunctuated_list(lines: Sequence[str]) -> bool:
     """The last line is an item of a list (or a numbered list written on one line) whose items mostly carry no final
     punctuation ("7. Security of payment processing"; an "etc." or "(GDP)" among them aside): the list's style,
-    which gives no sign of where it was meant to stop — unless that item is under half the size of its list's
-    median item or stops on a word no phrase ends on, which is how a cut item looks."""
+    which gives no sign of where it was meant to stop — unless that item stops on a word no phrase ends on."""
     last = lines[-1]
     if len(_INLINE_ITEM.findall(last)) >= 3:
         return True  # "1. Cryptocurrency  2. Bitcoin … 19. NFT"
@@ -516,17 +515,13 @@ def unpunctuated_list(lines: Sequence[str]) -> bool:
     items = list_block(list(lines))
     if len(items) < 2 or sum(1 for o in items if o[-1] in ".!?。！？") > len(items) / 3:
         return False
-    # … unless the last item is a stub of its list's items ("3. The Rise", "4.安装") or stops on "of", "the"
+    # … unless the last item stops on "of", "the" ("- Bulbs of").  A short last item is no sign: "- Overwhelm",
+    # "7. Closing", "10. 岛" close real lists (read on the panel), as "3. The Rise" closes a cut one
     text = last[m.end() :].strip()
     cjk = is_cjk(text)
 
-    def size(t: str) -> int:
-        return len(re.sub(r"\s+", "", t)) if cjk else len(t.split())
-
-    earlier = sorted(size(LIST_ITEM.sub("", o, count=1)) for o in items)
     words = text.split()
-    dangling = not cjk and bool(words) and words[-1] in DANGLING_WORDS
-    return size(text) >= earlier[len(earlier) // 2] / 2 and not dangling
+    return not (not cjk and bool(words) and words[-1] in DANGLING_WORDS)
 
 
 _WORDS = re.compile(r"\w+")
@@ -632,6 +627,12 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
         Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 2163, "真挚地，\n仁"),
     ),
     Rule(
+        "verse",
+        None,
+        "the prompt asks for a poem, song or rap (cues.SONG): a line of verse needs no full stop",
+        Seen("stanford_alpaca/alpaca_data.json", 27416, "Everybody know money is the art"),
+    ),
+    Rule(
         "link or tag",
         re.compile(r"(?:https?://|www\.)\S+$|[#＃@＠][\w-]+\W*$"),
         "a URL, hashtag or mention closes the answer (a post, a source)",
@@ -653,6 +654,7 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
 
 def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
     """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None``."""
+    from scorers.text.cues import SONG
     from scorers.text.damage import mojibake
 
     a = _trimmed(answer)
@@ -668,7 +670,8 @@ def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
         worked_result(lines),
         title_line(lines),
         signature(lines),
-        LM_NOT_ASKED[8].search(lines[-1]) is not None,
+        bool(SONG.search(prompt)),
+        LM_NOT_ASKED[9].search(lines[-1]) is not None,
         looks_like_code(a),
         mojibake(a) is not None,
     )
