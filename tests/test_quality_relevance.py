@@ -94,3 +94,30 @@ def test_calibration_is_a_share_of_shuffled_pairs() -> None:
     matched, share, ref = calibrated_relevance(ins, ans, shuffles=3, seed=0)
     assert np.allclose(matched[1:], 1.0) and share[1:].min() > 0.99 and share[0] < 0.01
     assert len(ref) == 600
+
+
+def test_rows_in_place_and_blocked_shuffles_give_the_copying_results() -> None:
+    """The memory-saving forms (compacting rows over the matrix itself, shuffled pairs a block at a time) give
+    exactly what fancy indexing and whole-matrix shuffles gave."""
+    import numpy as np
+
+    from scorers import quality_relevance as qr
+
+    rng = np.random.default_rng(3)
+    m = rng.standard_normal((50_000, 8)).astype(np.float32)
+    rows = sorted(rng.choice(50_000, 41_000, replace=False).tolist())
+    expected = m[rows].copy()
+    assert np.array_equal(qr.rows_in_place(m.copy(), rows), expected)
+    assert qr.rows_in_place(m, list(range(50_000))) is m
+    ins, ans = m[:40_000], rng.standard_normal((40_000, 8)).astype(np.float32)
+    matched, share, ref = qr.calibrated_relevance(ins, ans, 3, seed=7)
+    # the former implementation: whole shuffled copies, concatenated
+    g = np.random.default_rng(7)
+    old = []
+    for _ in range(3):
+        perm = g.permutation(len(ins))
+        fixed = perm == np.arange(len(ins))
+        perm[fixed] = (perm[fixed] + 1) % len(ins)
+        old.append(np.einsum("ij,ij->i", ins, ans[perm]))
+    assert np.array_equal(ref, np.sort(np.concatenate(old)))
+    assert np.array_equal(matched, np.einsum("ij,ij->i", ins, ans))
