@@ -250,19 +250,28 @@ def _position_logits(model, ids, mask, rows, cols):
 HEAD_CHUNK = 4096
 
 
+def _logits_at(model, ids, mask, rows, cols):
+    """The float32 logits at (row, position) pairs, as ``(slice of the pairs, logits)`` parts: the model body once,
+    then the output layer on those positions only, ``HEAD_CHUNK`` at a time (:func:`answer_head_ok`), else the
+    model's own logits (:func:`_position_logits`) in one part."""
+    if not answer_head_ok(model):
+        yield slice(0, len(rows)), _position_logits(model, ids, mask, rows, cols).float()
+        return
+    hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[rows, cols]
+    head = model.get_output_embeddings()
+    for at in range(0, len(rows), HEAD_CHUNK):
+        part = slice(at, at + HEAD_CHUNK)
+        yield part, head(hidden[part]).float()
+
+
 def _token_losses(model, ids, mask, rows, cols, targets):
     """Cross-entropy of the token each (row, position) predicts."""
     import torch
     from torch.nn.functional import cross_entropy
 
-    if not answer_head_ok(model):
-        return cross_entropy(_position_logits(model, ids, mask, rows, cols).float(), targets, reduction="none")
-    hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[rows, cols]
-    head = model.get_output_embeddings()
-    out = torch.empty(len(rows), dtype=torch.float32, device=hidden.device)
-    for at in range(0, len(rows), HEAD_CHUNK):
-        part = slice(at, at + HEAD_CHUNK)
-        out[part] = cross_entropy(head(hidden[part]).float(), targets[part], reduction="none")
+    out = torch.empty(len(rows), dtype=torch.float32, device=ids.device)
+    for part, logits in _logits_at(model, ids, mask, rows, cols):
+        out[part] = cross_entropy(logits, targets[part], reduction="none")
     return out
 
 
@@ -309,15 +318,13 @@ def next_token_logprob(
         ids, mask = _padded(part, pad_id)
         rows = torch.arange(len(part))
         cols = torch.tensor([len(s) - 1 for s in part])
+        out = torch.empty((len(part), len(wanted)), dtype=torch.float32, device=dev)
         with torch.inference_mode():
             ids, mask, rows, cols = ids.to(dev), mask.to(dev), rows.to(dev), cols.to(dev)
-            if answer_head_ok(model):
-                hidden = model.base_model(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-                logits = model.get_output_embeddings()(hidden[rows, cols])
-            else:
-                logits = _position_logits(model, ids, mask, rows, cols)
-            logp = torch.log_softmax(logits.float(), dim=-1)
-            return torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1).cpu().double().numpy()
+            for at, logits in _logits_at(model, ids, mask, rows, cols):
+                logp = torch.log_softmax(logits, dim=-1)
+                out[at] = torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1)
+        return out.cpu().double().numpy()
 
     return _in_batches(seqs, batch, batch_size, batch_tokens, progress)
 
