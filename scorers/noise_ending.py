@@ -11,10 +11,11 @@ the probability that the turn ends (the template's end-of-turn token or EOS), an
 the turn ends, or a full stop or a line break comes next.  A finished answer without its full stop ("… born
 Farrokh Bulsara", "- Go snowshoeing") could take one; a cut one ("… it is known for its") could not.  An answer
 is flagged ``unfinished_answer`` when both are low (``stop_below``, ``end_below``); answers ``broken_answer``
-already flags as certainly cut are not flagged twice.  It reads only the answers that do not end with sentence
-punctuation or a closed code block (the rest need no model), and not those :data:`~scorers.text.endings.LM_NOT_ASKED`
-keeps from it: lists, which end after any item, cut or not; code; text the model cannot read (mojibake), in length-sorted batches with the output layer run
-on each row's last position only (:func:`scorers._lm.next_token_logprob`).
+already flags as certainly cut are not flagged twice.  It reads only the answers that do not end with punctuation,
+a closing bracket or quote, a symbol or a digit (the rest need no model), and not those
+:data:`~scorers.text.endings.LM_NOT_ASKED` keeps from it (lists, which end after any item, cut or not; forms; an
+ending copied from the prompt; code; mojibake, which the model cannot read), in length-sorted batches with the
+output layer run on each row's last position only (:func:`scorers._lm.next_token_logprob`).
 
 Without a configured LM the scorer is reported as not computed, with the reason (the default audit).
 """

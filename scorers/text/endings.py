@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from scorers.text.code import looks_like_code, strip_code, unclosed_fence
 from scorers.text.lists import BARE_MARKER, LIST_ITEM, list_block
@@ -465,8 +465,8 @@ def _items(value: str) -> list[str]:
 def enumeration(lines: Sequence[str]) -> bool:
     """The last line is a bare list of short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"):
     four or more items, none over eight words (CJK: twenty characters), at most four (six) at the median and in the
-    last one (or three items of at most four words), and the line does not stop on a separator.  A list ends wherever its last item ends, so a cut after
-    an item and the finished list read the same."""
+    last one (or three items of at most four words, with a comma), and the line does not stop on a separator.  A
+    list ends wherever its last item ends, so a cut after an item and the finished list read the same."""
     last = lines[-1]
     if last[-1] in ",，、;；:：":  # a list does not stop on a separator
         return False
@@ -518,10 +518,8 @@ def unpunctuated_list(lines: Sequence[str]) -> bool:
     # … unless the last item stops on "of", "the" ("- Bulbs of").  A short last item is no sign: "- Overwhelm",
     # "7. Closing", "10. 岛" close real lists (read on the panel), as "3. The Rise" closes a cut one
     text = last[m.end() :].strip()
-    cjk = is_cjk(text)
-
     words = text.split()
-    return not (not cjk and bool(words) and words[-1] in DANGLING_WORDS)
+    return is_cjk(text) or not (words and words[-1] in DANGLING_WORDS)
 
 
 _WORDS = re.compile(r"\w+")
@@ -653,7 +651,8 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
 
 
 def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
-    """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None``."""
+    """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None`` (the rules
+    are tried in the table's order, each only until one holds)."""
     from scorers.text.cues import SONG
     from scorers.text.damage import mojibake
 
@@ -661,18 +660,24 @@ def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
     lines = _lines(a)
     if not lines:
         return None
-    checks = (
-        enumeration(lines),
-        form_lines(lines),
-        unpunctuated_list(lines),
-        not_prose(lines[-1]),
-        bool(prompt) and copied_ending(a, prompt),
-        worked_result(lines),
-        title_line(lines),
-        signature(lines),
-        bool(SONG.search(prompt)),
-        LM_NOT_ASKED[9].search(lines[-1]) is not None,
-        looks_like_code(a),
-        mojibake(a) is not None,
-    )
-    return next((rule for rule, hit in zip(LM_NOT_ASKED, checks, strict=True) if hit), None)
+    last = lines[-1]
+    checks: dict[str, Callable[[], bool]] = {
+        "enumeration": lambda: enumeration(lines),
+        "form": lambda: form_lines(lines),
+        "unpunctuated list": lambda: unpunctuated_list(lines),
+        "table, heading or quotation": lambda: not_prose(last),
+        "copied ending": lambda: bool(prompt) and copied_ending(a, prompt),
+        "worked result": lambda: worked_result(lines),
+        "title": lambda: title_line(lines),
+        "signature": lambda: signature(lines),
+        "verse": lambda: bool(SONG.search(prompt)),
+        "link or tag": lambda: _rule("link or tag").search(last) is not None,
+        "code": lambda: looks_like_code(a),
+        "damaged text": lambda: mojibake(a) is not None,
+    }
+    assert list(checks) == [r.name for r in LM_NOT_ASKED]
+    return next((rule for rule in LM_NOT_ASKED if checks[rule.name]()), None)
+
+
+def _rule(name: str) -> Rule:
+    return next(r for r in LM_NOT_ASKED if r.name == name)
