@@ -11,18 +11,21 @@ the probability that the turn ends (the template's end-of-turn token or EOS), an
 the turn ends, or a full stop or a line break comes next.  A finished answer without its full stop ("… born
 Farrokh Bulsara", "- Go snowshoeing") could take one; a cut one ("… it is known for its") could not.  An answer
 is flagged ``unfinished_answer`` when both are low (``stop_below``, ``end_below``); answers ``broken_answer``
-already flags as certainly cut are not flagged twice.  It reads only the answers that do not end with punctuation,
-a closing bracket or quote, a symbol or a digit (the rest need no model), and not those
-:data:`~scorers.text.endings.LM_NOT_ASKED` keeps from it (lists, which end after any item, cut or not; forms; an
-ending copied from the prompt; code; mojibake, which the model cannot read), in length-sorted batches with the
-output layer run on each row's last position only (:func:`scorers._lm.next_token_logprob`).
+already flags as certainly cut are not flagged twice.  Structured endings
+(:data:`~scorers.text.endings.LM_STRUCTURED`: a list item, a form's field, a table row, a title, verse), which close
+after any item without punctuation, are held to a stricter bar (``structured_stop_below``): only an item the model
+finds no way to stop at all ("3. The Rise", "4.安装") is a cut.  It reads only the answers that do not end with
+punctuation, a closing bracket or quote, a symbol or a digit (the rest need no model), and not those
+:data:`~scorers.text.endings.LM_NOT_ASKED` keeps from it (bare enumerations, an ending copied from the prompt, a
+stated result, code, mojibake, which the model cannot read), in length-sorted batches with the output layer run on
+each row's last position only (:func:`scorers._lm.next_token_logprob`).
 
 Without a configured LM the scorer is reported as not computed, with the reason (the default audit).
 """
 
 from __future__ import annotations
 
-import random
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -37,7 +40,7 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
-from scorers.text.endings import certain_cut, ends_punctuated, lm_not_asked
+from scorers.text.endings import certain_cut, ends_punctuated, lm_not_asked, lm_structured
 from scorers.text.script import is_cjk
 
 D = "noise"
@@ -110,13 +113,21 @@ class AnswerEndingParams(ScorerParams):
         -6.0,
         description="… and the log-probability that the turn ends right here is below this (natural log).",
     )
+    structured_stop_below: float = Field(
+        -5.0,
+        description=(
+            "The stop threshold for structured endings (a list item, a form's field, a table row, a title, verse: "
+            "scorers/text/endings.py LM_STRUCTURED), which close without punctuation after any item. Chosen on Gemma "
+            "3 270M: finished ones scored above -3.3 on the noise bench's bases, injected cuts inside them below -5.3."
+        ),
+    )
     min_chars: int = Field(40, ge=1, description="Shorter answers are not judged (a name, a number, a label).")
     min_chars_cjk: int = Field(15, ge=1, description="The same for answers in Chinese or Japanese script.")
     max_answers: int | None = Field(
         None,
         ge=1,
-        description="Read at most this many of the answers that need reading, a seeded random sample (unset: all). "
-        "A budget for a CPU: a 270M LM reads a few answers a second on two cores.",
+        description="Read at most this many of the answers that need reading, a seeded sample by hash of the row "
+        "index (unset: all). A budget for a CPU: a 270M LM reads a few answers a second on two cores.",
     )
     max_prompt_tokens: int = Field(
         192, ge=16, description="The prompt's first tokens kept (with the template's last 16, which open the answer)."
@@ -145,18 +156,35 @@ class AnswerEnding(Scorer):
         answers = [s.answer for s in samples]
         todo: list[int] = []
         not_asked: Counter[str] = Counter()  # unpunctuated endings kept from the model, by rule
+        structured: dict[int, str] = {}  # answers read under the stricter bar -> their LM_STRUCTURED rule
         for i, s in enumerate(samples):
             if s.is_plain_text or not needs_reading(answers[i], p.min_chars, p.min_chars_cjk):
                 continue
             rule = lm_not_asked(answers[i], s.prompt_text)
-            if rule is None:
-                todo.append(i)
-            else:
+            if rule is not None:
                 not_asked[rule.name] += 1
-        summary: dict[str, Any] = {"answers_to_read": len(todo), "not_asked": dict(not_asked)}
+                continue
+            todo.append(i)
+            if (kind := lm_structured(answers[i], s.prompt_text)) is not None:
+                structured[i] = kind.name
+        summary: dict[str, Any] = {
+            "answers_to_read": len(todo),
+            "not_asked": dict(not_asked),
+            "structured": dict(Counter(structured.values())),
+        }
         if p.max_answers is not None and len(todo) > p.max_answers:
-            todo = sorted(random.Random(ctx.seed).sample(todo, p.max_answers))
-        summary.update(answers_read=len(todo), stop_below=p.stop_below, end_below=p.end_below)
+            # the rows with the smallest seeded hash of their index: the same rows are read when rows are added or
+            # a rule lets more answers through (a random draw over ``todo`` would change them all)
+            def rank(i: int) -> str:
+                return hashlib.sha1(f"{ctx.seed}:{samples[i].index}".encode()).hexdigest()
+
+            todo = sorted(sorted(todo, key=rank)[: p.max_answers])
+        summary.update(
+            answers_read=len(todo),
+            stop_below=p.stop_below,
+            end_below=p.end_below,
+            structured_stop_below=p.structured_stop_below,
+        )
         logp = np.full((n, 2), np.nan)  # log p(the turn ends), log p(the turn ends or a sentence or line does)
         if todo:
             tok, model = load_causal_lm(str(ctx.models.path("language_model")), ctx.models.device, p.gguf_file)
@@ -186,16 +214,21 @@ class AnswerEnding(Scorer):
             end, stop = (float(v) for v in logp[i])
             if not (np.isfinite(end) and np.isfinite(stop)):
                 continue
+            kind = structured.get(i)
             fields[i]["answer_ending"] = {"end_logprob": round(end, 3), "stop_logprob": round(stop, 3)}
+            if kind is not None:
+                fields[i]["answer_ending"]["structured"] = kind
+            bar = p.stop_below if kind is None else p.structured_stop_below
             # a certain cut is broken_answer's flag
-            if stop < p.stop_below and end < p.end_below and certain_cut(answers[i]) is None:
+            if stop < bar and end < p.end_below and certain_cut(answers[i]) is None:
                 tail = answers[i].rstrip()[-40:].replace("\n", " ")
+                where = "mid-sentence" if kind is None else f"inside its last item ({kind})"
                 flags[i].append(
                     Flag(
                         "unfinished_answer",
                         D,
                         "warning",
-                        f"the answer stops mid-sentence: the language model gives a full stop, a line break or the "
+                        f"the answer stops {where}: the language model gives a full stop, a line break or the "
                         f"turn's end here a probability of {np.exp(stop):.1e} (\u2026{tail!r})",
                     )
                 )

@@ -197,10 +197,13 @@ def test_stop_tokens_are_sentence_ends_and_line_breaks(tmp_path: Path) -> None:
     assert not texts & {",", ":", "-", "one", " and"}
 
 
-def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
-    """Endings a cut and a finished answer share (a list stops after any item) and text the model cannot read are
-    kept from the model (scorers/text/endings.py LM_NOT_ASKED), and counted by rule."""
-    from scorers.text.endings import lm_not_asked
+def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_meet_a_stricter_bar(
+    trained_lm: Path,
+) -> None:
+    """Endings the model cannot tell from a cut (a bare enumeration) and text it cannot read are kept from it
+    (scorers/text/endings.py LM_NOT_ASKED), counted by rule; a structured ending (a form, an unpunctuated list:
+    LM_STRUCTURED) is read, and flagged only under ``structured_stop_below``."""
+    from scorers.text.endings import lm_not_asked, lm_structured
 
     rows = [
         sample(
@@ -215,15 +218,22 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
     ]
     assert [r.name if (r := lm_not_asked(s.answer)) else None for s in rows] == [
         "enumeration",
-        "form",
+        None,
         "code",
         "damaged text",
         None,
     ]
-    out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0)
-    assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [4]
+    assert [r.name if (r := lm_structured(s.answer)) else None for s in rows[1::3]] == ["form", None]
+    out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0, structured_stop_below=-100.0)
+    assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [1, 4]
+    assert out.samples[1]["answer_ending"]["structured"] == "form"
+    assert [rec["index"] for rec in out.samples if rec["flags"]] == [4]  # the form's stop is above -100
     summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
-    assert summary["not_asked"] == {"enumeration": 1, "form": 1, "code": 1, "damaged text": 1}
+    assert summary["not_asked"] == {"enumeration": 1, "code": 1, "damaged text": 1}
+    assert summary["structured"] == {"form": 1}
+    strict = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0, structured_stop_below=100.0)
+    assert [rec["index"] for rec in strict.samples if rec["flags"]] == [1, 4]
+    assert "inside its last item (form)" in strict.samples[1]["flags"][0]["reason"]
     # prose with a comma or two is not a list, nor one whose last part runs on, nor a list stopped on a separator
     assert lm_not_asked("People like the beach because it is relaxing, sunny, and it is known for its") is None
     assert (
@@ -259,6 +269,11 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
             "",
             "worked result",
         ),
+        (
+            "Since gas costs $2 a gallon, this means Tony spends 40*2=$80 on gas every month,",  # GSM8K 3894
+            "",
+            "worked result",
+        ),
         ("我期待着向您学习并参与课程。\n\n真挚地，\n仁", "", "signature"),
         ("- Distractions\n- Boredom or apathy\n- Overwhelm", "Generate a list of reasons", "unpunctuated list"),
         ("Don't talk no slander 'round these parts\nEverybody know money is the art", "Generate a rap verse", "verse"),
@@ -270,8 +285,40 @@ def test_lists_code_and_mojibake_are_not_asked(trained_lm: Path) -> None:
         ("- Sago palm leaves can release a toxin\n- Desert rose can affect heart rate\n- Bulbs of", "", None),
     ],
 )
-def test_not_asked_rules_on_panel_rows(answer: str, prompt: str, rule: str | None) -> None:
-    from scorers.text.endings import lm_not_asked
+def test_ending_rules_on_panel_rows(answer: str, prompt: str, rule: str | None) -> None:
+    from scorers.text.endings import lm_not_asked, lm_structured
 
-    got = lm_not_asked(answer, prompt)
+    got = lm_not_asked(answer, prompt) or lm_structured(answer, prompt)
     assert (got.name if got else None) == rule
+
+
+@pytest.mark.parametrize(
+    ("answer", "prompt", "rule"),
+    [
+        # cuts of the noise bench (bench/noise_detection.py, seed 0) inside structured endings: read under the
+        # stricter bar (Gemma 3 270M: stop -8.6, -7.5, -5.4, -9.3, -7.2), not kept from the model
+        (
+            "1. The Impact of Artificial Intelligence on Human Labor \n2. Evaluating the Benefits and Drawbacks of "
+            "Blockchain Technology\n3. The Rise",
+            "Generate a list of 3 article titles",
+            "unpunctuated list",
+        ),
+        (
+            "1.使用强密码\n2.使用双因素身份验证\n3. 监控您的帐户是否有可疑活动\n4.安装",
+            "保护账户的方法",
+            "unpunctuated list",
+        ),
+        (
+            "2020 年 6 月：世卫组织宣布开始向低收入国家分发疫苗\n\n2020 年 7 月：发达国家开始接种疫苗\n\n2020 年 8 月：疫苗试",
+            "创建时间线",
+            "form",
+        ),
+        ("- Blondie – Heart Of Glass (1978)\n- Kraftwerk –", "Suggest songs", "verse"),
+    ],
+)
+def test_cuts_inside_structured_endings_are_read(answer: str, prompt: str, rule: str) -> None:
+    from scorers.text.endings import lm_not_asked, lm_structured
+
+    assert lm_not_asked(answer, prompt) is None
+    got = lm_structured(answer, prompt)
+    assert got is not None and got.name == rule

@@ -372,6 +372,8 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         # cuts of bench/noise_detection (Claude rows): a list item stopped on a conjunction, a bare next marker
         "Ways to speed up a site:\n4. Reduce image size and resolution.\n5. Reduce and": "unfinished list item",
         "The highest peaks:\n* Everest. Height: 8,849 meters\n* K2. Height: 8,611 meters\n*": "unfinished list item",
+        # claude_t45 row 826 cut by the bench inside its table (no panel row stops inside markup)
+        "<table>\n  <tr>\n    <th>Name</th>\n    <th>Age</th>\n  </tr>\n  <tr>\n    <td>John</td>\n   ": "open HTML element",
     }
     for text, rule in cut.items():
         assert (r := certain_cut(text)) is not None and r.name == rule, text
@@ -386,6 +388,10 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         # Alpaca 5759, 12043: a list item may end on a preposition
         "App ideas:\n5. A video game for kids\n6. An app that helps people find others to connect with",
         "Kindness:\n4. Say thank you\n5. Offer to help someone with a task they are struggling with",
+        # Alpaca 19048: prose naming a tag ("the <head> tag is not closed") before markup that closes what it opens
+        "The error is that the <head> tag is not closed correctly, so the correct code should be:\n\n<html>\n<head>\n"
+        "<title>My Homepage</title>\n</head>\n</html>",
+        "<ul>\n  <li>One</li>\n  <li>Two</li>\n</ul>",
     ]
     for text in finished:
         assert certain_cut(text) is None, text

@@ -248,10 +248,22 @@ CODE_ENDS = Rule(
 )
 
 
+def html_left_open(answer: str) -> bool:
+    """Markup that stops inside a ``<table>``, ``<ul>``, ``<div>``… it opened: the last line is a tag line and, in the
+    markup (from the first line that opens with a tag; code spans and fences aside), a block element is opened more
+    often than it is closed.  Prose before it that names a tag ("the <head> tag is not closed", Alpaca row 19048)
+    is not markup."""
+    lines = _lines(answer)
+    if not lines or not lines[-1].startswith("<"):
+        return False
+    start = next(k for k, ln in enumerate(lines) if ln.startswith("<"))
+    return unclosed_html_block(strip_code("\n".join(lines[start:])))
+
+
 def _ending(a: str, lines: list[str]) -> str:
-    last = lines[-1]
-    if last.startswith("<") and unclosed_html_block(strip_code(a)):
+    if html_left_open(a):
         return "strong"  # markup that stops inside a <table>, <ul>, <div>…
+    last = lines[-1]
     if next_item_left_empty(lines):
         return "strong"  # the next item was started and nothing written
     if last.endswith(" ="):
@@ -379,6 +391,12 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         "a ``` block is opened and never closed (no panel row has one; the injected cuts of bench/noise_detection do)",
     ),
     Rule(
+        "open HTML element",
+        None,
+        "markup whose last line is a tag stops inside a <table>, <ul>, <div>… it opened (html_left_open; no panel "
+        "row has one; an injected cut of bench/noise_detection, claude_t45 row 826, stops inside a table)",
+    ),
+    Rule(
         "dangling word",
         None,
         "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
@@ -427,12 +445,14 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation."""
     a = _trimmed(html.unescape(answer) if "&" in answer else answer)
     if unclosed_fence(a):
-        return CERTAIN_CUTS[0]
+        return _cut_rule("open code block")
+    if html_left_open(a):
+        return _cut_rule("open HTML element")
     lines = _lines(a)
     if verse or not lines or len(a) < 40 or looks_like_code(a):
         return None
     if len(lines) > 1 and _unfinished_item(lines):
-        return CERTAIN_CUTS[2]
+        return _cut_rule("unfinished list item")
     last = lines[-1]
     words = last.split()
     if (
@@ -446,11 +466,15 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     ):
         return None
     if last[-1] == ",":
-        return CERTAIN_CUTS[3]
+        return _cut_rule("dangling comma")
     w = words[-1]
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
-        return CERTAIN_CUTS[1]
+        return _cut_rule("dangling word")
     return None
+
+
+def _cut_rule(name: str) -> Rule:
+    return next(r for r in CERTAIN_CUTS if r.name == name)
 
 
 # --- endings a language model is not asked about -------------------------------------------------------------------
@@ -547,12 +571,13 @@ def copied_ending(answer: str, prompt: str) -> bool:
 
 
 def worked_result(lines: Sequence[str]) -> bool:
-    """The last line closes on a computed result ("… * 6 months = 14400 pieces", "x=12 peaches,"): at most three
-    words after its last "= number" (not "x = 7.5. This means that 2x = 15, and 5 is added to make … equal to")."""
+    """The last line closes on a computed result ("… * 6 months = 14400 pieces", "x=12 peaches,", "40*2=$80 on gas
+    every month,", GSM8K 3894): at most five words after its last "= number" (not "x = 7.5. This means that 2x = 15,
+    and 5 is added to make the equation equal to")."""
     return _RESULT_LAST.search(lines[-1]) is not None
 
 
-_RESULT_LAST = re.compile(r"=\s*[$€£¥]?\d[\d,.]*(?:\s+\S+){0,3}\W*$")
+_RESULT_LAST = re.compile(r"=\s*[$€£¥]?\d[\d,.]*(?:\s+\S+){0,5}\W*$")
 
 
 def title_line(lines: Sequence[str]) -> bool:
@@ -573,32 +598,17 @@ def signature(lines: Sequence[str]) -> bool:
     return len(words) <= 4 and words[-1].lower() not in DANGLING_WORDS
 
 
-#: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share, and text
-#: the model cannot read (issue #12: of 25 flags on the noise bench's untouched rows, 16 were mojibake, 7 lists)
+#: answers ``answer_ending`` does not ask the language model about: endings a cut and a finished answer share that the
+#: model cannot tell apart, and text it cannot read (issue #12: of 25 flags on the noise bench's untouched rows, 16 were
+#: mojibake, 7 lists)
 LM_NOT_ASKED: tuple[Rule, ...] = (
     Rule(
         "enumeration",
         None,
-        "the last line is a bare list of short items: a list can stop after any item",
+        "the last line is a bare list of short items: a list can stop after any item, and the model gives a finished "
+        "one ('adult cartoons: big mouth, inside job, king of the hill, south park', Dolly 827) no more chance to stop "
+        "than a cut item",
         Seen("alpagasus/dolly_3k.json", 1121, "Mr. Garrison, Mr. Hat, Craig Tucker"),
-    ),
-    Rule(
-        "form",
-        None,
-        "the last two lines are 'label: value' fields (a form, a sorting task's answer)",
-        Seen("stanford_alpaca/alpaca_data.json", 38966, "Favorite Movie: The Dark Knight"),
-    ),
-    Rule(
-        "unpunctuated list",
-        None,
-        "the last line is an item of a list none of whose items is punctuated",
-        Seen("stanford_alpaca/alpaca_data.json", 1321, "7. Security of payment processing"),
-    ),
-    Rule(
-        "table, heading or quotation",
-        None,
-        "the last line is a table row, a heading or a quotation (not_prose): they end without punctuation",
-        Seen("stanford_alpaca/alpaca_data.json", 7768, "6 - 7 hours"),
     ),
     Rule(
         "copied ending",
@@ -611,24 +621,6 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
         None,
         "the last line states a computed result ('= 14400 pieces'): the solution ends there",
         Seen("gsm8k_alpaca_format/gsm_8k_train.json", 6496, "2400 pieces/month * 6 months = 14400 pieces"),
-    ),
-    Rule(
-        "title",
-        None,
-        "a one-line answer in title case (a headline, a title)",
-        Seen("stanford_alpaca/alpaca_data.json", 45207, "Deep Learning: The Future of Medical Imaging Performance"),
-    ),
-    Rule(
-        "signature",
-        None,
-        "a name after a letter's sign-off; not one that stops on a word no name ends on ('The Team at')",
-        Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 2163, "真挚地，\n仁"),
-    ),
-    Rule(
-        "verse",
-        None,
-        "the prompt asks for a poem, song or rap (cues.SONG): a line of verse needs no full stop",
-        Seen("stanford_alpaca/alpaca_data.json", 27416, "Everybody know money is the art"),
     ),
     Rule(
         "link or tag",
@@ -649,35 +641,93 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
     ),
 )
 
+#: answers ``answer_ending`` asks under a stricter bar (``structured_stop_below``): structured endings — a list item, a
+#: form's field, a table row or heading, a title, a name after a sign-off, a line of verse — close without punctuation
+#: after any item, so only an item the model finds no way to stop at all is a cut ("3. The Rise", "4.安装", "5.驱").
+#: On the noise bench's bases the finished ones read above -3.3 (forms), -1.8 (lists), the injected cuts below -5.3
+LM_STRUCTURED: tuple[Rule, ...] = (
+    Rule(
+        "form",
+        None,
+        "the last two lines are 'label: value' fields (a form, a sorting task's answer)",
+        Seen("stanford_alpaca/alpaca_data.json", 38966, "Favorite Movie: The Dark Knight"),
+    ),
+    Rule(
+        "unpunctuated list",
+        None,
+        "the last line is an item of a list none of whose items is punctuated",
+        Seen("stanford_alpaca/alpaca_data.json", 1321, "7. Security of payment processing"),
+    ),
+    Rule(
+        "table, heading or quotation",
+        None,
+        "the last line is a table row, a heading or a quotation (not_prose): they end without punctuation",
+        Seen("stanford_alpaca/alpaca_data.json", 7768, "6 - 7 hours"),
+    ),
+    Rule(
+        "title",
+        None,
+        "a one-line answer in title case (a headline, a title)",
+        Seen("stanford_alpaca/alpaca_data.json", 45207, "Deep Learning: The Future of Medical Imaging Performance"),
+    ),
+    Rule(
+        "signature",
+        None,
+        "a name after a letter's sign-off; not one that stops on a word no name ends on ('The Team at')",
+        Seen("alpaca_chinese_carbonz0/zh-data-part-00.json", 2163, "真挚地，\n仁"),
+    ),
+    Rule(
+        "verse",
+        None,
+        "the prompt asks for a poem, song or rap (cues.SONG): a line of verse needs no full stop",
+        Seen("stanford_alpaca/alpaca_data.json", 27416, "Everybody know money is the art"),
+    ),
+)
 
-def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
-    """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None`` (the rules
-    are tried in the table's order, each only until one holds)."""
+
+def _ending_checks(answer: str, prompt: str) -> dict[str, Callable[[], bool]]:
+    """Each rule of :data:`LM_NOT_ASKED` and :data:`LM_STRUCTURED` as a check of this answer, computed only when asked."""
     from scorers.text.cues import SONG
     from scorers.text.damage import mojibake
 
     a = _trimmed(answer)
     lines = _lines(a)
-    if not lines:
-        return None
-    last = lines[-1]
+    last = lines[-1] if lines else ""
     checks: dict[str, Callable[[], bool]] = {
         "enumeration": lambda: enumeration(lines),
-        "form": lambda: form_lines(lines),
-        "unpunctuated list": lambda: unpunctuated_list(lines),
-        "table, heading or quotation": lambda: not_prose(last),
         "copied ending": lambda: bool(prompt) and copied_ending(a, prompt),
         "worked result": lambda: worked_result(lines),
-        "title": lambda: title_line(lines),
-        "signature": lambda: signature(lines),
-        "verse": lambda: bool(SONG.search(prompt)),
         "link or tag": lambda: _rule("link or tag").search(last) is not None,
         "code": lambda: looks_like_code(a),
         "damaged text": lambda: mojibake(a) is not None,
+        "form": lambda: form_lines(lines),
+        "unpunctuated list": lambda: unpunctuated_list(lines),
+        "table, heading or quotation": lambda: not_prose(last),
+        "title": lambda: title_line(lines),
+        "signature": lambda: signature(lines),
+        "verse": lambda: bool(SONG.search(prompt)),
     }
-    assert list(checks) == [r.name for r in LM_NOT_ASKED]
+    assert list(checks) == [r.name for r in LM_NOT_ASKED + LM_STRUCTURED]
+    return checks
+
+
+def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
+    """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None`` (the rules
+    are tried in the table's order, each only until one holds)."""
+    if not _lines(_trimmed(answer)):
+        return None
+    checks = _ending_checks(answer, prompt)
     return next((rule for rule in LM_NOT_ASKED if checks[rule.name]()), None)
 
 
+def lm_structured(answer: str, prompt: str = "") -> Rule | None:
+    """The :data:`LM_STRUCTURED` rule an answer's ending matches (the model is asked under the stricter bar), or
+    ``None``: prose, asked under the plain one."""
+    if not _lines(_trimmed(answer)):
+        return None
+    checks = _ending_checks(answer, prompt)
+    return next((rule for rule in LM_STRUCTURED if checks[rule.name]()), None)
+
+
 def _rule(name: str) -> Rule:
-    return next(r for r in LM_NOT_ASKED if r.name == name)
+    return next(r for r in LM_NOT_ASKED + LM_STRUCTURED if r.name == name)
