@@ -215,6 +215,7 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         sample(2, "Write the function.", "def f(x):\n    y = x * 2\n    return y"),
         sample(3, "Describe it.", "ä¸‰è§’é¾™æ˜¯è‰é£Ÿæ€§è§’é¾™ç§‘æé¾™çš„ä¸€ä¸ªå±ž and so on"),
         sample(4, TURNS[3][0], "the sea is wide and blue"),  # prose: asked
+        sample(5, "list three fruits", "- apples\n- pears\n- plums"),  # an unpunctuated list: asked, stricter bar
     ]
     assert [r.name if (r := lm_not_asked(s.answer)) else None for s in rows] == [
         "enumeration",
@@ -222,18 +223,27 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         "code",
         "damaged text",
         None,
+        None,
     ]
-    assert [r.name if (r := lm_structured(s.answer)) else None for s in rows[1::3]] == ["form", None]
-    out = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0, structured_stop_below=-100.0)
-    assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [1, 4]
-    assert out.samples[1]["answer_ending"]["structured"] == "form"
-    assert [rec["index"] for rec in out.samples if rec["flags"]] == [4]  # the form's stop is above -100
+    assert [r.name if (r := lm_structured(s.answer)) else None for s in rows[1::2]] == [
+        "form",
+        None,
+        "unpunctuated list",
+    ]
+    bars = {"stop_below": 100.0, "end_below": 100.0}
+    out = _audit(trained_lm, rows, **bars, structured_stop_below=-100.0, form_stop_below=-100.0)
+    assert [rec["index"] for rec in out.samples if "answer_ending" in rec] == [1, 4, 5]
+    assert [out.samples[i]["answer_ending"].get("structured") for i in (1, 4, 5)] == ["form", None, "unpunctuated list"]
+    assert [rec["index"] for rec in out.samples if rec["flags"]] == [4]  # the structured stops are above -100
     summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
     assert summary["not_asked"] == {"enumeration": 1, "code": 1, "damaged text": 1}
-    assert summary["structured"] == {"form": 1}
-    strict = _audit(trained_lm, rows, stop_below=100.0, end_below=100.0, structured_stop_below=100.0)
-    assert [rec["index"] for rec in strict.samples if rec["flags"]] == [1, 4]
-    assert "inside its last item (form)" in strict.samples[1]["flags"][0]["reason"]
+    assert summary["structured"] == {"form": 1, "unpunctuated list": 1}
+    lists = _audit(trained_lm, rows, **bars, structured_stop_below=100.0, form_stop_below=-100.0)
+    assert [rec["index"] for rec in lists.samples if rec["flags"]] == [4, 5]
+    assert "inside its last item (unpunctuated list)" in lists.samples[5]["flags"][0]["reason"]
+    forms = _audit(trained_lm, rows, **bars, structured_stop_below=-100.0, form_stop_below=100.0)
+    assert [rec["index"] for rec in forms.samples if rec["flags"]] == [1, 4]
+    assert "inside its last item (form)" in forms.samples[1]["flags"][0]["reason"]
     # prose with a comma or two is not a list, nor one whose last part runs on, nor a list stopped on a separator
     assert lm_not_asked("People like the beach because it is relaxing, sunny, and it is known for its") is None
     assert (
@@ -262,6 +272,12 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         (
             "-Canned pumpkin\n-Eggs\n-Ground cloves\n-Nutmeg",
             "-Canned pumpkin\n-Eggs\n-Nutmeg\n-Ground cloves",
+            "copied ending",
+        ),
+        (  # Alpaca 22386: the given steps reordered and numbered
+            "1. Turn on the oven\n2. Grease the baking pan\n3. Add flour\n4. Pour milk",
+            "Sort the following list of steps by order.\n\n- Add flour \n- Turn on the oven\n- Grease the baking pan\n"
+            "- Pour milk",
             "copied ending",
         ),
         (

@@ -392,6 +392,10 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "The error is that the <head> tag is not closed correctly, so the correct code should be:\n\n<html>\n<head>\n"
         "<title>My Homepage</title>\n</head>\n</html>",
         "<ul>\n  <li>One</li>\n  <li>Two</li>\n</ul>",
+        # Chinese Alpaca 6755, 2482: translated tags ("</表格>" closes the <form>), and a document closed by </html>
+        "&lt;表格&gt;\n  &lt;select name=&quot;r&quot;&gt;\n    &lt;option&gt;1 - 差&lt;/option&gt;\n  &lt;/选择&gt;\n"
+        "  &lt;input type=&quot;提交&quot; value=&quot;提交&quot;&gt;\n&lt;/表格&gt;",
+        "<html>\n  <body>\n    <form action='signup.php'>\n      <h2>Sign up</h2>\n  </body>\n</html>",  # form left open
     ]
     for text in finished:
         assert certain_cut(text) is None, text

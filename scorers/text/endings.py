@@ -252,12 +252,18 @@ def html_left_open(answer: str) -> bool:
     """Markup that stops inside a ``<table>``, ``<ul>``, ``<div>``… it opened: the last line is a tag line and, in the
     markup (from the first line that opens with a tag; code spans and fences aside), a block element is opened more
     often than it is closed.  Prose before it that names a tag ("the <head> tag is not closed", Alpaca row 19048)
-    is not markup."""
+    is not markup.  Markup whose tags were translated (``</表格>`` closing a ``<form>``, Chinese Alpaca rows 2482,
+    6755) cannot be paired, so it is not judged; nor one that ends on ``</html>``, a document closed."""
     lines = _lines(answer)
-    if not lines or not lines[-1].startswith("<"):
+    if not lines or not lines[-1].startswith("<") or lines[-1].lower().endswith("</html>"):
         return False
     start = next(k for k, ln in enumerate(lines) if ln.startswith("<"))
-    return unclosed_html_block(strip_code("\n".join(lines[start:])))
+    markup = strip_code("\n".join(lines[start:]))
+    return not _TRANSLATED_TAG.search(markup) and unclosed_html_block(markup)
+
+
+#: a tag whose name is not ASCII: machine-translated markup ("<正文>", "</表格>")
+_TRANSLATED_TAG = re.compile(r"</?[^\x00-\x7f\s<>/][^\s<>]*>")
 
 
 def _ending(a: str, lines: list[str]) -> str:
@@ -550,15 +556,16 @@ _WORDS = re.compile(r"\w+")
 
 
 def copied_ending(answer: str, prompt: str) -> bool:
-    """The answer ends as a line of the prompt ends (case aside): its last line is one of the prompt's lines, or its
-    last three words (CJK: four characters) close one.  It reproduces or edits text it was given (a form filled in,
-    a list reordered, a poem with its gap filled, a phrase with words deleted), which ends where the given text does."""
+    """The answer ends as a line of the prompt ends (case and list markers aside): its last line is one of the
+    prompt's lines ("4. Pour milk" for "- Pour milk": a list reordered and numbered, Alpaca 22386), or its last three
+    words (CJK: four characters) close one.  It reproduces or edits text it was given (a form filled in, a list
+    reordered, a poem with its gap filled, a phrase with words deleted), which ends where the given text does."""
     lines = _lines(answer)
     given = [ln.lower() for ln in _lines(prompt)]
     if not lines or not given:
         return False
     last = lines[-1].lower()
-    if last in given:
+    if last in given or _unmarked(last) in {_unmarked(g) for g in given}:
         return True
     if is_cjk(last):
         tail = re.sub(r"\s+", "", last)[-4:]
@@ -568,6 +575,12 @@ def copied_ending(answer: str, prompt: str) -> bool:
         return False
     end = re.compile(r"\W+".join(map(re.escape, words)) + r"\W*$")
     return any(end.search(g) for g in given)
+
+
+def _unmarked(line: str) -> str:
+    """A line without its list marker ("4. ", "- ")."""
+    m = LIST_ITEM.match(line)
+    return line[m.end() :].strip() if m else line
 
 
 def worked_result(lines: Sequence[str]) -> bool:
@@ -644,12 +657,13 @@ LM_NOT_ASKED: tuple[Rule, ...] = (
 #: answers ``answer_ending`` asks under a stricter bar (``structured_stop_below``): structured endings — a list item, a
 #: form's field, a table row or heading, a title, a name after a sign-off, a line of verse — close without punctuation
 #: after any item, so only an item the model finds no way to stop at all is a cut ("3. The Rise", "4.安装", "5.驱").
-#: On the noise bench's bases the finished ones read above -3.3 (forms), -1.8 (lists), the injected cuts below -5.3
+#: On the noise bench's bases the finished ones read above -3.3 (forms), -1.8 (lists), the injected cuts below -5.3.
+#: A form's field has a stricter bar still (``form_stop_below``): its value may be any word ("鹰：鸟" read -6.9)
 LM_STRUCTURED: tuple[Rule, ...] = (
     Rule(
         "form",
         None,
-        "the last two lines are 'label: value' fields (a form, a sorting task's answer)",
+        "the last two lines are 'label: value' fields (a form, a sorting task's answer); read under form_stop_below",
         Seen("stanford_alpaca/alpaca_data.json", 38966, "Favorite Movie: The Dark Knight"),
     ),
     Rule(
