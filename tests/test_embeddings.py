@@ -150,3 +150,21 @@ def test_blocks_are_the_blocks_encode_encodes_and_remembered_vectors_are_served_
     assert there.blocks(texts) == [] and there.pending(texts) == []
     assert np.array_equal(there.encode(texts), vectors)
     assert there.batches == [["dd"]]  # nothing more was encoded here
+
+
+def test_row_norms_are_numpys_norms_bit_for_bit_across_blocks() -> None:
+    """Row norms a block at a time (no squared copy of the whole matrix) give np.linalg.norm's exact bits, so unit
+    vectors and the aligned tier do not move; float32 stays float32."""
+    import numpy as np
+
+    from scorers import embeddings as emb
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((emb._NORM_BLOCK * 2 + 17, 24)).astype(dtype)
+        x[5] = 0.0
+        got = emb.row_norms(x)
+        assert got.dtype == dtype and got.shape == (len(x), 1)
+        assert np.array_equal(got, np.linalg.norm(x, axis=1, keepdims=True))
+        assert np.array_equal(emb.unit_rows(x), x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
+    assert emb.row_norms(np.zeros((0, 4), np.float32)).shape == (0, 1)
