@@ -91,10 +91,12 @@ def main() -> None:
 
     steps: list[tuple[float, str]] = []
     step_peaks: list[float] = []  # peak RSS of the process tree during each step (the one before each mark)
+    own_peaks: list[float] = []  # this process's exact peak during each step (VmHWM, reset at each mark)
 
     def progress(fraction: float, step: str) -> None:
         steps.append((time.perf_counter(), step))
         step_peaks.append(tree.mark())
+        own_peaks.append(TreeRss.own_peak_since_mark() or 0.0)
 
     tmp = tempfile.TemporaryDirectory()
     cache = args.cache or tmp.name
@@ -111,16 +113,19 @@ def main() -> None:
     wall = time.perf_counter() - t
     steps.append((time.perf_counter(), "end"))
     step_peaks.append(tree.mark())
-    print("\nper step (s, peak RSS MB of the process tree during it):")
+    own_peaks.append(TreeRss.own_peak_since_mark() or 0.0)
+    print("\nper step (s; peak RSS MB of the process tree during it, polled; this process's own exact peak, VmHWM):")
     per_scorer: dict[str, float] = {}
     scorer_peak: dict[str, float] = {}
-    for (t1, name), (t2, _), peak in zip(steps, steps[1:], step_peaks[1:]):
+    scorer_own: dict[str, float] = {}
+    for (t1, name), (t2, _), peak, own in zip(steps, steps[1:], step_peaks[1:], own_peaks[1:], strict=True):
         key = name.split(" (")[0].removeprefix("scoring: ")
         per_scorer[key] = per_scorer.get(key, 0.0) + t2 - t1
         scorer_peak[key] = max(scorer_peak.get(key, 0.0), peak)
+        scorer_own[key] = max(scorer_own.get(key, 0.0), own)
     for name, sec in per_scorer.items():
-        if sec >= 0.5:
-            print(f"  {name:42s} {sec:7.1f} {scorer_peak[name]:7.0f}")
+        if sec >= 0.5 or scorer_own[name] >= 0.95 * max(scorer_own.values()):
+            print(f"  {name:42s} {sec:7.1f} {scorer_peak[name]:7.0f} {scorer_own[name]:7.0f}")
     flagged = sum(1 for r in out.samples if r["flags"])
     print(
         f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB in this process, "
@@ -139,6 +144,7 @@ def main() -> None:
             "flagged": flagged,
             "per_scorer": per_scorer,
             "per_scorer_peak_rss_mb": scorer_peak,
+            "per_scorer_own_peak_mb": scorer_own,
         }
         Path(args.json).write_text(json.dumps(figures), encoding="utf-8")
     if args.flags:
