@@ -372,6 +372,11 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         # cuts of bench/noise_detection (Claude rows): a list item stopped on a conjunction, a bare next marker
         "Ways to speed up a site:\n4. Reduce image size and resolution.\n5. Reduce and": "unfinished list item",
         "The highest peaks:\n* Everest. Height: 8,849 meters\n* K2. Height: 8,611 meters\n*": "unfinished list item",
+        # Code Alpaca 1402; a cut of bench/noise_detection (claude_t45 row 236, seed 1)
+        "# A better coding style would be to add an extra space around the comparator operator, i.e. if a ==": (
+            "open equation"
+        ),
+        "The equation to calculate the circumference of a circle given the radius is:\nC =": "open equation",
         # claude_t45 row 826 cut by the bench inside its table (no panel row stops inside markup)
         "<table>\n  <tr>\n    <th>Name</th>\n    <th>Age</th>\n  </tr>\n  <tr>\n    <td>John</td>\n   ": "open HTML element",
     }
@@ -392,6 +397,9 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "The error is that the <head> tag is not closed correctly, so the correct code should be:\n\n<html>\n<head>\n"
         "<title>My Homepage</title>\n</head>\n</html>",
         "<ul>\n  <li>One</li>\n  <li>Two</li>\n</ul>",
+        # Alpaca 16734: a worksheet of multiplications left for the reader, every line open
+        "1. 5 x 9 =\n2. 9 x 5 = \n3. 5 x 9 x 1 = \n4. 9 x 5 x 1 = \n5. 5 x 9 x 1 x 1 =",
+        "Base64 of the word: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=",
         # Chinese Alpaca 6755, 2482: translated tags ("</表格>" closes the <form>), and a document closed by </html>
         "&lt;表格&gt;\n  &lt;select name=&quot;r&quot;&gt;\n    &lt;option&gt;1 - 差&lt;/option&gt;\n  &lt;/选择&gt;\n"
         "  &lt;input type=&quot;提交&quot; value=&quot;提交&quot;&gt;\n&lt;/表格&gt;",

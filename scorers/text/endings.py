@@ -417,6 +417,13 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         "or a list that stops on a bare marker after an item",
     ),
     Rule(
+        "open equation",
+        None,
+        "the last line stops on '=' or '==' after a space, with nothing on its right ('C =', 'i.e. if a =='); not a "
+        "worksheet whose every line ends so ('5 x 9 x 1 x 1 =', Alpaca 16734)",
+        Seen("codealpaca/code_alpaca_2k.json", 1402, "around the comparator operator, i.e. if a =="),
+    ),
+    Rule(
         "dangling comma",
         None,
         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
@@ -460,6 +467,8 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     if len(lines) > 1 and _unfinished_item(lines):
         return _cut_rule("unfinished list item")
     last = lines[-1]
+    if _OPEN_EQUATION.search(last) and not any(ln.endswith("=") for ln in lines[:-1]):
+        return _cut_rule("open equation")
     words = last.split()
     if (
         is_cjk(last)
@@ -477,6 +486,10 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
         return _cut_rule("dangling word")
     return None
+
+
+#: an equation or comparison without its right-hand side
+_OPEN_EQUATION = re.compile(r"\s==?$")
 
 
 def _cut_rule(name: str) -> Rule:
