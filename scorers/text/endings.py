@@ -272,7 +272,7 @@ def _ending(a: str, lines: list[str]) -> str:
     last = lines[-1]
     if next_item_left_empty(lines):
         return "strong"  # the next item was started and nothing written
-    if last.endswith(" ="):
+    if open_equation(lines):
         return "strong"  # an equation without its right-hand side
     ch = last[-1]
     if ch in TERMINAL or unicodedata.category(ch)[0] == "S" or unicodedata.category(ch) in ("Pe", "Pf"):
@@ -467,7 +467,7 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     if len(lines) > 1 and _unfinished_item(lines):
         return _cut_rule("unfinished list item")
     last = lines[-1]
-    if _OPEN_EQUATION.search(last) and not any(ln.endswith("=") for ln in lines[:-1]):
+    if open_equation(lines):
         return _cut_rule("open equation")
     words = last.split()
     if (
@@ -490,6 +490,12 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
 
 #: an equation or comparison without its right-hand side
 _OPEN_EQUATION = re.compile(r"\s==?$")
+
+
+def open_equation(lines: Sequence[str]) -> bool:
+    """The last line stops on " =" or " ==" ("C =", "i.e. if a =="), and no line before it ends on "=" (a worksheet
+    of open sums, Alpaca 16734, is finished)."""
+    return bool(_OPEN_EQUATION.search(lines[-1])) and not any(ln.endswith("=") for ln in lines[:-1])
 
 
 def _cut_rule(name: str) -> Rule:
