@@ -173,8 +173,8 @@ class AnswerEnding(Scorer):
                 not_asked[rule.name] += 1
                 continue
             todo.append(i)
-            if (kind := lm_structured(answers[i], s.prompt_text)) is not None:
-                structured[i] = kind.name
+            if (shape := lm_structured(answers[i], s.prompt_text)) is not None:
+                structured[i] = shape.name
         summary: dict[str, Any] = {
             "answers_to_read": len(todo),
             "not_asked": dict(not_asked),
