@@ -213,6 +213,14 @@ def sweep(sizes: list[int], directory: Path, args: argparse.Namespace) -> None:
         if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
             peaks = [r.get("per_scorer_peak_rss_mb", {}).get(name, 0) for r in results]
             print(f"| {name} | " + " | ".join(f"{x:.0f}" for x in peaks) + " |")
+    print("\nthe audit process's own exact peak during each step (VmHWM, MB; worker processes not counted):\n")
+    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
+    print("|---|" + "---:|" * len(results))
+    top = max((v for r in results for v in r.get("per_scorer_own_peak_mb", {}).values()), default=0.0)
+    for name in names:
+        own = [r.get("per_scorer_own_peak_mb", {}).get(name, 0) for r in results]
+        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5 or max(own) >= 0.9 * top:
+            print(f"| {name} | " + " | ".join(f"{x:.0f}" for x in own) + " |")
 
 
 if __name__ == "__main__":
