@@ -118,7 +118,7 @@ def main() -> None:
     per_scorer: dict[str, float] = {}
     scorer_peak: dict[str, float] = {}
     scorer_own: dict[str, float] = {}
-    for (t1, name), (t2, _), peak, own in zip(steps, steps[1:], step_peaks[1:], own_peaks[1:], strict=True):
+    for (t1, name), (t2, _), peak, own in zip(steps, steps[1:], step_peaks[1:], own_peaks[1:]):
         key = name.split(" (")[0].removeprefix("scoring: ")
         per_scorer[key] = per_scorer.get(key, 0.0) + t2 - t1
         scorer_peak[key] = max(scorer_peak.get(key, 0.0), peak)
