@@ -126,9 +126,11 @@ def main() -> None:
     for name, sec in per_scorer.items():
         if sec >= 0.5 or scorer_own[name] >= 0.95 * max(scorer_own.values()):
             print(f"  {name:42s} {sec:7.1f} {scorer_peak[name]:7.0f} {scorer_own[name]:7.0f}")
+    # getrusage's peak restarts with each VmHWM reset, so the process's peak is the largest of the steps' peaks
+    own_max = max([peak_rss_mb(), *own_peaks])
     flagged = sum(1 for r in out.samples if r["flags"])
     print(
-        f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {peak_rss_mb():.0f} MB in this process, "
+        f"\naudit wall {wall:.1f} s ({wall / 60:.2f} min); peak RSS {own_max:.0f} MB in this process, "
         f"{tree.peak_mb:.0f} MB with its worker processes (polled); "
         f"load average {os.getloadavg()[0]:.1f}; {flagged} samples flagged"
     )
@@ -138,8 +140,8 @@ def main() -> None:
         figures = {
             "rows": len(samples),
             "wall": wall,
-            "peak_rss_mb": max(peak_rss_mb(), tree.peak_mb),
-            "peak_rss_self_mb": peak_rss_mb(),
+            "peak_rss_mb": max(own_max, tree.peak_mb),
+            "peak_rss_self_mb": own_max,
             "load": os.getloadavg()[0],
             "flagged": flagged,
             "per_scorer": per_scorer,
