@@ -40,7 +40,7 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
-from scorers.text.endings import certain_cut, ends_punctuated, lm_not_asked, lm_structured
+from scorers.text.endings import LM_NOT_ASKED, certain_cut, ends_punctuated, lm_ending_rule
 from scorers.text.script import is_cjk
 
 D = "noise"
@@ -168,13 +168,13 @@ class AnswerEnding(Scorer):
         for i, s in enumerate(samples):
             if s.is_plain_text or not needs_reading(answers[i], p.min_chars, p.min_chars_cjk):
                 continue
-            rule = lm_not_asked(answers[i], s.prompt_text)
-            if rule is not None:
+            rule = lm_ending_rule(answers[i], s.prompt_text)
+            if rule in LM_NOT_ASKED:
                 not_asked[rule.name] += 1
                 continue
             todo.append(i)
-            if (shape := lm_structured(answers[i], s.prompt_text)) is not None:
-                structured[i] = shape.name
+            if rule is not None:
+                structured[i] = rule.name
         summary: dict[str, Any] = {
             "answers_to_read": len(todo),
             "not_asked": dict(not_asked),

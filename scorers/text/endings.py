@@ -248,13 +248,13 @@ CODE_ENDS = Rule(
 )
 
 
-def html_left_open(answer: str) -> bool:
+def html_left_open(lines: Sequence[str]) -> bool:
     """Markup that stops inside a ``<table>``, ``<ul>``, ``<div>``… it opened: the last line is a tag line and, in the
     markup (from the first line that opens with a tag; code spans and fences aside), a block element is opened more
     often than it is closed.  Prose before it that names a tag ("the <head> tag is not closed", Alpaca row 19048)
     is not markup.  Markup whose tags were translated (``</表格>`` closing a ``<form>``, Chinese Alpaca rows 2482,
-    6755) cannot be paired, so it is not judged; nor one that ends on ``</html>``, a document closed."""
-    lines = _lines(answer)
+    6755) cannot be paired, so it is not judged; nor one that ends on ``</html>``, a document closed.  ``lines``: the
+    answer's non-empty lines, stripped (``_lines``)."""
     if not lines or not lines[-1].startswith("<") or lines[-1].lower().endswith("</html>"):
         return False
     start = next(k for k, ln in enumerate(lines) if ln.startswith("<"))
@@ -267,7 +267,7 @@ _TRANSLATED_TAG = re.compile(r"</?[^\x00-\x7f\s<>/][^\s<>]*>")
 
 
 def _ending(a: str, lines: list[str]) -> str:
-    if html_left_open(a):
+    if html_left_open(lines):
         return "strong"  # markup that stops inside a <table>, <ul>, <div>…
     last = lines[-1]
     if next_item_left_empty(lines):
@@ -458,17 +458,17 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation."""
     a = _trimmed(html.unescape(answer) if "&" in answer else answer)
     if unclosed_fence(a):
-        return _cut_rule("open code block")
-    if html_left_open(a):
-        return _cut_rule("open HTML element")
+        return _rule("open code block")
     lines = _lines(a)
+    if html_left_open(lines):
+        return _rule("open HTML element")
     if verse or not lines or len(a) < 40 or looks_like_code(a):
         return None
     if len(lines) > 1 and _unfinished_item(lines):
-        return _cut_rule("unfinished list item")
+        return _rule("unfinished list item")
     last = lines[-1]
     if open_equation(lines):
-        return _cut_rule("open equation")
+        return _rule("open equation")
     words = last.split()
     if (
         is_cjk(last)
@@ -481,10 +481,10 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     ):
         return None
     if last[-1] == ",":
-        return _cut_rule("dangling comma")
+        return _rule("dangling comma")
     w = words[-1]
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
-        return _cut_rule("dangling word")
+        return _rule("dangling word")
     return None
 
 
@@ -496,10 +496,6 @@ def open_equation(lines: Sequence[str]) -> bool:
     """The last line stops on " =" or " ==" ("C =", "i.e. if a =="), and no line before it ends on "=" (a worksheet
     of open sums, Alpaca 16734, is finished)."""
     return bool(_OPEN_EQUATION.search(lines[-1])) and not any(ln.endswith("=") for ln in lines[:-1])
-
-
-def _cut_rule(name: str) -> Rule:
-    return next(r for r in CERTAIN_CUTS if r.name == name)
 
 
 # --- endings a language model is not asked about -------------------------------------------------------------------
@@ -718,14 +714,17 @@ LM_STRUCTURED: tuple[Rule, ...] = (
 )
 
 
-def _ending_checks(answer: str, prompt: str) -> dict[str, Callable[[], bool]]:
-    """Each rule of :data:`LM_NOT_ASKED` and :data:`LM_STRUCTURED` as a check of this answer, computed only when asked."""
+def _ending_checks(answer: str, prompt: str) -> dict[str, Callable[[], bool]] | None:
+    """Each rule of :data:`LM_NOT_ASKED` and :data:`LM_STRUCTURED` as a check of this answer, computed only when asked
+    (``None`` for an empty answer)."""
     from scorers.text.cues import SONG
     from scorers.text.damage import mojibake
 
     a = _trimmed(answer)
     lines = _lines(a)
-    last = lines[-1] if lines else ""
+    if not lines:
+        return None
+    last = lines[-1]
     checks: dict[str, Callable[[], bool]] = {
         "enumeration": lambda: enumeration(lines),
         "copied ending": lambda: bool(prompt) and copied_ending(a, prompt),
@@ -744,23 +743,30 @@ def _ending_checks(answer: str, prompt: str) -> dict[str, Callable[[], bool]]:
     return checks
 
 
+def _first_rule(answer: str, prompt: str, rules: Sequence[Rule]) -> Rule | None:
+    """The first of ``rules`` whose check holds for this answer (each check computed only until one holds)."""
+    checks = _ending_checks(answer, prompt)
+    return None if checks is None else next((rule for rule in rules if checks[rule.name]()), None)
+
+
 def lm_not_asked(answer: str, prompt: str = "") -> Rule | None:
     """The :data:`LM_NOT_ASKED` rule that keeps an answer's ending from the language model, or ``None`` (the rules
     are tried in the table's order, each only until one holds)."""
-    if not _lines(_trimmed(answer)):
-        return None
-    checks = _ending_checks(answer, prompt)
-    return next((rule for rule in LM_NOT_ASKED if checks[rule.name]()), None)
+    return _first_rule(answer, prompt, LM_NOT_ASKED)
 
 
 def lm_structured(answer: str, prompt: str = "") -> Rule | None:
     """The :data:`LM_STRUCTURED` rule an answer's ending matches (the model is asked under the stricter bar), or
     ``None``: prose, asked under the plain one."""
-    if not _lines(_trimmed(answer)):
-        return None
-    checks = _ending_checks(answer, prompt)
-    return next((rule for rule in LM_STRUCTURED if checks[rule.name]()), None)
+    return _first_rule(answer, prompt, LM_STRUCTURED)
+
+
+def lm_ending_rule(answer: str, prompt: str = "") -> Rule | None:
+    """How ``answer_ending`` treats this ending, in one pass: an :data:`LM_NOT_ASKED` rule (not read), else an
+    :data:`LM_STRUCTURED` rule (read under the stricter bar), else ``None`` (prose, read under the plain bar)."""
+    return _first_rule(answer, prompt, LM_NOT_ASKED + LM_STRUCTURED)
 
 
 def _rule(name: str) -> Rule:
-    return next(r for r in LM_NOT_ASKED + LM_STRUCTURED if r.name == name)
+    """A rule of this module's tables by name."""
+    return next(r for r in CERTAIN_CUTS + LM_NOT_ASKED + LM_STRUCTURED if r.name == name)
