@@ -202,27 +202,28 @@ def sweep(sizes: list[int], directory: Path, args: argparse.Namespace) -> None:
     names = sorted(
         {k for r in results for k in r["per_scorer"]}, key=lambda k: -max(r["per_scorer"].get(k, 0) for r in results)
     )
-    print("\nseconds per scorer:\n")
-    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
-    print("|---|" + "---:|" * len(results))
-    for name in names:
-        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
-            print(f"| {name} | " + " | ".join(f"{r['per_scorer'].get(name, 0):.1f}" for r in results) + " |")
-    print("\npeak RSS of the process tree during each step (MB):\n")
-    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
-    print("|---|" + "---:|" * len(results))
-    for name in names:
-        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5:
-            peaks = [r.get("per_scorer_peak_rss_mb", {}).get(name, 0) for r in results]
-            print(f"| {name} | " + " | ".join(f"{x:.0f}" for x in peaks) + " |")
-    print("\nthe audit process's own exact peak during each step (VmHWM, MB; worker processes not counted):\n")
-    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
-    print("|---|" + "---:|" * len(results))
+    slow = {name for name in names if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5}
+    _step_table("seconds per scorer", "per_scorer", results, names, slow, ".1f")
+    _step_table("peak RSS of the process tree during each step (MB)", "per_scorer_peak_rss_mb", results, names, slow)
     top = max((v for r in results for v in r.get("per_scorer_own_peak_mb", {}).values()), default=0.0)
+    high = {n for n in names if max(r.get("per_scorer_own_peak_mb", {}).get(n, 0) for r in results) >= 0.9 * top}
+    _step_table(
+        "the audit process's own exact peak during each step (VmHWM, MB; worker processes not counted)",
+        "per_scorer_own_peak_mb",
+        results,
+        names,
+        slow | high,
+    )
+
+
+def _step_table(title: str, key: str, results: list[dict], names: list[str], shown: set[str], fmt: str = ".0f") -> None:
+    """One markdown table of a per-step figure (``key`` of each run's figures), a column per size."""
+    print(f"\n{title}:\n")
+    print("| step | " + " | ".join(f"{r['rows']:,}" for r in results) + " |")
+    print("|---|" + "---:|" * len(results))
     for name in names:
-        own = [r.get("per_scorer_own_peak_mb", {}).get(name, 0) for r in results]
-        if max(r["per_scorer"].get(name, 0) for r in results) >= 0.5 or max(own) >= 0.9 * top:
-            print(f"| {name} | " + " | ".join(f"{x:.0f}" for x in own) + " |")
+        if name in shown:
+            print(f"| {name} | " + " | ".join(f"{r.get(key, {}).get(name, 0):{fmt}}" for r in results) + " |")
 
 
 if __name__ == "__main__":
