@@ -305,25 +305,48 @@ def next_token_logprob(
     batch_size: int,
     batch_tokens: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    extensions: Callable[[int], Sequence[int]] | None = None,
 ) -> np.ndarray:
     """log p(the next token is one of ``token_sets[k]``) after each whole sequence, shape (sequences, sets): the
-    output layer runs on each sequence's last position only (batched as :func:`answer_losses`)."""
+    output layer runs on each sequence's last position only (batched as :func:`answer_losses`).
+
+    With ``extensions`` (a token id -> the ids of the longer tokens whose text starts with that token's text), two
+    more columns, read at the position before the last token: log p(the last token itself) and log p(a token that
+    extends its text) (NaN where none does).  A text cut inside a word ends on the word's first characters as a
+    token of their own ("用于什" for "用于什么"), where the model expected the longer token."""
     import torch
 
     dev = next(model.parameters()).device
     wanted = [torch.tensor(sorted(set(ids)), dtype=torch.long, device=dev) for ids in token_sets]
+    both = extensions is not None
 
     def batch(idx: list[int]) -> np.ndarray:
         part = [seqs[i] for i in idx]
         ids, mask = _padded(part, pad_id)
-        rows = torch.arange(len(part))
-        cols = torch.tensor([len(s) - 1 for s in part])
-        out = torch.empty((len(part), len(wanted)), dtype=torch.float32, device=dev)
+        last = [len(s) - 1 for s in part]
+        if both:  # each row's last position, then the one before it
+            rows = torch.arange(len(part)).repeat_interleave(2)
+            cols = torch.tensor([c for n in last for c in (n, max(n - 1, 0))])
+        else:
+            rows, cols = torch.arange(len(part)), torch.tensor(last)
+        out = torch.full((len(part), len(wanted) + 2 * both), float("nan"), dtype=torch.float32, device=dev)
         with torch.inference_mode():
             ids, mask, rows, cols = ids.to(dev), mask.to(dev), rows.to(dev), cols.to(dev)
             for at, logits in _logits_at(model, ids, mask, rows, cols):
                 logp = torch.log_softmax(logits, dim=-1)
-                out[at] = torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1)
+                if not both:
+                    out[at] = torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1)
+                    continue
+                for j in range(at.start, min(at.stop, len(rows))):
+                    r, row = j // 2, logp[j - at.start]
+                    if j % 2 == 0:
+                        out[r, : len(wanted)] = torch.stack([torch.logsumexp(row[w], dim=0) for w in wanted])
+                    elif len(part[r]) > 1 and extensions is not None:
+                        token = part[r][-1]
+                        out[r, len(wanted)] = row[token]
+                        ext = list(extensions(token))
+                        if ext:
+                            out[r, len(wanted) + 1] = torch.logsumexp(row[torch.tensor(ext, device=dev)], dim=0)
         return out.cpu().double().numpy()
 
     return _in_batches(seqs, batch, batch_size, batch_tokens, progress)

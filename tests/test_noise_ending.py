@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from scorers import ModelConfig, run_audit, sample
@@ -26,10 +27,21 @@ TURNS = [
 @pytest.fixture(scope="module")
 def trained_lm(tmp_path_factory) -> Path:
     """A tiny chat LM that has seen each answer end its turn (``</s>``) right after its last word."""
+    return _train(tmp_path_factory.mktemp("ending_lm"), TURNS)
+
+
+ZH_TURNS = [  # words spaced for the tiny word-level tokenizer
+    ("这些 数据 用于 什么", "这些 数据 用于 什么 工作"),
+    ("你 想 做 什么", "我 想 用于 什么 工作"),
+    ("列出 水果", "苹果 、 香蕉 、 橙子 、 西瓜"),
+]
+
+
+def _train(path: Path, turns, corpus: list[str] | None = None) -> Path:
+    """A tiny chat LM that has seen each answer of ``turns`` end its turn (``</s>``) right after its last word."""
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    path = tmp_path_factory.mktemp("ending_lm")
-    _tokenizer(path)
+    _tokenizer(path, corpus)
     tok = AutoTokenizer.from_pretrained(path)
     tok.chat_template = TEMPLATE
     tok.save_pretrained(path)
@@ -37,7 +49,7 @@ def trained_lm(tmp_path_factory) -> Path:
     model = LlamaForCausalLM(_llama_config(len(tok)))
     seqs = [
         tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=True)
-        for q, a in TURNS
+        for q, a in turns
     ]
     seqs = [list(s["input_ids"] if hasattr(s, "keys") else s) for s in seqs]
     width = max(map(len, seqs))
@@ -51,6 +63,14 @@ def trained_lm(tmp_path_factory) -> Path:
         opt.step()
     model.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def trained_zh_lm(tmp_path_factory) -> Path:
+    """The same for Chinese turns, with a vocabulary that also holds "什" and "西" as words of their own (a cut inside
+    "什么" or "西瓜" ends on them)."""
+    corpus = [w for qa in ZH_TURNS for w in qa] + ["什 西 user assistant system"]
+    return _train(tmp_path_factory.mktemp("ending_zh_lm"), ZH_TURNS, corpus)
 
 
 def _audit(path: Path, rows, **params):
@@ -338,3 +358,69 @@ def test_cuts_inside_structured_endings_are_read(answer: str, prompt: str, rule:
     assert lm_not_asked(answer, prompt) is None
     got = lm_structured(answer, prompt)
     assert got is not None and got.name == rule
+
+
+def test_a_chinese_answer_cut_inside_a_word_is_flagged_by_the_longer_word_the_model_expected(
+    trained_zh_lm: Path,
+) -> None:
+    """The answer "…用于什" ends on "什", where the model expected "什么": a cut inside a word, whatever the stop bar says.  A bare
+    enumeration ("苹果 、 … 、 西") is read for that alone: it may stop after any whole item, not inside one."""
+    from scorers.text.endings import lm_ending_rule
+
+    q, fruit = ZH_TURNS[0][0], ZH_TURNS[2][0]
+    rows = [
+        sample(0, q, "这些 数据 用于 什么 工作"),  # finished
+        sample(1, q, "这些 数据 用于 什"),  # cut inside 什么
+        sample(2, fruit, "苹果 、 香蕉 、 橙子 、 西"),  # an enumeration cut inside 西瓜
+        sample(3, fruit, "苹果 、 香蕉 、 橙子 、 西瓜"),  # the finished enumeration
+        sample(4, "name a colour", "the colour of the sky is bl"),  # a Latin ending: no word is read
+    ]
+    assert [getattr(lm_ending_rule(r.answer, r.prompt_text), "name", None) for r in rows[2:4]] == ["enumeration"] * 2
+    params = {"min_chars_cjk": 3}
+    out = _audit(trained_zh_lm, rows, stop_below=-100.0, end_below=-100.0, **params)  # the stop bar never flags
+    flagged = [rec["index"] for rec in out.samples if any(f["code"] == "unfinished_answer" for f in rec["flags"])]
+    assert flagged == [1, 2]
+    ratio = [rec.get("answer_ending", {}).get("cut_word_logratio") for rec in out.samples]
+    assert ratio[1] > 4 and ratio[2] > 4 and ratio[0] is None and ratio[3] is None and ratio[4] is None
+    reason = next(f["reason"] for f in out.samples[1]["flags"])
+    assert "inside a word" in reason and "'什'" in reason
+    summary = out.report["dimensions"]["noise"]["figures"]["answer_ending"]
+    assert summary["read_for_a_cut_word_only"] == 2 and summary["word_cut_above"] == 4.0
+    # a stop bar that flags every answer it judges leaves the whole enumeration alone: it is not asked that
+    out = _audit(trained_zh_lm, rows, stop_below=100.0, end_below=100.0, **params)
+    flagged = [rec["index"] for rec in out.samples if any(f["code"] == "unfinished_answer" for f in rec["flags"])]
+    assert flagged == [0, 1, 2, 4]
+    # above the measured bar, no word is cut
+    out = _audit(trained_zh_lm, rows, stop_below=-100.0, end_below=-100.0, word_cut_above=1000.0, **params)
+    assert not any(rec["flags"] for rec in out.samples)
+
+
+def test_next_token_logprob_reads_the_last_token_and_the_longer_tokens_it_begins(trained_zh_lm: Path) -> None:
+    """The two extra columns equal the log-softmax at the position before the last token, in any batch."""
+    from scorers._lm import load_causal_lm, next_token_logprob
+    from scorers.noise_ending import TokenExtensions
+
+    tok, model = load_causal_lm(str(trained_zh_lm), "cpu")
+    ext = TokenExtensions(tok)
+    shi, shime, xi = (tok.convert_tokens_to_ids(w) for w in ("什", "什么", "西"))
+    assert (
+        shime in ext(shi) and shi not in ext(shi) and ext(shime) == [] and tok.convert_tokens_to_ids("西瓜") in ext(xi)
+    )
+    seqs = [
+        tok("这些 数据 用于 什", add_special_tokens=True)["input_ids"],
+        tok("这些 数据", add_special_tokens=True)["input_ids"],
+    ]
+    got = next_token_logprob(model, seqs, [[tok.eos_token_id]], 0, 16, extensions=ext)
+    assert got.shape == (2, 3)
+    for k, seq in enumerate(seqs):
+        with torch.inference_mode():
+            logp = torch.log_softmax(model(input_ids=torch.tensor([seq])).logits[0].float(), -1)
+        assert got[k, 0] == pytest.approx(float(logp[-1, tok.eos_token_id]), abs=1e-4)
+        assert got[k, 1] == pytest.approx(float(logp[-2, seq[-1]]), abs=1e-4)
+        longer = ext(seq[-1])
+        if longer:
+            assert got[k, 2] == pytest.approx(float(torch.logsumexp(logp[-2, longer], 0)), abs=1e-4)
+        else:
+            assert np.isnan(got[k, 2])
+    one = np.vstack([next_token_logprob(model, [s], [[tok.eos_token_id]], 0, 1, extensions=ext) for s in seqs])
+    np.testing.assert_allclose(one, got, atol=1e-4)

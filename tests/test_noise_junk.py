@@ -379,6 +379,10 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "The equation to calculate the circumference of a circle given the radius is:\nC =": "open equation",
         # claude_t45 row 826 cut by the bench inside its table (no panel row stops inside markup)
         "<table>\n  <tr>\n    <th>Name</th>\n    <th>Age</th>\n  </tr>\n  <tr>\n    <td>John</td>\n   ": "open HTML element",
+        # claude_t45 row 732 cut by the bench inside its for-loop (no panel row stops inside a { } block)
+        'int main() \n{\n    int i;\n    for(i=0;i<size;i++)\n    {\n        if(strcmp(data[i],"fish")==0)\n'
+        "            fish_count++;\n ": "open brace block",
+        '{\n  "name": "Ada",\n  "born": 1815,\n  "fields": ["mathematics"': "open brace block",
     }
     for text, rule in cut.items():
         assert (r := certain_cut(text)) is not None and r.name == rule, text
@@ -404,6 +408,12 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "&lt;表格&gt;\n  &lt;select name=&quot;r&quot;&gt;\n    &lt;option&gt;1 - 差&lt;/option&gt;\n  &lt;/选择&gt;\n"
         "  &lt;input type=&quot;提交&quot; value=&quot;提交&quot;&gt;\n&lt;/表格&gt;",
         "<html>\n  <body>\n    <form action='signup.php'>\n      <h2>Sign up</h2>\n  </body>\n</html>",  # form left open
+        # Alpaca 6583, claude_t45 3915: CSS closing on its last line, braces in a one-line comment; Alpaca 45790: a
+        # "{" inside a generated password
+        "* {\n  font-size: 20px;\n  font-style: italic;\n  opacity: 0.7; }",
+        "if (x > 0) { // statement if condition is true } else { // statement if condition is false }",
+        "Passwords:\n1. E)_tG&gi\n2. z3l[dv?;\n3. xQ@a8W5R\n4. N{;i*e$h\n5. 6fyjB|]K",
+        "int main() {\n  return 0;\n}",
     ]
     for text in finished:
         assert certain_cut(text) is None, text

@@ -33,14 +33,14 @@ TEMPLATE = (
 )
 
 
-def _tokenizer(path: Path):
+def _tokenizer(path: Path, corpus: list[str] | None = None):
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     specials = ["<pad>", "<s>", "</s>", "<unk>", "<|user|>", "<|assistant|>", "<|system|>"]
-    tok.train_from_iterator(CORPUS, trainers.WordLevelTrainer(special_tokens=specials))
+    tok.train_from_iterator(corpus or CORPUS, trainers.WordLevelTrainer(special_tokens=specials))
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))]
     )

@@ -403,6 +403,13 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         "row has one; an injected cut of bench/noise_detection, claude_t45 row 826, stops inside a table)",
     ),
     Rule(
+        "open brace block",
+        None,
+        "code with a line that opens a block on '{' stops with more '{' than '}': inside a function, loop or object "
+        "it opened (no panel row has one; an injected cut of bench/noise_detection, claude_t45 row 732, stops inside "
+        "a C for-loop)",
+    ),
+    Rule(
         "dangling word",
         None,
         "English prose whose last word is one no sentence ends on (an article, preposition, conjunction, "
@@ -453,6 +460,15 @@ def _unfinished_item(lines: list[str]) -> bool:
     return len(words) >= 2 and words[-1].isalpha() and words[-1].islower() and words[-1] in ITEM_NEVER_LAST
 
 
+_BLOCK_OPENER = re.compile(r"\{\s*(?://.*|/\*.*)?$")  # a line ending on "{" (a comment after it aside)
+
+
+def brace_block_open(text: str, lines: Sequence[str]) -> bool:
+    """Code that stops inside a ``{ … }`` block it opened: a line ends on "{" and the text has more "{" than "}"
+    ("for(i=0;i<n;i++){ … fish_count++;").  A one-line "{ … }" and CSS closing on "0.7; }" are balanced."""
+    return text.count("{") > text.count("}") and any(_BLOCK_OPENER.search(ln) for ln in lines)
+
+
 def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     """The :data:`CERTAIN_CUTS` rule an answer's ending matches, or ``None``.  Code, lists, tables, headings,
     letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation."""
@@ -462,6 +478,8 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     lines = _lines(a)
     if html_left_open(lines):
         return _rule("open HTML element")
+    if brace_block_open(a, lines):
+        return _rule("open brace block")
     if verse or not lines or len(a) < 40 or looks_like_code(a):
         return None
     if len(lines) > 1 and _unfinished_item(lines):
