@@ -319,6 +319,14 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         ("Happy shopping!\n\nSincerely,\nThe Team at", "Create a greeting", None),
         ("举例说明这些性格特点在日常", "帮我想一个简报点子", None),
         ("- Sago palm leaves can release a toxin\n- Desert rose can affect heart rate\n- Bulbs of", "", None),
+        # cuts of bench/noise_detection (seed 1) that read as enumerations: an item on "which", a clause after a list
+        ("Freddie Mercury was known for his flamboyant, androgynous persona; his wide vocal range, which", "", None),
+        ("网上银行的最佳密码是一个又长又复杂的密码，包含字母、大小写字母、数字和符号的组合，并且是该", "", None),
+        (
+            "健康生活方式的一些好处：改善身心健康、增加精力和警觉性、改善消化、降低患慢性病的风险、改善认知",
+            "",
+            "enumeration",
+        ),
     ],
 )
 def test_ending_rules_on_panel_rows(answer: str, prompt: str, rule: str | None) -> None:

@@ -383,6 +383,13 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         'int main() \n{\n    int i;\n    for(i=0;i<size;i++)\n    {\n        if(strcmp(data[i],"fish")==0)\n'
         "            fish_count++;\n ": "open brace block",
         '{\n  "name": "Ada",\n  "born": 1815,\n  "fields": ["mathematics"': "open brace block",
+        # hh-rlhf harmless-base test 942, 2180; a bench cut of claude_t45 row 724 (seed 3)
+        "The innate immune system is different. It starts to fight back almost right away, against anything it "
+        "encounters. And": "sentence left at its first word",
+        "Is this behavior just because the neighbor's dogs are not supervised and have no one to keep them in?   Is": (
+            "sentence left at its first word"
+        ),
+        "Microsoft Excel or Google Sheets are popular choices for creating budgets.  You": "sentence left at its first word",
     }
     for text, rule in cut.items():
         assert (r := certain_cut(text)) is not None and r.name == rule, text
@@ -414,6 +421,10 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
         "if (x > 0) { // statement if condition is true } else { // statement if condition is false }",
         "Passwords:\n1. E)_tG&gi\n2. z3l[dv?;\n3. xQ@a8W5R\n4. N{;i*e$h\n5. 6fyjB|]K",
         "int main() {\n  return 0;\n}",
+        # a last sentence of one word that can stand alone, or a letter or a name after a full stop
+        "Thank you so much for asking me about this topic today. Cheers",
+        "Which of the four options listed above is the correct one? The answer is option. A",
+        "I asked my friend who had broken the vase in the kitchen this morning. He said: I",
     ]
     for text in finished:
         assert certain_cut(text) is None, text

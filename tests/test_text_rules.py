@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import json
 import pkgutil
@@ -51,7 +52,7 @@ def test_a_rule_fires_on_the_excerpt_of_its_row(where: str, rule: Rule) -> None:
 
 def _row_text(path: str, row: int) -> str:
     p = shared_data_dir() / path
-    text = p.read_text(encoding="utf-8")
+    text = gzip.decompress(p.read_bytes()).decode("utf-8") if p.suffix == ".gz" else p.read_text(encoding="utf-8")
     rows = (
         json.loads(text)
         if text.lstrip().startswith("[")

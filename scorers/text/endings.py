@@ -431,6 +431,14 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         Seen("codealpaca/code_alpaca_2k.json", 1402, "around the comparator operator, i.e. if a =="),
     ),
     Rule(
+        "sentence left at its first word",
+        None,
+        "English prose whose last sentence, begun after a full stop, is only its first word, a pronoun, article, "
+        "conjunction, auxiliary or preposition ('… against anything it encounters. And'; 2 panel rows, both HH-RLHF "
+        "replies cut; an injected cut of bench/noise_detection, '… for creating budgets.  You')",
+        Seen("hh_rlhf/harmless-base/test.jsonl.gz", 942, "against anything it encounters. And"),
+    ),
+    Rule(
         "dangling comma",
         None,
         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
@@ -503,7 +511,18 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
     w = words[-1]
     if w.isalpha() and w.islower() and w in DANGLING_WORDS:
         return _rule("dangling word")
+    if _FIRST_WORD_LEFT.search(last):
+        return _rule("sentence left at its first word")
     return None
+
+
+#: a sentence begun after a full stop and left at its first word, one no sentence is made of: a capitalised dangling
+#: word or a subject pronoun ("… it encounters. And", "… to keep them in?   Is"); not "I" or "A" (a name, an option)
+_FIRST_WORD_LEFT = re.compile(
+    r"[.!?][\"”’)]?\s+(?:"
+    + "|".join(sorted({w.capitalize() for w in DANGLING_WORDS | {"you", "we", "they", "he", "she", "it"}} - {"A"}))
+    + r")$"
+)
 
 
 #: an equation or comparison without its right-hand side
@@ -537,6 +556,10 @@ def enumeration(lines: Sequence[str]) -> bool:
     cjk = is_cjk(value)
     if cjk and re.search(r"[。！？]", value):  # sentences, not items
         return False
+    if cjk and "、" in value and "、" not in value.split("，")[-1]:
+        return False  # "…包含字母、大小写字母、数字和符号的组合，并且是该": a clause after the list, not an item of it
+    if not cjk and value.split()[-1:] and value.split()[-1] in DANGLING_WORDS:
+        return False  # "…; his wide vocal range, which": an item does not end on a word no phrase ends on
     sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
     short, most = (6, 20) if cjk else (4, 8)
     if len(sizes) == 3:  # three items, all short, with a comma ("Jogging, walking the dog, and jumping rope")
