@@ -51,6 +51,21 @@ def test_arithmetic_written_in_the_answer_is_recomputed() -> None:
     assert f.score is not None and f.score < 0.5
 
 
+def test_a_long_sum_written_out_in_words_is_read_whole() -> None:
+    """A GSM8K-style answer (the 200k bench file's slowest row): a product of bills before "bills, or" is not an
+    equation, the sum after it is.  Every space and bracket next to a number is taken whole: with spaces matched
+    either side of each operator, the failed match on the first part tried 2-3^terms ways of sharing them (14 s for
+    this 11-term answer; a 20-term one would not finish)."""
+    bills = " + ".join(f"{n} * ${v}" for n, v in [(2, 100), (1, 50), (5, 20), (3, 10), (7, 5), (27, 1)] * 3)
+    answer = f"Jack's till has {bills} bills, or $200 + $50 + $100 + $30 + $35 + $27 = $442.\nSo $442 - $300 = $142."
+    got = find_equations(answer)
+    assert [(e.expression, e.claimed, e.correct) for e in got] == [
+        ("$200 + $50 + $100 + $30 + $35 + $27", "$442", True),
+        ("$442 - $300", "$142", True),
+    ]
+    assert instruction_expression(f"Calculate {bills} in dollars") is None  # the line does not end on the sum
+
+
 def test_chains_rounding_and_things_that_are_not_equations() -> None:
     # a chain compares each side with the next
     assert [e.correct for e in find_equations("8 * 2 + 4 * 5 = 16 + 20 = 36 tires")] == [True, True]
