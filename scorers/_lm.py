@@ -318,30 +318,30 @@ def next_token_logprob(
 
     dev = next(model.parameters()).device
     wanted = [torch.tensor(sorted(set(ids)), dtype=torch.long, device=dev) for ids in token_sets]
-    both = extensions is not None
 
     def batch(idx: list[int]) -> np.ndarray:
         part = [seqs[i] for i in idx]
         ids, mask = _padded(part, pad_id)
         last = [len(s) - 1 for s in part]
-        if both:  # each row's last position, then the one before it
+        if extensions is None:
+            rows, cols = torch.arange(len(part)), torch.tensor(last)
+        else:  # each row's last position, then the one before it
             rows = torch.arange(len(part)).repeat_interleave(2)
             cols = torch.tensor([c for n in last for c in (n, max(n - 1, 0))])
-        else:
-            rows, cols = torch.arange(len(part)), torch.tensor(last)
-        out = torch.full((len(part), len(wanted) + 2 * both), float("nan"), dtype=torch.float32, device=dev)
+        width = len(wanted) + (0 if extensions is None else 2)
+        out = torch.full((len(part), width), float("nan"), dtype=torch.float32, device=dev)
         with torch.inference_mode():
             ids, mask, rows, cols = ids.to(dev), mask.to(dev), rows.to(dev), cols.to(dev)
             for at, logits in _logits_at(model, ids, mask, rows, cols):
                 logp = torch.log_softmax(logits, dim=-1)
-                if not both:
+                if extensions is None:
                     out[at] = torch.stack([torch.logsumexp(logp[:, w], dim=-1) for w in wanted], dim=1)
                     continue
                 for j in range(at.start, min(at.stop, len(rows))):
                     r, row = j // 2, logp[j - at.start]
                     if j % 2 == 0:
                         out[r, : len(wanted)] = torch.stack([torch.logsumexp(row[w], dim=0) for w in wanted])
-                    elif len(part[r]) > 1 and extensions is not None:
+                    elif len(part[r]) > 1:
                         token = part[r][-1]
                         out[r, len(wanted)] = row[token]
                         ext = list(extensions(token))

@@ -209,14 +209,16 @@ class AnswerEnding(Scorer):
         not_asked: Counter[str] = Counter()  # unpunctuated endings kept from the model, by rule
         structured: dict[int, str] = {}  # answers read under the stricter bar -> their LM_STRUCTURED rule
         words_only: set[int] = set()  # not asked whether the text may stop, only whether its last word is whole
-        cjk_end = [bool(a.rstrip()) and CJK_CHAR.match(a.rstrip()[-1]) is not None for a in answers]
+        cjk_end: set[int] = set()  # answers ending on a Chinese or Japanese character
         for i, s in enumerate(samples):
             if s.is_plain_text or not needs_reading(answers[i], p.min_chars, p.min_chars_cjk):
                 continue
+            if CJK_CHAR.match(answers[i].rstrip()[-1]):  # needs_reading: not empty
+                cjk_end.add(i)
             rule = lm_ending_rule(answers[i], s.prompt_text)
             if rule in LM_NOT_ASKED:
                 not_asked[rule.name] += 1
-                if not (cjk_end[i] and rule.name in WORDS_READ):
+                if not (i in cjk_end and rule.name in WORDS_READ):
                     continue
                 words_only.add(i)
             todo.append(i)
@@ -246,7 +248,7 @@ class AnswerEnding(Scorer):
         # log p(the turn ends), log p(the turn ends or a sentence or line does); at the last token: log p(that token),
         # log p(a longer token that begins with its text)
         logp = np.full((n, 4), np.nan)
-        last_token: dict[int, str] = {}
+        last_token: dict[int, str] = {}  # the read answers' last token's text
         if todo:
             tok, model = load_causal_lm(str(ctx.models.path("language_model")), ctx.models.device, p.gguf_file)
             ends = end_tokens(tok)
@@ -265,7 +267,8 @@ class AnswerEnding(Scorer):
                 progress=lambda d, t: ctx.step(d, t, "answer endings read"),
                 extensions=TokenExtensions(tok),
             )
-            last_token = {i: tok.decode([seq[-1]]) for i, seq in zip(todo, seqs, strict=True) if seq}
+            vocabulary = _vocabulary(tok)
+            last_token = {i: vocabulary[seq[-1]] for i, seq in zip(todo, seqs, strict=True) if seq}
             summary.update(
                 end_tokens=tok.convert_ids_to_tokens(ends),
                 chat_template=bool(getattr(tok, "chat_template", None)),
@@ -281,11 +284,9 @@ class AnswerEnding(Scorer):
             fields[i]["answer_ending"] = {"end_logprob": round(end, 3), "stop_logprob": round(stop, 3)}
             if kind is not None:
                 fields[i]["answer_ending"]["structured"] = kind
-            word = longer - own if cjk_end[i] and np.isfinite(own) and np.isfinite(longer) else None
+            word = longer - own if i in cjk_end and np.isfinite(own) and np.isfinite(longer) else None
             if word is not None:
                 fields[i]["answer_ending"]["cut_word_logratio"] = round(word, 3)
-            if certain_cut(answers[i]) is not None:
-                continue  # a certain cut is broken_answer's flag
             tail = answers[i].rstrip()[-40:].replace("\n", " ")
             bar = p.stop_below if kind is None else p.form_stop_below if kind == "form" else p.structured_stop_below
             if i not in words_only and stop < bar and end < p.end_below:
@@ -302,7 +303,8 @@ class AnswerEnding(Scorer):
                 )
             else:
                 continue
-            flags[i].append(Flag("unfinished_answer", D, "warning", reason))
+            if certain_cut(answers[i]) is None:  # a certain cut is broken_answer's flag
+                flags[i].append(Flag("unfinished_answer", D, "warning", reason))
         read = set(todo)
         applies = [i in read for i in range(n)]
         return result_from_flags(samples, flags, summary, fields, applies=applies)

@@ -558,7 +558,7 @@ def enumeration(lines: Sequence[str]) -> bool:
         return False
     if cjk and "、" in value and "、" not in value.split("，")[-1]:
         return False  # "…包含字母、大小写字母、数字和符号的组合，并且是该": a clause after the list, not an item of it
-    if not cjk and value.split()[-1:] and value.split()[-1] in DANGLING_WORDS:
+    if not cjk and _dangles(value):
         return False  # "…; his wide vocal range, which": an item does not end on a word no phrase ends on
     sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
     short, most = (6, 20) if cjk else (4, 8)
@@ -604,8 +604,13 @@ def unpunctuated_list(lines: Sequence[str]) -> bool:
     # … unless the last item stops on "of", "the" ("- Bulbs of").  A short last item is no sign: "- Overwhelm",
     # "7. Closing", "10. 岛" close real lists (read on the panel), as "3. The Rise" closes a cut one
     text = last[m.end() :].strip()
+    return is_cjk(text) or not _dangles(text)
+
+
+def _dangles(text: str) -> bool:
+    """The text's last word is one no phrase ends on (:data:`DANGLING_WORDS`: "of", "the", "which")."""
     words = text.split()
-    return is_cjk(text) or not (words and words[-1] in DANGLING_WORDS)
+    return bool(words) and words[-1] in DANGLING_WORDS
 
 
 _WORDS = re.compile(r"\w+")
