@@ -27,7 +27,9 @@ from scorers.context import ScoringContext
 from scorers.quality_parts import AnswerText, addressed, find_asks
 from scorers.samples import Sample
 from scorers.text.code import code_blocks
-from scorers.text.cues import DATABASE, MATHS, SHORTER_ASKED, TASK_CUE
+from scorers.text.cues import DATABASE, MATHS, SHORTER_ASKED, TASK_CUE, items_asked
+from scorers.text.cues import NUMBER as _N
+from scorers.text.cues import number_value as _num
 from scorers.text.endings import ending_kind
 from scorers.text.lists import TITLES_ASKED, ItemCount
 from scorers.text.lists import count_items as _count_items
@@ -37,32 +39,6 @@ from scorers.text.sentences import count_sentences
 
 DIM = "answer_quality"
 
-_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "a": 1,
-    "single": 1,
-    "a single": 1,
-}
-_ZH = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_N = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
-_ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up with|identify|state|mention|recommend|share|offer|outline|brainstorm|find|propose|compose|make)"
-_COUNT_ASK = re.compile(
-    rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{_N}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
-    re.I,
-)
 # "in one sentence" said of the answer — not "the words in a sentence" (what the answer counts or uses)
 _SENTENCE_ASK = re.compile(
     rf"(?<!words )(?<!letters )(?<!characters )(?<!vowels )(?<!word )"
@@ -90,9 +66,6 @@ _WORD_LIMIT2 = re.compile(
     r"post|bio|biography|speech|text|piece|report|email|abstract|introduction|overview)s?\b)",
     re.I,
 )
-_ZH_COUNT = re.compile(
-    r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)"
-)
 _ZH_CHAR_LIMIT = re.compile(r"(?:不超过|少于|不多于|以内|之内)?\s*(\d{1,4})\s*(?:个)?字(?:以内|之内)?")
 _ZH_ONE_SENTENCE = re.compile(r"一句话")
 _JSON_ASK = re.compile(
@@ -109,17 +82,6 @@ _NO_TABLE = re.compile(
 )
 #: a maths problem that asks for a list ("List all the ways…") still has an item count to check
 LIST_ASKED = re.compile(r"^\W*(?:list|name|give|write|provide|generate|suggest)\b|列出|列举", re.I)
-#: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
-_ZH_PARTICIPANTS = re.compile(r"之间|之中|两人|二人")
-
-
-def _num(tok: str) -> int:
-    t = tok.lower()
-    if t.isdigit():
-        return int(t)
-    if t in _WORDS:
-        return _WORDS[t]
-    return sum(_ZH.get(ch, 0) for ch in tok) if tok not in _ZH else _ZH[tok]
 
 
 def count_items(answer: str, instruction: str = "") -> ItemCount | None:
@@ -189,19 +151,7 @@ def check_completeness(instruction: str, answer: str, input_text: str | None = N
         _check_asks(f, instruction, input_text, answer)
         return f
     coding = bool(TASK_CUE["coding"].search(instruction))
-    m = _COUNT_ASK.search(ins) or None
-    want: tuple[int, str] | None = None
-    z_match: re.Match[str] | None = None
-    if m:
-        want = (_num(m.group(1)), m.group(2))
-    else:
-        z_match = _ZH_COUNT.search(ins)
-        if z_match:
-            want = (_num(z_match.group(1)), z_match.group(0))
-    if want and m is not None and re.search(r"\b(?:each|per|every)\b", ins[m.end() : m.end() + 60], re.I):
-        want = None  # "10 words for each type": the count is per group, not for the whole answer
-    if want and z_match is not None and _ZH_PARTICIPANTS.search(ins[z_match.end() : z_match.end() + 30]):
-        want = None
+    want = items_asked(ins)
     if want and want[0] >= 2:
         got = count_items(answer, want[1])
         if got is not None:

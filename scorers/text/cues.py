@@ -329,3 +329,72 @@ def task_type(instruction: str) -> str:
         return m.group(0) + suffix
     cjk = HAN.findall(text[:4])
     return ("".join(cjk[:2]) if cjk else "_other") + suffix
+
+
+# --- item counts asked for -----------------------------------------------------------------------------------------
+
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "a": 1,
+    "single": 1,
+    "a single": 1,
+}
+_ZH_NUMERALS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+#: a count in an ask, as a regex group: digits or an English number word
+NUMBER = r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
+_ITEM_VERBS = r"(?:list|give|name|provide|suggest|generate|write|create|come up with|identify|state|mention|recommend|share|offer|outline|brainstorm|find|propose|compose|make)"
+#: "list 5 fruits", "name three organic compounds": the count (group 1) and the items (group 2)
+COUNT_ASK = re.compile(
+    rf"\b{_ITEM_VERBS}\s+(?:me\s+|us\s+)?(?:at least\s+|exactly\s+|the\s+|top\s+)?{NUMBER}\s+(?!words?\b|sentences?\b|characters?\b|paragraphs?\b|syllables?\b|lines?\b|times?\b|years?\b|minutes?\b|hours?\b|days?\b|-)((?:[\w'-]+\s+){{0,3}}?[\w'-]+s)\b",
+    re.I,
+)
+#: "列出5个", "举出五个": the count (group 1)
+ZH_COUNT_ASK = re.compile(
+    r"(?:列出|列举|给出|写出|提供|举出|说出|写|给我)\s*(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项|句|首|道|件|位|本)"
+)
+#: "列出使用太阳能的五个优点": the same with words between the verb and the count (read only where a list must be
+#: numbered up to the count too: :func:`items_asked` ``gap``)
+_ZH_COUNT_ASK_GAP = re.compile(
+    r"(?:列出|列举|给出|写出|提供|举出|说出)[^。！？\n]{1,12}?(\d{1,2}|[一二两三四五六七八九十])\s*(?:个|条|种|点|项)"
+)
+#: a count ask about the participants of one piece ("写两个…男孩之间的友谊故事": one story about two boys)
+_ZH_PARTICIPANTS = re.compile(r"之间|之中|两人|二人")
+
+
+def number_value(tok: str) -> int:
+    """The value of a count as :data:`NUMBER` or :data:`ZH_COUNT_ASK` read it ("5", "five", "十")."""
+    t = tok.lower()
+    if t.isdigit():
+        return int(t)
+    if t in NUMBER_WORDS:
+        return NUMBER_WORDS[t]
+    return sum(_ZH_NUMERALS.get(ch, 0) for ch in tok) if tok not in _ZH_NUMERALS else _ZH_NUMERALS[tok]
+
+
+def items_asked(text: str, *, gap: bool = False) -> tuple[int, str] | None:
+    """How many items a prompt asks for, and of what ("Name 5 fruits" -> (5, "fruits"); "列出5个" -> (5, "列出5个")),
+    or ``None``: no count asked, or a count per group ("10 words for each type") or of a piece's participants
+    ("写两个…男孩之间的友谊故事").  ``gap``: also a Chinese ask with words between its verb and its count
+    ("列出使用太阳能的五个优点")."""
+    m = COUNT_ASK.search(text)
+    if m:
+        if re.search(r"\b(?:each|per|every)\b", text[m.end() : m.end() + 60], re.I):
+            return None
+        return number_value(m.group(1)), m.group(2)
+    z = ZH_COUNT_ASK.search(text) or (_ZH_COUNT_ASK_GAP.search(text) if gap else None)
+    if z is None or _ZH_PARTICIPANTS.search(text[z.end() : z.end() + 30]):
+        return None
+    return number_value(z.group(1)), z.group(0)
