@@ -46,6 +46,7 @@ from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, 
 from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
+from scorers.text.cues import SONG
 from scorers.text.endings import LM_NOT_ASKED, certain_cut, ends_punctuated, lm_ending_rule
 from scorers.text.script import CJK_CHAR, is_cjk
 
@@ -303,7 +304,11 @@ class AnswerEnding(Scorer):
                 )
             else:
                 continue
-            if certain_cut(answers[i]) is None:  # a certain cut is broken_answer's flag
+            # a certain cut is broken_answer's flag (read as it reads it)
+            if (
+                certain_cut(answers[i], verse=bool(SONG.search(samples[i].instruction)), prompt=samples[i].instruction)
+                is None
+            ):
                 flags[i].append(Flag("unfinished_answer", D, "warning", reason))
         read = set(todo)
         applies = [i in read for i in range(n)]

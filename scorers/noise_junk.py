@@ -255,7 +255,7 @@ class BrokenAnswer(Scorer):
             tail = a.rstrip()[-40:].replace("\n", " ")
             # raised only on a certain cut: the style-based readings of a missing full stop were right on a fifth
             # of the real rows people read (docs/flag-precision.md); they stay a field, not a flag
-            cut = certain_cut(a, verse=verse[pos])
+            cut = certain_cut(a, verse=verse[pos], prompt=s.instruction)
             if cut is not None:
                 flags[pos].append(
                     Flag(

@@ -431,6 +431,53 @@ def test_certain_cuts_are_read_from_real_rows() -> None:
     assert certain_cut("A poem that stops on a line ending with and", verse=True) is None
 
 
+def test_a_list_short_of_the_count_asked_and_an_open_parenthesis_are_certain_cuts() -> None:
+    """Cuts of bench/noise_detection no finished panel row shares: a numbered list that stops on item k of the N
+    asked, inside an item left without the full stop every earlier one has; prose left inside a parenthesis."""
+    from scorers.text.endings import certain_cut
+
+    five = "Name five business strategies businesses can use to succeed"  # claude_t45 896, cut (seed 1)
+    listed = (
+        "1. Develop a strong brand identity.\n2. Focus on employee engagement and develop a positive company "
+        "culture.\n3. Establish a customer-centered approach of communication.\n4. Invest in research and development"
+    )
+    assert (r := certain_cut(listed, prompt=five)) is not None and r.name == "list short of the count asked"
+    solar = "1. 太阳能是可再生和可持续的。\n2. 持续成本低，无燃料费用。\n3、无污染、无噪音。\n4. 针对不同类型的应用程序"
+    assert (r := certain_cut(solar, prompt="列出使用太阳能的五个优点。")) is not None, "Chinese Alpaca 595, cut"
+    assert r.name == "list short of the count asked"
+    # the same list is not judged without a count asked, nor with the count met, nor when its last item is closed
+    assert certain_cut(listed) is None
+    assert certain_cut(listed, prompt="Name four business strategies businesses can use to succeed") is None
+    assert certain_cut(listed + ".", prompt=five) is None
+    # Alpaca 22866: four groups for "Name 5 pathogens", no item closed: too few items, not a cut
+    groups = (
+        "1. Bacteria: Escherichia coli, Salmonella\n2. Viruses: Influenza, HIV\n3. Fungi: Candida, Histoplasma\n"
+        "4. Parasites: Giardia lamblia, Toxoplasma gondii"
+    )
+    assert certain_cut(groups, prompt="Name 5 common disease-causing pathogens.") is None
+    # LIMA 340, cut (seed 3): the parenthesis opened before the last sentence is never closed
+    ftl = (
+        "Piloting levels up with every dodge. (For fastest results, move your pilot away from the helm, or reduce "
+        "your engines to 0 power.  This will reduce your dodge chance"
+    )
+    assert (r := certain_cut(ftl)) is not None and r.name == "open parenthesis"
+    for text in (
+        ftl.replace("(For", "For"),
+        "This is how you can do it with the right tool (and it works) in almost every case you meet",
+        "I am so sorry to hear that you are feeling this way today :( I hope it gets better",  # hh-rlhf 563: a smiley
+        "Here are the steps you need: 1) open the settings page and look for the privacy section there",
+    ):
+        assert certain_cut(text) is None, text
+    # BELLE dev1K 793 cut by the bench on "总共" (in all); words that end a longer word or a sentence are not judged
+    pencils = "小明一开始有5根铅笔和3张橡皮，他又买了2根铅笔和4张橡皮，所以他现在总共有5+2=7根铅笔和3+4=7张橡皮。"
+    assert (r := certain_cut(pencils + "因此，小明总共")) is not None and r.name == "dangling Chinese word"
+    for end in ("这个提案最后获得通过", "他把这些数字加起来求总和", "侍僧是宗教领袖的追随者或随从"):
+        assert certain_cut(pencils + end) is None, end
+    # broken_answer reads the count from the sample's instruction
+    out = audit([sample(0, five, listed), sample(1, "Name four strategies.", listed)], ["broken_answer"])
+    assert codes(out, 0) == ["truncated_answer"] and codes(out, 1) == []
+
+
 @pytest.mark.parametrize(
     "answer",
     [

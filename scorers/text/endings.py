@@ -387,6 +387,12 @@ DANGLING_WORDS = frozenset(
     "my your their its our this these those not no".split()
 )
 
+#: Chinese conjunctions and adverbs no finished sentence ends on ("因为", "总共"); none of one character, which may end
+#: a longer word ("总和", "随从"), nor one that ends a sentence as a verb ("通过": passed) or an idiom ("不知所以")
+ZH_DANGLING_WORDS = tuple(
+    "因为 由于 虽然 尽管 但是 如果 假如 而且 并且 以及 或者 例如 比如 包括 总共 一共 为了 关于 使得 因此".split()
+)
+
 #: the endings that are a cut whatever the dataset's habits: where a writer cannot have stopped (issue #12: of the
 #: truncation flags people read, the ones right were these; the ones wrong were lists, code, computations, verse
 #: and Chinese clauses that only lacked their final full stop)
@@ -439,6 +445,29 @@ CERTAIN_CUTS: tuple[Rule, ...] = (
         Seen("hh_rlhf/harmless-base/test.jsonl.gz", 942, "against anything it encounters. And"),
     ),
     Rule(
+        "dangling Chinese word",
+        None,
+        "Chinese prose that stops on a conjunction or adverb no sentence ends on (ZH_DANGLING_WORDS: '因为', "
+        "'总共'): of the flag panel's 1,189 unpunctuated Chinese answers one ends so, '我选择去是因为' (Chinese "
+        "Alpaca 2562, an edit asked to add 'because', unfinished; shorter than the 40 characters judged); an "
+        "injected cut of bench/noise_detection, BELLE dev1K 793, '…因此，小明总共'",
+    ),
+    Rule(
+        "list short of the count asked",
+        None,
+        "a numbered list that stops on item k of the N the prompt asks for, every earlier item closed by a full stop "
+        "or semicolon and the last one not (no panel row has one; injected cuts of bench/noise_detection: 'Name five "
+        "business strategies' cut at '4. Invest in research and development', '列出…五个优点' cut at '4. 针对不同类型"
+        "的应用程序')",
+    ),
+    Rule(
+        "open parenthesis",
+        None,
+        "English prose whose last line opens a '(' before a word and stops at least four words later without closing "
+        "it (no panel row has one; an injected cut of bench/noise_detection, LIMA row 340, '(For fastest results, … "
+        "This will reduce your dodge chance')",
+    ),
+    Rule(
         "dangling comma",
         None,
         "English prose of at least six words that stops on a comma, with no number or '=' in its last words "
@@ -477,9 +506,49 @@ def brace_block_open(text: str, lines: Sequence[str]) -> bool:
     return text.count("{") > text.count("}") and any(_BLOCK_OPENER.search(ln) for ln in lines)
 
 
-def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
+_NUMBERED = re.compile(r"^\s*(\d{1,2})(?:\.(?!\d)|[)、])")
+_ITEM_CLOSED = set(".。!！?？;；")
+
+
+def list_short_of_count(lines: Sequence[str], prompt: str) -> bool:
+    """A numbered list that stops on item k of the N the prompt asks for ("Name five…" and "4. Invest in research
+    and development"), every earlier item closed by a full stop or semicolon and the last one not: the writer
+    closed each item and promised more, so the list was cut inside its k-th item.  A list that gives fewer items
+    than asked but closes its last one, or whose items are never closed, is not judged (too few items is
+    ``item_count_mismatch``'s finding, not a cut: Alpaca 22866 gives four groups of pathogens for "Name 5")."""
+    from scorers.text.cues import items_asked
+
+    m = _NUMBERED.match(lines[-1])
+    asked = items_asked(prompt, gap=True) if m and prompt else None
+    if asked is None or m is None:
+        return False
+    k = int(m.group(1))
+    earlier = list(reversed(list_block(list(lines))))
+    numbers = [int(n.group(1)) if (n := _NUMBERED.match(ln)) else 0 for ln in earlier]
+    return (
+        2 <= k < asked[0]
+        and numbers == list(range(1, k))
+        and all(ln.rstrip()[-1] in _ITEM_CLOSED for ln in earlier)
+        and lines[-1].rstrip()[-1] not in _ITEM_CLOSED
+        and not ends_punctuated(lines[-1].rstrip())
+    )
+
+
+_OPEN_PAREN = re.compile(r"(?:^|\s)\([A-Za-z][^()]*$")
+
+
+def paren_left_open(line: str) -> bool:
+    """Prose whose last line opens a parenthesis before a word and stops at least four words later without closing
+    it ("(For fastest results, move your pilot away …  This will reduce your dodge chance"); brackets closed by
+    something else ("1) first", smileys) leave the line unjudged."""
+    m = _OPEN_PAREN.search(line)
+    return m is not None and unbalanced(line) == "(" and len(line[m.start() :].split()) >= 5
+
+
+def certain_cut(answer: str, *, verse: bool = False, prompt: str = "") -> Rule | None:
     """The :data:`CERTAIN_CUTS` rule an answer's ending matches, or ``None``.  Code, lists, tables, headings,
-    letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation."""
+    letters' sign-offs, verse and Chinese are never judged here: their endings need no punctuation — except a
+    numbered list that stops short of the count the prompt asks for, inside an item left unclosed."""
     a = _trimmed(html.unescape(answer) if "&" in answer else answer)
     if unclosed_fence(a):
         return _rule("open code block")
@@ -492,10 +561,14 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
         return None
     if len(lines) > 1 and _unfinished_item(lines):
         return _rule("unfinished list item")
+    if len(lines) > 2 and list_short_of_count(lines, prompt):
+        return _rule("list short of the count asked")
     last = lines[-1]
     if open_equation(lines):
         return _rule("open equation")
     words = last.split()
+    if is_cjk(last) and not (LIST_ITEM.match(last) or not_prose(last)) and last.endswith(ZH_DANGLING_WORDS):
+        return _rule("dangling Chinese word")
     if (
         is_cjk(last)
         or LIST_ITEM.match(last)
@@ -513,6 +586,8 @@ def certain_cut(answer: str, *, verse: bool = False) -> Rule | None:
         return _rule("dangling word")
     if _FIRST_WORD_LEFT.search(last):
         return _rule("sentence left at its first word")
+    if paren_left_open(last):
+        return _rule("open parenthesis")
     return None
 
 
