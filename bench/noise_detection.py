@@ -146,12 +146,18 @@ def _turns(s: Sample, instruction: str | None = None, answer: str | None = None)
 
 
 def _cut(answer: str, rng: random.Random) -> str | None:
-    """A cut at a word boundary 40–90% into the answer, not right after a sentence end."""
+    """A cut at a word boundary 40–90% into the answer, not right after a sentence end (nor after one and a second
+    space: "…board of directors.  It's…" cut at its second space is a finished text; such a draw moves to the next
+    boundary, so the seeded draws of every other row stay as they were)."""
     words = [i for i, ch in enumerate(answer) if ch == " " and 0.4 * len(answer) < i < 0.9 * len(answer)]
     words = [i for i in words if answer[i - 1] not in ".!?:;)\"'"]
     if not words:
         return None
-    return answer[: rng.choice(words)]
+    at = rng.choice(words)
+    inside = [i for i in words if answer[:i].rstrip()[-1] not in ".!?:;)\"'"]
+    if not inside:
+        return None
+    return answer[: next((i for i in inside if i >= at), inside[-1])]
 
 
 def _cut_zh(answer: str, rng: random.Random) -> str | None:
