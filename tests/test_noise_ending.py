@@ -274,6 +274,20 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         is None
     )
     assert lm_not_asked("5. Hand, Foot and Mouth Disease: Symptoms include fever, sore throat,") is None
+    # an "and" that joins pieces before the last comma is a sentence's (noise bench cuts of Dolly 793, 221 and
+    # claude_t45 1428); a list joins only its last two items so, and a title's own "and" (Dolly 418) is an item's
+    for prose in (
+        "Headphones tend to have better sound quality and battery life, as they are larger and can fit more parts",
+        "Dogs typically need more exercise and attention than cats, whereas cats are content",
+        "Regulating metabolism, responding to stimuli, providing structure to cells and organisms, transporting molecules",
+    ):
+        assert lm_not_asked(prose) is None, prose
+    for listed in (
+        "Parasite, America, High and Low, Eternal Sunshine of the Spotless Mind, Tenet, Full Metal Jacket",
+        "Mammut, REI, Marmot and Patagonia",
+        "apples, pears, plums, cherries and grapes",
+    ):
+        assert (r := lm_not_asked(listed)) is not None and r.name == "enumeration", listed
 
 
 @pytest.mark.parametrize(

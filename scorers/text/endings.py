@@ -635,6 +635,8 @@ def enumeration(lines: Sequence[str]) -> bool:
         return False  # "…包含字母、大小写字母、数字和符号的组合，并且是该": a clause after the list, not an item of it
     if not cjk and _dangles(value):
         return False  # "…; his wide vocal range, which": an item does not end on a word no phrase ends on
+    if not cjk and _joined_before_the_end(value):
+        return False  # "… better sound quality and battery life, as they are larger and can fit more parts": prose
     sizes = [len(p) if cjk else len(p.split()) for p in _items(value)]
     short, most = (6, 20) if cjk else (4, 8)
     if len(sizes) == 3:  # three items, all short, with a comma ("Jogging, walking the dog, and jumping rope")
@@ -642,6 +644,26 @@ def enumeration(lines: Sequence[str]) -> bool:
     return (
         len(sizes) >= 4 and max(sizes) <= most and sorted(sizes)[len(sizes) // 2] <= short and sizes[-1] <= short
     )  # "… as well as to be able to use this understanding to make": prose
+
+
+_SEPARATOR = re.compile(r"\s*[,;]\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
+
+
+def _joined_before_the_end(value: str) -> bool:
+    """An English line whose "and"/"or" joins pieces before its last comma: a list joins only its last two items so
+    ("A, B, C and D"); "… quality and battery life, as they are larger and can fit more parts" (a Dolly answer cut)
+    is a sentence.  An "and" between capitalised words is a title's or a name's own ("…, High and Low, Tenet",
+    Dolly 418).  Lines without a comma are not judged here."""
+    found = list(_SEPARATOR.finditer(value))
+    commas = [i for i, m in enumerate(found) if "," in m.group(0) or ";" in m.group(0)]
+    if not commas:
+        return False
+    for m in found[: commas[-1]]:
+        before, after = value[: m.start()].split()[-1:], value[m.end() :].split()[:1]
+        titled = bool(before and after and before[0][:1].isupper() and after[0][:1].isupper())
+        if m.group(0).strip(" ,;") in ("and", "or") and not titled:  # "High and Low": a title's own "and"
+            return True
+    return False
 
 
 def form_lines(lines: Sequence[str]) -> bool:
