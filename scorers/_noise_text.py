@@ -10,6 +10,21 @@ from typing import Any
 
 from scorers.base import SEVERITY_SCORE, Flag, ScorerResult, flag_counts
 from scorers.samples import Sample
+from scorers.text.cues import SONG
+from scorers.text.endings import certain_cut
+from scorers.text.rules import Rule
+
+
+def verse_asked(s: Sample) -> bool:
+    """The prompt asks for a poem or song (:data:`scorers.text.cues.SONG`): a line of verse needs no full stop."""
+    return SONG.search(s.instruction) is not None
+
+
+def sample_cut(s: Sample, answer: str, *, verse: bool | None = None) -> Rule | None:
+    """:func:`scorers.text.endings.certain_cut` of a sample's answer, read with its instruction (the count it asks
+    for, whether it asks for verse: ``verse`` when the caller has it already).  ``broken_answer`` raises it and
+    ``answer_ending`` leaves its rows alone, so both read it here, the same way."""
+    return certain_cut(answer, verse=verse_asked(s) if verse is None else verse, prompt=s.instruction)
 
 
 def result_from_flags(

@@ -41,13 +41,12 @@ import numpy as np
 from pydantic import Field
 
 from scorers._lm import default_batches, load_causal_lm, next_token_logprob
-from scorers._noise_text import result_from_flags
+from scorers._noise_text import result_from_flags, sample_cut
 from scorers.base import Flag, NotComputed, Scorer, ScorerParams, ScorerResult, register
 from scorers.context import ScoringContext
 from scorers.quality_models import prompt_ids
 from scorers.samples import Sample
-from scorers.text.cues import SONG
-from scorers.text.endings import LM_NOT_ASKED, certain_cut, ends_punctuated, lm_ending_rule
+from scorers.text.endings import LM_NOT_ASKED, ends_punctuated, lm_ending_rule
 from scorers.text.script import CJK_CHAR, is_cjk
 
 D = "noise"
@@ -304,11 +303,7 @@ class AnswerEnding(Scorer):
                 )
             else:
                 continue
-            # a certain cut is broken_answer's flag (read as it reads it)
-            if (
-                certain_cut(answers[i], verse=bool(SONG.search(samples[i].instruction)), prompt=samples[i].instruction)
-                is None
-            ):
+            if sample_cut(samples[i], answers[i]) is None:  # a certain cut is broken_answer's flag
                 flags[i].append(Flag("unfinished_answer", D, "warning", reason))
         read = set(todo)
         applies = [i in read for i in range(n)]

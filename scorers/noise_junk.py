@@ -20,14 +20,13 @@ from typing import Any, cast
 import numpy as np
 from pydantic import Field
 
-from scorers._noise_text import result_from_flags
+from scorers._noise_text import result_from_flags, sample_cut, verse_asked
 from scorers.base import Flag, Scorer, ScorerParams, ScorerResult, flag_counts, register
 from scorers.context import ScoringContext
 from scorers.samples import Sample
 from scorers.text import cues, damage, placeholders, refusals, repetition
 from scorers.text.code import calls_a_tool, strip_code
 from scorers.text.endings import (
-    certain_cut,
     closes_sentences,
     ending_kind,
     ends_punctuated,
@@ -244,7 +243,7 @@ class BrokenAnswer(Scorer):
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         answers = ctx.texts("answer")
-        verse = [bool(cues.SONG.search(s.instruction)) for s in samples]  # a poem or song needs no full stop
+        verse = [verse_asked(s) for s in samples]  # a poem or song needs no full stop
         kinds = ["ok" if s.is_plain_text else ending_kind(a, verse=v) for s, a, v in zip(samples, answers, verse)]
         style = self._style(samples, answers, kinds)
         flags: list[list[Flag]] = [[] for _ in samples]
@@ -255,7 +254,7 @@ class BrokenAnswer(Scorer):
             tail = a.rstrip()[-40:].replace("\n", " ")
             # raised only on a certain cut: the style-based readings of a missing full stop were right on a fifth
             # of the real rows people read (docs/flag-precision.md); they stay a field, not a flag
-            cut = certain_cut(a, verse=verse[pos], prompt=s.instruction)
+            cut = sample_cut(s, a, verse=verse[pos])
             if cut is not None:
                 flags[pos].append(
                     Flag(
