@@ -460,13 +460,20 @@ BASES = [  # (path, rows used, is Chinese)
 ]
 
 
-def detection(args: argparse.Namespace) -> None:
-    # answers in the other language, prose only (an HTML snippet has no language to be wrong in)
+def donors() -> tuple[list[Sample], list[Sample]]:
+    """The answers injected as the other language (English, Chinese): prose only, an HTML snippet has no language
+    to be wrong in."""
+
     def prose(s: Sample) -> bool:
         return len(s.answer) >= 40 and not any(c in s.answer for c in "<>{}=;`&")
 
-    en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
-    zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
+    en = [s for s in load("alpagasus/claude_t45.json")[-800:] if prose(s)]
+    zh = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if prose(s)]
+    return en, zh
+
+
+def detection(args: argparse.Namespace) -> None:
+    en_donors, zh_donors = donors()
     scorers = NOISE_SCORERS + ([] if args.no_embeddings else EMBEDDING_SCORERS) + (["answer_ending"] if args.lm else [])
     models = ModelConfig(language_model=args.lm)
     adjudicated = load_adjudicated()

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._data import load  # noqa: E402
-from bench.noise_detection import BASES, TYPES, _shown, inject  # noqa: E402
+from bench.noise_detection import BASES, TYPES, _shown, donors, inject  # noqa: E402
 from scorers import ModelConfig, run_audit  # noqa: E402
 
 
@@ -32,10 +32,6 @@ def _seeds(text: str) -> list[int]:
         lo, _, hi = part.partition("-")
         out.extend(range(int(lo), int(hi or lo) + 1))
     return out
-
-
-def _prose(s) -> bool:  # the bench's donors of other-language answers (they only fill the rows other types take)
-    return len(s.answer) >= 40 and not any(c in s.answer for c in "<>{}=;`&")
 
 
 def main() -> None:
@@ -48,8 +44,7 @@ def main() -> None:
     codes = TYPES["truncated_answer"][0]
     scorers = ["broken_answer"] + (["answer_ending"] if args.lm else [])
     models = ModelConfig(language_model=args.lm)
-    en_donors = [s for s in load("alpagasus/claude_t45.json")[-800:] if _prose(s)]
-    zh_donors = [s for s in load("alpaca_chinese_carbonz0/zh-data-part-00.json")[-800:] if _prose(s)]
+    en_donors, zh_donors = donors()
     bases = [(path, load(path, limit), zh) for path, limit, zh in BASES]
     misses: list[dict] = []
     found_all = total_all = 0
