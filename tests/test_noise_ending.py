@@ -288,6 +288,20 @@ def test_enumerations_code_and_mojibake_are_not_asked_and_structured_endings_mee
         "apples, pears, plums, cherries and grapes",
     ):
         assert (r := lm_not_asked(listed)) is not None and r.name == "enumeration", listed
+    # an item does not run across a sentence end: after a list's full stop the line ends on a sentence begun (the
+    # noise bench's cut of Dolly 41 at seed 5), while a list after a sentence, or names after "Mr.", stay a list
+    assert (
+        lm_not_asked(
+            "They are Kanto, Johto, Hoenn, Sinnoh, Unova, Kalos, Alola, Galar, Hisui and Paldea. Certain Pokemon"
+        )
+        is None
+    )
+    # … and a line that is prose stays prose when its last sentence alone would read as a list (Dolly 355's cut)
+    assert (
+        lm_not_asked("Add salt after baking. The pizza dough typically consists of yeast, flour, salt, olive") is None
+    )
+    for listed in ("Here are some fruits. Apple, banana, cherry, durian", "Mr. Garrison, Mr. Hat, Craig Tucker, Stan"):
+        assert (r := lm_not_asked(listed)) is not None and r.name == "enumeration", listed
 
 
 @pytest.mark.parametrize(

@@ -623,7 +623,8 @@ def enumeration(lines: Sequence[str]) -> bool:
     """The last line is a bare list of short items, after an optional label ("Fish - salmon, rohu, carp, pike, cod"):
     four or more items, none over eight words (CJK: twenty characters), at most four (six) at the median and in the
     last one (or three items of at most four words, with a comma), and the line does not stop on a separator.  A
-    list ends wherever its last item ends, so a cut after an item and the finished list read the same."""
+    list ends wherever its last item ends, so a cut after an item and the finished list read the same.  An item
+    does not run across a sentence end, so when the line holds one its last sentence must be such a list too."""
     last = lines[-1]
     if last[-1] in ",，、;；:：":  # a list does not stop on a separator
         return False
@@ -631,6 +632,15 @@ def enumeration(lines: Sequence[str]) -> bool:
     cjk = is_cjk(value)
     if cjk and re.search(r"[。！？]", value):  # sentences, not items
         return False
+    if not _bare_items(value, cjk):
+        return False
+    # "… Hisui and Paldea. Certain Pokemon" (a noise bench cut of Dolly 41) ends on a sentence begun, not on an item
+    ends = [] if cjk else sentence_ends(value, cjk=False)
+    return not ends or _bare_items(value[ends[-1].end() :], cjk)
+
+
+def _bare_items(value: str, cjk: bool) -> bool:
+    """``value`` is a bare list of short items (:func:`enumeration`'s test of a line's text, its label removed)."""
     if cjk and "、" in value and "、" not in value.split("，")[-1]:
         return False  # "…包含字母、大小写字母、数字和符号的组合，并且是该": a clause after the list, not an item of it
     if not cjk and _dangles(value):
