@@ -36,7 +36,8 @@ from scorers.base import NotComputed
 from scorers.context import text_weight
 from scorers.models import ModelConfig
 
-_EMBEDDERS: dict[tuple[str, str, str | None, str | None], BaseEmbedder] = {}
+#: (model path, tier, vector cache, fast-tier model or full-tier device, full-tier precision) -> embedder
+_EMBEDDERS: dict[tuple[str, str, str | None, str | None, str | None], BaseEmbedder] = {}
 #: Models whose name marks them as English-only (the report warns for other languages).
 _ENGLISH_ONLY = re.compile(
     r"(all-minilm|all-mpnet|all-distilroberta|msmarco|bge-[a-z]+-en|gte-[a-z]+$|e5-[a-z]+-v2$|-en\b)", re.I
@@ -210,9 +211,15 @@ class Embedder(BaseEmbedder):
         cache_dir: str | None = None,
         batch_size: int = 16,
         max_seq_length: int = 256,
+        precision: str = "auto",
     ):
         super().__init__(model_path, cache_dir)
         self.device = device
+        #: "float32" or "bfloat16": the forward pass's arithmetic (:func:`encoder_precision`); bf16 vectors differ in
+        #: the last bits, so they are cached under their own model id
+        self.precision = encoder_precision(precision, device)
+        if self.precision != "float32":
+            self.model_id += f"+{self.precision}"
         self.batch_size = batch_size
         # 256 texts, whole batches: chunked encoding gives the same vectors as one call
         self.progress_chunk = batch_size * 16
@@ -235,6 +242,9 @@ class Embedder(BaseEmbedder):
             self._model.max_seq_length = min(self.max_seq_length, self._model.max_seq_length or self.max_seq_length)
         return self._model
 
+    def describe(self) -> dict[str, str]:
+        return {**super().describe(), "precision": self.precision}
+
     @property
     def dimension(self) -> int:
         model = self._load()  # sentence-transformers renamed the method; accept both
@@ -242,18 +252,59 @@ class Embedder(BaseEmbedder):
         return int(get())
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        import contextlib
+
+        import torch
+
         model = self._load()
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vecs = model.encode(
-            [texts[i] for i in order],
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
+        mixed = (
+            torch.autocast(str(self.device).split(":")[0], dtype=torch.bfloat16)
+            if self.precision == "bfloat16"
+            else contextlib.nullcontext()
         )
+        with mixed:
+            vecs = model.encode(
+                [texts[i] for i in order],
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        vecs = vecs.astype(np.float32, copy=False)
+        if self.precision != "float32":  # normalised again in float32 (the pass normalised in its own precision)
+            vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         out = np.empty_like(vecs)
         out[np.asarray(order)] = vecs
         return out.astype(np.float32, copy=False)
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` computes bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX
+    (elsewhere bfloat16 is emulated, slower than float32)."""
+    import torch
+
+    if device.startswith("cuda"):
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device != "cpu":
+        return False
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def encoder_precision(precision: str, device: str | None) -> str:
+    """The full encoder's arithmetic for a ``ModelConfig.embedding_precision`` on ``device`` (``None``: the one
+    sentence-transformers will use): ``auto`` is bfloat16 where :func:`native_bf16`, else float32."""
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"unknown embedding precision {precision!r}: use auto, float32 or bfloat16")
+    if precision != "auto":
+        return precision
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the full tier needs torch anyway
+        return "float32"
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return "bfloat16" if native_bf16(dev) else "float32"
 
 
 def _dir_fingerprint(path: Path) -> str:
@@ -511,11 +562,20 @@ def get_embedder(models: ModelConfig, tier: str = "full", cache_dir: str | None 
         raise NotComputed(reason or "embedding model unavailable")
     path = models.path("embedding_model")
     assert path is not None
-    key = (str(path), tier, cache_dir, models.fast_embedding_model if tier == "fast" else models.device)
+    full = tier == "full"
+    key = (
+        str(path),
+        tier,
+        cache_dir,
+        models.device if full else models.fast_embedding_model,
+        models.embedding_precision if full else None,
+    )
     with _LOCK:
         if key not in _EMBEDDERS:
             if tier == "full":
-                _EMBEDDERS[key] = Embedder(path, device=models.device, cache_dir=cache_dir)
+                _EMBEDDERS[key] = Embedder(
+                    path, device=models.device, cache_dir=cache_dir, precision=models.embedding_precision
+                )
             else:
                 if models.fast_embedding_model:
                     fast = Path(models.fast_embedding_model)
