@@ -56,7 +56,7 @@ class ModelConfig(BaseModel):
         description=(
             "Arithmetic of the full encoder's forward pass. `auto`: bfloat16 where the hardware computes it natively "
             "(a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX), else float32. On these CPUs bfloat16 encodes "
-            "1.7x faster and moves each vector by a cosine of at most 5e-5 (docs/benchmarks.md); vectors of the two "
+            "1.6-1.7x faster and moves each vector by a cosine of at most 6e-5 (bench/encoder_precision.py); vectors of the two "
             "precisions are cached apart."
         ),
     )

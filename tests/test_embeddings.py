@@ -56,7 +56,8 @@ def test_bfloat16_encoder_gives_the_float32_vectors_to_the_last_bits_and_caches_
     assert f32.model_id != bf16.model_id  # a float32 audit never reads a bf16 vector from the shared cache
     a, b = f32.encode(TEXTS), bf16.encode(TEXTS)
     assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
-    assert (a * b).sum(axis=1).min() > 0.999  # measured: at most 5e-5 off on 2,000 texts of the 20k mixed file
+    # measured: at most 6e-5 off on 2,000 texts of the mixed file (bench/encoder_precision.py)
+    assert (a * b).sum(axis=1).min() > 0.999
     assert not np.array_equal(a, b)  # the pass did run in bfloat16
     assert bf16.describe()["precision"] == "bfloat16"
 
