@@ -162,11 +162,10 @@ def embedder_models(embedder: BaseEmbedder, gpus: float) -> dict[str, Any]:
     """The model config an actor needs to load the same encoder: its directory (the same path on every node), on
     the device its resources give it (not the driver's), in the driver's arithmetic (the vectors are cached under
     the driver's model id, which names it)."""
-    precision = getattr(embedder, "precision", "float32")
     return {
         "embedding_model": str(embedder.model_path),
         "device": "cuda" if gpus else "cpu",
-        "embedding_precision": precision,
+        "embedding_precision": embedder.precision,
     }
 
 

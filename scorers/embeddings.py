@@ -103,6 +103,8 @@ class BaseEmbedder:
 
     tier = "full"
     backend = ""
+    #: the arithmetic of the vectors ("float32"; the full encoder may run in "bfloat16": :func:`encoder_precision`)
+    precision = "float32"
 
     def __init__(self, model_path: Path, cache_dir: str | None = None, source_name: str | None = None):
         self.model_path = model_path

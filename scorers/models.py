@@ -56,8 +56,8 @@ class ModelConfig(BaseModel):
         description=(
             "Arithmetic of the full encoder's forward pass. `auto`: bfloat16 where the hardware computes it natively "
             "(a CUDA GPU with bf16, a CPU with AVX512-BF16 or AMX), else float32. On these CPUs bfloat16 encodes "
-            "1.6-1.7x faster and moves each vector by a cosine of at most 6e-5 (bench/encoder_precision.py); vectors of the two "
-            "precisions are cached apart."
+            "1.6-1.7x faster and moves each vector by a cosine of at most 6e-5 (bench/encoder_precision.py); "
+            "vectors of the two precisions are cached apart."
         ),
     )
     embedding_languages: str | None = Field(
