@@ -44,11 +44,11 @@ def main() -> None:
     vectors, speed = {}, {}
     for precision in ("float32", "bfloat16"):
         emb = Embedder(path, device="cpu", precision=precision)
-        emb._encode_uncached(texts[:32])  # load and warm up
+        emb.encode_block(texts[:32])  # load and warm up
         best = float("inf")
         for _ in range(2):
             t0 = time.perf_counter()
-            vectors[precision] = emb._encode_uncached(texts)
+            vectors[precision] = emb.encode_block(texts)
             best = min(best, time.perf_counter() - t0)
         speed[precision] = len(texts) / best
         print(f"  {precision:9s} {best:6.1f} s  {speed[precision]:6.0f} texts/s")

@@ -278,7 +278,7 @@ class Embedder(BaseEmbedder):
             vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         out = np.empty_like(vecs)
         out[np.asarray(order)] = vecs
-        return out.astype(np.float32, copy=False)
+        return out
 
 
 def native_bf16(device: str) -> bool:

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from scorers.text.code import looks_like_code, strip_code, unclosed_fence
+from scorers.text.cues import SONG, items_asked
 from scorers.text.lists import BARE_MARKER, LIST_ITEM, list_block
 from scorers.text.rules import Rule, Seen
 from scorers.text.script import is_cjk
@@ -516,8 +517,6 @@ def list_short_of_count(lines: Sequence[str], prompt: str) -> bool:
     closed each item and promised more, so the list was cut inside its k-th item.  A list that gives fewer items
     than asked but closes its last one, or whose items are never closed, is not judged (too few items is
     ``item_count_mismatch``'s finding, not a cut: Alpaca 22866 gives four groups of pathogens for "Name 5")."""
-    from scorers.text.cues import items_asked
-
     m = _NUMBERED.match(lines[-1])
     asked = items_asked(prompt, gap=True) if m and prompt else None
     if asked is None or m is None:
@@ -870,7 +869,6 @@ LM_STRUCTURED: tuple[Rule, ...] = (
 def _ending_checks(answer: str, prompt: str) -> dict[str, Callable[[], bool]] | None:
     """Each rule of :data:`LM_NOT_ASKED` and :data:`LM_STRUCTURED` as a check of this answer, computed only when asked
     (``None`` for an empty answer)."""
-    from scorers.text.cues import SONG
     from scorers.text.damage import mojibake
 
     a = _trimmed(answer)
