@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from scorers.text.memo import per_text
 from scorers.text.rules import Rule, Seen
 
 _CODE_FENCE_BLOCK = re.compile(r"```.*?(```|\Z)", re.DOTALL)
@@ -71,6 +72,7 @@ def prints_a_result(text: str) -> bool:
     return PRINTS_RESULT.search(text) is not None
 
 
+@per_text
 def strip_code(text: str) -> str:
     """``text`` without fenced code blocks, inline code and tool calls (for prose-only checks)."""
     assert TOOL_CALL.pattern is not None
@@ -84,6 +86,7 @@ def unclosed_fence(text: str) -> bool:
     return len(fences) % 2 == 1
 
 
+@per_text
 def looks_like_code(text: str) -> bool:
     """Code rather than prose: code punctuation (five or more marks) is more than a tenth of the letters, two or
     more SQL keywords, or a program's opening line."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from scorers.text.code import looks_like_code, strip_code
+from scorers.text.memo import per_text
 from scorers.text.rules import Rule, Seen
 from scorers.text.script import HANGUL, KANA, cjk_ratio, letters
 
@@ -60,6 +61,7 @@ def unquoted(text: str) -> str:
     return _QUOTED.sub(" ", text)
 
 
+@per_text
 def prose(text: str) -> str:
     """``text`` without code, URLs and file names: what its language is judged on."""
     return _URL.sub(" ", strip_code(text))
@@ -114,6 +116,7 @@ def _plainly_english(text: str) -> bool:
     return english_word_share(text[:2000]) >= ENGLISH_SHARE and any(r.search(text) for r in ENGLISH_OVERRIDES)
 
 
+@per_text
 def language_of(text: str) -> tuple[str, float]:
     """(language, confidence) of prose ``text``: the script first, the English rules, then fastText lid."""
     t = prose(text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from scorers.text.code import looks_like_code, strip_code
 from scorers.text.cues import SONG
+from scorers.text.memo import per_text
 from scorers.text.script import normalise_strict, units
 from scorers.text.sentences import split_sentences
 
@@ -52,6 +53,7 @@ class Repetition:
         return f"{self.share:.0%} of its {self.what} sequences repeat earlier ones"
 
 
+@per_text
 def sentence_run(text: str) -> int:
     """The most times one sentence (of at least three words or six characters) comes in a row."""
     best = run = 0
@@ -72,6 +74,7 @@ def judged(answer: str, instruction: str = "") -> bool:
     return not looks_like_code(answer) and not SONG.search(instruction)
 
 
+@per_text
 def repetition(answer: str, *, min_units: int = MIN_UNITS) -> Repetition | None:
     """The repeated share of the answer's prose (code blocks removed); ``None`` when it is too short to judge."""
     toks, cjk = units(strip_code(answer))
@@ -81,6 +84,7 @@ def repetition(answer: str, *, min_units: int = MIN_UNITS) -> Repetition | None:
     return Repetition(repeated_ngram_fraction(toks, n), n, cjk)
 
 
+@per_text
 def degenerate(
     answer: str, instruction: str = "", *, threshold: float = THRESHOLD, min_units: int = MIN_UNITS
 ) -> Repetition | None:

@@ -17,6 +17,8 @@ import re
 import unicodedata
 from typing import Any
 
+from scorers.text.memo import per_text
+
 #: Chinese/Japanese characters (kana, CJK unified ideographs and their extension A, compatibility ideographs)
 CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -38,6 +40,7 @@ def letters(text: str) -> int:
     return sum(map(str.isalpha, text))  # the same count as a generator, ~3x faster
 
 
+@per_text
 def cjk_ratio(text: str) -> float:
     """Share of CJK characters among the letters of ``text`` (0 when it has none)."""
     if not CJK_CHAR.search(text):
@@ -57,6 +60,7 @@ def has_cjk(text: str) -> bool:
     return HAN.search(text) is not None
 
 
+@per_text
 def normalise_strict(text: str) -> str:
     """NFKC, case-folded, punctuation and symbols removed, whitespace collapsed."""
     t = unicodedata.normalize("NFKC", text).casefold()

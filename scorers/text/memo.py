@@ -1,0 +1,31 @@
+"""One memo for the text readers that many checks call on the same text.
+
+A row's answer goes through ~35 checks, and several of them ask the same question of it: its prose without code
+(``strip_code`` 16 times a row, ``prose`` 6), whether it is code, its language, its repetition. Profiled over the
+per-sample scorers of 6,000 rows of the 200k mixed file (issue #15), those repeats were a fifth of the stage.
+:func:`per_text` remembers the last few thousand answers of such a reader. Only pure functions of their arguments
+that return immutable values (``str``, numbers, tuples, frozen dataclasses) are memoised — a cached list handed to
+two callers would let one change the other's — and ``tests/test_text_memo.py`` holds each to that.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+#: texts remembered per reader: a chunk's rows are scored one scorer after another, so a reader meets a text again
+#: within one scorer's pass over a few thousand rows, or not soon
+TEXTS = 4096
+
+F = TypeVar("F", bound=Callable[..., object])
+
+#: every reader wrapped by :func:`per_text` (the test checks each returns immutable values)
+MEMOISED: list[Callable[..., object]] = []
+
+
+def per_text(fn: F) -> F:
+    """``fn`` with its last :data:`TEXTS` calls remembered (a pure function of hashable arguments)."""
+    cached = functools.lru_cache(maxsize=TEXTS)(fn)
+    MEMOISED.append(cached)
+    return cached  # type: ignore[return-value]
