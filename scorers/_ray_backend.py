@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorers.backends import Heard, chunk_bounds, join_parts, score_chunk
+from scorers.backends import ChunkPart, Heard, chunk_bounds, join_parts, score_chunk
 from scorers.base import Scorer, ScorerResult
 from scorers.models import ModelConfig
 from scorers.samples import Sample
@@ -132,12 +132,17 @@ class RayBackend:
         rows = [{"chunk": i, "samples": pickle.dumps(list(samples[a:b]))} for i, (a, b) in enumerate(bounds)]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             score_chunks,
-            fn_kwargs={"scorers": pickle.dumps(list(scorers)), "models": ctx.models.model_dump(), "seed": ctx.seed},
+            fn_kwargs={
+                "scorers": pickle.dumps(list(scorers)),
+                "models": ctx.models.model_dump(),
+                "seed": ctx.seed,
+                "read": list(ctx.read_ahead),
+            },
             batch_size=1,
             num_cpus=1,
             compute=ray.data.TaskPoolStrategy(size=self.workers) if self.workers else None,
         )
-        parts: dict[int, dict[str, ScorerResult | str]] = {}
+        parts: dict[int, ChunkPart] = {}
         for row in ds.iter_rows():
             parts[int(row["chunk"])] = pickle.loads(row["results"])
             heard(len(parts), len(bounds))
@@ -183,10 +188,11 @@ class EncodeBlocks:
 
 
 def score_chunks(
-    batch: dict[str, np.ndarray], scorers: bytes, models: dict[str, Any], seed: int
+    batch: dict[str, np.ndarray], scorers: bytes, models: dict[str, Any], seed: int, read: Sequence[str] = ()
 ) -> dict[str, np.ndarray]:
-    """A Ray Data task: every per-sample scorer over each chunk of the batch (:func:`scorers.backends.score_chunk`)."""
+    """A Ray Data task: every per-sample scorer over each chunk of the batch, and the views read ahead
+    (:func:`scorers.backends.score_chunk`)."""
     instances: list[Scorer] = pickle.loads(scorers)
     config = ModelConfig(**models)
-    out = [pickle.dumps(score_chunk(pickle.loads(blob), instances, config, seed)) for blob in batch["samples"]]
+    out = [pickle.dumps(score_chunk(pickle.loads(blob), instances, config, seed, read)) for blob in batch["samples"]]
     return {"chunk": batch["chunk"], "results": np.array(out, dtype=object)}

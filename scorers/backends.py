@@ -21,9 +21,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from scorers.base import NotComputed, Scorer, ScorerResult
+from scorers.context import READING_LANGUAGE
 from scorers.models import ModelConfig
 from scorers.samples import Sample
 
@@ -92,13 +93,13 @@ class LocalBackend:
         # the stage
         chunks = max(4 * self.processes, -(-len(samples) // self.chunk_rows))
         bounds = text_balanced_bounds(samples, chunks)
-        parts: dict[int, dict[str, ScorerResult | str]] = {}
+        parts: dict[int, ChunkPart] = {}
         pool = ProcessPoolExecutor(
             min(self.processes, len(bounds)), mp_context=multiprocessing.get_context("forkserver")
         )
         try:
             pending: dict[Future, int] = {
-                pool.submit(score_chunk, list(samples[a:b]), list(scorers), ctx.models, ctx.seed): i
+                pool.submit(score_chunk, list(samples[a:b]), list(scorers), ctx.models, ctx.seed, ctx.read_ahead): i
                 for i, (a, b) in enumerate(bounds)
             }
             while pending:
@@ -125,31 +126,47 @@ def default_processes() -> int:
     return max(1, min(cpus, 8))
 
 
+#: a chunk's part holding the reading languages of one view (:data:`ScoringContext.read_ahead`), by this prefix
+READ = READING_LANGUAGE
+
+#: one chunk's results: each per-sample scorer's result (or why it could not compute here), by scorer name; and the
+#: rows' reading languages of each view read ahead, under ``READ + view``
+ChunkPart = dict[str, "ScorerResult | str | list[str]"]
+
+
 def score_chunk(
-    chunk: Sequence[Sample], scorers: Sequence[Scorer], models: ModelConfig, seed: int
-) -> dict[str, ScorerResult | str]:
+    chunk: Sequence[Sample], scorers: Sequence[Scorer], models: ModelConfig, seed: int, read: Sequence[str] = ()
+) -> ChunkPart:
     """Every per-sample scorer over one chunk of rows, in a context of its own (a scorer that cannot compute here
-    gives its reason instead of a result; the pipeline then runs it over the whole dataset)."""
+    gives its reason instead of a result; the pipeline then runs it over the whole dataset), and the reading language
+    of each row's views in ``read`` (what the dataset-wide scorers will ask: read here, in parallel, instead of one
+    after the other on the driver — 68 s of a 200k-row audit, issue #15)."""
     from scorers.context import ScoringContext
 
     ctx = ScoringContext(samples=chunk, models=models, seed=seed)
-    results: dict[str, ScorerResult | str] = {}
+    results: ChunkPart = {}
     for scorer in scorers:
         try:
             results[scorer.name] = scorer.score(chunk, ctx)
         except NotComputed as e:
             results[scorer.name] = e.reason
+    for view in read:
+        results[READ + view] = ctx.reading_languages(view)
     return results
 
 
 def join_parts(
     scorers: Sequence[Scorer],
     samples: Sequence[Sample],
-    parts: Sequence[dict[str, ScorerResult | str]],
+    parts: Sequence[ChunkPart],
     ctx: ScoringContext,
 ) -> dict[str, ScorerResult]:
     """Each scorer's whole result from the chunks' results (in row order); a scorer that some chunk could not compute
-    is left out, for the pipeline to run."""
+    is left out, for the pipeline to run. The views read ahead go to the context's memo, as if read there."""
+    for view in ctx.read_ahead:
+        if parts and all(READ + view in p for p in parts):
+            joined = [lang for p in parts for lang in cast(list[str], p[READ + view])]
+            ctx.memo(READ + view, lambda joined=joined: joined)  # type: ignore[misc]
     out: dict[str, ScorerResult] = {}
     for scorer in scorers:
         got = [p[scorer.name] for p in parts]

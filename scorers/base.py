@@ -187,6 +187,12 @@ class Scorer(ABC):
         chunked.settled = fact
         return chunked
 
+    def reads(self) -> tuple[str, ...]:
+        """The views whose reading language this scorer asks the context for (``ctx.readable``: a model judges only
+        what it can read). The per-sample stage reads them ahead, row by row in its chunks, so that the dataset-wide
+        scorers find them read; a view left out is read where it is first asked for, with the same result."""
+        return ()
+
     def summarise(self, samples: Sequence[Sample], result: ScorerResult, ctx: ScoringContext) -> dict[str, Any]:
         """A per-sample scorer's dataset summary, from every row's scores, flags and fields (the chunks' parts joined).
 

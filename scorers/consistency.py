@@ -160,6 +160,9 @@ class AnswerAgreement(Scorer):
     Params = AgreementParams
     after = ("near_duplicate", "language")
 
+    def reads(self) -> tuple[str, ...]:
+        return ("context", "answer", "instruction")  # the last for ctx.not_judged
+
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p: AgreementParams = self.params  # type: ignore[assignment]
         n = len(samples)
@@ -498,6 +501,9 @@ class ReferenceAgreement(Scorer):
     version = "1"
     dimension = "consistency"
     Params = ReferenceParams
+
+    def reads(self) -> tuple[str, ...]:
+        return ("instruction", "answer")
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p: ReferenceParams = self.params  # type: ignore[assignment]

@@ -19,6 +19,8 @@ from scorers.models import ModelConfig
 from scorers.samples import Sample
 
 ProgressFn = Callable[[float, str], None]
+#: the memo key of a view's reading languages (:meth:`ScoringContext.reading_languages`), + the view
+READING_LANGUAGE = "reading_language:"
 
 
 def text_weight(text: str) -> int:
@@ -58,6 +60,9 @@ class ScoringContext:
     labels: Mapping[int, float] | None = None
     #: the least time between two inner progress reports (:meth:`step`); callers may report per item.
     progress_interval: float = 0.5
+    #: the views whose reading language the per-sample stage reads ahead in its chunks (:meth:`Scorer.reads` of the
+    #: dataset-wide scorers; set by the pipeline, empty when the encoder reads every language)
+    read_ahead: tuple[str, ...] = ()
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the share of the whole audit's bar the running scorer's current part covers, where its next part starts,
     #: and what the bar says meanwhile (set by the pipeline, narrowed by :meth:`part`)
@@ -213,7 +218,7 @@ class ScoringContext:
                 out.append(lang)
             return out
 
-        return self.memo(f"reading_language:{view}", compute)
+        return self.memo(READING_LANGUAGE + view, compute)
 
     def served_languages(self) -> tuple[frozenset[str] | None, str]:
         """(languages the embedding model reads, ``None`` = all; where that comes from)."""

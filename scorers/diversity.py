@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from pydantic import Field
@@ -247,6 +247,9 @@ class SemanticDiversity(Scorer):
     dimension = "diversity"
     Params = SemanticParams
     after = ("language",)
+
+    def reads(self) -> tuple[str, ...]:
+        return (cast(SemanticParams, self.params).view,)
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p: SemanticParams = self.params  # type: ignore[assignment]

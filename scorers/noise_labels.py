@@ -129,6 +129,9 @@ class LabelError(Scorer):
     Params = LabelErrorParams
     needs_models = ("embedding_model",)
 
+    def reads(self) -> tuple[str, ...]:
+        return ("prompt",)
+
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
         found = labels_from_field(samples, p.label_fields)

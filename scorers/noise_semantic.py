@@ -323,6 +323,9 @@ class SemanticDuplicate(Scorer):
     #: noise flags of these scorers, when they ran, count against a sample when choosing the keeper.
     after = ("junk_answer", "broken_answer", "text_damage", "wrong_language", "unseen_content")
 
+    def reads(self) -> tuple[str, ...]:
+        return (cast(SemanticDuplicateParams, self.params).view,)
+
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         params = cast(SemanticDuplicateParams, self.params)
         model_dir = ctx.models.path("embedding_model")
@@ -568,6 +571,9 @@ class MismatchedAnswer(Scorer):
     dimension = "noise"
     Params = MismatchedAnswerParams
     needs_models = ("embedding_model",)
+
+    def reads(self) -> tuple[str, ...]:
+        return ("context", "answer", "instruction")  # the last for ctx.not_judged
 
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = cast(MismatchedAnswerParams, self.params)

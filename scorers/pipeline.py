@@ -191,6 +191,7 @@ def run_audit(
         release_free_memory()
     ready: dict[str, ScorerResult] = {}
     if chunked:
+        ctx.read_ahead = read_ahead(instances, ctx)
         ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
         ready = backend.score_per_sample(
             [instances[i].for_chunks(samples, ctx) for i in chunked],
@@ -210,6 +211,15 @@ def run_audit(
     ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
     ready.clear()
     return assemble(samples, runs, dataset_info or {})
+
+
+def read_ahead(instances: Sequence[Scorer], ctx: ScoringContext) -> tuple[str, ...]:
+    """The views whose reading language the dataset-wide scorers will ask (:meth:`Scorer.reads`), for the per-sample
+    stage to read in its chunks; none when the encoder reads every language (nothing is asked)."""
+    if ctx.served_languages()[0] is None:
+        return ()
+    views = (v for s in instances if not type(s).per_sample and type(s).availability(ctx.models)[0] for v in s.reads())
+    return tuple(dict.fromkeys(views))
 
 
 #: views whose texts are mostly the same (the embedder caches by text): encoding one encodes the others

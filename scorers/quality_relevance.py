@@ -113,6 +113,9 @@ class AnswerRelevance(Scorer):
     dimension = "answer_quality"
     Params = RelevanceParams
 
+    def reads(self) -> tuple[str, ...]:
+        return ("context", "answer", "instruction")  # the last for ctx.not_judged
+
     def score(self, samples: Sequence[Sample], ctx: ScoringContext) -> ScorerResult:
         p = self.params
         n = len(samples)

@@ -154,3 +154,33 @@ def test_a_cancel_heard_between_chunks_stops_the_pool() -> None:
         LocalBackend(2, min_rows=1, chunk_rows=3).score_per_sample(scorers, samples, ctx, hear)
     # several chunks, one report heard, nothing after the cancel (two chunks may finish before the first report)
     assert len(heard) == 1 and heard[0][1] > 1 and 1 <= heard[0][0] <= heard[0][1]
+
+
+def test_the_pool_reads_ahead_the_languages_the_dataset_wide_scorers_will_ask() -> None:
+    """The chunks read each row's views in the language a model must read (as ``ctx.readable`` asks) for the
+    dataset-wide scorers, and the driver's context then holds exactly what it would have read itself."""
+    from scorers.backends import LocalBackend
+    from scorers.context import READING_LANGUAGE
+    from scorers.pipeline import read_ahead
+    from scorers.text.language import reading_language
+
+    samples = varied_samples()
+    ctx = ScoringContext(samples=samples, models=ModelConfig(embedding_languages="en"), seed=7)
+    wide = [registry()["answer_agreement"](), registry()["semantic_diversity"]({"view": "text"})]
+    ctx.read_ahead = read_ahead([*wide, registry()["language"]()], ctx)  # a per-sample scorer asks nothing
+    assert ctx.read_ahead == ("context", "answer", "instruction", "text")
+    LocalBackend(2, min_rows=1, chunk_rows=5).score_per_sample(
+        [registry()["language"]()], samples, ctx, lambda *a: None
+    )
+    for view, attr in [
+        ("context", "context"),
+        ("answer", "answer"),
+        ("instruction", "instruction"),
+        ("text", "text"),
+    ]:
+        got = ctx.memo(READING_LANGUAGE + view, lambda view=view: pytest.fail(f"{view} was not read ahead"))
+        assert got == [reading_language(getattr(s, attr)) for s in samples]
+    assert {"en", "zh", "fr", "de"} <= set(ctx.reading_languages("context"))
+    # an encoder that reads every language asks nothing: nothing is read ahead
+    every = ScoringContext(samples=samples, models=ModelConfig(embedding_languages="*"), seed=7)
+    assert read_ahead(wide, every) == ()

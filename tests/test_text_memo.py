@@ -9,8 +9,10 @@ import pytest
 
 import scorers.text.code
 import scorers.text.language
+import scorers.text.numbers
 import scorers.text.repetition
 import scorers.text.script  # noqa: F401  (registers its readers)
+import scorers.text.sentences
 from scorers.text.memo import MEMOISED
 
 TEXTS = [
@@ -27,7 +29,7 @@ TEXTS = [
 def _immutable(value: object) -> bool:
     if value is None or isinstance(value, (str, int, float, bool, bytes)):
         return True
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, frozenset)):
         return all(_immutable(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         frozen = type(value).__dataclass_params__.frozen  # type: ignore[attr-defined]
@@ -37,7 +39,7 @@ def _immutable(value: object) -> bool:
 
 @pytest.mark.parametrize("reader", MEMOISED, ids=lambda f: f.__name__)
 def test_a_memoised_reader_returns_immutable_values_equal_to_the_uncached_ones(reader) -> None:
-    assert len(MEMOISED) >= 9  # strip_code, looks_like_code, prose, language_of, cjk_ratio, normalise_strict, …
+    assert len(MEMOISED) >= 11  # strip_code, looks_like_code, prose, language_of, cjk_ratio, normalise_strict, …
     for text in TEXTS:
         first = reader(text)
         assert _immutable(first), f"{reader.__name__} returned a mutable {type(first).__name__}"
@@ -56,3 +58,11 @@ def test_the_readers_the_checks_call_are_the_memoised_ones() -> None:
     scorers.text.language.strip_code(text)
     scorers.text.repetition.strip_code(text)
     assert scorers.text.code.strip_code.cache_info().hits == before + 1  # type: ignore[attr-defined]
+
+
+def test_split_sentences_hands_each_caller_its_own_list() -> None:
+    from scorers.text.sentences import split_sentences
+
+    first = split_sentences("One sentence here. Another one there.")
+    first.append("changed by a caller")
+    assert split_sentences("One sentence here. Another one there.") == ["One sentence here.", "Another one there."]

@@ -20,6 +20,7 @@ from collections import Counter
 from functools import lru_cache
 
 from scorers.text.content import content_stems
+from scorers.text.memo import per_text
 from scorers.text.rules import Rule, Seen
 from scorers.text.script import is_cjk, normalise_strict
 
@@ -269,11 +270,19 @@ def narrows_by_name(a: str, b: str) -> bool:
     return _own_name(a, b) or _own_name(b, a)
 
 
-def _own_name(text: str, other: str) -> bool:
-    tokens = _TOKEN.findall(text)
-    shared = {t.lower() for t in _TOKEN.findall(other)}
+@per_text
+def _name_words(text: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """(the words of ``text``, the same lower-cased, the names it writes lower-cased): a prompt is compared with each
+    of its near-duplicate candidates, so it is read once."""
+    tokens = tuple(_TOKEN.findall(text))
     named = (_TOKEN.findall(m.group(0)) for m in _NAME.finditer(text.strip()) if m.group(0) != "I")
-    extra = {t[0].lower() for t in named if t} - shared
+    return tokens, frozenset(t.lower() for t in tokens), frozenset(t[0].lower() for t in named if t)
+
+
+def _own_name(text: str, other: str) -> bool:
+    tokens, _, names = _name_words(text)
+    shared = _name_words(other)[1]
+    extra = names - shared
     if not extra:
         return False
     k = 1

@@ -18,6 +18,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scorers.text.memo import per_text
 from scorers.text.script import is_cjk
 
 ABBREVIATIONS = frozenset(
@@ -61,6 +62,12 @@ def sentence_ends(line: str, cjk: bool | None = None) -> list[re.Match[str]]:
 
 def split_sentences(text: str, *, lines: bool = True) -> list[str]:
     """The sentences of ``text``; with ``lines`` a line break also ends one (headings, list items)."""
+    return list(_sentences(text, lines))
+
+
+@per_text
+def _sentences(text: str, lines: bool = True) -> tuple[str, ...]:
+    """:func:`split_sentences`, remembered (as a tuple: each caller gets its own list)."""
     chunks = [ln for ln in text.splitlines() if ln.strip()] if lines else [_WS.sub(" ", text).strip()]
     out: list[str] = []
     for chunk in chunks:
@@ -73,7 +80,7 @@ def split_sentences(text: str, *, lines: bool = True) -> list[str]:
         rest = chunk[start:].strip()
         if rest:
             out.append(rest)
-    return out
+    return tuple(out)
 
 
 def count_sentences(text: str) -> int:
