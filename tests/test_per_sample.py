@@ -184,3 +184,64 @@ def test_the_pool_reads_ahead_the_languages_the_dataset_wide_scorers_will_ask() 
     # an encoder that reads every language asks nothing: nothing is read ahead
     every = ScoringContext(samples=samples, models=ModelConfig(embedding_languages="*"), seed=7)
     assert read_ahead(wide, every) == ()
+
+
+def test_scorers_that_need_no_per_sample_result_run_while_the_pool_works() -> None:
+    """The pool is started first; a dataset-wide scorer that reads no per-sample result (exact_duplicate) runs before
+    the pipeline waits for it, one that does (answer_quality) after; the report lists the scorers in registry order,
+    the same bytes as one process."""
+    from scorers.backends import LocalBackend
+    from scorers.pipeline import run_audit
+
+    samples = varied_samples()
+    steps: list[str] = []
+    names = PER_SAMPLE + ["exact_duplicate", "answer_quality"]
+    pooled = run_audit(
+        samples,
+        names,
+        seed=7,
+        backend=LocalBackend(2, min_rows=1, chunk_rows=5),
+        progress=lambda f, step: steps.append(step.split(" (")[0]),
+    )
+    order = list(dict.fromkeys(steps))
+    stage = order.index("scoring per-sample scorers in chunks")
+    assert order.index("scoring: exact_duplicate") < stage < order.index("scoring: answer_quality")
+    assert order.index("scoring: language") > stage
+    one = run_audit(samples, names, seed=7, backend=LocalBackend(1))
+    assert [s["name"] for s in pooled.report["scorers"]] == [s["name"] for s in one.report["scorers"]]
+    assert pooled.report_json() == one.report_json() and list(pooled.samples_jsonl()) == list(one.samples_jsonl())
+
+
+def test_a_scorer_failing_before_the_pool_is_waited_for_stops_the_pool() -> None:
+    from scorers.backends import LocalBackend
+    from scorers.pipeline import run_audit
+
+    cancelled: list[bool] = []
+
+    class Watched(LocalBackend):
+        def start_per_sample(self, scorers, samples, ctx):  # type: ignore[no-untyped-def]
+            run = super().start_per_sample(scorers, samples, ctx)
+            cancel = run.cancel
+
+            def watched_cancel() -> None:
+                cancelled.append(True)
+                cancel()
+
+            run.cancel = watched_cancel  # type: ignore[method-assign]
+            return run
+
+    class Cancelled(Exception):
+        pass
+
+    def progress(fraction: float, step: str) -> None:
+        if step.startswith("scoring: exact_duplicate"):
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        run_audit(
+            varied_samples(),
+            PER_SAMPLE + ["exact_duplicate"],
+            backend=Watched(2, min_rows=1, chunk_rows=5),
+            progress=progress,
+        )
+    assert cancelled == [True]
