@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorers.backends import ChunkPart, Heard, OnWait, chunk_bounds, join_parts, score_chunk
+from scorers.backends import ChunkPart, Heard, chunk_bounds, join_parts, score_chunk
 from scorers.base import Scorer, ScorerResult
 from scorers.models import ModelConfig
 from scorers.samples import Sample
@@ -121,10 +121,6 @@ class RayBackend:
             embedder.remember(block, np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(block), -1))
             done += 1
             heard(done, len(blocks))
-
-    def start_per_sample(self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext) -> OnWait:
-        """The stage runs on the cluster when the pipeline waits for it (the driver's own cores stay its own)."""
-        return OnWait(lambda heard: self.score_per_sample(scorers, samples, ctx, heard))
 
     def score_per_sample(
         self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext, heard: Heard

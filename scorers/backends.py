@@ -7,11 +7,8 @@ An audit has two stages that split into independent pieces, and the rest, which 
 * **embedding**: the texts the scorers will embed on the full encoder, in the blocks :meth:`BaseEmbedder.blocks`
   gives; a block's vectors depend on that block alone, so any machine may encode it;
 * **per-sample scoring**: the scorers marked :attr:`Scorer.per_sample`, over chunks of rows;
-* the **dataset-wide steps** (duplicates, neighbours, clusters, label errors, the alignment fit) run where the
-  pipeline runs, over the vectors and results the stages returned. Those that read nothing of the per-sample stage
-  (exact and near duplicates, broken answers, instruction forms…) run while it works
-  (:meth:`AuditBackend.start_per_sample`): the pipeline is one Python process, so on the local backend one core sat
-  idle beside it while the pool waited for the other.
+* the **dataset-wide steps** (duplicates, neighbours, clusters, label errors, the alignment fit) then run where the
+  pipeline runs, over the vectors and results the stages returned.
 
 Both backends encode the same blocks and join the same per-row results, so they give the same report bytes.
 """
@@ -61,36 +58,6 @@ class AuditBackend(Protocol):
         a scorer left out is run by the pipeline as usual)."""
         ...
 
-    def start_per_sample(self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext) -> Started:
-        """:meth:`score_per_sample`, started: the pipeline runs the dataset-wide scorers that need none of its results
-        while it works, and waits for it (:meth:`Started.wait`) before the first one that does."""
-        ...
-
-
-class Started(Protocol):
-    """A per-sample stage under way (:meth:`AuditBackend.start_per_sample`)."""
-
-    def wait(self, heard: Heard) -> dict[str, ScorerResult]:
-        """Its results (as :meth:`AuditBackend.score_per_sample` returns them), reporting its chunks as they finish."""
-        ...
-
-    def cancel(self) -> None:
-        """Stop it (the audit failed or was cancelled before waiting for it)."""
-        ...
-
-
-class OnWait:
-    """A stage that runs when waited for: nothing overlaps it (the Ray backend's, and a stage with nothing to do)."""
-
-    def __init__(self, run: Callable[[Heard], dict[str, ScorerResult]]):
-        self.run = run
-
-    def wait(self, heard: Heard) -> dict[str, ScorerResult]:
-        return self.run(heard)
-
-    def cancel(self) -> None:
-        return None
-
 
 class LocalBackend:
     """This machine: embedding in this process (torch uses every core), and the per-sample scorers of a dataset of at
@@ -119,16 +86,14 @@ class LocalBackend:
     def score_per_sample(
         self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext, heard: Heard
     ) -> dict[str, ScorerResult]:
-        return self.start_per_sample(scorers, samples, ctx).wait(heard)
-
-    def start_per_sample(self, scorers: Sequence[Scorer], samples: Sequence[Sample], ctx: ScoringContext) -> Started:
         if not samples or not scorers or not self.chunks_per_sample(len(samples)):
-            return OnWait(lambda heard: {})
+            return {}
         # four chunks per process (more for a large file: about chunk_rows rows each) of about equal text: files are
         # often sorted by source, and a tail of long answers (LIMA's) in one chunk left a process idle for a third of
         # the stage
         chunks = max(4 * self.processes, -(-len(samples) // self.chunk_rows))
         bounds = text_balanced_bounds(samples, chunks)
+        parts: dict[int, ChunkPart] = {}
         pool = ProcessPoolExecutor(
             min(self.processes, len(bounds)), mp_context=multiprocessing.get_context("forkserver")
         )
@@ -137,46 +102,19 @@ class LocalBackend:
                 pool.submit(score_chunk, list(samples[a:b]), list(scorers), ctx.models, ctx.seed, ctx.read_ahead): i
                 for i, (a, b) in enumerate(bounds)
             }
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        return PoolRun(pool, pending, scorers, samples, ctx)
-
-
-class PoolRun:
-    """The per-sample stage running in a process pool (:meth:`LocalBackend.start_per_sample`)."""
-
-    def __init__(
-        self,
-        pool: ProcessPoolExecutor,
-        pending: dict[Future, int],
-        scorers: Sequence[Scorer],
-        samples: Sequence[Sample],
-        ctx: ScoringContext,
-    ):
-        self.pool, self.pending, self.chunks = pool, pending, len(pending)
-        self.scorers, self.samples, self.ctx = scorers, samples, ctx
-
-    def wait(self, heard: Heard) -> dict[str, ScorerResult]:
-        parts: dict[int, ChunkPart] = {}
-        pending = self.pending
-        try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     parts[pending.pop(fut)] = fut.result()
-                heard(len(parts), self.chunks)  # a cancelled job raises here: the pool is shut down below
+                heard(len(parts), len(bounds))  # a cancelled job raises here: the pool is shut down below
         except BrokenProcessPool:
             # a process died (killed for memory, or a script that starts an audit at import time without an
             # ``if __name__ == "__main__":`` guard, which every new process re-runs): score here instead
             log.warning("the per-sample process pool broke; scoring those scorers in this process", exc_info=True)
             return {}
         finally:
-            self.cancel()
-        return join_parts(self.scorers, self.samples, [parts[i] for i in range(self.chunks)], self.ctx)
-
-    def cancel(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
+        return join_parts(scorers, samples, [parts[i] for i in range(len(bounds))], ctx)
 
 
 def default_processes() -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 from scorers import flags as flag_table
 from scorers._packed_rows import PackedRows
-from scorers.backends import AuditBackend, LocalBackend, Started
+from scorers.backends import AuditBackend, LocalBackend
 from scorers.base import (
     DIMENSIONS,
     RESERVED_FIELDS,
@@ -170,6 +170,7 @@ def run_audit(
         reference=reference,
         labels=labels,
     )
+    runs: list[ScorerRun] = []
     n = len(samples)
     embedder, blocks = embedding_blocks(instances, ctx)
     weights = progress_weights(instances, ctx, encoded_ahead=embedder is not None)
@@ -189,34 +190,23 @@ def run_audit(
         done += embed_weight
         release_free_memory()
     ready: dict[str, ScorerResult] = {}
-    started: Started | None = None
-    early = [False] * len(instances)
     if chunked:
         ctx.read_ahead = read_ahead(instances, ctx)
-        started = backend.start_per_sample([instances[i].for_chunks(samples, ctx) for i in chunked], samples, ctx)
-        early = runs_early(instances, {instances[i].name for i in chunked}, ctx.read_ahead)
-    by_name: dict[str, ScorerRun] = {}
-    try:
-        # the scorers that need nothing of the per-sample stage run while it works (in the pool's processes, on the
-        # other cores: issue #15), then the stage is waited for, then the rest; each in the registry's order
-        for k in [k for k in range(len(instances)) if early[k]] + [k for k in range(len(instances)) if not early[k]]:
-            scorer, weight = instances[k], weights[k]
-            if started is not None and not early[k]:
-                band = (done / total, (done + chunk_weight) / total)
-                ctx.begin(*band, "scoring per-sample scorers in chunks", chunk_weight)
-                ready, started = started.wait(lambda d, m: ctx.step(d, m, "chunks scored")), None
-                done += chunk_weight
-                release_free_memory()
-            ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
-            run = _run_one(scorer, samples, ctx, n, gate_flags=gate_flags, ready=ready.pop(scorer.name, None))
-            by_name[scorer.name] = run
-            ctx.results[scorer.name] = run.result
-            done += weight
-            release_free_memory()
-    finally:
-        if started is not None:  # a scorer failed, or the job was cancelled, before the stage was waited for
-            started.cancel()
-    runs = [by_name[s.name] for s in instances]
+        ctx.begin(done / total, (done + chunk_weight) / total, "scoring per-sample scorers in chunks", chunk_weight)
+        ready = backend.score_per_sample(
+            [instances[i].for_chunks(samples, ctx) for i in chunked],
+            samples,
+            ctx,
+            lambda k, m: ctx.step(k, m, "chunks scored"),
+        )
+        done += chunk_weight
+        release_free_memory()
+    for scorer, weight in zip(instances, weights):
+        ctx.begin(done / total, (done + weight) / total, f"scoring: {scorer.name}", weight)
+        runs.append(_run_one(scorer, samples, ctx, n, gate_flags=gate_flags, ready=ready.get(scorer.name)))
+        ctx.results[scorer.name] = runs[-1].result
+        done += weight
+        release_free_memory()
     forward(1.0, "assembling report")
     ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
     ready.clear()
@@ -230,18 +220,6 @@ def read_ahead(instances: Sequence[Scorer], ctx: ScoringContext) -> tuple[str, .
         return ()
     views = (v for s in instances if not type(s).per_sample and type(s).availability(ctx.models)[0] for v in s.reads())
     return tuple(dict.fromkeys(views))
-
-
-def runs_early(instances: Sequence[Scorer], chunked: set[str], read: Sequence[str]) -> list[bool]:
-    """For each scorer (in dependency order), whether it may run while the per-sample stage works: it is not one of
-    the stage's scorers, asks for no language the stage reads ahead (it would read it again), and none of the
-    scorers it runs after (:attr:`Scorer.after`) is late."""
-    late: set[str] = set()
-    for s in instances:
-        cls = type(s)
-        if cls.name in chunked or set(s.reads()) & set(read) or late & set(cls.after):
-            late.add(cls.name)
-    return [type(s).name not in late for s in instances]
 
 
 #: views whose texts are mostly the same (the embedder caches by text): encoding one encodes the others
