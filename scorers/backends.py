@@ -27,6 +27,7 @@ from scorers.base import NotComputed, Scorer, ScorerResult
 from scorers.context import READING_LANGUAGE
 from scorers.models import ModelConfig
 from scorers.samples import Sample
+from scorers.text.memo import forget as forget_texts
 
 if TYPE_CHECKING:
     from scorers.context import ScoringContext
@@ -152,6 +153,7 @@ def score_chunk(
             results[scorer.name] = e.reason
     for view in read:
         results[READ + view] = ctx.reading_languages(view)
+    forget_texts()  # a Ray worker scores many chunks, of many audits
     return results
 
 

@@ -34,6 +34,7 @@ from scorers.base import (
 from scorers.context import ProgressFn, ScoringContext, _no_progress, encode_cost
 from scorers.models import ModelConfig
 from scorers.samples import Sample
+from scorers.text.memo import forget as forget_texts
 
 REPORT_VERSION = 1
 #: How the scorers of one dimension combine into the per-sample dimension score.
@@ -208,6 +209,7 @@ def run_audit(
         done += weight
         release_free_memory()
     forward(1.0, "assembling report")
+    forget_texts()
     ctx.results.clear()  # the runs hold the one reference left to each result: assemble drops it once read
     ready.clear()
     return assemble(samples, runs, dataset_info or {})

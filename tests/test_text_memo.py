@@ -66,3 +66,16 @@ def test_split_sentences_hands_each_caller_its_own_list() -> None:
     first = split_sentences("One sentence here. Another one there.")
     first.append("changed by a caller")
     assert split_sentences("One sentence here. Another one there.") == ["One sentence here.", "Another one there."]
+
+
+def test_an_audit_keeps_no_text_once_done() -> None:
+    from scorers import sample
+    from scorers.pipeline import run_audit
+
+    rows = [
+        sample(i, f"Question {i}: what is {i} + {i}?", f"The answer is {2 * i}. It is `{i}+{i}`.") for i in range(6)
+    ]
+    run_audit(rows, ["junk_answer", "wrong_language", "text_damage"])
+    assert all(f.cache_info().currsize == 0 for f in MEMOISED)  # type: ignore[attr-defined]
+    scorers.text.code.strip_code("some `code` here")
+    assert scorers.text.code.strip_code.cache_info().currsize == 1  # type: ignore[attr-defined]

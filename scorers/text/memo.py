@@ -24,6 +24,13 @@ F = TypeVar("F", bound=Callable[..., object])
 MEMOISED: list[Callable[..., object]] = []
 
 
+def forget() -> None:
+    """Drop every remembered text: an audit's texts are not kept once it is done (a worker process runs many
+    audits; eleven readers × 4,096 texts of a long-answer dataset is tens of MB)."""
+    for cached in MEMOISED:
+        cached.cache_clear()  # type: ignore[attr-defined]
+
+
 def per_text(fn: F) -> F:
     """``fn`` with its last :data:`TEXTS` calls remembered (a pure function of hashable arguments)."""
     cached = functools.lru_cache(maxsize=TEXTS)(fn)
