@@ -127,11 +127,8 @@ def default_processes() -> int:
     return max(1, min(cpus, 8))
 
 
-#: a chunk's part holding the reading languages of one view (:data:`ScoringContext.read_ahead`), by this prefix
-READ = READING_LANGUAGE
-
 #: one chunk's results: each per-sample scorer's result (or why it could not compute here), by scorer name; and the
-#: rows' reading languages of each view read ahead, under ``READ + view``
+#: rows' reading languages of each view read ahead, under ``READING_LANGUAGE + view`` (the context's memo key)
 ChunkPart = dict[str, "ScorerResult | str | list[str]"]
 
 
@@ -152,7 +149,7 @@ def score_chunk(
         except NotComputed as e:
             results[scorer.name] = e.reason
     for view in read:
-        results[READ + view] = ctx.reading_languages(view)
+        results[READING_LANGUAGE + view] = ctx.reading_languages(view)
     forget_texts()  # a Ray worker scores many chunks, of many audits
     return results
 
@@ -166,9 +163,9 @@ def join_parts(
     """Each scorer's whole result from the chunks' results (in row order); a scorer that some chunk could not compute
     is left out, for the pipeline to run. The views read ahead go to the context's memo, as if read there."""
     for view in ctx.read_ahead:
-        if parts and all(READ + view in p for p in parts):
-            joined = [lang for p in parts for lang in cast(list[str], p[READ + view])]
-            ctx.memo(READ + view, lambda joined=joined: joined)  # type: ignore[misc]
+        if parts and all(READING_LANGUAGE + view in p for p in parts):
+            joined = [lang for p in parts for lang in cast(list[str], p[READING_LANGUAGE + view])]
+            ctx.memo(READING_LANGUAGE + view, lambda joined=joined: joined)  # type: ignore[misc]
     out: dict[str, ScorerResult] = {}
     for scorer in scorers:
         got = [p[scorer.name] for p in parts]

@@ -209,7 +209,7 @@ class ScoringContext:
         from scorers.text.language import reading_language
 
         def compute() -> list[str]:
-            read: dict[str, str] = self.memo("reading_language:by_text", dict)
+            read: dict[str, str] = self.memo(READING_LANGUAGE + "by_text", dict)
             out = []
             for text in self.texts(view):
                 lang = read.get(text)

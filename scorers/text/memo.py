@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 #: texts remembered per reader: a chunk's rows are scored one scorer after another, so a reader meets a text again
 #: within one scorer's pass over a few thousand rows, or not soon
@@ -31,8 +31,22 @@ def forget() -> None:
         cached.cache_clear()  # type: ignore[attr-defined]
 
 
-def per_text(fn: F) -> F:
-    """``fn`` with its last :data:`TEXTS` calls remembered (a pure function of hashable arguments)."""
-    cached = functools.lru_cache(maxsize=TEXTS)(fn)
-    MEMOISED.append(cached)
-    return cached  # type: ignore[return-value]
+@overload
+def per_text(fn: F, *, texts: int = TEXTS) -> F: ...
+
+
+@overload
+def per_text(fn: None = None, *, texts: int = TEXTS) -> Callable[[F], F]: ...
+
+
+def per_text(fn: F | None = None, *, texts: int = TEXTS) -> F | Callable[[F], F]:
+    """``fn`` with its last ``texts`` calls remembered (a pure function of hashable arguments): ``@per_text``, or
+    ``@per_text(texts=N)`` for a reader whose texts come back from further apart (a prompt compared with every one of
+    its near-duplicate candidates, across the whole dataset)."""
+
+    def wrap(f: F) -> F:
+        cached = functools.lru_cache(maxsize=texts)(f)
+        MEMOISED.append(cached)
+        return cached  # type: ignore[return-value]
+
+    return wrap(fn) if fn is not None else wrap

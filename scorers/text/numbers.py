@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 
 from scorers.text.content import content_stems
 from scorers.text.memo import per_text
@@ -84,17 +83,17 @@ def final_number(text: str) -> str | None:
 _PER_TEXT = 1 << 16
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _number_set(text: str) -> frozenset[tuple[str, int]]:
     return frozenset(number_counts(text).items())
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _names(text: str) -> frozenset[str]:
     return frozenset(names(text))
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _lower_words(text: str) -> frozenset[str]:
     return frozenset(_WORDS_LOWER.findall(text.lower()))
 
@@ -127,7 +126,7 @@ _NOT_SUBJECT = frozenset(
 )
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _subject_words(text: str) -> frozenset[str]:
     return frozenset(w for w in content_stems(text) if w not in _NOT_SUBJECT)
 
@@ -192,7 +191,7 @@ def same_quotes(a: str, b: str) -> bool:
     return not (qa - qb and qb - qa)
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _quoted_words(text: str) -> frozenset[str]:
     return frozenset(normalise_strict(" ".join(quoted(text))).split())
 
@@ -208,7 +207,7 @@ MATHS_EXPRESSION = Rule(
 )
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _formulas(text: str) -> frozenset[str]:
     assert MATHS_EXPRESSION.pattern is not None
     return frozenset(re.sub(r"\s+", "", m.group(0)) for m in MATHS_EXPRESSION.pattern.finditer(text.lower()))
@@ -236,7 +235,7 @@ OTHER_TIME = Rule(
 )
 
 
-@lru_cache(maxsize=_PER_TEXT)
+@per_text(texts=_PER_TEXT)
 def _times(text: str) -> frozenset[str]:
     assert OTHER_TIME.pattern is not None
     return frozenset(m.group(0).lower() for m in OTHER_TIME.pattern.finditer(text))
@@ -270,7 +269,7 @@ def narrows_by_name(a: str, b: str) -> bool:
     return _own_name(a, b) or _own_name(b, a)
 
 
-@per_text
+@per_text(texts=_PER_TEXT)
 def _name_words(text: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     """(the words of ``text``, the same lower-cased, the names it writes lower-cased): a prompt is compared with each
     of its near-duplicate candidates, so it is read once."""
